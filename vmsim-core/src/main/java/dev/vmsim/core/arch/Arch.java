@@ -1,0 +1,24 @@
+package dev.vmsim.core.arch;
+
+import dev.vmsim.core.Machine;
+import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.pgtable.PageTableFormat;
+
+/**
+ * An architecture: the page-table format, the per-CPU MMU (TLB and hardware walker) and the fault
+ * handler (arch/&lt;arch&gt;/mm/fault.c). Implementations live in the vmsim-arch-* modules and are
+ * found with {@link java.util.ServiceLoader} ({@link ArchRegistry}); core knows no architecture.
+ */
+public interface Arch {
+    /** "x86_64" or "arm64": the name used by {@code --arch}. */
+    String name();
+
+    /** The page-table format the fault path uses for user address spaces. */
+    PageTableFormat pageTableFormat();
+
+    /** The hardware side of one CPU: its TLB and page-table walker. */
+    Mmu newMmu(Machine machine, Cpu cpu);
+
+    /** The arch fault handler that {@link Cpu} calls when its MMU raises a fault. */
+    FaultHandler faultHandler();
+}

@@ -1,0 +1,42 @@
+package dev.vmsim.core.arch;
+
+import dev.vmsim.core.mm.MmStruct;
+
+/**
+ * The hardware side of one CPU: TLB lookup and, on a miss, the page-table walk over entries in
+ * simulated physical memory (read without locks, as hardware does). Owned by one {@link
+ * dev.vmsim.core.cpu.Cpu}; {@link #translate} is called only by that CPU's thread, the flush
+ * methods by any thread (a TLB shootdown).
+ */
+public interface Mmu {
+    /** Returned by {@link #translate} when the access faulted; the fault is in {@link #lastFault()}. */
+    long FAULT = -1;
+
+    /**
+     * Translates {@code va} for an access of {@code kind} made in user mode if {@code user}: the
+     * physical address, or {@link #FAULT}.
+     */
+    long translate(long va, Access kind, boolean user);
+
+    /** The fault the last failed {@link #translate} raised (x86: error code and CR2; arm64: ESR and FAR). */
+    ArchFault lastFault();
+
+    /** Loads {@code mm}'s page-table root (CR3 / TTBR0 write) with its PCID / ASID. */
+    void switchMm(MmStruct mm);
+
+    /** Invalidates the translation of one page of {@code mm} (INVLPG / TLBI VAE1). */
+    void flushPage(MmStruct mm, long va);
+
+    /** Invalidates {@code mm}'s translations in [start, end). */
+    void flushRange(MmStruct mm, long start, long end);
+
+    /** Invalidates every translation of {@code mm} (INVPCID single-context / TLBI ASIDE1). */
+    void flushMm(MmStruct mm);
+
+    /** Invalidates everything, global entries included. */
+    void flushAll();
+
+    long tlbHits();
+
+    long tlbMisses();
+}

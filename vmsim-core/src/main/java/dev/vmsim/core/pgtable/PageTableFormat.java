@@ -1,0 +1,104 @@
+package dev.vmsim.core.pgtable;
+
+/**
+ * An architecture's page-table entry format, as the generic page-table code sees it (the
+ * {@code pte_*}, {@code pmd_*}, {@code pfn_pte}, {@code pte_modify} helpers of
+ * include/linux/pgtable.h and arch/&lt;arch&gt;/include/asm/pgtable.h).
+ *
+ * <p>Levels are numbered from the leaf: level 0 holds PTEs (the kernel's pte level), level
+ * {@code levels() - 1} is the root (pgd). Every table is one 4 KiB frame of 512 64-bit entries
+ * in the simulated {@link dev.vmsim.core.phys.PhysicalMemory}; entries are read by the hardware
+ * walker without locks and written by the kernel with atomic operations.
+ *
+ * <p>Implementations are immutable and thread-safe; every method is a pure function of its
+ * arguments.
+ */
+public interface PageTableFormat {
+    /** Number of translation levels: 4 for x86-64 4-level paging and arm64 4K/48-bit, 5 for LA57. */
+    int levels();
+
+    /** Base page shift: 12 for a 4 KiB page. The core's fault path uses 4 KiB pages. */
+    default int pageShift() {
+        return 12;
+    }
+
+    /** Number of virtual-address bits translated (48 or 57 on x86-64; 48 or 52 on arm64). */
+    int vaBits();
+
+    /** Shift of the virtual-address bits that index a table at {@code level} (12, 21, 30, 39, 48 for 4 KiB pages). */
+    int levelShift(int level);
+
+    /** Number of index bits at {@code level} (9 for every level of a 4 KiB-granule format). */
+    int indexBits(int level);
+
+    /** Index into the table at {@code level} for virtual address {@code va}. */
+    default int index(long va, int level) {
+        return (int) ((va >>> levelShift(level)) & ((1L << indexBits(level)) - 1));
+    }
+
+    /** Highest user virtual address + 1 (TASK_SIZE): 2^47 for x86-64 4-level, 2^48 for arm64 48-bit VA. */
+    long taskSize();
+
+    // ---- non-leaf entries (pgd/p4d/pud/pmd) ----
+
+    /** The entry that points a level-{@code level} slot at the next-level table in frame {@code tablePfn} (pmd_populate). */
+    long mkTable(long tablePfn, int level);
+
+    /** {@code true} if the entry at {@code level} points to a next-level table (not none, not a leaf/block). */
+    boolean isTable(long entry, int level);
+
+    /** {@code true} if the entry at {@code level > 0} maps a huge page / block (pmd_leaf, pud_leaf). */
+    boolean isHugeLeaf(long entry, int level);
+
+    /** Physical frame number the entry points to: the next table, or the mapped page for a leaf. */
+    long pfn(long entry);
+
+    // ---- leaf entries (PTEs) ----
+
+    /**
+     * The protection bits for a VMA with the given {@code vm_flags} (vm_get_page_prot: the
+     * protection_map lookup on VM_READ|VM_WRITE|VM_EXEC|VM_SHARED). Private writable mappings get a
+     * read-only (copy-on-write) protection, exactly as protection_map does.
+     */
+    long vmGetPageProt(long vmFlags);
+
+    /** A leaf PTE for frame {@code pfn} with protection {@code prot} (pfn_pte). */
+    long pfnPte(long pfn, long prot);
+
+    /** pte_modify: keep the pfn and the hardware-managed state (young, dirty), take the rest from {@code prot}. */
+    long pteModify(long pte, long prot);
+
+    /** pte_none: the entry is empty (all zero). */
+    default boolean pteNone(long pte) {
+        return pte == 0;
+    }
+
+    /** pte_present: the entry maps a page (including PROT_NONE entries that are present to software). */
+    boolean ptePresent(long pte);
+
+    boolean pteWrite(long pte);
+
+    boolean pteDirty(long pte);
+
+    boolean pteYoung(long pte);
+
+    /** pte_special: maps a page with no struct-page refcounting (the shared zero page). */
+    boolean pteSpecial(long pte);
+
+    long pteMkwrite(long pte);
+
+    long pteWrprotect(long pte);
+
+    long pteMkdirty(long pte);
+
+    long pteMkclean(long pte);
+
+    long pteMkyoung(long pte);
+
+    long pteMkold(long pte);
+
+    long pteMkspecial(long pte);
+
+    /** A human-readable decode of an entry at a level, for walk dumps ("P RW US A D NX pfn=0x1234"). */
+    String describe(long entry, int level);
+}

@@ -1,0 +1,31 @@
+package dev.vmsim.core.stat;
+
+/** The /proc/vmstat event counters the simulator keeps (enum vm_event_item), named as the kernel names them. */
+public enum VmEvent {
+    PGFAULT("pgfault"),
+    PGMAJFAULT("pgmajfault"),
+    PGREUSE("pgreuse"),
+    VMA_LOCK_SUCCESS("vma_lock_success"),
+    VMA_LOCK_ABORT("vma_lock_abort"),
+    VMA_LOCK_RETRY("vma_lock_retry"),
+    VMA_LOCK_MISS("vma_lock_miss"),
+    VMA_LOCK_WAIT("vma_lock_wait"),
+    THP_FAULT_ALLOC("thp_fault_alloc"),
+    PGALLOC("pgalloc_normal"),
+    PGFREE("pgfree"),
+    NR_TLB_REMOTE_FLUSH("nr_tlb_remote_flush"),
+    NR_TLB_REMOTE_FLUSH_RECEIVED("nr_tlb_remote_flush_received"),
+    NR_TLB_LOCAL_FLUSH_ALL("nr_tlb_local_flush_all"),
+    NR_TLB_LOCAL_FLUSH_ONE("nr_tlb_local_flush_one");
+
+    private final String kernelName;
+
+    VmEvent(final String kernelName) {
+        this.kernelName = kernelName;
+    }
+
+    /** The counter's name in /proc/vmstat. */
+    public String kernelName() {
+        return kernelName;
+    }
+}
