@@ -53,6 +53,7 @@ public final class Cpu {
     /** switch_mm: runs {@code next} on this CPU (CR3 / TTBR0 load). */
     public void switchMm(final MmStruct next) {
         this.mm = next;
+        next.cpumask().set(this);
         mmu.switchMm(next);
     }
 

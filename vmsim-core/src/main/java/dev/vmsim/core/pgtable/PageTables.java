@@ -13,10 +13,22 @@ import dev.vmsim.core.Machine;
 public final class PageTables {
     private final Machine machine;
     private final PageTableFormat format;
+    /** The root table (pgd) frame. */
+    private final long rootPfn;
 
+    /** Allocates the root table; throws {@link OutOfMemoryError} if no frame is free (mm_alloc_pgd failing). */
     public PageTables(final Machine machine, final PageTableFormat format) {
         this.machine = machine;
         this.format = format;
+        this.rootPfn = machine.frames().allocZeroed(0);
+        if (rootPfn < 0) {
+            throw new OutOfMemoryError("no frame for the page-table root");
+        }
+    }
+
+    /** The root table's frame (what CR3 / TTBR0 holds). */
+    public long rootPfn() {
+        return rootPfn;
     }
 
     public Machine machine() {
