@@ -99,6 +99,7 @@ final class Fork {
             for (final Vma v : mm.vmas()) {
                 VmaLock.startWrite(v);
                 VmaLock.markDetached(v);
+                VmaOps.fput(mm, v);
             }
             mm.mmMt.destroy();
             mm.mapCount = 0;

@@ -476,7 +476,10 @@ final class Mmap {
                 mm.execVm -= execVm;
                 mm.stackVm -= stackVm;
                 mm.dataVm -= dataVm;
-                // remove_vma: the detached VMA objects are garbage from here on.
+                // remove_vma: drop file references; the VMA objects are garbage from here on.
+                for (final Vma v : detached) {
+                    VmaOps.fput(mm, v);
+                }
                 detached.clear();
             } finally {
                 if (unlock) {

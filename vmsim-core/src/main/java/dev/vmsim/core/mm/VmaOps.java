@@ -42,11 +42,21 @@ final class VmaOps {
         return v;
     }
 
-    /** vm_area_dup: a detached copy with fresh lock state. */
+    /** vm_area_dup (+ get_file): a detached copy with fresh lock state. */
     static Vma dup(final Vma vma) {
         final Vma n = vma.dup();
         VmaLock.lockInit(n, true);
+        if (n.vmFile != null) {
+            n.vmFile.get();
+        }
         return n;
+    }
+
+    /** remove_vma's fput: drops the VMA's reference on its shmem file. */
+    static void fput(final MmStruct mm, final Vma vma) {
+        if (vma.vmFile != null) {
+            vma.vmFile.put(mm.machine().frames(), 0);
+        }
     }
 
     static long pages(final MmStruct mm, final long start, final long end) {
@@ -173,6 +183,7 @@ final class VmaOps {
     private static void removeMerged(final MmStruct mm, final Vma vma) {
         VmaLock.markDetached(vma);
         mm.mapCount--;
+        fput(mm, vma);
     }
 
     /**
