@@ -107,6 +107,10 @@ final class Mprotect {
                 && (oldflags & (VmFlags.VM_ACCOUNT | VmFlags.VM_WRITE | VmFlags.VM_HUGETLB | VmFlags.VM_SHARED
                         | VmFlags.VM_NORESERVE)) == 0) {
             newflags |= VmFlags.VM_ACCOUNT;
+        } else if ((newflags & VmFlags.VM_WRITE) == 0 && (oldflags & VmFlags.VM_ACCOUNT) != 0
+                && vma0.isAnonymous() && vma0.anonVma == null) {
+            // An anonymous VMA never faulted can give its commit back when it stops being writable.
+            newflags &= ~VmFlags.VM_ACCOUNT;
         }
         final int[] err = {0};
         final Vma vma = VmaOps.modify(mm, pprev[0], vma0, start, end, newflags, err);
