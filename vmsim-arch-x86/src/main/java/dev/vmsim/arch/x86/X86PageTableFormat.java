@@ -284,7 +284,7 @@ public final class X86PageTableFormat implements PageTableFormat {
         for (int level = levels - 1; level >= 0; level--) {
             final int idx = index(va, level);
             final long e = mem.getLongAcquire((table << 12) + 8L * idx);
-            sb.append(String.format("%n  %-4s[%3d] = 0x%016x  %s", levelName(level), idx, e, describe(e, level)));
+            sb.append(String.format("%n  %s[%d] = 0x%016x  %s", levelName(level), idx, e, describe(e, level)));
             if ((e & X86Pte.PRESENT) == 0) {
                 return sb.append(String.format("%n  not present at %s", levelName(level))).toString();
             }
