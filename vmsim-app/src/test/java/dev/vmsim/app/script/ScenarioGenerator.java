@@ -20,7 +20,7 @@ import java.util.Random;
 public final class ScenarioGenerator {
     private static final long PAGE = 4096;
     /** Pages of the window [top - WINDOW_PAGES * 4K, top) that most addresses fall into. */
-    private static final int WINDOW_PAGES = 48;
+    private static final int WINDOW_PAGES = 32;
     /** Where far stacks are placed: far enough below the window for the guard gap to matter. */
     private static final long STACK_BASE = 0x200000;
 
@@ -74,7 +74,8 @@ public final class ScenarioGenerator {
         final String name = NAMES[rnd.nextInt(NAMES.length)];
         final StringBuilder sb = new StringBuilder("map ").append(name).append(' ');
         final boolean stack = name.equals("s") && rnd.nextInt(3) > 0;
-        sb.append(stack ? pages(1 + rnd.nextInt(4)) : length()).append(' ').append(prot());
+        final String len = stack ? pages(1 + rnd.nextInt(4)) : length();
+        sb.append(len).append(' ').append(prot());
         final boolean shared = !stack && rnd.nextInt(6) == 0;
         if (shared) {
             sb.append(" shared");
@@ -89,7 +90,7 @@ public final class ScenarioGenerator {
         if (stack && rnd.nextBoolean()) {
             sb.append(" at top-0x").append(Long.toHexString(STACK_BASE + rnd.nextInt(8) * PAGE)).append(" fixed");
         } else if (placement < 6) {
-            sb.append(" at ").append(windowAddress()).append(rnd.nextInt(5) == 0 ? " noreplace" : " fixed");
+            sb.append(" at ").append(windowAddressFor(len)).append(rnd.nextInt(5) == 0 ? " noreplace" : " fixed");
         } else if (placement < 8) {
             sb.append(" at ").append(windowAddress()); // a hint
         }
@@ -114,17 +115,14 @@ public final class ScenarioGenerator {
         } else if (how < 7) {
             sb.append(" maymove");
         }
-        if (!bound.contains(name)) {
-            bound.add(name);
-        }
         return sb.toString();
     }
 
-    /** An address for a range operation: relative to a bound name, or absolute in the window. */
+    /** An address for a range operation: relative to a mapped name, or absolute in the window. */
     private String address() {
-        if (!bound.isEmpty() && rnd.nextInt(10) < 6) {
+        if (!bound.isEmpty() && rnd.nextInt(10) < 7) {
             final String name = bound.get(rnd.nextInt(bound.size()));
-            final int off = rnd.nextInt(9) - 2;
+            final int off = rnd.nextInt(8) - 2;
             final String unaligned = rnd.nextInt(30) == 0 ? "+1" : "";
             return name + (off < 0 ? "-" + pages(-off) : off > 0 ? "+" + pages(off) : "") + unaligned;
         }
@@ -138,6 +136,13 @@ public final class ScenarioGenerator {
             return "s-0x" + Long.toHexString(below * PAGE);
         }
         return address();
+    }
+
+    /** A window address below which a range of {@code len} still ends at or below top. */
+    private String windowAddressFor(final String len) {
+        final long bytes = len.endsWith("K") ? Long.parseLong(len.substring(0, len.length() - 1)) * 1024 : PAGE;
+        final long minPages = Math.max(1, (bytes + PAGE - 1) / PAGE);
+        return "top-0x" + Long.toHexString((minPages + rnd.nextInt(WINDOW_PAGES)) * PAGE);
     }
 
     private String windowAddress() {
