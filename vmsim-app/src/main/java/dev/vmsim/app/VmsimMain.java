@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "vmsim 0.1.0",
         description = "A simulated Linux virtual-memory subsystem: page faults, mmap_lock and per-VMA locks.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, ScriptCommand.class})
 public final class VmsimMain implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
