@@ -56,6 +56,10 @@ public class MmStruct {
     /** The vDSO-like special mapping directly above mmap_base (null if there is none). */
     Vma vdso;
 
+    /** rss_stat MM_ANONPAGES / MM_SHMEMPAGES: changed by faults and zaps under any lock, hence atomic. */
+    private final java.util.concurrent.atomic.AtomicLong anonRss = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong shmemRss = new java.util.concurrent.atomic.AtomicLong();
+
     // Counters (mmap write lock).
     int mapCount;
     long totalVm;
@@ -271,6 +275,24 @@ public class MmStruct {
 
     public final long stackVm() {
         return stackVm;
+    }
+
+    /** add_mm_counter(mm, MM_ANONPAGES, delta). */
+    public final void addAnonRss(final long delta) {
+        anonRss.addAndGet(delta);
+    }
+
+    /** add_mm_counter(mm, MM_SHMEMPAGES, delta). */
+    public final void addShmemRss(final long delta) {
+        shmemRss.addAndGet(delta);
+    }
+
+    public final long anonRss() {
+        return anonRss.get();
+    }
+
+    public final long shmemRss() {
+        return shmemRss.get();
     }
 
     /** vm_stat_account (mm/mmap.c). */
