@@ -32,8 +32,11 @@ public class MmStruct {
     public static final long DEFAULT_MMAP_MIN_ADDR = 65536;
     /** The minimum gap between the stack top and mmap_base (MIN_GAP, 128 MiB). */
     static final long MIN_GAP = 128L << 20;
-    /** Pages of the special vDSO-like mapping above mmap_base. */
-    static final int VDSO_PAGES = 2;
+    /**
+     * Pages of the special mapping above mmap_base: as x86-64 6.18's [vvar] (4), [vvar_vclock] (2)
+     * and [vdso] (2) together, so that a hint just above top is refused as on the real kernel.
+     */
+    static final int VDSO_PAGES = 8;
 
     private final Machine machine;
     /** mm_mt: the VMA tree, written under the mmap write lock, read under RCU or the mmap lock. */
