@@ -362,6 +362,22 @@ class MmStructTest {
     }
 
     @Test
+    void validateCatchesAWritablePteInAReadOnlyVma() {
+        final long a = map(top - 0x40000, P, Mman.PROT_READ, FIXED);
+        final var pt = mm.pageTables();
+        final long pfn = mm.machine().frames().allocZeroed(0);
+        mm.machine().frames().incMapcount(pfn);
+        final long ptep = pt.ptePa(a, true);
+        pt.setPte(ptep, pt.format().pteMkwrite(pt.format().pfnPte(pfn, pt.format().vmGetPageProt(VmFlags.VM_READ))));
+        final IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                mm::validate);
+        assertTrue(e.getMessage().contains("writable PTE"), e.getMessage());
+        assertEquals(0, mm.mprotect(a, P, RW), "once the VMA is writable the PTE is consistent");
+        mm.validate();
+        assertEquals(0, mm.munmap(a, P));
+    }
+
+    @Test
     void findVmaAndFriends() {
         final long a = fixed(top - 0x40000, 2);
         final long b = fixed(a + 4 * P, 1);
