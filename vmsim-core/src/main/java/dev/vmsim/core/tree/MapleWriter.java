@@ -118,7 +118,17 @@ final class MapleWriter {
                         b,
                         raw);
             }
-            final NodeList built = buildList(apply(raw, a, b, v), height - 1 - p);
+            final SegmentList applied = apply(raw, a, b, v);
+            final int h = height - 1 - p;
+            if (h == 0 && ci == cj && applied.size > MapleNode.RANGE64_SLOTS) {
+                if (ci > 0 && fitsWith(parent, ci - 1, applied.size)) {
+                    return replaceChildren(p, ci - 1, ci, pushLeaf(parent, p, ci - 1, applied, true));
+                }
+                if (ci + 1 < parent.slotCount() && fitsWith(parent, ci + 1, applied.size)) {
+                    return replaceChildren(p, ci, ci + 1, pushLeaf(parent, p, ci + 1, applied, false));
+                }
+            }
+            final NodeList built = buildList(applied, h);
             if (built != null) {
                 return replaceChildren(p, ci, cj, built);
             }
@@ -133,6 +143,52 @@ final class MapleWriter {
                 p--;
             }
         }
+    }
+
+    private static boolean fitsWith(final MapleNode parent, final int sib, final int total) {
+        return ((MapleNode) parent.slots[sib]).slotCount() + total <= 2 * MapleNode.RANGE64_SLOTS;
+    }
+
+    /**
+     * mas_push_data: an overfull leaf first shifts entries into a sibling leaf with room (left first, as
+     * appends are common; right for top-down allocation), packing that sibling full, so sequential
+     * stores leave full leaves behind instead of half-full ones. Returns the two replacement leaves.
+     */
+    private NodeList pushLeaf(
+            final MapleNode parent, final int p, final int sib, final SegmentList applied, final boolean left) {
+        final SegmentList both = new SegmentList();
+        if (!left) {
+            appendSegments(both, applied);
+        }
+        gatherAll(
+                (MapleNode) parent.slots[sib],
+                sib == 0 ? pathMin[p] : parent.pivots[sib - 1] + 1,
+                sib < parent.pivots.length ? parent.pivots[sib] : pathMax[p],
+                both);
+        if (left) {
+            appendSegments(both, applied);
+        }
+        final int full = Math.min(MapleNode.RANGE64_SLOTS, both.size - MapleNode.RANGE64_MIN);
+        return twoLeaves(both, left ? full : both.size - full);
+    }
+
+    private static void gatherAll(final MapleNode leaf, final long lo, final long hi, final SegmentList out) {
+        for (int i = 0; i < leaf.slots.length; i++) {
+            out.add(i == 0 ? lo : leaf.pivots[i - 1] + 1, i < leaf.pivots.length ? leaf.pivots[i] : hi, leaf.slots[i]);
+        }
+    }
+
+    private static void appendSegments(final SegmentList to, final SegmentList from) {
+        for (int i = 0; i < from.size; i++) {
+            to.add(from.start[i], from.end[i], from.value[i]);
+        }
+    }
+
+    private static NodeList twoLeaves(final SegmentList s, final int leftCount) {
+        final NodeList out = new NodeList(2);
+        out.add(MapleNode.leaf(s, 0, leftCount), s.end[leftCount - 1]);
+        out.add(MapleNode.leaf(s, leftCount, s.size), s.end[s.size - 1]);
+        return out;
     }
 
     /** Flattens the segments under {@code n} = [lo, hi], skipping whatever [a, b] entirely overwrites. */
@@ -272,9 +328,22 @@ final class MapleWriter {
             }
             final int off = pathOff[p];
             if (c > capI) {
-                nl = group(l, (c + capI - 1) / capI); // mas_split
-                ci = off;
-                cj = off;
+                final MapleNode gp = pathNode[p - 1];
+                final long gpMax = pathMax[p - 1];
+                if (off > 0 && ((MapleNode) gp.slots[off - 1]).slotCount() + c <= 2 * capI) {
+                    // mas_push_data to the left sibling: pack it full, no new node.
+                    nl = pushInternal(l, gp, gpMax, off - 1, true);
+                    ci = off - 1;
+                    cj = off;
+                } else if (off + 1 < gp.slotCount() && ((MapleNode) gp.slots[off + 1]).slotCount() + c <= 2 * capI) {
+                    nl = pushInternal(l, gp, gpMax, off + 1, false);
+                    ci = off;
+                    cj = off + 1;
+                } else {
+                    nl = group(l, (c + capI - 1) / capI); // mas_split
+                    ci = off;
+                    cj = off;
+                }
             } else if (c >= minI) {
                 nl = group(l, 1); // mas_wr_node_store: a copy of the node
                 ci = off;
@@ -299,6 +368,27 @@ final class MapleWriter {
             }
             p--;
         }
+    }
+
+    /** Two internal nodes from {@code l} and sibling {@code sib} of {@code gp}, the sibling's side packed full. */
+    private NodeList pushInternal(
+            final NodeList l, final MapleNode gp, final long gpMax, final int sib, final boolean left) {
+        final MapleNode q = (MapleNode) gp.slots[sib];
+        final long qMax = sib < gp.pivots.length ? gp.pivots[sib] : gpMax;
+        final NodeList comb = new NodeList(2 * capI);
+        if (left) {
+            comb.addChildren(q, qMax, 0, q.slotCount());
+            appendAll(comb, l);
+        } else {
+            appendAll(comb, l);
+            comb.addChildren(q, qMax, 0, q.slotCount());
+        }
+        final int full = Math.min(capI, comb.size - minI);
+        final int split = left ? full : comb.size - full;
+        final NodeList out = new NodeList(2);
+        out.add(MapleNode.internal(comb, 0, split, arange), comb.max[split - 1]);
+        out.add(MapleNode.internal(comb, split, comb.size, arange), comb.max[comb.size - 1]);
+        return out;
     }
 
     private static void appendAll(final NodeList to, final NodeList from) {
