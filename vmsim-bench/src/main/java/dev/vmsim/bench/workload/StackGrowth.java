@@ -22,8 +22,11 @@ import dev.vmsim.core.mm.Mman;
 public final class StackGrowth implements Workload {
     /** Pages each round grows the stack by. */
     static final int DEPTH = 64;
-    /** Base of the stacks' area, far below where top-down mmap places mappings. */
-    static final long AREA = 0x1000_0000_0000L;
+    /**
+     * Base of the stacks' area: 128 GiB, far below where top-down mmap places mappings and inside
+     * even a 39-bit user address space (1024 tasks * STRIDE = 16 GiB above it).
+     */
+    static final long AREA = 0x20_0000_0000L;
     /** Distance between two tasks' stack tops: the grown stack plus a guard gap with room to spare. */
     static final long STRIDE = 1L << 24;
 
