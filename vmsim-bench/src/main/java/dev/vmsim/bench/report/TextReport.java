@@ -132,6 +132,8 @@ public final class TextReport {
         if (a >= 1e4) {
             return String.format(Locale.ROOT, "%.3gk", v / 1e3);
         }
-        return a == Math.rint(a) ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.3g", v);
+        return a >= 100 || a == Math.rint(a)
+                ? String.format(Locale.ROOT, "%.0f", v)
+                : String.format(Locale.ROOT, "%.3g", v);
     }
 }
