@@ -51,7 +51,7 @@ public final class RunResult {
         return config;
     }
 
-    /** Wall-clock seconds from the start barrier until the last task finished its rounds. */
+    /** Wall-clock seconds from the first task leaving the start barrier until the last finished its rounds. */
     public double seconds() {
         return seconds;
     }

@@ -47,6 +47,7 @@ public final class WorkloadRunner {
         final Workload.Instance instance = cfg.workload().start(kernel, n, cfg.seed());
 
         final TaskRecorder[] recs = new TaskRecorder[n];
+        final long[] beginNs = new long[n];
         final long[] endNs = new long[n];
         final AtomicLongArray rounds = new AtomicLongArray(n);
         final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -56,7 +57,7 @@ public final class WorkloadRunner {
         for (int i = 0; i < n; i++) {
             final int index = i;
             threads[i] = new Thread(
-                    () -> task(cfg, kernel, instance, index, recs, endNs, rounds, go, stop, failure),
+                    () -> task(cfg, kernel, instance, index, recs, beginNs, endNs, rounds, go, stop, failure),
                     "vmsim-task-" + i);
             threads[i].start();
         }
@@ -81,7 +82,7 @@ public final class WorkloadRunner {
         }
         instance.finish();
         progress.update(1.0);
-        return merge(cfg, kernel, recs, endNs, rounds, startNs, before, framesBefore);
+        return merge(cfg, kernel, recs, beginNs, endNs, rounds, before, framesBefore);
     }
 
     private static void task(
@@ -90,6 +91,7 @@ public final class WorkloadRunner {
             final Workload.Instance instance,
             final int index,
             final TaskRecorder[] recs,
+            final long[] beginNs,
             final long[] endNs,
             final AtomicLongArray rounds,
             final CyclicBarrier go,
@@ -100,6 +102,7 @@ public final class WorkloadRunner {
             recs[index] = rec;
             final Workload.TaskLoop loop = instance.task(index, rec);
             go.await();
+            beginNs[index] = System.nanoTime();
             final long bound = cfg.iterations();
             long done = 0;
             while (bound > 0 ? done < bound : !stop.requested) {
@@ -164,9 +167,9 @@ public final class WorkloadRunner {
             final RunConfig cfg,
             final SimKernel kernel,
             final TaskRecorder[] recs,
+            final long[] beginNs,
             final long[] endNs,
             final AtomicLongArray rounds,
-            final long startNs,
             final KernelCounters before,
             final long framesBefore) {
         final Histogram faults = new Histogram(3);
@@ -176,7 +179,8 @@ public final class WorkloadRunner {
         long signals = 0;
         long errors = 0;
         long totalRounds = 0;
-        long lastEnd = startNs;
+        long firstBegin = Long.MAX_VALUE;
+        long lastEnd = Long.MIN_VALUE;
         int firstSignal = 0;
         for (int i = 0; i < recs.length; i++) {
             final TaskRecorder r = recs[i];
@@ -190,6 +194,7 @@ public final class WorkloadRunner {
             signals += r.signals();
             errors += r.syscallErrors();
             totalRounds += rounds.get(i);
+            firstBegin = Math.min(firstBegin, beginNs[i]);
             lastEnd = Math.max(lastEnd, endNs[i]);
         }
         final KernelCounters after = kernel.counters();
@@ -199,7 +204,7 @@ public final class WorkloadRunner {
         final long leaked = (kernel.allocatedFrames() - ptAfter) - (framesBefore - ptBefore);
         return new RunResult(
                 cfg,
-                (lastEnd - startNs) / 1e9,
+                Math.max(1, lastEnd - firstBegin) / 1e9,
                 totalRounds,
                 touches,
                 calls,
