@@ -11,14 +11,17 @@ package dev.vmsim.core.tree;
  * {@code mas_wr_spanning_store}) are flattened into a {@link SegmentList}, the store is applied there,
  * and replacement subtrees of the same height are rebuilt from it. The new nodes are then spliced into
  * copies of every ancestor ({@code mas_wr_node_store} / {@code mas_split} / {@code mas_rebalance}):
- * overfull ancestors split, underfull ones merge or rebalance with a sibling, and a root left with one
- * child collapses ({@code mas_root_expand} / height decrease). Nothing reachable from the published
+ * an overfull node first pushes entries into a sibling with room ({@code mas_push_data}, packing the
+ * sibling full so sequential stores leave full nodes), otherwise splits; underfull ones merge or
+ * rebalance with a sibling, and a root left with one child collapses (height decrease). Nothing reachable from the published
  * root is ever modified; the new root is published by one volatile store.
  *
  * <p><b>Departure from the kernel.</b> A spanning store rebuilds the boundary subtrees of the lowest
  * common node from their flattened contents (skipping whole subtrees the store overwrites) rather than
- * walking left and right "cousins" level by level; the resulting shapes differ from the kernel's, but
- * every node obeys the same capacity and minimum-occupancy rules (see {@link MapleValidator}).
+ * walking left and right "cousins" level by level: it costs O(entries under the two boundary children)
+ * instead of O(log n), and the resulting shapes differ from the kernel's, but every node obeys the same
+ * capacity and minimum-occupancy rules (see {@link MapleValidator}). Likewise a rebalance that must
+ * take in a sibling rebuilds that sibling from its flattened entries.
  */
 final class MapleWriter {
     private final boolean arange;
