@@ -8,7 +8,7 @@ import static dev.vmsim.core.fault.VmFault.VM_FAULT_OOM;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_RETRY;
 
 import dev.vmsim.core.cpu.Cpu;
-import dev.vmsim.core.cpu.CurrentCpu;
+
 import dev.vmsim.core.cpu.TlbFlush;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.mm.MmStruct;
@@ -71,7 +71,7 @@ final class PteFault {
     }
 
     private static void flushLocal(final MmStruct mm, final long address) {
-        final Cpu cpu = CurrentCpu.get();
+        final Cpu cpu = Cpu.current();
         if (cpu != null) {
             cpu.mmu().flushPage(mm, address & Pfn.PAGE_MASK);
         }
@@ -127,7 +127,7 @@ final class PteFault {
         if (prep != 0) {
             return prep;
         }
-        final long pfn = frames.allocZeroed(CurrentCpu.id());
+        final long pfn = frames.allocZeroed(cpuId());
         if (pfn == FrameAllocator.NO_FRAME) {
             return VM_FAULT_OOM;
         }
@@ -139,7 +139,7 @@ final class PteFault {
         ptl.lock();
         try {
             if (!fmt.pteNone(pt.readPte(ptePa))) {
-                frames.put(CurrentCpu.id(), pfn); // lost the race: release the fresh page
+                frames.put(cpuId(), pfn); // lost the race: release the fresh page
                 return 0;
             }
             frames.incMapcount(pfn); // folio_add_new_anon_rmap
@@ -194,7 +194,7 @@ final class PteFault {
         if (prep != 0) {
             return prep;
         }
-        final int cpu = CurrentCpu.id();
+        final int cpu = cpuId();
         final long newPfn = frames.allocZeroed(cpu);
         if (newPfn == FrameAllocator.NO_FRAME) {
             return VM_FAULT_OOM;
@@ -217,7 +217,7 @@ final class PteFault {
             }
             // ptep_clear_flush: no CPU may keep using the old page once the new one is visible.
             pt.setPte(ptePa, 0);
-            TlbFlush.flushTlbRange(mm, address & Pfn.PAGE_MASK, (address & Pfn.PAGE_MASK) + Pfn.PAGE_SIZE);
+            TlbFlush.flushTlbPage(mm, address & Pfn.PAGE_MASK);
             frames.incMapcount(newPfn);
             pt.setPte(ptePa, entry);
             if (fromZero) {
@@ -230,5 +230,11 @@ final class PteFault {
             ptl.unlock();
         }
         return 0;
+    }
+
+    /** smp_processor_id(): the CPU the calling thread runs on, or 0 outside a task; it picks the per-CPU page list. */
+    static int cpuId() {
+        final Cpu cpu = Cpu.current();
+        return cpu == null ? 0 : cpu.id();
     }
 }
