@@ -68,7 +68,7 @@ class LockVmaTest {
         VmaLock.endRead(vma);
         assertEquals(1, vma.refcnt());
         final long abort = machine.vmstat().get(VmEvent.VMA_LOCK_ABORT);
-        assertNull(LockVma.underRcu(mm, a + 2 * PAGE));
+        assertNull(LockVma.underRcu(mm, a - PAGE));
         assertEquals(abort + 1, machine.vmstat().get(VmEvent.VMA_LOCK_ABORT));
     }
 
@@ -118,7 +118,7 @@ class LockVmaTest {
         assertNotNull(got.get());
         VmaLock.endRead(got.get());
         assertTrue(machine.vmstat().get(VmEvent.VMA_LOCK_WAIT) >= 1);
-        assertNull(LockVma.underRcu(mm, a + 16 * PAGE), "no VMA: null without looping");
+        assertNull(LockVma.underRcu(mm, a - 16 * PAGE), "no VMA: null without looping");
     }
 
     /** §17 row 13: a kernel fault with no exception-table entry never sleeps on the mmap lock. */
@@ -143,7 +143,7 @@ class LockVmaTest {
         assertNotNull(v);
         assertFalse(mm.mmapLock().rwsem().downWriteTrylock(), "read lock held");
         mm.mmapLock().readUnlock();
-        assertNull(LockVma.lockMmAndFindVma(mm, a + PAGE, PtRegs.USER));
+        assertNull(LockVma.lockMmAndFindVma(mm, a - PAGE, PtRegs.USER));
         assertTrue(mm.mmapLock().rwsem().downWriteTrylock(), "nothing held after a miss");
         mm.mmapLock().rwsem().upWrite();
     }
