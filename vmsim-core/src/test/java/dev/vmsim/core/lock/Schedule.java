@@ -119,7 +119,11 @@ public final class Schedule implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             if (isAlive()) {
-                throw new AssertionError(getName() + " did not finish");
+                final StringBuilder sb = new StringBuilder(getName() + " did not finish:");
+                for (final StackTraceElement e : getStackTrace()) {
+                    sb.append("\n    at ").append(e);
+                }
+                throw new AssertionError(sb.toString());
             }
             if (failure != null) {
                 throw new AssertionError(getName() + " failed: " + failure, failure);
