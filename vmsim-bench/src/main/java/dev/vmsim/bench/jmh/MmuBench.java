@@ -1,0 +1,138 @@
+package dev.vmsim.bench.jmh;
+
+import dev.vmsim.arch.x86.X86Arch;
+import dev.vmsim.arch.x86.X86Mmu;
+import dev.vmsim.arch.x86.X86PageTableFormat;
+import dev.vmsim.arch.x86.X86Pte;
+import dev.vmsim.core.Machine;
+import dev.vmsim.core.arch.Access;
+import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.phys.PhysicalMemory;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * The simulated MMU's translation cost against the host's own memory system.
+ *
+ * <ul>
+ *   <li>{@code x86TlbHit}: a translation that hits the simulated TLB (16 hot pages).
+ *   <li>{@code x86Walk4}: a TLB miss and a full 4-level walk: 8192 pages cycled through a 512-entry
+ *       TLB, so every translation misses (A bits are already set after the first lap: no CAS).
+ *   <li>{@code hostL1Load}: one dependent load that stays in L1 (pointer chase in a 16-int cycle).
+ *   <li>{@code hostTlbMiss}: one dependent load per 4 KiB page over 1 GiB in random order: a host
+ *       TLB miss (and usually a cache miss) per load.
+ * </ul>
+ *
+ * <p>Run: {@code java -jar vmsim-bench/target/benchmarks.jar MmuBench -f 1 -wi 2 -i 3 -w 1s -r 1s}.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@State(Scope.Thread)
+public class MmuBench {
+    private static final long BASE = 0x7f00_0000_0000L;
+    private static final int HOT_PAGES = 16;
+    private static final int WALK_PAGES = 8192;
+    private static final int HOST_PAGES = 1 << 18; // 1 GiB of 4 KiB pages
+    private static final int INTS_PER_PAGE = 1024;
+
+    private X86Mmu mmu;
+    private int hot;
+    private int cold;
+
+    private int[] l1;
+    private int l1Idx;
+    private int[] big;
+    private int bigIdx;
+
+    @Setup
+    public void setup() {
+        final X86Arch arch = new X86Arch();
+        final Machine machine = new Machine(arch, 1 << 16, 1);
+        final Cpu cpu = machine.newCpu();
+        mmu = (X86Mmu) cpu.mmu();
+        final long root = machine.frames().allocZeroed(0);
+        final X86PageTableFormat fmt = arch.pageTableFormat();
+        final PhysicalMemory mem = machine.memory();
+        for (int i = 0; i < WALK_PAGES; i++) {
+            map(machine, mem, fmt, root, BASE + 4096L * i, 1000 + i);
+        }
+        mmu.loadCr3(root, 1, false);
+
+        l1 = new int[HOT_PAGES];
+        for (int i = 0; i < HOT_PAGES; i++) {
+            l1[i] = (i + 7) % HOT_PAGES; // 7 is coprime to 16: one cycle through every slot
+        }
+        // a random cyclic permutation of the pages (Sattolo), one int per page
+        final int[] order = new int[HOST_PAGES];
+        for (int i = 0; i < HOST_PAGES; i++) {
+            order[i] = i;
+        }
+        final SplittableRandom rnd = new SplittableRandom(42);
+        for (int i = HOST_PAGES - 1; i > 0; i--) {
+            final int j = rnd.nextInt(i);
+            final int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        big = new int[HOST_PAGES * INTS_PER_PAGE];
+        for (int i = 0; i < HOST_PAGES; i++) {
+            big[order[i] * INTS_PER_PAGE] = order[(i + 1) % HOST_PAGES] * INTS_PER_PAGE;
+        }
+    }
+
+    /** Writes the PTE for {@code va} (and any missing tables) directly, as the kernel's page-table code would. */
+    private static void map(
+            final Machine machine,
+            final PhysicalMemory mem,
+            final X86PageTableFormat fmt,
+            final long root,
+            final long va,
+            final long pfn) {
+        long table = root;
+        for (int level = fmt.levels() - 1; level > 0; level--) {
+            final long slot = (table << 12) + 8L * fmt.index(va, level);
+            long e = mem.getLong(slot);
+            if ((e & X86Pte.PRESENT) == 0) {
+                e = fmt.mkTable(machine.frames().allocZeroed(0), level);
+                mem.putLong(slot, e);
+            }
+            table = fmt.pfn(e);
+        }
+        mem.putLong((table << 12) + 8L * fmt.index(va, 0), fmt.pfnPte(pfn, X86Pte.PAGE_SHARED));
+    }
+
+    @Benchmark
+    public long x86TlbHit() {
+        final int i = (hot + 1) & (HOT_PAGES - 1);
+        hot = i;
+        return mmu.translate(BASE + 4096L * i + 8, Access.READ, true);
+    }
+
+    @Benchmark
+    public long x86Walk4() {
+        final int i = cold + 1 == WALK_PAGES ? 0 : cold + 1;
+        cold = i;
+        return mmu.translate(BASE + 4096L * i + 8, Access.READ, true);
+    }
+
+    @Benchmark
+    public int hostL1Load() {
+        final int next = l1[l1Idx];
+        l1Idx = next;
+        return next;
+    }
+
+    @Benchmark
+    public int hostTlbMiss() {
+        final int next = big[bigIdx];
+        bigIdx = next;
+        return next;
+    }
+}
