@@ -86,7 +86,9 @@ class LockVmaTest {
         join(t);
         mm.mmapLock().writeUnlock();
         assertNull(got.get());
-        assertNotNull(LockVma.underRcu(mm, a), "write unlock ends every VMA write lock");
+        final Vma after = LockVma.underRcu(mm, a);
+        assertNotNull(after, "write unlock ends every VMA write lock");
+        VmaLock.endRead(after);
     }
 
     @Test
