@@ -8,6 +8,9 @@ import dev.vmsim.core.arch.PtRegs;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.PhysicalMemory;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One simulated CPU running one task at a time: its MMU (TLB + walker) and the mm it runs. A Cpu is
@@ -15,8 +18,28 @@ import dev.vmsim.core.phys.PhysicalMemory;
  *
  * <p>An access retries after every fault the handler resolves, as the hardware re-executes the
  * faulting instruction.
+ *
+ * <p><b>Access bracket (the IPI handshake).</b> Each attempt of an access — TLB lookup / walk and
+ * the memory operation it translates for — runs inside an odd value of the access sequence
+ * ({@link #accessSeq()}): set with a volatile store on entry, a release store on exit. A TLB
+ * shootdown ({@link TlbFlush}) waits, after invalidating, until each target is outside the access
+ * it was in, as the kernel's initiator waits for the IPI, which a CPU takes only between
+ * instructions. The fault handler runs outside the bracket, so a CPU never blocks inside it.
  */
 public final class Cpu {
+    private static final VarHandle SEQ;
+
+    static {
+        try {
+            SEQ = MethodHandles.lookup().findVarHandle(Cpu.class, "accessSeq", long.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The Cpu the calling thread last ran (switch_mm or an access): the kernel's smp_processor_id(). */
+    private static final ThreadLocal<Cpu> CURRENT = new ThreadLocal<>();
+
     private final Machine machine;
     private final int id;
     private final Mmu mmu;
@@ -25,6 +48,11 @@ public final class Cpu {
     private MmStruct mm;
     /** The signal of the last failed access ({@link SigInfo}). */
     private int lastSignal;
+    /** Odd while an access is in flight. Written only by the running thread; read by flushers. */
+    @SuppressWarnings("unused") // accessed through SEQ
+    private volatile long accessSeq;
+    private final LongAdder flushesReceived = new LongAdder();
+    private final LongAdder localFlushes = new LongAdder();
 
     public Cpu(final Machine machine, final int id) {
         this.machine = machine;
@@ -52,6 +80,7 @@ public final class Cpu {
 
     /** switch_mm: runs {@code next} on this CPU (CR3 / TTBR0 load). */
     public void switchMm(final MmStruct next) {
+        CURRENT.set(this);
         this.mm = next;
         next.cpumask().set(this);
         mmu.switchMm(next);
@@ -62,56 +91,117 @@ public final class Cpu {
         return lastSignal;
     }
 
-    /** Translates, running the fault handler as often as it resolves the fault: a PA, or -1 with {@link #lastSignal()}. */
-    private long translate(final long va, final Access kind, final PtRegs regs) {
-        for (;;) {
+    /** The Cpu the calling thread runs, or null if it never ran one (then every flush is "remote"). */
+    public static Cpu current() {
+        return CURRENT.get();
+    }
+
+    /** The access sequence: odd while an access is inside its bracket. */
+    public long accessSeq() {
+        return (long) SEQ.getVolatile(this);
+    }
+
+    /** Entry into an access: volatile store, so the following TLB lookup is ordered after it (StoreLoad). */
+    private void accessEnter() {
+        SEQ.setVolatile(this, (long) SEQ.getOpaque(this) + 1);
+    }
+
+    /** Exit from an access: release, so the memory operation happens-before a flusher that sees it. */
+    private void accessExit() {
+        SEQ.setRelease(this, (long) SEQ.getOpaque(this) + 1);
+    }
+
+    /**
+     * The initiator's half of the IPI handshake: returns once this CPU is outside the access it was
+     * in when called (sequence even, or changed). Acquire; pairs with the release in accessExit.
+     */
+    void waitForAccessToDrain() {
+        final long seq = (long) SEQ.getVolatile(this);
+        if ((seq & 1) == 0 || CURRENT.get() == this) {
+            return;
+        }
+        while ((long) SEQ.getAcquire(this) == seq) {
+            Thread.onSpinWait();
+        }
+    }
+
+    void countFlush(final boolean remote) {
+        (remote ? flushesReceived : localFlushes).increment();
+    }
+
+    /** TLB shootdowns this CPU received from another CPU (its nr_tlb_remote_flush_received). */
+    public long remoteFlushesReceived() {
+        return flushesReceived.sum();
+    }
+
+    /** Flushes this CPU ran for itself. */
+    public long localFlushes() {
+        return localFlushes.sum();
+    }
+
+    /**
+     * One attempt of an access inside the bracket: translates, and if that succeeded performs the
+     * memory operation. Returns the PA (or {@link Mmu#FAULT}); for a load, the byte is in {@code loaded}.
+     */
+    private long attempt(final long va, final Access kind, final PtRegs regs, final boolean write, final byte value) {
+        accessEnter();
+        try {
             final long pa = mmu.translate(va, kind, regs.userMode());
             if (pa >= 0) {
-                return pa;
+                if (write) {
+                    memory.putByte(pa, value);
+                } else {
+                    loaded = memory.getByte(pa) & 0xff;
+                }
+            }
+            return pa;
+        } finally {
+            accessExit();
+        }
+    }
+
+    /** The byte the last successful load attempt read (owner thread only). */
+    private int loaded;
+
+    /** Runs an access, calling the fault handler (outside the bracket) as often as it resolves the fault. */
+    private boolean access(final long va, final Access kind, final PtRegs regs, final boolean write, final byte value) {
+        if (CURRENT.get() != this) {
+            CURRENT.set(this);
+        }
+        for (;;) {
+            if (attempt(va, kind, regs, write, value) >= 0) {
+                return true;
             }
             final int sig = faultHandler.handle(this, mmu.lastFault(), regs);
             if (sig != SigInfo.OK) {
                 lastSignal = sig;
-                return -1;
+                return false;
             }
         }
     }
 
     /** A user-mode one-byte load: the byte (0..255), or -1 with {@link #lastSignal()} set. */
     public int load(final long va) {
-        final long pa = translate(va, Access.READ, PtRegs.USER);
-        return pa < 0 ? -1 : memory.getByte(pa) & 0xff;
+        return access(va, Access.READ, PtRegs.USER, false, (byte) 0) ? loaded : -1;
     }
 
     /** A user-mode one-byte store: {@link SigInfo#OK} or the signal. */
     public int store(final long va, final byte value) {
-        final long pa = translate(va, Access.WRITE, PtRegs.USER);
-        if (pa < 0) {
-            return lastSignal;
-        }
-        memory.putByte(pa, value);
-        return SigInfo.OK;
+        return access(va, Access.WRITE, PtRegs.USER, true, value) ? SigInfo.OK : lastSignal;
     }
 
     /** A user-mode instruction fetch of one byte: the byte or -1. */
     public int fetch(final long va) {
-        final long pa = translate(va, Access.EXEC, PtRegs.USER);
-        return pa < 0 ? -1 : memory.getByte(pa) & 0xff;
+        return access(va, Access.EXEC, PtRegs.USER, false, (byte) 0) ? loaded : -1;
     }
 
     /** copy_from_user of one byte (kernel mode, with an exception-table entry): the byte or -1 (-EFAULT). */
     public int getUser(final long va) {
-        final long pa = translate(va, Access.READ, PtRegs.KERNEL_UACCESS);
-        return pa < 0 ? -1 : memory.getByte(pa) & 0xff;
+        return access(va, Access.READ, PtRegs.KERNEL_UACCESS, false, (byte) 0) ? loaded : -1;
     }
 
     /** copy_to_user of one byte: {@link SigInfo#OK}, or the signal that stands for -EFAULT. */
     public int putUser(final long va, final byte value) {
-        final long pa = translate(va, Access.WRITE, PtRegs.KERNEL_UACCESS);
-        if (pa < 0) {
-            return lastSignal;
-        }
-        memory.putByte(pa, value);
-        return SigInfo.OK;
+        return access(va, Access.WRITE, PtRegs.KERNEL_UACCESS, true, value) ? SigInfo.OK : lastSignal;
     }
 }

@@ -1,29 +1,68 @@
 package dev.vmsim.core.pgtable;
 
 import dev.vmsim.core.Machine;
+import dev.vmsim.core.cpu.TlbFlush;
+import dev.vmsim.core.mm.Errno;
+import dev.vmsim.core.phys.FrameAllocator;
+import dev.vmsim.core.phys.PhysicalMemory;
+import dev.vmsim.core.phys.Pfn;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The page tables of one mm, in simulated physical memory, over an architecture's {@link
- * PageTableFormat} (the generic code of mm/memory.c, mm/pgtable-generic.c, mm/mprotect.c and
- * mm/mremap.c that walks, allocates, zaps, changes and moves entries).
+ * PageTableFormat}: the generic code of mm/memory.c ({@code __pte_alloc}, {@code zap_pte_range},
+ * {@code copy_page_range}, {@code free_pgtables}), mm/pgtable-generic.c, mm/mprotect.c
+ * ({@code change_protection}) and mm/mremap.c ({@code move_page_tables}).
  *
- * <p>API SKELETON: implemented in [3/6]. Locking: upper levels are populated under the mm's
- * page_table_lock, PTE pages each have their own split lock (a lock per page-table page).
+ * <p><b>Locking.</b> Upper levels are populated under the mm's {@code page_table_lock} and
+ * installed with compare-and-set (the hardware walker may set accessed bits concurrently); a
+ * racing allocator frees its spare table. Each PTE page has its own split lock ({@link #ptl}),
+ * taken for every change of a PTE by zap, mprotect, mremap and fork; the fault path takes it too.
+ * Hardware walkers read entries without locks (acquire loads), so every PTE change is an atomic
+ * store or compare-and-set, never a torn write.
+ *
+ * <p><b>TLB rule.</b> Removing or downgrading an entry records the range in the caller's {@link
+ * MmuGather}; freed frames go back to the allocator only after the gather's flush. {@link
+ * #moveRange} flushes the old range itself before dropping the destination PTL (CVE-2018-18281).
+ *
+ * <p>Departure: the walk for zap/mprotect/free skips missing tables level by level rather than
+ * through the kernel's pXd_addr_end helpers, but visits the same entries in the same order.
  */
 public final class PageTables {
+    /** {@link #ptePa} result: a level is missing and {@code alloc} was false. */
+    public static final long PTE_NONE = -1;
+    /** {@link #ptePa} result: a table frame could not be allocated (pte_alloc failing: -ENOMEM). */
+    public static final long PTE_ALLOC_OOM = -2;
+
+    private static final int ENTRIES_SHIFT = 3;
+
     private final Machine machine;
     private final PageTableFormat format;
+    private final PhysicalMemory mem;
+    private final FrameAllocator frames;
     /** The root table (pgd) frame. */
     private final long rootPfn;
+    private final int rootLevel;
+    /** mm->page_table_lock: guards installing and clearing upper-level entries. */
+    private final Ptl pageTableLock = new Ptl();
+    /** The split PTL of each PTE page of this mm, keyed by the PTE page's frame. */
+    private final ConcurrentHashMap<Long, Ptl> ptls = new ConcurrentHashMap<>();
+    /** Page-table frames currently allocated, root included (mm_pgtables_bytes / VmPTE). */
+    private final AtomicLong tableFrames = new AtomicLong();
 
     /** Allocates the root table; throws {@link OutOfMemoryError} if no frame is free (mm_alloc_pgd failing). */
     public PageTables(final Machine machine, final PageTableFormat format) {
         this.machine = machine;
         this.format = format;
-        this.rootPfn = machine.frames().allocZeroed(0);
+        this.mem = machine.memory();
+        this.frames = machine.frames();
+        this.rootLevel = format.levels() - 1;
+        this.rootPfn = frames.allocZeroed(0);
         if (rootPfn < 0) {
             throw new OutOfMemoryError("no frame for the page-table root");
         }
+        tableFrames.incrementAndGet();
     }
 
     /** The root table's frame (what CR3 / TTBR0 holds). */
@@ -37,5 +76,531 @@ public final class PageTables {
 
     public PageTableFormat format() {
         return format;
+    }
+
+    /** mm->page_table_lock. */
+    public Ptl pageTableLock() {
+        return pageTableLock;
+    }
+
+    private static long slotPa(final long tablePfn, final int index) {
+        return Pfn.physAddr(tablePfn) + ((long) index << ENTRIES_SHIFT);
+    }
+
+    /** Bytes of VA one entry at {@code level} maps. */
+    private long entrySpan(final int level) {
+        return 1L << format.levelShift(level);
+    }
+
+    /** Bytes of VA one table whose entries are at {@code level} maps. */
+    private long tableSpan(final int level) {
+        return 1L << (format.levelShift(level) + format.indexBits(level));
+    }
+
+    /** The end of the entry at {@code level} containing {@code addr}, clipped to {@code end} (pXd_addr_end). */
+    private long addrEnd(final long addr, final long end, final int level) {
+        final long boundary = (addr + entrySpan(level)) & -entrySpan(level);
+        return Long.compareUnsigned(boundary - 1, end - 1) < 0 ? boundary : end;
+    }
+
+    // ---------------------------------------------------------------- walk and allocate
+
+    /**
+     * pte_offset_map / pte_alloc: the physical address of the level-0 entry for {@code va}. When
+     * {@code alloc}, missing tables are allocated and installed (__pte_alloc / __pmd_alloc ...).
+     *
+     * @return the PTE's physical address; {@link #PTE_NONE} if {@code !alloc} and a level is
+     *     missing (or an upper level holds a huge leaf); {@link #PTE_ALLOC_OOM} if a table frame
+     *     could not be allocated (nothing leaked)
+     */
+    public long ptePa(final long va, final boolean alloc) {
+        long table = rootPfn;
+        for (int level = rootLevel; level >= 1; level--) {
+            final long slot = slotPa(table, format.index(va, level));
+            long e = mem.getLongAcquire(slot);
+            if (!format.isTable(e, level)) {
+                if (!alloc || !format.pteNone(e)) {
+                    return PTE_NONE;
+                }
+                e = install(slot, level);
+                if (e == PTE_ALLOC_OOM) {
+                    return PTE_ALLOC_OOM;
+                }
+                if (!format.isTable(e, level)) {
+                    return PTE_NONE;
+                }
+            }
+            table = format.pfn(e);
+        }
+        return slotPa(table, format.index(va, 0));
+    }
+
+    /**
+     * __pte_alloc / __pmd_alloc / pmd_install: allocates a zeroed table outside the lock, installs it
+     * under page_table_lock with CAS; a racing allocator that lost frees its spare. Returns the
+     * entry now in the slot, or {@link #PTE_ALLOC_OOM}.
+     */
+    private long install(final long slot, final int level) {
+        final long fresh = frames.allocZeroed(MmuGather.cpuHint());
+        if (fresh == FrameAllocator.NO_FRAME) {
+            return PTE_ALLOC_OOM;
+        }
+        if (level == 1) {
+            ptls.put(fresh, new Ptl()); // ptlock_init: before the table is visible
+        }
+        final long entry = format.mkTable(fresh, level);
+        final boolean won;
+        pageTableLock.lock();
+        try {
+            won = mem.compareAndSetLong(slot, 0, entry); // release: the zeroed table is published
+            if (won) {
+                tableFrames.incrementAndGet();
+            }
+        } finally {
+            pageTableLock.unlock();
+        }
+        if (!won) {
+            if (level == 1) {
+                ptls.remove(fresh);
+            }
+            frames.put(MmuGather.cpuHint(), fresh); // never visible: no flush needed
+        }
+        return mem.getLongAcquire(slot);
+    }
+
+    /** ptep_get: acquire load (pairs with the release/CAS of every PTE update). */
+    public long readPte(final long ptePa) {
+        return mem.getLongAcquire(ptePa);
+    }
+
+    /** ptep_cmpxchg (the fault path's pte_same check and A/D updates). */
+    public boolean casPte(final long ptePa, final long expected, final long update) {
+        return mem.compareAndSetLong(ptePa, expected, update);
+    }
+
+    /** set_pte_at: release store. <b>Context:</b> PTL held, or the entry not yet visible. */
+    public void setPte(final long ptePa, final long value) {
+        mem.putLongRelease(ptePa, value);
+    }
+
+    /** pte_lockptr: the split lock of the PTE page holding {@code ptePa}. */
+    public Ptl ptl(final long ptePa) {
+        return ptlOfTable(Pfn.pfnOf(ptePa));
+    }
+
+    private Ptl ptlOfTable(final long ptePagePfn) {
+        final Ptl ptl = ptls.get(ptePagePfn);
+        return ptl != null ? ptl : ptls.computeIfAbsent(ptePagePfn, k -> new Ptl());
+    }
+
+    /** ptep_get_and_clear: atomically clears the entry against concurrent A/D updates; returns the old value. */
+    private long getAndClear(final long ptePa) {
+        for (;;) {
+            final long old = mem.getLongAcquire(ptePa);
+            if (old == 0 || mem.compareAndSetLong(ptePa, old, 0)) {
+                return old;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- range walk
+
+    /** Visits each PTE page mapping part of [start, end), with the sub-range it covers. */
+    private interface PteTableVisitor {
+        /** Returns 0 to continue, or a negative errno to stop the walk. */
+        int visit(long ptePagePfn, long start, long end);
+    }
+
+    private int walkPteTables(final long start, final long end, final PteTableVisitor visitor) {
+        if (Long.compareUnsigned(start, end) >= 0) {
+            return 0;
+        }
+        return walkLevel(rootPfn, rootLevel, start, end, visitor);
+    }
+
+    private int walkLevel(final long table, final int level, final long start, final long end,
+            final PteTableVisitor visitor) {
+        long addr = start;
+        do {
+            final long next = addrEnd(addr, end, level);
+            final long e = mem.getLongAcquire(slotPa(table, format.index(addr, level)));
+            if (format.isTable(e, level)) {
+                final int r = level == 1 ? visitor.visit(format.pfn(e), addr, next)
+                        : walkLevel(format.pfn(e), level - 1, addr, next, visitor);
+                if (r < 0) {
+                    return r;
+                }
+            }
+            addr = next;
+        } while (addr != end);
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- zap
+
+    /**
+     * unmap_page_range / zap_pte_range: clears every non-none PTE in [start, end) under its PTL. For
+     * each present, non-special page: page_remove_rmap (decMapcount) and tlb_remove_page, so the
+     * frame is freed only after the gather's flush. Records the range to flush.
+     */
+    public void zapRange(final long start, final long end, final MmuGather tlb) {
+        walkPteTables(start, end, (pt, s, e) -> {
+            zapPteRange(pt, s, e, tlb);
+            return 0;
+        });
+    }
+
+    private void zapPteRange(final long ptePage, final long start, final long end, final MmuGather tlb) {
+        final Ptl ptl = ptlOfTable(ptePage);
+        ptl.lock();
+        try {
+            boolean cleared = false;
+            for (long addr = start; addr != end; addr += Pfn.PAGE_SIZE) {
+                final long pa = slotPa(ptePage, format.index(addr, 0));
+                if (format.pteNone(mem.getLongAcquire(pa))) {
+                    continue;
+                }
+                final long old = getAndClear(pa);
+                cleared = true;
+                if (format.ptePresent(old) && !format.pteSpecial(old)) {
+                    final long pfn = format.pfn(old);
+                    frames.decMapcount(pfn);
+                    tlb.removePage(pfn);
+                }
+            }
+            if (cleared) {
+                tlb.flushRange(start, end);
+            }
+        } finally {
+            ptl.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- free_pgtables
+
+    /**
+     * free_pgtables / free_pgd_range: frees the page-table pages that map only addresses in
+     * [start, end) and lie wholly inside [floor, ceiling) (the gaps left by the neighbouring VMAs;
+     * {@code ceiling == 0} means the top of the address space). Entries are cleared under
+     * page_table_lock and the tables handed to {@link MmuGather#removeTable}. The root is never
+     * freed. <b>Context:</b> the range was zapped; the mmap lock is held for write.
+     */
+    public void freePgtables(final long start, final long end, final long floor, final long ceiling,
+            final MmuGather tlb) {
+        final long pmdSpan = tableSpan(0); // VA mapped by one PTE page
+        long addr = start & -pmdSpan;
+        long top = ceiling;
+        long stop = end;
+        if (Long.compareUnsigned(addr, floor) < 0) {
+            addr += pmdSpan;
+            if (addr == 0) {
+                return;
+            }
+        }
+        if (top != 0) {
+            top &= -pmdSpan;
+            if (top == 0) {
+                return;
+            }
+        }
+        if (Long.compareUnsigned(stop - 1, top - 1) > 0) {
+            stop -= pmdSpan;
+        }
+        if (Long.compareUnsigned(addr, stop - 1) > 0) {
+            return;
+        }
+        pageTableLock.lock();
+        try {
+            freeLevel(-1, rootPfn, rootLevel, addr, stop, floor, ceiling, tlb);
+        } finally {
+            pageTableLock.unlock();
+        }
+    }
+
+    /**
+     * free_pXd_range for the table {@code table} whose entries are at {@code level}, reached through
+     * {@code parentSlot} (-1 for the root): frees the child tables in [addr, end), then the table
+     * itself if the whole VA it maps is inside [floor, ceiling).
+     */
+    private void freeLevel(final long parentSlot, final long table, final int level, final long addr,
+            final long end, final long floor, final long ceiling, final MmuGather tlb) {
+        long a = addr;
+        do {
+            final long next = addrEnd(a, end, level);
+            final long slot = slotPa(table, format.index(a, level));
+            final long e = mem.getLongAcquire(slot);
+            if (format.isTable(e, level)) {
+                if (level == 1) {
+                    freePteTable(slot, format.pfn(e), tlb);
+                } else {
+                    freeLevel(slot, format.pfn(e), level - 1, a, next, floor, ceiling, tlb);
+                }
+            }
+            a = next;
+        } while (a != end);
+        if (parentSlot < 0) {
+            return; // the pgd itself is freed only by destroy()
+        }
+        final long span = tableSpan(level);
+        final long tableStart = addr & -span;
+        if (Long.compareUnsigned(tableStart, floor) < 0) {
+            return;
+        }
+        long top = ceiling;
+        if (top != 0) {
+            top &= -span;
+            if (top == 0) {
+                return;
+            }
+        }
+        if (Long.compareUnsigned(end - 1, top - 1) > 0) {
+            return;
+        }
+        detachTable(parentSlot, table, tlb);
+    }
+
+    /** free_pte_range: pmd_clear + pte_free_tlb. */
+    private void freePteTable(final long pmdSlot, final long ptePage, final MmuGather tlb) {
+        assert tableEmpty(ptePage) : "freeing a PTE page that still maps pages";
+        detachTable(pmdSlot, ptePage, tlb);
+        ptls.remove(ptePage);
+    }
+
+    private void detachTable(final long parentSlot, final long table, final MmuGather tlb) {
+        getAndClear(parentSlot);
+        tableFrames.decrementAndGet();
+        tlb.removeTable(table);
+    }
+
+    private boolean tableEmpty(final long table) {
+        for (int i = 0; i < 512; i++) {
+            if (!format.pteNone(mem.getLongAcquire(slotPa(table, i)))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- mprotect
+
+    /**
+     * change_protection / change_pte_range: pte_modify every present PTE in [start, end) to
+     * {@code vm_get_page_prot(vmFlags)} under its PTL (atomically against A/D updates). Returns the
+     * number of PTEs changed; records their pages in the gather's flush range.
+     */
+    public long changeProtection(final long start, final long end, final long vmFlags, final MmuGather tlb) {
+        final long prot = format.vmGetPageProt(vmFlags);
+        final long[] changed = new long[1];
+        walkPteTables(start, end, (pt, s, e) -> {
+            final Ptl ptl = ptlOfTable(pt);
+            ptl.lock();
+            try {
+                for (long addr = s; addr != e; addr += Pfn.PAGE_SIZE) {
+                    final long pa = slotPa(pt, format.index(addr, 0));
+                    for (;;) {
+                        final long old = mem.getLongAcquire(pa);
+                        if (!format.ptePresent(old)) {
+                            break;
+                        }
+                        final long updated = format.pteModify(old, prot);
+                        if (updated == old) {
+                            break;
+                        }
+                        if (mem.compareAndSetLong(pa, old, updated)) {
+                            changed[0]++;
+                            tlb.flushRange(addr, addr + Pfn.PAGE_SIZE);
+                            break;
+                        }
+                    }
+                }
+            } finally {
+                ptl.unlock();
+            }
+            return 0;
+        });
+        return changed[0];
+    }
+
+    // ---------------------------------------------------------------- mremap
+
+    /**
+     * move_page_tables / move_ptes: moves the PTEs of [oldStart, oldStart + len) to newStart,
+     * allocating destination tables. Under the old PTL and then the new one (nested; the mmap write
+     * lock excludes an ABBA), each entry is cleared and set at the destination; the old range is
+     * flushed BEFORE the destination PTL is released (CVE-2018-18281, TLB-03), so no CPU can still
+     * write through the old translation once another thread may zap the destination.
+     *
+     * @return 0, or {@code -ENOMEM} if a destination table could not be allocated (the PTEs moved
+     *     so far stay moved, as in the kernel, where mremap then moves them back)
+     */
+    public int moveRange(final long oldStart, final long newStart, final long len, final MmuGather tlb) {
+        final long oldEnd = oldStart + len;
+        final long delta = newStart - oldStart;
+        final int[] result = new int[1];
+        walkPteTables(oldStart, oldEnd, (pt, s, e) -> {
+            // The destination may straddle a PTE page boundary: move page by page.
+            long addr = s;
+            while (addr != e) {
+                final long dstPa = ptePa(addr + delta, true);
+                if (dstPa == PTE_ALLOC_OOM) {
+                    result[0] = -Errno.ENOMEM;
+                    return result[0];
+                }
+                final long dstPageEnd = addrEnd(addr + delta, e + delta, 1) - delta;
+                final long chunkEnd = Long.compareUnsigned(dstPageEnd, e) < 0 ? dstPageEnd : e;
+                movePtes(pt, addr, chunkEnd, Pfn.pfnOf(dstPa), delta, tlb);
+                addr = chunkEnd;
+            }
+            return 0;
+        });
+        return result[0];
+    }
+
+    private void movePtes(final long oldPt, final long start, final long end, final long newPt, final long delta,
+            final MmuGather tlb) {
+        final Ptl oldPtl = ptlOfTable(oldPt);
+        final Ptl newPtl = ptlOfTable(newPt);
+        oldPtl.lock();
+        if (newPtl != oldPtl) {
+            newPtl.lock(); // spin_lock_nested(new_ptl, SINGLE_DEPTH_NESTING)
+        }
+        try {
+            boolean flush = false;
+            for (long addr = start; addr != end; addr += Pfn.PAGE_SIZE) {
+                final long src = slotPa(oldPt, format.index(addr, 0));
+                if (format.pteNone(mem.getLongAcquire(src))) {
+                    continue;
+                }
+                final long pte = getAndClear(src);
+                if (format.ptePresent(pte)) {
+                    flush = true;
+                }
+                final long dst = slotPa(newPt, format.index(addr + delta, 0));
+                assert format.pteNone(mem.getLongAcquire(dst)) : "mremap onto a populated PTE";
+                mem.putLongRelease(dst, pte); // set_pte_at(move_pte(pte))
+            }
+            if (flush) {
+                // flush_tlb_range(vma, old_end - len, old_end) while both PTLs are held.
+                TlbFlush.flushTlbRange(tlb.mm(), start, end);
+            }
+        } finally {
+            if (newPtl != oldPtl) {
+                newPtl.unlock();
+            }
+            oldPtl.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- fork
+
+    /**
+     * copy_page_range / copy_pte_range for fork: copies the entries of [start, end) into {@code dst}.
+     * For each present, non-special page: get_page + page_dup_rmap (incMapcount). When {@code cow}
+     * (a private writable mapping), a writable PTE is write-protected in the parent
+     * (ptep_set_wrprotect) and in the child, and the parent range is recorded in {@code tlb} to be
+     * flushed before fork returns. The child's PTE is made old (pte_mkold), as __copy_present_pte does.
+     *
+     * @return 0, or {@code -ENOMEM} if a child table could not be allocated
+     */
+    public int copyRange(final PageTables dst, final long start, final long end, final boolean cow,
+            final MmuGather tlb) {
+        return walkPteTables(start, end, (pt, s, e) -> {
+            final long dstPa = dst.ptePa(s, true);
+            if (dstPa == PTE_ALLOC_OOM) {
+                return -Errno.ENOMEM;
+            }
+            final long dstPt = Pfn.pfnOf(dstPa);
+            final Ptl dstPtl = dst.ptlOfTable(dstPt);
+            final Ptl srcPtl = ptlOfTable(pt);
+            dstPtl.lock();
+            srcPtl.lock(); // spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING)
+            try {
+                boolean wrprotected = false;
+                for (long addr = s; addr != e; addr += Pfn.PAGE_SIZE) {
+                    final int idx = format.index(addr, 0);
+                    final long src = slotPa(pt, idx);
+                    long pte = mem.getLongAcquire(src);
+                    if (format.pteNone(pte)) {
+                        continue;
+                    }
+                    if (format.ptePresent(pte)) {
+                        if (!format.pteSpecial(pte)) {
+                            final long pfn = format.pfn(pte);
+                            frames.get(pfn);
+                            frames.incMapcount(pfn);
+                        }
+                        if (cow && format.pteWrite(pte)) {
+                            while (!mem.compareAndSetLong(src, pte, format.pteWrprotect(pte))) {
+                                pte = mem.getLongAcquire(src);
+                            }
+                            pte = format.pteWrprotect(pte);
+                            wrprotected = true;
+                        }
+                        pte = format.pteMkold(pte);
+                    }
+                    dst.setPte(slotPa(dstPt, idx), pte);
+                }
+                if (wrprotected) {
+                    tlb.flushRange(s, e);
+                }
+            } finally {
+                srcPtl.unlock();
+                dstPtl.unlock();
+            }
+            return 0;
+        });
+    }
+
+    // ---------------------------------------------------------------- teardown and introspection
+
+    /**
+     * pgd_free and the frees of free_pgtables at exit: frees every table, the root included.
+     * <b>Context:</b> after exit_mmap has zapped every range and flushed every CPU that ran the mm;
+     * nothing walks these tables any more.
+     */
+    public void destroy() {
+        pageTableLock.lock();
+        try {
+            destroyLevel(rootPfn, rootLevel);
+        } finally {
+            pageTableLock.unlock();
+        }
+        ptls.clear();
+    }
+
+    private void destroyLevel(final long table, final int level) {
+        if (level >= 1) {
+            for (int i = 0; i < 512; i++) {
+                final long slot = slotPa(table, i);
+                final long e = mem.getLongAcquire(slot);
+                if (format.isTable(e, level)) {
+                    destroyLevel(format.pfn(e), level - 1);
+                    mem.putLongRelease(slot, 0);
+                }
+            }
+        }
+        tableFrames.decrementAndGet();
+        frames.put(MmuGather.cpuHint(), table);
+    }
+
+    /** Page-table frames currently allocated, root included (the VmPTE analogue). */
+    public long tableFrames() {
+        return tableFrames.get();
+    }
+
+    /** A teaching dump of the walk for {@code va}: one line per level, root first. */
+    public String dumpWalk(final long va) {
+        final StringBuilder sb = new StringBuilder();
+        long table = rootPfn;
+        for (int level = rootLevel; level >= 0; level--) {
+            final int idx = format.index(va, level);
+            final long e = mem.getLongAcquire(slotPa(table, idx));
+            sb.append(String.format("level %d index %3d entry 0x%016x %s%n", level, idx, e, format.describe(e, level)));
+            if (level == 0 || !format.isTable(e, level)) {
+                break;
+            }
+            table = format.pfn(e);
+        }
+        return sb.toString();
     }
 }

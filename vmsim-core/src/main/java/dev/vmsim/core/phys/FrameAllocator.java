@@ -1,36 +1,70 @@
 package dev.vmsim.core.phys;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLong;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The frame allocator (mm/page_alloc.c): hands out single zeroed frames, keeps a per-frame
  * reference count ({@code page_ref_count}) and map count ({@code page_mapcount}), and reserves the
  * shared zero page (frame 0 is never handed out; it is {@link #zeroPfn()}).
  *
- * <p>Out of memory is a result, not an exception: {@link #allocZeroed} returns {@link #NO_FRAME}.
+ * <p>Structure, as the kernel has it for order-0 pages: per-CPU page lists ({@link PerCpuPages},
+ * struct per_cpu_pages) in front of the zone's free area ({@link ZoneFreeArea}, a stand-in for the
+ * buddy lists). Allocation and free touch only the CPU's list until it runs empty (refill a batch
+ * from the zone) or over its high mark (drain a batch). When both the list and the zone are empty
+ * the allocator drains every CPU's list ({@code drain_all_pages()}) and tries once more before
+ * reporting out of memory, so frames cached on other CPUs never cause a false OOM.
  *
- * <p>SKELETON implementation (one shared queue); [1/6] adds the per-CPU (PCP) caches and counters.
+ * <p>Out of memory is a result, not an exception: {@link #allocZeroed} returns {@link #NO_FRAME}
+ * and nothing is leaked.
+ *
+ * <p><b>Thread safety.</b> Every method may be called from any thread. {@code cpu} may be any
+ * int &gt;= 0; it is mapped onto the configured number of lists. Refcounts and mapcounts are
+ * atomic; a frame's refcount is set with release on allocation.
+ *
+ * <pre>{@code
+ * final long pfn = frames.allocZeroed(cpu.id());
+ * if (pfn == FrameAllocator.NO_FRAME) {
+ *     return VmFault.VM_FAULT_OOM;
+ * }
+ * ...
+ * frames.put(cpu.id(), pfn);   // last reference: back on this CPU's list
+ * }</pre>
  */
 public final class FrameAllocator {
     /** Returned by {@link #allocZeroed} when no frame is free (the caller turns it into VM_FAULT_OOM / -ENOMEM). */
     public static final long NO_FRAME = -1;
 
+    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final int MAX_BATCH = 31;
+
     private final PhysicalMemory memory;
-    private final ConcurrentLinkedQueue<Long> free = new ConcurrentLinkedQueue<>();
-    private final AtomicIntegerArray refcount;
-    private final AtomicIntegerArray mapcount;
-    private final AtomicLong allocated = new AtomicLong();
+    private final ZoneFreeArea zone;
+    private final PerCpuPages[] pcp;
+    private final int[] refcount;
+    private final int[] mapcount;
+    private final LongAdder allocated = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private final LongAdder drainAllCalls = new LongAdder();
 
     public FrameAllocator(final PhysicalMemory memory, final int cpus) {
         this.memory = memory;
         final int n = (int) memory.frames();
-        this.refcount = new AtomicIntegerArray(n);
-        this.mapcount = new AtomicIntegerArray(n);
-        refcount.set(0, 1); // the zero page is pinned forever
-        for (long pfn = 1; pfn < n; pfn++) {
-            free.add(pfn);
+        this.refcount = new int[n];
+        this.mapcount = new int[n];
+        this.zone = new ZoneFreeArea(n);
+        final int lists = Math.max(1, cpus);
+        // pcp->batch as zone_batchsize() sizes it: a fraction of the zone, capped; pcp->high a few batches.
+        final int batch = Math.max(1, Math.min(MAX_BATCH, n / (lists * 8)));
+        this.pcp = new PerCpuPages[lists];
+        for (int i = 0; i < lists; i++) {
+            pcp[i] = new PerCpuPages(batch, 4 * batch);
+        }
+        refcount[0] = 1; // the zero page is pinned forever
+        // Highest pfn on top of the stack is taken last: low frames are handed out first.
+        for (long pfn = n - 1; pfn >= 1; pfn--) {
+            zone.add(pfn);
         }
     }
 
@@ -43,62 +77,158 @@ public final class FrameAllocator {
         return 0;
     }
 
-    /** Allocates a frame that reads as zero, with refcount 1 and mapcount 0, or returns {@link #NO_FRAME}. */
+    private PerCpuPages pcpOf(final int cpu) {
+        return pcp[Math.floorMod(cpu, pcp.length)];
+    }
+
+    /**
+     * alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_ZERO): a frame that reads as zero, with refcount 1 and
+     * mapcount 0, or {@link #NO_FRAME}. Zeroing is O(1) ({@link PhysicalMemory#zeroFrame}).
+     */
     public long allocZeroed(final int cpu) {
-        final Long pfn = free.poll();
-        if (pfn == null) {
-            return NO_FRAME;
+        final PerCpuPages list = pcpOf(cpu);
+        long pfn = list.alloc(zone);
+        if (pfn == NO_FRAME) {
+            drainAllPages();
+            pfn = list.alloc(zone);
+            if (pfn == NO_FRAME) {
+                failures.increment();
+                return NO_FRAME;
+            }
         }
         memory.zeroFrame(pfn);
-        refcount.set(pfn.intValue(), 1);
-        mapcount.set(pfn.intValue(), 0);
-        allocated.incrementAndGet();
+        final int i = (int) pfn;
+        INTS.setVolatile(mapcount, i, 0);
+        // Release: the zeroing above happens-before any thread that sees refcount 1.
+        INTS.setRelease(refcount, i, 1);
+        allocated.increment();
         return pfn;
     }
 
-    /** get_page. */
-    public void get(final long pfn) {
-        refcount.incrementAndGet((int) pfn);
+    /** drain_all_pages(): returns every CPU's cached frames to the zone (before declaring OOM). */
+    public void drainAllPages() {
+        drainAllCalls.increment();
+        for (final PerCpuPages list : pcp) {
+            list.drainAll(zone);
+        }
     }
 
-    /** put_page: drops a reference and frees the frame when it was the last. Returns true if freed. */
+    /** get_page. <b>Context:</b> the caller already holds a reference (or a mapping) to the frame. */
+    public void get(final long pfn) {
+        final int r = (int) INTS.getAndAdd(refcount, (int) pfn, 1);
+        assert r > 0 : "get_page on a free frame " + pfn;
+    }
+
+    /** put_page: drops a reference and frees the frame to {@code cpu}'s list when it was the last. Returns true if freed. */
     public boolean put(final int cpu, final long pfn) {
         if (pfn == zeroPfn()) {
             return false;
         }
-        final int r = refcount.decrementAndGet((int) pfn);
+        final int r = (int) INTS.getAndAdd(refcount, (int) pfn, -1) - 1;
         if (r < 0) {
             throw new IllegalStateException("refcount underflow on pfn " + pfn);
         }
         if (r == 0) {
-            allocated.decrementAndGet();
-            free.add(pfn);
+            assert mapcount(pfn) == 0 : "freeing pfn " + pfn + " still mapped " + mapcount(pfn) + " times";
+            allocated.decrement();
+            pcpOf(cpu).free(zone, pfn);
             return true;
         }
         return false;
     }
 
     public int refcount(final long pfn) {
-        return refcount.get((int) pfn);
+        return (int) INTS.getVolatile(refcount, (int) pfn);
     }
 
     public int mapcount(final long pfn) {
-        return mapcount.get((int) pfn);
+        return (int) INTS.getVolatile(mapcount, (int) pfn);
     }
 
+    /** page_add_*_rmap's mapcount increment. Returns the new count. */
     public int incMapcount(final long pfn) {
-        return mapcount.incrementAndGet((int) pfn);
+        return (int) INTS.getAndAdd(mapcount, (int) pfn, 1) + 1;
     }
 
+    /** page_remove_rmap's mapcount decrement. Returns the new count. */
     public int decMapcount(final long pfn) {
-        return mapcount.decrementAndGet((int) pfn);
+        final int m = (int) INTS.getAndAdd(mapcount, (int) pfn, -1) - 1;
+        assert m >= 0 || pfn == zeroPfn() : "mapcount underflow on pfn " + pfn;
+        return m;
     }
 
+    /** Frames handed out and not yet freed (exact when quiescent). */
     public long allocatedFrames() {
-        return allocated.get();
+        return allocated.sum();
     }
 
+    /** Free frames, on the zone and on every CPU's list (exact when quiescent). */
     public long freeFrames() {
-        return memory.frames() - 1 - allocated.get();
+        return memory.frames() - 1 - allocated.sum();
+    }
+
+    /** Frames on the zone's free area (not on any CPU's list). */
+    public long zoneFreeFrames() {
+        return zone.count();
+    }
+
+    /** Frames cached on CPU lists. */
+    public long pcpFreeFrames() {
+        long n = 0;
+        for (final PerCpuPages list : pcp) {
+            n += list.count();
+        }
+        return n;
+    }
+
+    /** Number of per-CPU lists. */
+    public int pcpLists() {
+        return pcp.length;
+    }
+
+    /** Allocations served from a CPU's list without touching the zone. */
+    public long pcpHits() {
+        long n = 0;
+        for (final PerCpuPages list : pcp) {
+            n += list.hits();
+        }
+        return n;
+    }
+
+    /** Allocations that found their CPU's list empty. */
+    public long pcpMisses() {
+        long n = 0;
+        for (final PerCpuPages list : pcp) {
+            n += list.misses();
+        }
+        return n;
+    }
+
+    /** Batches moved from the zone to a CPU's list (rmqueue_bulk). */
+    public long pcpRefills() {
+        long n = 0;
+        for (final PerCpuPages list : pcp) {
+            n += list.refills();
+        }
+        return n;
+    }
+
+    /** Batches (or whole lists) moved from a CPU's list back to the zone (free_pcppages_bulk / drain). */
+    public long pcpDrains() {
+        long n = 0;
+        for (final PerCpuPages list : pcp) {
+            n += list.drains();
+        }
+        return n;
+    }
+
+    /** Allocations that returned {@link #NO_FRAME}. */
+    public long allocFailures() {
+        return failures.sum();
+    }
+
+    /** Times drain_all_pages ran. */
+    public long drainAllPagesCalls() {
+        return drainAllCalls.sum();
     }
 }

@@ -1,131 +1,208 @@
 package dev.vmsim.core.phys;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Simulated physical memory: {@code frames} frames of 4 KiB, addressed by physical address.
+ * Simulated physical memory: {@code frames} frames of 4 KiB, addressed by physical address, held
+ * off-heap in lazily allocated {@link MemoryChunk chunks} of 64 MiB (so more than 2 GiB works and a
+ * large, mostly idle machine costs nothing).
  *
- * <p>Word accesses must be 8-byte aligned. Plain, acquire/release and volatile forms and
- * compare-and-set are provided because page-table entries live here and are read by hardware
- * walkers without locks.
+ * <p><b>Sparse zeroing.</b> The kernel hands out zeroed pages ({@code clear_page()} in
+ * {@code alloc_zeroed_user_highpage_movable()}); a 4 KiB memset per fault would make the host's
+ * memory bandwidth, not the modelled locking, dominate fault cost. Instead every frame has a mask of
+ * 64 "valid lines" (64 bytes each): {@link #zeroFrame} clears the mask in O(1), a read of a line
+ * whose bit is clear returns zero, and the first write to a line zeroes only that line and then
+ * publishes its bit. Host memory therefore grows with lines actually written, not with frames
+ * handed out. Reads always return exactly what was written. This is a departure from the kernel
+ * (which clears the whole page) made for the simulator's cost model; it is invisible to callers.
  *
- * <p>A frame that was never written, or was {@link #zeroFrame zeroed}, reads as zero.
+ * <p><b>Thread safety.</b> Every method may be called from any thread. Word accesses must be
+ * 8-byte aligned (they then never straddle a line). Plain, acquire/release, volatile and
+ * compare-and-set forms are provided because page-table entries live here and are read by
+ * hardware walkers without locks. {@code sun.misc.Unsafe} has no acquire load, so the acquire
+ * forms use volatile loads (stronger, still correct).
  *
- * <p>SKELETON implementation (heap, one byte[] per frame, allocated on first write); [1/6] replaces
- * it with chunked off-heap Agrona buffers and sparse zeroing behind the same API.
+ * <pre>{@code
+ * final PhysicalMemory mem = new PhysicalMemory(1024);
+ * mem.putLong(Pfn.physAddr(7) + 8, 42);
+ * mem.zeroFrame(7);                 // O(1): frame 7 reads as zero again
+ * assert mem.getLong(Pfn.physAddr(7) + 8) == 0;
+ * }</pre>
  */
 public final class PhysicalMemory {
-    private static final VarHandle LONGS =
-            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-
     private final long frames;
-    private final AtomicReferenceArray<byte[]> data;
+    /** Chunks, installed once by CAS (a racing allocator frees its spare); null until first written. */
+    private final AtomicReferenceArray<MemoryChunk> chunks;
+    /** 64 bytes per line ever materialised: the host memory this simulation has touched. */
+    private final LongAdder linesTouched = new LongAdder();
 
     public PhysicalMemory(final long frames) {
         if (frames <= 0 || frames > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("frames out of range: " + frames);
         }
         this.frames = frames;
-        this.data = new AtomicReferenceArray<>((int) frames);
+        this.chunks = new AtomicReferenceArray<>((int) ((frames + MemoryChunk.FRAMES - 1) / MemoryChunk.FRAMES));
     }
 
     public long frames() {
         return frames;
     }
 
-    private byte[] frameForRead(final long pa) {
-        return data.get(checkedPfn(pa));
-    }
-
-    private byte[] frameForWrite(final long pa) {
-        final int pfn = checkedPfn(pa);
-        byte[] f = data.get(pfn);
-        if (f == null) {
-            final byte[] fresh = new byte[Pfn.PAGE_SIZE];
-            f = data.compareAndExchange(pfn, null, fresh);
-            if (f == null) {
-                f = fresh;
-            }
-        }
-        return f;
-    }
-
-    private int checkedPfn(final long pa) {
+    private long checkedPfn(final long pa) {
         final long pfn = pa >>> Pfn.PAGE_SHIFT;
         if (pa < 0 || pfn >= frames) {
             throw new IndexOutOfBoundsException("physical address 0x" + Long.toHexString(pa));
         }
-        return (int) pfn;
+        return pfn;
     }
 
-    private static int off(final long pa) {
-        return (int) (pa & (Pfn.PAGE_SIZE - 1));
+    /** The chunk holding {@code pa}, or null if nothing in it was ever written (it then reads as zero). */
+    private MemoryChunk chunkForRead(final long pa) {
+        return chunks.get((int) (checkedPfn(pa) >>> MemoryChunk.FRAMES_SHIFT));
+    }
+
+    /** The chunk holding {@code pa}, allocated on first use and installed with CAS. */
+    private MemoryChunk chunkForWrite(final long pa) {
+        final int ci = (int) (checkedPfn(pa) >>> MemoryChunk.FRAMES_SHIFT);
+        final MemoryChunk c = chunks.get(ci);
+        if (c != null) {
+            return c;
+        }
+        final MemoryChunk fresh = new MemoryChunk();
+        final MemoryChunk won = chunks.compareAndExchange(ci, null, fresh);
+        if (won != null) {
+            fresh.release();
+            return won;
+        }
+        return fresh;
+    }
+
+    /** The chunk holding {@code pa} with the line of {@code pa} materialised (zeroed and valid). */
+    private MemoryChunk writable(final long pa) {
+        final MemoryChunk c = chunkForWrite(pa);
+        if (c.materialiseLine(pa)) {
+            linesTouched.increment();
+        }
+        return c;
     }
 
     public long getLong(final long pa) {
-        final byte[] f = frameForRead(pa);
-        return f == null ? 0 : (long) LONGS.get(f, off(pa));
+        final MemoryChunk c = chunkForRead(pa);
+        return c == null || !c.lineValid(pa) ? 0 : c.buffer().getLong(MemoryChunk.offset(pa));
     }
 
     public void putLong(final long pa, final long value) {
-        LONGS.set(frameForWrite(pa), off(pa), value);
+        writable(pa).buffer().putLong(MemoryChunk.offset(pa), value);
     }
 
+    /** Acquire load (implemented as a volatile load). */
     public long getLongAcquire(final long pa) {
-        final byte[] f = frameForRead(pa);
-        return f == null ? 0 : (long) LONGS.getAcquire(f, off(pa));
+        final MemoryChunk c = chunkForRead(pa);
+        return c == null || !c.lineValid(pa) ? 0 : c.buffer().getLongVolatile(MemoryChunk.offset(pa));
     }
 
+    /** Release store (an ordered store). */
     public void putLongRelease(final long pa, final long value) {
-        LONGS.setRelease(frameForWrite(pa), off(pa), value);
+        writable(pa).buffer().putLongOrdered(MemoryChunk.offset(pa), value);
     }
 
     public long getLongVolatile(final long pa) {
-        final byte[] f = frameForRead(pa);
-        return f == null ? 0 : (long) LONGS.getVolatile(f, off(pa));
+        final MemoryChunk c = chunkForRead(pa);
+        return c == null || !c.lineValid(pa) ? 0 : c.buffer().getLongVolatile(MemoryChunk.offset(pa));
     }
 
     public void putLongVolatile(final long pa, final long value) {
-        LONGS.setVolatile(frameForWrite(pa), off(pa), value);
+        writable(pa).buffer().putLongVolatile(MemoryChunk.offset(pa), value);
     }
 
     public boolean compareAndSetLong(final long pa, final long expected, final long update) {
-        return LONGS.compareAndSet(frameForWrite(pa), off(pa), expected, update);
+        if (expected != 0) {
+            // An untouched line reads as zero, so it cannot match: fail without materialising it.
+            final MemoryChunk c = chunkForRead(pa);
+            if (c == null || !c.lineValid(pa)) {
+                return false;
+            }
+        }
+        return writable(pa).buffer().compareAndSetLong(MemoryChunk.offset(pa), expected, update);
     }
 
     public byte getByte(final long pa) {
-        final byte[] f = frameForRead(pa);
-        return f == null ? 0 : f[off(pa)];
+        final MemoryChunk c = chunkForRead(pa);
+        return c == null || !c.lineValid(pa) ? 0 : c.buffer().getByte(MemoryChunk.offset(pa));
     }
 
     public void putByte(final long pa, final byte value) {
-        frameForWrite(pa)[off(pa)] = value;
+        writable(pa).buffer().putByte(MemoryChunk.offset(pa), value);
     }
 
-    /** Makes the frame read as zero (lazily: no 4 KiB memset is required of an implementation). */
+    /**
+     * clear_page(): makes the frame read as zero, in O(1) (the valid-line mask is cleared; no byte
+     * is written). <b>Context:</b> the caller owns the frame (no concurrent writer).
+     */
     public void zeroFrame(final long pfn) {
-        data.set(checkedPfn(Pfn.physAddr(pfn)), null);
-    }
-
-    /** Copies one whole frame (copy_user_highpage). */
-    public void copyFrame(final long srcPfn, final long dstPfn) {
-        final byte[] src = frameForRead(Pfn.physAddr(srcPfn));
-        if (src == null) {
-            zeroFrame(dstPfn);
-        } else {
-            System.arraycopy(src, 0, frameForWrite(Pfn.physAddr(dstPfn)), 0, Pfn.PAGE_SIZE);
+        final long pa = Pfn.physAddr(pfn);
+        final MemoryChunk c = chunkForRead(pa);
+        if (c != null) {
+            c.clearLines(pa);
         }
     }
 
-    /** Host bytes currently backing simulated memory. */
+    /**
+     * Fills a whole frame with {@code value} (memset of a page). <b>Context:</b> the caller owns the
+     * frame.
+     */
+    public void fillFrame(final long pfn, final byte value) {
+        final long pa = Pfn.physAddr(pfn);
+        if (value == 0) {
+            zeroFrame(pfn);
+            return;
+        }
+        final MemoryChunk c = chunkForWrite(pa);
+        c.buffer().setMemory(MemoryChunk.offset(pa), Pfn.PAGE_SIZE, value);
+        linesTouched.add(c.publishAllLines(pa));
+    }
+
+    /**
+     * copy_user_highpage(): copies one whole frame, touching only the source's valid lines.
+     * <b>Context:</b> the caller owns {@code dstPfn}; the source may be written concurrently (the
+     * copy of each line is then racy, as in the kernel).
+     */
+    public void copyFrame(final long srcPfn, final long dstPfn) {
+        final long srcPa = Pfn.physAddr(srcPfn);
+        final long dstPa = Pfn.physAddr(dstPfn);
+        checkedPfn(dstPa);
+        final MemoryChunk src = chunkForRead(srcPa);
+        final long srcMask = src == null ? 0 : src.validMask(srcPa);
+        if (srcMask == 0) {
+            zeroFrame(dstPfn);
+            return;
+        }
+        final MemoryChunk dst = chunkForWrite(dstPa);
+        final int srcOff = MemoryChunk.offset(srcPa);
+        final int dstOff = MemoryChunk.offset(dstPa);
+        for (long m = srcMask; m != 0; m &= m - 1) {
+            final int line = Long.numberOfTrailingZeros(m) * MemoryChunk.LINE_SIZE;
+            dst.buffer().putBytes(dstOff + line, src.buffer(), srcOff + line, MemoryChunk.LINE_SIZE);
+        }
+        linesTouched.add(dst.publishLines(dstPa, srcMask));
+    }
+
+    /**
+     * Host bytes this simulation has touched: 64 bytes per line ever written (lines re-zeroed by
+     * {@link #zeroFrame} stay counted, as their host pages stay resident). Grows with written
+     * lines, not with frames handed out.
+     */
     public long hostBytesBacked() {
+        return linesTouched.sum() * MemoryChunk.LINE_SIZE;
+    }
+
+    /** Host bytes reserved (virtual, not necessarily resident) by the chunks allocated so far. */
+    public long hostBytesReserved() {
         long n = 0;
-        for (int i = 0; i < data.length(); i++) {
-            if (data.get(i) != null) {
-                n += Pfn.PAGE_SIZE;
+        for (int i = 0; i < chunks.length(); i++) {
+            if (chunks.get(i) != null) {
+                n += MemoryChunk.BYTES;
             }
         }
         return n;

@@ -1,0 +1,86 @@
+package dev.vmsim.core.cpu;
+
+import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.phys.Pfn;
+import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.stat.VmStat;
+
+/**
+ * TLB shootdown (arch/x86/mm/tlb.c {@code flush_tlb_mm_range()} / {@code flush_tlb_multi()}, the
+ * generic {@code flush_tlb_range()}): invalidates an mm's translations on every CPU in its
+ * {@link MmCpumask}, lazy ones included (TLB-08), and returns only when no CPU can still complete
+ * an access through a removed or downgraded translation.
+ *
+ * <p><b>The IPI handshake.</b> In the kernel the initiator waits for each target to run the flush
+ * in its IPI handler; an interrupt is taken between instructions, so an access that began with the
+ * old translation has completed by then. Here every {@link Cpu} brackets an access with its access
+ * sequence ({@link Cpu#accessSeq()}: odd while inside; volatile store on entry, release store on
+ * exit). After invalidating the target's TLB the flusher reads the sequence; if it is odd the
+ * flusher waits until it changes. An access that starts after that read sees the cleared PTE and
+ * the invalidated TLB (the entry store is volatile and so is the flusher's read, and the PTE update
+ * precedes it), so it faults.
+ *
+ * <p>Counting follows the kernel: {@code nr_tlb_remote_flush} once per shootdown that reaches
+ * another CPU, {@code nr_tlb_remote_flush_received} per CPU reached, and on the initiating CPU
+ * {@code nr_tlb_local_flush_one} per page, or {@code nr_tlb_local_flush_all} when the range exceeds
+ * {@link #TLB_SINGLE_PAGE_FLUSH_CEILING} pages.
+ *
+ * <p><b>Context:</b> may be called from any thread, with page-table locks held (the flusher never
+ * takes a lock; an access never blocks inside its bracket, so the wait always ends).
+ */
+public final class TlbFlush {
+    /** tlb_single_page_flush_ceiling: above this many pages the kernel flushes the whole mm. */
+    public static final long TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
+
+    private TlbFlush() {}
+
+    /** flush_tlb_range(): invalidates [start, end) of {@code mm} everywhere it may be cached. */
+    public static void flushTlbRange(final MmStruct mm, final long start, final long end) {
+        if (end <= start) {
+            return;
+        }
+        final long pages = (end - start + Pfn.PAGE_SIZE - 1) >>> Pfn.PAGE_SHIFT;
+        shootdown(mm, start, end, pages > TLB_SINGLE_PAGE_FLUSH_CEILING ? -1 : pages);
+    }
+
+    /** flush_tlb_mm(): invalidates every translation of {@code mm} everywhere it may be cached. */
+    public static void flushTlbMm(final MmStruct mm) {
+        shootdown(mm, 0, -1, -1);
+    }
+
+    /** flush_tlb_page(). */
+    public static void flushTlbPage(final MmStruct mm, final long va) {
+        final long page = va & Pfn.PAGE_MASK;
+        flushTlbRange(mm, page, page + Pfn.PAGE_SIZE);
+    }
+
+    /**
+     * @param pages pages to flush one by one, or -1 for a whole-mm flush ({@code end == -1}) or a
+     *     range above the ceiling (still flushed as a range: the arch TLB decides how).
+     */
+    private static void shootdown(final MmStruct mm, final long start, final long end, final long pages) {
+        final VmStat vmstat = mm.machine().vmstat();
+        final Cpu self = Cpu.current();
+        boolean remote = false;
+        for (final Cpu cpu : mm.cpumask().cpus()) {
+            if (end == -1) {
+                cpu.mmu().flushMm(mm);
+            } else {
+                cpu.mmu().flushRange(mm, start, end);
+            }
+            if (cpu == self) {
+                vmstat.add(pages < 0 ? VmEvent.NR_TLB_LOCAL_FLUSH_ALL : VmEvent.NR_TLB_LOCAL_FLUSH_ONE,
+                        pages < 0 ? 1 : pages);
+                cpu.countFlush(false);
+            } else {
+                remote = true;
+                vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH_RECEIVED);
+                cpu.countFlush(true);
+                cpu.waitForAccessToDrain();
+            }
+        }
+        if (remote) {
+            vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH);
+        }
+    }
+}
