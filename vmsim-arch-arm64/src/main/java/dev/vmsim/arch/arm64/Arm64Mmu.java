@@ -86,14 +86,14 @@ public final class Arm64Mmu implements Mmu {
     }
 
     private static boolean permits(final long d, final Access kind, final boolean user) {
-        switch (kind) {
-            case READ:
-                return !user || (d & Arm64Walker.P_EL0_R) != 0;
-            case WRITE:
-                return (d & (user ? Arm64Walker.P_EL0_W : Arm64Walker.P_EL1_W)) != 0;
-            default:
-                return (d & (user ? Arm64Walker.P_EL0_X : Arm64Walker.P_EL1_X)) != 0;
+        // if-chain rather than an enum switch: no $SwitchMap load on the TLB-hit path.
+        if (kind == Access.READ) {
+            return !user || (d & Arm64Walker.P_EL0_R) != 0;
         }
+        if (kind == Access.WRITE) {
+            return (d & (user ? Arm64Walker.P_EL0_W : Arm64Walker.P_EL1_W)) != 0;
+        }
+        return (d & (user ? Arm64Walker.P_EL0_X : Arm64Walker.P_EL1_X)) != 0;
     }
 
     @Override

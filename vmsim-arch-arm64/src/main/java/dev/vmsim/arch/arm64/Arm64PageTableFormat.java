@@ -174,6 +174,11 @@ public final class Arm64PageTableFormat implements PageTableFormat {
         return (d & oaRes0Mask) != 0;
     }
 
+    /** Output-address bits that must be zero for this format (see {@link #addressSizeFault}). */
+    long oaRes0Mask() {
+        return oaRes0Mask;
+    }
+
     /** Encodes a granule-aligned physical address into the OA field. */
     public long encodeOutputAddress(final long pa) {
         long d = pa & oaLowMask;

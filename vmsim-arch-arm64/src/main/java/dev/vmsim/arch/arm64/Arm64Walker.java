@@ -38,6 +38,14 @@ public final class Arm64Walker {
     private final PhysicalMemory memory;
     private final Arm64PageTableFormat format;
     private final boolean hafdbs;
+    /** Per core level: VA shift and index mask, precomputed so the walk makes no calls into the format. */
+    private final int[] shift;
+    private final long[] indexMask;
+    /** Physical addresses at or above this are outside simulated memory. */
+    private final long memLimit;
+    private final int vaBits;
+    /** A descriptor d is a well-formed table descriptor iff (d &amp; tableCheckMask) == PMD_TYPE_TABLE. */
+    private final long tableCheckMask;
 
     private int faultStatus;
     private int faultLevel;
@@ -49,6 +57,15 @@ public final class Arm64Walker {
         this.memory = memory;
         this.format = format;
         this.hafdbs = hafdbs;
+        this.shift = new int[format.levels()];
+        this.indexMask = new long[format.levels()];
+        for (int l = 0; l < shift.length; l++) {
+            shift[l] = format.levelShift(l);
+            indexMask[l] = (1L << format.indexBits(l)) - 1;
+        }
+        this.memLimit = memory.frames() << 12;
+        this.vaBits = format.vaBits();
+        this.tableCheckMask = PTE_TYPE_MASK | format.oaRes0Mask();
     }
 
     public Arm64PageTableFormat format() {
@@ -66,30 +83,31 @@ public final class Arm64Walker {
      */
     public long walk(final long rootPa, final long va, final Access kind, final boolean el0) {
         final Arm64PageTableFormat f = format;
-        final int levels = f.levels();
-        if ((va >>> f.vaBits()) != 0) {
+        final int levels = shift.length;
+        if ((va >>> vaBits) != 0) {
             // Outside the TTBR0 range: a translation fault at the start level.
             return fault(Esr.FSC_FAULT, levels - 1);
         }
         long table = rootPa;
         long hier = 0; // accumulated PXNTable/UXNTable/APTable bits
         for (int level = levels - 1; level >= 0; level--) {
-            final long descPa = table + ((long) f.index(va, level) << 3);
-            if ((descPa >>> 12) >= memory.frames()) {
+            final long descPa = table + (((va >>> shift[level]) & indexMask[level]) << 3);
+            if (descPa >= memLimit) {
                 return fault(Esr.FSC_SEA_TTW, level);
             }
             final long d = memory.getLongAcquire(descPa);
+            if (level > 0 && (d & tableCheckMask) == PMD_TYPE_TABLE) {
+                // Fast path: valid table descriptor with a legal output address.
+                hier |= d & (PMD_TABLE_PXN | PMD_TABLE_UXN | PMD_TABLE_AP_NO_EL0 | PMD_TABLE_AP_RDONLY);
+                table = f.outputAddress(d);
+                continue;
+            }
             if ((d & PTE_VALID) == 0) {
                 return fault(Esr.FSC_FAULT, level);
             }
             final long type = d & PTE_TYPE_MASK;
             if (level > 0 && type == PMD_TYPE_TABLE) {
-                if (f.addressSizeFault(d)) {
-                    return fault(Esr.FSC_ADDRSZ, level);
-                }
-                hier |= d & (PMD_TABLE_PXN | PMD_TABLE_UXN | PMD_TABLE_AP_NO_EL0 | PMD_TABLE_AP_RDONLY);
-                table = f.outputAddress(d);
-                continue;
+                return fault(Esr.FSC_ADDRSZ, level); // the fast path took every table without RES0 OA bits
             }
             if ((level == 0 && type != PTE_TYPE_PAGE) || (level > 0 && !f.blockAllowed(level))) {
                 return fault(Esr.FSC_FAULT, level);
@@ -120,17 +138,14 @@ public final class Arm64Walker {
             final boolean dbmWrite = hafdbs && !writable && !tableRo && (d & PTE_DBM) != 0;
             final boolean uxn = (d & PTE_UXN) != 0 || (hier & PMD_TABLE_UXN) != 0;
             final boolean pxn = (d & PTE_PXN) != 0 || (hier & PMD_TABLE_PXN) != 0;
+            // if-chain rather than an enum switch: no $SwitchMap load on the hot path.
             final boolean ok;
-            switch (kind) {
-                case READ:
-                    ok = !el0 || el0Access;
-                    break;
-                case WRITE:
-                    ok = (!el0 || el0Access) && (writable || dbmWrite);
-                    break;
-                default:
-                    ok = el0 ? !uxn : !pxn;
-                    break;
+            if (kind == Access.READ) {
+                ok = !el0 || el0Access;
+            } else if (kind == Access.WRITE) {
+                ok = (!el0 || el0Access) && (writable || dbmWrite);
+            } else {
+                ok = el0 ? !uxn : !pxn;
             }
             if (!ok) {
                 return fault(Esr.FSC_PERM, level);
@@ -144,20 +159,27 @@ public final class Arm64Walker {
                 }
                 d = update;
             }
-            leafDesc = d;
-            leafLevel = level;
-            final long offMask = (1L << f.levelShift(level)) - 1;
-            final long pa = (f.outputAddress(d) & ~offMask) | (va & offMask);
-            final boolean w = (d & PTE_RDONLY) == 0 && !tableRo;
-            long data = P_VALID | (pa >>> f.pageShift());
-            if (el0Access) {
-                data |= P_EL0_R | (w ? P_EL0_W : 0);
-            }
-            data |= (uxn ? 0 : P_EL0_X) | (pxn ? 0 : P_EL1_X) | (w ? P_EL1_W : 0);
-            data |= (d & PTE_NG) == 0 ? P_GLOBAL : 0;
-            tlbData = data;
-            return pa;
+            return complete(d, level, hier, va);
         }
+    }
+
+    /** Records a successful walk's leaf and its TLB data word: the physical address. */
+    private long complete(final long d, final int level, final long hier, final long va) {
+        leafDesc = d;
+        leafLevel = level;
+        final long offMask = (1L << shift[level]) - 1;
+        final long pa = (format.outputAddress(d) & ~offMask) | (va & offMask);
+        final boolean w = (d & PTE_RDONLY) == 0 && (hier & PMD_TABLE_AP_RDONLY) == 0;
+        long data = P_VALID | (pa >>> shift[0]);
+        if ((d & PTE_USER) != 0 && (hier & PMD_TABLE_AP_NO_EL0) == 0) {
+            data |= P_EL0_R | (w ? P_EL0_W : 0);
+        }
+        data |= ((d & PTE_UXN) != 0 || (hier & PMD_TABLE_UXN) != 0) ? 0 : P_EL0_X;
+        data |= ((d & PTE_PXN) != 0 || (hier & PMD_TABLE_PXN) != 0) ? 0 : P_EL1_X;
+        data |= w ? P_EL1_W : 0;
+        data |= (d & PTE_NG) == 0 ? P_GLOBAL : 0;
+        tlbData = data;
+        return pa;
     }
 
     private long fault(final int base, final int level) {
