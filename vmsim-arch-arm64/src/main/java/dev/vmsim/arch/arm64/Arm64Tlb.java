@@ -98,8 +98,9 @@ public final class Arm64Tlb {
     public void fill(final long vpn, final int asid, final boolean global, final long dataWord, final long genBeforeWalk) {
         final int i = (int) vpn & mask;
         final long tag = TAG_VALID | (global ? TAG_GLOBAL : 0) | (long) asid << ASID_SHIFT | (vpn & VPN_MASK);
-        SLOT.setVolatile(tags, i, 0L);
+        // Only this thread reads data[], so it may be overwritten while the old tag is still live.
         data[i] = dataWord;
+        // Volatile: the tag store must be ordered before the generation re-read (store-load).
         SLOT.setVolatile(tags, i, tag);
         if (flushGen != genBeforeWalk) {
             SLOT.compareAndSet(tags, i, tag, 0L); // the walk may have read a descriptor the TLBI retired

@@ -21,7 +21,7 @@ public class MmuBench {
         return s.tlbHit();
     }
 
-    /** arm64 4K-granule 4-level walk (L0..L3) with FEAT_HAFDBS, no TLB. */
+    /** arm64 TLB miss: 4K-granule 4-level walk (L0..L3) with FEAT_HAFDBS, and the TLB fill. */
     @Benchmark
     public long arm64Walk4(final Arm64MmuState s) {
         return s.walk4();
