@@ -260,4 +260,34 @@ class Arm64MmuTest {
         owner.join();
         assertNull(err.get());
     }
+
+    @Test
+    void broadcastTlbiReachesEveryCpu() {
+        final Cpu other = machine.newCpu();
+        final Arm64Mmu mmu2 = (Arm64Mmu) other.mmu();
+        final MmStruct a = mm();
+        MmTables.map(a, VA, RW);
+        MmTables.map(a, VA + 0x1000, RW & ~PTE_NG);
+        cpu.switchMm(a);
+        other.switchMm(a);
+        final int asid = mmu.currentAsid();
+        assertEquals(asid, mmu2.currentAsid(), "one ASID per mm on every CPU");
+        for (final Arm64Mmu m : new Arm64Mmu[] {mmu, mmu2}) {
+            m.translate(VA, Access.READ, true);
+            m.translate(VA + 0x1000, Access.READ, true);
+            assertEquals(2, m.tlb().liveEntries());
+        }
+        Tlbi.vae1is(machine, asid, VA);
+        assertEquals(1, mmu.tlb().liveEntries());
+        assertEquals(1, mmu2.tlb().liveEntries());
+        Tlbi.aside1is(machine, asid);
+        assertEquals(1, mmu2.tlb().liveEntries(), "the global entry survives ASIDE1IS");
+        Tlbi.vaale1is(machine, VA + 0x1000);
+        assertEquals(0, mmu.tlb().liveEntries());
+        assertEquals(0, mmu2.tlb().liveEntries());
+        mmu.translate(VA, Access.READ, true);
+        mmu2.translate(VA, Access.READ, true);
+        Tlbi.vmalle1is(machine);
+        assertEquals(0, mmu.tlb().liveEntries() + mmu2.tlb().liveEntries());
+    }
 }
