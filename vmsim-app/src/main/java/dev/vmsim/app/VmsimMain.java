@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             RunCommand.class,
             CompareCommand.class,
             CalibrateCommand.class,
+            ScriptCommand.class,
         })
 public final class VmsimMain implements Runnable {
     @CommandLine.Spec

@@ -10,14 +10,7 @@ import dev.vmsim.core.stat.VmEvent;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/**
- * {@link SimKernel} over the simulator's own {@link MmStruct} on a {@link Machine}.
- *
- * <p>PENDING: the system calls (MmStruct.mmap/munmap/mprotect/madvise/validate, [3/6]), the
- * mmap_lock statistics ([2/6]) and PageTables.tableFrames() are not on main yet. Until they land
- * the calls below throw {@link UnsupportedOperationException} and the statistics read as
- * {@link KernelCounters#UNAVAILABLE}; each such place is marked "PENDING" and becomes a direct call.
- */
+/** {@link SimKernel} over the simulator's own {@link MmStruct} on a {@link Machine}. */
 public final class MmStructKernel implements SimKernel {
     private final Machine machine;
     private final MmStruct mm;
@@ -58,27 +51,27 @@ public final class MmStructKernel implements SimKernel {
 
     @Override
     public long mmap(final long addr, final long len, final int prot, final int flags) {
-        throw pending("mmap"); // PENDING: return mm.mmap(addr, len, prot, flags);
+        return mm.mmap(addr, len, prot, flags);
     }
 
     @Override
     public int munmap(final long addr, final long len) {
-        throw pending("munmap"); // PENDING: return mm.munmap(addr, len);
+        return mm.munmap(addr, len);
     }
 
     @Override
     public int mprotect(final long addr, final long len, final int prot) {
-        throw pending("mprotect"); // PENDING: return mm.mprotect(addr, len, prot);
+        return mm.mprotect(addr, len, prot);
     }
 
     @Override
     public int madvise(final long addr, final long len, final int advice) {
-        throw pending("madvise"); // PENDING: return mm.madvise(addr, len, advice);
+        return mm.madvise(addr, len, advice);
     }
 
     @Override
     public void validate() {
-        throw pending("validate"); // PENDING: mm.validate();
+        mm.validate();
     }
 
     @Override
@@ -107,14 +100,12 @@ public final class MmStructKernel implements SimKernel {
         }
         return new KernelCounters(
                 vmstat,
-                // PENDING ([2/6] locks): mm.mmapLock().acquisitions(), contendedAcquisitions(), waitNanos()
-                KernelCounters.UNAVAILABLE,
-                KernelCounters.UNAVAILABLE,
-                KernelCounters.UNAVAILABLE,
+                mm.mmapLock().acquisitions(),
+                mm.mmapLock().contendedAcquisitions(),
+                mm.mmapLock().waitNanos(),
                 hits,
                 misses,
-                // PENDING: mm.pageTables().tableFrames()
-                KernelCounters.UNAVAILABLE,
+                mm.pageTables().tableFrames(),
                 machine.frames().allocatedFrames());
     }
 
