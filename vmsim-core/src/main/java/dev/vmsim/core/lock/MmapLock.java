@@ -1,17 +1,34 @@
 package dev.vmsim.core.lock;
 
+import dev.vmsim.core.sync.LockClass;
+import dev.vmsim.core.sync.Lockdep;
 import dev.vmsim.core.sync.RwSemaphore;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The mmap_lock of one mm (include/linux/mmap_lock.h, mm/mmap_lock.c): the rw_semaphore plus
- * {@code mm_lock_seq} (odd while write-locked) and {@code vma_writer_wait}.
+ * {@code mm_lock_seq} (odd while write-locked), {@code vma_writer_wait}, and {@code mm_count}.
  *
- * <p>Departure from the kernel: {@code mm_lock_seq} and {@code vma_writer_wait} live here rather
- * than directly in mm_struct, so that all of an mm's lock state is one object.
+ * <p>Every wrapper runs its steps in the exact order of kernel-semantics.md §5:
  *
- * <p>SKELETON; [2/6] adds tracepoints, counters, lockdep and the speculation API.
+ * <pre>
+ * mmap_write_lock           trace start(W) → down_write → seqcount begin → trace returned(W, ok)
+ * mmap_write_lock_killable  trace start(W) → down_write_killable → [seqcount begin] → trace returned
+ * mmap_write_unlock         trace released(W) → vma_end_write_all (seq even) → up_write
+ * mmap_write_downgrade      trace returned(R, true) → vma_end_write_all → downgrade_write
+ * mmap_read_lock            trace start(R) → down_read → trace returned(R, true)
+ * mmap_read_lock_killable   trace start(R) → down_read_killable → trace returned(R, ok)
+ * mmap_read_trylock         trace start(R) → down_read_trylock → trace returned(R, result)
+ * mmap_read_unlock          trace released(R) → up_read
+ * </pre>
+ *
+ * <p>Departures from the kernel: {@code mm_lock_seq}, {@code vma_writer_wait} and {@code mm_count}
+ * live here rather than directly in mm_struct, so that all of an mm's lock state is one object; the
+ * sequence width is configurable ({@link #setSeqBits}) so that wrap-around (LOCK-10, BUG-05) can be
+ * replayed in a few cycles.
  */
 public final class MmapLock {
     private static final VarHandle MM_LOCK_SEQ;
@@ -24,15 +41,31 @@ public final class MmapLock {
         }
     }
 
-    private final RwSemaphore sem = new RwSemaphore();
+    /** The installed tracepoint receiver, or null (tracepoints off). */
+    private static volatile MmapLockTraceSink traceSink;
+
+    private final RwSemaphore sem;
     private final LockingMode mode;
-    /** mm_lock_seq: written only by the write-lock holder (release); read with acquire by others. */
+    /**
+     * mm_lock_seq: written only by the write-lock holder with release ordering (seqcount begin in
+     * the write lock, vma_end_write_all on unlock/downgrade); read with acquire by others.
+     */
     private volatile int mmLockSeq;
-    /** vma_writer_wait: the single thread sleeping in vma_start_write / vma_mark_detached. */
+    /** Mask applied to mm_lock_seq (all ones = the kernel's 32-bit unsigned wrap). */
+    private volatile int seqMask = -1;
+    /**
+     * vma_writer_wait (rcuwait): the single thread sleeping in vma_start_write / vma_mark_detached.
+     * One slot is enough: every such sleeper holds the mmap write lock.
+     */
     volatile Thread vmaWriterWait;
+    /** mm_count: references to the mm_struct itself (mmgrab / mmdrop); starts at 1. */
+    private final AtomicInteger mmCount = new AtomicInteger(1);
+
+    private final LongAdder acquisitions = new LongAdder();
 
     public MmapLock(final LockingMode mode) {
         this.mode = mode;
+        this.sem = new RwSemaphore(LockClass.MMAP_LOCK, this);
     }
 
     public LockingMode mode() {
@@ -43,9 +76,21 @@ public final class MmapLock {
         return sem;
     }
 
+    /** Installs (or with null removes) the receiver of the mmap_lock tracepoints, globally. */
+    public static void setTraceSink(final MmapLockTraceSink sink) {
+        traceSink = sink;
+    }
+
+    // ---------------------------------------------------------------- mm_lock_seq
+
     /** mm_lock_seq with acquire ordering; pairs with the release in {@link #writeUnlock}. */
     public int lockSeqAcquire() {
         return (int) MM_LOCK_SEQ.getAcquire(this);
+    }
+
+    /** mm_lock_seq, READ_ONCE (opaque): only for lockless checks whose result is not relied on. */
+    public int lockSeqOpaque() {
+        return (int) MM_LOCK_SEQ.getOpaque(this);
     }
 
     /** mm_lock_seq, plain read (caller holds the mmap lock). */
@@ -53,63 +98,109 @@ public final class MmapLock {
         return (int) MM_LOCK_SEQ.get(this);
     }
 
-    private void seqBegin() {
-        MM_LOCK_SEQ.setRelease(this, lockSeq() + 1);
+    /**
+     * Narrows mm_lock_seq to {@code bits} bits (tests of wrap-around). Only while unlocked and the
+     * seq is even; vm_lock_seq's initial UINT_MAX then never matches unless bits == 32.
+     */
+    public void setSeqBits(final int bits) {
+        if (bits < 2 || bits > 32 || sem.isLocked()) {
+            throw new IllegalArgumentException("seq bits " + bits);
+        }
+        seqMask = bits == 32 ? -1 : (1 << bits) - 1;
+        MM_LOCK_SEQ.setRelease(this, lockSeq() & seqMask);
     }
 
-    /** vma_end_write_all: ends every VMA write lock of this mm at once. */
-    private void vmaEndWriteAll() {
-        MM_LOCK_SEQ.setRelease(this, lockSeq() + 1);
+    /** mm_lock_seqcount_begin: seq becomes odd (release). */
+    private void seqBegin() {
+        MM_LOCK_SEQ.setRelease(this, (lockSeq() + 1) & seqMask);
     }
+
+    /**
+     * vma_end_write_all: ends every VMA write lock of this mm at once by making the seq even
+     * (mm_lock_seqcount_end, release). Pairs with the acquire reads in vma_start_read.
+     */
+    private void vmaEndWriteAll() {
+        MM_LOCK_SEQ.setRelease(this, (lockSeq() + 1) & seqMask);
+    }
+
+    // ---------------------------------------------------------------- wrappers
 
     /** mmap_read_lock. */
     public void readLock() {
+        traceStart(false);
         sem.downRead();
+        acquisitions.increment();
+        traceReturned(false, true);
     }
 
-    /** mmap_read_lock_killable: true if locked, false on a fatal signal. */
+    /** mmap_read_lock_killable: true if locked, false on a fatal signal (-EINTR). */
     public boolean readLockKillable() {
-        return sem.downReadKillable() == 0;
+        traceStart(false);
+        final boolean ok = sem.downReadKillable() == 0;
+        if (ok) {
+            acquisitions.increment();
+        }
+        traceReturned(false, ok);
+        return ok;
     }
 
     /** mmap_read_trylock. */
     public boolean readTrylock() {
-        return sem.downReadTrylock();
+        traceStart(false);
+        final boolean ok = sem.downReadTrylock();
+        if (ok) {
+            acquisitions.increment();
+        }
+        traceReturned(false, ok);
+        return ok;
     }
 
     /** mmap_read_unlock. */
     public void readUnlock() {
+        traceReleased(false);
         sem.upRead();
     }
 
     /** mmap_write_lock. */
     public void writeLock() {
+        traceStart(true);
         sem.downWrite();
         seqBegin();
+        acquisitions.increment();
+        traceReturned(true, true);
     }
 
-    /** mmap_write_lock_killable: 0 or -EINTR. */
+    /** mmap_write_lock_killable: 0 or -EINTR (nothing held, seq unchanged). */
     public int writeLockKillable() {
+        traceStart(true);
         final int r = sem.downWriteKillable();
         if (r == 0) {
             seqBegin();
+            acquisitions.increment();
         }
+        traceReturned(true, r == 0);
         return r;
     }
 
-    /** mmap_write_unlock. */
+    /** mmap_write_unlock: every VMA write lock ends with it. */
     public void writeUnlock() {
+        traceReleased(true);
         vmaEndWriteAll();
         sem.upWrite();
     }
 
-    /** mmap_write_downgrade. */
+    /** mmap_write_downgrade: every VMA write lock ends; the mmap lock stays held for read. */
     public void writeDowngrade() {
+        traceReturned(false, true);
         vmaEndWriteAll();
         sem.downgradeWrite();
     }
 
-    /** mmap_upgrade_trylock (a simulator feature; the kernel's is a stub that always fails). */
+    /**
+     * mmap_upgrade_trylock (a simulator feature; the kernel's is a stub that always fails, see
+     * {@link RwSemaphore#upgradeAsKernelStub}). On success the write-lock side effects follow:
+     * owner = current, seqcount begin.
+     */
     public boolean upgradeTrylock() {
         if (sem.upgradeTrylock()) {
             seqBegin();
@@ -118,21 +209,121 @@ public final class MmapLock {
         return false;
     }
 
+    // ---------------------------------------------------------------- speculation
+
+    /** mmap_lock_speculate_try_begin's failure value. */
+    public static final long SPECULATE_FAILED = -1L;
+
+    /**
+     * mmap_lock_speculate_try_begin: snapshot of mm_lock_seq (acquire) as an unsigned value, or
+     * {@link #SPECULATE_FAILED} if a writer holds the lock (odd seq) or per-VMA locks are off.
+     */
+    public long speculateTryBegin() {
+        if (mode == LockingMode.MMAP_ONLY) {
+            return SPECULATE_FAILED;
+        }
+        final int seq = lockSeqAcquire();
+        return (seq & 1) != 0 ? SPECULATE_FAILED : Integer.toUnsignedLong(seq);
+    }
+
+    /**
+     * mmap_lock_speculate_retry: true if a writer took or released the lock since {@code seq}
+     * (read_seqcount_retry: a load fence, then compare). Always true without per-VMA locks.
+     */
+    public boolean speculateRetry(final long seq) {
+        if (mode == LockingMode.MMAP_ONLY || seq == SPECULATE_FAILED) {
+            return true;
+        }
+        VarHandle.acquireFence(); // smp_rmb: order the speculative reads before the re-check
+        return Integer.toUnsignedLong((int) MM_LOCK_SEQ.getOpaque(this)) != seq;
+    }
+
+    // ---------------------------------------------------------------- mm_count
+
+    /** mmgrab: pin the mm_struct. Fails (AssertionError) on a freed mm: a use-after-free. */
+    public void mmgrab() {
+        final int old = mmCount.getAndIncrement();
+        if (old <= 0) {
+            throw new AssertionError("mmgrab on a freed mm (use-after-free)");
+        }
+    }
+
+    /** mmdrop: unpin; the last drop frees (poisons) the mm. */
+    public void mmdrop() {
+        final int now = mmCount.decrementAndGet();
+        if (now < 0) {
+            throw new AssertionError("mmdrop underflow");
+        }
+    }
+
+    /** mm_count. */
+    public int mmCount() {
+        return mmCount.get();
+    }
+
+    /** Has the mm_struct been freed (mm_count reached 0)? */
+    public boolean isFreed() {
+        return mmCount.get() <= 0;
+    }
+
+    // ---------------------------------------------------------------- queries
+
     public boolean isWriteLocked() {
         return sem.isWriteLocked();
     }
 
-    /** mmap_assert_locked. */
+    /** Successful acquisitions (read, write, trylock) of this mmap lock. */
+    public long acquisitions() {
+        return acquisitions.sum();
+    }
+
+    /** Acquisitions that did not succeed on the rwsem fast path (spun or slept). */
+    public long contendedAcquisitions() {
+        return sem.contendedCount();
+    }
+
+    /** Nanoseconds spent waiting in the rwsem slow paths. */
+    public long waitNanos() {
+        return sem.waitNanos();
+    }
+
+    /** mmap_assert_locked: held in any mode (with lockdep on: by the current thread). */
     public void assertLocked() {
-        if (!sem.isLocked()) {
+        if (!sem.isLocked() || (Lockdep.ENABLED && !Lockdep.isHeld(LockClass.MMAP_LOCK, sem, null))) {
             throw new AssertionError("mmap_assert_locked: mmap_lock not held");
         }
     }
 
-    /** mmap_assert_write_locked. */
+    /** mmap_assert_write_locked: held for write (with lockdep on: by the current thread). */
     public void assertWriteLocked() {
-        if (!sem.isWriteLocked()) {
+        if (!sem.isWriteLocked() || (Lockdep.ENABLED && !Lockdep.isHeld(LockClass.MMAP_LOCK, sem, false))) {
             throw new AssertionError("mmap_assert_write_locked: mmap_lock not write-held");
+        }
+    }
+
+    /** Does the current thread hold this lock (lockdep on), or anybody (lockdep off)? */
+    public boolean isHeldByCurrentOrAnyone() {
+        return Lockdep.ENABLED ? Lockdep.isHeld(LockClass.MMAP_LOCK, sem, null) : sem.isLocked();
+    }
+
+    private void traceStart(final boolean write) {
+        final MmapLockTraceSink s = traceSink;
+        if (s != null) {
+            s.startLocking(this, write);
+        }
+    }
+
+    private void traceReturned(final boolean write, final boolean ok) {
+        final MmapLockTraceSink s = traceSink;
+        if (s != null) {
+            s.acquireReturned(this, write, ok);
+        }
+    }
+
+    private void traceReleased(final boolean write) {
+        final MmapLockTraceSink s = traceSink;
+        if (s != null) {
+            s.released(this, write);
         }
     }
 }

@@ -56,7 +56,10 @@ final class Fork {
                                 || (mpnt.vmFlags & (VmFlags.VM_PFNMAP | VmFlags.VM_MIXEDMAP)) != 0)) {
                     final int e = oldmm.pageTables().copyRange(mm.pageTables(), mpnt.vmStart, mpnt.vmEnd,
                             VmFlags.isCowMapping(mpnt.vmFlags), tlb);
-                    if (e != 0) {
+                    if (e > 0) {
+                        mm.addRss(mpnt, e);
+                    }
+                    if (e < 0) {
                         tlb.finish();
                         mm.mmapLock().writeUnlock();
                         mm.exitMmap();
@@ -83,7 +86,7 @@ final class Fork {
             vmas = mm.vmas();
             final MmuGather tlb = new MmuGather(mm);
             for (final Vma v : vmas) {
-                mm.pageTables().zapRange(v.vmStart, v.vmEnd, tlb);
+                mm.addRss(v, -mm.pageTables().zapRange(v.vmStart, v.vmEnd, tlb));
             }
             tlb.finish();
         } finally {

@@ -77,7 +77,7 @@ final class Madvise {
         }
         // zap_page_range_single.
         final MmuGather tlb = new MmuGather(mm);
-        mm.pageTables().zapRange(start, end, tlb);
+        mm.addRss(vma, -mm.pageTables().zapRange(start, end, tlb));
         tlb.finish();
         return 0;
     }

@@ -290,6 +290,15 @@ public class MmStruct {
         shmemRss.addAndGet(delta);
     }
 
+    /** add_mm_counter for the pages of {@code vma}: MM_SHMEMPAGES for a shmem mapping, else MM_ANONPAGES. */
+    public final void addRss(final Vma vma, final long delta) {
+        if (vma.vmFile != null) {
+            addShmemRss(delta);
+        } else {
+            addAnonRss(delta);
+        }
+    }
+
     public final long anonRss() {
         return anonRss.get();
     }

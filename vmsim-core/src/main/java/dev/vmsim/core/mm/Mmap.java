@@ -488,7 +488,7 @@ final class Mmap {
             ptesCleared = true;
             final MmuGather tlb = new MmuGather(mm);
             for (final Vma v : detached) {
-                mm.pageTables().zapRange(v.vmStart, v.vmEnd, tlb);
+                mm.addRss(v, -mm.pageTables().zapRange(v.vmStart, v.vmEnd, tlb));
             }
             final Vma firstV = detached.get(0);
             final Vma lastV = detached.get(detached.size() - 1);

@@ -1,100 +1,695 @@
 package dev.vmsim.core.sync;
 
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The kernel's rw_semaphore (kernel/locking/rwsem.c).
+ * The kernel's rw_semaphore (kernel/locking/rwsem.c, non-PREEMPT_RT): one 64-bit count word, an
+ * owner word, and a FIFO wait list under a small internal lock.
  *
- * <p>SKELETON implementation on {@link ReentrantReadWriteLock}; [2/6] replaces it with the kernel's
- * count-word layout, FIFO wait queue, handoff and reader batching behind the same API.
+ * <h2>Assumptions and guarantees</h2>
+ * <ul>
+ *   <li>Readers share, a writer excludes all. A reader that finds waiters queues behind them (no
+ *       barging past a queued writer), except for "reader lock stealing" while no writer holds
+ *       the lock and no handoff is pending.
+ *   <li>A waiting writer is not starved: after {@code RWSEM_WAIT_TIMEOUT} (4 ms, per instance
+ *       settable for tests) the first waiter sets HANDOFF; from then on no fast path, steal or
+ *       trylock succeeds and the next grant goes to that waiter.
+ *   <li>Readers at the head of the queue are woken together, up to {@link #MAX_READERS_WAKEUP},
+ *       skipping queued writers (rwsem_mark_wake).
+ *   <li>The killable forms treat a Java interrupt as the fatal signal: the wait ends with
+ *       {@code -EINTR}, the count is exactly as if the caller never came, and the interrupt flag
+ *       stays set. The non-killable forms ignore interrupts and restore the flag on return.
+ * </ul>
+ *
+ * <pre>
+ * Count word (see the canonical table in kernel-semantics.md §3.1):
+ *   bit 0      RWSEM_WRITER_LOCKED
+ *   bit 1      RWSEM_FLAG_WAITERS    wait list non-empty
+ *   bit 2      RWSEM_FLAG_HANDOFF    first waiter demands the next grant
+ *   bits 8-62  reader count, in units of RWSEM_READER_BIAS (0x100)
+ *   bit 63     RWSEM_FLAG_READFAIL   reader overflow guard
+ * </pre>
+ */
+/*
+ * Implementation notes.
+ *
+ * Memory ordering: every count update is a VarHandle atomic (volatile semantics), which is at
+ * least the kernel's acquire on lock and release on unlock. waiter.task is written with a
+ * volatile store by the granter after the count adjustment (the kernel's smp_store_release in
+ * rwsem_mark_wake) and read by the sleeper with a volatile load (smp_load_acquire).
+ *
+ * Departures from the kernel, and why:
+ *  - The owner word is two fields (owner thread; READER_OWNED / NONSPINNABLE bits) because Java
+ *    cannot tag a reference; both are hints written with opaque stores, as in the kernel.
+ *  - Optimistic spinning (osq, owner-on-cpu checks, the (10 + readers/2) us reader-owned budget)
+ *    is reduced to a bounded number of unqueued grab attempts before a writer queues
+ *    (optimisticSpinTries, default 64; 0 turns it off). The handoff-owner spin after a failed
+ *    try-write-lock is not modelled: the handoff writer simply sleeps until rwsem_wake.
+ *  - wait_lock is a Java monitor; wake_q is a local list of threads unparked after it is dropped.
+ *  - RT/DL tasks (which may set HANDOFF at once) do not exist.
  */
 public final class RwSemaphore {
     /** Returned by the killable forms when the wait was ended by a fatal signal (Java interrupt). */
     public static final int EINTR = 4;
 
-    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
+    public static final long RWSEM_WRITER_LOCKED = 1L;
+    public static final long RWSEM_FLAG_WAITERS = 1L << 1;
+    public static final long RWSEM_FLAG_HANDOFF = 1L << 2;
+    public static final long RWSEM_FLAG_READFAIL = 1L << 63;
+    public static final int RWSEM_READER_SHIFT = 8;
+    public static final long RWSEM_READER_BIAS = 1L << RWSEM_READER_SHIFT;
+    public static final long RWSEM_READER_MASK = ~(RWSEM_READER_BIAS - 1);
+    public static final long RWSEM_WRITER_MASK = RWSEM_WRITER_LOCKED;
+    public static final long RWSEM_LOCK_MASK = RWSEM_WRITER_MASK | RWSEM_READER_MASK;
+    public static final long RWSEM_READ_FAILED_MASK =
+            RWSEM_WRITER_MASK | RWSEM_FLAG_WAITERS | RWSEM_FLAG_HANDOFF | RWSEM_FLAG_READFAIL;
+    /** Owner-word flag bits. */
+    public static final int RWSEM_READER_OWNED = 1;
 
-    /** down_read. */
+    public static final int RWSEM_NONSPINNABLE = 2;
+    /** MAX_READERS_WAKEUP: readers granted per wakeup pass. */
+    public static final int MAX_READERS_WAKEUP = 0x100;
+    /** RWSEM_WAIT_TIMEOUT, ceil(HZ/250) jiffies = 4 ms. */
+    public static final long RWSEM_WAIT_TIMEOUT_NS = 4_000_000L;
+
+    /**
+     * When true, {@link #upgradeTrylock()} behaves as the kernel's mmap_upgrade_trylock stub and
+     * always fails. Default false: the simulator's CAS upgrade.
+     */
+    public static volatile boolean upgradeAsKernelStub = false;
+
+    private enum WakeType {
+        ANY,
+        READERS,
+        READ_OWNED
+    }
+
+    /** struct rwsem_waiter. */
+    private static final class Waiter {
+        /** Cleared (volatile store) by the granter of a reader; the reader's "got it" signal. */
+        volatile Thread task;
+
+        final Thread thread;
+        final boolean write;
+        /** System.nanoTime() after which the waiter may ask for handoff. */
+        final long timeout;
+        /** Guarded by waitList's monitor. */
+        boolean handoffSet;
+
+        Waiter(final Thread thread, final boolean write, final long timeout) {
+            this.task = thread;
+            this.thread = thread;
+            this.write = write;
+            this.timeout = timeout;
+        }
+    }
+
+    private static final VarHandle COUNT;
+    private static final VarHandle OWNER;
+    private static final VarHandle OWNER_FLAGS;
+
+    static {
+        try {
+            final MethodHandles.Lookup l = MethodHandles.lookup();
+            COUNT = l.findVarHandle(RwSemaphore.class, "count", long.class);
+            OWNER = l.findVarHandle(RwSemaphore.class, "owner", Thread.class);
+            OWNER_FLAGS = l.findVarHandle(RwSemaphore.class, "ownerFlags", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    @SuppressWarnings("unused")
+    private volatile long count;
+    /** Owner hint: the writer, or the last reader to take the lock (opaque). */
+    @SuppressWarnings("unused")
+    private volatile Thread owner;
+
+    @SuppressWarnings("unused")
+    private volatile int ownerFlags;
+    /** wait_list, FIFO; guarded by its own monitor (the wait_lock). */
+    private final ArrayDeque<Waiter> waitList = new ArrayDeque<>();
+
+    private final LockClass lockClass;
+    private final Object lockdepMm;
+    private volatile long waitTimeoutNs = RWSEM_WAIT_TIMEOUT_NS;
+    private volatile int optimisticSpinTries = 64;
+    private final LongAdder contended = new LongAdder();
+    private final LongAdder waitNanos = new LongAdder();
+
+    public RwSemaphore() {
+        this(LockClass.RWSEM, null);
+    }
+
+    /**
+     * @param lockClass the lockdep class of this rwsem
+     * @param lockdepMm the mm (its MmapLock) this lock belongs to, for lockdep's mm rules; or null
+     */
+    public RwSemaphore(final LockClass lockClass, final Object lockdepMm) {
+        this.lockClass = lockClass;
+        this.lockdepMm = lockdepMm;
+    }
+
+    // ---------------------------------------------------------------- readers
+
+    /** down_read: fast path = add READER_BIAS and check READ_FAILED_MASK (rwsem_read_trylock). */
     public void downRead() {
-        lock.readLock().lock();
+        Lockdep.acquire(lockClass, this, lockdepMm, true, false, null);
+        final long c = (long) COUNT.getAndAdd(this, RWSEM_READER_BIAS) + RWSEM_READER_BIAS;
+        if ((c & RWSEM_READ_FAILED_MASK) == 0) {
+            setReaderOwned(Thread.currentThread());
+            return;
+        }
+        downReadSlowpath(c, false);
     }
 
     /** down_read_killable: 0, or -EINTR with the lock not held. */
     public int downReadKillable() {
-        try {
-            lock.readLock().lockInterruptibly();
+        Lockdep.acquire(lockClass, this, lockdepMm, true, false, null);
+        final long c = (long) COUNT.getAndAdd(this, RWSEM_READER_BIAS) + RWSEM_READER_BIAS;
+        if ((c & RWSEM_READ_FAILED_MASK) == 0) {
+            setReaderOwned(Thread.currentThread());
             return 0;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -EINTR;
         }
+        final int r = downReadSlowpath(c, true);
+        if (r != 0) {
+            Lockdep.release(lockClass, this);
+        }
+        return r;
     }
 
-    /** down_read_trylock. */
+    /** down_read_trylock: never sleeps; fails whenever WAITERS or HANDOFF is set. */
     public boolean downReadTrylock() {
-        return lock.readLock().tryLock();
+        long c = (long) COUNT.getVolatile(this);
+        while ((c & RWSEM_READ_FAILED_MASK) == 0) {
+            final long w = (long) COUNT.compareAndExchange(this, c, c + RWSEM_READER_BIAS);
+            if (w == c) {
+                setReaderOwned(Thread.currentThread());
+                Lockdep.acquire(lockClass, this, lockdepMm, true, true, null);
+                return true;
+            }
+            c = w;
+        }
+        return false;
     }
 
     /** up_read. */
     public void upRead() {
-        lock.readLock().unlock();
+        Lockdep.release(lockClass, this);
+        final long tmp = (long) COUNT.getAndAdd(this, -RWSEM_READER_BIAS) - RWSEM_READER_BIAS;
+        if ((tmp & (RWSEM_LOCK_MASK | RWSEM_FLAG_WAITERS)) == RWSEM_FLAG_WAITERS) {
+            clearNonspinnable();
+            rwsemWake();
+        }
     }
+
+    /** rwsem_down_read_slowpath, entered with our reader bias still added. */
+    private int downReadSlowpath(final long countAfterBias, final boolean killable) {
+        contended.increment();
+        final long t0 = System.nanoTime();
+        long c = countAfterBias;
+        long adjustment = -RWSEM_READER_BIAS;
+        final long rcnt = (c & ~RWSEM_FLAG_READFAIL) >>> RWSEM_READER_SHIFT;
+        final Thread me = Thread.currentThread();
+        final ArrayList<Thread> wakeQ = new ArrayList<>(2);
+        // 1. Likely reader-owned with other readers and no writer: queue, so that a stream of
+        //    readers cannot starve a sleeping writer.
+        final boolean readerOwned = ((int) OWNER_FLAGS.getOpaque(this) & RWSEM_READER_OWNED) != 0;
+        if (!(readerOwned && rcnt > 1 && (c & RWSEM_WRITER_LOCKED) == 0)) {
+            // 2. Reader optimistic lock stealing.
+            if ((c & (RWSEM_WRITER_LOCKED | RWSEM_FLAG_HANDOFF)) == 0) {
+                setReaderOwned(me);
+                if (rcnt == 1 && (c & RWSEM_FLAG_WAITERS) != 0) {
+                    synchronized (waitList) {
+                        if (!waitList.isEmpty()) {
+                            markWake(WakeType.READ_OWNED, wakeQ);
+                        }
+                    }
+                    wake(wakeQ);
+                }
+                waitNanos.add(System.nanoTime() - t0);
+                return 0;
+            }
+        }
+        // 3. Queue.
+        final Waiter waiter = new Waiter(me, false, System.nanoTime() + waitTimeoutNs);
+        synchronized (waitList) {
+            if (waitList.isEmpty()) {
+                if (((long) COUNT.getVolatile(this) & RWSEM_WRITER_LOCKED) == 0) {
+                    setReaderOwned(me);
+                    waitNanos.add(System.nanoTime() - t0);
+                    return 0;
+                }
+                adjustment += RWSEM_FLAG_WAITERS;
+            }
+            waitList.addLast(waiter);
+            c = (long) COUNT.getAndAdd(this, adjustment) + adjustment;
+            condWakeWaiter(c, wakeQ);
+        }
+        wake(wakeQ);
+        // 4. Wait to be given the lock.
+        boolean interrupted = false;
+        int result = 0;
+        for (; ; ) {
+            if (waiter.task == null) {
+                break; // volatile read; pairs with the volatile store in markWake
+            }
+            if (killable && me.isInterrupted()) {
+                boolean stillQueued;
+                synchronized (waitList) {
+                    stillQueued = waiter.task != null;
+                    if (stillQueued) {
+                        delWakeWaiter(waiter, wakeQ);
+                    }
+                }
+                if (stillQueued) {
+                    wake(wakeQ);
+                    result = -EINTR;
+                }
+                break;
+            }
+            if (!killable && Thread.interrupted()) {
+                interrupted = true;
+            }
+            LockSupport.park(this);
+        }
+        if (interrupted) {
+            me.interrupt();
+        }
+        waitNanos.add(System.nanoTime() - t0);
+        return result;
+    }
+
+    // ---------------------------------------------------------------- writers
 
     /** down_write. */
     public void downWrite() {
-        lock.writeLock().lock();
+        Lockdep.acquire(lockClass, this, lockdepMm, false, false, null);
+        if (!COUNT.compareAndSet(this, 0L, RWSEM_WRITER_LOCKED)) {
+            downWriteSlowpath(false);
+        }
+        setOwner();
     }
 
     /** down_write_killable: 0, or -EINTR with the lock not held. */
     public int downWriteKillable() {
-        try {
-            lock.writeLock().lockInterruptibly();
+        Lockdep.acquire(lockClass, this, lockdepMm, false, false, null);
+        if (COUNT.compareAndSet(this, 0L, RWSEM_WRITER_LOCKED)) {
+            setOwner();
             return 0;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -EINTR;
         }
+        final int r = downWriteSlowpath(true);
+        if (r != 0) {
+            Lockdep.release(lockClass, this);
+            return r;
+        }
+        setOwner();
+        return 0;
     }
 
-    /** down_write_trylock. */
+    /** down_write_trylock: only the 0 → WRITER_LOCKED CAS. */
     public boolean downWriteTrylock() {
-        return lock.writeLock().tryLock();
+        if (COUNT.compareAndSet(this, 0L, RWSEM_WRITER_LOCKED)) {
+            setOwner();
+            Lockdep.acquire(lockClass, this, lockdepMm, false, true, null);
+            return true;
+        }
+        return false;
     }
 
     /** up_write. */
     public void upWrite() {
-        lock.writeLock().unlock();
+        Lockdep.release(lockClass, this);
+        OWNER.setOpaque(this, (Thread) null);
+        OWNER_FLAGS.setOpaque(this, 0);
+        final long tmp = (long) COUNT.getAndAdd(this, -RWSEM_WRITER_LOCKED);
+        if ((tmp & RWSEM_FLAG_WAITERS) != 0) {
+            rwsemWake();
+        }
     }
 
-    /** downgrade_write. */
+    /** downgrade_write: writer bit off and one reader on, atomically; wakes only readers. */
     public void downgradeWrite() {
-        lock.readLock().lock();
-        lock.writeLock().unlock();
+        Lockdep.downgrade(lockClass, this);
+        setReaderOwned(Thread.currentThread());
+        final long tmp = (long) COUNT.getAndAdd(this, RWSEM_READER_BIAS - RWSEM_WRITER_LOCKED);
+        if ((tmp & RWSEM_FLAG_WAITERS) != 0) {
+            final ArrayList<Thread> wakeQ = new ArrayList<>(2);
+            synchronized (waitList) {
+                if (!waitList.isEmpty()) {
+                    markWake(WakeType.READ_OWNED, wakeQ);
+                }
+            }
+            wake(wakeQ);
+        }
     }
 
     /**
-     * Turns the caller's read hold into a write hold when it is the only reader and nobody waits
-     * (the upgrade the kernel leaves as a stub, mmap_upgrade_trylock). Fails without dropping the
-     * read hold.
+     * Turns the caller's read hold into a write hold: CAS count from exactly READER_BIAS (sole
+     * reader, no waiters, no handoff) to WRITER_LOCKED and set the owner. Fails without dropping
+     * the read hold. The kernel's mmap_upgrade_trylock is a stub that always fails; {@link
+     * #upgradeAsKernelStub} reproduces that.
      */
     public boolean upgradeTrylock() {
+        if (upgradeAsKernelStub) {
+            return false;
+        }
+        if (COUNT.compareAndSet(this, RWSEM_READER_BIAS, RWSEM_WRITER_LOCKED)) {
+            setOwner();
+            Lockdep.upgrade(lockClass, this);
+            return true;
+        }
         return false;
     }
 
+    /** rwsem_down_write_slowpath. */
+    private int downWriteSlowpath(final boolean killable) {
+        contended.increment();
+        final long t0 = System.nanoTime();
+        if (optimisticSpin()) {
+            waitNanos.add(System.nanoTime() - t0);
+            return 0;
+        }
+        final Thread me = Thread.currentThread();
+        final Waiter waiter = new Waiter(me, true, System.nanoTime() + waitTimeoutNs);
+        final ArrayList<Thread> wakeQ = new ArrayList<>(2);
+        synchronized (waitList) {
+            waitList.addLast(waiter);
+            if (waitList.peekFirst() != waiter) {
+                condWakeWaiter((long) COUNT.getVolatile(this), wakeQ);
+            } else {
+                COUNT.getAndBitwiseOr(this, RWSEM_FLAG_WAITERS);
+            }
+        }
+        wake(wakeQ);
+        boolean interrupted = false;
+        int result = 0;
+        for (; ; ) {
+            synchronized (waitList) {
+                if (tryWriteLock(waiter)) {
+                    break;
+                }
+            }
+            if (killable && me.isInterrupted()) {
+                synchronized (waitList) {
+                    delWakeWaiter(waiter, wakeQ);
+                }
+                wake(wakeQ);
+                result = -EINTR;
+                break;
+            }
+            if (!killable && Thread.interrupted()) {
+                interrupted = true;
+            }
+            LockSupport.park(this);
+        }
+        if (interrupted) {
+            me.interrupt();
+        }
+        waitNanos.add(System.nanoTime() - t0);
+        return result;
+    }
+
+    /** Bounded stand-in for rwsem_optimistic_spin: unqueued grabs while nobody holds or hands off. */
+    private boolean optimisticSpin() {
+        final int tries = optimisticSpinTries;
+        for (int i = 0; i < tries; i++) {
+            if (((int) OWNER_FLAGS.getOpaque(this) & RWSEM_NONSPINNABLE) != 0) {
+                return false;
+            }
+            final long c = (long) COUNT.getVolatile(this);
+            if ((c & (RWSEM_LOCK_MASK | RWSEM_FLAG_HANDOFF)) == 0
+                    && COUNT.compareAndSet(this, c, c | RWSEM_WRITER_LOCKED)) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+        return false;
+    }
+
+    /** rwsem_try_write_lock; caller holds the wait lock. */
+    private boolean tryWriteLock(final Waiter waiter) {
+        final Waiter first = waitList.peekFirst();
+        long c = (long) COUNT.getVolatile(this);
+        long n;
+        for (; ; ) {
+            final boolean hasHandoff = (c & RWSEM_FLAG_HANDOFF) != 0;
+            if (hasHandoff && first.handoffSet && waiter != first) {
+                return false;
+            }
+            n = c;
+            if ((c & RWSEM_LOCK_MASK) != 0) {
+                if (hasHandoff || System.nanoTime() - waiter.timeout <= 0) {
+                    return false;
+                }
+                n |= RWSEM_FLAG_HANDOFF;
+            } else {
+                n |= RWSEM_WRITER_LOCKED;
+                n &= ~RWSEM_FLAG_HANDOFF;
+                if (waitList.size() == 1) {
+                    n &= ~RWSEM_FLAG_WAITERS;
+                }
+            }
+            final long w = (long) COUNT.compareAndExchange(this, c, n);
+            if (w == c) {
+                break;
+            }
+            c = w;
+        }
+        if ((n & RWSEM_FLAG_HANDOFF) != 0) {
+            first.handoffSet = true;
+            return false;
+        }
+        delWaiter(waiter);
+        return true;
+    }
+
+    // ---------------------------------------------------------------- waking
+
+    /** rwsem_wake: called when the lock may have become free and WAITERS was set. */
+    private void rwsemWake() {
+        final ArrayList<Thread> wakeQ = new ArrayList<>(2);
+        synchronized (waitList) {
+            if (!waitList.isEmpty()) {
+                markWake(WakeType.ANY, wakeQ);
+            }
+        }
+        wake(wakeQ);
+    }
+
+    /** rwsem_cond_wake_waiter; caller holds the wait lock. */
+    private void condWakeWaiter(final long c, final ArrayList<Thread> wakeQ) {
+        if ((c & RWSEM_WRITER_LOCKED) != 0) {
+            return;
+        }
+        final WakeType type;
+        if ((c & RWSEM_READER_MASK) != 0) {
+            type = WakeType.READERS;
+        } else {
+            type = WakeType.ANY;
+            clearNonspinnable();
+        }
+        markWake(type, wakeQ);
+    }
+
+    /** rwsem_mark_wake; caller holds the wait lock and the list is non-empty. */
+    private void markWake(final WakeType type, final ArrayList<Thread> wakeQ) {
+        final Waiter first = waitList.peekFirst();
+        if (first.write) {
+            if (type == WakeType.ANY) {
+                wakeQ.add(first.thread); // it must still win tryWriteLock
+            }
+            return;
+        }
+        if ((long) COUNT.getVolatile(this) < 0) {
+            return; // READFAIL: reader overflow
+        }
+        long adjustment = 0;
+        if (type != WakeType.READ_OWNED) {
+            adjustment = RWSEM_READER_BIAS;
+            final long old = (long) COUNT.getAndAdd(this, adjustment);
+            if ((old & RWSEM_WRITER_LOCKED) != 0) {
+                // A writer stole the lock: undo, and ask for handoff if the first waited too long.
+                if ((old & RWSEM_FLAG_HANDOFF) == 0 && System.nanoTime() - first.timeout > 0) {
+                    adjustment -= RWSEM_FLAG_HANDOFF;
+                    first.handoffSet = true;
+                }
+                COUNT.getAndAdd(this, -adjustment);
+                return;
+            }
+            setReaderOwned(first.thread);
+        }
+        // Grant up to MAX_READERS_WAKEUP readers from anywhere in the queue, skipping writers.
+        final ArrayList<Waiter> woken = new ArrayList<>();
+        for (final Iterator<Waiter> it = waitList.iterator(); it.hasNext(); ) {
+            final Waiter w = it.next();
+            if (w.write) {
+                continue;
+            }
+            it.remove();
+            woken.add(w);
+            if (woken.size() >= MAX_READERS_WAKEUP) {
+                break;
+            }
+        }
+        adjustment = woken.size() * RWSEM_READER_BIAS - adjustment;
+        final long old = (long) COUNT.getVolatile(this);
+        if (waitList.isEmpty()) {
+            adjustment -= RWSEM_FLAG_WAITERS;
+            if ((old & RWSEM_FLAG_HANDOFF) != 0) {
+                adjustment -= RWSEM_FLAG_HANDOFF;
+            }
+        } else if (!woken.isEmpty() && (old & RWSEM_FLAG_HANDOFF) != 0) {
+            adjustment -= RWSEM_FLAG_HANDOFF;
+        }
+        if (adjustment != 0) {
+            COUNT.getAndAdd(this, adjustment);
+        }
+        for (final Waiter w : woken) {
+            wakeQ.add(w.thread);
+            w.task = null; // volatile store: the grant; pairs with the waiter's volatile read
+        }
+    }
+
+    /** rwsem_del_waiter: returns true if the list is still non-empty; caller holds the wait lock. */
+    private boolean delWaiter(final Waiter waiter) {
+        waitList.remove(waiter);
+        if (!waitList.isEmpty()) {
+            return true;
+        }
+        COUNT.getAndBitwiseAnd(this, ~(RWSEM_FLAG_HANDOFF | RWSEM_FLAG_WAITERS));
+        return false;
+    }
+
+    /** rwsem_del_wake_waiter (the wait-lock part): a killed waiter leaves; wake the rest if it was first. */
+    private void delWakeWaiter(final Waiter waiter, final ArrayList<Thread> wakeQ) {
+        final boolean first = waitList.peekFirst() == waiter;
+        if (delWaiter(waiter) && first) {
+            markWake(WakeType.ANY, wakeQ);
+        }
+    }
+
+    private static void wake(final ArrayList<Thread> wakeQ) {
+        for (int i = 0; i < wakeQ.size(); i++) {
+            LockSupport.unpark(wakeQ.get(i));
+        }
+        wakeQ.clear();
+    }
+
+    // ---------------------------------------------------------------- owner word
+
+    private void setOwner() {
+        OWNER.setOpaque(this, Thread.currentThread());
+        OWNER_FLAGS.setOpaque(this, 0);
+    }
+
+    /** rwsem_set_reader_owned: owner = t | READER_OWNED, preserving NONSPINNABLE. */
+    private void setReaderOwned(final Thread t) {
+        if (OWNER.getOpaque(this) != t) {
+            OWNER.setOpaque(this, t);
+        }
+        final int f = (int) OWNER_FLAGS.getOpaque(this);
+        if ((f & RWSEM_READER_OWNED) == 0) {
+            OWNER_FLAGS.setOpaque(this, f | RWSEM_READER_OWNED);
+        }
+    }
+
+    private void clearNonspinnable() {
+        final int f = (int) OWNER_FLAGS.getOpaque(this);
+        if ((f & RWSEM_NONSPINNABLE) != 0) {
+            OWNER_FLAGS.setOpaque(this, f & ~RWSEM_NONSPINNABLE);
+        }
+    }
+
+    // ---------------------------------------------------------------- queries and tuning
+
+    /** The count word (volatile read). */
+    public long count() {
+        return (long) COUNT.getVolatile(this);
+    }
+
+    /** The owner hint: the writer, or some reader when {@link #isReaderOwned()}. */
+    public Thread owner() {
+        return (Thread) OWNER.getOpaque(this);
+    }
+
+    /** The owner word's READER_OWNED hint. */
+    public boolean isReaderOwned() {
+        return ((int) OWNER_FLAGS.getOpaque(this) & RWSEM_READER_OWNED) != 0;
+    }
+
+    /** Number of readers counted in the count word (may include transient fast-path biases). */
+    public long readerCount() {
+        return (count() & ~RWSEM_FLAG_READFAIL) >>> RWSEM_READER_SHIFT;
+    }
+
+    /** Number of queued waiters (takes the wait lock). */
+    public int waiterCount() {
+        synchronized (waitList) {
+            return waitList.size();
+        }
+    }
+
+    /** Is {@code t} queued, and is it first? -1 not queued, else its position. */
+    public int waiterPosition(final Thread t) {
+        synchronized (waitList) {
+            int i = 0;
+            for (final Waiter w : waitList) {
+                if (w.thread == t) {
+                    return i;
+                }
+                i++;
+            }
+            return -1;
+        }
+    }
+
+    /** rwsem_is_locked. */
     public boolean isLocked() {
-        return lock.isWriteLocked() || lock.getReadLockCount() > 0;
+        return (count() & RWSEM_LOCK_MASK) != 0;
     }
 
     public boolean isWriteLocked() {
-        return lock.isWriteLocked();
+        return (count() & RWSEM_WRITER_LOCKED) != 0;
     }
 
     public boolean isWriteLockedByCurrentThread() {
-        return lock.isWriteLockedByCurrentThread();
+        return isWriteLocked() && owner() == Thread.currentThread();
     }
 
-    /** rwsem_is_contended: the wait list is non-empty. */
+    /** rwsem_is_contended: the wait list is non-empty (WAITERS bit). */
     public boolean isContended() {
-        return lock.hasQueuedThreads();
+        return (count() & RWSEM_FLAG_WAITERS) != 0;
+    }
+
+    /** Acquisitions that left the fast path (spun or slept). */
+    public long contendedCount() {
+        return contended.sum();
+    }
+
+    /** Total nanoseconds spent in the slow paths. */
+    public long waitNanos() {
+        return waitNanos.sum();
+    }
+
+    /** The lockdep class of this rwsem. */
+    public LockClass lockClass() {
+        return lockClass;
+    }
+
+    /** Overrides RWSEM_WAIT_TIMEOUT for waiters queued from now on (tests: 0 = hand off at once). */
+    public void setWaitTimeoutNanos(final long ns) {
+        this.waitTimeoutNs = ns;
+    }
+
+    /** Bounded optimistic spin budget of a writer before it queues; 0 turns spinning off. */
+    public void setOptimisticSpinTries(final int tries) {
+        this.optimisticSpinTries = tries;
     }
 }

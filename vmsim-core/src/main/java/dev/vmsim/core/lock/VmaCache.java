@@ -1,0 +1,48 @@
+package dev.vmsim.core.lock;
+
+import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Vma;
+import java.util.concurrent.ConcurrentLinkedDeque;
+
+/**
+ * The vm_area_struct cache (vm_area_cachep, SLAB_TYPESAFE_BY_RCU): a LIFO free list, so a freed VMA
+ * is handed out again at once, for another range or another mm, while RCU readers may still hold
+ * a pointer to it. Readers survive this only because {@link VmaLock#startRead} re-validates
+ * (detached → EAGAIN, vm_mm != mm → fail) and lock_vma_under_rcu re-checks the range.
+ *
+ * <p>Coordinates only through Vma's fields; objects are never "freed" to the GC while cached.
+ */
+public final class VmaCache {
+    private final ConcurrentLinkedDeque<Vma> free = new ConcurrentLinkedDeque<>();
+
+    /**
+     * vm_area_alloc + vma_init: a detached VMA of {@code mm} covering [start, end). A reused object
+     * keeps vm_refcnt as it is (0; a stale reader's increment-not-zero cannot succeed on it), and
+     * vm_mm / range are written before the caller attaches with release.
+     */
+    public Vma alloc(final MmStruct mm, final long start, final long end) {
+        Vma vma = free.pollFirst();
+        final boolean fresh = vma == null;
+        if (fresh) {
+            vma = new Vma();
+        }
+        VmaLock.lockInit(vma, fresh);
+        vma.vmMm = mm;
+        vma.vmStart = start;
+        vma.vmEnd = end;
+        vma.vmFlags = 0;
+        vma.vmPgoff = 0;
+        return vma;
+    }
+
+    /** vm_area_free: precondition detached (vm_refcnt == 0). */
+    public void free(final Vma vma) {
+        VmaLock.assertDetached(vma);
+        free.addFirst(vma);
+    }
+
+    /** Objects on the free list. */
+    public int freeCount() {
+        return free.size();
+    }
+}
