@@ -1,5 +1,7 @@
 package dev.vmsim.app;
 
+import dev.vmsim.bench.KernelFactory;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,10 +11,32 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "vmsim 0.1.0",
         description = "A simulated Linux virtual-memory subsystem: page faults, mmap_lock and per-VMA locks.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {
+            CommandLine.HelpCommand.class,
+            RunCommand.class,
+            CompareCommand.class,
+            CalibrateCommand.class,
+            ScriptCommand.class,
+        })
 public final class VmsimMain implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
+
+    private final KernelFactory kernels;
+
+    public VmsimMain() {
+        this(KernelFactory.simulator());
+    }
+
+    /** A command line whose runs build their machines with {@code kernels} (tests pass their own). */
+    public VmsimMain(final KernelFactory kernels) {
+        this.kernels = kernels;
+    }
+
+    /** How the subcommands build a machine and mm. */
+    KernelFactory kernels() {
+        return kernels;
+    }
 
     public static void main(final String[] args) {
         System.exit(run(args));
@@ -20,17 +44,47 @@ public final class VmsimMain implements Runnable {
 
     /** Runs the CLI and returns its exit status: 0 ok, 1 failure, 2 bad usage. */
     public static int run(final String... args) {
-        final CommandLine cl = new CommandLine(new VmsimMain());
+        return run(
+                KernelFactory.simulator(),
+                new PrintWriter(System.out, true),
+                new PrintWriter(System.err, true),
+                args);
+    }
+
+    /**
+     * Runs the CLI with its output on {@code out} and {@code err} and its machines from {@code
+     * kernels}: 0 ok, 1 a run failed, 2 bad usage. Every failure is one line on {@code err}.
+     */
+    public static int run(
+            final KernelFactory kernels, final PrintWriter out, final PrintWriter err, final String... args) {
+        final CommandLine cl = new CommandLine(new VmsimMain(kernels));
+        cl.setOut(out);
+        cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
             final CommandLine cmd = ex.getCommandLine();
-            cmd.getErr().println("vmsim: " + ex.getMessage());
+            cmd.getErr().println("vmsim: " + oneLine(ex.getMessage()));
+            cmd.getErr().flush();
             return 2;
         });
-        return cl.execute(args);
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            cmd.getErr().println("vmsim: " + oneLine(ex.getMessage() != null ? ex.getMessage() : ex.toString()));
+            cmd.getErr().flush();
+            return 1;
+        });
+        final int status = cl.execute(args);
+        out.flush();
+        err.flush();
+        return status;
+    }
+
+    private static String oneLine(final String s) {
+        final String t = s == null ? "error" : s.strip();
+        final int nl = t.indexOf('\n');
+        return nl < 0 ? t : t.substring(0, nl);
     }
 
     @Override
     public void run() {
-        spec.commandLine().usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
     }
 }

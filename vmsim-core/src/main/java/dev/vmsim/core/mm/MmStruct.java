@@ -5,15 +5,36 @@ import dev.vmsim.core.cpu.MmCpumask;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.lock.MmapLock;
 import dev.vmsim.core.pgtable.PageTables;
+import dev.vmsim.core.tree.MaState;
 import dev.vmsim.core.tree.MapleTree;
 
 /**
- * An address space (struct mm_struct).
+ * An address space (struct mm_struct, include/linux/mm_types.h): the VMA tree, the mmap_lock, the
+ * page tables, the layout (mmap_base, task size, brk) and the counters, plus the system calls that
+ * change it (mmap, munmap, mprotect, mremap, madvise, brk, fork, exit_mmap).
  *
- * <p>SKELETON: [3/6] adds the address-space operations (mmap, munmap, mprotect, mremap, madvise,
- * brk, fork), counters and validate().
+ * <p>Locking: every tree or VMA change happens under the mmap write lock, with each VMA write-locked
+ * ({@code vma_start_write}) before it changes or becomes visible; readers use RCU or the mmap lock.
+ * The counters below are written only under the mmap write lock and read under the mmap lock.
+ *
+ * <p>Layout: top-down (the kernel's default), with {@code mmap_base} computed as mmap_base() in
+ * arch/x86/mm/mmap.c and mm/util.c do for a non-randomised process, and a vDSO-like special VMA
+ * directly above {@code mmap_base} that never merges and bounds stack growth.
  */
 public class MmStruct {
+    /** sysctl_max_map_count (DEFAULT_MAX_MAP_COUNT). */
+    public static final int DEFAULT_MAX_MAP_COUNT = 65530;
+    /** RLIMIT_STACK default (_STK_LIM). */
+    public static final long DEFAULT_RLIMIT_STACK = 8L << 20;
+    /** stack_guard_gap default, in pages. */
+    public static final long DEFAULT_STACK_GUARD_GAP_PAGES = 256;
+    /** mmap_min_addr (CONFIG_DEFAULT_MMAP_MIN_ADDR on x86-64 and arm64). */
+    public static final long DEFAULT_MMAP_MIN_ADDR = 65536;
+    /** The minimum gap between the stack top and mmap_base (MIN_GAP, 128 MiB). */
+    static final long MIN_GAP = 128L << 20;
+    /** Pages of the special vDSO-like mapping above mmap_base. */
+    static final int VDSO_PAGES = 2;
+
     private final Machine machine;
     /** mm_mt: the VMA tree, written under the mmap write lock, read under RCU or the mmap lock. */
     protected final MapleTree<Vma> mmMt = new MapleTree<>(true);
@@ -21,10 +42,100 @@ public class MmStruct {
     private final PageTables pageTables;
     private final MmCpumask cpumask = new MmCpumask();
 
+    final int pageShift;
+    final long pageSize;
+    final long taskSize;
+    final long stackTop;
+    long mmapBase;
+    int maxMapCount = DEFAULT_MAX_MAP_COUNT;
+    long rlimitStack = DEFAULT_RLIMIT_STACK;
+    long stackGuardGap;
+    long mmapMinAddr = DEFAULT_MMAP_MIN_ADDR;
+    long startBrk;
+    long brk;
+    /** The vDSO-like special mapping directly above mmap_base (null if there is none). */
+    Vma vdso;
+
+    /** rss_stat MM_ANONPAGES / MM_SHMEMPAGES: changed by faults and zaps under any lock, hence atomic. */
+    private final java.util.concurrent.atomic.AtomicLong anonRss = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong shmemRss = new java.util.concurrent.atomic.AtomicLong();
+
+    // Counters (mmap write lock).
+    int mapCount;
+    long totalVm;
+    long lockedVm;
+    long dataVm;
+    long execVm;
+    long stackVm;
+
     public MmStruct(final Machine machine, final LockingMode mode) {
+        this(machine, mode, machine.arch().pageTableFormat().taskSize(), true);
+    }
+
+    /**
+     * An mm with {@code taskSize} (TASK_SIZE == STACK_TOP); with {@code vdso} the special mapping
+     * above mmap_base is installed.
+     */
+    public MmStruct(final Machine machine, final LockingMode mode, final long taskSize, final boolean vdso) {
         this.machine = machine;
         this.mmapLock = new MmapLock(mode);
         this.pageTables = new PageTables(machine, machine.arch().pageTableFormat());
+        this.pageShift = machine.arch().pageTableFormat().pageShift();
+        this.pageSize = 1L << pageShift;
+        this.taskSize = taskSize;
+        this.stackTop = taskSize;
+        this.stackGuardGap = DEFAULT_STACK_GUARD_GAP_PAGES << pageShift;
+        this.mmapBase = computeMmapBase();
+        // A brk area a long way below the mmap area, like a PIE binary's (ELF_ET_DYN_BASE-ish).
+        this.startBrk = pageAlign(taskSize / 3 * 2 / 3);
+        this.brk = startBrk;
+        if (vdso) {
+            installVdso();
+        }
+    }
+
+    /** For fork: an empty mm with the same layout as {@code parent}, no vDSO (dup_mmap copies it). */
+    MmStruct(final MmStruct parent) {
+        this(parent.machine, parent.mmapLock.mode(), parent.taskSize, false);
+        this.mmapBase = parent.mmapBase;
+        this.maxMapCount = parent.maxMapCount;
+        this.rlimitStack = parent.rlimitStack;
+        this.stackGuardGap = parent.stackGuardGap;
+        this.mmapMinAddr = parent.mmapMinAddr;
+        this.startBrk = parent.startBrk;
+        this.brk = parent.brk;
+    }
+
+    /** mmap_base() (arch/x86/mm/mmap.c, mm/util.c) without randomisation. */
+    private long computeMmapBase() {
+        long gap = rlimitStack + stackGuardGap;
+        final long maxGap = taskSize / 6 * 5;
+        if (gap < MIN_GAP) {
+            gap = MIN_GAP;
+        } else if (gap > maxGap) {
+            gap = maxGap;
+        }
+        return pageAlign(stackTop - gap);
+    }
+
+    private void installVdso() {
+        final Vma v = new Vma();
+        v.vmMm = this;
+        v.vmStart = mmapBase;
+        v.vmEnd = mmapBase + VDSO_PAGES * pageSize;
+        v.vmFlags = VmFlags.VM_READ | VmFlags.VM_EXEC | VmFlags.VM_MAYREAD | VmFlags.VM_MAYEXEC
+                | VmFlags.VM_DONTEXPAND | VmFlags.VM_PFNMAP | VmFlags.VM_IO;
+        v.vmPgoff = 0;
+        v.vmPageProt = machine.arch().pageTableFormat().vmGetPageProt(v.vmFlags);
+        mmapLock.writeLock();
+        try {
+            VmaOps.storeNew(this, v);
+            mapCount++;
+            totalVm += VDSO_PAGES;
+            vdso = v;
+        } finally {
+            mmapLock.writeUnlock();
+        }
     }
 
     public final Machine machine() {
@@ -47,5 +158,338 @@ public class MmStruct {
     /** mm_cpumask. */
     public final MmCpumask cpumask() {
         return cpumask;
+    }
+
+    // ---- layout and limits ----
+
+    public final long pageSize() {
+        return pageSize;
+    }
+
+    public final int pageShift() {
+        return pageShift;
+    }
+
+    /** mmap_base: the top of the top-down allocator's search. */
+    public final long mmapBase() {
+        return mmapBase;
+    }
+
+    /** Sets mmap_base (and moves the special mapping above it); only on an mm with no other mappings. */
+    public final void setMmapBase(final long base) {
+        mmapLock.writeLock();
+        try {
+            if (mapCount != (vdso == null ? 0 : 1)) {
+                throw new IllegalStateException("setMmapBase on an mm with mappings");
+            }
+            if (vdso != null) {
+                VmaOps.removeDetach(this, vdso);
+                mapCount--;
+                totalVm -= VDSO_PAGES;
+                vdso = null;
+            }
+            mmapBase = base & -pageSize;
+        } finally {
+            mmapLock.writeUnlock();
+        }
+        installVdso();
+    }
+
+    /** TASK_SIZE. */
+    public final long taskSize() {
+        return taskSize;
+    }
+
+    public final int maxMapCount() {
+        return maxMapCount;
+    }
+
+    /** sysctl vm.max_map_count. */
+    public final void setMaxMapCount(final int count) {
+        this.maxMapCount = count;
+    }
+
+    public final long rlimitStack() {
+        return rlimitStack;
+    }
+
+    /** setrlimit(RLIMIT_STACK). */
+    public final void setRlimitStack(final long bytes) {
+        this.rlimitStack = bytes;
+    }
+
+    /** stack_guard_gap in bytes. */
+    public final long stackGuardGap() {
+        return stackGuardGap;
+    }
+
+    public final void setStackGuardGap(final long bytes) {
+        this.stackGuardGap = bytes;
+    }
+
+    public final long mmapMinAddr() {
+        return mmapMinAddr;
+    }
+
+    public final long startBrk() {
+        return startBrk;
+    }
+
+    /** The current program break (mm->brk). */
+    public final long currentBrk() {
+        return brk;
+    }
+
+    /** Sets start_brk and brk (exec-time layout); only while no brk area exists. */
+    public final void setStartBrk(final long start) {
+        this.startBrk = start;
+        this.brk = start;
+    }
+
+    /** The vDSO-like special VMA above mmap_base, or null. */
+    public final Vma vdso() {
+        return vdso;
+    }
+
+    // ---- counters ----
+
+    public final int mapCount() {
+        return mapCount;
+    }
+
+    public final long totalVm() {
+        return totalVm;
+    }
+
+    public final long lockedVm() {
+        return lockedVm;
+    }
+
+    public final long dataVm() {
+        return dataVm;
+    }
+
+    public final long execVm() {
+        return execVm;
+    }
+
+    public final long stackVm() {
+        return stackVm;
+    }
+
+    /** add_mm_counter(mm, MM_ANONPAGES, delta). */
+    public final void addAnonRss(final long delta) {
+        anonRss.addAndGet(delta);
+    }
+
+    /** add_mm_counter(mm, MM_SHMEMPAGES, delta). */
+    public final void addShmemRss(final long delta) {
+        shmemRss.addAndGet(delta);
+    }
+
+    /** add_mm_counter for the pages of {@code vma}: MM_SHMEMPAGES for a shmem mapping, else MM_ANONPAGES. */
+    public final void addRss(final Vma vma, final long delta) {
+        if (vma.vmFile != null) {
+            addShmemRss(delta);
+        } else {
+            addAnonRss(delta);
+        }
+    }
+
+    public final long anonRss() {
+        return anonRss.get();
+    }
+
+    public final long shmemRss() {
+        return shmemRss.get();
+    }
+
+    /** vm_stat_account (mm/mmap.c). */
+    final void vmStatAccount(final long flags, final long npages) {
+        totalVm += npages;
+        if (isExecMapping(flags)) {
+            execVm += npages;
+        } else if (isStackMapping(flags)) {
+            stackVm += npages;
+        } else if (isDataMapping(flags)) {
+            dataVm += npages;
+        }
+    }
+
+    static boolean isExecMapping(final long flags) {
+        return (flags & (VmFlags.VM_WRITE | VmFlags.VM_STACK | VmFlags.VM_EXEC)) == VmFlags.VM_EXEC;
+    }
+
+    static boolean isStackMapping(final long flags) {
+        return (flags & VmFlags.VM_STACK) == VmFlags.VM_STACK;
+    }
+
+    static boolean isDataMapping(final long flags) {
+        return (flags & (VmFlags.VM_WRITE | VmFlags.VM_SHARED | VmFlags.VM_STACK)) == VmFlags.VM_WRITE;
+    }
+
+    final long pageAlign(final long v) {
+        return (v + pageSize - 1) & -pageSize;
+    }
+
+    // ---- lookups (caller holds the mmap lock, or RCU for a hint) ----
+
+    /** find_vma: the first VMA with vm_end > addr, or null. */
+    public final Vma findVma(final long addr) {
+        return mmMt.find(addr, -1L);
+    }
+
+    /** vma_lookup: the VMA containing addr, or null. */
+    public final Vma vmaLookup(final long addr) {
+        return mmMt.walk(addr);
+    }
+
+    /** The last VMA with vm_start < addr (the "prev" of find_vma_prev), or null. */
+    public final Vma vmaPrev(final long addr) {
+        if (addr == 0) {
+            return null;
+        }
+        final Vma v = mmMt.findRev(addr - 1, 0);
+        return v;
+    }
+
+    /**
+     * find_vma_prev: returns {vma, prev} where vma = find_vma(addr) and prev is the VMA before
+     * vma (or the last VMA if vma is null).
+     */
+    public final Vma[] findVmaPrev(final long addr) {
+        final Vma vma = findVma(addr);
+        final Vma prev = vma != null ? vmaPrev(vma.vmStart) : vmaPrev(-1L);
+        return new Vma[] {vma, prev};
+    }
+
+    /** find_vma_intersection: the first VMA overlapping [start, end), or null. */
+    public final Vma findVmaIntersection(final long start, final long end) {
+        final Vma v = findVma(start);
+        return v != null && Long.compareUnsigned(v.vmStart, end) < 0 ? v : null;
+    }
+
+    /** The VMA after {@code vma} in address order, or null. */
+    final Vma vmaNext(final Vma vma) {
+        return vma.vmEnd == 0 ? null : findVma(vma.vmEnd);
+    }
+
+    /** vm_start_gap (include/linux/mm.h). */
+    final long vmStartGap(final Vma vma) {
+        long start = vma.vmStart;
+        if ((vma.vmFlags & VmFlags.VM_GROWSDOWN) != 0) {
+            start -= stackGuardGap;
+            if (Long.compareUnsigned(start, vma.vmStart) > 0) {
+                start = 0;
+            }
+        }
+        return start;
+    }
+
+    /** vm_end_gap: no VM_GROWSUP on the simulated architectures. */
+    final long vmEndGap(final Vma vma) {
+        return vma.vmEnd;
+    }
+
+    /** A snapshot of every VMA in address order (caller holds the mmap lock for a stable view). */
+    public final java.util.List<Vma> vmas() {
+        final java.util.List<Vma> out = new java.util.ArrayList<>();
+        mmMt.forEach(out::add);
+        return out;
+    }
+
+    final MaState<Vma> mas(final long index) {
+        return new MaState<>(mmMt, index, index);
+    }
+
+    // ---- system calls ----
+
+    /** mmap(2) of anonymous memory (ksys_mmap_pgoff → do_mmap): the address, or -errno. */
+    public long mmap(final long addr, final long len, final int prot, final int flags) {
+        return Mmap.mmap(this, addr, len, prot, flags);
+    }
+
+    /** munmap(2) (__vm_munmap): 0 or -errno. */
+    public int munmap(final long addr, final long len) {
+        return Mmap.munmap(this, addr, len);
+    }
+
+    /** mprotect(2) (do_mprotect_pkey): 0 or -errno. */
+    public int mprotect(final long addr, final long len, final int prot) {
+        return Mprotect.mprotect(this, addr, len, prot);
+    }
+
+    /** mremap(2) (do_mremap): the new address, or -errno. */
+    public long mremap(final long oldAddr, final long oldLen, final long newLen, final int flags, final long newAddr) {
+        return Mremap.mremap(this, oldAddr, oldLen, newLen, flags, newAddr);
+    }
+
+    /** madvise(2): 0 or -errno (MADV_NORMAL and MADV_DONTNEED are modelled; others EINVAL). */
+    public int madvise(final long addr, final long len, final int advice) {
+        return Madvise.madvise(this, addr, len, advice);
+    }
+
+    /** brk(2): the new break, or the unchanged one on failure. */
+    public long brk(final long newBrk) {
+        return Mmap.brk(this, newBrk);
+    }
+
+    /** dup_mmap (kernel/fork.c, mm/mmap.c): a copy-on-write copy of this mm, or null on -EINTR. */
+    public MmStruct fork() {
+        return Fork.dupMmap(this);
+    }
+
+    /** exit_mmap (mm/mmap.c): tears the address space down. */
+    public void exitMmap() {
+        Fork.exitMmap(this);
+    }
+
+    /**
+     * expand_downwards (mm/vma.c): grows a VM_GROWSDOWN {@code vma} down to {@code address}.
+     * Caller holds the mmap write lock. 0 or -errno.
+     */
+    public int expandDownwards(final Vma vma, final long address) {
+        return Stack.expandDownwards(this, vma, address);
+    }
+
+    /**
+     * validate_mm (mm/vma.c, CONFIG_DEBUG_VM_MAPLE_TREE): checks the tree against the VMAs. Throws
+     * {@link IllegalStateException} at the first violation. Caller must exclude writers.
+     */
+    public void validate() {
+        mmMt.validate();
+        final int[] count = {0};
+        mmMt.forEachRange((first, last, vma) -> {
+            count[0]++;
+            if (vma.vmStart != first || vma.vmEnd - 1 != last) {
+                throw new IllegalStateException("tree range [0x" + Long.toHexString(first) + ", 0x"
+                        + Long.toHexString(last) + "] holds " + vma);
+            }
+            if (Long.compareUnsigned(vma.vmStart, vma.vmEnd) >= 0) {
+                throw new IllegalStateException("empty or inverted " + vma);
+            }
+            if (((vma.vmStart | vma.vmEnd) & (pageSize - 1)) != 0) {
+                throw new IllegalStateException("unaligned " + vma);
+            }
+            if (vma.vmMm != this) {
+                throw new IllegalStateException(vma + " belongs to another mm");
+            }
+            if (vma.refcnt() != 1) {
+                throw new IllegalStateException(vma + " at rest with vm_refcnt " + vma.refcnt());
+            }
+            if (vma.anonVma != null && vma.anonVmaChainLength < 1) {
+                throw new IllegalStateException(vma + " anon_vma without a chain");
+            }
+        });
+        if (count[0] != mapCount) {
+            throw new IllegalStateException("map_count " + mapCount + " but " + count[0] + " VMAs");
+        }
+        long pages = 0;
+        for (final Vma v : vmas()) {
+            pages += v.pages(pageShift);
+        }
+        if (pages != totalVm) {
+            throw new IllegalStateException("total_vm " + totalVm + " but VMAs cover " + pages + " pages");
+        }
     }
 }

@@ -39,6 +39,22 @@ public class Vma {
     public volatile long vmFlags;
     /** vm_pgoff, in pages. */
     public long vmPgoff;
+    /**
+     * anon_vma: null until the first write fault (or stack expansion) prepares one. Written under
+     * the mmap write lock, or once from null under the mmap read lock / VMA read lock by
+     * {@link #anonVmaPrepare()} (synchronised on this VMA, the kernel's page_table_lock).
+     */
+    public volatile AnonVma anonVma;
+    /**
+     * Length of the anon_vma_chain: 1 for a VMA that prepared or inherited one anon_vma by split
+     * or merge, more for a fork child (its own anon_vma plus the parent's). A value other than 1
+     * with an anon_vma makes vma_is_fork_child true.
+     */
+    public int anonVmaChainLength;
+    /** vm_file: the shmem object of a shared anonymous mapping, else null. */
+    public ShmemFile vmFile;
+    /** vm_page_prot: the PTE protection bits for vmFlags (vm_get_page_prot). */
+    public volatile long vmPageProt;
 
     /** vm_refcnt: 0 detached, 1 attached, more = readers; see VmaLock. */
     @SuppressWarnings("unused")
@@ -48,6 +64,64 @@ public class Vma {
     private volatile int vmLockSeq = -1;
 
     public Vma() {}
+
+    /** vma_pages: the number of pages, for a page size of {@code 1 << pageShift}. */
+    public final long pages(final int pageShift) {
+        return (vmEnd - vmStart) >>> pageShift;
+    }
+
+    /** vma_is_accessible: any of read, write, exec. */
+    public final boolean isAccessible() {
+        return (vmFlags & VmFlags.VM_ACCESS_FLAGS) != 0;
+    }
+
+    /** vma_is_anonymous: no file (a shared anonymous VMA has its shmem file). */
+    public final boolean isAnonymous() {
+        return vmFile == null;
+    }
+
+    /** vma_is_fork_child (mm/vma.c): has an anon_vma but a chain longer than one. */
+    public final boolean isForkChild() {
+        return anonVma != null && anonVmaChainLength != 1;
+    }
+
+    /**
+     * anon_vma_prepare (mm/rmap.c): gives the VMA an anon_vma if it has none. Called by the fault
+     * path on the first write fault of a private VMA, under the mmap read lock or the VMA read
+     * lock; racing callers agree on one object. Always succeeds here (returns 0; the kernel's
+     * -ENOMEM on allocation failure cannot happen).
+     *
+     * <p>Departure: the kernel first tries find_mergeable_anon_vma (reusing a neighbour's
+     * anon_vma); we always allocate a fresh one, which is what a neighbour that was faulted
+     * separately has too, so merge outcomes for anonymous memory are the same.
+     */
+    public final int anonVmaPrepare() {
+        if (anonVma != null) {
+            return 0;
+        }
+        synchronized (this) {
+            if (anonVma == null) {
+                anonVmaChainLength = 1;
+                anonVma = new AnonVma(null);
+            }
+        }
+        return 0;
+    }
+
+    /** vm_area_dup: a detached copy of this VMA's fields (not its lock state). */
+    public final Vma dup() {
+        final Vma n = new Vma();
+        n.vmMm = vmMm;
+        n.vmStart = vmStart;
+        n.vmEnd = vmEnd;
+        n.vmFlags = vmFlags;
+        n.vmPgoff = vmPgoff;
+        n.anonVma = anonVma;
+        n.anonVmaChainLength = anonVmaChainLength;
+        n.vmFile = vmFile;
+        n.vmPageProt = vmPageProt;
+        return n;
+    }
 
     // ---- vm_refcnt accessors, used by dev.vmsim.core.lock.VmaLock ----
 

@@ -242,19 +242,25 @@ public final class PageTables {
      * unmap_page_range / zap_pte_range: clears every non-none PTE in [start, end) under its PTL. For
      * each present, non-special page: page_remove_rmap (decMapcount) and tlb_remove_page, so the
      * frame is freed only after the gather's flush. Records the range to flush.
+     *
+     * @return the number of pages unmapped, for the caller's rss accounting (add_mm_rss_vec)
      */
-    public void zapRange(final long start, final long end, final MmuGather tlb) {
+    public long zapRange(final long start, final long end, final MmuGather tlb) {
+        final long[] pages = new long[1];
         walkPteTables(start, end, (pt, s, e) -> {
-            zapPteRange(pt, s, e, tlb);
+            pages[0] += zapPteRange(pt, s, e, tlb);
             return 0;
         });
+        return pages[0];
     }
 
-    private void zapPteRange(final long ptePage, final long start, final long end, final MmuGather tlb) {
+    /** Returns the number of pages (non-special present PTEs) unmapped, for the caller's rss accounting. */
+    private long zapPteRange(final long ptePage, final long start, final long end, final MmuGather tlb) {
         final Ptl ptl = ptlOfTable(ptePage);
         ptl.lock();
         try {
             boolean cleared = false;
+            long pages = 0;
             for (long addr = start; addr != end; addr += Pfn.PAGE_SIZE) {
                 final long pa = slotPa(ptePage, format.index(addr, 0));
                 if (format.pteNone(mem.getLongAcquire(pa))) {
@@ -266,11 +272,13 @@ public final class PageTables {
                     final long pfn = format.pfn(old);
                     frames.decMapcount(pfn);
                     tlb.removePage(pfn);
+                    pages++;
                 }
             }
             if (cleared) {
                 tlb.flushRange(start, end);
             }
+            return pages;
         } finally {
             ptl.unlock();
         }
@@ -500,11 +508,13 @@ public final class PageTables {
      * (ptep_set_wrprotect) and in the child, and the parent range is recorded in {@code tlb} to be
      * flushed before fork returns. The child's PTE is made old (pte_mkold), as __copy_present_pte does.
      *
-     * @return 0, or {@code -ENOMEM} if a child table could not be allocated
+     * @return the number of pages now also mapped by the child (for its rss), or {@code -ENOMEM} if a
+     *     child table could not be allocated
      */
     public int copyRange(final PageTables dst, final long start, final long end, final boolean cow,
             final MmuGather tlb) {
-        return walkPteTables(start, end, (pt, s, e) -> {
+        final int[] copied = new int[1];
+        final int r = walkPteTables(start, end, (pt, s, e) -> {
             final long dstPa = dst.ptePa(s, true);
             if (dstPa == PTE_ALLOC_OOM) {
                 return -Errno.ENOMEM;
@@ -528,6 +538,7 @@ public final class PageTables {
                             final long pfn = format.pfn(pte);
                             frames.get(pfn);
                             frames.incMapcount(pfn);
+                            copied[0]++;
                         }
                         if (cow && format.pteWrite(pte)) {
                             while (!mem.compareAndSetLong(src, pte, format.pteWrprotect(pte))) {
@@ -549,6 +560,7 @@ public final class PageTables {
             }
             return 0;
         });
+        return r < 0 ? r : copied[0];
     }
 
     // ---------------------------------------------------------------- teardown and introspection

@@ -1,0 +1,68 @@
+package dev.vmsim.app;
+
+import dev.vmsim.bench.calibrate.Calibration;
+import dev.vmsim.bench.calibrate.NativeProbe;
+import dev.vmsim.core.lock.LockingMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** `vmsim calibrate`: the real kernel's cost per fault and per mmap+munmap beside the simulator's. */
+@Command(
+        name = "calibrate",
+        description = "Run native probes (gcc-compiled on first use) alternately with the simulated"
+                + " page-fault1 and mmap1, and compare ns per operation and event counts.")
+final class CalibrateCommand implements Callable<Integer> {
+    @ParentCommand
+    private VmsimMain parent;
+
+    @Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Option(
+            names = "--arch",
+            defaultValue = "x86_64",
+            converter = Converters.ArchConverter.class,
+            description = "Simulated architecture (default: ${DEFAULT-VALUE}).")
+    private String arch;
+
+    @Option(
+            names = "--locking",
+            defaultValue = "per-vma",
+            converter = Converters.LockingConverter.class,
+            description = "Simulated locking mode (default: ${DEFAULT-VALUE}).")
+    private LockingMode locking;
+
+    @Option(names = "--repeat", defaultValue = "5", description = "Alternating runs of each probe (default: ${DEFAULT-VALUE}).")
+    private int repeat;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
+    private long seed;
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "Where compiled probes are kept (default: <tmp>/vmsim-probes).")
+    private Path cache;
+
+    @Override
+    public Integer call() throws Exception {
+        final CommandLine cl = spec.commandLine();
+        if (repeat < 1) {
+            throw new CommandLine.ParameterException(cl, "--repeat must be at least 1, got " + repeat);
+        }
+        final Path dir = cache != null ? cache : NativeProbe.defaultCache();
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new CommandLine.ParameterException(cl, "--cache " + dir + ": not a directory");
+        }
+        Files.createDirectories(dir);
+        final Calibration c = new Calibration(
+                parent.kernels(), new NativeProbe("page_fault1", dir), new NativeProbe("mmap1", dir), arch, locking);
+        final String report = c.run(repeat, seed, ProgressBar.forConsole(cl.getErr(), "calibrate"));
+        cl.getOut().print(report);
+        cl.getOut().flush();
+        return 0;
+    }
+}

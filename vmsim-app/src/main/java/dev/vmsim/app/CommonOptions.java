@@ -1,0 +1,86 @@
+package dev.vmsim.app;
+
+import dev.vmsim.bench.RunConfig;
+import dev.vmsim.bench.Workload;
+import dev.vmsim.core.lock.LockingMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/** The options `run`, `compare` and `calibrate` share: architecture, threads, run bound, seed. */
+final class CommonOptions {
+    @Option(
+            names = "--arch",
+            defaultValue = "x86_64",
+            converter = Converters.ArchConverter.class,
+            description = "Architecture: x86_64 or arm64 (default: ${DEFAULT-VALUE}).")
+    String arch;
+
+    @Option(names = "--threads", description = "Simulated tasks of the one mm, each on its own CPU and platform thread.")
+    Integer threads;
+
+    @Option(
+            names = "--duration",
+            converter = Converters.DurationConverter.class,
+            description = "How long each run lasts: 500ms, 5s, 2m.")
+    Duration duration;
+
+    @Option(names = "--iterations", description = "Rounds of the workload loop per thread, instead of a duration.")
+    Long iterations;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the workloads' random choices (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    /**
+     * The run these options describe; {@code defaultDuration} when neither bound is given.
+     *
+     * @throws CommandLine.ParameterException on a bad combination (exit status 2)
+     */
+    RunConfig config(
+            final CommandLine cl,
+            final Workload w,
+            final LockingMode mode,
+            final int defaultThreads,
+            final Duration defaultDuration) {
+        final int n = threads == null ? defaultThreads : threads;
+        if (n < 1) {
+            throw new CommandLine.ParameterException(cl, "--threads must be at least 1, got " + n);
+        }
+        if (n > 1024) {
+            throw new CommandLine.ParameterException(cl, "--threads must be at most 1024, got " + n);
+        }
+        if (duration != null && iterations != null) {
+            throw new CommandLine.ParameterException(cl, "give --duration or --iterations, not both");
+        }
+        if (iterations != null) {
+            if (iterations < 1) {
+                throw new CommandLine.ParameterException(cl, "--iterations must be at least 1, got " + iterations);
+            }
+            return RunConfig.rounds(w, arch, mode, n, iterations, seed);
+        }
+        return RunConfig.timed(w, arch, mode, n, duration != null ? duration : defaultDuration, seed);
+    }
+
+    /**
+     * Checks before a run that {@code file} can be written, so that a long run does not end in an
+     * error; null passes.
+     */
+    static void checkWritable(final CommandLine cl, final String option, final Path file) {
+        if (file == null) {
+            return;
+        }
+        final Path abs = file.toAbsolutePath();
+        final Path dir = abs.getParent();
+        if (Files.isDirectory(abs)) {
+            throw new CommandLine.ParameterException(cl, option + " " + file + ": is a directory");
+        }
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new CommandLine.ParameterException(cl, option + " " + file + ": directory does not exist");
+        }
+        if (Files.exists(abs) ? !Files.isWritable(abs) : !Files.isWritable(dir)) {
+            throw new CommandLine.ParameterException(cl, option + " " + file + ": not writable");
+        }
+    }
+}

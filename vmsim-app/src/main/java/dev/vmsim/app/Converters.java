@@ -1,0 +1,71 @@
+package dev.vmsim.app;
+
+import dev.vmsim.bench.Durations;
+import dev.vmsim.bench.Workload;
+import dev.vmsim.bench.workload.Workloads;
+import dev.vmsim.core.arch.ArchRegistry;
+import dev.vmsim.core.lock.LockingMode;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.stream.Collectors;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** picocli converters whose failures read as one line saying what is wrong (exit status 2). */
+final class Converters {
+    /** The architectures vmsim has, whether or not their module is on the class path. */
+    static final Set<String> KNOWN_ARCHS = Set.of("x86_64", "arm64");
+
+    private Converters() {}
+
+    static final class WorkloadConverter implements ITypeConverter<Workload> {
+        @Override
+        public Workload convert(final String value) {
+            final Workload w = Workloads.find(value);
+            if (w == null) {
+                throw new TypeConversionException(
+                        "unknown workload '" + value + "' (known: " + Workloads.names() + ")");
+            }
+            return w;
+        }
+    }
+
+    static final class LockingConverter implements ITypeConverter<LockingMode> {
+        @Override
+        public LockingMode convert(final String value) {
+            final LockingMode m = LockingMode.fromCliName(value);
+            if (m == null) {
+                throw new TypeConversionException("unknown locking mode '" + value + "' (known: "
+                        + Arrays.stream(LockingMode.values()).map(LockingMode::cliName).collect(Collectors.joining(", "))
+                        + ")");
+            }
+            return m;
+        }
+    }
+
+    static final class ArchConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(final String value) {
+            final Set<String> known = new LinkedHashSet<>(KNOWN_ARCHS);
+            known.addAll(ArchRegistry.names());
+            if (!known.contains(value)) {
+                throw new TypeConversionException(
+                        "unknown arch '" + value + "' (known: " + String.join(", ", known) + ")");
+            }
+            return value;
+        }
+    }
+
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(final String value) {
+            try {
+                return Durations.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}

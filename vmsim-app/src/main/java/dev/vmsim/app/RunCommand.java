@@ -1,0 +1,69 @@
+package dev.vmsim.app;
+
+import dev.vmsim.bench.RunConfig;
+import dev.vmsim.bench.RunResult;
+import dev.vmsim.bench.Workload;
+import dev.vmsim.bench.WorkloadRunner;
+import dev.vmsim.bench.report.TextReport;
+import dev.vmsim.core.lock.LockingMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** `vmsim run WORKLOAD`: one workload in one locking mode, and its report. */
+@Command(
+        name = "run",
+        description = "Run one workload and print faults/s, syscalls/s, latency percentiles and kernel counters.")
+final class RunCommand implements Callable<Integer> {
+    static final Duration DEFAULT_DURATION = Duration.ofSeconds(5);
+    static final int DEFAULT_THREADS = 2;
+
+    @ParentCommand
+    private VmsimMain parent;
+
+    @Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Parameters(
+            index = "0",
+            paramLabel = "WORKLOAD",
+            converter = Converters.WorkloadConverter.class,
+            description = "page-fault1, mmap1, spf, fault-vs-munmap, shared-vma or stack-growth.")
+    private Workload workload;
+
+    @Option(
+            names = "--locking",
+            defaultValue = "per-vma",
+            converter = Converters.LockingConverter.class,
+            description = "mmap-only, per-vma or per-vma-wait (default: ${DEFAULT-VALUE}).")
+    private LockingMode locking;
+
+    @Mixin
+    private CommonOptions common;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON to FILE.")
+    private Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        final CommandLine cl = spec.commandLine();
+        final RunConfig cfg = common.config(cl, workload, locking, DEFAULT_THREADS, DEFAULT_DURATION);
+        CommonOptions.checkWritable(cl, "--json", json);
+        final RunResult r = new WorkloadRunner(parent.kernels())
+                .run(cfg, ProgressBar.forConsole(cl.getErr(), workload.name()));
+        cl.getOut().print(TextReport.run(r));
+        cl.getOut().flush();
+        if (json != null) {
+            Files.writeString(json, r.toJson() + "\n");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,97 @@
+package dev.vmsim.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vmsim.bench.KernelFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every bad argument prints one line on stderr saying what is wrong, nothing on stdout, exits 2,
+ * and runs nothing (the kernel factory is never called).
+ */
+class BadArgumentsTest {
+    private final AtomicInteger kernelsMade = new AtomicInteger();
+    private final KernelFactory counting = (arch, mode, frames, cpus) -> {
+        kernelsMade.incrementAndGet();
+        throw new AssertionError("a run started despite bad arguments");
+    };
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                Arguments.of(new String[] {"run", "no-such-workload"}, "unknown workload 'no-such-workload'"),
+                Arguments.of(new String[] {"run"}, "WORKLOAD"),
+                Arguments.of(new String[] {"run", "spf", "--threads", "0"}, "--threads must be at least 1"),
+                Arguments.of(new String[] {"run", "spf", "--threads", "-3"}, "--threads must be at least 1"),
+                Arguments.of(new String[] {"run", "spf", "--threads", "many"}, "--threads"),
+                Arguments.of(new String[] {"run", "spf", "--duration", "abc"}, "invalid duration 'abc'"),
+                Arguments.of(new String[] {"run", "spf", "--duration", "0s"}, "invalid duration '0s'"),
+                Arguments.of(new String[] {"run", "spf", "--iterations", "0"}, "--iterations must be at least 1"),
+                Arguments.of(new String[] {"run", "spf", "--duration", "1s", "--iterations", "3"}, "not both"),
+                Arguments.of(new String[] {"run", "spf", "--arch", "riscv"}, "unknown arch 'riscv'"),
+                Arguments.of(new String[] {"run", "spf", "--locking", "big-lock"}, "unknown locking mode 'big-lock'"),
+                Arguments.of(new String[] {"run", "spf", "--bogus"}, "--bogus"),
+                Arguments.of(new String[] {"run", "spf", "--json", "/no/such/dir/out.json"}, "directory does not exist"),
+                Arguments.of(new String[] {"compare", "nope"}, "unknown workload 'nope'"),
+                Arguments.of(new String[] {"compare", "--repeat", "0"}, "--repeat must be at least 1"),
+                Arguments.of(new String[] {"compare", "--threads", "0"}, "--threads must be at least 1"),
+                Arguments.of(new String[] {"compare", "--duration", "5x"}, "invalid duration '5x'"),
+                Arguments.of(new String[] {"compare", "--html", "/no/such/dir/c.html"}, "directory does not exist"),
+                Arguments.of(new String[] {"calibrate", "--arch", "sparc"}, "unknown arch 'sparc'"),
+                Arguments.of(new String[] {"calibrate", "--locking", "x"}, "unknown locking mode 'x'"),
+                Arguments.of(new String[] {"calibrate", "--repeat", "0"}, "--repeat must be at least 1"),
+                Arguments.of(new String[] {"no-such-command"}, "no-such-command"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("cases")
+    void badArgumentExitsTwoWithOneLineOnStderr(final String[] args, final String expected) {
+        final CliHarness r = CliHarness.run(counting, args);
+        assertEquals(2, r.status, r.err);
+        assertEquals("", r.out);
+        assertEquals(1, r.err.strip().split("\n").length, "one line: " + r.err);
+        assertTrue(r.err.startsWith("vmsim: "), r.err);
+        assertTrue(r.err.contains(expected), r.err);
+        assertFalse(r.err.contains("Exception"), r.err);
+        assertEquals(0, kernelsMade.get());
+    }
+
+    @Test
+    void aJsonPathThatIsADirectoryIsRefused(@TempDir final Path dir) {
+        final CliHarness r = CliHarness.run(counting, "run", "mmap1", "--json", dir.toString());
+        assertEquals(2, r.status);
+        assertTrue(r.err.contains("is a directory"), r.err);
+    }
+
+    @Test
+    void anUnwritableJsonFileIsRefused(@TempDir final Path dir) throws Exception {
+        final Path f = Files.createFile(dir.resolve("ro.json"));
+        assertTrue(f.toFile().setWritable(false));
+        if (Files.isWritable(f)) {
+            return; // running as root: permissions do not stop writes, nothing to check
+        }
+        final CliHarness r = CliHarness.run(counting, "run", "mmap1", "--json", f.toString());
+        assertEquals(2, r.status);
+        assertTrue(r.err.contains("not writable"), r.err);
+    }
+
+    @Test
+    void aRunThatFailsExitsOneWithOneLine() {
+        final KernelFactory failing = (arch, mode, frames, cpus) -> {
+            throw new IllegalArgumentException("architecture x86_64 is not on the class path");
+        };
+        final CliHarness r = CliHarness.run(failing, "run", "mmap1", "--iterations", "1");
+        assertEquals(1, r.status);
+        assertEquals("", r.out);
+        assertEquals("vmsim: architecture x86_64 is not on the class path", r.err.strip());
+    }
+}

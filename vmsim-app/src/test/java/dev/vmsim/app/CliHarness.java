@@ -1,0 +1,25 @@
+package dev.vmsim.app;
+
+import dev.vmsim.bench.KernelFactory;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+/** Runs the CLI in-process with captured stdout and stderr. */
+final class CliHarness {
+    final int status;
+    final String out;
+    final String err;
+
+    private CliHarness(final int status, final String out, final String err) {
+        this.status = status;
+        this.out = out;
+        this.err = err;
+    }
+
+    static CliHarness run(final KernelFactory kernels, final String... args) {
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final int status = VmsimMain.run(kernels, new PrintWriter(out), new PrintWriter(err), args);
+        return new CliHarness(status, out.toString(), err.toString());
+    }
+}

@@ -1,0 +1,82 @@
+package dev.vmsim.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vmsim.bench.MiniJson;
+import dev.vmsim.bench.ToyKernel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `run` and `compare` end to end over the toy kernel: the report, the JSON file, the HTML page. */
+class CommandsTest {
+    @Test
+    @SuppressWarnings("unchecked")
+    void runPrintsTheReportAndWritesJson(@TempDir final Path dir) throws Exception {
+        final Path json = dir.resolve("run.json");
+        final CliHarness r = CliHarness.run(ToyKernel.factory(),
+                "run", "spf", "--threads", "2", "--iterations", "3", "--locking", "mmap-only", "--seed", "9",
+                "--json", json.toString());
+        assertEquals(0, r.status, r.err);
+        assertEquals("", r.err);
+        assertTrue(r.out.contains("faults"), r.out);
+        assertTrue(r.out.contains("p99.9"), r.out);
+        assertTrue(r.out.contains("pgfault"), r.out);
+        assertTrue(r.out.contains("mmap_lock"), r.out);
+        final Map<String, Object> m = (Map<String, Object>) MiniJson.parse(Files.readString(json));
+        assertEquals("spf", m.get("workload"));
+        assertEquals("mmap-only", m.get("locking"));
+        assertEquals("x86_64", m.get("arch"));
+        assertEquals(9L, m.get("seed"));
+        assertEquals(600L, m.get("faults"));
+        final Map<String, Object> vmstat = assertInstanceOf(Map.class, m.get("vmstat"));
+        assertEquals(600L, vmstat.get("pgfault"));
+        assertInstanceOf(Map.class, m.get("mmapLock"));
+        assertInstanceOf(Map.class, m.get("faultLatencyNs"));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void compareRunsEveryModeAndWritesJsonAndHtml(@TempDir final Path dir) throws Exception {
+        final Path json = dir.resolve("cmp.json");
+        final Path html = dir.resolve("cmp.html");
+        final CliHarness r = CliHarness.run(ToyKernel.factory(),
+                "compare", "shared-vma", "--arch", "arm64", "--iterations", "2", "--repeat", "2",
+                "--json", json.toString(), "--html", html.toString());
+        assertEquals(0, r.status, r.err);
+        for (final String mode : List.of("mmap-only", "per-vma", "per-vma-wait")) {
+            assertTrue(r.out.contains(mode), r.out);
+        }
+        final Map<String, Object> m = (Map<String, Object>) MiniJson.parse(Files.readString(json));
+        assertEquals("shared-vma", m.get("workload"));
+        final List<Object> runs = assertInstanceOf(List.class, m.get("runs"));
+        assertEquals(6, runs.size());
+        assertEquals("arm64", ((Map<String, Object>) runs.get(0)).get("arch"));
+        assertEquals(3L, ((Map<String, Object>) runs.get(0)).get("threads"), "compare's default threads");
+        final String page = Files.readString(html);
+        assertTrue(page.contains("<svg "), page);
+        assertTrue(!page.contains("http"), "self-contained");
+    }
+
+    @Test
+    void compareWithNoWorkloadRunsFaultVsMunmap() {
+        final CliHarness r = CliHarness.run(ToyKernel.factory(), "compare", "--iterations", "1", "--repeat", "1");
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.out.startsWith("fault-vs-munmap"), r.out);
+        assertTrue(r.out.contains("threads=3"), r.out);
+    }
+
+    @Test
+    void helpListsTheCommands() {
+        final CliHarness r = CliHarness.run(ToyKernel.factory(), "help");
+        assertEquals(0, r.status);
+        for (final String c : List.of("run", "compare", "calibrate")) {
+            assertTrue(r.out.contains(c), r.out);
+        }
+    }
+}

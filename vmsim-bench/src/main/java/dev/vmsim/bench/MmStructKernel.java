@@ -1,0 +1,134 @@
+package dev.vmsim.bench;
+
+import dev.vmsim.core.Machine;
+import dev.vmsim.core.arch.Arch;
+import dev.vmsim.core.arch.ArchRegistry;
+import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.stat.VmEvent;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** {@link SimKernel} over the simulator's own {@link MmStruct} on a {@link Machine}. */
+public final class MmStructKernel implements SimKernel {
+    private final Machine machine;
+    private final MmStruct mm;
+
+    public MmStructKernel(final Machine machine, final MmStruct mm) {
+        this.machine = machine;
+        this.mm = mm;
+    }
+
+    /** A machine of {@code frames} frames and {@code cpus} CPUs with one mm locked in {@code mode}. */
+    public static MmStructKernel create(final String arch, final LockingMode mode, final long frames, final int cpus) {
+        final Arch a = ArchRegistry.find(arch);
+        if (a == null) {
+            throw new IllegalArgumentException(
+                    "architecture " + arch + " is not on the class path (found: " + ArchRegistry.names() + ")");
+        }
+        final Machine machine = new Machine(a, frames, cpus);
+        return new MmStructKernel(machine, new MmStruct(machine, mode));
+    }
+
+    public Machine machine() {
+        return machine;
+    }
+
+    public MmStruct mm() {
+        return mm;
+    }
+
+    @Override
+    public String arch() {
+        return machine.arch().name();
+    }
+
+    @Override
+    public String locking() {
+        return mm.mmapLock().mode().cliName();
+    }
+
+    @Override
+    public long mmap(final long addr, final long len, final int prot, final int flags) {
+        return mm.mmap(addr, len, prot, flags);
+    }
+
+    @Override
+    public int munmap(final long addr, final long len) {
+        return mm.munmap(addr, len);
+    }
+
+    @Override
+    public int mprotect(final long addr, final long len, final int prot) {
+        return mm.mprotect(addr, len, prot);
+    }
+
+    @Override
+    public int madvise(final long addr, final long len, final int advice) {
+        return mm.madvise(addr, len, advice);
+    }
+
+    @Override
+    public void validate() {
+        mm.validate();
+    }
+
+    @Override
+    public SimTask newTask() {
+        final Cpu cpu = machine.newCpu();
+        cpu.switchMm(mm);
+        return new CpuTask(cpu);
+    }
+
+    @Override
+    public long allocatedFrames() {
+        return machine.frames().allocatedFrames();
+    }
+
+    @Override
+    public KernelCounters counters() {
+        final Map<String, Long> vmstat = new LinkedHashMap<>();
+        for (final Map.Entry<VmEvent, Long> e : machine.vmstat().snapshot().entrySet()) {
+            vmstat.put(e.getKey().kernelName(), e.getValue());
+        }
+        long hits = 0;
+        long misses = 0;
+        for (final Cpu cpu : machine.cpus()) {
+            hits += cpu.mmu().tlbHits();
+            misses += cpu.mmu().tlbMisses();
+        }
+        return new KernelCounters(
+                vmstat,
+                mm.mmapLock().acquisitions(),
+                mm.mmapLock().contendedAcquisitions(),
+                mm.mmapLock().waitNanos(),
+                hits,
+                misses,
+                mm.pageTables().tableFrames(),
+                machine.frames().allocatedFrames());
+    }
+
+    private static UnsupportedOperationException pending(final String call) {
+        return new UnsupportedOperationException("MmStruct." + call + " is not in this build of the simulator yet");
+    }
+
+    /** A task on one simulated CPU. */
+    private static final class CpuTask implements SimTask {
+        private final Cpu cpu;
+
+        CpuTask(final Cpu cpu) {
+            this.cpu = cpu;
+        }
+
+        @Override
+        public int store(final long va, final byte value) {
+            return cpu.store(va, value);
+        }
+
+        @Override
+        public int load(final long va) {
+            return cpu.load(va);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package dev.vmsim.bench;
+
+import dev.vmsim.core.lock.LockingMode;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What to run: a workload on an architecture in a locking mode with a number of threads, bound by
+ * a duration or by a number of rounds per thread (exactly one of the two), with a seed.
+ */
+public final class RunConfig {
+    private final Workload workload;
+    private final String arch;
+    private final LockingMode locking;
+    private final int threads;
+    private final Duration duration;
+    private final long iterations;
+    private final long seed;
+
+    private RunConfig(
+            final Workload workload,
+            final String arch,
+            final LockingMode locking,
+            final int threads,
+            final Duration duration,
+            final long iterations,
+            final long seed) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1: " + threads);
+        }
+        if ((duration == null) == (iterations <= 0)) {
+            throw new IllegalArgumentException("give exactly one of a duration and a positive iteration count");
+        }
+        this.workload = Objects.requireNonNull(workload);
+        this.arch = Objects.requireNonNull(arch);
+        this.locking = Objects.requireNonNull(locking);
+        this.threads = threads;
+        this.duration = duration;
+        this.iterations = iterations;
+        this.seed = seed;
+    }
+
+    /** A run bound by wall-clock time. */
+    public static RunConfig timed(
+            final Workload w, final String arch, final LockingMode mode, final int threads, final Duration d, final long seed) {
+        return new RunConfig(w, arch, mode, threads, d, 0, seed);
+    }
+
+    /** A run of {@code iterations} rounds per thread. */
+    public static RunConfig rounds(
+            final Workload w, final String arch, final LockingMode mode, final int threads, final long iterations, final long seed) {
+        return new RunConfig(w, arch, mode, threads, null, iterations, seed);
+    }
+
+    /** The same run in another locking mode. */
+    public RunConfig withLocking(final LockingMode mode) {
+        return new RunConfig(workload, arch, mode, threads, duration, iterations, seed);
+    }
+
+    /** The same run with a duration instead of the current bound. */
+    public RunConfig withDuration(final Duration d) {
+        return new RunConfig(workload, arch, locking, threads, d, 0, seed);
+    }
+
+    public Workload workload() {
+        return workload;
+    }
+
+    public String arch() {
+        return arch;
+    }
+
+    public LockingMode locking() {
+        return locking;
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /** The wall-clock bound, or null when bound by iterations. */
+    public Duration duration() {
+        return duration;
+    }
+
+    /** Rounds per thread, or 0 when bound by duration. */
+    public long iterations() {
+        return iterations;
+    }
+
+    public long seed() {
+        return seed;
+    }
+}

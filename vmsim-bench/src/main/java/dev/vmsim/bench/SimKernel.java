@@ -1,0 +1,44 @@
+package dev.vmsim.bench;
+
+/**
+ * The system-call surface of one simulated address space, as the workloads see it: the adapter
+ * between the benchmark runner and {@link dev.vmsim.core.mm.MmStruct}.
+ *
+ * <p>Return conventions are the kernel's: an address or {@code -errno} from {@link #mmap}, {@code 0}
+ * or {@code -errno} from the others. Every method may be called by many platform threads at once;
+ * the implementation takes whatever locks the simulated kernel takes and no lock of its own.
+ */
+public interface SimKernel {
+    /** The architecture name ("x86_64", "arm64"). */
+    String arch();
+
+    /** The locking mode's command-line name. */
+    String locking();
+
+    /** mmap(2): the mapped address or {@code -errno}. */
+    long mmap(long addr, long len, int prot, int flags);
+
+    /** munmap(2). */
+    int munmap(long addr, long len);
+
+    /** mprotect(2). */
+    int mprotect(long addr, long len, int prot);
+
+    /** madvise(2). */
+    int madvise(long addr, long len, int advice);
+
+    /**
+     * A new simulated task of this mm on a CPU of its own (switch_mm done). A task is driven by one
+     * platform thread at a time.
+     */
+    SimTask newTask();
+
+    /** A snapshot of the machine's and the mm's counters. */
+    KernelCounters counters();
+
+    /** Checks the mm's invariants (validate_mm); throws {@link IllegalStateException} when broken. */
+    void validate();
+
+    /** Frames allocated on the machine right now (page tables included). */
+    long allocatedFrames();
+}

@@ -1,0 +1,41 @@
+package dev.vmsim.bench;
+
+/**
+ * A named benchmark workload: what each simulated task of one mm does, round after round.
+ *
+ * <p>A run calls {@link #start} once on the main thread (shared mappings are made there, untimed),
+ * then {@link Instance#task} once per workload thread on that thread, then {@link TaskLoop#round}
+ * until the run's bound, then {@link TaskLoop#finish}; finally {@link Instance#finish} on the main
+ * thread after every task has finished. After that the mm holds no mapping the workload made.
+ */
+public interface Workload {
+    /** The name used on the command line. */
+    String name();
+
+    /** One line saying what the workload does and what it models. */
+    String summary();
+
+    /** The frames a machine needs to run it with {@code threads} tasks (data and page tables). */
+    long frames(int threads);
+
+    /** Prepares a run on {@code kernel} with {@code threads} tasks. */
+    Instance start(SimKernel kernel, int threads, long seed);
+
+    /** One run of the workload. */
+    interface Instance {
+        /** The loop task {@code index} (0-based) runs; called on the thread that drives it. */
+        TaskLoop task(int index, TaskRecorder rec);
+
+        /** Undoes {@link #start}; called once after every task finished. */
+        default void finish() {}
+    }
+
+    /** What one task does. Confined to one thread. */
+    interface TaskLoop {
+        /** One round of the workload's loop (one will-it-scale iteration). */
+        void round();
+
+        /** Unmaps whatever the task still holds. */
+        default void finish() {}
+    }
+}

@@ -1,0 +1,251 @@
+package dev.vmsim.bench;
+
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Runs one {@link RunConfig}: a fresh machine and mm from the {@link KernelFactory}, one platform
+ * thread per simulated task (each task on a CPU of its own), all released together by a barrier,
+ * bound by a duration or a number of rounds; then the per-task statistics are merged, the mm is
+ * validated and the frames are balanced.
+ *
+ * <p>Implementation notes: the runner takes no lock on the simulated paths. Each task records into
+ * its own {@link TaskRecorder}; the only shared writes are the per-task round counters (release
+ * stores read opaquely by the progress display) and the stop flag (volatile: the tasks see it at
+ * their next round). The recorders are read after {@link Thread#join}, which orders every plain
+ * write of the task before the read.
+ */
+public final class WorkloadRunner {
+    /** Receives the completed fraction of a run (0..1) now and then, on the runner's thread. */
+    @FunctionalInterface
+    public interface Progress {
+        Progress NONE = fraction -> {};
+
+        void update(double fraction);
+    }
+
+    /** How often the runner's thread wakes to update the progress display and check the clock. */
+    private static final long TICK_MS = 100;
+
+    private final KernelFactory factory;
+
+    public WorkloadRunner(final KernelFactory factory) {
+        this.factory = factory;
+    }
+
+    /** Runs {@code cfg}; throws {@link RunFailure} when a task or a post-run check failed. */
+    public RunResult run(final RunConfig cfg, final Progress progress) {
+        final int n = cfg.threads();
+        final SimKernel kernel =
+                factory.create(cfg.arch(), cfg.locking(), cfg.workload().frames(n), n + 1);
+        final long framesBefore = kernel.allocatedFrames();
+        final KernelCounters before = kernel.counters();
+        final Workload.Instance instance = cfg.workload().start(kernel, n, cfg.seed());
+
+        final TaskRecorder[] recs = new TaskRecorder[n];
+        final long[] beginNs = new long[n];
+        final long[] endNs = new long[n];
+        final AtomicLongArray rounds = new AtomicLongArray(n);
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final CyclicBarrier go = new CyclicBarrier(n + 1);
+        final Stop stop = new Stop();
+        final Thread[] threads = new Thread[n];
+        for (int i = 0; i < n; i++) {
+            final int index = i;
+            threads[i] = new Thread(
+                    () -> task(cfg, kernel, instance, index, recs, beginNs, endNs, rounds, go, stop, failure),
+                    "vmsim-task-" + i);
+            threads[i].start();
+        }
+        final long startNs;
+        try {
+            go.await();
+            startNs = System.nanoTime();
+            supervise(cfg, progress, rounds, threads, startNs, stop, failure);
+            for (final Thread t : threads) {
+                t.join();
+            }
+        } catch (InterruptedException e) {
+            stop.requested = true;
+            Thread.currentThread().interrupt();
+            throw new RunFailure("interrupted", e);
+        } catch (BrokenBarrierException e) {
+            joinQuietly(threads);
+            throw new RunFailure("a task failed to start: " + describe(failure.get()), failure.get());
+        }
+        if (failure.get() != null) {
+            throw new RunFailure(cfg.workload().name() + ": " + describe(failure.get()), failure.get());
+        }
+        instance.finish();
+        progress.update(1.0);
+        return merge(cfg, kernel, recs, beginNs, endNs, rounds, before, framesBefore);
+    }
+
+    private static void task(
+            final RunConfig cfg,
+            final SimKernel kernel,
+            final Workload.Instance instance,
+            final int index,
+            final TaskRecorder[] recs,
+            final long[] beginNs,
+            final long[] endNs,
+            final AtomicLongArray rounds,
+            final CyclicBarrier go,
+            final Stop stop,
+            final AtomicReference<Throwable> failure) {
+        try {
+            final TaskRecorder rec = new TaskRecorder(kernel, kernel.newTask());
+            recs[index] = rec;
+            final Workload.TaskLoop loop = instance.task(index, rec);
+            go.await();
+            beginNs[index] = System.nanoTime();
+            final long bound = cfg.iterations();
+            long done = 0;
+            while (bound > 0 ? done < bound : !stop.requested) {
+                loop.round();
+                rounds.lazySet(index, ++done);
+                if (stop.requested) {
+                    break;
+                }
+            }
+            endNs[index] = System.nanoTime();
+            loop.finish();
+        } catch (Throwable t) {
+            failure.compareAndSet(null, t);
+            stop.requested = true;
+            go.reset();
+        }
+    }
+
+    private static void supervise(
+            final RunConfig cfg,
+            final Progress progress,
+            final AtomicLongArray rounds,
+            final Thread[] threads,
+            final long startNs,
+            final Stop stop,
+            final AtomicReference<Throwable> failure)
+            throws InterruptedException {
+        final long limitNs = cfg.duration() == null ? Long.MAX_VALUE : cfg.duration().toNanos();
+        for (;;) {
+            final long elapsed = System.nanoTime() - startNs;
+            if (elapsed >= limitNs || failure.get() != null) {
+                stop.requested = true;
+                return;
+            }
+            if (cfg.duration() != null) {
+                progress.update((double) elapsed / limitNs);
+            } else {
+                long sum = 0;
+                for (int i = 0; i < rounds.length(); i++) {
+                    sum += rounds.get(i);
+                }
+                progress.update((double) sum / (cfg.iterations() * rounds.length()));
+            }
+            final long waitMs = Math.max(1, Math.min(TICK_MS, (limitNs - elapsed) / 1_000_000));
+            threads[threads.length - 1].join(waitMs);
+            if (allDone(threads)) {
+                return;
+            }
+        }
+    }
+
+    private static boolean allDone(final Thread[] threads) {
+        for (final Thread t : threads) {
+            if (t.isAlive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static RunResult merge(
+            final RunConfig cfg,
+            final SimKernel kernel,
+            final TaskRecorder[] recs,
+            final long[] beginNs,
+            final long[] endNs,
+            final AtomicLongArray rounds,
+            final KernelCounters before,
+            final long framesBefore) {
+        final Histogram faults = new Histogram(3);
+        final Histogram syscalls = new Histogram(3);
+        long touches = 0;
+        long calls = 0;
+        long signals = 0;
+        long errors = 0;
+        long totalRounds = 0;
+        long firstBegin = Long.MAX_VALUE;
+        long lastEnd = Long.MIN_VALUE;
+        int firstSignal = 0;
+        for (int i = 0; i < recs.length; i++) {
+            final TaskRecorder r = recs[i];
+            faults.add(r.faultNs());
+            syscalls.add(r.syscallNs());
+            touches += r.touches();
+            calls += r.syscalls();
+            if (r.signals() > 0 && signals == 0) {
+                firstSignal = r.firstSignal();
+            }
+            signals += r.signals();
+            errors += r.syscallErrors();
+            totalRounds += rounds.get(i);
+            firstBegin = Math.min(firstBegin, beginNs[i]);
+            lastEnd = Math.max(lastEnd, endNs[i]);
+        }
+        final KernelCounters after = kernel.counters();
+        kernel.validate();
+        final long ptBefore = Math.max(0, before.pageTableFrames());
+        final long ptAfter = Math.max(0, after.pageTableFrames());
+        final long leaked = (kernel.allocatedFrames() - ptAfter) - (framesBefore - ptBefore);
+        return new RunResult(
+                cfg,
+                Math.max(1, lastEnd - firstBegin) / 1e9,
+                totalRounds,
+                touches,
+                calls,
+                signals,
+                firstSignal,
+                errors,
+                Latency.of(faults),
+                Latency.of(syscalls),
+                after.minus(before),
+                leaked);
+    }
+
+    private static void joinQuietly(final Thread[] threads) {
+        for (final Thread t : threads) {
+            try {
+                t.join(TimeUnit.SECONDS.toMillis(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static String describe(final Throwable t) {
+        if (t == null) {
+            return "unknown error";
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    }
+
+    /** The stop request: volatile so a task sees it at its next check; written by any thread. */
+    private static final class Stop {
+        volatile boolean requested;
+    }
+
+    /** A run that could not complete: a task threw, or a post-run check failed. */
+    public static final class RunFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public RunFailure(final String message, final Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.vmsim.bench.calibrate;
+
+import dev.vmsim.bench.KernelCounters;
+import dev.vmsim.bench.KernelFactory;
+import dev.vmsim.bench.RunConfig;
+import dev.vmsim.bench.RunResult;
+import dev.vmsim.bench.SimKernel;
+import dev.vmsim.bench.SimTask;
+import dev.vmsim.bench.WorkloadRunner;
+import dev.vmsim.bench.workload.Mmap1;
+import dev.vmsim.bench.workload.PageFault1;
+import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.mm.Errno;
+import dev.vmsim.core.mm.Mman;
+import dev.vmsim.core.phys.Pfn;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Calibration of the simulator against the real kernel: the native probes (page_fault1, mmap1, one
+ * thread) and the same workloads in the simulator, run alternately {@code repeat} times so that
+ * drift of the host hits both; then the medians side by side with their ratio, and the event counts
+ * (minor faults vs pgfault, VmPTE vs page-table frames) that say whether both did the same work.
+ */
+public final class Calibration {
+    /** page_fault1 rounds per native probe run (each 32768 faults). */
+    static final int NATIVE_PF_ROUNDS = 2;
+    /** mmap1 rounds per native probe run. */
+    static final int NATIVE_MMAP_ROUNDS = 2000;
+    /** mmap1 rounds per simulated run. */
+    static final int SIM_MMAP_ROUNDS = 200;
+
+    private final KernelFactory factory;
+    private final NativeProbe pf1;
+    private final NativeProbe mmap1;
+    private final String arch;
+    private final LockingMode mode;
+
+    public Calibration(
+            final KernelFactory factory, final NativeProbe pf1, final NativeProbe mmap1, final String arch, final LockingMode mode) {
+        this.factory = factory;
+        this.pf1 = pf1;
+        this.mmap1 = mmap1;
+        this.arch = arch;
+        this.mode = mode;
+    }
+
+    /** Runs everything {@code repeat} times alternately; {@code progress} sees the completed fraction. */
+    public String run(final int repeat, final long seed, final WorkloadRunner.Progress progress)
+            throws IOException, InterruptedException {
+        pf1.binary();
+        mmap1.binary();
+        final WorkloadRunner runner = new WorkloadRunner(factory);
+        final double[] realFault = new double[repeat];
+        final double[] simFault = new double[repeat];
+        final double[] realMmap = new double[repeat];
+        final double[] simMmap = new double[repeat];
+        long realMinflt = 0;
+        long realPages = 0;
+        long simPgfault = 0;
+        long simTouches = 0;
+        long vmpteBefore = 0;
+        long vmptePeak = 0;
+        for (int i = 0; i < repeat; i++) {
+            final Map<String, String> pf = pf1.run(Integer.toString(NATIVE_PF_ROUNDS));
+            realFault[i] = Double.parseDouble(pf.get("ns_per_fault"));
+            realMinflt = Long.parseLong(pf.get("minflt"));
+            realPages = Long.parseLong(pf.get("pages"));
+            vmpteBefore = Long.parseLong(pf.get("vmpte_before_kb"));
+            vmptePeak = Long.parseLong(pf.get("vmpte_peak_kb"));
+            progress.update((4.0 * i + 1) / (4.0 * repeat));
+
+            final RunResult sp = runner.run(
+                    RunConfig.rounds(new PageFault1(), arch, mode, 1, NATIVE_PF_ROUNDS, seed), WorkloadRunner.Progress.NONE);
+            simFault[i] = sp.faultLatency().mean();
+            simPgfault = sp.faults();
+            simTouches = sp.touches();
+            progress.update((4.0 * i + 2) / (4.0 * repeat));
+
+            realMmap[i] = Double.parseDouble(mmap1.run(Integer.toString(NATIVE_MMAP_ROUNDS)).get("ns_per_mmap_munmap"));
+            progress.update((4.0 * i + 3) / (4.0 * repeat));
+
+            final RunResult sm = runner.run(
+                    RunConfig.rounds(new Mmap1(), arch, mode, 1, SIM_MMAP_ROUNDS, seed), WorkloadRunner.Progress.NONE);
+            simMmap[i] = sm.syscallLatency().mean() * 2;
+            progress.update((4.0 * i + 4) / (4.0 * repeat));
+        }
+        final long simPt = simPeakPageTableFrames();
+        final StringBuilder b = new StringBuilder();
+        b.append(String.format(
+                Locale.ROOT,
+                "calibration: %d alternating runs each; simulator arch=%s locking=%s; medians%n%n",
+                repeat, arch, mode.cliName()));
+        b.append(String.format(Locale.ROOT, "%-28s %14s %14s %10s%n", "", "real kernel", "simulator", "sim/real"));
+        line(b, "ns per fault (page-fault1)", median(realFault), median(simFault));
+        line(b, "ns per mmap+munmap (mmap1)", median(realMmap), median(simMmap));
+        b.append(String.format(Locale.ROOT, "%nevent counts for %d page-fault1 rounds (%d pages)%n", NATIVE_PF_ROUNDS, realPages));
+        b.append(String.format(Locale.ROOT, "%-28s %14d %14d   (real: ru_minflt delta; sim: pgfault, %d touches)%n",
+                "minor faults", realMinflt, simPgfault, simTouches));
+        b.append(String.format(Locale.ROOT, "%-28s %14d %14s   (real: VmPTE at peak minus before, in pages; sim: table frames)%n",
+                "page-table pages", (vmptePeak - vmpteBefore) * 1024 / Pfn.PAGE_SIZE,
+                simPt == KernelCounters.UNAVAILABLE ? "n/a" : Long.toString(simPt)));
+        return b.toString();
+    }
+
+    /** Page-table frames of a simulated mm with 128 MiB mapped and every page touched. */
+    private long simPeakPageTableFrames() {
+        final PageFault1 w = new PageFault1();
+        final SimKernel k = factory.create(arch, mode, w.frames(1), 1);
+        final long before = k.counters().pageTableFrames();
+        final long addr = k.mmap(0, PageFault1.MEMSIZE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS);
+        if (Errno.isError(addr)) {
+            throw new IllegalStateException("mmap failed: " + Errno.name(addr));
+        }
+        final SimTask t = k.newTask();
+        for (long va = addr; va < addr + PageFault1.MEMSIZE; va += Pfn.PAGE_SIZE) {
+            t.store(va, (byte) 1);
+        }
+        final long peak = k.counters().pageTableFrames();
+        k.munmap(addr, PageFault1.MEMSIZE);
+        return peak == KernelCounters.UNAVAILABLE ? peak : peak - Math.max(0, before);
+    }
+
+    private static void line(final StringBuilder b, final String label, final double real, final double sim) {
+        b.append(String.format(Locale.ROOT, "%-28s %14.1f %14.1f %9.2fx%n", label, real, sim, sim / real));
+    }
+
+    static double median(final double[] v) {
+        final double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

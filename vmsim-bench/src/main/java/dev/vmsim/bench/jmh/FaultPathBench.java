@@ -1,0 +1,91 @@
+package dev.vmsim.bench.jmh;
+
+import dev.vmsim.bench.KernelFactory;
+import dev.vmsim.bench.SimKernel;
+import dev.vmsim.bench.SimTask;
+import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.mm.Errno;
+import dev.vmsim.core.mm.Mman;
+import dev.vmsim.core.phys.Pfn;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One simulated anonymous write fault end to end: TLB miss, page-table walk, the arch fault
+ * handler's dispatch, the lock (lock_vma_under_rcu or mmap_read_lock), the frame allocation and the
+ * PTE install (do_anonymous_page), then the retried access.
+ *
+ * <p>Each invocation stores to the next untouched page of a 64 MiB mapping (16384 pages); when the
+ * pages run out the invocation first zaps the whole mapping with MADV_DONTNEED, so one invocation
+ * in 16384 also pays for a zap of 16384 pages (about one page's worth of zap_pte_range per fault).
+ * A Level.Invocation setup would keep it out of the measurement but costs a timestamp pair per
+ * invocation, more than the zap's share.
+ *
+ * <p>Run: {@code java -jar vmsim-bench/target/benchmarks.jar FaultPathBench}
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class FaultPathBench {
+    private static final long LEN = 64L << 20;
+    private static final long PAGE = Pfn.PAGE_SIZE;
+
+    @Param({"mmap-only", "per-vma", "per-vma-wait"})
+    public String locking;
+
+    @Param({"x86_64", "arm64"})
+    public String arch;
+
+    private SimKernel kernel;
+    private SimTask task;
+    private long start;
+    private long next;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        final LockingMode mode = LockingMode.fromCliName(locking);
+        kernel = KernelFactory.simulator().create(arch, mode, LEN / PAGE + 4096, 2);
+        task = kernel.newTask();
+        start = kernel.mmap(0, LEN, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS);
+        if (Errno.isError(start)) {
+            throw new IllegalStateException("mmap: " + Errno.name(start));
+        }
+        next = start;
+    }
+
+    @Benchmark
+    public int anonymousWriteFault() {
+        if (next == start + LEN) {
+            kernel.madvise(start, LEN, Mman.MADV_DONTNEED);
+            next = start;
+        }
+        final int sig = task.store(next, (byte) 1);
+        next += PAGE;
+        if (sig != SigInfo.OK) {
+            throw new IllegalStateException(SigInfo.describe(sig));
+        }
+        return sig;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        kernel.munmap(start, LEN);
+        kernel.validate();
+    }
+}

@@ -1,0 +1,48 @@
+package dev.vmsim.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vmsim.bench.workload.Workloads;
+import dev.vmsim.core.lock.LockingMode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every workload against the simulated kernel: a short run with --iterations ends with
+ * mm.validate() clean (the runner calls it), no signal, no failed system call, at least one pgfault
+ * per timed touch, and every data frame freed again (the frame count balanced).
+ */
+class WorkloadCorrectnessTest {
+    static Stream<Arguments> cases() {
+        final List<Arguments> out = new ArrayList<>();
+        for (final Workload w : Workloads.all()) {
+            for (final String arch : List.of("x86_64", "arm64")) {
+                for (final LockingMode mode : LockingMode.values()) {
+                    out.add(Arguments.of(w.name(), arch, mode));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("cases")
+    void shortRunLeavesTheMmValidAndTheFramesBalanced(final String workload, final String arch, final LockingMode mode) {
+        final Workload w = Workloads.find(workload);
+        final int threads = workload.equals("page-fault1") ? 2 : 3;
+        final RunResult r = new WorkloadRunner(KernelFactory.simulator())
+                .run(RunConfig.rounds(w, arch, mode, threads, 1, 42), WorkloadRunner.Progress.NONE);
+        assertEquals(0, r.signals(), "signals");
+        assertEquals(0, r.syscallErrors(), "failed system calls");
+        assertTrue(r.faults() >= r.touches(), r.faults() + " faults for " + r.touches() + " touches");
+        assertEquals(0, r.leakedFrames(), "frames not freed");
+        if (mode == LockingMode.MMAP_ONLY) {
+            assertEquals(0, r.counters().vmstat("vma_lock_success"), "mmap-only never takes a VMA lock");
+        }
+    }
+}

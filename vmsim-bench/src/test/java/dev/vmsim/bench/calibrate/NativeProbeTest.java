@@ -1,0 +1,55 @@
+package dev.vmsim.bench.calibrate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NativeProbeTest {
+    private static boolean haveGccAndProc() {
+        return Files.isRegularFile(Path.of("/proc/self/status"))
+                && (Files.isExecutable(Path.of("/usr/bin/gcc")) || Files.isExecutable(Path.of("/usr/local/bin/gcc")));
+    }
+
+    @Test
+    void parsesKeyValueLinesAndIgnoresTheRest() {
+        assertEquals(Map.of("a", "1", "ns_per_fault", "12.5"), NativeProbe.parse("a=1\nnoise\nns_per_fault = 12.5\n"));
+    }
+
+    @Test
+    void compilesOnceAndReusesTheCachedBinary(@TempDir final Path cache) throws Exception {
+        assumeTrue(haveGccAndProc(), "needs gcc and /proc (Linux)");
+        final NativeProbe p = new NativeProbe("mmap1", cache);
+        final Path bin = p.binary();
+        assertTrue(Files.isExecutable(bin));
+        final long mtime = Files.getLastModifiedTime(bin).toMillis();
+        assertEquals(bin, new NativeProbe("mmap1", cache).binary());
+        assertEquals(mtime, Files.getLastModifiedTime(bin).toMillis(), "recompiled");
+    }
+
+    @Test
+    void pageFault1ProbeCountsOneMinorFaultPerPage(@TempDir final Path cache) throws Exception {
+        assumeTrue(haveGccAndProc(), "needs gcc and /proc (Linux)");
+        final Map<String, String> out = new NativeProbe("page_fault1", cache).run("1");
+        final long pages = Long.parseLong(out.get("pages"));
+        final long minflt = Long.parseLong(out.get("minflt"));
+        assertEquals(32768, pages);
+        // THP could satisfy many pages with one fault; without it, one fault per page (+ a few).
+        assertTrue(minflt <= pages + 64, "minflt " + minflt);
+        assertTrue(Double.parseDouble(out.get("ns_per_fault")) > 0);
+        assertTrue(Long.parseLong(out.get("vmpte_peak_kb")) >= Long.parseLong(out.get("vmpte_before_kb")));
+    }
+
+    @Test
+    void mmap1ProbeReportsNsPerPair(@TempDir final Path cache) throws Exception {
+        assumeTrue(haveGccAndProc(), "needs gcc and /proc (Linux)");
+        final Map<String, String> out = new NativeProbe("mmap1", cache).run("100");
+        assertEquals("100", out.get("rounds"));
+        assertTrue(Double.parseDouble(out.get("ns_per_mmap_munmap")) > 0);
+    }
+}

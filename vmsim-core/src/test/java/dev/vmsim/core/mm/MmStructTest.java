@@ -1,0 +1,405 @@
+package dev.vmsim.core.mm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.testing.TestArch;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The address-space system calls through the API, with errno values and VMA layouts as Linux 6.18. */
+class MmStructTest {
+    static final long P = 4096;
+    static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
+    static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
+    static final int FIXED = ANON | Mman.MAP_FIXED;
+
+    MmStruct mm;
+    long top;
+
+    @BeforeEach
+    void setUp() {
+        mm = new MmStruct(TestArch.machine(4096), LockingMode.PER_VMA);
+        top = mm.mmapBase();
+    }
+
+    @AfterEach
+    void validate() {
+        mm.validate();
+    }
+
+    long map(final long addr, final long len, final int prot, final int flags) {
+        return mm.mmap(addr, len, prot, flags);
+    }
+
+    long fixed(final long addr, final long pages) {
+        final long r = map(addr, pages * P, RW, FIXED);
+        assertEquals(addr, r);
+        return r;
+    }
+
+    /** The VMAs below top as [start, end) pairs relative to top, lowest first. */
+    List<Vma> arena() {
+        final List<Vma> all = mm.vmas();
+        all.removeIf(v -> v.vmStart >= top);
+        return all;
+    }
+
+    @Test
+    void layoutHasMmapBaseBelowStackTopAndASpecialMappingAboveIt() {
+        assertEquals(mm.taskSize() - MmStruct.MIN_GAP, top);
+        final Vma vdso = mm.vdso();
+        assertEquals(top, vdso.vmStart);
+        assertTrue((vdso.vmFlags & VmFlags.VM_SPECIAL) != 0);
+        assertEquals(1, mm.mapCount());
+    }
+
+    @Test
+    void placementIsTopDownInTheHighestGap() {
+        final long a = map(0, 4 * P, RW, ANON);
+        assertEquals(top - 4 * P, a);
+        final long b = map(0, 2 * P, Mman.PROT_READ, ANON);
+        assertEquals(top - 6 * P, b);
+        assertEquals(0, mm.munmap(a, 2 * P));
+        final long c = map(0, P, Mman.PROT_READ, ANON);
+        assertEquals(top - 3 * P, c, "the highest gap that fits, not the lowest");
+    }
+
+    @Test
+    void placementKeepsTheGuardGapBelowAGrowsdownVma() {
+        final long s = map(0, 16 * P, RW, ANON | Mman.MAP_GROWSDOWN);
+        assertEquals(top - 16 * P, s);
+        final long a = map(0, P, RW, ANON);
+        assertEquals(s - mm.stackGuardGap() - P, a);
+    }
+
+    @Test
+    void hintIsTakenWhenFreeAndIgnoredWhenNot() {
+        final long want = top - 0x100000;
+        assertEquals(want, map(want, P, RW, ANON));
+        assertEquals(top - P, map(want, P, RW, ANON));
+        assertEquals(mm.pageAlign(mm.mmapMinAddr()), map(P, P, RW, ANON), "round_hint_to_min");
+    }
+
+    @Test
+    void fixedReplacesWhateverItOverlaps() {
+        final long a = fixed(top - 0x10000, 8);
+        mm.mmap(a + 2 * P, 2 * P, Mman.PROT_READ, FIXED);
+        final List<Vma> v = arena();
+        assertEquals(3, v.size());
+        assertEquals(Mman.PROT_READ, (int) (v.get(1).vmFlags & VmFlags.VM_ACCESS_FLAGS));
+        assertEquals(a + 2 * P, v.get(1).vmStart);
+    }
+
+    @Test
+    void fixedNoreplaceFailsWithEexistOnAnyOverlapButNotWhenAdjacent() {
+        final long a = fixed(top - 0x10000, 4);
+        final int nr = ANON | Mman.MAP_FIXED_NOREPLACE;
+        assertEquals(-Errno.EEXIST, map(a, 4 * P, RW, nr));
+        assertEquals(-Errno.EEXIST, map(a + P, P, RW, nr));
+        assertEquals(-Errno.EEXIST, map(a - P, 2 * P, RW, nr));
+        assertEquals(-Errno.EEXIST, map(a + 3 * P, 2 * P, RW, nr));
+        assertEquals(a + 4 * P, map(a + 4 * P, P, RW, nr));
+        assertEquals(a - P, map(a - P, P, RW, nr));
+    }
+
+    @Test
+    void mmapErrnos() {
+        assertEquals(-Errno.EINVAL, map(0, 0, RW, ANON), "ERR-MMAP-01");
+        assertEquals(-Errno.ENOMEM, map(0, -1L, RW, ANON), "ERR-MMAP-02");
+        assertEquals(-Errno.EINVAL, map(0, P, RW, Mman.MAP_ANONYMOUS), "ERR-MMAP-05");
+        assertEquals(-Errno.EINVAL, map(top - 0x10000 + 1, P, RW, FIXED), "ERR-MMAP-04");
+        assertEquals(-Errno.ENOMEM, map(mm.taskSize() - P, 2 * P, RW, FIXED), "ERR-MMAP-08");
+        assertEquals(-Errno.ENOMEM, map(0, mm.taskSize() + P, RW, ANON), "ERR-MMAP-08 len");
+        assertEquals(-Errno.EPERM, map(P, P, RW, FIXED), "ERR-MMAP-09");
+        assertEquals(-Errno.EINVAL, map(0, P, RW, Mman.MAP_SHARED | Mman.MAP_ANONYMOUS | Mman.MAP_GROWSDOWN));
+    }
+
+    @Test
+    void munmapErrnosAndNoops() {
+        final long a = fixed(top - 0x10000, 4);
+        assertEquals(-Errno.EINVAL, mm.munmap(a + 1, P), "ERR-MUNMAP-01 unaligned");
+        assertEquals(-Errno.EINVAL, mm.munmap(a, 0), "ERR-MUNMAP-01 zero");
+        assertEquals(-Errno.EINVAL, mm.munmap(mm.taskSize() + P, P), "ERR-MUNMAP-01 start");
+        assertEquals(-Errno.EINVAL, mm.munmap(a, mm.taskSize()), "ERR-MUNMAP-01 len");
+        assertEquals(0, mm.munmap(top - 0x100000, P), "ERR-MUNMAP-02");
+        assertEquals(0, mm.munmap(a, 1), "the length rounds up");
+        assertEquals(a + P, arena().get(0).vmStart);
+    }
+
+    @Test
+    void munmapOfTheMiddleSplitsAndTheLimitIsEnforced() {
+        final long a = fixed(top - 0x10000, 8);
+        assertEquals(0, mm.munmap(a + P, P));
+        assertEquals(2, arena().size());
+        mm.setMaxMapCount(mm.mapCount());
+        assertEquals(-Errno.ENOMEM, mm.munmap(a + 4 * P, P), "ERR-MUNMAP-03: middle of a VMA at the limit");
+        assertEquals(0, mm.munmap(a + 7 * P, P), "a tail needs no extra VMA");
+        assertEquals(0, mm.munmap(a + 2 * P, P), "nor a head");
+        assertEquals(2, arena().size());
+    }
+
+    @Test
+    void mprotectErrnosAndTheHoleCase() {
+        final long a = fixed(top - 0x10000, 2);
+        fixed(a + 3 * P, 1);
+        assertEquals(-Errno.EINVAL, mm.mprotect(a + 1, P, Mman.PROT_READ), "ERR-MPROT-01");
+        assertEquals(0, mm.mprotect(a, 0, Mman.PROT_READ), "len 0");
+        assertEquals(-Errno.ENOMEM, mm.mprotect(-P, 2 * P, Mman.PROT_READ), "wraps");
+        assertEquals(-Errno.EINVAL, mm.mprotect(a, P, Mman.PROT_GROWSDOWN | Mman.PROT_GROWSUP));
+        assertEquals(-Errno.EINVAL, mm.mprotect(a, P, 0x40));
+        assertEquals(-Errno.ENOMEM, mm.mprotect(a - P, 2 * P, Mman.PROT_READ), "unmapped at the start");
+        assertEquals(-Errno.ENOMEM, mm.mprotect(a, 4 * P, Mman.PROT_READ), "ERR-MPROT-02");
+        final List<Vma> v = arena();
+        assertEquals(VmFlags.VM_READ, v.get(0).vmFlags & VmFlags.VM_ACCESS_FLAGS, "changed before the hole");
+        assertEquals(RW, (int) (v.get(1).vmFlags & VmFlags.VM_ACCESS_FLAGS), "not after it");
+        mm.setMaxMapCount(mm.mapCount());
+        assertEquals(-Errno.ENOMEM, mm.mprotect(a + 3 * P, P, Mman.PROT_READ) == 0
+                ? mm.mprotect(a, P, RW) : -1, "ERR-MPROT-04: a split at the limit");
+    }
+
+    @Test
+    void mprotectSplitsThenMergesBackToOneVma() {
+        final long a = fixed(top - 0x10000, 3);
+        final Vma orig = mm.vmaLookup(a);
+        assertEquals(0, mm.mprotect(a + P, P, Mman.PROT_READ));
+        final List<Vma> v = arena();
+        assertEquals(3, v.size());
+        assertSame(orig, v.get(1), "MERGE-02: the middle is the original VMA");
+        assertEquals(v.get(1).vmStart >>> 12, v.get(1).vmPgoff);
+        assertEquals(0, mm.mprotect(a + P, P, RW));
+        assertEquals(1, arena().size());
+        assertEquals(a >>> 12, arena().get(0).vmPgoff);
+    }
+
+    @Test
+    void newRangeMergesWithBothNeighbours() {
+        // MERGE-01 / MERGE-05 / MERGE-16: a new range between compatible neighbours merges them.
+        final long a = fixed(top - 0x10000, 1);
+        fixed(a + 2 * P, 1);
+        assertEquals(2, arena().size());
+        fixed(a + P, 1);
+        assertEquals(1, arena().size());
+        assertEquals(a >>> 12, arena().get(0).vmPgoff);
+        assertEquals(a + 3 * P, arena().get(0).vmEnd);
+    }
+
+    @Test
+    void mremapExtendMergesWithNext() {
+        // MERGE-13: [0,1P) and [3P,4P); extend the first to 3P → one VMA.
+        final long a = fixed(top - 0x10000, 1);
+        fixed(a + 3 * P, 1);
+        assertEquals(a, mm.mremap(a, P, 3 * P, 0, 0));
+        assertEquals(1, arena().size());
+        assertEquals(a + 4 * P, arena().get(0).vmEnd);
+    }
+
+    @Test
+    void differentAnonVmasDoNotMergeButAnUnfaultedNeighbourMergesWithEither() {
+        // MERGE-10 / MERGE-17.
+        final long a = fixed(top - 0x10000, 1);
+        final long c = fixed(a + 2 * P, 1);
+        mm.vmaLookup(a).anonVmaPrepare();
+        mm.vmaLookup(c).anonVmaPrepare();
+        fixed(a + P, 1);
+        final List<Vma> v = arena();
+        assertEquals(2, v.size(), "prev+new merge only; next keeps its own anon_vma");
+        assertEquals(a + 2 * P, v.get(0).vmEnd);
+        assertNotSame(v.get(0).anonVma, v.get(1).anonVma);
+    }
+
+    @Test
+    void mprotectMergeTakesTheFaultedNeighboursAnonVma() {
+        final long a = fixed(top - 0x10000, 2);
+        assertEquals(0, mm.mprotect(a + P, P, Mman.PROT_READ));
+        mm.vmaLookup(a).anonVmaPrepare();
+        final AnonVma av = mm.vmaLookup(a).anonVma;
+        assertEquals(0, mm.mprotect(a + P, P, RW));
+        assertEquals(1, arena().size());
+        assertSame(av, arena().get(0).anonVma);
+    }
+
+    @Test
+    void sharedAnonymousMappingsNeverMergeButTheirPiecesDo() {
+        final int sh = Mman.MAP_SHARED | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED;
+        final long a = map(top - 0x10000, 2 * P, RW, sh);
+        map(a + 2 * P, 2 * P, RW, sh);
+        assertEquals(2, arena().size());
+        assertNotSame(arena().get(0).vmFile, arena().get(1).vmFile);
+        assertEquals(0, arena().get(1).vmPgoff, "shared anonymous pgoff starts at 0");
+        assertEquals(0, mm.mprotect(a + P, P, Mman.PROT_READ));
+        assertEquals(3, arena().size());
+        assertEquals(0, mm.mprotect(a + P, P, RW));
+        assertEquals(2, arena().size());
+    }
+
+    @Test
+    void growsdownAndPlainVmasDoNotMerge() {
+        final long s = map(top - 0x10000, 2 * P, RW, FIXED | Mman.MAP_GROWSDOWN);
+        fixed(s - 2 * P, 2);
+        fixed(s + 2 * P, 2);
+        assertEquals(3, arena().size());
+    }
+
+    @Test
+    void mremapShrinkGrowAndMove() {
+        final long a = fixed(top - 0x40000, 4);
+        assertEquals(a, mm.mremap(a, 4 * P, 2 * P, 0, 0));
+        assertEquals(a + 2 * P, arena().get(0).vmEnd);
+        assertEquals(a, mm.mremap(a, 2 * P, 3 * P, 0, 0), "grows in place");
+        assertEquals(a + 3 * P, map(a + 3 * P, P, Mman.PROT_READ, FIXED));
+        assertEquals(-Errno.ENOMEM, mm.mremap(a, 3 * P, 8 * P, 0, 0), "ERR-MREMAP-03");
+        mm.vmaLookup(a).anonVmaPrepare();
+        final long m = mm.mremap(a, 3 * P, 8 * P, Mman.MREMAP_MAYMOVE, 0);
+        assertEquals(top - 8 * P, m);
+        assertNull(mm.vmaLookup(a));
+        assertEquals(a >>> 12, mm.vmaLookup(m).vmPgoff, "a faulted VMA keeps its pgoff when moved");
+    }
+
+    @Test
+    void mremapErrnos() {
+        final long a = fixed(top - 0x40000, 2);
+        assertEquals(-Errno.EINVAL, mm.mremap(a + 1, P, P, 0, 0), "unaligned");
+        assertEquals(-Errno.EINVAL, mm.mremap(a, P, 0, 0, 0), "new_len 0");
+        assertEquals(-Errno.EINVAL, mm.mremap(a, P, P, 8, 0), "unknown flag");
+        assertEquals(-Errno.EINVAL, mm.mremap(a, P, P, Mman.MREMAP_FIXED, top - 0x80000), "FIXED without MAYMOVE");
+        assertEquals(-Errno.EINVAL, mm.mremap(a, 2 * P, 2 * P, Mman.MREMAP_FIXED | Mman.MREMAP_MAYMOVE, a + P),
+                "overlap");
+        assertEquals(-Errno.EINVAL, mm.mremap(a, P, 2 * P, Mman.MREMAP_DONTUNMAP | Mman.MREMAP_MAYMOVE, 0));
+        assertEquals(-Errno.EFAULT, mm.mremap(top - 0x80000, P, 2 * P, 0, 0), "ERR-MREMAP-02 unmapped");
+        assertEquals(-Errno.EFAULT, mm.mremap(a, 4 * P, 8 * P, Mman.MREMAP_MAYMOVE, 0), "beyond the VMA");
+        assertEquals(-Errno.EINVAL, mm.mremap(a, 0, P, Mman.MREMAP_MAYMOVE, 0), "duplicate a private mapping");
+    }
+
+    @Test
+    void mremapShrinkAcrossSeveralVmasAndGapsSucceeds() {
+        // ERR-MREMAP-05.
+        final long a = fixed(top - 0x40000, 2);
+        fixed(a + 3 * P, 2);
+        fixed(a + 6 * P, 2);
+        assertEquals(a, mm.mremap(a, 8 * P, P, 0, 0));
+        assertEquals(1, arena().size());
+        assertEquals(a + P, arena().get(0).vmEnd);
+    }
+
+    @Test
+    void madviseOverAHoleAppliesToTheMappedPartsThenFailsEnomem() {
+        final long a = fixed(top - 0x40000, 1);
+        fixed(a + 2 * P, 1);
+        assertEquals(-Errno.ENOMEM, mm.madvise(a, 3 * P, Mman.MADV_DONTNEED), "ERR-MADV-01");
+        assertEquals(0, mm.madvise(a, P, Mman.MADV_DONTNEED));
+        assertEquals(-Errno.EINVAL, mm.madvise(a + 1, P, Mman.MADV_DONTNEED));
+        assertEquals(-Errno.EINVAL, mm.madvise(a, P, 12345));
+        assertEquals(0, mm.madvise(a, 0, Mman.MADV_DONTNEED));
+    }
+
+    @Test
+    void mapCountLimitStopsSplitsAndNewMappings() {
+        final long a = fixed(top - 0x40000, 3);
+        mm.setMaxMapCount(mm.mapCount());
+        assertEquals(-Errno.ENOMEM, mm.mprotect(a + P, P, Mman.PROT_READ), "split at the limit");
+        assertEquals(2, mm.mapCount());
+        assertEquals(top - P, map(0, P, RW, ANON), "map_count == max still maps (the check is >)");
+        assertEquals(-Errno.ENOMEM, map(0, P, Mman.PROT_READ, ANON));
+    }
+
+    @Test
+    void brkGrowsMergesAndShrinks() {
+        final long start = mm.startBrk();
+        assertEquals(start, mm.brk(0));
+        assertEquals(start + 100, mm.brk(start + 100));
+        assertEquals(1, mm.vmas().stream().filter(v -> v.vmStart == start).count());
+        assertEquals(start + 3 * P, mm.brk(start + 3 * P));
+        final Vma heap = mm.vmaLookup(start);
+        assertEquals(start + 3 * P, heap.vmEnd, "the brk VMA is extended, not duplicated");
+        assertEquals(start + P, mm.brk(start + P));
+        assertEquals(start + P, mm.vmaLookup(start).vmEnd);
+        assertEquals(start + P, mm.brk(start - P), "ERR-BRK-01: below start_brk returns the old break");
+        fixed(start + 2 * P, 1);
+        assertEquals(start + P, mm.brk(start + 3 * P), "growth into a mapping fails");
+    }
+
+    @Test
+    void forkCopiesEveryVmaAndGivesFaultedOnesTheirOwnAnonVma() {
+        final long a = fixed(top - 0x40000, 2);
+        fixed(a + 4 * P, 1);
+        mm.vmaLookup(a).anonVmaPrepare();
+        final MmStruct child = mm.fork();
+        assertNotNull(child);
+        child.validate();
+        assertEquals(mm.mapCount(), child.mapCount());
+        assertEquals(mm.totalVm(), child.totalVm());
+        final Vma cv = child.vmaLookup(a);
+        assertNotSame(mm.vmaLookup(a), cv);
+        assertSame(mm.vmaLookup(a).anonVma, cv.anonVma.parent);
+        assertTrue(cv.isForkChild());
+        // MERGE-17: the fork child's faulted VMA does not merge with a fresh neighbour.
+        assertEquals(a + 2 * P, child.mmap(a + 2 * P, P, RW, FIXED));
+        assertEquals(2, child.vmas().stream().filter(v -> v.vmStart >= a && v.vmEnd <= a + 3 * P).count());
+        // ... while in the parent it does.
+        fixed(a + 2 * P, 1);
+        assertEquals(a + 3 * P, mm.vmaLookup(a).vmEnd);
+        child.validate();
+        child.exitMmap();
+        assertEquals(0, child.mapCount());
+    }
+
+    @Test
+    void exitMmapDetachesEverything() {
+        final long a = fixed(top - 0x40000, 2);
+        final Vma v = mm.vmaLookup(a);
+        mm.exitMmap();
+        assertEquals(0, v.refcnt());
+        assertEquals(0, mm.mapCount());
+        assertNull(mm.findVma(0));
+    }
+
+    @Test
+    void findVmaAndFriends() {
+        final long a = fixed(top - 0x40000, 2);
+        final long b = fixed(a + 4 * P, 1);
+        assertSame(mm.vmaLookup(b), mm.findVma(a + 2 * P));
+        assertNull(mm.vmaLookup(a + 2 * P));
+        final Vma[] vp = mm.findVmaPrev(a + 3 * P);
+        assertSame(mm.vmaLookup(b), vp[0]);
+        assertSame(mm.vmaLookup(a), vp[1]);
+        assertSame(mm.vmaLookup(a), mm.findVmaIntersection(a + P, b));
+        assertNull(mm.findVmaIntersection(a + 2 * P, b));
+    }
+
+    @Test
+    void expandDownwardsHonoursGuardGapRlimitAndMinAddr() {
+        final long s = map(top - 0x400000, 4 * P, RW, FIXED | Mman.MAP_GROWSDOWN);
+        final Vma stack = mm.vmaLookup(s);
+        final long below = fixed(s - 0x200000, 1);
+        mm.mmapLock().writeLock();
+        try {
+            assertEquals(0, mm.expandDownwards(stack, s - P));
+            assertEquals(s - P, stack.vmStart);
+            assertNotNull(stack.anonVma, "expansion prepares the anon_vma");
+            assertEquals(-Errno.ENOMEM, mm.expandDownwards(stack, below + P + 0x10000), "guard gap");
+            assertEquals(-Errno.EFAULT, mm.expandDownwards(mm.vmaLookup(below), below - P));
+            assertEquals(-Errno.EPERM, mm.expandDownwards(stack, P));
+            mm.setRlimitStack(8 * P);
+            assertEquals(-Errno.ENOMEM, mm.expandDownwards(stack, s - 8 * P), "RLIMIT_STACK");
+            assertEquals(0, mm.expandDownwards(stack, s - 4 * P));
+        } finally {
+            mm.mmapLock().writeUnlock();
+        }
+        assertEquals(0, mm.mprotect(below, P, Mman.PROT_NONE));
+        mm.setRlimitStack(MmStruct.DEFAULT_RLIMIT_STACK);
+        mm.mmapLock().writeLock();
+        try {
+            assertEquals(0, mm.expandDownwards(stack, below + P + 0x10000), "no guard against an inaccessible VMA");
+        } finally {
+            mm.mmapLock().writeUnlock();
+        }
+    }
+}
