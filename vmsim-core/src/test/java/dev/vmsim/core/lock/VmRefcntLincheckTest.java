@@ -77,8 +77,8 @@ public class VmRefcntLincheckTest {
         dev.vmsim.core.sync.Lockdep.setSuppressed(true);
         try {
             new ModelCheckingOptions()
-                .iterations(6)
-                .invocationsPerIteration(150)
+                .iterations(4)
+                .invocationsPerIteration(100)
                 .threads(3)
                 .actorsPerThread(2)
                 .check(VmRefcntLincheckTest.class);

@@ -78,8 +78,8 @@ public class RwSemaphoreLincheckTest {
         dev.vmsim.core.sync.Lockdep.setSuppressed(true);
         try {
             new ModelCheckingOptions()
-                .iterations(10)
-                .invocationsPerIteration(200)
+                .iterations(5)
+                .invocationsPerIteration(150)
                 .threads(3)
                 .actorsPerThread(2)
                 .check(RwSemaphoreLincheckTest.class);
