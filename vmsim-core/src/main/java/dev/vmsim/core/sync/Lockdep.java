@@ -30,6 +30,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A violation throws {@link LockdepSplat} before the lock is taken (so the lock state is untouched)
  * and is also kept in {@link #reports()}.
  *
+ * <p>Cost when on: each acquisition without a caller-supplied site walks the stack once
+ * (StackWalker) to name its site, about 2 µs; LockBench measures it. Off, nothing is left.
+ *
  * <p>Departure: release of a lock the thread does not hold is ignored rather than reported ("bad
  * unlock balance"), because a simulated task may hand an rwsem read hold to another Java thread.
  */

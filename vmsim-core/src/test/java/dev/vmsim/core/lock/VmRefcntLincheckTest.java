@@ -78,7 +78,7 @@ public class VmRefcntLincheckTest {
         try {
             new ModelCheckingOptions()
                 .iterations(4)
-                .invocationsPerIteration(100)
+                .invocationsPerIteration(40)
                 .threads(3)
                 .actorsPerThread(2)
                 .check(VmRefcntLincheckTest.class);

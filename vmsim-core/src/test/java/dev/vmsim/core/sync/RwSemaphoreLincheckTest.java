@@ -78,8 +78,8 @@ public class RwSemaphoreLincheckTest {
         dev.vmsim.core.sync.Lockdep.setSuppressed(true);
         try {
             new ModelCheckingOptions()
-                .iterations(5)
-                .invocationsPerIteration(150)
+                .iterations(4)
+                .invocationsPerIteration(60)
                 .threads(3)
                 .actorsPerThread(2)
                 .check(RwSemaphoreLincheckTest.class);
