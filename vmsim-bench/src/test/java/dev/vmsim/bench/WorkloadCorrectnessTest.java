@@ -21,7 +21,7 @@ class WorkloadCorrectnessTest {
     static Stream<Arguments> cases() {
         final List<Arguments> out = new ArrayList<>();
         for (final Workload w : Workloads.all()) {
-            for (final String arch : List.of("x86_64")) {
+            for (final String arch : List.of("x86_64", "arm64")) {
                 for (final LockingMode mode : LockingMode.values()) {
                     out.add(Arguments.of(w.name(), arch, mode));
                 }

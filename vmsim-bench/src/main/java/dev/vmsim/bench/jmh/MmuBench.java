@@ -135,4 +135,16 @@ public class MmuBench {
         bigIdx = next;
         return next;
     }
+
+    /** arm64 TLB hit: tag compare, permission check, physical address. */
+    @Benchmark
+    public long arm64TlbHit(final Arm64MmuState s) {
+        return s.tlbHit();
+    }
+
+    /** arm64 TLB miss: 4K-granule 4-level walk (L0..L3) with FEAT_HAFDBS, and the TLB fill. */
+    @Benchmark
+    public long arm64Walk4(final Arm64MmuState s) {
+        return s.walk4();
+    }
 }

@@ -1,0 +1,65 @@
+package dev.vmsim.arch.arm64;
+
+import dev.vmsim.core.Machine;
+import dev.vmsim.core.arch.Arch;
+import dev.vmsim.core.arch.FaultHandler;
+import dev.vmsim.core.arch.Mmu;
+import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.fault.FaultOps;
+import dev.vmsim.core.pgtable.PageTableFormat;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * The arm64 architecture ("arm64"): the 4K/48-bit TTBR0 format, one {@link Arm64Mmu} per CPU sharing
+ * the machine's {@link AsidAllocator}, and the arch/arm64/mm/fault.c handler over {@link
+ * FaultOps#KERNEL}. Registered in META-INF/services for {@link dev.vmsim.core.arch.ArchRegistry}.
+ *
+ * <p>The no-argument constructor (used by ServiceLoader) reads {@link Arm64Config#fromSystemProperties()},
+ * so a run selects FEAT_HAFDBS with {@code -Dvmsim.arm64.hafdbs=false}.
+ */
+public final class Arm64Arch implements Arch {
+    private final Arm64Config config;
+    private final FaultHandler faultHandler;
+    /** One ASID space per machine (cpu_asid_lock and asid_map are system-wide). */
+    private final Map<Machine, AsidAllocator> asidAllocators = Collections.synchronizedMap(new WeakHashMap<>());
+
+    public Arm64Arch() {
+        this(Arm64Config.fromSystemProperties(), FaultOps.KERNEL);
+    }
+
+    public Arm64Arch(final Arm64Config config, final FaultOps ops) {
+        this.config = config;
+        this.faultHandler = new Arm64FaultHandler(ops, config.format().taskSize(), config.format().epan());
+    }
+
+    public Arm64Config config() {
+        return config;
+    }
+
+    @Override
+    public String name() {
+        return "arm64";
+    }
+
+    @Override
+    public PageTableFormat pageTableFormat() {
+        return config.format();
+    }
+
+    @Override
+    public Mmu newMmu(final Machine machine, final Cpu cpu) {
+        return new Arm64Mmu(machine.memory(), cpu.id(), config, asidAllocator(machine));
+    }
+
+    /** The machine's ASID allocator. */
+    public AsidAllocator asidAllocator(final Machine machine) {
+        return asidAllocators.computeIfAbsent(machine, m -> new AsidAllocator(config.asidBits()));
+    }
+
+    @Override
+    public FaultHandler faultHandler() {
+        return faultHandler;
+    }
+}
