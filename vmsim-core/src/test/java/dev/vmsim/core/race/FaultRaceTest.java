@@ -76,7 +76,8 @@ class FaultRaceTest {
         final long a = mm.mmap(0, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
         final Vma vma = mm.vmaLookup(a);
         try (Pause writer = new Pause(mm.mmapLock(), Point.WRITE_UNLOCK, "mprotect")) {
-            final Task mprotect = new Task("mprotect", () -> assertEquals(0, mm.mprotect(a, 2 * PAGE, PROT_READ | PROT_WRITE)));
+            final Task mprotect =
+                    new Task("mprotect", () -> assertEquals(0, mm.mprotect(a, 2 * PAGE, PROT_READ | PROT_WRITE)));
             await(writer.reached, "mprotect at mmap_write_unlock");
             if (mode != LockingMode.MMAP_ONLY) {
                 assertTrue(VmaLock.isWriteLocked(vma), "the writer holds the VMA write lock");
@@ -113,7 +114,8 @@ class FaultRaceTest {
         final CountDownLatch munmapWaiting = new CountDownLatch(1);
         LockHooks.install(point -> {
             final String me = Thread.currentThread().getName();
-            if (me.equals("faulter") && point.equals("vma_start_read:before_recheck") && faulterInside.getCount() != 0) {
+            if (me.equals("faulter") && point.equals("vma_start_read:before_recheck")
+                    && faulterInside.getCount() != 0) {
                 faulterInside.countDown();
                 await(letFaulterGo, "the test's release of the faulter");
             } else if (me.equals("munmap") && point.equals("__vma_start_exclude_readers:before_wait")) {

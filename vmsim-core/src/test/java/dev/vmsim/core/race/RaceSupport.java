@@ -65,7 +65,8 @@ final class RaceSupport {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(BOUND_S);
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("never reached: " + what + "\n" + Watchdog.lockState(mms) + Watchdog.threadDump());
+                throw new AssertionError(
+                        "never reached: " + what + "\n" + Watchdog.lockState(mms) + Watchdog.threadDump());
             }
             Thread.onSpinWait();
         }
@@ -120,7 +121,8 @@ final class RaceSupport {
         }
 
         private void maybePark(final MmapLock l, final Point p) {
-            if (l == lock && p == point && Thread.currentThread().getName().equals(threadName) && reached.getCount() != 0) {
+            if (l == lock && p == point && Thread.currentThread().getName().equals(threadName)
+                    && reached.getCount() != 0) {
                 reached.countDown();
                 RaceSupport.await(go, "the test's release of " + point);
             }

@@ -61,7 +61,7 @@ class TlbRaceTest {
         return false;
     }
 
-    /** TLB-02: CPU1 cached a writable translation; after CPU0's mprotect(PROT_READ) returns, CPU1's store is SEGV_ACCERR. */
+    /** TLB-02: CPU1 cached a writable translation; after CPU0's mprotect(PROT_READ) returns, CPU1's store is ACCERR. */
     @Test
     void storeAfterMprotectReadOnlyIsAccErrDespiteTheCachedTranslation() throws Exception {
         final TlbArch arch = new TlbArch();
@@ -176,7 +176,8 @@ class TlbRaceTest {
         assertEquals(0, mm.munmap(a, PAGE));
         unmapped.countDown();
         user.join(mm);
-        assertTrue(refcountDuringFlush.get() >= 1, "the frame was still held while CPUs were being flushed: " + refcountDuringFlush.get());
+        assertTrue(refcountDuringFlush.get() >= 1,
+                "the frame was still held while CPUs were being flushed: " + refcountDuringFlush.get());
         assertEquals(0, machine.frames().refcount(pfn), "freed after the flush");
         assertEquals(SigInfo.SEGV_MAPERR_SIG, after.get());
         assertFalse(WalkThenFillArch.cached(cpu1, a));

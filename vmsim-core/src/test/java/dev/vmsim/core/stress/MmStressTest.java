@@ -13,6 +13,7 @@ import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.pgtable.PageTableFormat;
@@ -34,7 +35,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Bounded concurrent stress of one mm (catalogue I.3, I.7): {@link #THREADS} threads, each on its
  * own {@link Cpu}, run random mmap(MAP_FIXED) / munmap / mprotect / mremap / madvise(MADV_DONTNEED)
- * and loads/stores inside one small shared window, so the system calls split, merge and move each
+ * and loads/stores inside one small shared window, and now and then a fork whose child is checked
+ * and torn down at once, so the system calls split, merge and move each
  * other's VMAs under the faults. Lockdep is on (surefire's -Dvmsim.lockdep=true) and a
  * {@link Watchdog} fails the run, with a thread dump and the lock state, if any operation takes
  * longer than {@link #BOUND_S} s.
@@ -114,6 +116,7 @@ class MmStressTest {
         assertTrue(counters.syscallsOk.sum() > 100, counters.toString());
         assertTrue(counters.storesOk.sum() > 100 && counters.loadsNonZero.sum() > 0, counters.toString());
         assertTrue(machine.vmstat().get(VmEvent.PGFAULT) > 100, "faults were taken");
+        assertTrue(counters.forks.sum() > 0, counters.toString());
 
         mm.validate();
         checkPagesAndRss(machine, mm, window);
@@ -126,7 +129,10 @@ class MmStressTest {
         assertEquals(framesBaseline, machine.frames().allocatedFrames(), "frames lost (" + counters + ")");
     }
 
-    /** Every present, non-special PTE in the window: mapcount == PTEs mapping the frame, refcount covers it; rss matches. */
+    /**
+     * Every present, non-special PTE in the window: mapcount == the PTEs mapping the frame, refcount
+     * covers them; rss matches the present PTEs.
+     */
     private static void checkPagesAndRss(final Machine machine, final MmStruct mm, final long window) {
         final PageTables pt = mm.pageTables();
         final PageTableFormat fmt = pt.format();
@@ -157,11 +163,12 @@ class MmStressTest {
         final LongAdder storesOk = new LongAdder();
         final LongAdder loadsNonZero = new LongAdder();
         final LongAdder signals = new LongAdder();
+        final LongAdder forks = new LongAdder();
 
         @Override
         public String toString() {
             return "syscalls ok=" + syscallsOk + " failed=" + syscallsFailed + ", stores ok=" + storesOk
-                    + ", loads of data=" + loadsNonZero + ", signals=" + signals;
+                    + ", loads of data=" + loadsNonZero + ", signals=" + signals + ", forks=" + forks;
         }
     }
 
@@ -199,8 +206,10 @@ class MmStressTest {
                     mprotect();
                 } else if (r < 94) {
                     mremap();
-                } else {
+                } else if (r < 99) {
                     madvise();
+                } else {
+                    fork();
                 }
             }
         }
@@ -257,7 +266,8 @@ class MmStressTest {
         private void checkSignal(final int s, final String what, final long va) {
             c.signals.increment();
             if (s != SigInfo.SEGV_MAPERR_SIG && s != SigInfo.SEGV_ACCERR_SIG && s != SigInfo.BUS_ADRERR_SIG) {
-                throw new AssertionError(what + " at 0x" + Long.toHexString(va) + ": unexpected " + SigInfo.describe(s));
+                throw new AssertionError(
+                        what + " at 0x" + Long.toHexString(va) + ": unexpected " + SigInfo.describe(s));
             }
         }
 
@@ -293,7 +303,7 @@ class MmStressTest {
             wd.begin("mmap");
             final long a = mm.mmap(page(r[0]), (long) r[1] * PAGE, prot, type | MAP_ANONYMOUS | MAP_FIXED);
             wd.end();
-            syscall("mmap", a, page(r[0]), dev.vmsim.core.mm.Errno.ENOMEM);
+            syscall("mmap", a, page(r[0]), Errno.ENOMEM);
         }
 
         private void munmap() {
@@ -310,7 +320,7 @@ class MmStressTest {
             wd.begin("mprotect");
             final int e = mm.mprotect(page(r[0]), (long) r[1] * PAGE, prot);
             wd.end();
-            syscall("mprotect", e, 0, dev.vmsim.core.mm.Errno.ENOMEM); // ENOMEM: a hole in the range
+            syscall("mprotect", e, 0, Errno.ENOMEM); // ENOMEM: a hole in the range
         }
 
         private void madvise() {
@@ -318,7 +328,22 @@ class MmStressTest {
             wd.begin("madvise");
             final int e = mm.madvise(page(r[0]), (long) r[1] * PAGE, Mman.MADV_DONTNEED);
             wd.end();
-            syscall("madvise", e, 0, dev.vmsim.core.mm.Errno.ENOMEM);
+            syscall("madvise", e, 0, Errno.ENOMEM);
+        }
+
+        /** fork, then validate the child against its own page tables and tear it down at once. */
+        private void fork() {
+            wd.begin("fork");
+            final MmStruct child = mm.fork();
+            wd.end();
+            if (child == null) {
+                throw new AssertionError("fork failed");
+            }
+            c.forks.increment();
+            child.validate(); // nobody else knows the child: no writers to exclude
+            wd.begin("exit_mmap of a fork child");
+            child.exitMmap();
+            wd.end();
         }
 
         private void mremap() {
@@ -332,7 +357,7 @@ class MmStressTest {
                 wd.begin("mremap in place");
                 final long a = mm.mremap(old, oldLen, newLen, 0, 0);
                 wd.end();
-                syscall("mremap", a, old, dev.vmsim.core.mm.Errno.EFAULT, dev.vmsim.core.mm.Errno.ENOMEM);
+                syscall("mremap", a, old, Errno.EFAULT, Errno.ENOMEM);
                 return;
             }
             // Move to a non-overlapping target inside the window.
@@ -343,7 +368,7 @@ class MmStressTest {
             wd.begin("mremap move");
             final long a = mm.mremap(old, oldLen, oldLen, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, page(target));
             wd.end();
-            syscall("mremap", a, page(target), dev.vmsim.core.mm.Errno.EFAULT, dev.vmsim.core.mm.Errno.ENOMEM);
+            syscall("mremap", a, page(target), Errno.EFAULT, Errno.ENOMEM);
         }
     }
 }

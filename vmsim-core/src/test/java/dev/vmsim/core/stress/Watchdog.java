@@ -36,7 +36,7 @@ public final class Watchdog implements AutoCloseable {
 
     private record Op(String name, long address, long startNanos) {}
 
-    /** Starts watching: an operation open longer than {@code bound} fails the test; {@code mms} are described in the report. */
+    /** Starts watching: an operation open longer than {@code bound} fires; {@code mms} go into the report. */
     public Watchdog(final long bound, final TimeUnit unit, final MmStruct... mms) {
         this.boundNanos = unit.toNanos(bound);
         this.mms = mms.clone();
@@ -50,7 +50,7 @@ public final class Watchdog implements AutoCloseable {
         begin(name, -1);
     }
 
-    /** The calling thread starts operation {@code name} on user address {@code va} (its page walk goes into the report). */
+    /** The calling thread starts operation {@code name} on user address {@code va} (its walk goes into the report). */
     public void begin(final String name, final long va) {
         open.put(Thread.currentThread(), new Op(name, va, System.nanoTime()));
     }
