@@ -34,17 +34,20 @@ public final class X86Mmu implements Mmu {
     private static final long PFN_MASK = X86Pte.PTE_PFN_MASK;
     private static final long VALID_DATA = X86Pte.PRESENT;
 
-    /** Bits a cached entry must have, by {@link #accessIndex}: READ/WRITE/EXEC × supervisor/user. */
+    /**
+     * The bits a cached entry must have for an access, by {@link #accessIndex} (READ/WRITE/EXEC ×
+     * supervisor/user), in the {@link X86Tlb} data encoding: a hit is {@code (data & need) == need},
+     * one mask test. A write needs DIRTY too (a clean entry walks again to set D); a fetch needs the
+     * derived EXEC bit, which already folds NX and, for a supervisor fetch, SMEP.
+     */
     private static final long[] NEED = {
         VALID_DATA,
         VALID_DATA | X86Pte.USER,
         VALID_DATA | X86Pte.RW | X86Pte.DIRTY,
         VALID_DATA | X86Pte.RW | X86Pte.DIRTY | X86Pte.USER,
-        VALID_DATA,
-        VALID_DATA | X86Pte.USER,
+        VALID_DATA | X86Tlb.EXEC_SUPERVISOR,
+        VALID_DATA | X86Tlb.EXEC_USER,
     };
-    /** Bits a cached entry must not have, by {@link #accessIndex}. */
-    private static final long[] FORBID = {0, 0, 0, 0, X86Pte.NX | X86Pte.USER, X86Pte.NX};
 
     private final PhysicalMemory mem;
     private final X86PageTableFormat format;
@@ -61,8 +64,15 @@ public final class X86Mmu implements Mmu {
     private long rootPfn = -1;
     /** CR3's PCID (0 without PCID); owner thread only. */
     private int pcid;
+    /** {@code X86Tlb.key(0, pcid)}: the tag of the current context less the page number; owner thread only. */
+    private long tagBase = X86Tlb.key(0, 0);
     /** PKRU: 2 bits per key (AD = bit 2k, WD = bit 2k+1); owner thread only. */
     private int pkru;
+    /**
+     * PKEY_MASK while PKRU is non-zero, else 0: the hit path sends an access to a page with a
+     * non-zero key to the walk (which checks PKRU) only when some key is restricted. Owner thread only.
+     */
+    private long pkeyCheck;
     /** The mm whose root is in CR3; volatile so a remote flush sees the current one. */
     private volatile MmStruct loadedMm;
 
@@ -128,6 +138,7 @@ public final class X86Mmu implements Mmu {
     /** WRPKRU. */
     public void setPkru(final int value) {
         this.pkru = value;
+        this.pkeyCheck = value == 0 ? 0 : X86Pte.PKEY_MASK;
     }
 
     public int pkru() {
@@ -141,6 +152,11 @@ public final class X86Mmu implements Mmu {
     /**
      * The hardware translation: TLB lookup, and on a miss (or a cached entry that does not allow the
      * access) a page walk. Owner thread only; allocation-free.
+     *
+     * <p>The hit path is the canonical-address check, one tag probe in the set of {@code va}'s page
+     * ({@link X86Tlb#lookup(long, long)}) and one mask test of the cached permissions against the
+     * access's {@link #NEED} bits (and the protection key while PKRU restricts some key); anything
+     * else takes the walk, which is authoritative.
      */
     @Override
     public long translate(final long va, final Access kind, final boolean user) {
@@ -149,10 +165,9 @@ public final class X86Mmu implements Mmu {
             return FAULT;
         }
         final long vpn = (va >>> 12) & vpnMask;
-        final long d = tlb.lookup(vpn, pcid);
-        final int k = accessIndex(kind, user);
-        final long need = NEED[k];
-        if ((d & need) == need && (d & FORBID[k]) == 0 && ((d & X86Pte.PKEY_MASK) == 0 || pkru == 0)) {
+        final long d = tlb.lookup(vpn, tagBase | vpn);
+        final long need = NEED[accessIndex(kind, user)];
+        if ((d & (need | pkeyCheck)) == need) {
             hits++;
             return (d & PFN_MASK) | (va & 0xFFF);
         }
@@ -225,6 +240,8 @@ public final class X86Mmu implements Mmu {
                         | (rw ? X86Pte.RW : 0)
                         | (us ? X86Pte.USER : 0)
                         | (nx ? X86Pte.NX : 0)
+                        | (!nx && us ? X86Tlb.EXEC_USER : 0)
+                        | (!nx && !us ? X86Tlb.EXEC_SUPERVISOR : 0)
                         | (want & X86Pte.DIRTY)
                         | (e & X86Pte.PKEY_MASK);
                 tlb.insert(vpn, pcid, (e & X86Pte.GLOBAL) != 0, data);
@@ -274,6 +291,7 @@ public final class X86Mmu implements Mmu {
     public void loadCr3(final long root, final int newPcid, final boolean noflush) {
         this.rootPfn = root;
         this.pcid = pcidEnabled ? newPcid & X86Tlb.PCID_MASK : 0;
+        this.tagBase = X86Tlb.key(0, this.pcid);
         if (!pcidEnabled) {
             tlb.invpcidAllNonGlobal();
         } else if (!noflush) {
