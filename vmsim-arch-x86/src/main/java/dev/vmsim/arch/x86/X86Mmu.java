@@ -69,8 +69,9 @@ public final class X86Mmu implements Mmu {
     /** PKRU: 2 bits per key (AD = bit 2k, WD = bit 2k+1); owner thread only. */
     private int pkru;
     /**
-     * PKEY_MASK while PKRU is non-zero, else 0: the hit path sends an access to a page with a
-     * non-zero key to the walk (which checks PKRU) only when some key is restricted. Owner thread only.
+     * {@link X86Tlb#PKEY_APPLIES} while PKRU is non-zero, else 0: folded into the hit path's mask
+     * test, it sends every access to a user page to {@link #slowHit} while some key is restricted
+     * (PKRU is checked on every access, TLB hit or not, and WRPKRU flushes nothing). Owner thread only.
      */
     private long pkeyCheck;
     /** The mm whose root is in CR3; volatile so a remote flush sees the current one. */
@@ -138,7 +139,7 @@ public final class X86Mmu implements Mmu {
     /** WRPKRU. */
     public void setPkru(final int value) {
         this.pkru = value;
-        this.pkeyCheck = value == 0 ? 0 : X86Pte.PKEY_MASK;
+        this.pkeyCheck = value == 0 ? 0 : X86Tlb.PKEY_APPLIES;
     }
 
     public int pkru() {
@@ -167,12 +168,23 @@ public final class X86Mmu implements Mmu {
         final long vpn = (va >>> 12) & vpnMask;
         final long d = tlb.lookup(vpn, tagBase | vpn);
         final long need = NEED[accessIndex(kind, user)];
-        if ((d & (need | pkeyCheck)) == need) {
+        if ((d & (need | pkeyCheck)) == need || slowHit(d, need, kind)) {
             hits++;
             return (d & PFN_MASK) | (va & 0xFFF);
         }
         misses++;
         return walk(va, vpn, kind, user);
+    }
+
+    /**
+     * The hit check with protection keys, taken only when the one-mask test failed: the cached
+     * entry allows the access, and PKRU allows it if it is a data access to a user page.
+     */
+    private boolean slowHit(final long d, final long need, final Access kind) {
+        return (d & need) == need
+                && (kind == Access.EXEC
+                        || (d & X86Tlb.PKEY_APPLIES) == 0
+                        || !pkeyDenies(X86Pte.pkey(d), kind == Access.WRITE));
     }
 
     private static int accessCode(final Access kind, final boolean user) {
@@ -242,6 +254,7 @@ public final class X86Mmu implements Mmu {
                         | (nx ? X86Pte.NX : 0)
                         | (!nx && us ? X86Tlb.EXEC_USER : 0)
                         | (!nx && !us ? X86Tlb.EXEC_SUPERVISOR : 0)
+                        | (us ? X86Tlb.PKEY_APPLIES : 0)
                         | (want & X86Pte.DIRTY)
                         | (e & X86Pte.PKEY_MASK);
                 tlb.insert(vpn, pcid, (e & X86Pte.GLOBAL) != 0, data);

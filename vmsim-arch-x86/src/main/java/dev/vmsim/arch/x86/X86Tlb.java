@@ -14,7 +14,8 @@ import java.lang.invoke.VarHandle;
  * dirty when cached (a write through a clean entry must walk again to set D, as the SDM requires),
  * and the leaf's protection key (bits 59-62); plus two derived bits in the PTE's software slots,
  * {@link #EXEC_USER} (USER and not NX) and {@link #EXEC_SUPERVISOR} (not USER, not NX: SMEP), so
- * that every permission check on a hit is one positive mask test, {@code (data & need) == need}.
+ * that every permission check on a hit is one positive mask test, {@code (data & need) == need};
+ * and {@link #PKEY_APPLIES} (a user page, whose data accesses PKRU governs).
  *
  * <p><b>Thread safety.</b> {@link #lookup} and {@link #insert} are called only by the owning CPU's
  * thread. The {@code flush*} / {@code inv*} methods may be called by any thread (a TLB shootdown):
@@ -44,6 +45,8 @@ public final class X86Tlb {
     public static final long EXEC_USER = 1L << 9;
     /** Data bit: a supervisor fetch is allowed (not NX, and not a user page: SMEP). Bit 10 (PTE software bit). */
     public static final long EXEC_SUPERVISOR = 1L << 10;
+    /** Data bit: a user page, so PKRU applies to data accesses (whatever its key, key 0 included). Bit 11. */
+    public static final long PKEY_APPLIES = 1L << 11;
 
     private static final VarHandle TAGS = MethodHandles.arrayElementVarHandle(long[].class);
 
