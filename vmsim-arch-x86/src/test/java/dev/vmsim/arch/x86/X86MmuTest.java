@@ -292,7 +292,7 @@ class X86MmuTest {
         m.setPkru(0b01); // AD for key 0: WRPKRU flushes nothing, yet the cached entry must not serve it
         assertEquals(Mmu.FAULT, m.translate(VA, Access.READ, true));
         assertEquals(P | U | X86PfError.PK, err(m));
-        assertEquals(Mmu.FAULT, m.translate(VA, Access.READ, false), "PKRU governs supervisor data accesses to user pages");
+        assertEquals(Mmu.FAULT, m.translate(VA, Access.READ, false), "PKRU governs supervisor accesses to user pages");
         assertEquals(P | X86PfError.PK, err(m));
         m.setPkru(0b1100); // key 1 restricted, key 0 free: a hit, no walk
         final long walks = m.walks();
