@@ -34,20 +34,17 @@ public final class X86Mmu implements Mmu {
     private static final long PFN_MASK = X86Pte.PTE_PFN_MASK;
     private static final long VALID_DATA = X86Pte.PRESENT;
 
-    /**
-     * The bits a cached entry must have for an access, by {@link #accessIndex} (READ/WRITE/EXEC ×
-     * supervisor/user), in the {@link X86Tlb} data encoding: a hit is {@code (data & need) == need},
-     * one mask test. A write needs DIRTY too (a clean entry walks again to set D); a fetch needs the
-     * derived EXEC bit, which already folds NX and, for a supervisor fetch, SMEP.
+    /*
+     * The bits a cached entry must have for an access, in the X86Tlb data encoding: a hit is
+     * (data & need) == need, one mask test. A write needs DIRTY too (a clean entry walks again to set
+     * D, as the SDM requires); a fetch needs the derived EXEC bit, which already folds NX and, for a
+     * supervisor fetch, SMEP. Chosen by reference comparisons (see needBits), which the JIT folds to
+     * one constant when the access kind is a constant at the call site; no table, no enum switch.
      */
-    private static final long[] NEED = {
-        VALID_DATA,
-        VALID_DATA | X86Pte.USER,
-        VALID_DATA | X86Pte.RW | X86Pte.DIRTY,
-        VALID_DATA | X86Pte.RW | X86Pte.DIRTY | X86Pte.USER,
-        VALID_DATA | X86Tlb.EXEC_SUPERVISOR,
-        VALID_DATA | X86Tlb.EXEC_USER,
-    };
+    private static final long NEED_READ = VALID_DATA;
+    private static final long NEED_WRITE = VALID_DATA | X86Pte.RW | X86Pte.DIRTY;
+    private static final long NEED_EXEC_USER = VALID_DATA | X86Tlb.EXEC_USER;
+    private static final long NEED_EXEC_SUPERVISOR = VALID_DATA | X86Tlb.EXEC_SUPERVISOR;
 
     private final PhysicalMemory mem;
     private final X86PageTableFormat format;
@@ -146,8 +143,16 @@ public final class X86Mmu implements Mmu {
         return pkru;
     }
 
-    private static int accessIndex(final Access kind, final boolean user) {
-        return kind.ordinal() * 2 + (user ? 1 : 0);
+    /** The {@link X86Tlb} data bits an access of {@code kind} in {@code user} mode needs. */
+    private static long needBits(final Access kind, final boolean user) {
+        final long u = user ? X86Pte.USER : 0;
+        if (kind == Access.READ) {
+            return NEED_READ | u;
+        }
+        if (kind == Access.WRITE) {
+            return NEED_WRITE | u;
+        }
+        return user ? NEED_EXEC_USER : NEED_EXEC_SUPERVISOR;
     }
 
     /**
@@ -156,7 +161,7 @@ public final class X86Mmu implements Mmu {
      *
      * <p>The hit path is the canonical-address check, one tag probe in the set of {@code va}'s page
      * ({@link X86Tlb#lookup(long, long)}) and one mask test of the cached permissions against the
-     * access's {@link #NEED} bits (and the protection key while PKRU restricts some key); anything
+     * access's {@link #needBits} bits (and the protection key while PKRU restricts some key); anything
      * else takes the walk, which is authoritative.
      */
     @Override
@@ -167,7 +172,7 @@ public final class X86Mmu implements Mmu {
         }
         final long vpn = (va >>> 12) & vpnMask;
         final long d = tlb.lookup(vpn, tagBase | vpn);
-        final long need = NEED[accessIndex(kind, user)];
+        final long need = needBits(kind, user);
         if ((d & (need | pkeyCheck)) == need || slowHit(d, need, kind)) {
             hits++;
             return (d & PFN_MASK) | (va & 0xFFF);
