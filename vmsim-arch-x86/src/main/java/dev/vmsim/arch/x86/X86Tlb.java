@@ -116,7 +116,11 @@ public final class X86Tlb {
         final long[] t = tags;
         final int base = ((int) vpn & setMask) * ways;
         final long gkey = key & ~TAG_PCID_MASK | GLOBAL;
-        for (int i = base, end = base + ways; i < end; i++) {
+        final long first = (long) TAGS.getOpaque(t, base);
+        if (first == key || first == gkey) { // the usual hit: no loop
+            return data[base];
+        }
+        for (int i = base + 1, end = base + ways; i < end; i++) {
             final long tag = (long) TAGS.getOpaque(t, i);
             if (tag == key || tag == gkey) {
                 return data[i];
