@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
 
 /** `vmsim calibrate`: the real kernel's cost per fault and per mmap+munmap beside the simulator's. */
 @Command(
+        mixinStandardHelpOptions = true,
         name = "calibrate",
         description = "Run native probes (gcc-compiled on first use) alternately with the simulated"
                 + " page-fault1 and mmap1, and compare ns per operation and event counts.")

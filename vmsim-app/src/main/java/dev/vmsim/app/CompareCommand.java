@@ -8,7 +8,6 @@ import dev.vmsim.bench.report.HtmlReport;
 import dev.vmsim.bench.report.TextReport;
 import dev.vmsim.bench.workload.FaultVsMunmap;
 import dev.vmsim.core.lock.LockingMode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -25,6 +24,7 @@ import picocli.CommandLine.Spec;
  * of medians and ratios to mmap-only. With no arguments: fault-vs-munmap, 3 threads, about 15 s.
  */
 @Command(
+        mixinStandardHelpOptions = true,
         name = "compare",
         description = "Run a workload in every locking mode, interleaved, and compare their medians.")
 final class CompareCommand implements Callable<Integer> {
@@ -73,10 +73,10 @@ final class CompareCommand implements Callable<Integer> {
         cl.getOut().print(TextReport.compare(cmp));
         cl.getOut().flush();
         if (json != null) {
-            Files.writeString(json, cmp.toJson() + "\n");
+            CommonOptions.write("--json", json, cmp.toJson() + "\n");
         }
         if (html != null) {
-            Files.writeString(html, HtmlReport.render(cmp));
+            CommonOptions.write("--html", html, HtmlReport.render(cmp));
         }
         return 0;
     }

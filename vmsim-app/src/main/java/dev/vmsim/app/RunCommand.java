@@ -6,7 +6,6 @@ import dev.vmsim.bench.Workload;
 import dev.vmsim.bench.WorkloadRunner;
 import dev.vmsim.bench.report.TextReport;
 import dev.vmsim.core.lock.LockingMode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -20,6 +19,7 @@ import picocli.CommandLine.Spec;
 
 /** `vmsim run WORKLOAD`: one workload in one locking mode, and its report. */
 @Command(
+        mixinStandardHelpOptions = true,
         name = "run",
         description = "Run one workload and print faults/s, syscalls/s, latency percentiles and kernel counters.")
 final class RunCommand implements Callable<Integer> {
@@ -62,7 +62,7 @@ final class RunCommand implements Callable<Integer> {
         cl.getOut().print(TextReport.run(r));
         cl.getOut().flush();
         if (json != null) {
-            Files.writeString(json, r.toJson() + "\n");
+            CommonOptions.write("--json", json, r.toJson() + "\n");
         }
         return 0;
     }
