@@ -9,16 +9,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options `run`, `compare` and `calibrate` share: architecture, threads, run bound, seed. */
 final class CommonOptions {
-    @Option(
-            names = "--arch",
-            defaultValue = "x86_64",
-            converter = Converters.ArchConverter.class,
-            description = "Architecture: x86_64 or arm64 (default: ${DEFAULT-VALUE}).")
-    String arch;
+    @Mixin
+    ArchOption arch;
 
     @Option(names = "--threads", description = "Simulated tasks of the one mm, each on its own CPU and platform thread: 1 to 1024"
                     + " (default: 2 for run, 3 for compare).")
@@ -62,9 +59,9 @@ final class CommonOptions {
             if (iterations < 1) {
                 throw new CommandLine.ParameterException(cl, "--iterations must be at least 1, got " + iterations);
             }
-            return RunConfig.rounds(w, arch, mode, n, iterations, seed);
+            return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed);
         }
-        return RunConfig.timed(w, arch, mode, n, duration != null ? duration : defaultDuration, seed);
+        return RunConfig.timed(w, arch.arch, mode, n, duration != null ? duration : defaultDuration, seed);
     }
 
     /**

@@ -5,7 +5,6 @@ import dev.vmsim.bench.RunResult;
 import dev.vmsim.bench.Workload;
 import dev.vmsim.bench.WorkloadRunner;
 import dev.vmsim.bench.report.TextReport;
-import dev.vmsim.core.lock.LockingMode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -39,12 +38,8 @@ final class RunCommand implements Callable<Integer> {
             description = "page-fault1, mmap1, spf, fault-vs-munmap, shared-vma or stack-growth.")
     private Workload workload;
 
-    @Option(
-            names = "--locking",
-            defaultValue = "per-vma",
-            converter = Converters.LockingConverter.class,
-            description = "mmap-only, per-vma or per-vma-wait (default: ${DEFAULT-VALUE}).")
-    private LockingMode locking;
+    @Mixin
+    private LockingOption locking;
 
     @Mixin
     private CommonOptions common;
@@ -55,7 +50,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
-        final RunConfig cfg = common.config(cl, workload, locking, DEFAULT_THREADS, DEFAULT_DURATION);
+        final RunConfig cfg = common.config(cl, workload, locking.locking, DEFAULT_THREADS, DEFAULT_DURATION);
         CommonOptions.checkWritable(cl, "--json", json);
         final RunResult r = new WorkloadRunner(parent.kernels())
                 .run(cfg, ProgressBar.forConsole(cl.getErr(), workload.name()));

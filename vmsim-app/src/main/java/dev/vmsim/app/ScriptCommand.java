@@ -2,7 +2,6 @@ package dev.vmsim.app;
 
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
-import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.script.VmScript;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -13,7 +12,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -31,19 +30,11 @@ public final class ScriptCommand implements Callable<Integer> {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
-    @Option(
-            names = "--arch",
-            defaultValue = "x86_64",
-            converter = Converters.ArchConverter.class,
-            description = "Architecture: x86_64 or arm64 (default: ${DEFAULT-VALUE}).")
-    private String arch;
+    @Mixin
+    private ArchOption arch;
 
-    @Option(
-            names = "--locking",
-            defaultValue = "per-vma",
-            converter = Converters.LockingConverter.class,
-            description = "Fault locking: mmap-only, per-vma or per-vma-wait (default: ${DEFAULT-VALUE}).")
-    private LockingMode locking;
+    @Mixin
+    private LockingOption locking;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The scenario, or - for standard input.")
     private String file;
@@ -51,9 +42,9 @@ public final class ScriptCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         final CommandLine cl = spec.commandLine();
-        final Arch a = ArchRegistry.find(arch);
+        final Arch a = ArchRegistry.find(arch.arch);
         if (a == null) {
-            throw new CommandLine.ParameterException(cl, "architecture " + arch + " is not on the class path");
+            throw new CommandLine.ParameterException(cl, "architecture " + arch.arch + " is not on the class path");
         }
         final String script;
         try {
@@ -62,7 +53,7 @@ public final class ScriptCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "cannot read " + file + ": " + IoErrors.reason(e));
         }
         final PrintWriter out = cl.getOut();
-        out.print(VmScript.run(script, a, locking));
+        out.print(VmScript.run(script, a, locking.locking));
         out.flush();
         return 0;
     }
