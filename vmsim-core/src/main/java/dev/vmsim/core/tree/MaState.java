@@ -2,7 +2,8 @@ package dev.vmsim.core.tree;
 
 /**
  * A maple-tree cursor (struct ma_state): a position {@link #index}..{@link #last} in a tree. Lookups
- * through a reused cursor allocate nothing. Not thread-safe: one cursor per thread.
+ * through a reused cursor allocate nothing. Not thread-safe: one cursor per thread. Each call reads the
+ * tree's root once, so it sees one consistent version of the tree even while a writer runs (RCU mode).
  *
  * @param <T> entry type
  */
@@ -35,17 +36,7 @@ public final class MaState<T> {
      */
     @SuppressWarnings("unchecked")
     public T walk() {
-        final MapleTree.Snapshot s = tree.snapshot();
-        final long at = index;
-        final int i = MapleTree.ceiling(s, at);
-        if (i < s.first.length && Long.compareUnsigned(s.first[i], at) <= 0) {
-            index = s.first[i];
-            last = s.last[i];
-            return (T) s.values[i];
-        }
-        index = i == 0 ? 0 : s.last[i - 1] + 1;
-        last = i < s.first.length ? s.first[i] - 1 : -1L;
-        return null;
+        return (T) MapleTree.walkInto(tree.root(), index, this);
     }
 
     /**
@@ -54,70 +45,56 @@ public final class MaState<T> {
      */
     @SuppressWarnings("unchecked")
     public T find(final long max) {
-        final MapleTree.Snapshot s = tree.snapshot();
-        final int i = MapleTree.ceiling(s, index);
-        if (i < s.first.length && Long.compareUnsigned(s.first[i], max) <= 0) {
-            index = s.first[i];
-            last = s.last[i];
-            return (T) s.values[i];
+        final MapleNode root = tree.root();
+        if (root == null) {
+            return null;
         }
+        final long at = index;
+        final long saveLast = last;
+        Object entry = MapleTree.walkInto(root, at, this);
+        if (entry == null && last != -1L) {
+            // NULLs are coalesced, so the range after a gap always holds an entry.
+            entry = MapleTree.walkInto(root, last + 1, this);
+        }
+        if (entry != null && Long.compareUnsigned(index, max) <= 0) {
+            return (T) entry;
+        }
+        index = at;
+        last = saveLast;
         return null;
     }
 
     /**
      * mas_find_rev: the last entry at or before {@link #index} whose range ends at or after {@code min};
-     * sets index/last to its range. Returns null if there is none.
+     * sets index/last to its range. Returns null (cursor unchanged) if there is none.
      */
     @SuppressWarnings("unchecked")
     public T findRev(final long min) {
-        final MapleTree.Snapshot s = tree.snapshot();
-        int i = MapleTree.ceiling(s, index);
-        if (i >= s.first.length || Long.compareUnsigned(s.first[i], index) > 0) {
-            i--;
+        final MapleNode root = tree.root();
+        if (root == null) {
+            return null;
         }
-        if (i >= 0 && Long.compareUnsigned(s.last[i], min) >= 0) {
-            index = s.first[i];
-            last = s.last[i];
-            return (T) s.values[i];
+        final long at = index;
+        final long saveLast = last;
+        Object entry = MapleTree.walkInto(root, at, this);
+        if (entry == null && index != 0) {
+            entry = MapleTree.walkInto(root, index - 1, this);
         }
+        if (entry != null && Long.compareUnsigned(last, min) >= 0) {
+            return (T) entry;
+        }
+        index = at;
+        last = saveLast;
         return null;
     }
 
     /**
-     * mas_empty_area: the lowest free range of at least {@code size} indices within [min, max].
-     * On success returns 0 and sets index to its start and last to index + size - 1; otherwise
-     * returns -{@link MapleTree#EBUSY}.
+     * mas_empty_area: the lowest free range of at least {@code size} indices within [min, max], found by
+     * descending only into children whose tracked gap is large enough. On success returns 0 and sets
+     * index to its start and last to index + size - 1; otherwise returns -{@link MapleTree#EBUSY}.
      */
     public int emptyArea(final long min, final long max, final long size) {
-        final MapleTree.Snapshot s = tree.snapshot();
-        long cursor = min;
-        for (int i = 0; i <= s.first.length; i++) {
-            final long gapEnd = i < s.first.length ? s.first[i] - 1 : -1L;
-            if (i < s.first.length && Long.compareUnsigned(s.last[i], cursor) < 0) {
-                continue;
-            }
-            if (i < s.first.length && Long.compareUnsigned(s.first[i], cursor) <= 0) {
-                if (s.last[i] == -1L) {
-                    return -MapleTree.EBUSY;
-                }
-                cursor = s.last[i] + 1;
-                continue;
-            }
-            final long end = Long.compareUnsigned(gapEnd, max) < 0 ? gapEnd : max;
-            if (Long.compareUnsigned(cursor, end) <= 0 && Long.compareUnsigned(end - cursor, size - 1) >= 0) {
-                index = cursor;
-                last = cursor + size - 1;
-                return 0;
-            }
-            if (i == s.first.length || Long.compareUnsigned(s.first[i], max) > 0) {
-                break;
-            }
-            if (s.last[i] == -1L) {
-                break;
-            }
-            cursor = s.last[i] + 1;
-        }
-        return -MapleTree.EBUSY;
+        return MapleGapSearch.emptyArea(tree.root(), min, max, size, this) ? 0 : -MapleTree.EBUSY;
     }
 
     /**
@@ -126,34 +103,6 @@ public final class MaState<T> {
      * otherwise returns -{@link MapleTree#EBUSY}.
      */
     public int emptyAreaRev(final long min, final long max, final long size) {
-        final MapleTree.Snapshot s = tree.snapshot();
-        long top = max;
-        for (int i = s.first.length - 1; i >= -1; i--) {
-            final long gapStart = i >= 0 ? s.last[i] + 1 : 0;
-            if (i >= 0 && Long.compareUnsigned(s.first[i], top) > 0) {
-                continue;
-            }
-            if (i >= 0 && Long.compareUnsigned(s.last[i], top) >= 0) {
-                if (s.first[i] == 0) {
-                    return -MapleTree.EBUSY;
-                }
-                top = s.first[i] - 1;
-                continue;
-            }
-            final long start = (i >= 0 && s.last[i] == -1L) ? top + 1 : (Long.compareUnsigned(gapStart, min) > 0 ? gapStart : min);
-            if (Long.compareUnsigned(start, top) <= 0 && Long.compareUnsigned(top - start, size - 1) >= 0) {
-                last = top;
-                index = top - size + 1;
-                return 0;
-            }
-            if (i < 0 || Long.compareUnsigned(s.last[i], min) < 0) {
-                break;
-            }
-            if (s.first[i] == 0) {
-                break;
-            }
-            top = s.first[i] - 1;
-        }
-        return -MapleTree.EBUSY;
+        return MapleGapSearch.emptyAreaRev(tree.root(), min, max, size, this) ? 0 : -MapleTree.EBUSY;
     }
 }

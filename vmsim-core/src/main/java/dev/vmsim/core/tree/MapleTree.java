@@ -1,41 +1,48 @@
 package dev.vmsim.core.tree;
 
-import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * A range tree mapping closed ranges [first, last] of unsigned 64-bit indices to values,
- * modelled on lib/maple_tree.c.
+ * A range tree mapping closed ranges [first, last] of unsigned 64-bit indices to values; the maple
+ * tree of lib/maple_tree.c ({@code struct maple_tree}).
  *
- * <p>Writers ({@link #store}, {@link #erase}) are serialised by the caller (the mmap write lock
- * for the VMA tree: the kernel's MT_FLAGS_LOCK_EXTERN). In RCU mode any number of readers run
- * concurrently with one writer and never see a half-written structure.
+ * <p><b>Shape.</b> A B-tree of wide {@link MapleNode}s: leaves ({@code maple_leaf_64}, 16 slots) partition
+ * the whole index space [0, 2^64-1] into entries and NULL gaps; internal nodes are
+ * {@code maple_arange_64} (10 slots, with per-child gap tracking) when the tree was made with
+ * {@code allocRange} (MT_FLAGS_ALLOC_RANGE, the VMA tree) and {@code maple_range_64} (16 slots)
+ * otherwise. All leaves are at the same depth. Adjacent NULL ranges are always coalesced and an empty
+ * tree has no node at all (TREE-03). Every non-root node holds at least the kernel's minimum slot count
+ * (6 for range64/leaf, 4 for arange64); an internal root has at least two children.
  *
- * <p>SKELETON implementation: an immutable sorted array replaced wholesale on every store
- * (correct, RCU-safe, O(n) writes, linear gap search). [1/6] replaces the internals with the
- * wide-node B-tree with gap tracking behind the same API.
+ * <p><b>Thread safety (RCU mode, MT_FLAGS_USE_RCU).</b> Writers ({@link #store}, {@link #insert},
+ * {@link #erase}, {@link #destroy}) are serialised by the caller (the mmap write lock for the VMA tree:
+ * the kernel's MT_FLAGS_LOCK_EXTERN). Readers take no lock: they read {@link #root} once (acquire) and
+ * walk immutable nodes, so a lookup racing a store sees the tree wholly before or wholly after it.
+ * Lookups ({@link #walk}, and {@link MaState#walk}, {@link MaState#find}, {@link MaState#findRev} on a
+ * reused cursor) allocate nothing.
+ *
+ * <pre>{@code
+ * final MapleTree<Vma> mt = new MapleTree<>(true);
+ * mt.store(0x1000, 0x2fff, vma);              // under the mmap write lock
+ * final Vma hit = mt.walk(0x1800);            // lockless reader
+ * final MaState<Vma> mas = new MaState<>(mt, 0, 0);
+ * if (mas.emptyAreaRev(0x10000, 0x7fff_ffff_ffffL, 0x4000) == 0) { long start = mas.index; }
+ * }</pre>
  *
  * @param <T> entry type; {@code null} is the absence of an entry
  */
 public final class MapleTree<T> {
     /** mas_empty_area returned no area (-EBUSY). */
     public static final int EBUSY = 16;
+    /** mtree_insert found the range occupied (-EEXIST). */
+    public static final int EEXIST = 17;
 
-    static final class Snapshot {
-        final long[] first;
-        final long[] last;
-        final Object[] values;
-
-        Snapshot(final long[] first, final long[] last, final Object[] values) {
-            this.first = first;
-            this.last = last;
-            this.values = values;
-        }
-    }
-
-    private static final Snapshot EMPTY = new Snapshot(new long[0], new long[0], new Object[0]);
-
-    private volatile Snapshot root = EMPTY; // release store publishes a complete snapshot
+    /**
+     * The root node, or null for an empty tree. Written only by the (serialised) writer with a volatile
+     * store (release) after every new node is fully built; read once per lookup (acquire; pairs with
+     * that release), as rcu_dereference(mt->ma_root).
+     */
+    private volatile MapleNode root;
 
     private final boolean allocRange;
 
@@ -52,48 +59,68 @@ public final class MapleTree<T> {
         return allocRange;
     }
 
-    Snapshot snapshot() {
+    MapleNode root() {
         return root;
     }
 
     /** mtree_load / mas_walk: the entry whose range holds {@code index}, or null. */
     @SuppressWarnings("unchecked")
     public T walk(final long index) {
-        final Snapshot s = root;
-        final int i = locate(s, index);
-        return i >= 0 ? (T) s.values[i] : null;
+        final MapleNode root = this.root;
+        return root == null ? null : (T) load(root, index);
     }
 
-    /** Index of the entry containing {@code index}, or -1. */
-    static int locate(final Snapshot s, final long index) {
-        int lo = 0;
-        int hi = s.first.length - 1;
-        while (lo <= hi) {
-            final int mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(s.last[mid], index) < 0) {
-                lo = mid + 1;
-            } else if (Long.compareUnsigned(s.first[mid], index) > 0) {
-                hi = mid - 1;
-            } else {
-                return mid;
-            }
+    /** Slot of {@code n} whose range holds {@code index} (ma_data_end-bounded pivot scan). */
+    static int slotOf(final MapleNode n, final long index) {
+        final long[] pivots = n.pivots;
+        final long key = index + Long.MIN_VALUE; // unsigned compare as signed
+        int i = 0;
+        while (i < pivots.length && key > pivots[i] + Long.MIN_VALUE) {
+            i++;
         }
-        return -1;
+        return i;
     }
 
-    /** First entry whose range ends at or after {@code index} (insertion point). */
-    static int ceiling(final Snapshot s, final long index) {
-        int lo = 0;
-        int hi = s.first.length;
-        while (lo < hi) {
-            final int mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(s.last[mid], index) < 0) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+    /** The entry covering {@code index} under {@code n} (which spans the whole space). */
+    static Object load(MapleNode n, final long index) {
+        while (true) {
+            final Object slot = n.slots[slotOf(n, index)];
+            if (n.leaf) {
+                return slot;
             }
+            n = (MapleNode) slot;
         }
-        return lo;
+    }
+
+    /**
+     * mas_walk on the snapshot {@code root}: returns the entry (possibly null) covering {@code index} and
+     * sets mas.index/mas.last to its whole range, or to the whole gap.
+     */
+    static Object walkInto(final MapleNode root, final long index, final MaState<?> mas) {
+        if (root == null) {
+            mas.index = 0;
+            mas.last = -1L;
+            return null;
+        }
+        MapleNode n = root;
+        long lo = 0;
+        long hi = -1L;
+        while (true) {
+            final int i = slotOf(n, index);
+            if (i > 0) {
+                lo = n.pivots[i - 1] + 1;
+            }
+            if (i < n.pivots.length) {
+                hi = n.pivots[i];
+            }
+            final Object slot = n.slots[i];
+            if (n.leaf) {
+                mas.index = lo;
+                mas.last = hi;
+                return slot;
+            }
+            n = (MapleNode) slot;
+        }
     }
 
     /** mt_find: the first entry at or after {@code from} whose range starts at or before {@code max}. */
@@ -110,76 +137,26 @@ public final class MapleTree<T> {
 
     /**
      * mas_store_gfp: makes [first, last] map to {@code value}, overwriting and splitting whatever it
-     * overlaps; storing null erases. Caller serialises writers.
+     * overlaps; storing null erases (and coalesces with neighbouring NULLs).
+     *
+     * <p><b>Context:</b> writers serialised by the caller; concurrent readers allowed.
      */
     public void store(final long first, final long last, final T value) {
         if (Long.compareUnsigned(first, last) > 0) {
             throw new IllegalArgumentException("first > last");
         }
-        final Snapshot s = root;
-        final int n = s.first.length;
-        final long[] nf = new long[n + 2];
-        final long[] nl = new long[n + 2];
-        final Object[] nv = new Object[n + 2];
-        int k = 0;
-        boolean placed = false;
-        for (int i = 0; i < n; i++) {
-            final long f = s.first[i];
-            final long l = s.last[i];
-            if (Long.compareUnsigned(l, first) < 0) {
-                nf[k] = f;
-                nl[k] = l;
-                nv[k++] = s.values[i];
-                continue;
-            }
-            if (Long.compareUnsigned(f, last) > 0) {
-                if (!placed) {
-                    if (value != null) {
-                        nf[k] = first;
-                        nl[k] = last;
-                        nv[k++] = value;
-                    }
-                    placed = true;
-                }
-                nf[k] = f;
-                nl[k] = l;
-                nv[k++] = s.values[i];
-                continue;
-            }
-            // overlap
-            if (Long.compareUnsigned(f, first) < 0) {
-                nf[k] = f;
-                nl[k] = first - 1;
-                nv[k++] = s.values[i];
-            }
-            if (!placed) {
-                if (value != null) {
-                    nf[k] = first;
-                    nl[k] = last;
-                    nv[k++] = value;
-                }
-                placed = true;
-            }
-            if (Long.compareUnsigned(l, last) > 0) {
-                nf[k] = last + 1;
-                nl[k] = l;
-                nv[k++] = s.values[i];
-            }
-        }
-        if (!placed && value != null) {
-            nf[k] = first;
-            nl[k] = last;
-            nv[k++] = value;
-        }
-        root = new Snapshot(Arrays.copyOf(nf, k), Arrays.copyOf(nl, k), Arrays.copyOf(nv, k));
+        final MapleNode newRoot = new MapleWriter(allocRange).store(root, first, last, value);
+        root = newRoot; // release: publishes the fully built replacement path
     }
 
     /** mtree_insert: stores only if [first, last] is entirely empty; returns 0 or -EEXIST (17). */
     public int insert(final long first, final long last, final T value) {
+        if (Long.compareUnsigned(first, last) > 0) {
+            throw new IllegalArgumentException("first > last");
+        }
         final MaState<T> mas = new MaState<>(this, first, first);
-        final T hit = mas.find(last);
-        if (hit != null) {
-            return -17;
+        if (mas.find(last) != null) {
+            return -EEXIST;
         }
         store(first, last, value);
         return 0;
@@ -188,40 +165,47 @@ public final class MapleTree<T> {
     /** mtree_erase: removes the whole entry containing {@code index}; returns it or null. */
     @SuppressWarnings("unchecked")
     public T erase(final long index) {
-        final Snapshot s = root;
-        final int i = locate(s, index);
-        if (i < 0) {
-            return null;
+        final MaState<T> mas = new MaState<>(this, index, index);
+        final T old = (T) walkInto(root, index, mas);
+        if (old != null) {
+            store(mas.index, mas.last, null);
         }
-        final T old = (T) s.values[i];
-        store(s.first[i], s.last[i], null);
         return old;
     }
 
     /** Number of stored (non-null) entries. */
     public int size() {
-        return root.first.length;
+        final MapleNode root = this.root;
+        return root == null ? 0 : root.count;
     }
 
     public boolean isEmpty() {
-        return size() == 0;
+        return root == null;
     }
 
     /** Visits the entries in ascending order (mt_for_each over [0, ULONG_MAX]). */
-    @SuppressWarnings("unchecked")
     public void forEach(final Consumer<? super T> action) {
-        final Snapshot s = root;
-        for (final Object v : s.values) {
-            action.accept((T) v);
-        }
+        forEachRange((f, l, v) -> action.accept(v));
     }
 
     /** Visits entries with their ranges, ascending. */
-    @SuppressWarnings("unchecked")
     public void forEachRange(final RangeVisitor<? super T> visitor) {
-        final Snapshot s = root;
-        for (int i = 0; i < s.first.length; i++) {
-            visitor.visit(s.first[i], s.last[i], (T) s.values[i]);
+        final MapleNode root = this.root;
+        if (root != null) {
+            visit(root, 0, -1L, visitor);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void visit(final MapleNode n, final long lo, final long hi, final RangeVisitor<? super T> visitor) {
+        for (int i = 0; i < n.slots.length; i++) {
+            final long slo = i == 0 ? lo : n.pivots[i - 1] + 1;
+            final long shi = i < n.pivots.length ? n.pivots[i] : hi;
+            if (!n.leaf) {
+                visit((MapleNode) n.slots[i], slo, shi, visitor);
+            } else if (n.slots[i] != null) {
+                visitor.visit(slo, shi, (T) n.slots[i]);
+            }
         }
     }
 
@@ -233,25 +217,24 @@ public final class MapleTree<T> {
 
     /** Removes every entry (mtree_destroy). */
     public void destroy() {
-        root = EMPTY;
+        root = null;
+    }
+
+    /** Height of the tree: 0 when empty, 1 for a lone leaf (as mt_height()). */
+    public int height() {
+        int h = 0;
+        for (MapleNode n = root; n != null; n = n.leaf ? null : (MapleNode) n.slots[0]) {
+            h++;
+        }
+        return h;
     }
 
     /**
-     * Checks every structural invariant (mt_validate); throws {@link IllegalStateException} with a
-     * description of the first violation.
+     * Checks every structural invariant (mt_validate: mas_validate_limits, mas_validate_gaps,
+     * mas_validate_child_slot, occupancy); throws {@link IllegalStateException} describing the first
+     * violation. See {@link MapleValidator}.
      */
     public void validate() {
-        final Snapshot s = root;
-        for (int i = 0; i < s.first.length; i++) {
-            if (Long.compareUnsigned(s.first[i], s.last[i]) > 0) {
-                throw new IllegalStateException("range " + i + " inverted");
-            }
-            if (s.values[i] == null) {
-                throw new IllegalStateException("null entry stored at " + i);
-            }
-            if (i > 0 && Long.compareUnsigned(s.last[i - 1], s.first[i]) >= 0) {
-                throw new IllegalStateException("ranges " + (i - 1) + " and " + i + " overlap");
-            }
-        }
+        new MapleValidator(allocRange).validate(root);
     }
 }
