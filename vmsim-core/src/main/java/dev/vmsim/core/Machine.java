@@ -22,7 +22,7 @@ public final class Machine {
     public Machine(final Arch arch, final long frames, final int maxCpus) {
         this.arch = arch;
         this.memory = new PhysicalMemory(frames);
-        this.frames = new FrameAllocator(memory, maxCpus);
+        this.frames = new FrameAllocator(memory, maxCpus, vmstat);
     }
 
     public Arch arch() {

@@ -1,5 +1,7 @@
 package dev.vmsim.core.phys;
 
+import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.stat.VmStat;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.LongAdder;
@@ -47,9 +49,17 @@ public final class FrameAllocator {
     private final LongAdder allocated = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder drainAllCalls = new LongAdder();
+    /** The machine's vm_event counters (pgalloc_normal, pgfree), or null to count nothing. */
+    private final VmStat vmstat;
 
     public FrameAllocator(final PhysicalMemory memory, final int cpus) {
+        this(memory, cpus, null);
+    }
+
+    /** An allocator that also counts pgalloc_normal / pgfree into {@code vmstat} (may be null). */
+    public FrameAllocator(final PhysicalMemory memory, final int cpus, final VmStat vmstat) {
         this.memory = memory;
+        this.vmstat = vmstat;
         final int n = (int) memory.frames();
         this.refcount = new int[n];
         this.mapcount = new int[n];
@@ -102,6 +112,9 @@ public final class FrameAllocator {
         // Release: the zeroing above happens-before any thread that sees refcount 1.
         INTS.setRelease(refcount, i, 1);
         allocated.increment();
+        if (vmstat != null) {
+            vmstat.count(VmEvent.PGALLOC);
+        }
         return pfn;
     }
 
@@ -132,6 +145,9 @@ public final class FrameAllocator {
             assert mapcount(pfn) == 0 : "freeing pfn " + pfn + " still mapped " + mapcount(pfn) + " times";
             allocated.decrement();
             pcpOf(cpu).free(zone, pfn);
+            if (vmstat != null) {
+                vmstat.count(VmEvent.PGFREE);
+            }
             return true;
         }
         return false;

@@ -10,7 +10,6 @@ public enum VmEvent {
     VMA_LOCK_RETRY("vma_lock_retry"),
     VMA_LOCK_MISS("vma_lock_miss"),
     VMA_LOCK_WAIT("vma_lock_wait"),
-    THP_FAULT_ALLOC("thp_fault_alloc"),
     PGALLOC("pgalloc_normal"),
     PGFREE("pgfree"),
     NR_TLB_REMOTE_FLUSH("nr_tlb_remote_flush"),

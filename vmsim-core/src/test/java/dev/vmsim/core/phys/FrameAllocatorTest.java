@@ -162,4 +162,17 @@ class FrameAllocatorTest {
         assertEquals(1023, fa.freeFrames());
         assertEquals(1023, fa.zoneFreeFrames() + fa.pcpFreeFrames());
     }
+
+    @Test
+    void countsPgallocAndPgfreeIntoVmstat() {
+        final dev.vmsim.core.stat.VmStat vmstat = new dev.vmsim.core.stat.VmStat();
+        final FrameAllocator fa = new FrameAllocator(new PhysicalMemory(64), 2, vmstat);
+        final long a = fa.allocZeroed(0);
+        final long b = fa.allocZeroed(1);
+        fa.get(b);
+        assertTrue(fa.put(0, a));
+        assertFalse(fa.put(1, b), "b still has a reference");
+        assertEquals(2, vmstat.get(dev.vmsim.core.stat.VmEvent.PGALLOC));
+        assertEquals(1, vmstat.get(dev.vmsim.core.stat.VmEvent.PGFREE));
+    }
 }
