@@ -29,8 +29,13 @@ public final class Calibration {
     static final int NATIVE_PF_ROUNDS = 2;
     /** mmap1 rounds per native probe run. */
     static final int NATIVE_MMAP_ROUNDS = 2000;
-    /** mmap1 rounds per simulated run: as many as the native probe's, so both means cover the same work. */
-    static final int SIM_MMAP_ROUNDS = NATIVE_MMAP_ROUNDS;
+    /**
+     * mmap1 rounds per simulated run: ten times the native probe's, because a simulated round is
+     * about ten times shorter, so both means cover a similar stretch of wall-clock time and take a
+     * similar share of the host's preemptions and pauses (with 200 rounds one host time slice lost
+     * to another process decided the whole mean).
+     */
+    static final int SIM_MMAP_ROUNDS = 10 * NATIVE_MMAP_ROUNDS;
     /**
      * Discarded simulated runs before the first measured one. The real kernel's code is compiled
      * before the probe starts; the simulator's is interpreted until the JIT has seen it run, and a
