@@ -34,17 +34,17 @@ public final class X86Mmu implements Mmu {
     private static final long PFN_MASK = X86Pte.PTE_PFN_MASK;
     private static final long VALID_DATA = X86Pte.PRESENT;
 
-    /** Bits a cached entry must have, by {@link #accessIndex}: READ/WRITE/EXEC × supervisor/user. */
-    private static final long[] NEED = {
-        VALID_DATA,
-        VALID_DATA | X86Pte.USER,
-        VALID_DATA | X86Pte.RW | X86Pte.DIRTY,
-        VALID_DATA | X86Pte.RW | X86Pte.DIRTY | X86Pte.USER,
-        VALID_DATA,
-        VALID_DATA | X86Pte.USER,
-    };
-    /** Bits a cached entry must not have, by {@link #accessIndex}. */
-    private static final long[] FORBID = {0, 0, 0, 0, X86Pte.NX | X86Pte.USER, X86Pte.NX};
+    /*
+     * The bits a cached entry must have for an access, in the X86Tlb data encoding: a hit is
+     * (data & need) == need, one mask test. A write needs DIRTY too (a clean entry walks again to set
+     * D, as the SDM requires); a fetch needs the derived EXEC bit, which already folds NX and, for a
+     * supervisor fetch, SMEP. Chosen by reference comparisons (see needBits), which the JIT folds to
+     * one constant when the access kind is a constant at the call site; no table, no enum switch.
+     */
+    private static final long NEED_READ = VALID_DATA;
+    private static final long NEED_WRITE = VALID_DATA | X86Pte.RW | X86Pte.DIRTY;
+    private static final long NEED_EXEC_USER = VALID_DATA | X86Tlb.EXEC_USER;
+    private static final long NEED_EXEC_SUPERVISOR = VALID_DATA | X86Tlb.EXEC_SUPERVISOR;
 
     private final PhysicalMemory mem;
     private final X86PageTableFormat format;
@@ -61,8 +61,16 @@ public final class X86Mmu implements Mmu {
     private long rootPfn = -1;
     /** CR3's PCID (0 without PCID); owner thread only. */
     private int pcid;
+    /** {@code X86Tlb.key(0, pcid)}: the tag of the current context less the page number; owner thread only. */
+    private long tagBase = X86Tlb.key(0, 0);
     /** PKRU: 2 bits per key (AD = bit 2k, WD = bit 2k+1); owner thread only. */
     private int pkru;
+    /**
+     * {@link X86Tlb#PKEY_APPLIES} while PKRU is non-zero, else 0: folded into the hit path's mask
+     * test, it sends every access to a user page to {@link #slowHit} while some key is restricted
+     * (PKRU is checked on every access, TLB hit or not, and WRPKRU flushes nothing). Owner thread only.
+     */
+    private long pkeyCheck;
     /** The mm whose root is in CR3; volatile so a remote flush sees the current one. */
     private volatile MmStruct loadedMm;
 
@@ -128,19 +136,33 @@ public final class X86Mmu implements Mmu {
     /** WRPKRU. */
     public void setPkru(final int value) {
         this.pkru = value;
+        this.pkeyCheck = value == 0 ? 0 : X86Tlb.PKEY_APPLIES;
     }
 
     public int pkru() {
         return pkru;
     }
 
-    private static int accessIndex(final Access kind, final boolean user) {
-        return kind.ordinal() * 2 + (user ? 1 : 0);
+    /** The {@link X86Tlb} data bits an access of {@code kind} in {@code user} mode needs. */
+    private static long needBits(final Access kind, final boolean user) {
+        final long u = user ? X86Pte.USER : 0;
+        if (kind == Access.READ) {
+            return NEED_READ | u;
+        }
+        if (kind == Access.WRITE) {
+            return NEED_WRITE | u;
+        }
+        return user ? NEED_EXEC_USER : NEED_EXEC_SUPERVISOR;
     }
 
     /**
      * The hardware translation: TLB lookup, and on a miss (or a cached entry that does not allow the
      * access) a page walk. Owner thread only; allocation-free.
+     *
+     * <p>The hit path is the canonical-address check, one tag probe in the set of {@code va}'s page
+     * ({@link X86Tlb#lookup(long, long)}) and one mask test of the cached permissions against the
+     * access's {@link #needBits} bits (and the protection key while PKRU restricts some key); anything
+     * else takes the walk, which is authoritative.
      */
     @Override
     public long translate(final long va, final Access kind, final boolean user) {
@@ -149,15 +171,25 @@ public final class X86Mmu implements Mmu {
             return FAULT;
         }
         final long vpn = (va >>> 12) & vpnMask;
-        final long d = tlb.lookup(vpn, pcid);
-        final int k = accessIndex(kind, user);
-        final long need = NEED[k];
-        if ((d & need) == need && (d & FORBID[k]) == 0 && ((d & X86Pte.PKEY_MASK) == 0 || pkru == 0)) {
+        final long d = tlb.lookup(vpn, tagBase | vpn);
+        final long need = needBits(kind, user);
+        if ((d & (need | pkeyCheck)) == need || slowHit(d, need, kind)) {
             hits++;
             return (d & PFN_MASK) | (va & 0xFFF);
         }
         misses++;
         return walk(va, vpn, kind, user);
+    }
+
+    /**
+     * The hit check with protection keys, taken only when the one-mask test failed: the cached
+     * entry allows the access, and PKRU allows it if it is a data access to a user page.
+     */
+    private boolean slowHit(final long d, final long need, final Access kind) {
+        return (d & need) == need
+                && (kind == Access.EXEC
+                        || (d & X86Tlb.PKEY_APPLIES) == 0
+                        || !pkeyDenies(X86Pte.pkey(d), kind == Access.WRITE));
     }
 
     private static int accessCode(final Access kind, final boolean user) {
@@ -225,6 +257,9 @@ public final class X86Mmu implements Mmu {
                         | (rw ? X86Pte.RW : 0)
                         | (us ? X86Pte.USER : 0)
                         | (nx ? X86Pte.NX : 0)
+                        | (!nx && us ? X86Tlb.EXEC_USER : 0)
+                        | (!nx && !us ? X86Tlb.EXEC_SUPERVISOR : 0)
+                        | (us ? X86Tlb.PKEY_APPLIES : 0)
                         | (want & X86Pte.DIRTY)
                         | (e & X86Pte.PKEY_MASK);
                 tlb.insert(vpn, pcid, (e & X86Pte.GLOBAL) != 0, data);
@@ -274,6 +309,7 @@ public final class X86Mmu implements Mmu {
     public void loadCr3(final long root, final int newPcid, final boolean noflush) {
         this.rootPfn = root;
         this.pcid = pcidEnabled ? newPcid & X86Tlb.PCID_MASK : 0;
+        this.tagBase = X86Tlb.key(0, this.pcid);
         if (!pcidEnabled) {
             tlb.invpcidAllNonGlobal();
         } else if (!noflush) {

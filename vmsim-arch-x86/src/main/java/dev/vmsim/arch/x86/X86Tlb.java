@@ -12,7 +12,10 @@ import java.lang.invoke.VarHandle;
  * page's physical address (bits 12-51) and the effective permissions of the walk in PTE bit
  * positions: PRESENT (always), RW, USER and NX combined over every level, DIRTY if the leaf was
  * dirty when cached (a write through a clean entry must walk again to set D, as the SDM requires),
- * and the leaf's protection key (bits 59-62).
+ * and the leaf's protection key (bits 59-62); plus two derived bits in the PTE's software slots,
+ * {@link #EXEC_USER} (USER and not NX) and {@link #EXEC_SUPERVISOR} (not USER, not NX: SMEP), so
+ * that every permission check on a hit is one positive mask test, {@code (data & need) == need};
+ * and {@link #PKEY_APPLIES} (a user page, whose data accesses PKRU governs).
  *
  * <p><b>Thread safety.</b> {@link #lookup} and {@link #insert} are called only by the owning CPU's
  * thread. The {@code flush*} / {@code inv*} methods may be called by any thread (a TLB shootdown):
@@ -38,6 +41,12 @@ public final class X86Tlb {
     /** Virtual page numbers of up to 57-bit addresses. */
     static final long VPN_MASK = (1L << 45) - 1;
     static final long INVALID = 0;
+    /** Data bit: a user instruction fetch is allowed (USER and not NX over the walk). Bit 9 (PTE software bit). */
+    public static final long EXEC_USER = 1L << 9;
+    /** Data bit: a supervisor fetch is allowed (not NX, and not a user page: SMEP). Bit 10 (PTE software bit). */
+    public static final long EXEC_SUPERVISOR = 1L << 10;
+    /** Data bit: a user page, so PKRU applies to data accesses (whatever its key, key 0 included). Bit 11. */
+    public static final long PKEY_APPLIES = 1L << 11;
 
     private static final VarHandle TAGS = MethodHandles.arrayElementVarHandle(long[].class);
 
@@ -92,13 +101,28 @@ public final class X86Tlb {
      * Owner thread only; allocation-free.
      */
     public long lookup(final long vpn, final int pcid) {
-        final long key = key(vpn, pcid);
-        final long gkey = globalKey(vpn);
+        return lookup(vpn, key(vpn, pcid));
+    }
+
+    /**
+     * The hit path: the data of the way whose tag is {@code key} (a {@link #key} of {@code vpn}) or
+     * the global tag of {@code vpn}, or 0. One opaque load of the tag per way probed (a remote flush
+     * that CASed the tag to INVALID is seen promptly, and a tag is never torn); the data that follows
+     * a matched tag is a plain load, because only this thread writes it (program order, see
+     * {@link #insert}). The fill puts a new translation in the first free way, so the hot entries of
+     * a set sit in its first ways and a hit usually costs one probe. Owner thread only.
+     */
+    long lookup(final long vpn, final long key) {
+        final long[] t = tags;
         final int base = ((int) vpn & setMask) * ways;
-        for (int i = base, end = base + ways; i < end; i++) {
-            // opaque: sees a remote invalidation promptly; the data was written by this thread
-            final long t = (long) TAGS.getOpaque(tags, i);
-            if (t == key || t == gkey) {
+        final long gkey = key & ~TAG_PCID_MASK | GLOBAL;
+        final long first = (long) TAGS.getOpaque(t, base);
+        if (first == key || first == gkey) { // the usual hit: no loop
+            return data[base];
+        }
+        for (int i = base + 1, end = base + ways; i < end; i++) {
+            final long tag = (long) TAGS.getOpaque(t, i);
+            if (tag == key || tag == gkey) {
                 return data[i];
             }
         }

@@ -284,6 +284,24 @@ class X86MmuTest {
     }
 
     @Test
+    void protectionKeysAreCheckedOnTlbHitsTooKeyZeroIncluded() {
+        final Paging p = paging(false);
+        p.map4k(VA, 100, RWU); // key 0
+        final X86Mmu m = mmu(p);
+        assertEquals(100L << 12, m.translate(VA, Access.READ, true)); // cached
+        m.setPkru(0b01); // AD for key 0: WRPKRU flushes nothing, yet the cached entry must not serve it
+        assertEquals(Mmu.FAULT, m.translate(VA, Access.READ, true));
+        assertEquals(P | U | X86PfError.PK, err(m));
+        assertEquals(Mmu.FAULT, m.translate(VA, Access.READ, false), "PKRU governs supervisor accesses to user pages");
+        assertEquals(P | X86PfError.PK, err(m));
+        m.setPkru(0b1100); // key 1 restricted, key 0 free: a hit, no walk
+        final long walks = m.walks();
+        assertEquals((100L << 12) + 8, m.translate(VA + 8, Access.WRITE, true));
+        assertEquals((100L << 12) + 8, m.translate(VA + 8, Access.READ, true));
+        assertEquals(walks + 1, m.walks(), "the write walked once to set D, the read hit");
+    }
+
+    @Test
     void countsHitsAndMissesAndServesStaleEntriesUntilInvlpg() {
         final Paging p = paging(false);
         final long[] slots = p.map4k(VA, 100, RWU);

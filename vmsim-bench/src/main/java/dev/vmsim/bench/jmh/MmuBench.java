@@ -12,6 +12,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
@@ -25,16 +26,27 @@ import org.openjdk.jmh.annotations.State;
  *   <li>{@code x86TlbHit}: a translation that hits the simulated TLB (16 hot pages).
  *   <li>{@code x86Walk4}: a TLB miss and a full 4-level walk: 8192 pages cycled through a 512-entry
  *       TLB, so every translation misses (A bits are already set after the first lap: no CAS).
- *   <li>{@code hostL1Load}: one dependent load that stays in L1 (pointer chase in a 16-int cycle).
- *   <li>{@code hostTlbMiss}: one dependent load per 4 KiB page over 1 GiB in random order: a host
- *       TLB miss (and usually a cache miss) per load.
+ *   <li>{@code hostL1Load}: one dependent load that stays in L1 (pointer chase in a 16-int cycle:
+ *       the next index is the value loaded, so loads cannot overlap; 64 bytes, always L1-resident).
+ *   <li>{@code hostTlbMiss}: one dependent load per 4 KiB page over 1 GiB in random order (a random
+ *       cyclic permutation, one int per page): 262144 pages, far beyond any host STLB, so a host
+ *       TLB miss (and usually a cache miss) per load. The fork runs with
+ *       {@code -XX:-UseTransparentHugePages} so the heap stays on 4 KiB pages (with THP "always" in
+ *       the host kernel, 2 MiB pages would cover 1 GiB with 512 entries and the load would hit).
  * </ul>
  *
- * <p>Run: {@code java -jar vmsim-bench/target/benchmarks.jar MmuBench -f 1 -wi 2 -i 3 -w 1s -r 1s}.
+ * <p>Every benchmark returns its result (JMH consumes it in a Blackhole) and advances its own
+ * index field, so the sequence is predictable but cannot be constant-folded or hoisted.
+ *
+ * <p>Targets: {@code x86TlbHit} at most 3× {@code hostL1Load}; {@code x86Walk4} at most 2×
+ * {@code hostTlbMiss}.
+ *
+ * <p>Run: {@code java -jar vmsim-bench/target/benchmarks.jar MmuBench -f 1 -wi 3 -i 5 -w 1s -r 1s}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @State(Scope.Thread)
+@Fork(value = 1, jvmArgsAppend = "-XX:-UseTransparentHugePages")
 public class MmuBench {
     private static final long BASE = 0x7f00_0000_0000L;
     private static final int HOT_PAGES = 16;
@@ -64,6 +76,11 @@ public class MmuBench {
             map(machine, mem, fmt, root, BASE + 4096L * i, 1000 + i);
         }
         mmu.loadCr3(root, 1, false);
+        for (int i = 0; i < HOT_PAGES; i++) { // warm the hot pages into the TLB
+            if (mmu.translate(BASE + 4096L * i, Access.READ, true) < 0) {
+                throw new IllegalStateException("setup: hot page " + i + " does not translate");
+            }
+        }
 
         l1 = new int[HOT_PAGES];
         for (int i = 0; i < HOT_PAGES; i++) {

@@ -289,21 +289,21 @@ public final class MmapLock {
 
     /** mmap_assert_locked: held in any mode (with lockdep on: by the current thread). */
     public void assertLocked() {
-        if (!sem.isLocked() || (Lockdep.ENABLED && !Lockdep.isHeld(LockClass.MMAP_LOCK, sem, null))) {
+        if (!sem.isLocked() || (Lockdep.active() && !Lockdep.isHeld(LockClass.MMAP_LOCK, sem, null))) {
             throw new AssertionError("mmap_assert_locked: mmap_lock not held");
         }
     }
 
     /** mmap_assert_write_locked: held for write (with lockdep on: by the current thread). */
     public void assertWriteLocked() {
-        if (!sem.isWriteLocked() || (Lockdep.ENABLED && !Lockdep.isHeld(LockClass.MMAP_LOCK, sem, false))) {
+        if (!sem.isWriteLocked() || (Lockdep.active() && !Lockdep.isHeld(LockClass.MMAP_LOCK, sem, false))) {
             throw new AssertionError("mmap_assert_write_locked: mmap_lock not write-held");
         }
     }
 
     /** Does the current thread hold this lock (lockdep on), or anybody (lockdep off)? */
     public boolean isHeldByCurrentOrAnyone() {
-        return Lockdep.ENABLED ? Lockdep.isHeld(LockClass.MMAP_LOCK, sem, null) : sem.isLocked();
+        return Lockdep.active() ? Lockdep.isHeld(LockClass.MMAP_LOCK, sem, null) : sem.isLocked();
     }
 
     private void traceStart(final boolean write) {

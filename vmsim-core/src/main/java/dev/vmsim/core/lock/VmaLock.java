@@ -94,7 +94,7 @@ public final class VmaLock {
      * results are allowed; false "unlocked" results are not.
      */
     public static Vma startRead(final MmStruct mm, final Vma vma) {
-        if (Lockdep.ENABLED && !Rcu.readLockHeld()) {
+        if (Lockdep.active() && !Rcu.readLockHeld()) {
             throw new AssertionError("vma_start_read: no rcu lock held");
         }
         final MmapLock ml = mm.mmapLock();
@@ -154,7 +154,7 @@ public final class VmaLock {
     public static boolean startReadLocked(final Vma vma) {
         final MmStruct mm = vma.vmMm;
         final MmapLock ml = mm.mmapLock();
-        if (Lockdep.ENABLED) {
+        if (Lockdep.active()) {
             ml.assertLocked();
         }
         if (ml.mode() == LockingMode.MMAP_ONLY) {
@@ -227,7 +227,7 @@ public final class VmaLock {
 
     private static int startWriteState(final Vma vma, final boolean killable) {
         final MmapLock ml = vma.vmMm.mmapLock();
-        if (Lockdep.ENABLED) {
+        if (Lockdep.active()) {
             ml.assertWriteLocked();
         }
         if (ml.mode() == LockingMode.MMAP_ONLY) {
@@ -266,7 +266,7 @@ public final class VmaLock {
     public static int startExcludeReaders(final ExcludeReadersState ves) {
         final Vma vma = ves.vma;
         final MmapLock ml = vma.vmMm.mmapLock();
-        if (Lockdep.ENABLED) {
+        if (Lockdep.active()) {
             ml.assertWriteLocked();
         }
         final int target = VM_REFCNT_EXCLUDE_READERS_FLAG | (ves.detaching ? 0 : 1);
@@ -347,7 +347,7 @@ public final class VmaLock {
 
     /** vma_mark_attached: precondition write-locked and detached; store 1 with release. */
     public static void markAttached(final Vma vma) {
-        if (Lockdep.ENABLED) {
+        if (Lockdep.active()) {
             assertDetached(vma);
         }
         vma.refcntSetRelease(1);
@@ -359,7 +359,7 @@ public final class VmaLock {
      * vm_refcnt == 0.
      */
     public static void markDetached(final Vma vma) {
-        if (Lockdep.ENABLED) {
+        if (Lockdep.active()) {
             assertWriteLocked(vma);
             assertAttached(vma);
         }
@@ -402,7 +402,7 @@ public final class VmaLock {
         if (r == 0) {
             throw new AssertionError("vma_assert_locked: detached " + vma);
         }
-        if (Lockdep.ENABLED ? Lockdep.isHeld(LockClass.VMA_LOCK, vma, true) : r > 1) {
+        if (Lockdep.active() ? Lockdep.isHeld(LockClass.VMA_LOCK, vma, true) : r > 1) {
             return;
         }
         assertWriteLocked(vma);

@@ -32,8 +32,11 @@ public class MmStruct {
     public static final long DEFAULT_MMAP_MIN_ADDR = 65536;
     /** The minimum gap between the stack top and mmap_base (MIN_GAP, 128 MiB). */
     static final long MIN_GAP = 128L << 20;
-    /** Pages of the special vDSO-like mapping above mmap_base. */
-    static final int VDSO_PAGES = 2;
+    /**
+     * Pages of the special mapping above mmap_base: as x86-64 6.18's [vvar] (4), [vvar_vclock] (2)
+     * and [vdso] (2) together, so that a hint just above top is refused as on the real kernel.
+     */
+    static final int VDSO_PAGES = 8;
 
     private final Machine machine;
     /** mm_mt: the VMA tree, written under the mmap write lock, read under RCU or the mmap lock. */
@@ -490,6 +493,46 @@ public class MmStruct {
         }
         if (pages != totalVm) {
             throw new IllegalStateException("total_vm " + totalVm + " but VMAs cover " + pages + " pages");
+        }
+        validatePtes();
+    }
+
+    /**
+     * The PTE part of validate(): every present PTE of a VMA page is writable only if the VMA is,
+     * and maps a frame that is referenced and (unless it is the zero page) mapped. PTEs outside
+     * every VMA are not found by this per-VMA walk (that needs a page-table iterator).
+     */
+    private void validatePtes() {
+        final dev.vmsim.core.pgtable.PageTableFormat fmt = pageTables.format();
+        final dev.vmsim.core.phys.FrameAllocator frames = machine.frames();
+        final long span = 1L << (pageShift + 9); // at most one PTE table's reach on every format
+        for (final Vma v : vmas()) {
+            if ((v.vmFlags & (VmFlags.VM_PFNMAP | VmFlags.VM_IO)) != 0) {
+                continue;
+            }
+            long va = v.vmStart;
+            while (Long.compareUnsigned(va, v.vmEnd) < 0) {
+                final long ptep = pageTables.ptePa(va, false);
+                if (ptep < 0) {
+                    va = (va | (span - 1)) + 1;
+                    if (va == 0) {
+                        break;
+                    }
+                    continue;
+                }
+                final long pte = pageTables.readPte(ptep);
+                if (fmt.ptePresent(pte)) {
+                    if (fmt.pteWrite(pte) && (v.vmFlags & VmFlags.VM_WRITE) == 0) {
+                        throw new IllegalStateException("writable PTE at 0x" + Long.toHexString(va) + " in " + v);
+                    }
+                    final long pfn = fmt.pfn(pte);
+                    if (pfn != frames.zeroPfn() && (frames.refcount(pfn) < 1 || frames.mapcount(pfn) < 1)) {
+                        throw new IllegalStateException("PTE at 0x" + Long.toHexString(va) + " maps pfn " + pfn
+                                + " with refcount " + frames.refcount(pfn) + ", mapcount " + frames.mapcount(pfn));
+                    }
+                }
+                va += pageSize;
+            }
         }
     }
 }

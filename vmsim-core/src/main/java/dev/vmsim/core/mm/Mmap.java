@@ -235,7 +235,15 @@ final class Mmap {
         if (Long.compareUnsigned(len, mm.taskSize) > 0) {
             return -Errno.ENOMEM;
         }
-        final long a = getUnmappedAreaTopdown(mm, addr, len, flags);
+        final long pmdSize = 1L << (mm.pageShift + 9);
+        long a = 0;
+        if ((flags & Mman.MAP_SHARED) == 0 && addr == 0 && (len & (pmdSize - 1)) == 0) {
+            // Larger anonymous mappings are THP aligned (thp_get_unmapped_area_vmflags).
+            a = thpGetUnmappedArea(mm, addr, len, flags, pmdSize);
+        }
+        if (a == 0) {
+            a = getUnmappedAreaTopdown(mm, addr, len, flags);
+        }
         if (Errno.isError(a)) {
             return a;
         }
@@ -250,6 +258,31 @@ final class Mmap {
             return -Errno.EPERM;
         }
         return a;
+    }
+
+    /**
+     * __thp_get_unmapped_area (mm/huge_memory.c) for anonymous memory (pgoff 0): searches for
+     * len + PMD_SIZE and returns a PMD-aligned address inside it, or 0 to fall back.
+     */
+    static long thpGetUnmappedArea(final MmStruct mm, final long addr, final long len, final int flags,
+            final long size) {
+        final long lenPad = len + size;
+        if (Long.compareUnsigned(lenPad, len) < 0) {
+            return 0;
+        }
+        long ret = getUnmappedAreaTopdown(mm, addr, lenPad, flags);
+        if (Errno.isError(ret)) {
+            return 0;
+        }
+        if (ret == addr) {
+            return addr;
+        }
+        final long offSub = (0 - ret) & (size - 1);
+        if (offSub == 0) {
+            return ret + size; // MMF_TOPDOWN
+        }
+        ret += offSub;
+        return ret;
     }
 
     /** generic_get_unmapped_area_topdown / arch_get_unmapped_area_topdown. */

@@ -91,9 +91,9 @@ public class Vma {
      * lock; racing callers agree on one object. Always succeeds here (returns 0; the kernel's
      * -ENOMEM on allocation failure cannot happen).
      *
-     * <p>Departure: the kernel first tries find_mergeable_anon_vma (reusing a neighbour's
-     * anon_vma); we always allocate a fresh one, which is what a neighbour that was faulted
-     * separately has too, so merge outcomes for anonymous memory are the same.
+     * <p>As __anon_vma_prepare, it first tries find_mergeable_anon_vma: an adjacent neighbour whose
+     * flags differ at most in access bits, with the same file and contiguous pgoff, lends its
+     * anon_vma (if it has exactly one), so such neighbours can later merge.
      */
     public final int anonVmaPrepare() {
         if (anonVma != null) {
@@ -101,11 +101,43 @@ public class Vma {
         }
         synchronized (this) {
             if (anonVma == null) {
+                final AnonVma reuse = findMergeableAnonVma();
                 anonVmaChainLength = 1;
-                anonVma = new AnonVma(null);
+                anonVma = reuse != null ? reuse : new AnonVma(null);
             }
         }
         return 0;
+    }
+
+    /** find_mergeable_anon_vma (mm/rmap.c): next first, then prev. */
+    private AnonVma findMergeableAnonVma() {
+        final MmStruct mm = vmMm;
+        final Vma next = mm.vmaLookup(vmEnd);
+        if (next != null) {
+            final AnonVma a = reusableAnonVma(next, this, next);
+            if (a != null) {
+                return a;
+            }
+        }
+        final Vma prev = mm.vmaPrev(vmStart);
+        return prev != null ? reusableAnonVma(prev, prev, this) : null;
+    }
+
+    private static AnonVma reusableAnonVma(final Vma old, final Vma a, final Vma b) {
+        if (anonVmaCompatible(a, b)) {
+            final AnonVma av = old.anonVma;
+            if (av != null && old.anonVmaChainLength == 1) {
+                return av;
+            }
+        }
+        return null;
+    }
+
+    /** anon_vma_compatible (mm/rmap.c): a directly below b, same file, flags equal but for access bits. */
+    private static boolean anonVmaCompatible(final Vma a, final Vma b) {
+        return a.vmEnd == b.vmStart && a.vmFile == b.vmFile
+                && ((a.vmFlags ^ b.vmFlags) & ~(VmFlags.VM_ACCESS_FLAGS | VmFlags.VM_SOFTDIRTY)) == 0
+                && b.vmPgoff == a.vmPgoff + ((b.vmStart - a.vmStart) >>> a.vmMm.pageShift());
     }
 
     /** vm_area_dup: a detached copy of this VMA's fields (not its lock state). */

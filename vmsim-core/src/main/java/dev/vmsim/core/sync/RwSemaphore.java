@@ -36,25 +36,26 @@ import java.util.concurrent.locks.LockSupport;
  *   bit 63     RWSEM_FLAG_READFAIL   reader overflow guard
  * </pre>
  */
-/*
- * Implementation notes.
- *
- * Memory ordering: every count update is a VarHandle atomic (volatile semantics), which is at
- * least the kernel's acquire on lock and release on unlock. waiter.task is written with a
- * volatile store by the granter after the count adjustment (the kernel's smp_store_release in
- * rwsem_mark_wake) and read by the sleeper with a volatile load (smp_load_acquire).
- *
- * Departures from the kernel, and why:
- *  - The owner word is two fields (owner thread; READER_OWNED / NONSPINNABLE bits) because Java
- *    cannot tag a reference; both are hints written with opaque stores, as in the kernel.
- *  - Optimistic spinning (osq, owner-on-cpu checks, the (10 + readers/2) us reader-owned budget)
- *    is reduced to a bounded number of unqueued grab attempts before a writer queues
- *    (optimisticSpinTries, default 64; 0 turns it off). The handoff-owner spin after a failed
- *    try-write-lock is not modelled: the handoff writer simply sleeps until rwsem_wake.
- *  - wait_lock is a Java monitor; wake_q is a local list of threads unparked after it is dropped.
- *  - RT/DL tasks (which may set HANDOFF at once) do not exist.
- */
 public final class RwSemaphore {
+    /*
+     * Implementation notes.
+     *
+     * Memory ordering: every count update is a VarHandle atomic (volatile semantics), which is at
+     * least the kernel's acquire on lock and release on unlock. waiter.task is written with a
+     * volatile store by the granter after the count adjustment (the kernel's smp_store_release in
+     * rwsem_mark_wake) and read by the sleeper with a volatile load (smp_load_acquire).
+     *
+     * Departures from the kernel, and why:
+     *  - The owner word is two fields (owner thread; READER_OWNED / NONSPINNABLE bits) because Java
+     *    cannot tag a reference; both are hints written with opaque stores, as in the kernel.
+     *  - Optimistic spinning (osq, owner-on-cpu checks, the (10 + readers/2) us reader-owned budget)
+     *    is reduced to a bounded number of unqueued grab attempts before a writer queues
+     *    (optimisticSpinTries, default 64; 0 turns it off). The handoff-owner spin after a failed
+     *    try-write-lock is not modelled: the handoff writer simply sleeps until rwsem_wake.
+     *  - wait_lock is a Java monitor; wake_q is a local list of threads unparked after it is dropped.
+     *  - RT/DL tasks (which may set HANDOFF at once) do not exist.
+     */
+
     /** Returned by the killable forms when the wait was ended by a fatal signal (Java interrupt). */
     public static final int EINTR = 4;
 

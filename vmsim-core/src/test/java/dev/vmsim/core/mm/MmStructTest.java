@@ -352,6 +352,30 @@ class MmStructTest {
     }
 
     @Test
+    void forkCopiesAnonymousPtesCopyOnWrite() {
+        final long a = fixed(top - 0x40000, 1);
+        final Vma v = mm.vmaLookup(a);
+        v.anonVmaPrepare();
+        final var pt = mm.pageTables();
+        final var fmt = pt.format();
+        final var frames = mm.machine().frames();
+        final long pfn = frames.allocZeroed(0);
+        frames.incMapcount(pfn);
+        pt.setPte(pt.ptePa(a, true), fmt.pteMkwrite(fmt.pteMkdirty(fmt.pfnPte(pfn, v.vmPageProt))));
+        mm.validate();
+        final MmStruct child = mm.fork();
+        final long parentPte = pt.readPte(pt.ptePa(a, false));
+        final long childPte = child.pageTables().readPte(child.pageTables().ptePa(a, false));
+        assertTrue(fmt.ptePresent(childPte));
+        assertEquals(pfn, fmt.pfn(childPte), "the child maps the parent's page");
+        assertTrue(!fmt.pteWrite(parentPte) && !fmt.pteWrite(childPte), "both sides write-protected (COW)");
+        assertEquals(2, frames.mapcount(pfn));
+        child.validate();
+        child.exitMmap();
+        assertEquals(1, frames.mapcount(pfn), "the child's exit drops its mapping");
+    }
+
+    @Test
     void exitMmapDetachesEverything() {
         final long a = fixed(top - 0x40000, 2);
         final Vma v = mm.vmaLookup(a);
@@ -359,6 +383,22 @@ class MmStructTest {
         assertEquals(0, v.refcnt());
         assertEquals(0, mm.mapCount());
         assertNull(mm.findVma(0));
+    }
+
+    @Test
+    void validateCatchesAWritablePteInAReadOnlyVma() {
+        final long a = map(top - 0x40000, P, Mman.PROT_READ, FIXED);
+        final var pt = mm.pageTables();
+        final long pfn = mm.machine().frames().allocZeroed(0);
+        mm.machine().frames().incMapcount(pfn);
+        final long ptep = pt.ptePa(a, true);
+        pt.setPte(ptep, pt.format().pteMkwrite(pt.format().pfnPte(pfn, pt.format().vmGetPageProt(VmFlags.VM_READ))));
+        final IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                mm::validate);
+        assertTrue(e.getMessage().contains("writable PTE"), e.getMessage());
+        assertEquals(0, mm.mprotect(a, P, RW), "once the VMA is writable the PTE is consistent");
+        mm.validate();
+        assertEquals(0, mm.munmap(a, P));
     }
 
     @Test
