@@ -20,6 +20,13 @@ import dev.vmsim.core.stat.VmStat;
  * the invalidated TLB (the entry store is volatile and so is the flusher's read, and the PTE update
  * precedes it), so it faults.
  *
+ * <p>Then the flusher invalidates once more and waits again. A walk that read the old PTE before
+ * the update fills the TLB afterwards, still inside its access, possibly after the first
+ * invalidation; on hardware the IPI's flush runs on the target after that instruction and removes
+ * such a fill. Every such access has ended by the end of the first wait, so the second
+ * invalidation removes its fill, and the second wait covers an access that hit that stale entry
+ * in between.
+ *
  * <p>Counting follows the kernel: {@code nr_tlb_remote_flush} once per shootdown that reaches
  * another CPU, {@code nr_tlb_remote_flush_received} per CPU reached, and on the initiating CPU
  * {@code nr_tlb_local_flush_one} per page, or {@code nr_tlb_local_flush_all} when the range exceeds
@@ -63,11 +70,7 @@ public final class TlbFlush {
         final Cpu self = Cpu.current();
         boolean remote = false;
         for (final Cpu cpu : mm.cpumask().cpus()) {
-            if (end == -1) {
-                cpu.mmu().flushMm(mm);
-            } else {
-                cpu.mmu().flushRange(mm, start, end);
-            }
+            invalidate(cpu, mm, start, end);
             if (cpu == self) {
                 vmstat.add(pages < 0 ? VmEvent.NR_TLB_LOCAL_FLUSH_ALL : VmEvent.NR_TLB_LOCAL_FLUSH_ONE,
                         pages < 0 ? 1 : pages);
@@ -77,10 +80,20 @@ public final class TlbFlush {
                 vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH_RECEIVED);
                 cpu.countFlush(true);
                 cpu.waitForAccessToDrain();
+                invalidate(cpu, mm, start, end); // a late fill from a walk of the old PTE (see above)
+                cpu.waitForAccessToDrain();
             }
         }
         if (remote) {
             vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH);
+        }
+    }
+
+    private static void invalidate(final Cpu cpu, final MmStruct mm, final long start, final long end) {
+        if (end == -1) {
+            cpu.mmu().flushMm(mm);
+        } else {
+            cpu.mmu().flushRange(mm, start, end);
         }
     }
 }

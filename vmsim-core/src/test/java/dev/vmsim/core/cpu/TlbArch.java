@@ -92,7 +92,7 @@ public final class TlbArch implements Arch {
                 final PageTables pt = cpu.mm().pageTables();
                 final long ptePa = pt.ptePa(va, false);
                 final long e = ptePa < 0 ? 0 : pt.readPte(ptePa);
-                if (!FORMAT.ptePresent(e)) {
+                if ((e & TestPageTableFormat.P) == 0) { // the hardware P bit (a PROT_NONE entry faults)
                     fault.address = va;
                     fault.present = false;
                     return FAULT;

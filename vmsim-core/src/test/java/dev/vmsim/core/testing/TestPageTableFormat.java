@@ -15,6 +15,12 @@ public final class TestPageTableFormat implements PageTableFormat {
     public static final long A = 1L << 5;
     public static final long D = 1L << 6;
     public static final long SPECIAL = 1L << 9;
+    /**
+     * Software bit of a PROT_NONE leaf (x86's _PAGE_PROTNONE): the hardware sees no P bit and
+     * faults, but the entry still maps its page for the kernel (pte_present), so mprotect,
+     * zap and rmap keep handling it.
+     */
+    public static final long PROTNONE = 1L << 8;
     public static final long NX = 1L << 63;
     public static final long PFN_MASK = ((1L << 52) - 1) & ~0xfffL;
 
@@ -68,6 +74,8 @@ public final class TestPageTableFormat implements PageTableFormat {
         long prot = 0;
         if ((vmFlags & VmFlags.VM_ACCESS_FLAGS) != 0) {
             prot |= P | US | A;
+        } else {
+            prot |= PROTNONE;
         }
         if ((vmFlags & VmFlags.VM_WRITE) != 0 && (vmFlags & VmFlags.VM_SHARED) != 0) {
             prot |= RW;
@@ -90,7 +98,7 @@ public final class TestPageTableFormat implements PageTableFormat {
 
     @Override
     public boolean ptePresent(final long pte) {
-        return (pte & P) != 0;
+        return (pte & (P | PROTNONE)) != 0;
     }
 
     @Override
@@ -152,6 +160,6 @@ public final class TestPageTableFormat implements PageTableFormat {
     public String describe(final long entry, final int level) {
         return String.format("L%d 0x%016x%s%s%s%s%s pfn=0x%x", level, entry, (entry & P) != 0 ? " P" : "",
                 (entry & RW) != 0 ? " RW" : "", (entry & US) != 0 ? " US" : "", (entry & A) != 0 ? " A" : "",
-                (entry & D) != 0 ? " D" : "", pfn(entry));
+                (entry & D) != 0 ? " D" : "", pfn(entry)) + ((entry & PROTNONE) != 0 ? " PROTNONE" : "");
     }
 }

@@ -1,0 +1,119 @@
+package dev.vmsim.core.race;
+
+import static dev.vmsim.core.mm.Mman.MAP_ANONYMOUS;
+import static dev.vmsim.core.mm.Mman.MAP_PRIVATE;
+import static dev.vmsim.core.mm.Mman.PROT_READ;
+import static dev.vmsim.core.mm.Mman.PROT_WRITE;
+import static dev.vmsim.core.race.RaceSupport.awaitState;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vmsim.core.Machine;
+import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.lock.LockVma;
+import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.lock.VmaLock;
+import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Vma;
+import dev.vmsim.core.pgtable.PageTableFormat;
+import dev.vmsim.core.pgtable.PageTables;
+import dev.vmsim.core.race.RaceSupport.Task;
+import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.testing.TestArch;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * BUG-02 / LOCK-17 / §17 row 22: fork while another thread faults on the parent.
+ *
+ * <p>The interposition point needs no hook: dup_mmap write-locks the parent's VMAs one by one in
+ * address order, and the vDSO is the highest VMA. The test holds a VMA read lock on the vDSO (as a
+ * per-VMA fault in progress there would), so fork stops in vma_start_write on the vDSO with every
+ * other parent VMA already write-locked and the parent's mmap write lock held. A fault on such a VMA
+ * then cannot take its VMA read lock (ABORT), falls back, and blocks on the mmap lock until fork
+ * ends; afterwards the parent and the child are consistent.
+ */
+class ForkFaultRaceTest {
+    private static final int PAGE = 4096;
+    private final Machine machine = TestArch.machine(1024);
+
+    private static long pte(final MmStruct mm, final long va) {
+        final PageTables pt = mm.pageTables();
+        final long pa = pt.ptePa(va, false);
+        return pa < 0 ? 0 : pt.readPte(pa);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = LockingMode.class, names = {"PER_VMA", "PER_VMA_WAIT"})
+    void faultOnAVmaForkHasWriteLockedWaitsForFork(final LockingMode mode) throws Exception {
+        final MmStruct parent = new MmStruct(machine, mode);
+        final long a = parent.mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final Cpu cpu0 = machine.newCpu();
+        cpu0.switchMm(parent);
+        assertEquals(SigInfo.OK, cpu0.store(a, (byte) 7)); // page 0 present, anon_vma set
+        final Vma vma = parent.vmaLookup(a);
+        final List<Vma> vmas = parent.vmas();
+        assertSame(parent.vdso(), vmas.get(vmas.size() - 1), "the vDSO is the last VMA dup_mmap locks");
+
+        final Vma vdsoReader = LockVma.underRcu(parent, parent.vdso().vmStart);
+        assertNotNull(vdsoReader);
+        final AtomicReference<MmStruct> child = new AtomicReference<>();
+        final Task fork = new Task("fork", () -> child.set(parent.fork()));
+        awaitState("fork waiting for the vDSO reader in vma_start_write",
+                () -> (parent.vdso().refcnt() & VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG) != 0, parent);
+        assertTrue(VmaLock.isWriteLocked(vma), "dup_mmap write-locked the earlier VMA (the BUG-02 fix)");
+
+        final long abort = machine.vmstat().get(VmEvent.VMA_LOCK_ABORT);
+        final AtomicInteger sig = new AtomicInteger(-1);
+        final Task fault = new Task("faulter", () -> {
+            final Cpu cpu1 = machine.newCpu();
+            cpu1.switchMm(parent);
+            sig.set(cpu1.store(a + PAGE, (byte) 9));
+        });
+        awaitState("faulter blocked on the parent's mmap lock", () -> parent.mmapLock().rwsem().waiterCount() == 1,
+                parent);
+        assertEquals(abort + 1, machine.vmstat().get(VmEvent.VMA_LOCK_ABORT), "the VMA read lock was refused");
+        assertFalse(fault.finished(), "no fault runs on a VMA while fork copies it");
+        assertFalse(fork.finished());
+
+        VmaLock.endRead(vdsoReader); // the vDSO "fault" finishes: fork goes on
+        fork.join(parent);
+        fault.join(parent);
+        final MmStruct c = child.get();
+        assertNotNull(c);
+        assertEquals(SigInfo.OK, sig.get());
+
+        parent.validate();
+        c.validate();
+        final PageTableFormat fmt = parent.pageTables().format();
+        // Page 0 was copied for COW: one frame, mapped read-only by both.
+        final long shared = fmt.pfn(pte(parent, a));
+        assertEquals(shared, fmt.pfn(pte(c, a)));
+        assertEquals(2, machine.frames().mapcount(shared));
+        assertFalse(fmt.pteWrite(pte(c, a)));
+        // Page 1 was faulted in after fork ended: the parent's alone; the child never saw it.
+        assertTrue(fmt.ptePresent(pte(parent, a + PAGE)));
+        assertEquals(0, pte(c, a + PAGE), "the child has no PTE for a page faulted after the copy");
+        assertEquals(1, machine.frames().mapcount(fmt.pfn(pte(parent, a + PAGE))));
+        assertEquals(2, parent.anonRss());
+        assertEquals(1, c.anonRss());
+        final Vma childVma = c.vmaLookup(a);
+        assertNotNull(childVma.anonVma, "the child's VMA has its own anon_vma chained to the parent's");
+        assertTrue(childVma.anonVmaChainLength > vma.anonVmaChainLength);
+
+        final Cpu cpu2 = machine.newCpu();
+        cpu2.switchMm(c);
+        assertEquals(7, cpu2.load(a));
+        assertEquals(0, cpu2.load(a + PAGE));
+        assertEquals(9, cpu0.load(a + PAGE));
+        c.exitMmap();
+        parent.exitMmap();
+    }
+}
