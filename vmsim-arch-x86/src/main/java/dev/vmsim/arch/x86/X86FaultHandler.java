@@ -102,7 +102,11 @@ public final class X86FaultHandler implements FaultHandler {
 
     /** handle_page_fault for the task running {@code mm} (null: a kernel thread with no mm). */
     public int handle(final MmStruct mm, final X86PageFault pf, final PtRegs regs) {
-        final X86FaultRecord rec = new X86FaultRecord(pf.address(), pf.errorCode(), regs.userMode(), pf.generalProtection());
+        // Read the listener once: the steps are recorded only when someone will read them (a fault
+        // path that builds strings for nobody costs more than the fault it simulates).
+        final Consumer<X86FaultRecord> t = trace;
+        final X86FaultRecord rec =
+                new X86FaultRecord(pf.address(), pf.errorCode(), regs.userMode(), pf.generalProtection(), t != null);
         final int result;
         if (pf.generalProtection()) {
             result = doGeneralProtection(rec, regs);
@@ -112,7 +116,6 @@ public final class X86FaultHandler implements FaultHandler {
             result = doUserAddrFault(rec, mm, regs, pf.errorCode(), pf.address());
         }
         rec.result(result);
-        final Consumer<X86FaultRecord> t = trace;
         if (t != null) {
             t.accept(rec);
         }
@@ -192,7 +195,7 @@ public final class X86FaultHandler implements FaultHandler {
                     return r;
                 }
                 fault = ops.handleMmFault(vma, address, flags | FAULT_FLAG_VMA_LOCK, regs); // 14
-                rec.step("handle_mm_fault(VMA_LOCK)=0x" + Integer.toHexString(fault));
+                rec.stepHex("handle_mm_fault(VMA_LOCK)=0x", fault);
                 if ((fault & (VmFault.VM_FAULT_RETRY | VmFault.VM_FAULT_COMPLETED)) == 0) {
                     ops.vmaEndRead(vma);
                 }
@@ -222,7 +225,7 @@ public final class X86FaultHandler implements FaultHandler {
                     return badAreaAccessError(rec, regs, code, address, mm, vma);
                 }
                 fault = ops.handleMmFault(vma, address, flags, regs); // 19
-                rec.step("handle_mm_fault=0x" + Integer.toHexString(fault));
+                rec.stepHex("handle_mm_fault=0x", fault);
                 if (faultSignalPending(fault, regs)) { // 20
                     rec.step("fault_signal_pending");
                     return regs.userMode() ? KILLED : fixupOrOops(rec, regs, SigInfo.BUS_ADRERR_SIG);
