@@ -48,11 +48,17 @@ public final class RwSemaphore {
      * Departures from the kernel, and why:
      *  - The owner word is two fields (owner thread; READER_OWNED / NONSPINNABLE bits) because Java
      *    cannot tag a reference; both are hints written with opaque stores, as in the kernel.
-     *  - Optimistic spinning (osq, owner-on-cpu checks, the (10 + readers/2) us reader-owned budget)
-     *    is reduced to a bounded number of unqueued grab attempts before a writer queues
-     *    (optimisticSpinTries, default 64; 0 turns it off). The handoff-owner spin after a failed
-     *    try-write-lock is not modelled: the handoff writer simply sleeps until rwsem_wake.
-     *  - wait_lock is a Java monitor; wake_q is a local list of threads unparked after it is dropped.
+     *  - Optimistic spinning (rwsem_optimistic_spin / rwsem_spin_on_owner) is modelled as the kernel
+ *    has it: one spinner at a time (the osq, reduced to a test-and-set word), spinning while the
+ *    owner word holds the same running writer and trying the unqueued grab each time it changes;
+ *    a reader-owned lock is spun on for the (10 + readers/2) us budget, capped at 25 us, after
+ *    which NONSPINNABLE is set. owner_on_cpu(owner) is approximated by "the owner thread is
+ *    RUNNABLE" (Thread.getState: a thread parked on this or any other lock, in Object.wait or
+ *    blocked on a monitor is not); a JVM thread cannot see whether the OS preempted the owner, so
+ *    need_resched() is approximated by a total spin time budget per slow path (default 20 us,
+ *    setOptimisticSpinBudgetNanos; 0 turns spinning off). The handoff writer spins on the owner
+ *    (rwsem_spin_on_owner) before sleeping, as in the kernel.
+ *  - wait_lock is a Java monitor; wake_q is a local list of threads unparked after it is dropped.
      *  - RT/DL tasks (which may set HANDOFF at once) do not exist.
      */
 
@@ -76,6 +82,10 @@ public final class RwSemaphore {
     public static final int RWSEM_NONSPINNABLE = 2;
     /** MAX_READERS_WAKEUP: readers granted per wakeup pass. */
     public static final int MAX_READERS_WAKEUP = 0x100;
+    /** Reader-owned spin budget: (10 + readers/2) us with readers capped at this (rwsem_rspin_threshold). */
+    public static final int RWSEM_RSPIN_MAX_READERS = 30;
+    /** Default stand-in for need_resched(): total optimistic spin time of one slow path. */
+    public static final long DEFAULT_OPT_SPIN_BUDGET_NS = 20_000L;
     /** RWSEM_WAIT_TIMEOUT, ceil(HZ/250) jiffies = 4 ms. */
     public static final long RWSEM_WAIT_TIMEOUT_NS = 4_000_000L;
 
@@ -84,6 +94,14 @@ public final class RwSemaphore {
      * always fails. Default false: the simulator's CAS upgrade.
      */
     public static volatile boolean upgradeAsKernelStub = false;
+
+    /** enum owner_state (rwsem_owner_state). */
+    private enum OwnerState {
+        NULL,
+        WRITER,
+        READER,
+        NONSPINNABLE
+    }
 
     private enum WakeType {
         ANY,
@@ -114,6 +132,7 @@ public final class RwSemaphore {
     private static final VarHandle COUNT;
     private static final VarHandle OWNER;
     private static final VarHandle OWNER_FLAGS;
+    private static final VarHandle OSQ;
 
     static {
         try {
@@ -121,6 +140,7 @@ public final class RwSemaphore {
             COUNT = l.findVarHandle(RwSemaphore.class, "count", long.class);
             OWNER = l.findVarHandle(RwSemaphore.class, "owner", Thread.class);
             OWNER_FLAGS = l.findVarHandle(RwSemaphore.class, "ownerFlags", int.class);
+            OSQ = l.findVarHandle(RwSemaphore.class, "osq", Thread.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -134,14 +154,26 @@ public final class RwSemaphore {
 
     @SuppressWarnings("unused")
     private volatile int ownerFlags;
+    /**
+     * The osq (optimistic spin queue), reduced to a test-and-set word: the one thread allowed to
+     * spin on the owner. CAS acquire in osqLock; release store in osqUnlock.
+     */
+    @SuppressWarnings("unused")
+    private volatile Thread osq;
     /** wait_list, FIFO; guarded by its own monitor (the wait_lock). */
     private final ArrayDeque<Waiter> waitList = new ArrayDeque<>();
 
     private final LockClass lockClass;
     private final Object lockdepMm;
     private volatile long waitTimeoutNs = RWSEM_WAIT_TIMEOUT_NS;
-    private volatile int optimisticSpinTries = 64;
+    private volatile long optSpinBudgetNs = DEFAULT_OPT_SPIN_BUDGET_NS;
     private final LongAdder contended = new LongAdder();
+    /** lockevent rwsem_opt_lock: writers that got the lock by optimistic spinning. */
+    private final LongAdder optLock = new LongAdder();
+    /** lockevent rwsem_opt_nospin: reader-owned spin budget expired, NONSPINNABLE set. */
+    private final LongAdder optNospin = new LongAdder();
+    /** Writer slow paths that queued on the wait list (rwsem_wlock). */
+    private final LongAdder writersQueued = new LongAdder();
     private final LongAdder waitNanos = new LongAdder();
 
     public RwSemaphore() {
@@ -373,10 +405,14 @@ public final class RwSemaphore {
     private int downWriteSlowpath(final boolean killable) {
         contended.increment();
         final long t0 = System.nanoTime();
-        if (optimisticSpin()) {
+        final long spinBudget = optSpinBudgetNs;
+        final long spinDeadline = t0 + spinBudget;
+        if (spinBudget > 0 && canSpinOnOwner() && optimisticSpin(spinDeadline)) {
+            optLock.increment();
             waitNanos.add(System.nanoTime() - t0);
             return 0;
         }
+        writersQueued.increment();
         final Thread me = Thread.currentThread();
         final Waiter waiter = new Waiter(me, true, System.nanoTime() + waitTimeoutNs);
         final ArrayList<Thread> wakeQ = new ArrayList<>(2);
@@ -391,6 +427,7 @@ public final class RwSemaphore {
         wake(wakeQ);
         boolean interrupted = false;
         int result = 0;
+        long handoffSpinUntil = 0; // the handoff owner spin shares the need_resched stand-in budget
         for (; ; ) {
             synchronized (waitList) {
                 if (tryWriteLock(waiter)) {
@@ -408,6 +445,17 @@ public final class RwSemaphore {
             if (!killable && Thread.interrupted()) {
                 interrupted = true;
             }
+            // The handoff writer spins on the owner; a released lock (OWNER_NULL) is retried at
+            // once instead of sleeping. Only the first waiter ever has handoffSet (read under the
+            // wait lock where written; a stale false only means we sleep as before).
+            if (waiter.handoffSet && spinBudget > 0) {
+                if (handoffSpinUntil == 0) {
+                    handoffSpinUntil = System.nanoTime() + spinBudget;
+                }
+                if (System.nanoTime() - handoffSpinUntil < 0 && spinOnOwner(handoffSpinUntil) == OwnerState.NULL) {
+                    continue;
+                }
+            }
             LockSupport.park(this);
         }
         if (interrupted) {
@@ -417,21 +465,160 @@ public final class RwSemaphore {
         return result;
     }
 
-    /** Bounded stand-in for rwsem_optimistic_spin: unqueued grabs while nobody holds or hands off. */
-    private boolean optimisticSpin() {
-        final int tries = optimisticSpinTries;
-        for (int i = 0; i < tries; i++) {
-            if (((int) OWNER_FLAGS.getOpaque(this) & RWSEM_NONSPINNABLE) != 0) {
-                return false;
+    /**
+     * rwsem_can_spin_on_owner: not NONSPINNABLE, and a writer owner is on a CPU (here: RUNNABLE).
+     */
+    private boolean canSpinOnOwner() {
+        final int flags = (int) OWNER_FLAGS.getOpaque(this);
+        if ((flags & RWSEM_NONSPINNABLE) != 0) {
+            return false;
+        }
+        final Thread owner = (Thread) OWNER.getOpaque(this);
+        return owner == null || (flags & RWSEM_READER_OWNED) != 0 || ownerOnCpu(owner);
+    }
+
+    /**
+     * owner_on_cpu, approximated: the owner has not blocked (parked on any lock, waiting or
+     * blocked on a monitor). The kernel also checks vcpu_is_preempted; the JVM cannot see OS
+     * preemption, which the caller's time budget (the need_resched stand-in) bounds instead.
+     */
+    private static boolean ownerOnCpu(final Thread owner) {
+        return owner.getState() == Thread.State.RUNNABLE;
+    }
+
+    /** rwsem_owner_state for an owner/flags pair read together. */
+    private static OwnerState ownerState(final Thread owner, final int flags) {
+        if ((flags & RWSEM_NONSPINNABLE) != 0) {
+            return OwnerState.NONSPINNABLE;
+        }
+        if ((flags & RWSEM_READER_OWNED) != 0) {
+            return OwnerState.READER;
+        }
+        return owner != null ? OwnerState.WRITER : OwnerState.NULL;
+    }
+
+    /**
+     * rwsem_spin_on_owner: while the owner word holds the same running writer, spin; return the
+     * new owner state when it changes, NONSPINNABLE when the owner blocks or {@code deadline}
+     * (the need_resched stand-in) passes. Reader-owned and NULL states return at once.
+     */
+    private OwnerState spinOnOwner(final long deadline) {
+        final Thread owner = (Thread) OWNER.getOpaque(this);
+        final int flags = (int) OWNER_FLAGS.getOpaque(this);
+        final OwnerState state = ownerState(owner, flags);
+        if (state != OwnerState.WRITER) {
+            return state;
+        }
+        for (int loop = 0; ; loop++) {
+            final Thread now = (Thread) OWNER.getOpaque(this);
+            final int nowFlags = (int) OWNER_FLAGS.getOpaque(this);
+            if (now != owner || nowFlags != flags) {
+                return ownerState(now, nowFlags);
             }
-            final long c = (long) COUNT.getVolatile(this);
-            if ((c & (RWSEM_LOCK_MASK | RWSEM_FLAG_HANDOFF)) == 0
-                    && COUNT.compareAndSet(this, c, c | RWSEM_WRITER_LOCKED)) {
-                return true;
+            // Thread.getState and nanoTime cost tens of ns: check them every 16th pass, as the
+            // kernel checks sched_clock in the reader-owned loop.
+            if ((loop & 0xf) == 0 && (!ownerOnCpu(owner) || System.nanoTime() - deadline > 0)) {
+                return OwnerState.NONSPINNABLE;
             }
             Thread.onSpinWait();
         }
+    }
+
+    /**
+     * rwsem_optimistic_spin: take the osq, then spin on the owner and try the unqueued grab each
+     * time the owner changes. A reader-owned lock is spun on for rwsem_rspin_threshold, then
+     * NONSPINNABLE is set. {@code deadline} stands in for need_resched().
+     */
+    private boolean optimisticSpin(final long deadline) {
+        if (!osqLock(deadline)) {
+            return false;
+        }
+        boolean taken = false;
+        try {
+            OwnerState prev = OwnerState.NULL;
+            long rspinThreshold = 0;
+            for (int loop = 0; ; ) {
+                final OwnerState state = spinOnOwner(deadline);
+                if (state == OwnerState.NONSPINNABLE) {
+                    break;
+                }
+                if (tryWriteLockUnqueued()) {
+                    taken = true;
+                    break;
+                }
+                if (state == OwnerState.READER) {
+                    if (prev != OwnerState.READER) {
+                        if (((int) OWNER_FLAGS.getOpaque(this) & RWSEM_NONSPINNABLE) != 0) {
+                            break;
+                        }
+                        rspinThreshold = rspinThreshold();
+                        loop = 0;
+                    } else if ((++loop & 0xf) == 0 && System.nanoTime() - rspinThreshold > 0) {
+                        setNonspinnable();
+                        optNospin.increment();
+                        break;
+                    }
+                }
+                if (state != OwnerState.WRITER && System.nanoTime() - deadline > 0) {
+                    break; // need_resched()
+                }
+                prev = state;
+                Thread.onSpinWait();
+            }
+        } finally {
+            osqUnlock();
+        }
+        return taken;
+    }
+
+    /** rwsem_rspin_threshold: now + (10 + readers/2) us, readers capped at 30. */
+    private long rspinThreshold() {
+        final long readers = Math.min(readerCount(), RWSEM_RSPIN_MAX_READERS);
+        return System.nanoTime() + (20 + readers) * 1000L / 2;
+    }
+
+    /** rwsem_try_write_lock_unqueued: grab while neither LOCK_MASK nor HANDOFF is set. */
+    private boolean tryWriteLockUnqueued() {
+        long c = (long) COUNT.getVolatile(this);
+        while ((c & (RWSEM_LOCK_MASK | RWSEM_FLAG_HANDOFF)) == 0) {
+            final long w = (long) COUNT.compareAndExchange(this, c, c | RWSEM_WRITER_LOCKED);
+            if (w == c) {
+                setOwner(); // rwsem_set_owner, so that the next spinner sees a running writer
+                return true;
+            }
+            c = w;
+        }
         return false;
+    }
+
+    /** rwsem_set_nonspinnable: only while the lock is reader-owned. */
+    private void setNonspinnable() {
+        final int f = (int) OWNER_FLAGS.getOpaque(this);
+        if ((f & RWSEM_READER_OWNED) != 0 && (f & RWSEM_NONSPINNABLE) == 0) {
+            OWNER_FLAGS.setOpaque(this, f | RWSEM_NONSPINNABLE);
+        }
+    }
+
+    /**
+     * osq_lock, reduced to a test-and-set word: wait (spinning) for the current spinner to leave;
+     * give up at {@code deadline}, as osq_lock unqueues on need_resched.
+     */
+    private boolean osqLock(final long deadline) {
+        final Thread me = Thread.currentThread();
+        for (int loop = 0; ; loop++) {
+            if (OSQ.getOpaque(this) == null && OSQ.compareAndSet(this, null, me)) {
+                return true;
+            }
+            if ((loop & 0xf) == 0 && System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** osq_unlock: release store; pairs with the CAS in osqLock. */
+    private void osqUnlock() {
+        OSQ.setVolatile(this, null);
     }
 
     /** rwsem_try_write_lock; caller holds the wait lock. */
@@ -689,8 +876,44 @@ public final class RwSemaphore {
         this.waitTimeoutNs = ns;
     }
 
-    /** Bounded optimistic spin budget of a writer before it queues; 0 turns spinning off. */
+    /**
+     * Turns optimistic spinning off (0) or on with the default budget (any positive value). Kept
+     * for callers of the old bounded-tries model; see {@link #setOptimisticSpinBudgetNanos}.
+     */
     public void setOptimisticSpinTries(final int tries) {
-        this.optimisticSpinTries = tries;
+        this.optSpinBudgetNs = tries > 0 ? DEFAULT_OPT_SPIN_BUDGET_NS : 0;
+    }
+
+    /**
+     * The need_resched() stand-in: how long one writer slow path may spin in total (osq, owner
+     * and reader-owned spinning; also the handoff writer's owner spin); 0 turns spinning off.
+     */
+    public void setOptimisticSpinBudgetNanos(final long ns) {
+        this.optSpinBudgetNs = ns;
+    }
+
+    /** lockevent rwsem_opt_lock: writer acquisitions won by optimistic spinning (no queueing). */
+    public long optLockCount() {
+        return optLock.sum();
+    }
+
+    /** lockevent rwsem_opt_nospin: reader-owned spins that ran out of budget and set NONSPINNABLE. */
+    public long optNospinCount() {
+        return optNospin.sum();
+    }
+
+    /** Writer slow paths that queued on the wait list (spinning failed or was not tried). */
+    public long writersQueuedCount() {
+        return writersQueued.sum();
+    }
+
+    /** The owner word's NONSPINNABLE bit. */
+    public boolean isNonspinnable() {
+        return ((int) OWNER_FLAGS.getOpaque(this) & RWSEM_NONSPINNABLE) != 0;
+    }
+
+    /** The thread holding the osq (the one optimistic spinner), or null. */
+    public Thread optimisticSpinner() {
+        return (Thread) OSQ.getVolatile(this);
     }
 }
