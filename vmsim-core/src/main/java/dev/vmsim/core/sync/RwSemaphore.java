@@ -55,9 +55,10 @@ public final class RwSemaphore {
  *    which NONSPINNABLE is set. owner_on_cpu(owner) is approximated by "the owner thread is
  *    RUNNABLE" (Thread.getState: a thread parked on this or any other lock, in Object.wait or
  *    blocked on a monitor is not); a JVM thread cannot see whether the OS preempted the owner, so
- *    need_resched() is approximated by a total spin time budget per slow path (default 20 us,
- *    setOptimisticSpinBudgetNanos; 0 turns spinning off). The handoff writer spins on the owner
- *    (rwsem_spin_on_owner) before sleeping, as in the kernel.
+ *    need_resched() is approximated by a budget (default 20 us, setOptimisticSpinBudgetNanos; 0
+ *    turns spinning off) of spinning without the owner word changing, plus one scheduler tick
+ *    (1 ms) of spinning in all. The handoff writer spins on the owner (rwsem_spin_on_owner)
+ *    before sleeping, as in the kernel.
  *  - wait_lock is a Java monitor; wake_q is a local list of threads unparked after it is dropped.
      *  - RT/DL tasks (which may set HANDOFF at once) do not exist.
      */
@@ -86,6 +87,8 @@ public final class RwSemaphore {
     public static final int RWSEM_RSPIN_MAX_READERS = 30;
     /** Default stand-in for need_resched(): total optimistic spin time of one slow path. */
     public static final long DEFAULT_OPT_SPIN_BUDGET_NS = 20_000L;
+    /** One scheduler tick (HZ=1000): the longest a writer spins optimistically in all. */
+    public static final long SPIN_TICK_NS = 1_000_000L;
     /** RWSEM_WAIT_TIMEOUT, ceil(HZ/250) jiffies = 4 ms. */
     public static final long RWSEM_WAIT_TIMEOUT_NS = 4_000_000L;
 
@@ -406,8 +409,7 @@ public final class RwSemaphore {
         contended.increment();
         final long t0 = System.nanoTime();
         final long spinBudget = optSpinBudgetNs;
-        final long spinDeadline = t0 + spinBudget;
-        if (spinBudget > 0 && canSpinOnOwner() && optimisticSpin(spinDeadline)) {
+        if (spinBudget > 0 && canSpinOnOwner() && optimisticSpin(spinBudget, t0 + Math.max(spinBudget, SPIN_TICK_NS))) {
             optLock.increment();
             waitNanos.add(System.nanoTime() - t0);
             return 0;
@@ -452,7 +454,7 @@ public final class RwSemaphore {
                 if (handoffSpinUntil == 0) {
                     handoffSpinUntil = System.nanoTime() + spinBudget;
                 }
-                if (System.nanoTime() - handoffSpinUntil < 0 && spinOnOwner(handoffSpinUntil) == OwnerState.NULL) {
+                if (System.nanoTime() - handoffSpinUntil < 0 && spinOnOwner(spinBudget) == OwnerState.NULL) {
                     continue;
                 }
             }
@@ -499,16 +501,17 @@ public final class RwSemaphore {
 
     /**
      * rwsem_spin_on_owner: while the owner word holds the same running writer, spin; return the
-     * new owner state when it changes, NONSPINNABLE when the owner blocks or {@code deadline}
-     * (the need_resched stand-in) passes. Reader-owned and NULL states return at once.
+     * new owner state when it changes, NONSPINNABLE when the owner blocks or has held the lock
+     * for {@code budget} ns of our spinning (the need_resched / vcpu_is_preempted stand-in). Reader-owned and NULL states return at once.
      */
-    private OwnerState spinOnOwner(final long deadline) {
+    private OwnerState spinOnOwner(final long budget) {
         final Thread owner = (Thread) OWNER.getOpaque(this);
         final int flags = (int) OWNER_FLAGS.getOpaque(this);
         final OwnerState state = ownerState(owner, flags);
         if (state != OwnerState.WRITER) {
             return state;
         }
+        final long deadline = System.nanoTime() + budget;
         for (int loop = 0; ; loop++) {
             final Thread now = (Thread) OWNER.getOpaque(this);
             final int nowFlags = (int) OWNER_FLAGS.getOpaque(this);
@@ -527,18 +530,21 @@ public final class RwSemaphore {
     /**
      * rwsem_optimistic_spin: take the osq, then spin on the owner and try the unqueued grab each
      * time the owner changes. A reader-owned lock is spun on for rwsem_rspin_threshold, then
-     * NONSPINNABLE is set. {@code deadline} stands in for need_resched().
+     * NONSPINNABLE is set. need_resched() is approximated twice: {@code budget} ns without the
+     * owner changing (a preempted owner), and {@code tickDeadline}, a scheduler tick of spinning
+     * in all (another runnable task would be switched in then).
      */
-    private boolean optimisticSpin(final long deadline) {
-        if (!osqLock(deadline)) {
+    private boolean optimisticSpin(final long budget, final long tickDeadline) {
+        if (!osqLock(System.nanoTime() + budget)) {
             return false;
         }
         boolean taken = false;
         try {
             OwnerState prev = OwnerState.NULL;
             long rspinThreshold = 0;
+            long progress = System.nanoTime();
             for (int loop = 0; ; ) {
-                final OwnerState state = spinOnOwner(deadline);
+                final OwnerState state = spinOnOwner(budget);
                 if (state == OwnerState.NONSPINNABLE) {
                     break;
                 }
@@ -559,8 +565,14 @@ public final class RwSemaphore {
                         break;
                     }
                 }
-                if (state != OwnerState.WRITER && System.nanoTime() - deadline > 0) {
-                    break; // need_resched()
+                final long now = System.nanoTime();
+                if (now - tickDeadline > 0) {
+                    break; // need_resched(): a tick's worth of spinning
+                }
+                if (state == OwnerState.WRITER || state != prev) {
+                    progress = now; // the owner changed: the lock is making progress
+                } else if (now - progress > budget) {
+                    break; // need_resched(): no progress for a budget's time
                 }
                 prev = state;
                 Thread.onSpinWait();
@@ -885,8 +897,9 @@ public final class RwSemaphore {
     }
 
     /**
-     * The need_resched() stand-in: how long one writer slow path may spin in total (osq, owner
-     * and reader-owned spinning; also the handoff writer's owner spin); 0 turns spinning off.
+     * The need_resched() stand-in: how long a writer spins without the owner word changing (on
+     * the osq, on one writer owner, on a NULL owner; also the handoff writer's owner spin); the
+     * whole spin is further capped at max(this, one tick). 0 turns spinning off.
      */
     public void setOptimisticSpinBudgetNanos(final long ns) {
         this.optSpinBudgetNs = ns;
