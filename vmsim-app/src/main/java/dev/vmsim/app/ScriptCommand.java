@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code vmsim script [--arch x86_64|arm64] [--locking mmap-only|per-vma|per-vma-wait] FILE|-}: runs a
+ * {@code vmsim script [--arch x86_64|arm64] [--locking mmap-only|per-vma|per-vma-wait] [--trace] FILE|-}: runs a
  * vmscript scenario on a fresh simulated process and prints its transcript, which is meant to be
  * byte-identical to the real kernel's (vmoracle.c). Exit status 0; 2 for an unknown architecture,
  * locking mode, or an unreadable file (one line on stderr).
@@ -27,6 +27,9 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = "Run a vmscript scenario and print the canonical transcript.")
 public final class ScriptCommand implements Callable<Integer> {
+    /** Events one --trace run may record (a script line faults a handful of times; this is generous). */
+    static final int TRACE_CAPACITY = 1 << 20;
+
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
@@ -36,6 +39,11 @@ public final class ScriptCommand implements Callable<Integer> {
     @Option(names = "--locking", defaultValue = "per-vma",
             description = "Fault locking: mmap-only, per-vma or per-vma-wait (default ${DEFAULT-VALUE}).")
     private String locking;
+
+    @Option(names = "--trace",
+            description = "After each line that faulted, print each fault's path (arch decode, locks, handler,"
+                    + " result) as '  # ' lines; the transcript lines are unchanged.")
+    private boolean trace;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The scenario, or - for standard input.")
     private String file;
@@ -63,7 +71,7 @@ public final class ScriptCommand implements Callable<Integer> {
             return 2;
         }
         final PrintWriter out = spec.commandLine().getOut();
-        out.print(VmScript.run(script, a, mode));
+        out.print(trace ? VmScript.runTraced(script, a, mode, TRACE_CAPACITY) : VmScript.run(script, a, mode));
         out.flush();
         return 0;
     }

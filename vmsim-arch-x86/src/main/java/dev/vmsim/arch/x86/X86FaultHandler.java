@@ -18,6 +18,7 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.trace.FaultTrace;
 import java.util.function.Consumer;
 
 /**
@@ -102,6 +103,9 @@ public final class X86FaultHandler implements FaultHandler {
 
     /** handle_page_fault for the task running {@code mm} (null: a kernel thread with no mm). */
     public int handle(final MmStruct mm, final X86PageFault pf, final PtRegs regs) {
+        if (FaultTrace.enabled()) {
+            FaultTrace.x86PageFaultEnter(regs.userMode(), pf.address(), pf.errorCode(), pf.describe());
+        }
         final X86FaultRecord rec = new X86FaultRecord(pf.address(), pf.errorCode(), regs.userMode(), pf.generalProtection());
         final int result;
         if (pf.generalProtection()) {
@@ -112,6 +116,7 @@ public final class X86FaultHandler implements FaultHandler {
             result = doUserAddrFault(rec, mm, regs, pf.errorCode(), pf.address());
         }
         rec.result(result);
+        FaultTrace.x86PageFaultExit(regs.userMode(), result);
         final Consumer<X86FaultRecord> t = trace;
         if (t != null) {
             t.accept(rec);
