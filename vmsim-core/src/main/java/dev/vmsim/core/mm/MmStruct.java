@@ -498,41 +498,41 @@ public class MmStruct {
     }
 
     /**
-     * The PTE part of validate(): every present PTE of a VMA page is writable only if the VMA is,
-     * and maps a frame that is referenced and (unless it is the zero page) mapped. PTEs outside
-     * every VMA are not found by this per-VMA walk (that needs a page-table iterator).
+     * The PTE part of validate(), one pass over every entry of the user address space: each non-none
+     * PTE lies inside a VMA (no stray translation survives munmap), is writable only if its VMA is,
+     * maps a frame that is referenced and mapped (the zero page excepted), and the mm's rss
+     * counters equal the pages its PTEs map (MM_ANONPAGES for anonymous VMAs, MM_SHMEMPAGES for
+     * shmem). <b>Context:</b> a quiescent mm (no fault or system call in flight).
      */
     private void validatePtes() {
         final dev.vmsim.core.pgtable.PageTableFormat fmt = pageTables.format();
         final dev.vmsim.core.phys.FrameAllocator frames = machine.frames();
-        final long span = 1L << (pageShift + 9); // at most one PTE table's reach on every format
-        for (final Vma v : vmas()) {
-            if ((v.vmFlags & (VmFlags.VM_PFNMAP | VmFlags.VM_IO)) != 0) {
-                continue;
+        final long[] rss = new long[2];
+        pageTables.forEachPte(0, taskSize, (va, pte) -> {
+            final Vma v = vmaLookup(va);
+            if (v == null) {
+                throw new IllegalStateException("stray PTE 0x" + Long.toHexString(pte) + " at 0x"
+                        + Long.toHexString(va) + " outside every VMA");
             }
-            long va = v.vmStart;
-            while (Long.compareUnsigned(va, v.vmEnd) < 0) {
-                final long ptep = pageTables.ptePa(va, false);
-                if (ptep < 0) {
-                    va = (va | (span - 1)) + 1;
-                    if (va == 0) {
-                        break;
-                    }
-                    continue;
-                }
-                final long pte = pageTables.readPte(ptep);
-                if (fmt.ptePresent(pte)) {
-                    if (fmt.pteWrite(pte) && (v.vmFlags & VmFlags.VM_WRITE) == 0) {
-                        throw new IllegalStateException("writable PTE at 0x" + Long.toHexString(va) + " in " + v);
-                    }
-                    final long pfn = fmt.pfn(pte);
-                    if (pfn != frames.zeroPfn() && (frames.refcount(pfn) < 1 || frames.mapcount(pfn) < 1)) {
-                        throw new IllegalStateException("PTE at 0x" + Long.toHexString(va) + " maps pfn " + pfn
-                                + " with refcount " + frames.refcount(pfn) + ", mapcount " + frames.mapcount(pfn));
-                    }
-                }
-                va += pageSize;
+            if (!fmt.ptePresent(pte) || (v.vmFlags & (VmFlags.VM_PFNMAP | VmFlags.VM_IO)) != 0) {
+                return;
             }
+            if (fmt.pteWrite(pte) && (v.vmFlags & VmFlags.VM_WRITE) == 0) {
+                throw new IllegalStateException("writable PTE at 0x" + Long.toHexString(va) + " in " + v);
+            }
+            final long pfn = fmt.pfn(pte);
+            if (fmt.pteSpecial(pte) || pfn == frames.zeroPfn()) {
+                return;
+            }
+            if (frames.refcount(pfn) < 1 || frames.mapcount(pfn) < 1) {
+                throw new IllegalStateException("PTE at 0x" + Long.toHexString(va) + " maps pfn " + pfn
+                        + " with refcount " + frames.refcount(pfn) + ", mapcount " + frames.mapcount(pfn));
+            }
+            rss[v.vmFile != null ? 1 : 0]++;
+        });
+        if (rss[0] != anonRss() || rss[1] != shmemRss()) {
+            throw new IllegalStateException("rss anon=" + anonRss() + " shmem=" + shmemRss() + " but PTEs map anon="
+                    + rss[0] + " shmem=" + rss[1]);
         }
     }
 }

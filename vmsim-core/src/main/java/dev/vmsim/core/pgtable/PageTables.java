@@ -211,6 +211,29 @@ public final class PageTables {
         int visit(long ptePagePfn, long start, long end);
     }
 
+    /** Receives one non-none PTE of {@link #forEachPte}. */
+    @FunctionalInterface
+    public interface PteVisitor {
+        void visit(long va, long pte);
+    }
+
+    /**
+     * Visits every non-none PTE mapping an address in [start, end), in address order, reading each
+     * entry with acquire (ptep_get). For checks and dumps: it takes no page-table lock, so entries
+     * may change under a concurrent fault; call it on a quiescent mm for exact answers.
+     */
+    public void forEachPte(final long start, final long end, final PteVisitor visitor) {
+        walkPteTables(start, end, (pt, s, e) -> {
+            for (long addr = s; addr != e; addr += Pfn.PAGE_SIZE) {
+                final long pte = mem.getLongAcquire(slotPa(pt, format.index(addr, 0)));
+                if (!format.pteNone(pte)) {
+                    visitor.visit(addr, pte);
+                }
+            }
+            return 0;
+        });
+    }
+
     private int walkPteTables(final long start, final long end, final PteTableVisitor visitor) {
         if (Long.compareUnsigned(start, end) >= 0) {
             return 0;

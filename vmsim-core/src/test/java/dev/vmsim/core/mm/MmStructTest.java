@@ -362,6 +362,7 @@ class MmStructTest {
         final long pfn = frames.allocZeroed(0);
         frames.incMapcount(pfn);
         pt.setPte(pt.ptePa(a, true), fmt.pteMkwrite(fmt.pteMkdirty(fmt.pfnPte(pfn, v.vmPageProt))));
+        mm.addAnonRss(1);
         mm.validate();
         final MmStruct child = mm.fork();
         final long parentPte = pt.readPte(pt.ptePa(a, false));
@@ -393,12 +394,37 @@ class MmStructTest {
         mm.machine().frames().incMapcount(pfn);
         final long ptep = pt.ptePa(a, true);
         pt.setPte(ptep, pt.format().pteMkwrite(pt.format().pfnPte(pfn, pt.format().vmGetPageProt(VmFlags.VM_READ))));
+        mm.addAnonRss(1);
         final IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
                 mm::validate);
         assertTrue(e.getMessage().contains("writable PTE"), e.getMessage());
         assertEquals(0, mm.mprotect(a, P, RW), "once the VMA is writable the PTE is consistent");
         mm.validate();
         assertEquals(0, mm.munmap(a, P));
+    }
+
+    @Test
+    void validateCatchesAStrayPteOutsideEveryVmaAndAnRssMismatch() {
+        final long a = map(top - 0x40000, P, RW, FIXED);
+        final var pt = mm.pageTables();
+        final var fmt = pt.format();
+        final var frames = mm.machine().frames();
+        final long pfn = frames.allocZeroed(0);
+        frames.incMapcount(pfn);
+        final long hole = a + 4 * P;
+        pt.setPte(pt.ptePa(hole, true), fmt.pfnPte(pfn, fmt.vmGetPageProt(VmFlags.VM_READ)));
+        final IllegalStateException stray = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalStateException.class, mm::validate);
+        assertTrue(stray.getMessage().contains("stray PTE"), stray.getMessage());
+        pt.setPte(pt.ptePa(hole, false), 0);
+        pt.setPte(pt.ptePa(a, false), fmt.pfnPte(pfn, fmt.vmGetPageProt(VmFlags.VM_READ)));
+        final IllegalStateException rss = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalStateException.class, mm::validate);
+        assertTrue(rss.getMessage().contains("rss"), rss.getMessage());
+        mm.addAnonRss(1);
+        mm.validate();
+        assertEquals(0, mm.munmap(a, P));
+        mm.validate();
     }
 
     @Test
