@@ -2,18 +2,19 @@ package dev.vmsim.app;
 
 import dev.vmsim.bench.calibrate.Calibration;
 import dev.vmsim.bench.calibrate.NativeProbe;
-import dev.vmsim.core.lock.LockingMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** `vmsim calibrate`: the real kernel's cost per fault and per mmap+munmap beside the simulator's. */
 @Command(
+        mixinStandardHelpOptions = true,
         name = "calibrate",
         description = "Run native probes (gcc-compiled on first use) alternately with the simulated"
                 + " page-fault1 and mmap1, and compare ns per operation and event counts.")
@@ -24,19 +25,11 @@ final class CalibrateCommand implements Callable<Integer> {
     @Spec
     private CommandLine.Model.CommandSpec spec;
 
-    @Option(
-            names = "--arch",
-            defaultValue = "x86_64",
-            converter = Converters.ArchConverter.class,
-            description = "Simulated architecture (default: ${DEFAULT-VALUE}).")
-    private String arch;
+    @Mixin
+    private ArchOption arch;
 
-    @Option(
-            names = "--locking",
-            defaultValue = "per-vma",
-            converter = Converters.LockingConverter.class,
-            description = "Simulated locking mode (default: ${DEFAULT-VALUE}).")
-    private LockingMode locking;
+    @Mixin
+    private LockingOption locking;
 
     @Option(names = "--repeat", defaultValue = "5", description = "Alternating runs of each probe (default: ${DEFAULT-VALUE}).")
     private int repeat;
@@ -59,7 +52,7 @@ final class CalibrateCommand implements Callable<Integer> {
         }
         Files.createDirectories(dir);
         final Calibration c = new Calibration(
-                parent.kernels(), new NativeProbe("page_fault1", dir), new NativeProbe("mmap1", dir), arch, locking);
+                parent.kernels(), new NativeProbe("page_fault1", dir), new NativeProbe("mmap1", dir), arch.arch, locking.locking);
         final String report = c.run(repeat, seed, ProgressBar.forConsole(cl.getErr(), "calibrate"));
         cl.getOut().print(report);
         cl.getOut().flush();

@@ -3,28 +3,29 @@ package dev.vmsim.app;
 import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.Workload;
 import dev.vmsim.core.lock.LockingMode;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options `run`, `compare` and `calibrate` share: architecture, threads, run bound, seed. */
 final class CommonOptions {
-    @Option(
-            names = "--arch",
-            defaultValue = "x86_64",
-            converter = Converters.ArchConverter.class,
-            description = "Architecture: x86_64 or arm64 (default: ${DEFAULT-VALUE}).")
-    String arch;
+    @Mixin
+    ArchOption arch;
 
-    @Option(names = "--threads", description = "Simulated tasks of the one mm, each on its own CPU and platform thread.")
+    @Option(names = "--threads", description = "Simulated tasks of the one mm, each on its own CPU and platform thread: 1 to 1024"
+                    + " (default: 2 for run, 3 for compare).")
     Integer threads;
 
     @Option(
             names = "--duration",
             converter = Converters.DurationConverter.class,
-            description = "How long each run lasts: 500ms, 5s, 2m.")
+            description = "How long each run lasts: 500ms, 5s, 2m (default: 5s for run; for compare, 15s in all"
+                    + " shared among its runs).")
     Duration duration;
 
     @Option(names = "--iterations", description = "Rounds of the workload loop per thread, instead of a duration.")
@@ -58,14 +59,16 @@ final class CommonOptions {
             if (iterations < 1) {
                 throw new CommandLine.ParameterException(cl, "--iterations must be at least 1, got " + iterations);
             }
-            return RunConfig.rounds(w, arch, mode, n, iterations, seed);
+            return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed);
         }
-        return RunConfig.timed(w, arch, mode, n, duration != null ? duration : defaultDuration, seed);
+        return RunConfig.timed(w, arch.arch, mode, n, duration != null ? duration : defaultDuration, seed);
     }
 
     /**
      * Checks before a run that {@code file} can be written, so that a long run does not end in an
-     * error; null passes.
+     * error; null passes. Permission bits alone do not say (root passes every check of them, and a
+     * directory such as /proc refuses new files whatever its mode), so this creates the file and
+     * removes it again, or opens an existing one for append without changing it.
      */
     static void checkWritable(final CommandLine cl, final String option, final Path file) {
         if (file == null) {
@@ -79,8 +82,26 @@ final class CommonOptions {
         if (dir == null || !Files.isDirectory(dir)) {
             throw new CommandLine.ParameterException(cl, option + " " + file + ": directory does not exist");
         }
-        if (Files.exists(abs) ? !Files.isWritable(abs) : !Files.isWritable(dir)) {
-            throw new CommandLine.ParameterException(cl, option + " " + file + ": not writable");
+        try {
+            if (Files.exists(abs)) {
+                Files.newOutputStream(abs, StandardOpenOption.WRITE, StandardOpenOption.APPEND)
+                        .close();
+            } else {
+                Files.createFile(abs);
+                Files.delete(abs);
+            }
+        } catch (IOException e) {
+            throw new CommandLine.ParameterException(
+                    cl, option + " " + file + ": not writable (" + IoErrors.reason(e) + ")");
+        }
+    }
+
+    /** Writes {@code text} to {@code file} (the value of {@code option}); a failure says which file and why. */
+    static void write(final String option, final Path file, final String text) {
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write " + option + " " + file + ": " + IoErrors.reason(e), e);
         }
     }
 }

@@ -8,7 +8,6 @@ import dev.vmsim.bench.report.HtmlReport;
 import dev.vmsim.bench.report.TextReport;
 import dev.vmsim.bench.workload.FaultVsMunmap;
 import dev.vmsim.core.lock.LockingMode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -25,6 +24,7 @@ import picocli.CommandLine.Spec;
  * of medians and ratios to mmap-only. With no arguments: fault-vs-munmap, 3 threads, about 15 s.
  */
 @Command(
+        mixinStandardHelpOptions = true,
         name = "compare",
         description = "Run a workload in every locking mode, interleaved, and compare their medians.")
 final class CompareCommand implements Callable<Integer> {
@@ -64,7 +64,8 @@ final class CompareCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--repeat must be at least 1, got " + repeat);
         }
         final Workload w = workload != null ? workload : new FaultVsMunmap();
-        final Duration each = DEFAULT_TOTAL.dividedBy((long) repeat * Comparison.MODES.size());
+        // The default budget covers the measured runs and the per-mode warm-ups (one slot each).
+        final Duration each = DEFAULT_TOTAL.dividedBy((long) (repeat + 1) * Comparison.MODES.size());
         final RunConfig base = common.config(cl, w, LockingMode.MMAP_ONLY, DEFAULT_THREADS, each);
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--html", html);
@@ -73,10 +74,10 @@ final class CompareCommand implements Callable<Integer> {
         cl.getOut().print(TextReport.compare(cmp));
         cl.getOut().flush();
         if (json != null) {
-            Files.writeString(json, cmp.toJson() + "\n");
+            CommonOptions.write("--json", json, cmp.toJson() + "\n");
         }
         if (html != null) {
-            Files.writeString(html, HtmlReport.render(cmp));
+            CommonOptions.write("--html", html, HtmlReport.render(cmp));
         }
         return 0;
     }

@@ -8,6 +8,7 @@ import dev.vmsim.core.lock.LockingMode;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import picocli.CommandLine.ITypeConverter;
@@ -15,8 +16,12 @@ import picocli.CommandLine.TypeConversionException;
 
 /** picocli converters whose failures read as one line saying what is wrong (exit status 2). */
 final class Converters {
-    /** The architectures vmsim has, whether or not their module is on the class path. */
-    static final Set<String> KNOWN_ARCHS = Set.of("x86_64", "arm64");
+    /**
+     * The architectures vmsim has, whether or not their module is on the class path; a list, not
+     * {@code Set.of}, whose iteration order changes from one JVM to the next and made the error
+     * line differ between runs.
+     */
+    static final List<String> KNOWN_ARCHS = List.of("x86_64", "arm64");
 
     private Converters() {}
 

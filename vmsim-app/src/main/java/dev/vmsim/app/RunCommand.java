@@ -5,11 +5,9 @@ import dev.vmsim.bench.RunResult;
 import dev.vmsim.bench.Workload;
 import dev.vmsim.bench.WorkloadRunner;
 import dev.vmsim.bench.report.TextReport;
-import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.trace.ChromeTraceJson;
 import dev.vmsim.core.trace.FaultTrace;
 import dev.vmsim.core.trace.TraceRecorder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -23,6 +21,7 @@ import picocli.CommandLine.Spec;
 
 /** `vmsim run WORKLOAD`: one workload in one locking mode, and its report. */
 @Command(
+        mixinStandardHelpOptions = true,
         name = "run",
         description = "Run one workload and print faults/s, syscalls/s, latency percentiles and kernel counters.")
 final class RunCommand implements Callable<Integer> {
@@ -42,12 +41,8 @@ final class RunCommand implements Callable<Integer> {
             description = "page-fault1, mmap1, spf, fault-vs-munmap, shared-vma or stack-growth.")
     private Workload workload;
 
-    @Option(
-            names = "--locking",
-            defaultValue = "per-vma",
-            converter = Converters.LockingConverter.class,
-            description = "mmap-only, per-vma or per-vma-wait (default: ${DEFAULT-VALUE}).")
-    private LockingMode locking;
+    @Mixin
+    private LockingOption locking;
 
     @Mixin
     private CommonOptions common;
@@ -66,7 +61,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
-        final RunConfig cfg = common.config(cl, workload, locking, DEFAULT_THREADS, DEFAULT_DURATION);
+        final RunConfig cfg = common.config(cl, workload, locking.locking, DEFAULT_THREADS, DEFAULT_DURATION);
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--trace", trace);
         final TraceRecorder recorder = trace == null ? null : new TraceRecorder(TRACE_CAPACITY);
@@ -80,10 +75,11 @@ final class RunCommand implements Callable<Integer> {
         cl.getOut().print(TextReport.run(r));
         cl.getOut().flush();
         if (json != null) {
-            Files.writeString(json, r.toJson() + "\n");
+            CommonOptions.write("--json", json, r.toJson() + "\n");
         }
         if (recorder != null) {
-            Files.writeString(trace, ChromeTraceJson.write(recorder.events(), recorder.dropped(), recorder.capacity()));
+            CommonOptions.write("--trace", trace,
+                    ChromeTraceJson.write(recorder.events(), recorder.dropped(), recorder.capacity()));
         }
         return 0;
     }

@@ -2,17 +2,17 @@ package dev.vmsim.app;
 
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
-import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.script.VmScript;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
  * {@code vmsim script [--arch x86_64|arm64] [--locking mmap-only|per-vma|per-vma-wait] [--trace] FILE|-}: runs a
  * vmscript scenario on a fresh simulated process and prints its transcript, which is meant to be
  * byte-identical to the real kernel's (vmoracle.c). Exit status 0; 2 for an unknown architecture,
- * locking mode, or an unreadable file (one line on stderr).
+ * locking mode, or a file that cannot be read as UTF-8 text (one line on stderr, as for every
+ * subcommand).
  */
 @Command(
         name = "script",
@@ -33,12 +34,11 @@ public final class ScriptCommand implements Callable<Integer> {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--arch", defaultValue = "x86_64", description = "Architecture: x86_64 or arm64 (default ${DEFAULT-VALUE}).")
-    private String arch;
+    @Mixin
+    private ArchOption arch;
 
-    @Option(names = "--locking", defaultValue = "per-vma",
-            description = "Fault locking: mmap-only, per-vma or per-vma-wait (default ${DEFAULT-VALUE}).")
-    private String locking;
+    @Mixin
+    private LockingOption locking;
 
     @Option(names = "--trace",
             description = "After each line that faulted, print each fault's path (arch decode, locks, handler,"
@@ -50,37 +50,39 @@ public final class ScriptCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        final PrintWriter err = spec.commandLine().getErr();
-        final Arch a = ArchRegistry.find(arch);
+        final CommandLine cl = spec.commandLine();
+        final Arch a = ArchRegistry.find(arch.arch);
         if (a == null) {
-            err.println("vmsim script: unknown architecture '" + arch + "' (known: "
-                    + String.join(", ", ArchRegistry.names()) + ")");
-            return 2;
-        }
-        final LockingMode mode = LockingMode.fromCliName(locking);
-        if (mode == null) {
-            err.println("vmsim script: unknown locking mode '" + locking + "' (mmap-only, per-vma, per-vma-wait)");
-            return 2;
+            throw new CommandLine.ParameterException(cl, "architecture " + arch.arch + " is not on the class path");
         }
         final String script;
         try {
             script = read(file);
         } catch (IOException e) {
-            final String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
-            err.println("vmsim script: cannot read " + file + ": " + why);
-            return 2;
+            throw new CommandLine.ParameterException(cl, "cannot read " + file + ": " + IoErrors.reason(e));
         }
-        final PrintWriter out = spec.commandLine().getOut();
-        out.print(trace ? VmScript.runTraced(script, a, mode, TRACE_CAPACITY) : VmScript.run(script, a, mode));
+        final PrintWriter out = cl.getOut();
+        out.print(trace
+                ? VmScript.runTraced(script, a, locking.locking, TRACE_CAPACITY)
+                : VmScript.run(script, a, locking.locking));
         out.flush();
         return 0;
     }
 
+    /** The scenario's text; malformed UTF-8 is an error, not replacement characters. */
     private static String read(final String file) throws IOException {
         if (file.equals("-")) {
-            final InputStream in = System.in;
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(System.in.readAllBytes()))
+                    .toString();
         }
-        return Files.readString(Path.of(file), StandardCharsets.UTF_8);
+        final Path p = Path.of(file);
+        if (Files.isDirectory(p)) {
+            throw new java.nio.file.FileSystemException(file, null, "Is a directory");
+        }
+        return Files.readString(p, StandardCharsets.UTF_8);
     }
 }

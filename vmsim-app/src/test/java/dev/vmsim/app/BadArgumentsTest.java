@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every bad argument prints one line on stderr saying what is wrong, nothing on stdout, exits 2,
@@ -49,6 +50,13 @@ class BadArgumentsTest {
                 Arguments.of(new String[] {"calibrate", "--arch", "sparc"}, "unknown arch 'sparc'"),
                 Arguments.of(new String[] {"calibrate", "--locking", "x"}, "unknown locking mode 'x'"),
                 Arguments.of(new String[] {"calibrate", "--repeat", "0"}, "--repeat must be at least 1"),
+                Arguments.of(new String[] {"compare", "--iterations", "0"}, "--iterations must be at least 1"),
+                Arguments.of(new String[] {"compare", "--arch", "mips"}, "unknown arch 'mips'"),
+                Arguments.of(new String[] {"compare", "--json", "/proc/vmsim-c.json"}, "--json /proc/vmsim-c.json: not writable"),
+                Arguments.of(new String[] {"calibrate", "--cache", "/proc/self/status"}, "not a directory"),
+                Arguments.of(new String[] {"script", "--arch", "mips", "-"}, "unknown arch 'mips'"),
+                Arguments.of(new String[] {"script", "--locking", "foo", "-"}, "unknown locking mode 'foo'"),
+                Arguments.of(new String[] {"script"}, "FILE"),
                 Arguments.of(new String[] {"no-such-command"}, "no-such-command"));
     }
 
@@ -72,16 +80,33 @@ class BadArgumentsTest {
         assertTrue(r.err.contains("is a directory"), r.err);
     }
 
+    /**
+     * /proc refuses new files whatever the caller's privileges, so this fails for root too (a
+     * read-only mode bit would not stop root, and the test would prove nothing there).
+     */
     @Test
-    void anUnwritableJsonFileIsRefused(@TempDir final Path dir) throws Exception {
-        final Path f = Files.createFile(dir.resolve("ro.json"));
-        assertTrue(f.toFile().setWritable(false));
-        if (Files.isWritable(f)) {
-            return; // running as root: permissions do not stop writes, nothing to check
-        }
-        final CliHarness r = CliHarness.run(counting, "run", "mmap1", "--json", f.toString());
+    void aJsonPathThatCannotBeCreatedIsRefused() {
+        final CliHarness r = CliHarness.run(counting, "run", "mmap1", "--json", "/proc/vmsim-run.json");
+        assertEquals(2, r.status, r.err);
+        assertTrue(r.err.startsWith("vmsim: --json /proc/vmsim-run.json: not writable ("), r.err);
+        assertEquals(0, kernelsMade.get());
+    }
+
+    @Test
+    void anExistingJsonFileIsLeftAsItWasByTheCheck(@TempDir final Path dir) throws Exception {
+        final Path f = Files.writeString(dir.resolve("old.json"), "kept");
+        final CliHarness r = CliHarness.run(counting, "run", "mmap1", "--json", f.toString(), "--threads", "0");
         assertEquals(2, r.status);
-        assertTrue(r.err.contains("not writable"), r.err);
+        assertEquals("kept", Files.readString(f));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"run", "compare", "calibrate", "script"})
+    void everySubcommandHasHelp(final String command) {
+        final CliHarness r = CliHarness.run(counting, command, "--help");
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.out.startsWith("Usage: vmsim " + command), r.out);
+        assertEquals("", r.err);
     }
 
     @Test

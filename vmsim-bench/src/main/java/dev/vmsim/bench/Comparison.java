@@ -1,6 +1,7 @@
 package dev.vmsim.bench;
 
 import dev.vmsim.core.lock.LockingMode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -11,7 +12,7 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * A side-by-side comparison of the locking modes on one workload: the runs, made interleaved
- * (A B C A B C ...) so that drift of the host (frequency, other load) spreads over every mode, and
+ * (A B C, B C A, ...) after a discarded warm-up of each mode, so that drift of the host (frequency, other load) spreads over every mode, and
  * each mode's medians.
  */
 public final class Comparison {
@@ -26,17 +27,34 @@ public final class Comparison {
         this.runs = Collections.unmodifiableList(new ArrayList<>(runs));
     }
 
+    /** The longest warm-up run per mode (a timed comparison's warm-up is capped at this). */
+    static final Duration WARMUP_CAP = Duration.ofSeconds(1);
+
     /**
      * Runs {@code base} in every mode, {@code repeat} times interleaved. {@code progress} sees the
      * completed fraction of the whole comparison.
+     *
+     * <p>Measurement: first one discarded warm-up run per mode (capped at {@link #WARMUP_CAP}), so
+     * no mode's measured runs include the JIT compiling the simulated kernel; then repeat {@code k}
+     * starts at mode {@code k mod modes} (A B C, B C A, C A B, ...) so that no mode always runs
+     * first after a warm-up, or always last before the host's next drift.
      */
     public static Comparison run(
             final WorkloadRunner runner, final RunConfig base, final int repeat, final WorkloadRunner.Progress progress) {
         final List<RunResult> runs = new ArrayList<>();
-        final int total = repeat * MODES.size();
+        final int modes = MODES.size();
+        final double total = (repeat + 1) * modes;
+        final RunConfig warm = base.duration() != null && base.duration().compareTo(WARMUP_CAP) > 0
+                ? base.withDuration(WARMUP_CAP)
+                : base;
+        for (int m = 0; m < modes; m++) {
+            final int done = m;
+            runner.run(warm.withLocking(MODES.get(m)), f -> progress.update((done + f) / total));
+        }
         for (int k = 0; k < repeat; k++) {
-            for (final LockingMode mode : MODES) {
-                final int done = runs.size();
+            for (int m = 0; m < modes; m++) {
+                final LockingMode mode = MODES.get((k + m) % modes);
+                final int done = modes + runs.size();
                 runs.add(runner.run(base.withLocking(mode), f -> progress.update((done + f) / total)));
             }
         }

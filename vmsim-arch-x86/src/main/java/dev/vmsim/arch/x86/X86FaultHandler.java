@@ -106,7 +106,11 @@ public final class X86FaultHandler implements FaultHandler {
         if (FaultTrace.enabled()) {
             FaultTrace.x86PageFaultEnter(regs.userMode(), pf.address(), pf.errorCode(), pf.describe());
         }
-        final X86FaultRecord rec = new X86FaultRecord(pf.address(), pf.errorCode(), regs.userMode(), pf.generalProtection());
+        // Read the listener once: the steps are recorded only when someone will read them (a fault
+        // path that builds strings for nobody costs more than the fault it simulates).
+        final Consumer<X86FaultRecord> t = trace;
+        final X86FaultRecord rec =
+                new X86FaultRecord(pf.address(), pf.errorCode(), regs.userMode(), pf.generalProtection(), t != null);
         final int result;
         if (pf.generalProtection()) {
             result = doGeneralProtection(rec, regs);
@@ -117,7 +121,6 @@ public final class X86FaultHandler implements FaultHandler {
         }
         rec.result(result);
         FaultTrace.x86PageFaultExit(regs.userMode(), result);
-        final Consumer<X86FaultRecord> t = trace;
         if (t != null) {
             t.accept(rec);
         }
@@ -197,7 +200,7 @@ public final class X86FaultHandler implements FaultHandler {
                     return r;
                 }
                 fault = ops.handleMmFault(vma, address, flags | FAULT_FLAG_VMA_LOCK, regs); // 14
-                rec.step("handle_mm_fault(VMA_LOCK)=0x" + Integer.toHexString(fault));
+                rec.stepHex("handle_mm_fault(VMA_LOCK)=0x", fault);
                 if ((fault & (VmFault.VM_FAULT_RETRY | VmFault.VM_FAULT_COMPLETED)) == 0) {
                     ops.vmaEndRead(vma);
                 }
@@ -227,7 +230,7 @@ public final class X86FaultHandler implements FaultHandler {
                     return badAreaAccessError(rec, regs, code, address, mm, vma);
                 }
                 fault = ops.handleMmFault(vma, address, flags, regs); // 19
-                rec.step("handle_mm_fault=0x" + Integer.toHexString(fault));
+                rec.stepHex("handle_mm_fault=0x", fault);
                 if (faultSignalPending(fault, regs)) { // 20
                     rec.step("fault_signal_pending");
                     return regs.userMode() ? KILLED : fixupOrOops(rec, regs, SigInfo.BUS_ADRERR_SIG);

@@ -15,11 +15,19 @@ public final class X86FaultRecord {
     private final int errorCode;
     private final boolean userMode;
     private final boolean generalProtection;
+    private final boolean recording;
     private final List<String> steps = new ArrayList<>();
     private int reportedErrorCode;
     private int result;
 
     X86FaultRecord(final long address, final int errorCode, final boolean userMode, final boolean gp) {
+        this(address, errorCode, userMode, gp, true);
+    }
+
+    /** @param recording whether {@link #steps()} are kept (false when no trace listener will read them). */
+    X86FaultRecord(final long address, final int errorCode, final boolean userMode, final boolean gp,
+            final boolean recording) {
+        this.recording = recording;
         this.address = address;
         this.errorCode = errorCode;
         this.userMode = userMode;
@@ -28,7 +36,16 @@ public final class X86FaultRecord {
     }
 
     void step(final String s) {
-        steps.add(s);
+        if (recording) {
+            steps.add(s);
+        }
+    }
+
+    /** A step with a value in hex, formatted only when recording. */
+    void stepHex(final String prefix, final int value) {
+        if (recording) {
+            steps.add(prefix + Integer.toHexString(value));
+        }
     }
 
     void reportedErrorCode(final int code) {

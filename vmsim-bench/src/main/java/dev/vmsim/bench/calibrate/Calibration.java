@@ -29,8 +29,20 @@ public final class Calibration {
     static final int NATIVE_PF_ROUNDS = 2;
     /** mmap1 rounds per native probe run. */
     static final int NATIVE_MMAP_ROUNDS = 2000;
-    /** mmap1 rounds per simulated run. */
-    static final int SIM_MMAP_ROUNDS = 200;
+    /**
+     * mmap1 rounds per simulated run: ten times the native probe's, because a simulated round is
+     * about ten times shorter, so both means cover a similar stretch of wall-clock time and take a
+     * similar share of the host's preemptions and pauses (with 200 rounds one host time slice lost
+     * to another process decided the whole mean).
+     */
+    static final int SIM_MMAP_ROUNDS = 10 * NATIVE_MMAP_ROUNDS;
+    /**
+     * Discarded simulated runs before the first measured one. The real kernel's code is compiled
+     * before the probe starts; the simulator's is interpreted until the JIT has seen it run, and a
+     * mean over a cold run measures the JIT (a cold 200-round mmap1 run was ~30x slower than a warm
+     * one). The warm-up runs the same workloads with the same configuration and is not recorded.
+     */
+    static final int SIM_WARMUP_RUNS = 3;
 
     private final KernelFactory factory;
     private final NativeProbe pf1;
@@ -53,6 +65,10 @@ public final class Calibration {
         pf1.binary();
         mmap1.binary();
         final WorkloadRunner runner = new WorkloadRunner(factory);
+        for (int i = 0; i < SIM_WARMUP_RUNS; i++) {
+            runner.run(RunConfig.rounds(new PageFault1(), arch, mode, 1, NATIVE_PF_ROUNDS, seed), WorkloadRunner.Progress.NONE);
+            runner.run(RunConfig.rounds(new Mmap1(), arch, mode, 1, SIM_MMAP_ROUNDS, seed), WorkloadRunner.Progress.NONE);
+        }
         final double[] realFault = new double[repeat];
         final double[] simFault = new double[repeat];
         final double[] realMmap = new double[repeat];

@@ -37,6 +37,13 @@ public final class Cpu {
         }
     }
 
+    /**
+     * Busy-wait iterations of {@link #waitForAccessToDrain} before it yields the host core: an access
+     * bracket is a TLB lookup and one memory operation (well under a microsecond), so a wait longer
+     * than this means the target's thread has been descheduled by the host.
+     */
+    private static final int DRAIN_SPINS = 256;
+
     /** The Cpu the calling thread last ran (switch_mm or an access): the kernel's smp_processor_id(). */
     private static final ThreadLocal<Cpu> CURRENT = new ThreadLocal<>();
 
@@ -120,8 +127,16 @@ public final class Cpu {
         if ((seq & 1) == 0 || CURRENT.get() == this) {
             return;
         }
+        int spins = 0;
         while ((long) SEQ.getAcquire(this) == seq) {
-            Thread.onSpinWait();
+            if (++spins < DRAIN_SPINS) {
+                Thread.onSpinWait();
+            } else {
+                // The target's thread is not running on the host (more simulated CPUs than host
+                // cores): give it the core instead of burning our time slice. A real target CPU
+                // always runs, so this changes what the host does, not what the simulated kernel does.
+                Thread.yield();
+            }
         }
     }
 

@@ -1,11 +1,20 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.lock.LockVma;
+import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
 
 /**
  * madvise(2) (mm/madvise.c). Modelled: MADV_NORMAL (no effect on the VMAs here, since
  * MADV_RANDOM/SEQUENTIAL are not modelled) and MADV_DONTNEED (zaps the PTEs: private data is
  * discarded and refaults as zero). Other advice values are EINVAL: a departure, documented.
+ *
+ * <p>Locking (get_lock_mode): MADV_DONTNEED is MADVISE_VMA_READ_LOCK, as in the kernel since 6.16
+ * ("mm: use per_vma lock for MADV_DONTNEED"): try_vma_read_lock read-locks the one VMA covering the
+ * range with lock_vma_under_rcu and zaps under that lock alone; a range not inside one VMA, or a
+ * failed attempt, falls back to the mmap read lock. MADV_NORMAL takes the mmap read lock. Without
+ * per-VMA locks ({@link LockingMode#MMAP_ONLY}) every call takes the mmap read lock.
  */
 final class Madvise {
     private Madvise() {}
@@ -28,13 +37,39 @@ final class Madvise {
         if (end == start) {
             return 0;
         }
-        // MADV_DONTNEED and MADV_NORMAL's walk run under the mmap read lock.
+        if (behavior == Mman.MADV_DONTNEED && mm.mmapLock().mode() != LockingMode.MMAP_ONLY) {
+            final Vma vma = tryVmaReadLock(mm, start, end);
+            if (vma != null) {
+                try {
+                    return visit(mm, vma, start, end, behavior);
+                } finally {
+                    VmaLock.endRead(vma);
+                }
+            }
+        }
+        // MADVISE_MMAP_READ_LOCK, and the fallback of MADVISE_VMA_READ_LOCK.
         mm.mmapLock().readLock();
         try {
             return walkVmas(mm, start, end, behavior);
         } finally {
             mm.mmapLock().readUnlock();
         }
+    }
+
+    /**
+     * try_vma_read_lock: the VMA covering {@code start}, read-locked, if it also covers {@code end};
+     * otherwise null with no lock held (the caller falls back to the mmap read lock).
+     */
+    private static Vma tryVmaReadLock(final MmStruct mm, final long start, final long end) {
+        final Vma vma = LockVma.lockVmaUnderRcu(mm, start);
+        if (vma == null) {
+            return null;
+        }
+        if (Long.compareUnsigned(end, vma.vmEnd) > 0) {
+            VmaLock.endRead(vma);
+            return null;
+        }
+        return vma;
     }
 
     /** madvise_walk_vmas: applies the advice to each mapped part; ENOMEM if there was a hole. */

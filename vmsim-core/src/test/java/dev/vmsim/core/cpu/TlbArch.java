@@ -16,16 +16,24 @@ import java.util.function.LongConsumer;
 
 /**
  * A test architecture with a real (software) TLB per CPU, so flushes are observable: translations
- * are cached by page until flushed. Faults are never resolved (SEGV_MAPERR / SEGV_ACCERR). Hooks
- * let a test pause an access between its translation and its memory operation, and observe flushes.
+ * are cached by page until flushed, and a miss is filled the way hardware fills it (the walker reads
+ * the leaf PTE, and the translation is inserted afterwards, still inside the access). Faults are
+ * never resolved (SEGV_MAPERR for a missing entry, SEGV_ACCERR for a permission fault). Hooks let a
+ * test pause an access between its walk and its TLB fill ({@link #afterWalk}: a shootdown can then
+ * run while a walk that read the old PTE has not yet filled the TLB) or between its translation and
+ * its memory operation ({@link #afterTranslate}), and observe flushes.
  */
 public final class TlbArch implements Arch {
     static final TestPageTableFormat FORMAT = new TestPageTableFormat();
 
+    /** Called by the walker after it read a valid leaf PTE and before it fills the TLB, with the VA. */
+    public volatile LongConsumer afterWalk = va -> {};
     /** Called by translate after it resolved a PA (inside the access bracket), with the VA. */
     public volatile LongConsumer afterTranslate = va -> {};
     /** Called by every flushRange with the start. */
     public volatile LongConsumer onFlushRange = va -> {};
+    /** Called by every flush of any CPU's TLB (on the flushing thread), after it invalidated. */
+    public volatile Runnable onFlush = () -> {};
 
     public static Machine machine(final TlbArch arch, final long frames) {
         return new Machine(arch, frames, 4);
@@ -73,7 +81,7 @@ public final class TlbArch implements Arch {
 
     final class TlbMmu implements Mmu {
         private final Cpu cpu;
-        /** va page -> leaf PTE, for this CPU's current mm. */
+        /** va page -> leaf PTE, for this CPU's current mm. Filled by the owner thread; invalidated by any flusher. */
         final ConcurrentHashMap<Long, Long> tlb = new ConcurrentHashMap<>();
         private final Fault fault = new Fault();
         private long hits;
@@ -97,8 +105,9 @@ public final class TlbArch implements Arch {
                     fault.present = false;
                     return FAULT;
                 }
+                afterWalk.accept(va);
+                tlb.put(page, e); // the fill, after the walk: it may carry a PTE cleared meanwhile
                 pte = e;
-                tlb.put(page, e);
             } else {
                 hits++;
             }
@@ -124,22 +133,26 @@ public final class TlbArch implements Arch {
         @Override
         public void flushPage(final MmStruct mm, final long va) {
             tlb.remove(va & ~0xfffL);
+            onFlush.run();
         }
 
         @Override
         public void flushRange(final MmStruct mm, final long start, final long end) {
             tlb.keySet().removeIf(p -> p >= start && p < end);
             onFlushRange.accept(start);
+            onFlush.run();
         }
 
         @Override
         public void flushMm(final MmStruct mm) {
             tlb.clear();
+            onFlush.run();
         }
 
         @Override
         public void flushAll() {
             tlb.clear();
+            onFlush.run();
         }
 
         @Override

@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * TLB coherence across munmap and mprotect (catalogue I.7 TLB-01, TLB-02, FAULT-06) on test
- * architectures with a real per-CPU TLB. Their fault handlers never resolve a fault, so the one
+ * TLB coherence across munmap and mprotect (catalogue I.7 TLB-01, TLB-02, FAULT-06) on the test
+ * architecture with a real per-CPU TLB ({@link TlbArch}). Its fault handler never resolves a fault, so the one
  * page is mapped by hand as do_anonymous_page maps a written page (writable, dirty, one map count,
  * one page of anon rss).
  */
@@ -45,6 +45,17 @@ class TlbRaceTest {
         mm.addAnonRss(1);
         pt.setPte(pt.ptePa(va, true), fmt.pteMkdirty(fmt.pteMkwrite(fmt.pfnPte(pfn, vma.vmPageProt))));
         return pfn;
+    }
+
+    /** A TLB test machine whose mm has one written anonymous page mapped at {@code va} (frame {@code pfn}). */
+    private record OnePage(TlbArch arch, Machine machine, MmStruct mm, long va, long pfn) {
+        static OnePage written() {
+            final TlbArch arch = new TlbArch();
+            final Machine machine = TlbArch.machine(arch, 256);
+            final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
+            final long va = mm.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+            return new OnePage(arch, machine, mm, va, mapWrittenPage(mm, va));
+        }
     }
 
     private static int byteAt(final Machine machine, final long pfn) {
@@ -64,11 +75,12 @@ class TlbRaceTest {
     /** TLB-02: CPU1 cached a writable translation; after CPU0's mprotect(PROT_READ) returns, CPU1's store is ACCERR. */
     @Test
     void storeAfterMprotectReadOnlyIsAccErrDespiteTheCachedTranslation() throws Exception {
-        final TlbArch arch = new TlbArch();
-        final Machine machine = TlbArch.machine(arch, 256);
-        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
-        final long a = mm.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-        final long pfn = mapWrittenPage(mm, a);
+        final OnePage p = OnePage.written();
+        final TlbArch arch = p.arch();
+        final Machine machine = p.machine();
+        final MmStruct mm = p.mm();
+        final long a = p.va();
+        final long pfn = p.pfn();
         final CountDownLatch cached = new CountDownLatch(1);
         final CountDownLatch mprotected = new CountDownLatch(1);
         final AtomicInteger second = new AtomicInteger(-1);
@@ -104,11 +116,12 @@ class TlbRaceTest {
      */
     @Test
     void storeInFlightDuringMprotectLandsBeforeItReturns() throws Exception {
-        final TlbArch arch = new TlbArch();
-        final Machine machine = TlbArch.machine(arch, 256);
-        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
-        final long a = mm.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-        final long pfn = mapWrittenPage(mm, a);
+        final OnePage p = OnePage.written();
+        final TlbArch arch = p.arch();
+        final Machine machine = p.machine();
+        final MmStruct mm = p.mm();
+        final long a = p.va();
+        final long pfn = p.pfn();
         final CountDownLatch translated = new CountDownLatch(1);
         final CountDownLatch proceed = new CountDownLatch(1);
         final AtomicBoolean armed = new AtomicBoolean(true);
@@ -153,11 +166,12 @@ class TlbRaceTest {
      */
     @Test
     void loadAfterMunmapIsMapErrAndTheFrameIsFreedOnlyAfterTheFlush() throws Exception {
-        final WalkThenFillArch arch = new WalkThenFillArch();
-        final Machine machine = WalkThenFillArch.machine(arch, 256);
-        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
-        final long a = mm.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-        final long pfn = mapWrittenPage(mm, a);
+        final OnePage p = OnePage.written();
+        final TlbArch arch = p.arch();
+        final Machine machine = p.machine();
+        final MmStruct mm = p.mm();
+        final long a = p.va();
+        final long pfn = p.pfn();
         final CountDownLatch cached = new CountDownLatch(1);
         final CountDownLatch unmapped = new CountDownLatch(1);
         final AtomicInteger after = new AtomicInteger(-1);
@@ -170,7 +184,7 @@ class TlbRaceTest {
             after.set(cpu1.load(a) < 0 ? cpu1.lastSignal() : SigInfo.OK);
         });
         await(cached, "CPU1's load");
-        assertTrue(WalkThenFillArch.cached(cpu1, a));
+        assertTrue(TlbArch.cached(cpu1, a));
         final AtomicInteger refcountDuringFlush = new AtomicInteger(-1);
         arch.onFlush = () -> refcountDuringFlush.compareAndSet(-1, machine.frames().refcount(pfn));
         assertEquals(0, mm.munmap(a, PAGE));
@@ -180,7 +194,7 @@ class TlbRaceTest {
                 "the frame was still held while CPUs were being flushed: " + refcountDuringFlush.get());
         assertEquals(0, machine.frames().refcount(pfn), "freed after the flush");
         assertEquals(SigInfo.SEGV_MAPERR_SIG, after.get());
-        assertFalse(WalkThenFillArch.cached(cpu1, a));
+        assertFalse(TlbArch.cached(cpu1, a));
         assertEquals(0, mm.anonRss());
         mm.validate();
     }
@@ -194,11 +208,12 @@ class TlbRaceTest {
      */
     @Test
     void aTlbFillFromAWalkThatRacedTheShootdownDoesNotSurviveIt() throws Exception {
-        final WalkThenFillArch arch = new WalkThenFillArch();
-        final Machine machine = WalkThenFillArch.machine(arch, 256);
-        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
-        final long a = mm.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-        final long pfn = mapWrittenPage(mm, a);
+        final OnePage p = OnePage.written();
+        final TlbArch arch = p.arch();
+        final Machine machine = p.machine();
+        final MmStruct mm = p.mm();
+        final long a = p.va();
+        final long pfn = p.pfn();
         final CountDownLatch walked = new CountDownLatch(1);
         final CountDownLatch fill = new CountDownLatch(1);
         final AtomicBoolean armed = new AtomicBoolean(true);
@@ -227,7 +242,7 @@ class TlbRaceTest {
         user.join(mm);
         assertEquals(SigInfo.OK, first.get(), "the store that walked before mprotect lands (before it returns)");
         assertEquals(SigInfo.SEGV_ACCERR_SIG, second.get(), "a stale writable TLB entry survived the shootdown");
-        assertFalse(WalkThenFillArch.cached(cpu1, a) && second.get() == SigInfo.OK);
+        assertFalse(TlbArch.cached(cpu1, a) && second.get() == SigInfo.OK);
         assertEquals(1, byteAt(machine, pfn), "no write landed after mprotect returned");
     }
 }

@@ -1,0 +1,14 @@
+package dev.vmsim.app;
+
+import dev.vmsim.core.lock.LockingMode;
+import picocli.CommandLine.Option;
+
+/** {@code --locking}, as every subcommand that runs one locking mode takes it (a picocli mixin). */
+final class LockingOption {
+    @Option(
+            names = "--locking",
+            defaultValue = "per-vma",
+            converter = Converters.LockingConverter.class,
+            description = "Fault locking: mmap-only, per-vma or per-vma-wait (default: ${DEFAULT-VALUE}).")
+    LockingMode locking;
+}
