@@ -64,7 +64,8 @@ final class CompareCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "--repeat must be at least 1, got " + repeat);
         }
         final Workload w = workload != null ? workload : new FaultVsMunmap();
-        final Duration each = DEFAULT_TOTAL.dividedBy((long) repeat * Comparison.MODES.size());
+        // The default budget covers the measured runs and the per-mode warm-ups (one slot each).
+        final Duration each = DEFAULT_TOTAL.dividedBy((long) (repeat + 1) * Comparison.MODES.size());
         final RunConfig base = common.config(cl, w, LockingMode.MMAP_ONLY, DEFAULT_THREADS, each);
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--html", html);
