@@ -5,6 +5,9 @@ import dev.vmsim.bench.RunResult;
 import dev.vmsim.bench.Workload;
 import dev.vmsim.bench.WorkloadRunner;
 import dev.vmsim.bench.report.TextReport;
+import dev.vmsim.core.trace.ChromeTraceJson;
+import dev.vmsim.core.trace.FaultTrace;
+import dev.vmsim.core.trace.TraceRecorder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -47,17 +50,36 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON to FILE.")
     private Path json;
 
+    @Option(names = "--trace", paramLabel = "FILE.json",
+            description = "Also record the fault path (page faults, mmap_lock waits, lock_vma_under_rcu, handle_mm_fault)"
+                    + " as Chrome/Perfetto trace-event JSON in FILE (the first " + TRACE_CAPACITY + " events).")
+    private Path trace;
+
+    /** Events a --trace run keeps: about 20 per fault, so the first ~10,000 faults (tens of MB of JSON). */
+    static final int TRACE_CAPACITY = 200_000;
+
     @Override
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
         final RunConfig cfg = common.config(cl, workload, locking.locking, DEFAULT_THREADS, DEFAULT_DURATION);
         CommonOptions.checkWritable(cl, "--json", json);
-        final RunResult r = new WorkloadRunner(parent.kernels())
-                .run(cfg, ProgressBar.forConsole(cl.getErr(), workload.name()));
+        CommonOptions.checkWritable(cl, "--trace", trace);
+        final TraceRecorder recorder = trace == null ? null : new TraceRecorder(TRACE_CAPACITY);
+        final RunResult r;
+        FaultTrace.install(recorder);
+        try {
+            r = new WorkloadRunner(parent.kernels()).run(cfg, ProgressBar.forConsole(cl.getErr(), workload.name()));
+        } finally {
+            FaultTrace.install(null);
+        }
         cl.getOut().print(TextReport.run(r));
         cl.getOut().flush();
         if (json != null) {
             CommonOptions.write("--json", json, r.toJson() + "\n");
+        }
+        if (recorder != null) {
+            CommonOptions.write("--trace", trace,
+                    ChromeTraceJson.write(recorder.events(), recorder.dropped(), recorder.capacity()));
         }
         return 0;
     }

@@ -13,10 +13,11 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code vmsim script [--arch x86_64|arm64] [--locking mmap-only|per-vma|per-vma-wait] FILE|-}: runs a
+ * {@code vmsim script [--arch x86_64|arm64] [--locking mmap-only|per-vma|per-vma-wait] [--trace] FILE|-}: runs a
  * vmscript scenario on a fresh simulated process and prints its transcript, which is meant to be
  * byte-identical to the real kernel's (vmoracle.c). Exit status 0; 2 for an unknown architecture,
  * locking mode, or a file that cannot be read as UTF-8 text (one line on stderr, as for every
@@ -27,6 +28,9 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = "Run a vmscript scenario and print the canonical transcript.")
 public final class ScriptCommand implements Callable<Integer> {
+    /** Events one --trace run may record (a script line faults a handful of times; this is generous). */
+    static final int TRACE_CAPACITY = 1 << 20;
+
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
@@ -35,6 +39,11 @@ public final class ScriptCommand implements Callable<Integer> {
 
     @Mixin
     private LockingOption locking;
+
+    @Option(names = "--trace",
+            description = "After each line that faulted, print each fault's path (arch decode, locks, handler,"
+                    + " result) as '  # ' lines; the transcript lines are unchanged.")
+    private boolean trace;
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The scenario, or - for standard input.")
     private String file;
@@ -53,7 +62,9 @@ public final class ScriptCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "cannot read " + file + ": " + IoErrors.reason(e));
         }
         final PrintWriter out = cl.getOut();
-        out.print(VmScript.run(script, a, locking.locking));
+        out.print(trace
+                ? VmScript.runTraced(script, a, locking.locking, TRACE_CAPACITY)
+                : VmScript.run(script, a, locking.locking));
         out.flush();
         return 0;
     }

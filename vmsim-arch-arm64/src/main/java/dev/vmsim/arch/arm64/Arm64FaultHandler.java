@@ -14,6 +14,7 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.trace.FaultTrace;
 
 /**
  * arch/arm64/mm/fault.c: do_mem_abort dispatching through fault_info[], do_translation_fault,
@@ -66,6 +67,15 @@ public final class Arm64FaultHandler implements FaultHandler {
 
     /** do_mem_abort: dispatch on the fault status code through fault_info[]. */
     public int doMemAbort(final MmStruct mm, final Arm64Fault f, final PtRegs regs) {
+        if (FaultTrace.enabled()) {
+            FaultTrace.arm64AbortEnter(regs.userMode(), f.far(), f.esr(), f.describe());
+        }
+        final int r = doMemAbortUntraced(mm, f, regs);
+        FaultTrace.arm64AbortExit(r);
+        return r;
+    }
+
+    private int doMemAbortUntraced(final MmStruct mm, final Arm64Fault f, final PtRegs regs) {
         final FaultInfo inf = FaultInfo.of(f.esr());
         final int r = dispatch(inf, mm, f, regs);
         if (r != FN_FAULT) {

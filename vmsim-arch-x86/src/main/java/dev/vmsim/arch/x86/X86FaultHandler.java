@@ -18,6 +18,7 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.trace.FaultTrace;
 import java.util.function.Consumer;
 
 /**
@@ -102,6 +103,9 @@ public final class X86FaultHandler implements FaultHandler {
 
     /** handle_page_fault for the task running {@code mm} (null: a kernel thread with no mm). */
     public int handle(final MmStruct mm, final X86PageFault pf, final PtRegs regs) {
+        if (FaultTrace.enabled()) {
+            FaultTrace.x86PageFaultEnter(regs.userMode(), pf.address(), pf.errorCode(), pf.describe());
+        }
         // Read the listener once: the steps are recorded only when someone will read them (a fault
         // path that builds strings for nobody costs more than the fault it simulates).
         final Consumer<X86FaultRecord> t = trace;
@@ -116,6 +120,7 @@ public final class X86FaultHandler implements FaultHandler {
             result = doUserAddrFault(rec, mm, regs, pf.errorCode(), pf.address());
         }
         rec.result(result);
+        FaultTrace.x86PageFaultExit(regs.userMode(), result);
         if (t != null) {
             t.accept(rec);
         }

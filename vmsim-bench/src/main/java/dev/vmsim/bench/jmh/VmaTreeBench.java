@@ -37,6 +37,7 @@ import org.openjdk.jmh.annotations.State;
 public class VmaTreeBench {
     private static final long PAGE = 4096;
     private static final int QUERIES = 1 << 14;
+    private static final Range STORED = new Range(0, 0);
 
     @Param({"maple", "skiplist", "treemap"})
     public String impl;
@@ -144,5 +145,34 @@ public class VmaTreeBench {
             }
         }
         return gapTop - low + 1 >= size ? gapTop - size + 1 : -1;
+    }
+
+    /**
+     * mmap()+munmap() of a VMA-sized range in a random gap: the two tree stores of {@code vma_link()} and
+     * {@code vms_complete_munmap_vmas()} ({@code mas_store_gfp} of the VMA, then of NULL). The tree is
+     * left as it was, so every invocation sees the same {@code vmas}-entry tree. With {@code -prof gc}
+     * the B/op figure is the allocation of the two copy-on-write stores.
+     */
+    @Benchmark
+    public Object store() {
+        final int i = next++ & (QUERIES - 1);
+        final long size = gapSizes[i];
+        if (isMaple) {
+            if (mas.emptyAreaRev(low, gapTops[i], size) != 0) {
+                return null;
+            }
+            final long start = mas.index;
+            maple.store(start, start + size - 1, STORED);
+            maple.store(start, start + size - 1, null);
+            return maple;
+        }
+        final long start = emptyAreaRev();
+        if (start < 0) {
+            return null;
+        }
+        final Long key = start;
+        map.put(key, STORED);
+        map.remove(key);
+        return map;
     }
 }

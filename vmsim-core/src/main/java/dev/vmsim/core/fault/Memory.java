@@ -17,6 +17,7 @@ import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.trace.FaultTrace;
 
 /**
  * The generic fault handler (mm/memory.c): handle_mm_fault and __handle_mm_fault. The PTE-level
@@ -36,6 +37,7 @@ public final class Memory {
      */
     public static int handleMmFault(final Vma vma, final long address, final int flags, final PtRegs regs) {
         final MmStruct mm = vma.vmMm;
+        FaultTrace.handleMmFaultEnter(address, flags);
         final int ret;
         if (!sanitizeFaultFlags(vma, flags)) {
             ret = VmFault.VM_FAULT_SIGSEGV;
@@ -44,6 +46,7 @@ public final class Memory {
         }
         // From here the VMA may be gone: the lock may have been dropped (RETRY / COMPLETED).
         mmAccountFault(mm, flags, ret);
+        FaultTrace.handleMmFaultExit(ret);
         return ret;
     }
 

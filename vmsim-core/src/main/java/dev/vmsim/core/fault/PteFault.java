@@ -20,6 +20,7 @@ import dev.vmsim.core.pgtable.Ptl;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.Pfn;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.trace.FaultTrace;
 
 /**
  * PTE-level fault handling for anonymous private memory (mm/memory.c): handle_pte_fault,
@@ -47,6 +48,7 @@ final class PteFault {
         try {
             final long pte = pt.readPte(ptePa);
             if (pte != orig) {
+                FaultTrace.handlePteFault("raced");
                 return 0; // someone else changed it: the retried access sees the new entry
             }
             if ((flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) != 0 && !fmt.pteWrite(pte)) {
@@ -60,9 +62,11 @@ final class PteFault {
             if (entry != pte) {
                 // ptep_set_access_flags: the walker may set A/D concurrently; CAS keeps both.
                 pt.casPte(ptePa, pte, entry);
+                FaultTrace.handlePteFault("access_flags");
             } else if ((flags & FAULT_FLAG_WRITE) != 0 && (flags & FAULT_FLAG_TRIED) == 0) {
                 // flush_tlb_fix_spurious_fault: this CPU's TLB held a stale, stricter entry.
                 flushLocal(mm, address);
+                FaultTrace.handlePteFault("spurious");
             }
             return 0;
         } finally {
@@ -121,6 +125,7 @@ final class PteFault {
             } finally {
                 ptl.unlock();
             }
+            FaultTrace.doAnonymousPage(true);
             return 0;
         }
         final int prep = vmfAnonPrepare(mm, vma, flags);
@@ -148,6 +153,7 @@ final class PteFault {
         } finally {
             ptl.unlock();
         }
+        FaultTrace.doAnonymousPage(false);
         return 0;
     }
 
@@ -164,6 +170,7 @@ final class PteFault {
         if ((vma.vmFlags & (VmFlags.VM_SHARED | VmFlags.VM_MAYSHARE)) != 0) {
             // wp_page_shared: the page stays; it just becomes writable and dirty.
             pt.casPte(ptePa, pte, fmt.pteMkyoung(fmt.pteMkdirty(fmt.pteMkwrite(pte))));
+            FaultTrace.doWpPage("shared", false);
             return 0;
         }
         final long oldPfn = fmt.pfn(pte);
@@ -174,9 +181,11 @@ final class PteFault {
             // wp_page_reuse: exclusive anonymous page.
             pt.casPte(ptePa, pte, fmt.pteMkyoung(fmt.pteMkdirty(fmt.pteMkwrite(pte))));
             mm.machine().vmstat().count(VmEvent.PGREUSE);
+            FaultTrace.doWpPage("reuse", false);
             return 0;
         }
         ptl.unlock();
+        FaultTrace.doWpPage("copy", fmt.pteSpecial(pte));
         try {
             return wpPageCopy(mm, vma, address, flags, ptePa, pte);
         } finally {

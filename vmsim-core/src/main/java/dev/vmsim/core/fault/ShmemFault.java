@@ -14,6 +14,7 @@ import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.pgtable.Ptl;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.Pfn;
+import dev.vmsim.core.trace.FaultTrace;
 
 /**
  * do_fault for shared anonymous (shmem) mappings (mm/memory.c do_read_fault / do_shared_fault with
@@ -30,6 +31,7 @@ final class ShmemFault {
         }
         final long pgoff = vma.vmPgoff + ((address - vma.vmStart) >>> Pfn.PAGE_SHIFT);
         if (pgoff >= Pfn.pageAlign(file.size()) >>> Pfn.PAGE_SHIFT) {
+            FaultTrace.shmemFault("sigbus");
             return VM_FAULT_SIGBUS;
         }
         final FrameAllocator frames = mm.machine().frames();
@@ -57,6 +59,7 @@ final class ShmemFault {
         } finally {
             ptl.unlock();
         }
+        FaultTrace.shmemFault("mapped");
         return 0;
     }
 }

@@ -6,6 +6,7 @@ import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.sync.Rcu;
+import dev.vmsim.core.trace.FaultTrace;
 
 /**
  * The fault path's lock helpers (mm/mmap_lock.c): lock_vma_under_rcu, lock_vma_under_rcu_wait and
@@ -63,6 +64,7 @@ public final class LockVma {
             if (vma == VmaLock.EAGAIN) {
                 // The area was replaced with another one: RCU was dropped by vma_start_read.
                 mm.machine().vmstat().count(VmEvent.VMA_LOCK_MISS);
+                FaultTrace.lockVmaUnderRcu(address, "miss");
                 continue;
             }
             if (vma == null) {
@@ -74,9 +76,11 @@ public final class LockVma {
                 VmaLock.endRead(vma);
                 break;
             }
+            FaultTrace.lockVmaUnderRcu(address, "locked");
             return vma;
         }
         mm.machine().vmstat().count(VmEvent.VMA_LOCK_ABORT);
+        FaultTrace.lockVmaUnderRcu(address, "abort");
         return null;
     }
 
@@ -101,6 +105,7 @@ public final class LockVma {
                 return null;
             }
             mm.machine().vmstat().count(VmEvent.VMA_LOCK_WAIT);
+            FaultTrace.lockVmaUnderRcuWait(address);
         }
     }
 
@@ -138,6 +143,13 @@ public final class LockVma {
      * write lock killably and looking the VMA up again; the write lock is downgraded after.
      */
     public static Vma lockMmAndFindVma(final MmStruct mm, final long address, final PtRegs regs) {
+        FaultTrace.lockMmAndFindVmaEnter(address);
+        final Vma vma = doLockMmAndFindVma(mm, address, regs);
+        FaultTrace.lockMmAndFindVmaExit(vma != null);
+        return vma;
+    }
+
+    private static Vma doLockMmAndFindVma(final MmStruct mm, final long address, final PtRegs regs) {
         final MmapLock lock = mm.mmapLock();
         if (!getMmapLockCarefully(mm, regs)) {
             return null;
@@ -150,7 +162,9 @@ public final class LockVma {
             lock.readUnlock();
             return null;
         }
-        if (!(upgradeFirst && lock.upgradeTrylock())) {
+        final boolean upgraded = upgradeFirst && lock.upgradeTrylock();
+        FaultTrace.mmapWriteLockVia(upgraded);
+        if (!upgraded) {
             if (!upgradeMmapLockCarefully(mm, regs)) {
                 return null;
             }
@@ -168,7 +182,9 @@ public final class LockVma {
                 return null;
             }
         }
-        if (mm.expandDownwards(vma, address) != 0) {
+        final int expanded = mm.expandDownwards(vma, address);
+        FaultTrace.expandDownwards(address, expanded);
+        if (expanded != 0) {
             lock.writeUnlock();
             return null;
         }

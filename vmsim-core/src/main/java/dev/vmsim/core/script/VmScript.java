@@ -10,6 +10,9 @@ import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.trace.FaultTrace;
+import dev.vmsim.core.trace.FaultTraceText;
+import dev.vmsim.core.trace.TraceRecorder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,6 +60,34 @@ public final class VmScript {
         final VmScript vs = new VmScript(mm, cpu);
         for (final String line : splitLines(script)) {
             vs.line(line);
+        }
+        return vs.out.toString();
+    }
+
+    /**
+     * Like {@link #run(String, Arch, LockingMode)}, and after each transcript line whose operation
+     * faulted, one line per fault, {@code "  # "} and the fault's path ({@link FaultTraceText}). The
+     * transcript lines themselves are unchanged. Installs a {@link TraceRecorder} of {@code capacity}
+     * events for the duration of the run (tracing is global: not for concurrent use).
+     */
+    public static String runTraced(final String script, final Arch arch, final LockingMode mode, final int capacity) {
+        final Machine machine = new Machine(arch, FRAMES, 1);
+        final MmStruct mm = new MmStruct(machine, mode);
+        final Cpu cpu = machine.newCpu();
+        cpu.switchMm(mm);
+        final VmScript vs = new VmScript(mm, cpu);
+        final TraceRecorder rec = new TraceRecorder(capacity);
+        FaultTrace.install(rec);
+        try {
+            for (final String line : splitLines(script)) {
+                rec.drain();
+                vs.line(line);
+                for (final String t : FaultTraceText.lines(rec.drain(), vs.top)) {
+                    vs.out.append("  # ").append(t).append('\n');
+                }
+            }
+        } finally {
+            FaultTrace.install(null);
         }
         return vs.out.toString();
     }

@@ -12,7 +12,9 @@ package dev.vmsim.core.tree;
  * returns; a node is published by the volatile store of {@link MapleTree}'s root, which every reader
  * reads with acquire semantics. This is the RCU-mode rule of lib/maple_tree.c taken to its simplest
  * form: writers always build replacement nodes for the whole changed path (the kernel may change a
- * single slot or pivot in place; we never do, so no reader can see a half-written node).
+ * single slot or pivot in place; we never do, so no reader can see a half-written node). Because no
+ * array is ever written after construction, a replacement node may share its predecessor's
+ * {@code pivots} array when the pivots did not change ({@link #withChild}, {@link #leafSharing}).
  *
  * <p>Departure from the kernel: arrays are sized to the node's content rather than the fixed 16/10
  * slots (nodes are immutable, so spare room would never be used); the capacity limits are enforced by
@@ -82,6 +84,59 @@ final class MapleNode {
             }
         }
         return new MapleNode(true, pivots, slots, null, gap, count);
+    }
+
+    /**
+     * mas_wr_slot_store on a leaf: a leaf over segments {@code [0, s.size)} of {@code s} whose pivots are
+     * exactly {@code pivots} (the old leaf's, shared: neither node ever writes it).
+     */
+    static MapleNode leafSharing(final long[] pivots, final SegmentList s) {
+        final int n = s.size;
+        final Object[] slots = new Object[n];
+        long gap = 0;
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            slots[i] = s.value[i];
+            if (s.value[i] == null) {
+                final long size = s.end[i] - s.start[i] + 1;
+                if (Long.compareUnsigned(size, gap) > 0) {
+                    gap = size;
+                }
+            } else {
+                count++;
+            }
+        }
+        return new MapleNode(true, pivots, slots, null, gap, count);
+    }
+
+    /**
+     * The copy of internal node {@code n} with child {@code i} replaced by {@code child} covering the same
+     * range: the path copy of an RCU-mode store that changed nothing but that child (mas_wr_node_store
+     * reduced to one slot, plus mas_update_gap). Pivots are shared with {@code n}; slots and gaps are new.
+     */
+    static MapleNode withChild(final MapleNode n, final int i, final MapleNode child) {
+        final Object[] slots = n.slots.clone();
+        final MapleNode old = (MapleNode) slots[i];
+        slots[i] = child;
+        long gap = 0;
+        long[] gaps = null;
+        if (n.gaps != null) {
+            gaps = n.gaps.clone();
+            gaps[i] = child.maxGap;
+            for (final long g : gaps) {
+                if (Long.compareUnsigned(g, gap) > 0) {
+                    gap = g;
+                }
+            }
+        } else {
+            for (final Object o : slots) {
+                final long g = ((MapleNode) o).maxGap;
+                if (Long.compareUnsigned(g, gap) > 0) {
+                    gap = g;
+                }
+            }
+        }
+        return new MapleNode(false, n.pivots, slots, gaps, gap, n.count - old.count + child.count);
     }
 
     /** Builds an internal node over children {@code [from, to)} of {@code l}; arange64 if {@code arange}. */

@@ -16,7 +16,8 @@ import java.util.function.Consumer;
  *
  * <p><b>Thread safety (RCU mode, MT_FLAGS_USE_RCU).</b> Writers ({@link #store}, {@link #insert},
  * {@link #erase}, {@link #destroy}) are serialised by the caller (the mmap write lock for the VMA tree:
- * the kernel's MT_FLAGS_LOCK_EXTERN). Readers take no lock: they read {@link #root} once (acquire) and
+ * the kernel's MT_FLAGS_LOCK_EXTERN); the tree keeps one writer whose scratch arrays every store reuses,
+ * which relies on that serialisation. Readers take no lock: they read {@link #root} once (acquire) and
  * walk immutable nodes, so a lookup racing a store sees the tree wholly before or wholly after it.
  * Lookups ({@link #walk}, and {@link MaState#walk}, {@link MaState#find}, {@link MaState#findRev} on a
  * reused cursor) allocate nothing.
@@ -46,9 +47,23 @@ public final class MapleTree<T> {
 
     private final boolean allocRange;
 
+    /**
+     * The tree's one writer and its scratch (path arrays, segment lists), reused by every store. Safe
+     * only because writers are serialised by the caller (see the class comment); {@link #writerBusy}
+     * checks that under {@code -ea}.
+     */
+    private final MapleWriter writer;
+
+    /** Writer scratch cursor for {@link #insert} / {@link #erase} (writers are serialised). */
+    private final MaState<T> wrMas = new MaState<>(this, 0, 0);
+
+    /** -ea only: set while a store runs, to catch unserialised writers (plain field: a best-effort check). */
+    private boolean writerBusy;
+
     /** A tree with gap tracking (MT_FLAGS_ALLOC_RANGE) if {@code allocRange}. */
     public MapleTree(final boolean allocRange) {
         this.allocRange = allocRange;
+        this.writer = new MapleWriter(allocRange);
     }
 
     public MapleTree() {
@@ -145,8 +160,26 @@ public final class MapleTree<T> {
         if (Long.compareUnsigned(first, last) > 0) {
             throw new IllegalArgumentException("first > last");
         }
-        final MapleNode newRoot = new MapleWriter(allocRange).store(root, first, last, value);
-        root = newRoot; // release: publishes the fully built replacement path
+        assert enterWriter();
+        try {
+            final MapleNode newRoot = writer.store(root, first, last, value);
+            root = newRoot; // release: publishes the fully built replacement path
+        } finally {
+            assert exitWriter();
+        }
+    }
+
+    private boolean enterWriter() {
+        if (writerBusy) {
+            throw new IllegalStateException("concurrent MapleTree writers: callers must serialise stores");
+        }
+        writerBusy = true;
+        return true;
+    }
+
+    private boolean exitWriter() {
+        writerBusy = false;
+        return true;
     }
 
     /** mtree_insert: stores only if [first, last] is entirely empty; returns 0 or -EEXIST (17). */
@@ -154,7 +187,8 @@ public final class MapleTree<T> {
         if (Long.compareUnsigned(first, last) > 0) {
             throw new IllegalArgumentException("first > last");
         }
-        final MaState<T> mas = new MaState<>(this, first, first);
+        final MaState<T> mas = wrMas;
+        mas.set(first, first);
         if (mas.find(last) != null) {
             return -EEXIST;
         }
@@ -165,7 +199,8 @@ public final class MapleTree<T> {
     /** mtree_erase: removes the whole entry containing {@code index}; returns it or null. */
     @SuppressWarnings("unchecked")
     public T erase(final long index) {
-        final MaState<T> mas = new MaState<>(this, index, index);
+        final MaState<T> mas = wrMas;
+        mas.set(index, index);
         final T old = (T) walkInto(root, index, mas);
         if (old != null) {
             store(mas.index, mas.last, null);

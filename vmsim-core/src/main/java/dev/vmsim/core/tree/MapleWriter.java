@@ -2,7 +2,19 @@ package dev.vmsim.core.tree;
 
 /**
  * The write side of the maple tree: {@code mas_store_gfp()} / {@code mas_wr_store_entry()} in
- * lib/maple_tree.c, in RCU mode. One instance per store; callers serialise writers.
+ * lib/maple_tree.c, in RCU mode.
+ *
+ * <p><b>One writer per tree; its scratch is reused.</b> The path arrays and segment lists below are
+ * writer scratch kept from store to store (the kernel's ma_state / maple_big_node, which live on the
+ * writer's stack). That is safe only because writers of one tree are serialised by the caller (the mmap
+ * write lock for the VMA tree, MT_FLAGS_LOCK_EXTERN): {@link MapleTree} asserts it under {@code -ea}.
+ * Readers never see scratch: every node they can reach is built complete from it before publication.
+ *
+ * <p><b>Fast path.</b> A store whose range (after NULL extension) lies inside one leaf and whose result
+ * still fits that leaf ({@code mas_wr_slot_store}, {@code mas_wr_append}, {@code mas_wr_node_store} on a
+ * leaf) builds just the new leaf and a copy of each ancestor with one child replaced
+ * ({@link MapleNode#withChild}); nothing is flattened and no sibling is touched. If the leaf's pivots are
+ * unchanged (a slot store) the new leaf shares them.
  *
  * <p><b>Algorithm.</b> The store first extends its range over neighbouring NULLs when storing NULL
  * ({@code mas_wr_extend_null}), then finds the lowest node under which the whole changed range lies
@@ -28,10 +40,16 @@ final class MapleWriter {
     private final int capI;
     private final int minI;
 
-    private final MapleNode[] pathNode = new MapleNode[64];
-    private final long[] pathMin = new long[64];
-    private final long[] pathMax = new long[64];
-    private final int[] pathOff = new int[64];
+    /** The walked path, root at depth 0; sized to the tree height (grown by {@link #ensurePath}). */
+    private MapleNode[] pathNode = new MapleNode[4];
+    private long[] pathMin = new long[4];
+    private long[] pathMax = new long[4];
+    private int[] pathOff = new int[4];
+
+    /** Scratch: the flattened old contents, the contents after the store, and a push's two nodes. */
+    private final SegmentList raw = new SegmentList();
+    private final SegmentList applied = new SegmentList();
+    private final SegmentList both = new SegmentList();
 
     MapleWriter(final boolean allocRange) {
         this.arange = allocRange;
@@ -45,7 +63,8 @@ final class MapleWriter {
             if (v == null) {
                 return null;
             }
-            final SegmentList s = new SegmentList();
+            final SegmentList s = applied;
+            s.clear();
             if (a != 0) {
                 s.add(0, a - 1, null);
             }
@@ -70,6 +89,7 @@ final class MapleWriter {
         for (MapleNode n = root; !n.leaf; n = (MapleNode) n.slots[0]) {
             height++;
         }
+        ensurePath(height + 1);
         // mas_wr_walk: descend while both ends lie under the same slot.
         int depth = 0;
         MapleNode node = root;
@@ -85,6 +105,10 @@ final class MapleWriter {
             pathMax[depth] = hi;
             pathOff[depth] = off;
             if (node.leaf) {
+                final MapleNode fast = leafStore(node, lo, hi, a, b, v, depth);
+                if (fast != null) {
+                    return fast == EMPTY ? null : fast;
+                }
                 p = depth - 1;
                 ci = off;
                 cj = off;
@@ -105,13 +129,12 @@ final class MapleWriter {
             depth++;
         }
         while (true) {
+            raw.clear();
             if (p < 0) {
-                final SegmentList raw = new SegmentList();
                 gather(root, 0, -1L, a, b, raw);
                 return buildRoot(apply(raw, a, b, v));
             }
             final MapleNode parent = pathNode[p];
-            final SegmentList raw = new SegmentList();
             for (int i = ci; i <= cj; i++) {
                 gather(
                         (MapleNode) parent.slots[i],
@@ -148,6 +171,102 @@ final class MapleWriter {
         }
     }
 
+    /** Returned by {@link #leafStore} when the store leaves the whole tree empty. */
+    private static final MapleNode EMPTY = emptySentinel();
+
+    private static MapleNode emptySentinel() {
+        final SegmentList s = new SegmentList();
+        s.add(0, -1L, null);
+        return MapleNode.leaf(s, 0, 1);
+    }
+
+    private void ensurePath(final int levels) {
+        if (pathNode.length < levels) {
+            pathNode = new MapleNode[levels];
+            pathMin = new long[levels];
+            pathMax = new long[levels];
+            pathOff = new int[levels];
+        }
+    }
+
+    /**
+     * The store of [a, b] (which, NULL-extended, lies inside {@code leaf} = [lo, hi] at {@code depth}) when
+     * its result fits one leaf: the new root with only that leaf and its ancestors replaced, or
+     * {@link #EMPTY} if the tree becomes empty. Returns null when the leaf would over- or underflow, for
+     * the general path (split / push / rebalance) to handle. Same result as the general path's
+     * gather + apply + one-leaf rebuild, without flattening anything but this leaf.
+     */
+    private MapleNode leafStore(
+            final MapleNode leaf, final long lo, final long hi, final long a, final long b, final Object v,
+            final int depth) {
+        final SegmentList out = applied;
+        out.clear();
+        boolean placed = false;
+        final long[] pivots = leaf.pivots;
+        final Object[] slots = leaf.slots;
+        for (int i = 0; i < slots.length; i++) {
+            final long s = i == 0 ? lo : pivots[i - 1] + 1;
+            final long e = i < pivots.length ? pivots[i] : hi;
+            final Object val = slots[i];
+            if (Long.compareUnsigned(e, a) < 0) {
+                out.addCoalescing(s, e, val);
+            } else if (Long.compareUnsigned(s, b) > 0) {
+                if (!placed) {
+                    out.addCoalescing(a, b, v);
+                    placed = true;
+                }
+                out.addCoalescing(s, e, val);
+            } else {
+                if (Long.compareUnsigned(s, a) < 0) {
+                    out.addCoalescing(s, a - 1, val);
+                }
+                if (!placed) {
+                    out.addCoalescing(a, b, v);
+                    placed = true;
+                }
+                if (Long.compareUnsigned(e, b) > 0) {
+                    out.addCoalescing(b + 1, e, val);
+                }
+            }
+        }
+        final int n = out.size;
+        if (depth == 0) {
+            if (n == 1 && out.value[0] == null) {
+                return EMPTY; // TREE-03: an empty tree has no node
+            }
+            if (n > MapleNode.RANGE64_SLOTS) {
+                return null;
+            }
+            return newLeaf(leaf, out);
+        }
+        if (n < MapleNode.RANGE64_MIN || n > MapleNode.RANGE64_SLOTS) {
+            return null;
+        }
+        MapleNode child = newLeaf(leaf, out);
+        for (int d = depth - 1; d >= 0; d--) {
+            child = MapleNode.withChild(pathNode[d], pathOff[d + 1], child);
+        }
+        return child;
+    }
+
+    /** The replacement of {@code old} holding {@code s}; shares old's pivots when they are unchanged. */
+    private static MapleNode newLeaf(final MapleNode old, final SegmentList s) {
+        final long[] pivots = old.pivots;
+        if (s.size == pivots.length + 1) {
+            boolean same = true;
+            for (int i = 0; i < pivots.length; i++) {
+                if (pivots[i] != s.end[i]) {
+                    same = false;
+                    break;
+                }
+            }
+            if (same) {
+                return MapleNode.leafSharing(pivots, s); // mas_wr_slot_store
+            }
+        }
+        return MapleNode.leaf(s, 0, s.size);
+    }
+
     private static boolean fitsWith(final MapleNode parent, final int sib, final int total) {
         return ((MapleNode) parent.slots[sib]).slotCount() + total <= 2 * MapleNode.RANGE64_SLOTS;
     }
@@ -159,7 +278,8 @@ final class MapleWriter {
      */
     private NodeList pushLeaf(
             final MapleNode parent, final int p, final int sib, final SegmentList applied, final boolean left) {
-        final SegmentList both = new SegmentList();
+        final SegmentList both = this.both;
+        both.clear();
         if (!left) {
             appendSegments(both, applied);
         }
@@ -214,8 +334,9 @@ final class MapleWriter {
     }
 
     /** Overwrites [a, b] with {@code v} in {@code raw}, splitting what it overlaps and coalescing NULLs. */
-    private static SegmentList apply(final SegmentList raw, final long a, final long b, final Object v) {
-        final SegmentList out = new SegmentList();
+    private SegmentList apply(final SegmentList raw, final long a, final long b, final Object v) {
+        final SegmentList out = applied;
+        out.clear();
         boolean placed = false;
         for (int i = 0; i < raw.size; i++) {
             final long s = raw.start[i];

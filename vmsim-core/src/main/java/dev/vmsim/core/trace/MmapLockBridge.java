@@ -1,0 +1,37 @@
+package dev.vmsim.core.trace;
+
+import dev.vmsim.core.lock.MmapLock;
+import dev.vmsim.core.lock.MmapLockTraceSink;
+
+/**
+ * Forwards the mmap_lock tracepoints (include/trace/events/mmap_lock.h) to a {@link TraceSink} as
+ * instant events with the kernel's names: mmap_lock_start_locking, mmap_lock_acquire_returned and
+ * mmap_lock_released, with the kernel's {@code write} and {@code success} fields.
+ */
+final class MmapLockBridge implements MmapLockTraceSink {
+    static final String START_LOCKING = "mmap_lock_start_locking";
+    static final String ACQUIRE_RETURNED = "mmap_lock_acquire_returned";
+    static final String RELEASED = "mmap_lock_released";
+
+    private final TraceSink sink;
+
+    MmapLockBridge(final TraceSink sink) {
+        this.sink = sink;
+    }
+
+    @Override
+    public void startLocking(final MmapLock lock, final boolean write) {
+        sink.event(TraceSink.INSTANT, START_LOCKING, new String[] {"write", Boolean.toString(write)});
+    }
+
+    @Override
+    public void acquireReturned(final MmapLock lock, final boolean write, final boolean success) {
+        sink.event(TraceSink.INSTANT, ACQUIRE_RETURNED,
+                new String[] {"write", Boolean.toString(write), "success", Boolean.toString(success)});
+    }
+
+    @Override
+    public void released(final MmapLock lock, final boolean write) {
+        sink.event(TraceSink.INSTANT, RELEASED, new String[] {"write", Boolean.toString(write)});
+    }
+}

@@ -1,0 +1,212 @@
+package dev.vmsim.core.trace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vmsim.core.lock.LockVma;
+import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.script.VmScript;
+import dev.vmsim.core.testing.TestArch;
+import java.lang.management.ManagementFactory;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fault-path events core emits (the arch entry slice is tested with the real architectures in
+ * vmsim-app), and that a disabled trace costs nothing.
+ */
+class FaultTraceTest {
+    @AfterEach
+    void off() {
+        FaultTrace.install(null);
+        LockVma.setUpgradeFirst(true);
+    }
+
+    /** Runs {@code vms} on the core test architecture with a recorder; returns the events, mmap_lock ones left out. */
+    private static List<String> trace(final String vms, final LockingMode mode) {
+        final TraceRecorder rec = new TraceRecorder(10_000);
+        FaultTrace.install(rec);
+        try {
+            VmScript.run(vms, new TestArch(), mode);
+        } finally {
+            FaultTrace.install(null);
+        }
+        final List<String> out = new ArrayList<>();
+        for (final TraceEvent e : rec.events()) {
+            if (!e.name.startsWith("mmap_lock_")) {
+                out.add(e.phase + " " + e.name + summary(e));
+            }
+        }
+        return out;
+    }
+
+    private static String summary(final TraceEvent e) {
+        final StringBuilder sb = new StringBuilder();
+        for (final String k : new String[] {"result", "page", "action", "from", "via", "ret", "flags"}) {
+            final String v = e.arg(k);
+            if (v != null) {
+                sb.append(' ').append(k).append('=').append(v);
+            }
+        }
+        return sb.toString();
+    }
+
+    @Test
+    void firstReadMapsTheZeroPageAndAWriteAfterItCopies() {
+        final List<String> ev = trace("map a 16K rw-\nread a\nwrite a\n", LockingMode.PER_VMA);
+        assertEquals(List.of(
+                "i lock_vma_under_rcu result=locked",
+                "B handle_mm_fault flags=USER|VMA_LOCK",
+                "i do_anonymous_page page=zero",
+                "E handle_mm_fault ret=0",
+                "i lock_vma_under_rcu result=locked",
+                "B handle_mm_fault flags=WRITE|USER|VMA_LOCK",
+                "i do_wp_page action=copy from=zero",
+                "E handle_mm_fault ret=0"), ev);
+    }
+
+    @Test
+    void secondWriteToAnExclusivePageReusesItAfterFirstWriteMapsANewPage() {
+        final List<String> ev = trace("map a 16K rw-\nwrite a\n", LockingMode.PER_VMA);
+        assertTrue(ev.contains("i do_anonymous_page page=new"), ev.toString());
+    }
+
+    @Test
+    void stackGrowthExpandsUnderTheUpgradedLock() {
+        final List<String> ev = trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA);
+        assertEquals(List.of(
+                "i lock_vma_under_rcu result=abort",
+                "B lock_mm_and_find_vma",
+                "i mmap_write_lock_via via=upgrade",
+                "i expand_downwards ret=0",
+                "E lock_mm_and_find_vma result=found",
+                "B handle_mm_fault flags=USER",
+                "i do_anonymous_page page=zero",
+                "E handle_mm_fault ret=0"), ev);
+    }
+
+    @Test
+    void withoutTheUpgradeTheWriteLockIsReachedByDropAndRetake() {
+        LockVma.setUpgradeFirst(false);
+        final List<String> ev = trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA);
+        assertTrue(ev.contains("i mmap_write_lock_via via=drop-retake"), ev.toString());
+        assertTrue(ev.contains("E lock_mm_and_find_vma result=found"), ev.toString());
+    }
+
+    @Test
+    void mmapOnlyModeSkipsThePerVmaAttempt() {
+        final List<String> ev = trace("map a 16K rw-\nread a\n", LockingMode.MMAP_ONLY);
+        assertFalse(ev.stream().anyMatch(s -> s.contains("lock_vma_under_rcu")), ev.toString());
+        assertEquals("E lock_mm_and_find_vma result=found", ev.get(1));
+        assertEquals("B handle_mm_fault flags=USER", ev.get(2));
+    }
+
+    @Test
+    void mmapLockTracepointsAreBridged() {
+        final TraceRecorder rec = new TraceRecorder(10_000);
+        FaultTrace.install(rec);
+        VmScript.run("map a 16K rw-\n", new TestArch(), LockingMode.PER_VMA);
+        FaultTrace.install(null);
+        final List<String> names = rec.events().stream().map(e -> e.name + " " + e.arg("write")).toList();
+        final int start = names.indexOf("mmap_lock_start_locking true");
+        assertTrue(start >= 0, names.toString());
+        assertEquals("mmap_lock_acquire_returned true", names.get(start + 1));
+        assertTrue(names.contains("mmap_lock_released true"), names.toString());
+    }
+
+    @Test
+    void decodesFlagsAndResultsWithTheKernelsNames() {
+        assertEquals("WRITE|USER|VMA_LOCK", FaultTrace.faultFlags(0x1000 | 0x40 | 0x1 | 0x214));
+        assertEquals("0", FaultTrace.vmFault(0));
+        assertEquals("SIGBUS|RETRY", FaultTrace.vmFault(0x2 | 0x400));
+    }
+
+    @Test
+    void recorderIsBoundedAndCountsWhatItDrops() {
+        final TraceRecorder rec = new TraceRecorder(3);
+        for (int i = 0; i < 5; i++) {
+            rec.event(TraceSink.INSTANT, "x", new String[] {"i", Integer.toString(i)});
+        }
+        assertEquals(3, rec.events().size());
+        assertEquals(2, rec.dropped());
+        long last = -1;
+        for (final TraceEvent e : rec.events()) {
+            assertTrue(e.tsNs >= last);
+            last = e.tsNs;
+        }
+    }
+
+    // ---------------------------------------------------------------- zero cost when off
+
+    /** Every site takes only primitives and Strings, so a disabled site builds nothing before its null check. */
+    @Test
+    void sitesTakeOnlyPrimitivesAndTheSinkIsOneVolatileField() throws Exception {
+        for (final Method m : FaultTrace.class.getDeclaredMethods()) {
+            if (!Modifier.isPublic(m.getModifiers()) || m.getReturnType() != void.class || m.getName().equals("install")) {
+                continue;
+            }
+            for (final Class<?> p : m.getParameterTypes()) {
+                assertTrue(p.isPrimitive() || p == String.class, m + " takes a " + p);
+            }
+        }
+        final Field f = FaultTrace.class.getDeclaredField("sink");
+        assertTrue(Modifier.isStatic(f.getModifiers()) && Modifier.isVolatile(f.getModifiers()));
+    }
+
+    /** Faults run with no sink reach no sink: the sites are all behind the check. */
+    @Test
+    void uninstalledSinkSeesNothing() {
+        final AtomicLong seen = new AtomicLong();
+        FaultTrace.install((phase, name, args) -> seen.incrementAndGet());
+        VmScript.run("map a 16K rw-\nwrite a\n", new TestArch(), LockingMode.PER_VMA);
+        assertTrue(seen.get() > 0);
+        FaultTrace.install(null);
+        final long before = seen.get();
+        VmScript.run("map a 16K rw-\nwrite a\nmap s 16K rw- growsdown\nread s-4K\n", new TestArch(), LockingMode.PER_VMA);
+        assertEquals(before, seen.get());
+    }
+
+    /**
+     * A disabled site allocates nothing: 100,000 calls of each site would allocate megabytes of
+     * argument arrays if the check came after building them; allow a little for the measurement.
+     */
+    @Test
+    void disabledSitesAllocateNothing() {
+        final com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        final long tid = Thread.currentThread().getId();
+        FaultTrace.install(null);
+        callEverySite(1000); // class loading, JIT warm-up
+        final long before = mx.getThreadAllocatedBytes(tid);
+        callEverySite(100_000);
+        final long allocated = mx.getThreadAllocatedBytes(tid) - before;
+        assertTrue(allocated < 64 * 1024, allocated + " bytes allocated by disabled trace sites");
+    }
+
+    private static void callEverySite(final int n) {
+        for (int i = 0; i < n; i++) {
+            final long a = 0x7f0000000000L + i;
+            FaultTrace.x86PageFaultExit(true, 0);
+            FaultTrace.arm64AbortExit(0);
+            FaultTrace.lockVmaUnderRcu(a, "locked");
+            FaultTrace.lockVmaUnderRcuWait(a);
+            FaultTrace.lockMmAndFindVmaEnter(a);
+            FaultTrace.mmapWriteLockVia(true);
+            FaultTrace.expandDownwards(a, 0);
+            FaultTrace.lockMmAndFindVmaExit(true);
+            FaultTrace.handleMmFaultEnter(a, i);
+            FaultTrace.doAnonymousPage(false);
+            FaultTrace.doWpPage("copy", true);
+            FaultTrace.shmemFault("mapped");
+            FaultTrace.handlePteFault("spurious");
+            FaultTrace.handleMmFaultExit(i);
+        }
+    }
+}
