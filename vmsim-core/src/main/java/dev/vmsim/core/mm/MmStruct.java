@@ -339,7 +339,10 @@ public class MmStruct {
 
     /** find_vma: the first VMA with vm_end > addr, or null. */
     public final Vma findVma(final long addr) {
-        return mmMt.find(addr, -1L);
+        // The common case in the fault path: addr lies inside a VMA, which a plain walk finds
+        // without a cursor; mt_find only for an address in a gap.
+        final Vma hit = mmMt.walk(addr);
+        return hit != null ? hit : mmMt.find(addr, -1L);
     }
 
     /** vma_lookup: the VMA containing addr, or null. */
