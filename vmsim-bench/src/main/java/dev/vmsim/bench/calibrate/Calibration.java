@@ -121,21 +121,34 @@ public final class Calibration {
         return b.toString();
     }
 
-    /** Page-table frames of a simulated mm with 128 MiB mapped and every page touched. */
+    /**
+     * Page-table frames added to a simulated mm by 128 MiB mapped with every page touched, counted as
+     * the probe counts VmPTE: at peak minus before. The probe is a running process whose libraries
+     * sit just below mmap_base, already faulted in, so the page-table pages above the PTE level that
+     * cover its new mapping exist before it starts; the simulated process is brought to the same
+     * state by mapping and touching one page directly below {@code top} first (where the first
+     * top-down library would be), so both deltas count the same tables.
+     */
     private long simPeakPageTableFrames() {
         final PageFault1 w = new PageFault1();
         final SimKernel k = factory.create(arch, mode, w.frames(1), 1);
+        final SimTask t = k.newTask();
+        final long lib = k.mmap(0, Pfn.PAGE_SIZE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS);
+        if (Errno.isError(lib)) {
+            throw new IllegalStateException("mmap failed: " + Errno.name(lib));
+        }
+        t.store(lib, (byte) 1);
         final long before = k.counters().pageTableFrames();
         final long addr = k.mmap(0, PageFault1.MEMSIZE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS);
         if (Errno.isError(addr)) {
             throw new IllegalStateException("mmap failed: " + Errno.name(addr));
         }
-        final SimTask t = k.newTask();
         for (long va = addr; va < addr + PageFault1.MEMSIZE; va += Pfn.PAGE_SIZE) {
             t.store(va, (byte) 1);
         }
         final long peak = k.counters().pageTableFrames();
         k.munmap(addr, PageFault1.MEMSIZE);
+        k.munmap(lib, Pfn.PAGE_SIZE);
         return peak == KernelCounters.UNAVAILABLE ? peak : peak - Math.max(0, before);
     }
 
