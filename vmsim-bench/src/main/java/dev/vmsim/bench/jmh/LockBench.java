@@ -82,4 +82,26 @@ public class LockBench {
         VmaLock.endRead(v);
         return v;
     }
+
+    /** Diagnostic: the RCU read section alone (rcu_read_lock + rcu_read_unlock). */
+    @Benchmark
+    public void rcuReadSection() {
+        Rcu.readLock();
+        Rcu.readUnlock();
+    }
+
+    /**
+     * Diagnostic: vma_start_read + vma_end_read without the RCU section around them (legal only
+     * with lockdep off, where vma_start_read does not check rcu_read_lock_held): the VMA lock's own
+     * cost.
+     */
+    @Benchmark
+    public Vma vmaStartEndReadNoRcu() {
+        final Vma v = VmaLock.startRead(mm, vma);
+        if (v == null || v == VmaLock.EAGAIN) {
+            return null;
+        }
+        VmaLock.endRead(v);
+        return v;
+    }
 }

@@ -4,25 +4,38 @@ import java.util.function.Consumer;
 
 /**
  * Named hook points between the steps of the lock protocols, for deterministic interleaving tests
- * (a controlled scheduler parks a thread at a named point until the test lets it go). With no hook
- * installed a point costs one volatile null check.
+ * (a controlled scheduler parks a thread at a named point until the test lets it go). The points
+ * exist only when the JVM runs with {@code -Dvmsim.lockdep=true} (surefire sets it) or
+ * {@code -Dvmsim.lockhooks=true}: {@link #ENABLED} is a static final, so otherwise every point folds
+ * to nothing after JIT and the read path of the VMA lock pays no volatile load per point.
  *
  * <p>Points: {@code vma_start_read:after_early_check}, {@code vma_start_read:after_inc},
  * {@code vma_start_read:before_recheck}, {@code vma_refcount_put:after_dec},
  * {@code __vma_start_exclude_readers:before_wait}, {@code vma_mark_detached:after_dec}.
  */
 public final class LockHooks {
+    /** Read once; a constant to the JIT. */
+    public static final boolean ENABLED =
+            Boolean.getBoolean("vmsim.lockdep") || Boolean.getBoolean("vmsim.lockhooks");
+
     private static volatile Consumer<String> hook;
 
     private LockHooks() {}
 
     /** Installs a hook (tests only); null removes it. */
     public static void install(final Consumer<String> h) {
+        if (h != null && !ENABLED) {
+            throw new IllegalStateException(
+                    "lock hooks are off: run with -Dvmsim.lockdep=true or -Dvmsim.lockhooks=true");
+        }
         hook = h;
     }
 
     /** Passes the named point. */
     static void at(final String point) {
+        if (!ENABLED) {
+            return;
+        }
         final Consumer<String> h = hook;
         if (h != null) {
             h.accept(point);

@@ -5,25 +5,69 @@ package dev.vmsim.core.sync;
  * grace periods need no modelling; the read-side critical sections are real so that code and
  * assertions can see them (RCU_LOCKDEP_WARN, rcu_read_lock_held).
  *
- * <p>The nesting depth is per thread; a read section costs one ThreadLocal lookup each way.
+ * <p>The nesting depth is per thread, as the kernel's preemptible RCU keeps it per task
+ * ({@code current->rcu_read_lock_nesting}). Its home is a {@link ThreadLocal}; a ThreadLocal
+ * lookup (map, hash probe, weak-reference check) is a large share of a page fault's lock cost, so
+ * the holder is also cached in a small table indexed by thread id, checked by owner id. Departure:
+ * the kernel reaches its counter through {@code current}; Java has no cheaper per-thread field.
  */
 public final class Rcu {
-    private static final ThreadLocal<int[]> DEPTH = ThreadLocal.withInitial(() -> new int[1]);
+    /** current->rcu_read_lock_nesting for one thread. Touched only by its owner thread. */
+    private static final class Nesting {
+        /** Thread ids are never reused (JDK 17), so a stale slot can never match another thread. */
+        final long owner;
+
+        int depth;
+
+        Nesting(final long owner) {
+            this.owner = owner;
+        }
+    }
+
+    private static final ThreadLocal<Nesting> DEPTH =
+            ThreadLocal.withInitial(() -> new Nesting(Thread.currentThread().getId()));
+
+    /**
+     * Cache of each thread's {@link Nesting}, slot = thread id & mask (ids are sequential, so the
+     * live threads of a run rarely collide). Plain reads and writes: a racy read may see another
+     * thread's holder, which fails the owner check (a final field, so safely published) and falls
+     * back to the ThreadLocal. Written only on a miss, so the slots stay read-mostly.
+     */
+    private static final Nesting[] CACHE = new Nesting[1024];
+
+    private static final int CACHE_MASK = CACHE.length - 1;
 
     private Rcu() {}
 
+    /** The current thread's nesting counter. */
+    private static Nesting current() {
+        final long id = Thread.currentThread().getId();
+        final int slot = (int) id & CACHE_MASK;
+        final Nesting n = CACHE[slot];
+        if (n != null && n.owner == id) {
+            return n;
+        }
+        return currentSlow(slot);
+    }
+
+    private static Nesting currentSlow(final int slot) {
+        final Nesting n = DEPTH.get();
+        CACHE[slot] = n;
+        return n;
+    }
+
     /** rcu_read_lock. Nests. */
     public static void readLock() {
-        DEPTH.get()[0]++;
+        current().depth++;
     }
 
     /** rcu_read_unlock. */
     public static void readUnlock() {
-        final int[] d = DEPTH.get();
-        if (d[0] <= 0) {
+        final Nesting n = current();
+        if (n.depth <= 0) {
             throw new IllegalStateException("rcu_read_unlock without rcu_read_lock");
         }
-        d[0]--;
+        n.depth--;
     }
 
     /** RCU_LOCKDEP_WARN(!rcu_read_lock_held(), what): throws AssertionError outside a read section. */
@@ -35,11 +79,11 @@ public final class Rcu {
 
     /** The current thread's read-section nesting depth. */
     public static int depth() {
-        return DEPTH.get()[0];
+        return current().depth;
     }
 
     /** rcu_read_lock_held. */
     public static boolean readLockHeld() {
-        return DEPTH.get()[0] > 0;
+        return current().depth > 0;
     }
 }
