@@ -1,20 +1,25 @@
 /*
- * Project copy of the vmscript oracle (test resource of vmsim-app).
+ * vmoracle - the vmsim project's kernel oracle for vmscript (test resource of vmsim-app).
  *
- * KernelOracle compiles this file with `gcc -O1 -static` into target/ and feeds a scenario on
- * stdin; it must print exactly the transcript of the shared oracle the corpus was recorded with,
- * so the tests never depend on files outside the project. Keep it byte-compatible in behaviour:
- * every quirk below (strtoul numbers, names shadowing numbers, "maps X ->syntax", SIGBUS printed
- * through si_code) is part of the transcript the simulator reproduces.
- */
-/*
- * vmoracle: runs a vmscript scenario against the real Linux kernel and prints the
- * canonical transcript, so the simulator's `script` runner can be diffed against it.
+ * Reads a vmscript scenario on stdin, performs every command with the real system call of the
+ * running Linux kernel and writes the transcript the simulator's `script` runner must reproduce.
+ * KernelOracle compiles it with `gcc -O1 -static` into target/vmoracle/.
  *
- * Addresses are printed relative to "top": the top of a 1 GiB arena that the
- * kernel's own top-down allocator chose and that is then released, so the first
- * non-fixed mapping lands directly below top, as in a fresh simulated mm whose
- * mmap_base is top.
+ * Why static: a dynamically linked process has ld.so and shared libraries scattered below the
+ * stack, and their holes would catch small top-down mappings. A static binary has only the
+ * executable, brk heap, stack, vvar and vDSO, so the arena below is empty.
+ *
+ * The arena: at start-up we ask the kernel's top-down allocator for 1 GiB (PROT_NONE, never
+ * touched) and give it straight back. The first mapping at or above the start of that hole is
+ * "top"; the next non-fixed mapping lands just below top, exactly as in a fresh simulated mm whose
+ * mmap_base is top. Every address is printed relative to top, and fixed-address commands may only
+ * name addresses inside [top - 1 GiB, top), so a script can never hit the vDSO or the stack.
+ * malloc is told never to use mmap, so stdio's own buffers cannot land in the arena either.
+ *
+ * The transcript format is fixed by the recorded corpus, quirks included (they are listed where
+ * each one is implemented): numbers are strtoul base 0 with a K/M/G shift and wrap silently, a
+ * bound name hides a number of the same spelling, "maps" with arguments is a syntax error whose
+ * echo still ends in "->", and a fault is named from si_code whatever the signal was.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,265 +35,524 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define ARENA (1UL << 30)
-#define MAXN 64
+/* ---------------------------------------------------------------- arena ---------------------- */
 
-static uintptr_t top, bottom;
-static char names[MAXN][32];
-static uintptr_t vals[MAXN];
-static int nnames;
-static char out[1 << 20];
-static char mapsbuf[1 << 20];
-static size_t outlen;
-static sigjmp_buf jb;
-static volatile int last_code;
+#define ARENA_SIZE (1UL << 30)
 
-static void emit(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    outlen += vsnprintf(out + outlen, sizeof out - outlen, fmt, ap);
-    va_end(ap);
-}
+struct arena {
+    uintptr_t probe; /* where the 1 GiB probe mapping was placed (before it was released) */
+    uintptr_t top;   /* start of the first mapping at or above probe: every address is relative */
+};
 
-static void flush(void) {
-    size_t off = 0;
-    while (off < outlen) {
-        ssize_t n = write(1, out + off, outlen - off);
-        if (n <= 0) break;
-        off += n;
+static struct arena arena;
+
+/* Scratch for /proc/self/maps; static so reading it never allocates (and never maps). */
+static char maps_text[1 << 20];
+
+/* Reads /proc/self/maps into maps_text as one NUL-terminated string. */
+static void load_maps(void) {
+    size_t used = 0;
+    int fd = open("/proc/self/maps", O_RDONLY);
+    for (;;) {
+        ssize_t got = read(fd, maps_text + used, sizeof maps_text - 1 - used);
+        if (got <= 0) break;
+        used += (size_t)got;
     }
-    outlen = 0;
+    close(fd);
+    maps_text[used] = '\0';
 }
 
-static void onsegv(int sig, siginfo_t *si, void *uc) {
-    (void)sig; (void)uc;
-    last_code = si->si_code;
-    siglongjmp(jb, 1);
+/* One parsed line of /proc/self/maps: "start-end perms ...". Returns 0 when the line is not one. */
+static int parse_vma_line(const char *line, unsigned long *start, unsigned long *end, char perms[8]) {
+    char *cursor;
+    *start = strtoul(line, &cursor, 16);
+    if (cursor == line || *cursor != '-') return 0;
+    line = cursor + 1;
+    *end = strtoul(line, &cursor, 16);
+    if (cursor == line || *cursor != ' ') return 0;
+    int n = 0;
+    for (cursor++; *cursor && *cursor != ' ' && *cursor != '\n' && n < 7; cursor++) perms[n++] = *cursor;
+    perms[n] = '\0';
+    return n > 0;
 }
 
-static void rel(uintptr_t a) {
-    if (a >= top) emit("top+0x%lx", (unsigned long)(a - top));
-    else emit("top-0x%lx", (unsigned long)(top - a));
-}
-
-static int lookup(const char *n, uintptr_t *v) {
-    if (!strcmp(n, "top")) { *v = top; return 0; }
-    for (int i = 0; i < nnames; i++) if (!strcmp(names[i], n)) { *v = vals[i]; return 0; }
-    return -1;
-}
-
-static unsigned long num(const char *s, int *ok) {
-    char *end;
-    unsigned long v = strtoul(s, &end, 0);
-    *ok = end != s;
-    if (*end == 'K' || *end == 'k') { v <<= 10; end++; }
-    else if (*end == 'M' || *end == 'm') { v <<= 20; end++; }
-    else if (*end == 'G' || *end == 'g') { v <<= 30; end++; }
-    if (*end) *ok = 0;
-    return v;
-}
-
-/* EXPR := (NAME | NUM) (('+' | '-') NUM)* */
-static int expr(const char *s, uintptr_t *v) {
-    char buf[64];
-    int ok;
-    snprintf(buf, sizeof buf, "%s", s);
-    char *op = strpbrk(buf, "+-");
-    char sign = op ? *op : 0;
-    if (op) *op = 0;
-    if (lookup(buf, v)) {
-        *v = num(buf, &ok);
-        if (!ok) return -1;
+/* Calls visit(start, end, perms) for each mapping of this process, lowest first. */
+static void for_each_vma(void (*visit)(unsigned long, unsigned long, const char *)) {
+    load_maps();
+    char *line = maps_text;
+    while (*line) {
+        char *eol = strchr(line, '\n');
+        if (eol) *eol = '\0';
+        unsigned long start, end;
+        char perms[8];
+        if (parse_vma_line(line, &start, &end, perms)) visit(start, end, perms);
+        if (!eol) break;
+        line = eol + 1;
     }
-    while (op) {
-        char *term = op + 1;
-        char *next = strpbrk(term, "+-");
-        char nsign = next ? *next : 0;
-        if (next) *next = 0;
-        unsigned long off = num(term, &ok);
-        if (!ok) return -1;
-        *v = sign == '+' ? *v + off : *v - off;
-        op = next;
-        sign = nsign;
-    }
+}
+
+static uintptr_t lowest_start_seen;
+
+static void note_lowest_above_probe(unsigned long start, unsigned long end, const char *perms) {
+    (void)end;
+    (void)perms;
+    if (start >= arena.probe && start < lowest_start_seen) lowest_start_seen = start;
+}
+
+/* Finds the hole the top-down allocator would use first; 0 on success. */
+static int arena_init(void) {
+    void *probe = mmap(NULL, ARENA_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (probe == MAP_FAILED) return -1;
+    arena.probe = (uintptr_t)probe;
+    munmap(probe, ARENA_SIZE);
+    lowest_start_seen = UINTPTR_MAX;
+    for_each_vma(note_lowest_above_probe);
+    arena.top = lowest_start_seen;
     return 0;
 }
 
-static int prot(const char *s) {
-    if (strlen(s) != 3) return -1;
-    int p = 0;
-    if (s[0] == 'r') p |= PROT_READ; else if (s[0] != '-') return -1;
-    if (s[1] == 'w') p |= PROT_WRITE; else if (s[1] != '-') return -1;
-    if (s[2] == 'x') p |= PROT_EXEC; else if (s[2] != '-') return -1;
-    return p;
+/*
+ * True when [addr, addr + len) is not wholly inside the arena [top - 1 GiB, top). A zero length
+ * still has to name an arena byte.
+ */
+static int arena_excludes(uintptr_t addr, unsigned long len) {
+    unsigned long span = len ? len : 1;
+    if (addr < arena.top - ARENA_SIZE || addr >= arena.top) return 1;
+    return span > arena.top - addr;
 }
 
-/* Operations may only touch the arena [top - 1 GiB, top): the vDSO lies above it. */
-static int outside(uintptr_t a, unsigned long len) {
-    if (len == 0) len = 1;
-    return a < top - ARENA || a >= top || len > top - a;
+/* ---------------------------------------------------------------- transcript ----------------- */
+
+/* Output of the current line; written out whole when the line is done. */
+static struct {
+    char bytes[1 << 20];
+    size_t len;
+} transcript;
+
+static void say(const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    int n = vsnprintf(transcript.bytes + transcript.len, sizeof transcript.bytes - transcript.len, fmt, args);
+    va_end(args);
+    if (n > 0) transcript.len += (size_t)n;
+    if (transcript.len >= sizeof transcript.bytes) transcript.len = sizeof transcript.bytes - 1;
 }
 
-static void result(long r) {
-    if (r == 0) emit("ok\n");
-    else emit("%s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "E?");
+static void say_address(uintptr_t addr) {
+    if (addr >= arena.top) say("top+0x%lx", (unsigned long)(addr - arena.top));
+    else say("top-0x%lx", (unsigned long)(arena.top - addr));
 }
 
-static void bind(const char *n, uintptr_t a) {
-    for (int i = 0; i < nnames; i++) if (!strcmp(names[i], n)) { vals[i] = a; return; }
-    snprintf(names[nnames], sizeof names[0], "%s", n);
-    vals[nnames++] = a;
-}
-
-/* The start of the lowest mapping at or above a: the top of the free gap the arena left. */
-static uintptr_t first_mapping_above(uintptr_t a) {
-    int fd = open("/proc/self/maps", O_RDONLY);
-    size_t len = 0;
-    ssize_t n;
-    uintptr_t best = UINTPTR_MAX;
-    while ((n = read(fd, mapsbuf + len, sizeof mapsbuf - 1 - len)) > 0) len += n;
-    close(fd);
-    mapsbuf[len] = 0;
-    for (char *line = strtok(mapsbuf, "\n"); line; line = strtok(NULL, "\n")) {
-        unsigned long s;
-        if (sscanf(line, "%lx-", &s) == 1 && s >= a && s < best) best = s;
+/* Pushes the buffered line to stdout so a killed oracle still leaves every finished line. */
+static void transcript_flush(void) {
+    size_t done = 0;
+    while (done < transcript.len) {
+        ssize_t n = write(STDOUT_FILENO, transcript.bytes + done, transcript.len - done);
+        if (n <= 0) break;
+        done += (size_t)n;
     }
-    return best;
+    transcript.len = 0;
 }
 
-static void maps(void) {
-    int fd = open("/proc/self/maps", O_RDONLY);
-    size_t len = 0;
-    ssize_t n;
-    while ((n = read(fd, mapsbuf + len, sizeof mapsbuf - 1 - len)) > 0) len += n;
-    close(fd);
-    mapsbuf[len] = 0;
-    for (char *line = strtok(mapsbuf, "\n"); line; line = strtok(NULL, "\n")) {
-        unsigned long s, e;
-        char perms[8];
-        if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) != 3) continue;
-        if (e <= bottom || s >= top) continue;
-        emit("  ");
-        rel(s);
-        emit(" ");
-        rel(e);
-        emit(" %s\n", perms);
+/* "ok" for a zero return, else the symbolic errno ("ENOMEM") the call left behind. */
+static void say_status(int rc) {
+    if (rc == 0) {
+        say("ok\n");
+        return;
     }
+    const char *name = strerrorname_np(errno);
+    say("%s\n", name ? name : "E?");
 }
 
-static void access_(const char *kind, uintptr_t a, int val) {
-    volatile unsigned char *p = (volatile unsigned char *)a;
-    if (sigsetjmp(jb, 1) == 0) {
-        if (kind[0] == 'r') {
-            unsigned char b = *p;
-            emit("ok %u\n", b);
-        } else {
-            *p = (unsigned char)val;
-            emit("ok\n");
+static void say_placed(void *where) {
+    say("ok ");
+    say_address((uintptr_t)where);
+    say("\n");
+}
+
+/* ---------------------------------------------------------------- names ---------------------- */
+
+/* Names bound by map/remap. Stored names keep at most 31 characters, as in the recorded oracle. */
+#define NAME_CHARS 32
+#define NAME_SLOTS 1024
+
+static struct {
+    char name[NAME_SLOTS][NAME_CHARS];
+    uintptr_t addr[NAME_SLOTS];
+    int count;
+} names;
+
+/* Looks a name up; "top" always means the arena top and cannot be rebound. 0 when found. */
+static int name_find(const char *name, uintptr_t *addr) {
+    if (strcmp(name, "top") == 0) {
+        *addr = arena.top;
+        return 0;
+    }
+    for (int i = 0; i < names.count; i++) {
+        if (strcmp(names.name[i], name) == 0) {
+            *addr = names.addr[i];
+            return 0;
         }
-    } else {
-        emit("%s\n", last_code == SEGV_MAPERR ? "SEGV_MAPERR" : last_code == SEGV_ACCERR ? "SEGV_ACCERR" : "SEGV_OTHER");
     }
+    return -1;
+}
+
+/*
+ * Binds name to addr. The comparison is against the full token while the stored copy is cut to
+ * 31 characters, so a longer name is added again on each bind (and only its prefix finds it).
+ */
+static void name_bind(const char *name, uintptr_t addr) {
+    for (int i = 0; i < names.count; i++) {
+        if (strcmp(names.name[i], name) == 0) {
+            names.addr[i] = addr;
+            return;
+        }
+    }
+    if (names.count == NAME_SLOTS) return;
+    snprintf(names.name[names.count], NAME_CHARS, "%s", name);
+    names.addr[names.count++] = addr;
+}
+
+/* ---------------------------------------------------------------- values --------------------- */
+
+/*
+ * NUM: whatever strtoul(base 0) accepts (so "010" is octal, a leading sign is allowed and a value
+ * too large saturates), optionally followed by one K/M/G (either case) that shifts the value left
+ * by 10/20/30 bits with silent wrap-around. Returns 1 and sets *value when the whole text was used
+ * and at least one digit was read; otherwise returns 0, still setting *value to what was parsed.
+ */
+static int parse_number(const char *text, unsigned long *value) {
+    char *rest;
+    unsigned long v = strtoul(text, &rest, 0);
+    int digits = rest != text;
+    switch (*rest) {
+    case 'K': case 'k': v <<= 10; rest++; break;
+    case 'M': case 'm': v <<= 20; rest++; break;
+    case 'G': case 'g': v <<= 30; rest++; break;
+    default: break;
+    }
+    *value = v;
+    return digits && *rest == '\0';
+}
+
+/*
+ * EXPR := (NAME | NUM) (('+' | '-') NUM)*, evaluated left to right in wrapping address arithmetic.
+ * Only the first 63 characters of the token count. The head is tried as a name first, so a name
+ * spelt like a number wins. Returns 1 and sets *addr on success.
+ */
+static int parse_address(const char *token, uintptr_t *addr) {
+    char text[64];
+    snprintf(text, sizeof text, "%s", token);
+    size_t head_len = strcspn(text, "+-");
+    char op = text[head_len];
+    text[head_len] = '\0';
+    uintptr_t acc;
+    if (name_find(text, &acc) != 0) {
+        unsigned long n;
+        if (!parse_number(text, &n)) return 0;
+        acc = n;
+    }
+    char *term = text + head_len + 1;
+    while (op) {
+        size_t term_len = strcspn(term, "+-");
+        char next_op = term[term_len];
+        term[term_len] = '\0';
+        unsigned long n;
+        if (!parse_number(term, &n)) return 0;
+        acc = op == '+' ? acc + n : acc - n;
+        op = next_op;
+        term += term_len + 1;
+    }
+    *addr = acc;
+    return 1;
+}
+
+/* PROT: exactly three characters, each its letter or '-': "r-x". -1 when malformed. */
+static int parse_prot(const char *text) {
+    static const struct { char letter; int bit; } column[3] = {
+        {'r', PROT_READ}, {'w', PROT_WRITE}, {'x', PROT_EXEC}};
+    if (strlen(text) != 3) return -1;
+    int prot = PROT_NONE;
+    for (int i = 0; i < 3; i++) {
+        if (text[i] == column[i].letter) prot |= column[i].bit;
+        else if (text[i] != '-') return -1;
+    }
+    return prot;
+}
+
+/* ---------------------------------------------------------------- faults --------------------- */
+
+static sigjmp_buf fault_return;
+static volatile sig_atomic_t fault_code;
+
+static void on_fault(int signo, siginfo_t *info, void *context) {
+    (void)signo;
+    (void)context;
+    fault_code = info->si_code;
+    siglongjmp(fault_return, 1);
+}
+
+/*
+ * The fault is named by si_code's value alone, as the corpus was recorded: a SIGBUS with code 2
+ * (BUS_ADRERR) would also print SEGV_ACCERR.
+ */
+static const char *fault_name(int code) {
+    if (code == SEGV_MAPERR) return "SEGV_MAPERR";
+    if (code == SEGV_ACCERR) return "SEGV_ACCERR";
+    return "SEGV_OTHER";
+}
+
+/* Loads one byte at addr, or stores value there, reporting the fault if the kernel refuses. */
+static void touch(uintptr_t addr, int store, unsigned char value) {
+    volatile unsigned char *byte = (volatile unsigned char *)addr;
+    if (sigsetjmp(fault_return, 1) != 0) {
+        say("%s\n", fault_name(fault_code));
+        return;
+    }
+    if (store) {
+        *byte = value;
+        say("ok\n");
+    } else {
+        unsigned char seen = *byte;
+        say("ok %u\n", seen);
+    }
+}
+
+/* ---------------------------------------------------------------- commands ------------------- */
+
+#define MAX_TOKENS 16
+
+struct command {
+    char *tok[MAX_TOKENS];
+    int ntok;
+};
+
+/* A handler returns its answer through say(); it returns 0 if the line is a syntax error. */
+typedef int (*handler_fn)(const struct command *);
+
+/* Common tail of unmap/protect/dontneed: ADDR LEN checked against the arena. */
+static int range_args(const struct command *c, uintptr_t *addr, unsigned long *len, int *refused) {
+    if (!parse_address(c->tok[1], addr) || !parse_number(c->tok[2], len)) return 0;
+    *refused = arena_excludes(*addr, *len);
+    if (*refused) say("outside\n");
+    return 1;
+}
+
+/* map NAME LEN PROT [shared|private|fixed|noreplace|growsdown|populate|at EXPR]... */
+static int do_map(const struct command *c) {
+    if (c->ntok < 4) return 0;
+    unsigned long len;
+    int well_formed = parse_number(c->tok[2], &len);
+    int prot = parse_prot(c->tok[3]);
+    if (prot < 0) well_formed = 0;
+    int flags = MAP_ANONYMOUS, shared = 0;
+    uintptr_t hint = 0;
+    for (int i = 4; i < c->ntok; i++) {
+        const char *opt = c->tok[i];
+        if (strcmp(opt, "shared") == 0) shared = 1;
+        else if (strcmp(opt, "private") == 0) shared = 0;
+        else if (strcmp(opt, "fixed") == 0) flags |= MAP_FIXED;
+        else if (strcmp(opt, "noreplace") == 0) flags |= MAP_FIXED_NOREPLACE;
+        else if (strcmp(opt, "growsdown") == 0) flags |= MAP_GROWSDOWN;
+        else if (strcmp(opt, "populate") == 0) flags |= MAP_POPULATE;
+        else if (strcmp(opt, "at") == 0 && i + 1 < c->ntok) {
+            if (!parse_address(c->tok[++i], &hint)) well_formed = 0;
+        } else well_formed = 0;
+    }
+    if (!well_formed) return 0;
+    /* A non-fixed "at" is only a hint and may name any address. */
+    if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && arena_excludes(hint, len)) {
+        say("outside\n");
+        return 1;
+    }
+    flags |= shared ? MAP_SHARED : MAP_PRIVATE;
+    void *where = mmap((void *)hint, len, prot, flags, -1, 0);
+    if (where == MAP_FAILED) {
+        say_status(-1);
+        return 1;
+    }
+    name_bind(c->tok[1], (uintptr_t)where);
+    say_placed(where);
+    return 1;
+}
+
+/* unmap ADDR LEN */
+static int do_unmap(const struct command *c) {
+    uintptr_t addr;
+    unsigned long len;
+    int refused;
+    if (c->ntok != 3 || !range_args(c, &addr, &len, &refused)) return 0;
+    if (!refused) say_status(munmap((void *)addr, len));
+    return 1;
+}
+
+/* protect ADDR LEN PROT */
+static int do_protect(const struct command *c) {
+    uintptr_t addr;
+    unsigned long len;
+    int refused;
+    if (c->ntok != 4) return 0;
+    int prot = parse_prot(c->tok[3]);
+    if (prot < 0 || !range_args(c, &addr, &len, &refused)) return 0;
+    if (!refused) say_status(mprotect((void *)addr, len, prot));
+    return 1;
+}
+
+/* dontneed ADDR LEN */
+static int do_dontneed(const struct command *c) {
+    uintptr_t addr;
+    unsigned long len;
+    int refused;
+    if (c->ntok != 3 || !range_args(c, &addr, &len, &refused)) return 0;
+    if (!refused) say_status(madvise((void *)addr, len, MADV_DONTNEED));
+    return 1;
+}
+
+/* remap NAME ADDR OLDLEN NEWLEN [maymove|at EXPR]...  ("at" implies maymove and fixed) */
+static int do_remap(const struct command *c) {
+    if (c->ntok < 5) return 0;
+    uintptr_t from, to = 0;
+    unsigned long old_len, new_len;
+    if (!parse_address(c->tok[2], &from)) return 0;
+    int well_formed = parse_number(c->tok[3], &old_len);
+    if (!parse_number(c->tok[4], &new_len)) well_formed = 0;
+    int flags = 0;
+    for (int i = 5; i < c->ntok; i++) {
+        if (strcmp(c->tok[i], "maymove") == 0) flags |= MREMAP_MAYMOVE;
+        else if (strcmp(c->tok[i], "at") == 0 && i + 1 < c->ntok) {
+            flags |= MREMAP_FIXED | MREMAP_MAYMOVE;
+            if (!parse_address(c->tok[++i], &to)) well_formed = 0;
+        } else well_formed = 0;
+    }
+    if (!well_formed) return 0;
+    if (arena_excludes(from, old_len) || ((flags & MREMAP_FIXED) && arena_excludes(to, new_len))) {
+        say("outside\n");
+        return 1;
+    }
+    void *where = mremap((void *)from, old_len, new_len, flags, (void *)to);
+    if (where == MAP_FAILED) {
+        say_status(-1);
+        return 1;
+    }
+    name_bind(c->tok[1], (uintptr_t)where);
+    say_placed(where);
+    return 1;
+}
+
+/* read ADDR */
+static int do_read(const struct command *c) {
+    uintptr_t addr;
+    if (c->ntok != 2 || !parse_address(c->tok[1], &addr)) return 0;
+    if (arena_excludes(addr, 1)) say("outside\n");
+    else touch(addr, 0, 0);
+    return 1;
+}
+
+/* write ADDR [BYTE]; the byte defaults to 1, and a BYTE that is not a number stores what strtoul
+ * made of it (so "abc" stores 0), cut to its low 8 bits. */
+static int do_write(const struct command *c) {
+    uintptr_t addr;
+    if ((c->ntok != 2 && c->ntok != 3) || !parse_address(c->tok[1], &addr)) return 0;
+    unsigned long value = 1;
+    if (c->ntok == 3) parse_number(c->tok[2], &value);
+    if (arena_excludes(addr, 1)) say("outside\n");
+    else touch(addr, 1, (unsigned char)(int)value);
+    return 1;
+}
+
+static void print_arena_vma(unsigned long start, unsigned long end, const char *perms) {
+    if (end <= arena.probe || start >= arena.top) return;
+    say("  ");
+    say_address(start);
+    say(" ");
+    say_address(end);
+    say(" %s\n", perms);
+}
+
+/* maps: the mappings that overlap the arena, one per line after the echo. */
+static int do_maps(const struct command *c) {
+    if (c->ntok != 1) return 0;
+    say("\n");
+    for_each_vma(print_arena_vma);
+    return 1;
+}
+
+static const struct {
+    const char *verb;
+    handler_fn run;
+} operations[] = {
+    {"map", do_map},
+    {"unmap", do_unmap},
+    {"protect", do_protect},
+    {"remap", do_remap},
+    {"dontneed", do_dontneed},
+    {"read", do_read},
+    {"write", do_write},
+    {"maps", do_maps},
+};
+
+/* ---------------------------------------------------------------- input ---------------------- */
+
+static int is_separator(char ch) {
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/*
+ * Splits a line (already cut at '#') into at most MAX_TOKENS words in place; words past the
+ * sixteenth are dropped without complaint.
+ */
+static void tokenize(char *line, struct command *c) {
+    c->ntok = 0;
+    char *p = line;
+    while (c->ntok < MAX_TOKENS) {
+        while (*p && is_separator(*p)) p++;
+        if (!*p) break;
+        c->tok[c->ntok++] = p;
+        while (*p && !is_separator(*p)) p++;
+        if (!*p) break;
+        *p++ = '\0';
+    }
+}
+
+static void run_line(char *line) {
+    char *comment = strchr(line, '#');
+    if (comment) *comment = '\0';
+    struct command c;
+    tokenize(line, &c);
+    if (c.ntok == 0) return;
+
+    /* Echo, then the arrow; "maps" gets no space after it because its answer starts a new line
+     * (even a malformed "maps x" keeps that: "maps x ->syntax"). */
+    for (int i = 0; i < c.ntok; i++) say(i == 0 ? "%s" : " %s", c.tok[i]);
+    say(strcmp(c.tok[0], "maps") == 0 ? " ->" : " -> ");
+
+    int understood = 0;
+    for (size_t i = 0; i < sizeof operations / sizeof operations[0]; i++) {
+        if (strcmp(c.tok[0], operations[i].verb) == 0) {
+            understood = operations[i].run(&c);
+            break;
+        }
+    }
+    if (!understood) say("syntax\n");
+    transcript_flush();
 }
 
 int main(void) {
+    /* A line longer than the buffer is read (and answered) as several lines. */
     static char line[512];
+
+    /* Keep malloc (stdio's buffers) on brk: an mmap'ed buffer could land in the arena. */
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    struct sigaction sa = {0};
-    sa.sa_sigaction = onsegv;
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
-    void *r = mmap(NULL, ARENA, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (r == MAP_FAILED) return 1;
-    bottom = (uintptr_t)r;
-    munmap(r, ARENA);
-    top = first_mapping_above(bottom);
-    while (fgets(line, sizeof line, stdin)) {
-        char *hash = strchr(line, '#');
-        if (hash) *hash = 0;
-        char *tok[16];
-        int nt = 0;
-        for (char *t = strtok(line, " \t\r\n"); t && nt < 16; t = strtok(NULL, " \t\r\n")) tok[nt++] = t;
-        if (nt == 0) continue;
-        for (int i = 0; i < nt; i++) emit(i ? " %s" : "%s", tok[i]);
-        emit(strcmp(tok[0], "maps") ? " -> " : " ->");
-        uintptr_t a, b;
-        int ok;
-        if (!strcmp(tok[0], "map") && nt >= 4) {
-            unsigned long len = num(tok[2], &ok);
-            int p = prot(tok[3]);
-            int flags = MAP_ANONYMOUS, shared = 0;
-            uintptr_t at = 0;
-            int bad = !ok || p < 0;
-            for (int i = 4; i < nt; i++) {
-                if (!strcmp(tok[i], "shared")) shared = 1;
-                else if (!strcmp(tok[i], "private")) shared = 0;
-                else if (!strcmp(tok[i], "fixed")) flags |= MAP_FIXED;
-                else if (!strcmp(tok[i], "noreplace")) flags |= MAP_FIXED_NOREPLACE;
-                else if (!strcmp(tok[i], "growsdown")) flags |= MAP_GROWSDOWN;
-                else if (!strcmp(tok[i], "populate")) flags |= MAP_POPULATE;
-                else if (!strcmp(tok[i], "at") && i + 1 < nt) { if (expr(tok[++i], &at)) bad = 1; }
-                else bad = 1;
-            }
-            if (bad) { emit("syntax\n"); continue; }
-            if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && outside(at, len)) { emit("outside\n"); continue; }
-            flags |= shared ? MAP_SHARED : MAP_PRIVATE;
-            void *m = mmap((void *)at, len, p, flags, -1, 0);
-            if (m == MAP_FAILED) { result(-1); continue; }
-            bind(tok[1], (uintptr_t)m);
-            emit("ok ");
-            rel((uintptr_t)m);
-            emit("\n");
-        } else if (!strcmp(tok[0], "unmap") && nt == 3 && !expr(tok[1], &a)) {
-            unsigned long len = num(tok[2], &ok);
-            if (!ok) { emit("syntax\n"); continue; }
-            if (outside(a, len)) { emit("outside\n"); continue; }
-            result(munmap((void *)a, len));
-        } else if (!strcmp(tok[0], "protect") && nt == 4 && !expr(tok[1], &a) && prot(tok[3]) >= 0) {
-            unsigned long len = num(tok[2], &ok);
-            if (!ok) { emit("syntax\n"); continue; }
-            if (outside(a, len)) { emit("outside\n"); continue; }
-            result(mprotect((void *)a, len, prot(tok[3])));
-        } else if (!strcmp(tok[0], "remap") && nt >= 5 && !expr(tok[2], &a)) {
-            unsigned long olen = num(tok[3], &ok), nlen;
-            int ok2;
-            nlen = num(tok[4], &ok2);
-            int flags = 0, bad = !ok || !ok2;
-            b = 0;
-            for (int i = 5; i < nt; i++) {
-                if (!strcmp(tok[i], "maymove")) flags |= MREMAP_MAYMOVE;
-                else if (!strcmp(tok[i], "at") && i + 1 < nt) { flags |= MREMAP_FIXED | MREMAP_MAYMOVE; if (expr(tok[++i], &b)) bad = 1; }
-                else bad = 1;
-            }
-            if (bad) { emit("syntax\n"); continue; }
-            if (outside(a, olen) || ((flags & MREMAP_FIXED) && outside(b, nlen))) { emit("outside\n"); continue; }
-            void *m = mremap((void *)a, olen, nlen, flags, (void *)b);
-            if (m == MAP_FAILED) { result(-1); continue; }
-            bind(tok[1], (uintptr_t)m);
-            emit("ok ");
-            rel((uintptr_t)m);
-            emit("\n");
-        } else if (!strcmp(tok[0], "dontneed") && nt == 3 && !expr(tok[1], &a)) {
-            unsigned long len = num(tok[2], &ok);
-            if (!ok) { emit("syntax\n"); continue; }
-            if (outside(a, len)) { emit("outside\n"); continue; }
-            result(madvise((void *)a, len, MADV_DONTNEED));
-        } else if (!strcmp(tok[0], "read") && nt == 2 && !expr(tok[1], &a)) {
-            if (outside(a, 1)) emit("outside\n");
-            else access_("read", a, 0);
-        } else if (!strcmp(tok[0], "write") && (nt == 2 || nt == 3) && !expr(tok[1], &a)) {
-            int v = nt == 3 ? (int)num(tok[2], &ok) : 1;
-            if (outside(a, 1)) emit("outside\n");
-            else access_("write", a, v);
-        } else if (!strcmp(tok[0], "maps") && nt == 1) {
-            emit("\n");
-            maps();
-        } else {
-            emit("syntax\n");
-        }
-        flush();
-    }
-    flush();
+
+    struct sigaction fault = {0};
+    fault.sa_sigaction = on_fault;
+    fault.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigaction(SIGSEGV, &fault, NULL);
+    sigaction(SIGBUS, &fault, NULL);
+
+    if (arena_init() != 0) return 1;
+
+    while (fgets(line, sizeof line, stdin)) run_line(line);
+    transcript_flush();
     return 0;
 }
