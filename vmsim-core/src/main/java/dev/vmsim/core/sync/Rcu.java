@@ -5,6 +5,12 @@ package dev.vmsim.core.sync;
  * grace periods need no modelling; the read-side critical sections are real so that code and
  * assertions can see them (RCU_LOCKDEP_WARN, rcu_read_lock_held).
  *
+ * <p>Like the kernel, the read side is tracked only in a debug build: with lockdep on
+ * ({@code -Dvmsim.lockdep=true}, as in the tests) the nesting depth is kept and the checks are real;
+ * with it off the calls compile to nothing and {@link #readLockHeld()} answers true, as
+ * rcu_read_lock() is a bare compiler barrier in a non-preemptible kernel without
+ * CONFIG_DEBUG_LOCK_ALLOC and rcu_read_lock_held() then returns 1.
+ *
  * <p>The nesting depth is per thread, as the kernel's preemptible RCU keeps it per task
  * ({@code current->rcu_read_lock_nesting}). Its home is a {@link ThreadLocal}; a ThreadLocal
  * lookup (map, hash probe, weak-reference check) is a large share of a page fault's lock cost, so
@@ -56,13 +62,21 @@ public final class Rcu {
         return n;
     }
 
+    /** Whether read sections are tracked: the debug build (lockdep on). Read once. */
+    private static final boolean TRACKED = Lockdep.ENABLED;
+
     /** rcu_read_lock. Nests. */
     public static void readLock() {
-        current().depth++;
+        if (TRACKED) {
+            current().depth++;
+        }
     }
 
     /** rcu_read_unlock. */
     public static void readUnlock() {
+        if (!TRACKED) {
+            return;
+        }
         final Nesting n = current();
         if (n.depth <= 0) {
             throw new IllegalStateException("rcu_read_unlock without rcu_read_lock");
@@ -77,13 +91,13 @@ public final class Rcu {
         }
     }
 
-    /** The current thread's read-section nesting depth. */
+    /** The current thread's read-section nesting depth (0 when read sections are not tracked). */
     public static int depth() {
-        return current().depth;
+        return TRACKED ? current().depth : 0;
     }
 
-    /** rcu_read_lock_held. */
+    /** rcu_read_lock_held: true when untracked, as the kernel's non-debug build answers. */
     public static boolean readLockHeld() {
-        return current().depth > 0;
+        return !TRACKED || current().depth > 0;
     }
 }
