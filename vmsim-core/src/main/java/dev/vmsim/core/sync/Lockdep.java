@@ -134,12 +134,9 @@ public final class Lockdep {
             return;
         }
         final ArrayList<HeldLock> held = HELD.get();
-        for (int i = held.size() - 1; i >= 0; i--) {
-            final HeldLock h = held.get(i);
-            if (h.cls == cls && h.instance == instance) {
-                held.remove(i);
-                return;
-            }
+        final int i = newestHeld(held, cls, instance);
+        if (i >= 0) {
+            held.remove(i);
         }
     }
 
@@ -148,14 +145,7 @@ public final class Lockdep {
         if (!ENABLED || suppressed) {
             return;
         }
-        final ArrayList<HeldLock> held = HELD.get();
-        for (int i = held.size() - 1; i >= 0; i--) {
-            final HeldLock h = held.get(i);
-            if (h.cls == cls && h.instance == instance) {
-                held.set(i, new HeldLock(h.cls, h.instance, h.mm, true, h.trylock, h.site));
-                return;
-            }
-        }
+        setShared(HELD.get(), cls, instance, true);
     }
 
     /** lock_upgrade (vmsim only): the held entry becomes exclusive. */
@@ -163,14 +153,28 @@ public final class Lockdep {
         if (!ENABLED || suppressed) {
             return;
         }
-        final ArrayList<HeldLock> held = HELD.get();
+        setShared(HELD.get(), cls, instance, false);
+    }
+
+    /** Replaces the newest held entry of {@code instance} with one in the given mode; none held is ignored. */
+    private static void setShared(
+            final ArrayList<HeldLock> held, final LockClass cls, final Object instance, final boolean shared) {
+        final int i = newestHeld(held, cls, instance);
+        if (i >= 0) {
+            final HeldLock h = held.get(i);
+            held.set(i, new HeldLock(h.cls, h.instance, h.mm, shared, h.trylock, h.site));
+        }
+    }
+
+    /** Index of the newest entry of {@code instance} in {@code held} (locks nest, so search from the top), or -1. */
+    private static int newestHeld(final ArrayList<HeldLock> held, final LockClass cls, final Object instance) {
         for (int i = held.size() - 1; i >= 0; i--) {
             final HeldLock h = held.get(i);
             if (h.cls == cls && h.instance == instance) {
-                held.set(i, new HeldLock(h.cls, h.instance, h.mm, false, h.trylock, h.site));
-                return;
+                return i;
             }
         }
+        return -1;
     }
 
     /**
