@@ -3,7 +3,7 @@ package dev.vmsim.core.lock;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.sync.Rcu;
-import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import dev.vmsim.core.testing.LincheckRuns;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
@@ -74,16 +74,6 @@ public class VmRefcntLincheckTest {
 
     @Test
     public void modelChecking() {
-        dev.vmsim.core.sync.Lockdep.setSuppressed(true);
-        try {
-            new ModelCheckingOptions()
-                .iterations(4)
-                .invocationsPerIteration(40)
-                .threads(3)
-                .actorsPerThread(2)
-                .check(VmRefcntLincheckTest.class);
-        } finally {
-            dev.vmsim.core.sync.Lockdep.setSuppressed(false);
-        }
+        LincheckRuns.modelCheck(VmRefcntLincheckTest.class, 4, 40, 3, 2);
     }
 }

@@ -2,8 +2,8 @@ package dev.vmsim.core.sync;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.vmsim.core.testing.LincheckRuns;
 import org.jetbrains.lincheck.LincheckAssertionError;
-import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.junit.jupiter.api.Test;
 
@@ -39,16 +39,8 @@ public class BrokenRwSemaphoreLincheckTest {
 
     @Test
     public void modelCheckingFindsTheTornRead() {
-        Lockdep.setSuppressed(true);
-        try {
-            assertThrows(LincheckAssertionError.class, () -> new ModelCheckingOptions()
-                    .iterations(10)
-                    .invocationsPerIteration(200)
-                    .threads(2)
-                    .actorsPerThread(2)
-                    .check(BrokenRwSemaphoreLincheckTest.class));
-        } finally {
-            Lockdep.setSuppressed(false);
-        }
+        assertThrows(
+                LincheckAssertionError.class,
+                () -> LincheckRuns.modelCheck(BrokenRwSemaphoreLincheckTest.class, 10, 200, 2, 2));
     }
 }

@@ -1,6 +1,6 @@
 package dev.vmsim.core.sync;
 
-import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import dev.vmsim.core.testing.LincheckRuns;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
@@ -75,16 +75,6 @@ public class RwSemaphoreLincheckTest {
 
     @Test
     public void modelChecking() {
-        dev.vmsim.core.sync.Lockdep.setSuppressed(true);
-        try {
-            new ModelCheckingOptions()
-                .iterations(4)
-                .invocationsPerIteration(60)
-                .threads(3)
-                .actorsPerThread(2)
-                .check(RwSemaphoreLincheckTest.class);
-        } finally {
-            dev.vmsim.core.sync.Lockdep.setSuppressed(false);
-        }
+        LincheckRuns.modelCheck(RwSemaphoreLincheckTest.class, 4, 60, 3, 2);
     }
 }
