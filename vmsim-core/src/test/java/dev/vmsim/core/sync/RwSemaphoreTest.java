@@ -31,23 +31,20 @@ class RwSemaphoreTest {
     }
 
     private Actor reader(final String name, final CountDownLatch hold) {
-        final Actor a = new Actor(name, () -> {
-            sem.downRead();
-            events.add(name);
-            Schedule.await(hold);
-            sem.upRead();
-            return null;
-        });
-        a.start();
-        return a;
+        return holder(name, hold, sem::downRead, sem::upRead);
     }
 
     private Actor writer(final String name, final CountDownLatch hold) {
+        return holder(name, hold, sem::downWrite, sem::upWrite);
+    }
+
+    /** Starts an actor that takes the lock, records its name, holds until {@code hold} opens, then releases. */
+    private Actor holder(final String name, final CountDownLatch hold, final Runnable down, final Runnable up) {
         final Actor a = new Actor(name, () -> {
-            sem.downWrite();
+            down.run();
             events.add(name);
             Schedule.await(hold);
-            sem.upWrite();
+            up.run();
             return null;
         });
         a.start();
