@@ -24,6 +24,7 @@ import dev.vmsim.core.race.RaceSupport.Task;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -63,6 +64,21 @@ class TlbRaceTest {
     }
 
     /** Whether {@code t} is the shootdown initiator spinning for a target's in-flight access. */
+    /**
+     * A TlbArch hook that, the first time thread "cpu1" passes it, opens {@code reached} and parks
+     * until {@code release} opens; every later pass (and every other thread) goes straight through.
+     */
+    private static LongConsumer parkCpu1Once(
+            final CountDownLatch reached, final CountDownLatch release, final String what) {
+        final AtomicBoolean armed = new AtomicBoolean(true);
+        return va -> {
+            if (Thread.currentThread().getName().equals("cpu1") && armed.compareAndSet(true, false)) {
+                reached.countDown();
+                await(release, what);
+            }
+        };
+    }
+
     private static boolean inShootdownWait(final Thread t) {
         for (final StackTraceElement f : t.getStackTrace()) {
             if (f.getMethodName().equals("waitForAccessToDrain")) {
@@ -124,13 +140,7 @@ class TlbRaceTest {
         final long pfn = p.pfn();
         final CountDownLatch translated = new CountDownLatch(1);
         final CountDownLatch proceed = new CountDownLatch(1);
-        final AtomicBoolean armed = new AtomicBoolean(true);
-        arch.afterTranslate = va -> {
-            if (Thread.currentThread().getName().equals("cpu1") && armed.compareAndSet(true, false)) {
-                translated.countDown();
-                await(proceed, "the test's release of CPU1");
-            }
-        };
+        arch.afterTranslate = parkCpu1Once(translated, proceed, "the test's release of CPU1");
         final CountDownLatch mprotected = new CountDownLatch(1);
         final AtomicInteger first = new AtomicInteger(-1);
         final AtomicInteger second = new AtomicInteger(-1);
@@ -216,13 +226,7 @@ class TlbRaceTest {
         final long pfn = p.pfn();
         final CountDownLatch walked = new CountDownLatch(1);
         final CountDownLatch fill = new CountDownLatch(1);
-        final AtomicBoolean armed = new AtomicBoolean(true);
-        arch.afterWalk = va -> {
-            if (Thread.currentThread().getName().equals("cpu1") && armed.compareAndSet(true, false)) {
-                walked.countDown();
-                await(fill, "the test's release of CPU1's TLB fill");
-            }
-        };
+        arch.afterWalk = parkCpu1Once(walked, fill, "the test's release of CPU1's TLB fill");
         final CountDownLatch mprotected = new CountDownLatch(1);
         final AtomicInteger first = new AtomicInteger(-1);
         final AtomicInteger second = new AtomicInteger(-1);
