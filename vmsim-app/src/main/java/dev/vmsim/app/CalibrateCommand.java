@@ -43,9 +43,7 @@ final class CalibrateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
-        if (repeat < 1) {
-            throw new CommandLine.ParameterException(cl, "--repeat must be at least 1, got " + repeat);
-        }
+        CommonOptions.checkAtLeastOne(cl, "--repeat", repeat);
         final Path dir = cache != null ? cache : NativeProbe.defaultCache();
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new CommandLine.ParameterException(cl, "--cache " + dir + ": not a directory");

@@ -46,9 +46,7 @@ final class CommonOptions {
             final int defaultThreads,
             final Duration defaultDuration) {
         final int n = threads == null ? defaultThreads : threads;
-        if (n < 1) {
-            throw new CommandLine.ParameterException(cl, "--threads must be at least 1, got " + n);
-        }
+        checkAtLeastOne(cl, "--threads", n);
         if (n > 1024) {
             throw new CommandLine.ParameterException(cl, "--threads must be at most 1024, got " + n);
         }
@@ -56,12 +54,17 @@ final class CommonOptions {
             throw new CommandLine.ParameterException(cl, "give --duration or --iterations, not both");
         }
         if (iterations != null) {
-            if (iterations < 1) {
-                throw new CommandLine.ParameterException(cl, "--iterations must be at least 1, got " + iterations);
-            }
+            checkAtLeastOne(cl, "--iterations", iterations);
             return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed);
         }
         return RunConfig.timed(w, arch.arch, mode, n, duration != null ? duration : defaultDuration, seed);
+    }
+
+    /** Rejects a count option below 1 with the usage error (exit status 2) every command gives for it. */
+    static void checkAtLeastOne(final CommandLine cl, final String option, final long value) {
+        if (value < 1) {
+            throw new CommandLine.ParameterException(cl, option + " must be at least 1, got " + value);
+        }
     }
 
     /**

@@ -60,9 +60,7 @@ final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
-        if (repeat < 1) {
-            throw new CommandLine.ParameterException(cl, "--repeat must be at least 1, got " + repeat);
-        }
+        CommonOptions.checkAtLeastOne(cl, "--repeat", repeat);
         final Workload w = workload != null ? workload : new FaultVsMunmap();
         // The default budget covers the measured runs and the per-mode warm-ups (one slot each).
         final Duration each = DEFAULT_TOTAL.dividedBy((long) (repeat + 1) * Comparison.MODES.size());
