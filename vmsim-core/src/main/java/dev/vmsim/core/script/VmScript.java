@@ -164,31 +164,19 @@ public final class VmScript {
             doMap(tok);
         } else if (op.equals("unmap") && nt == 3 && expr(tok.get(1), a)) {
             final long len = num(tok.get(2), ok);
-            if (!ok[0]) {
-                emit("syntax\n");
-            } else if (outside(a[0], len)) {
-                emit("outside\n");
-            } else {
+            if (!refused(!ok[0], outside(a[0], len))) {
                 result(mm.munmap(a[0], len));
             }
         } else if (op.equals("protect") && nt == 4 && expr(tok.get(1), a) && prot(tok.get(3)) >= 0) {
             final long len = num(tok.get(2), ok);
-            if (!ok[0]) {
-                emit("syntax\n");
-            } else if (outside(a[0], len)) {
-                emit("outside\n");
-            } else {
+            if (!refused(!ok[0], outside(a[0], len))) {
                 result(mm.mprotect(a[0], len, prot(tok.get(3))));
             }
         } else if (op.equals("remap") && nt >= 5 && expr(tok.get(2), a)) {
             doRemap(tok, a[0]);
         } else if (op.equals("dontneed") && nt == 3 && expr(tok.get(1), a)) {
             final long len = num(tok.get(2), ok);
-            if (!ok[0]) {
-                emit("syntax\n");
-            } else if (outside(a[0], len)) {
-                emit("outside\n");
-            } else {
+            if (!refused(!ok[0], outside(a[0], len))) {
                 result(mm.madvise(a[0], len, Mman.MADV_DONTNEED));
             }
         } else if (op.equals("read") && nt == 2 && expr(tok.get(1), a)) {
@@ -245,22 +233,11 @@ public final class VmScript {
                 bad = true;
             }
         }
-        if (bad) {
-            emit("syntax\n");
-            return;
-        }
-        if ((flags & (Mman.MAP_FIXED | Mman.MAP_FIXED_NOREPLACE)) != 0 && outside(at[0], len)) {
-            emit("outside\n");
+        if (refused(bad, (flags & (Mman.MAP_FIXED | Mman.MAP_FIXED_NOREPLACE)) != 0 && outside(at[0], len))) {
             return;
         }
         flags |= shared ? Mman.MAP_SHARED : Mman.MAP_PRIVATE;
-        final long m = mm.mmap(at[0], len, p, flags);
-        if (Errno.isError(m)) {
-            emit(Errno.name(m) + "\n");
-            return;
-        }
-        bind(tok.get(1), m);
-        emit("ok " + rel(m) + "\n");
+        bindResult(tok.get(1), mm.mmap(at[0], len, p, flags));
     }
 
     private void doRemap(final List<String> tok, final long a) {
@@ -285,20 +262,36 @@ public final class VmScript {
                 bad = true;
             }
         }
+        if (refused(bad, outside(a, olen) || ((flags & Mman.MREMAP_FIXED) != 0 && outside(b[0], nlen)))) {
+            return;
+        }
+        bindResult(tok.get(1), mm.mremap(a, olen, nlen, flags, b[0]));
+    }
+
+    /**
+     * The oracle's refusals before a call, in its order: "syntax" when the line did not parse, else
+     * "outside" when it leaves the arena. True when one was said and the call must not run.
+     * {@code outside} is computed by the caller even on a syntax error; {@link #outside} is pure.
+     */
+    private boolean refused(final boolean bad, final boolean outside) {
         if (bad) {
             emit("syntax\n");
-            return;
+            return true;
         }
-        if (outside(a, olen) || ((flags & Mman.MREMAP_FIXED) != 0 && outside(b[0], nlen))) {
+        if (outside) {
             emit("outside\n");
-            return;
+            return true;
         }
-        final long m = mm.mremap(a, olen, nlen, flags, b[0]);
+        return false;
+    }
+
+    /** The reply to mmap/mremap: the errno name on failure, else binds {@code name} to the address and says where. */
+    private void bindResult(final String name, final long m) {
         if (Errno.isError(m)) {
             emit(Errno.name(m) + "\n");
             return;
         }
-        bind(tok.get(1), m);
+        bind(name, m);
         emit("ok " + rel(m) + "\n");
     }
 
