@@ -57,9 +57,17 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--html", paramLabel = "FILE", description = "Write a self-contained HTML page with charts to FILE.")
     private Path html;
 
+    /** Accepted only to say why it does not apply: compare runs every mode (without it, picocli blamed the value as a workload). */
+    @Option(names = "--locking", hidden = true, paramLabel = "MODE")
+    private String locking;
+
     @Override
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
+        if (locking != null) {
+            throw new CommandLine.ParameterException(cl,
+                    "--locking does not apply to compare: it runs every locking mode (use it with run)");
+        }
         CommonOptions.checkAtLeastOne(cl, "--repeat", repeat);
         final Workload w = workload != null ? workload : new FaultVsMunmap();
         // The default budget covers the measured runs and the per-mode warm-ups (one slot each).

@@ -44,6 +44,7 @@ class BadArgumentsTest {
                 Arguments.of(new String[] {"run", "spf", "--json", "/no/such/dir/out.json"}, "directory does not exist"),
                 Arguments.of(new String[] {"compare", "nope"}, "unknown workload 'nope'"),
                 Arguments.of(new String[] {"compare", "--repeat", "0"}, "--repeat must be at least 1"),
+                Arguments.of(new String[] {"compare", "--locking", "foo"}, "--locking does not apply to compare"),
                 Arguments.of(new String[] {"compare", "--threads", "0"}, "--threads must be at least 1"),
                 Arguments.of(new String[] {"compare", "--duration", "5x"}, "invalid duration '5x'"),
                 Arguments.of(new String[] {"compare", "--html", "/no/such/dir/c.html"}, "directory does not exist"),
