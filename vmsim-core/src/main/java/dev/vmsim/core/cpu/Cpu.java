@@ -1,5 +1,7 @@
 package dev.vmsim.core.cpu;
 
+import dev.vmsim.core.task.Task;
+
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Access;
 import dev.vmsim.core.arch.FaultHandler;
@@ -44,9 +46,6 @@ public final class Cpu {
      */
     private static final int DRAIN_SPINS = 256;
 
-    /** The Cpu the calling thread last ran (switch_mm or an access): the kernel's smp_processor_id(). */
-    private static final ThreadLocal<Cpu> CURRENT = new ThreadLocal<>();
-
     private final Machine machine;
     private final int id;
     private final Mmu mmu;
@@ -87,7 +86,7 @@ public final class Cpu {
 
     /** switch_mm: runs {@code next} on this CPU (CR3 / TTBR0 load). */
     public void switchMm(final MmStruct next) {
-        CURRENT.set(this);
+        Task.current().cpu = this;
         this.mm = next;
         next.cpumask().set(this);
         mmu.switchMm(next);
@@ -100,7 +99,7 @@ public final class Cpu {
 
     /** The Cpu the calling thread runs, or null if it never ran one (then every flush is "remote"). */
     public static Cpu current() {
-        return CURRENT.get();
+        return Task.current().cpu;
     }
 
     /** The access sequence: odd while an access is inside its bracket. */
@@ -124,7 +123,7 @@ public final class Cpu {
      */
     void waitForAccessToDrain() {
         final long seq = (long) SEQ.getVolatile(this);
-        if ((seq & 1) == 0 || CURRENT.get() == this) {
+        if ((seq & 1) == 0 || Task.current().cpu == this) {
             return;
         }
         int spins = 0;
@@ -180,8 +179,9 @@ public final class Cpu {
 
     /** Runs an access, calling the fault handler (outside the bracket) as often as it resolves the fault. */
     private boolean access(final long va, final Access kind, final PtRegs regs, final boolean write, final byte value) {
-        if (CURRENT.get() != this) {
-            CURRENT.set(this);
+        final Task task = Task.current();
+        if (task.cpu != this) {
+            task.cpu = this;
         }
         for (;;) {
             if (attempt(va, kind, regs, write, value) >= 0) {

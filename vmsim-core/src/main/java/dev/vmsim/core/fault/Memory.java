@@ -17,6 +17,7 @@ import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.task.Task;
 import dev.vmsim.core.trace.FaultTrace;
 
 /**
@@ -101,9 +102,9 @@ public final class Memory {
         }
         if ((ret & VM_FAULT_MAJOR) != 0 || (flags & FAULT_FLAG_TRIED) != 0) {
             mm.machine().vmstat().count(VmEvent.PGMAJFAULT);
-            TaskFaultCounters.current().majFlt++;
+            Task.current().majFlt++;
         } else if ((flags & FAULT_FLAG_REMOTE) == 0) {
-            TaskFaultCounters.current().minFlt++;
+            Task.current().minFlt++;
         }
     }
 }
