@@ -73,9 +73,9 @@ final class MapleGapSearch {
             final MaState<?> mas) {
         final int slots = n.slots.length;
         // Start at the slot holding min (bounds are clipped, so every earlier slot ends below it).
-        for (int i = Long.compareUnsigned(lo, min) >= 0 ? 0 : MapleTree.slotOf(n, min); i < slots; i++) {
-            final long slo = i == 0 ? lo : n.pivots[i - 1] + 1;
-            final long shi = i < slots - 1 ? n.pivots[i] : hi;
+        for (int i = Long.compareUnsigned(lo, min) >= 0 ? 0 : n.slotOf(min); i < slots; i++) {
+            final long slo = i == 0 ? lo : n.pivot(i - 1) + 1;
+            final long shi = i < slots - 1 ? n.pivot(i) : hi;
             if (Long.compareUnsigned(slo, max) > 0) {
                 return false;
             }
@@ -101,9 +101,9 @@ final class MapleGapSearch {
             final MaState<?> mas) {
         final int slots = n.slots.length;
         // Start at the slot holding max (mas_rev_awalk starts where the walk to max ended).
-        for (int i = Long.compareUnsigned(hi, max) <= 0 ? slots - 1 : MapleTree.slotOf(n, max); i >= 0; i--) {
-            final long slo = i == 0 ? lo : n.pivots[i - 1] + 1;
-            final long shi = i < slots - 1 ? n.pivots[i] : hi;
+        for (int i = Long.compareUnsigned(hi, max) <= 0 ? slots - 1 : n.slotOf(max); i >= 0; i--) {
+            final long slo = i == 0 ? lo : n.pivot(i - 1) + 1;
+            final long shi = i < slots - 1 ? n.pivot(i) : hi;
             if (Long.compareUnsigned(shi, min) < 0) {
                 return false;
             }

@@ -90,44 +90,15 @@ public final class MapleTree<T> {
         return root == null ? null : (T) load(root, index);
     }
 
-    /** Slot of {@code n} whose range holds {@code index} (ma_data_end-bounded pivot scan). */
-    static int slotOf(final MapleNode n, final long index) {
-        return slotOf(n.pivots, index);
-    }
-
-    /**
-     * The slot whose range holds {@code index}: the number of pivots below {@code index} (unsigned), as
-     * mas_node_walk's pivot scan. Departure from the kernel's linear scan: a branch-free binary search
-     * (each step is a conditional move), because on random addresses the linear scan's exit branch is
-     * mispredicted once per level; nodes hold at most 15 pivots, so this is at most four halving steps
-     * plus one final compare, with no data-dependent branch.
-     *
-     * <p>Unsigned order is compared as signed after flipping the sign bit ({@code x ^ Long.MIN_VALUE}).
-     */
-    static int slotOf(final long[] pivots, final long index) {
-        int n = pivots.length;
-        if (n == 0) {
-            return 0;
-        }
-        final long key = index ^ Long.MIN_VALUE;
-        int base = 0;
-        // Invariant: every pivot before base is < key, and the answer lies in [base, base + n].
-        while (n > 1) {
-            final int half = n >>> 1;
-            base = (pivots[base + half] ^ Long.MIN_VALUE) < key ? base + half : base;
-            n -= half;
-        }
-        return (pivots[base] ^ Long.MIN_VALUE) < key ? base + 1 : base;
-    }
-
     /**
      * The entry covering {@code index} under {@code n} (which spans the whole space): the descent of
      * mas_walk without the range bookkeeping.
      */
     static Object load(final MapleNode root, final long index) {
+        final long key = index ^ Long.MIN_VALUE;
         MapleNode n = root;
         while (true) {
-            final Object slot = n.slots[slotOf(n.pivots, index)];
+            final Object slot = n.slots[n.slotOfFlipped(key)];
             if (n.leaf) {
                 return slot;
             }
@@ -149,12 +120,12 @@ public final class MapleTree<T> {
         long lo = 0;
         long hi = -1L;
         while (true) {
-            final int i = slotOf(n, index);
+            final int i = n.slotOf(index);
             if (i > 0) {
-                lo = n.pivots[i - 1] + 1;
+                lo = n.pivot(i - 1) + 1;
             }
-            if (i < n.pivots.length) {
-                hi = n.pivots[i];
+            if (i < n.pivotCount()) {
+                hi = n.pivot(i);
             }
             final Object slot = n.slots[i];
             if (n.leaf) {
@@ -262,8 +233,8 @@ public final class MapleTree<T> {
     @SuppressWarnings("unchecked")
     private void visit(final MapleNode n, final long lo, final long hi, final RangeVisitor<? super T> visitor) {
         for (int i = 0; i < n.slots.length; i++) {
-            final long slo = i == 0 ? lo : n.pivots[i - 1] + 1;
-            final long shi = i < n.pivots.length ? n.pivots[i] : hi;
+            final long slo = i == 0 ? lo : n.pivot(i - 1) + 1;
+            final long shi = i < n.pivotCount() ? n.pivot(i) : hi;
             if (!n.leaf) {
                 visit((MapleNode) n.slots[i], slo, shi, visitor);
             } else if (n.slots[i] != null) {

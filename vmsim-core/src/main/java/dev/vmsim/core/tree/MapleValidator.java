@@ -48,8 +48,10 @@ final class MapleValidator {
         final String where = (n.leaf ? "leaf" : "node") + " [" + Long.toHexString(lo) + ", " + Long.toHexString(hi)
                 + "] at depth " + depth;
         final int slots = n.slots.length;
-        if (n.pivots.length != slots - 1) {
-            throw new IllegalStateException(where + ": " + n.pivots.length + " pivots for " + slots + " slots");
+        for (int i = n.pivotCount(); i < MapleNode.RANGE64_SLOTS - 1; i++) {
+            if (n.pivot(i) != -1L) {
+                throw new IllegalStateException(where + ": pivot " + i + " past the data end is not ULONG_MAX");
+            }
         }
         final int cap = n.leaf || !arange ? MapleNode.RANGE64_SLOTS : MapleNode.ARANGE64_SLOTS;
         final int min = n.leaf || !arange ? MapleNode.RANGE64_MIN : MapleNode.ARANGE64_MIN;
@@ -68,9 +70,9 @@ final class MapleValidator {
         long gap = 0;
         long count = 0;
         for (int i = 0; i < slots; i++) {
-            final long slo = i == 0 ? lo : n.pivots[i - 1] + 1;
-            final long shi = i < slots - 1 ? n.pivots[i] : hi;
-            if (i > 0 && n.pivots[i - 1] == -1L || Long.compareUnsigned(slo, shi) > 0) {
+            final long slo = i == 0 ? lo : n.pivot(i - 1) + 1;
+            final long shi = i < slots - 1 ? n.pivot(i) : hi;
+            if (i > 0 && n.pivot(i - 1) == -1L || Long.compareUnsigned(slo, shi) > 0) {
                 throw new IllegalStateException(where + ": slot " + i + " empty or pivots not ascending within"
                         + " bounds (" + Long.toHexString(slo) + " > " + Long.toHexString(shi) + ")");
             }

@@ -13,8 +13,7 @@ package dev.vmsim.core.tree;
  * <p><b>Fast path.</b> A store whose range (after NULL extension) lies inside one leaf and whose result
  * still fits that leaf ({@code mas_wr_slot_store}, {@code mas_wr_append}, {@code mas_wr_node_store} on a
  * leaf) builds just the new leaf and a copy of each ancestor with one child replaced
- * ({@link MapleNode#withChild}); nothing is flattened and no sibling is touched. If the leaf's pivots are
- * unchanged (a slot store) the new leaf shares them.
+ * ({@link MapleNode#withChild}); nothing is flattened and no sibling is touched.
  *
  * <p><b>Algorithm.</b> The store first extends its range over neighbouring NULLs when storing NULL
  * ({@code mas_wr_extend_null}), then finds the lowest node under which the whole changed range lies
@@ -114,14 +113,14 @@ final class MapleWriter {
                 cj = off;
                 break;
             }
-            ci = MapleTree.slotOf(node, lowKey);
-            cj = MapleTree.slotOf(node, highKey);
+            ci = node.slotOf(lowKey);
+            cj = node.slotOf(highKey);
             if (ci != cj) {
                 p = depth;
                 break;
             }
-            final long nlo = ci == 0 ? lo : node.pivots[ci - 1] + 1;
-            final long nhi = ci < node.pivots.length ? node.pivots[ci] : hi;
+            final long nlo = ci == 0 ? lo : node.pivot(ci - 1) + 1;
+            final long nhi = ci < node.pivotCount() ? node.pivot(ci) : hi;
             node = (MapleNode) node.slots[ci];
             lo = nlo;
             hi = nhi;
@@ -138,8 +137,8 @@ final class MapleWriter {
             for (int i = ci; i <= cj; i++) {
                 gather(
                         (MapleNode) parent.slots[i],
-                        i == 0 ? pathMin[p] : parent.pivots[i - 1] + 1,
-                        i < parent.pivots.length ? parent.pivots[i] : pathMax[p],
+                        i == 0 ? pathMin[p] : parent.pivot(i - 1) + 1,
+                        i < parent.pivotCount() ? parent.pivot(i) : pathMax[p],
                         a,
                         b,
                         raw);
@@ -202,11 +201,11 @@ final class MapleWriter {
         final SegmentList out = applied;
         out.clear();
         boolean placed = false;
-        final long[] pivots = leaf.pivots;
         final Object[] slots = leaf.slots;
+        final int pivots = leaf.pivotCount();
         for (int i = 0; i < slots.length; i++) {
-            final long s = i == 0 ? lo : pivots[i - 1] + 1;
-            final long e = i < pivots.length ? pivots[i] : hi;
+            final long s = i == 0 ? lo : leaf.pivot(i - 1) + 1;
+            final long e = i < pivots ? leaf.pivot(i) : hi;
             final Object val = slots[i];
             if (Long.compareUnsigned(e, a) < 0) {
                 out.addCoalescing(s, e, val);
@@ -237,34 +236,16 @@ final class MapleWriter {
             if (n > MapleNode.RANGE64_SLOTS) {
                 return null;
             }
-            return newLeaf(leaf, out);
+            return MapleNode.leaf(out, 0, out.size);
         }
         if (n < MapleNode.RANGE64_MIN || n > MapleNode.RANGE64_SLOTS) {
             return null;
         }
-        MapleNode child = newLeaf(leaf, out);
+        MapleNode child = MapleNode.leaf(out, 0, out.size);
         for (int d = depth - 1; d >= 0; d--) {
             child = MapleNode.withChild(pathNode[d], pathOff[d + 1], child);
         }
         return child;
-    }
-
-    /** The replacement of {@code old} holding {@code s}; shares old's pivots when they are unchanged. */
-    private static MapleNode newLeaf(final MapleNode old, final SegmentList s) {
-        final long[] pivots = old.pivots;
-        if (s.size == pivots.length + 1) {
-            boolean same = true;
-            for (int i = 0; i < pivots.length; i++) {
-                if (pivots[i] != s.end[i]) {
-                    same = false;
-                    break;
-                }
-            }
-            if (same) {
-                return MapleNode.leafSharing(pivots, s); // mas_wr_slot_store
-            }
-        }
-        return MapleNode.leaf(s, 0, s.size);
     }
 
     private static boolean fitsWith(final MapleNode parent, final int sib, final int total) {
@@ -285,8 +266,8 @@ final class MapleWriter {
         }
         gatherAll(
                 (MapleNode) parent.slots[sib],
-                sib == 0 ? pathMin[p] : parent.pivots[sib - 1] + 1,
-                sib < parent.pivots.length ? parent.pivots[sib] : pathMax[p],
+                sib == 0 ? pathMin[p] : parent.pivot(sib - 1) + 1,
+                sib < parent.pivotCount() ? parent.pivot(sib) : pathMax[p],
                 both);
         if (left) {
             appendSegments(both, applied);
@@ -297,7 +278,7 @@ final class MapleWriter {
 
     private static void gatherAll(final MapleNode leaf, final long lo, final long hi, final SegmentList out) {
         for (int i = 0; i < leaf.slots.length; i++) {
-            out.add(i == 0 ? lo : leaf.pivots[i - 1] + 1, i < leaf.pivots.length ? leaf.pivots[i] : hi, leaf.slots[i]);
+            out.add(i == 0 ? lo : leaf.pivot(i - 1) + 1, i < leaf.pivotCount() ? leaf.pivot(i) : hi, leaf.slots[i]);
         }
     }
 
@@ -321,8 +302,8 @@ final class MapleWriter {
             return;
         }
         for (int i = 0; i < n.slots.length; i++) {
-            final long slo = i == 0 ? lo : n.pivots[i - 1] + 1;
-            final long shi = i < n.pivots.length ? n.pivots[i] : hi;
+            final long slo = i == 0 ? lo : n.pivot(i - 1) + 1;
+            final long shi = i < n.pivotCount() ? n.pivot(i) : hi;
             if (n.leaf) {
                 if (Long.compareUnsigned(slo, a) < 0 || Long.compareUnsigned(shi, b) > 0) {
                     out.add(slo, shi, n.slots[i]);
@@ -477,7 +458,7 @@ final class MapleWriter {
                 final MapleNode gp = pathNode[p - 1];
                 final int sib = off + 1 < gp.slotCount() ? off + 1 : off - 1;
                 final MapleNode q = (MapleNode) gp.slots[sib];
-                final long qMax = sib < gp.pivots.length ? gp.pivots[sib] : pathMax[p - 1];
+                final long qMax = sib < gp.pivotCount() ? gp.pivot(sib) : pathMax[p - 1];
                 final NodeList comb = new NodeList(c + q.slotCount());
                 if (sib > off) {
                     appendAll(comb, l);
@@ -498,7 +479,7 @@ final class MapleWriter {
     private NodeList pushInternal(
             final NodeList l, final MapleNode gp, final long gpMax, final int sib, final boolean left) {
         final MapleNode q = (MapleNode) gp.slots[sib];
-        final long qMax = sib < gp.pivots.length ? gp.pivots[sib] : gpMax;
+        final long qMax = sib < gp.pivotCount() ? gp.pivot(sib) : gpMax;
         final NodeList comb = new NodeList(2 * capI);
         if (left) {
             comb.addChildren(q, qMax, 0, q.slotCount());

@@ -26,7 +26,7 @@ final class NodeList {
     /** Appends children {@code [from, to)} of internal node {@code p} whose own upper bound is {@code pMax}. */
     void addChildren(final MapleNode p, final long pMax, final int from, final int to) {
         for (int i = from; i < to; i++) {
-            add((MapleNode) p.slots[i], i < p.pivots.length ? p.pivots[i] : pMax);
+            add((MapleNode) p.slots[i], i < p.pivotCount() ? p.pivot(i) : pMax);
         }
     }
 }

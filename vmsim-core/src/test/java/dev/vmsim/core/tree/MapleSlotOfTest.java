@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The branch-free pivot search of {@link MapleTree#slotOf} against a plain unsigned linear scan. */
+/**
+ * The branch-free pivot count of {@link MapleNode#slotOf} against a plain unsigned linear scan, for every
+ * node length (so the ULONG_MAX padding past the data end is exercised) and pivots on both sides of the
+ * sign bit; also {@link MapleNode#pivot} against the pivots the node was built from.
+ */
 class MapleSlotOfTest {
     private static int linear(final long[] pivots, final long index) {
         int i = 0;
@@ -13,6 +17,18 @@ class MapleSlotOfTest {
             i++;
         }
         return i;
+    }
+
+    /** A leaf whose slots end at {@code pivots} and then at {@code last}. */
+    private static MapleNode leafWithPivots(final long[] pivots, final long last) {
+        final SegmentList s = new SegmentList();
+        long start = 0;
+        for (final long p : pivots) {
+            s.add(start, p, "x");
+            start = p + 1;
+        }
+        s.add(start, last, "x");
+        return MapleNode.leaf(s, 0, s.size);
     }
 
     @Test
@@ -38,8 +54,14 @@ class MapleSlotOfTest {
                 probes[p++] = -1L;
                 probes[p++] = Long.MIN_VALUE;
                 probes[p] = Long.MAX_VALUE;
+                final MapleNode node = leafWithPivots(pivots, at + 1 + rnd.nextLong(1000));
+                assertEquals(len, node.pivotCount());
+                for (int k = 0; k < 15; k++) {
+                    assertEquals(k < len ? pivots[k] : -1L, node.pivot(k), "pivot " + k);
+                    assertEquals(node.pivot(k), node.pivotField(k) ^ Long.MIN_VALUE, "switch fallback, pivot " + k);
+                }
                 for (final long q : probes) {
-                    assertEquals(linear(pivots, q), MapleTree.slotOf(pivots, q), () -> "len " + pivots.length);
+                    assertEquals(linear(pivots, q), node.slotOf(q), () -> "len " + pivots.length);
                 }
             }
         }

@@ -204,13 +204,13 @@ class MapleTreeTest {
         MapleNode n = mt.root();
         long lo = 0;
         while (!n.leaf) {
-            lo = n.pivots[n.pivots.length - 1] + 1;
+            lo = n.pivot(n.pivotCount() - 1) + 1;
             n = (MapleNode) n.slots[n.slots.length - 1];
         }
         // The leaf before the rightmost one: descend to the second-last child of its parent.
         final MapleNode parent = parentOfRightmostLeaf(mt.root());
-        final long leafLo = parent.pivots.length >= 2 ? parent.pivots[parent.pivots.length - 2] + 1 : lo;
-        final long leafHi = parent.pivots[parent.pivots.length - 1];
+        final long leafLo = parent.pivotCount() >= 2 ? parent.pivot(parent.pivotCount() - 2) + 1 : lo;
+        final long leafHi = parent.pivot(parent.pivotCount() - 1);
         mt.store(leafLo, leafHi, null);
         mt.validate();
         assertNull(mt.walk(leafLo));
