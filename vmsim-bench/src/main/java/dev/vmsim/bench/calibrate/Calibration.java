@@ -79,6 +79,7 @@ public final class Calibration {
         long simTouches = 0;
         long vmpteBefore = 0;
         long vmptePeak = 0;
+        long peakAddr = 0;
         for (int i = 0; i < repeat; i++) {
             final Map<String, String> pf = pf1.run(Integer.toString(NATIVE_PF_ROUNDS));
             realFault[i] = Double.parseDouble(pf.get("ns_per_fault"));
@@ -86,6 +87,7 @@ public final class Calibration {
             realPages = Long.parseLong(pf.get("pages"));
             vmpteBefore = Long.parseLong(pf.get("vmpte_before_kb"));
             vmptePeak = Long.parseLong(pf.get("vmpte_peak_kb"));
+            peakAddr = peakAddress(pf.get("peak_addr"));
             progress.update((4.0 * i + 1) / (4.0 * repeat));
 
             final RunResult sp = runner.run(
@@ -103,7 +105,7 @@ public final class Calibration {
             simMmap[i] = sm.syscallLatency().mean() * 2;
             progress.update((4.0 * i + 4) / (4.0 * repeat));
         }
-        final long simPt = simPeakPageTableFrames();
+        final long simPt = simPeakPageTableFrames(peakAddr);
         final StringBuilder b = new StringBuilder();
         b.append(String.format(
                 Locale.ROOT,
@@ -115,41 +117,87 @@ public final class Calibration {
         b.append(String.format(Locale.ROOT, "%nevent counts for %d page-fault1 rounds (%d pages)%n", NATIVE_PF_ROUNDS, realPages));
         b.append(String.format(Locale.ROOT, "%-28s %14d %14d   (real: ru_minflt delta; sim: pgfault, %d touches)%n",
                 "minor faults", realMinflt, simPgfault, simTouches));
-        b.append(String.format(Locale.ROOT, "%-28s %14d %14s   (real: VmPTE at peak minus before, in pages; sim: table frames)%n",
+        b.append(String.format(Locale.ROOT, "%-28s %14d %14s   (real: VmPTE at peak minus before, in pages; sim: table frames%s)%n",
                 "page-table pages", (vmptePeak - vmpteBefore) * 1024 / Pfn.PAGE_SIZE,
-                simPt == KernelCounters.UNAVAILABLE ? "n/a" : Long.toString(simPt)));
+                simPt == KernelCounters.UNAVAILABLE ? "n/a" : Long.toString(simPt),
+                peakAddr != 0 ? String.format(Locale.ROOT, "; both at %#x", peakAddr) : ""));
         return b.toString();
     }
 
     /**
      * Page-table frames added to a simulated mm by 128 MiB mapped with every page touched, counted as
      * the probe counts VmPTE: at peak minus before. The probe is a running process whose libraries
-     * sit just below mmap_base, already faulted in, so the page-table pages above the PTE level that
-     * cover its new mapping exist before it starts; the simulated process is brought to the same
-     * state by mapping and touching one page directly below {@code top} first (where the first
-     * top-down library would be), so both deltas count the same tables.
+     * sit just above its mapping (top-down, just below mmap_base), already faulted in, so the
+     * page-table pages that cover the lowest library exist before it starts; the simulated process is
+     * brought to the same state by touching one page directly above the mapping first.
+     *
+     * <p>How many tables 128 MiB needs depends on where it lies: one PTE table per 2 MiB region it
+     * touches, less the one it may share with that library page, plus a PMD table when it reaches into
+     * a 1 GiB region with nothing in it yet. So the simulated mapping is placed where the probe's was
+     * ({@code realAddr}, from the probe; MAP_FIXED_NOREPLACE), and both counts are made under the same
+     * boundaries. Where the simulated task size cannot hold that address (or the probe did not say),
+     * the mapping goes where the simulator's own get_unmapped_area puts it, below a page at the top.
      */
-    private long simPeakPageTableFrames() {
+    long simPeakPageTableFrames(final long realAddr) {
+        if (realAddr != 0) {
+            final long replayed = simPageTableFrames(realAddr + PageFault1.MEMSIZE, realAddr);
+            if (replayed != NO_ROOM) {
+                return replayed;
+            }
+        }
+        return simPageTableFrames(0, 0);
+    }
+
+    /** {@link #simPeakPageTableFrames}'s result when the simulated mm has no room at the probe's address. */
+    private static final long NO_ROOM = Long.MIN_VALUE;
+
+    /**
+     * Touches one page at {@code libAddr}, then maps and touches 128 MiB at {@code addr} (both
+     * MAP_FIXED_NOREPLACE; both 0 for wherever get_unmapped_area puts them) in a fresh simulated mm;
+     * returns the page-table frames the 128 MiB added, or {@link #NO_ROOM} if a fixed mapping failed.
+     */
+    private long simPageTableFrames(final long libAddr, final long addr) {
         final PageFault1 w = new PageFault1();
         final SimKernel k = factory.create(arch, mode, w.frames(1), 1);
         final SimTask t = k.newTask();
-        final long lib = k.mmap(0, Pfn.PAGE_SIZE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS);
+        final int prot = Mman.PROT_READ | Mman.PROT_WRITE;
+        final int flags = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | (addr != 0 ? Mman.MAP_FIXED_NOREPLACE : 0);
+        final long lib = k.mmap(libAddr, Pfn.PAGE_SIZE, prot, flags);
         if (Errno.isError(lib)) {
-            throw new IllegalStateException("mmap failed: " + Errno.name(lib));
+            return addr != 0 ? NO_ROOM : checked(lib);
         }
         t.store(lib, (byte) 1);
         final long before = k.counters().pageTableFrames();
-        final long addr = k.mmap(0, PageFault1.MEMSIZE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS);
-        if (Errno.isError(addr)) {
-            throw new IllegalStateException("mmap failed: " + Errno.name(addr));
+        final long at = k.mmap(addr, PageFault1.MEMSIZE, prot, flags);
+        if (Errno.isError(at)) {
+            return addr != 0 ? NO_ROOM : checked(at);
         }
-        for (long va = addr; va < addr + PageFault1.MEMSIZE; va += Pfn.PAGE_SIZE) {
+        for (long va = at; va < at + PageFault1.MEMSIZE; va += Pfn.PAGE_SIZE) {
             t.store(va, (byte) 1);
         }
         final long peak = k.counters().pageTableFrames();
-        k.munmap(addr, PageFault1.MEMSIZE);
+        k.munmap(at, PageFault1.MEMSIZE);
         k.munmap(lib, Pfn.PAGE_SIZE);
         return peak == KernelCounters.UNAVAILABLE ? peak : peak - Math.max(0, before);
+    }
+
+    private static long checked(final long mmapResult) {
+        if (Errno.isError(mmapResult)) {
+            throw new IllegalStateException("mmap failed: " + Errno.name(mmapResult));
+        }
+        return mmapResult;
+    }
+
+    /** The probe's {@code peak_addr} ("0x..."), or 0 when it is missing or unreadable. */
+    static long peakAddress(final String value) {
+        if (value == null) {
+            return 0;
+        }
+        try {
+            return Long.decode(value.trim());
+        } catch (final NumberFormatException e) {
+            return 0;
+        }
     }
 
     private static void line(final StringBuilder b, final String label, final double real, final double sim) {

@@ -1,6 +1,8 @@
 /*
  * vmsim native probe: will-it-scale page_fault1, single thread. ROUNDS times: mmap 128 MiB private
  * anonymous, write one byte per page (one minor fault each), munmap. Only the touch loop is timed.
+ * Also prints the mapping's address in the round where VmPTE peaked, so that the simulator can lay
+ * out the same range and count the page tables it needs under the same boundaries.
  * Usage: page_fault1 ROUNDS
  */
 #include "probe_common.h"
@@ -12,6 +14,7 @@ int main(int argc, char **argv)
 	const long page = sysconf(_SC_PAGESIZE);
 	long long touch_ns = 0;
 	long pages = 0, flt = 0, pte_before = vmpte_kb(), pte_peak = 0;
+	unsigned long peak_addr = 0;
 
 	for (int r = 0; r < rounds; r++) {
 		char *c = mmap(NULL, MEMSIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -27,11 +30,14 @@ int main(int argc, char **argv)
 		flt += minflt() - f0;
 		pages += MEMSIZE / page;
 		const long pte = vmpte_kb();
-		if (pte > pte_peak)
+		if (pte > pte_peak) {
 			pte_peak = pte;
+			peak_addr = (unsigned long)c;
+		}
 		munmap(c, MEMSIZE);
 	}
-	printf("rounds=%d\npages=%ld\nminflt=%ld\nns_per_fault=%.1f\nvmpte_before_kb=%ld\nvmpte_peak_kb=%ld\n",
-	       rounds, pages, flt, (double)touch_ns / pages, pte_before, pte_peak);
+	printf("rounds=%d\npages=%ld\nminflt=%ld\nns_per_fault=%.1f\nvmpte_before_kb=%ld\nvmpte_peak_kb=%ld\n"
+	       "peak_addr=%#lx\n",
+	       rounds, pages, flt, (double)touch_ns / pages, pte_before, pte_peak, peak_addr);
 	return 0;
 }

@@ -43,6 +43,8 @@ class NativeProbeTest {
         assertTrue(minflt <= pages + 64, "minflt " + minflt);
         assertTrue(Double.parseDouble(out.get("ns_per_fault")) > 0);
         assertTrue(Long.parseLong(out.get("vmpte_peak_kb")) >= Long.parseLong(out.get("vmpte_before_kb")));
+        final long peakAddr = Calibration.peakAddress(out.get("peak_addr"));
+        assertTrue(peakAddr != 0 && (peakAddr & 0xfff) == 0, "peak_addr " + out.get("peak_addr"));
     }
 
     @Test
