@@ -82,6 +82,11 @@ public final class MmStructKernel implements SimKernel {
     }
 
     @Override
+    public void close() {
+        machine.close();
+    }
+
+    @Override
     public long allocatedFrames() {
         return machine.frames().allocatedFrames();
     }

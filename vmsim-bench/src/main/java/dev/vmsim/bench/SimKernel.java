@@ -41,4 +41,10 @@ public interface SimKernel {
 
     /** Frames allocated on the machine right now (page tables included). */
     long allocatedFrames();
+
+    /**
+     * Ends the simulated machine once nothing runs on it any more, so that its host memory can serve
+     * the next one (see {@link dev.vmsim.core.Machine#close}). The default does nothing.
+     */
+    default void close() {}
 }

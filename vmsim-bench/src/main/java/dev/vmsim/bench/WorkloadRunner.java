@@ -80,9 +80,14 @@ public final class WorkloadRunner {
         if (failure.get() != null) {
             throw new RunFailure(cfg.workload().name() + ": " + describe(failure.get()), failure.get());
         }
-        instance.finish();
-        progress.update(1.0);
-        return merge(cfg, kernel, recs, beginNs, endNs, rounds, before, framesBefore);
+        // Every task has been joined: nothing runs on the machine any more, so its memory may go.
+        try {
+            instance.finish();
+            progress.update(1.0);
+            return merge(cfg, kernel, recs, beginNs, endNs, rounds, before, framesBefore);
+        } finally {
+            kernel.close();
+        }
     }
 
     private static void task(

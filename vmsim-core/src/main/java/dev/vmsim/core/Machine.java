@@ -51,4 +51,12 @@ public final class Machine {
     public List<Cpu> cpus() {
         return cpus;
     }
+
+    /**
+     * Ends this machine: its host memory goes to the next machine of the process
+     * ({@link PhysicalMemory#close}). Only once nothing runs on it any more.
+     */
+    public void close() {
+        memory.close();
+    }
 }

@@ -178,6 +178,7 @@ public final class Calibration {
         final long peak = k.counters().pageTableFrames();
         k.munmap(at, PageFault1.MEMSIZE);
         k.munmap(lib, Pfn.PAGE_SIZE);
+        k.close();
         return peak == KernelCounters.UNAVAILABLE ? peak : peak - Math.max(0, before);
     }
 

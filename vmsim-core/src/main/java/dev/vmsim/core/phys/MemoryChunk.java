@@ -3,6 +3,7 @@ package dev.vmsim.core.phys;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
+import java.util.Arrays;
 import org.agrona.UnsafeAccess;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -21,7 +22,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * the bytes are read, so a reader that sees the bit sees the zeroed bytes.
  *
  * <p>The memory is freed by a {@link Cleaner} when the chunk becomes unreachable (a machine is
- * dropped) or by {@link #release} for a chunk that lost the installation race.
+ * dropped, or the {@link ChunkPool} is full) or at once by {@link #release}. A closed machine's
+ * chunks go to the {@link ChunkPool} and are {@link #reset} for the next one.
  */
 final class MemoryChunk {
     static final int FRAMES_SHIFT = 14;
@@ -51,6 +53,17 @@ final class MemoryChunk {
     /** Frees the memory now (a chunk that was never published). */
     void release() {
         cleanable.clean();
+    }
+
+    /**
+     * Makes every line read as zero again and forgets which lines were touched, for a new owner. Only
+     * for a chunk no thread uses (one taken from the {@link ChunkPool}); the bytes stay as they were,
+     * garbage behind clear valid bits, and the host pages under them stay backed.
+     */
+    void reset() {
+        Arrays.fill(valid, 0L);
+        Arrays.fill(busy, 0L);
+        Arrays.fill(touched, 0L);
     }
 
     UnsafeBuffer buffer() {

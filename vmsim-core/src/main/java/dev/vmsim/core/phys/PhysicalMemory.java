@@ -69,13 +69,29 @@ public final class PhysicalMemory {
         if (c != null) {
             return c;
         }
-        final MemoryChunk fresh = new MemoryChunk();
+        final MemoryChunk fresh = ChunkPool.take();
         final MemoryChunk won = chunks.compareAndExchange(ci, null, fresh);
         if (won != null) {
-            fresh.release();
+            ChunkPool.give(fresh);
             return won;
         }
         return fresh;
+    }
+
+    /**
+     * Hands this memory's host chunks to the next {@link PhysicalMemory} of the process (see
+     * {@link ChunkPool}): for a machine whose run is over. The caller guarantees that no thread uses
+     * this memory any more (the runner joins its tasks first). Each chunk is unlinked before it is
+     * pooled, so a stray access afterwards reads zeros or allocates a chunk of its own; it can never
+     * reach memory that another machine owns.
+     */
+    public void close() {
+        for (int i = 0; i < chunks.length(); i++) {
+            final MemoryChunk c = chunks.getAndSet(i, null);
+            if (c != null) {
+                ChunkPool.give(c);
+            }
+        }
     }
 
     /** The chunk holding {@code pa} with the line of {@code pa} materialised (zeroed and valid). */
