@@ -101,7 +101,7 @@ final class MapleNode {
         this.p14 = flipped(src, off, n, 14);
     }
 
-    /** A node with the pivots of {@code same} (the slot store and path copy that change no pivot). */
+    /** A node with the pivots of {@code same}: the path copy of {@link #withChild}, which changes no pivot. */
     private MapleNode(
             final MapleNode same,
             final Object[] slots,
