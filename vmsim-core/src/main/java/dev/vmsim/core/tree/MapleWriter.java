@@ -206,27 +206,7 @@ final class MapleWriter {
         for (int i = 0; i < slots.length; i++) {
             final long s = i == 0 ? lo : leaf.pivot(i - 1) + 1;
             final long e = i < pivots ? leaf.pivot(i) : hi;
-            final Object val = slots[i];
-            if (Long.compareUnsigned(e, a) < 0) {
-                out.addCoalescing(s, e, val);
-            } else if (Long.compareUnsigned(s, b) > 0) {
-                if (!placed) {
-                    out.addCoalescing(a, b, v);
-                    placed = true;
-                }
-                out.addCoalescing(s, e, val);
-            } else {
-                if (Long.compareUnsigned(s, a) < 0) {
-                    out.addCoalescing(s, a - 1, val);
-                }
-                if (!placed) {
-                    out.addCoalescing(a, b, v);
-                    placed = true;
-                }
-                if (Long.compareUnsigned(e, b) > 0) {
-                    out.addCoalescing(b + 1, e, val);
-                }
-            }
+            placed = overlay(out, s, e, slots[i], a, b, v, placed);
         }
         final int n = out.size;
         if (depth == 0) {
@@ -322,32 +302,38 @@ final class MapleWriter {
         for (int i = 0; i < raw.size; i++) {
             final long s = raw.start[i];
             final long e = raw.end[i];
-            final Object val = raw.value[i];
-            if (Long.compareUnsigned(e, a) < 0) {
-                out.addCoalescing(s, e, val);
-            } else if (Long.compareUnsigned(s, b) > 0) {
-                if (!placed) {
-                    out.addCoalescing(a, b, v);
-                    placed = true;
-                }
-                out.addCoalescing(s, e, val);
-            } else {
-                if (Long.compareUnsigned(s, a) < 0) {
-                    out.addCoalescing(s, a - 1, val);
-                }
-                if (!placed) {
-                    out.addCoalescing(a, b, v);
-                    placed = true;
-                }
-                if (Long.compareUnsigned(e, b) > 0) {
-                    out.addCoalescing(b + 1, e, val);
-                }
-            }
+            placed = overlay(out, s, e, raw.value[i], a, b, v, placed);
         }
         if (!placed) {
             out.addCoalescing(a, b, v);
         }
         return out;
+    }
+
+    /**
+     * Appends segment [s, e] -> {@code val} to {@code out} with [a, b] -> {@code v} laid over it: the
+     * parts of the segment outside [a, b] keep {@code val}, and [a, b] itself is appended once, where
+     * it first begins ({@code placed} says whether it already was). Returns the new {@code placed}.
+     */
+    private static boolean overlay(
+            final SegmentList out, final long s, final long e, final Object val,
+            final long a, final long b, final Object v, final boolean placed) {
+        if (Long.compareUnsigned(e, a) < 0) {
+            out.addCoalescing(s, e, val);
+            return placed;
+        }
+        if (Long.compareUnsigned(s, a) < 0) {
+            out.addCoalescing(s, a - 1, val);
+        }
+        if (!placed) {
+            out.addCoalescing(a, b, v);
+        }
+        if (Long.compareUnsigned(s, b) > 0) {
+            out.addCoalescing(s, e, val);
+        } else if (Long.compareUnsigned(e, b) > 0) {
+            out.addCoalescing(b + 1, e, val);
+        }
+        return true;
     }
 
     /** Most leaf segments a node of height {@code h} can hold (saturating). */
