@@ -11,6 +11,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * One simulated machine: an architecture, physical memory with its frame allocator, the vmstat
  * counters, and the CPUs. Address spaces ({@link dev.vmsim.core.mm.MmStruct}) are created on it.
+ *
+ * <p>PAGE_SIZE is a property of the machine, as it is of a kernel build: the architecture's
+ * page-table format fixes it ({@link dev.vmsim.core.pgtable.PageTableFormat#pageShift()}), and
+ * physical memory is carved into frames of that size (one struct page per frame).
  */
 public final class Machine {
     private final Arch arch;
@@ -19,9 +23,10 @@ public final class Machine {
     private final VmStat vmstat = new VmStat();
     private final List<Cpu> cpus = new CopyOnWriteArrayList<>();
 
+    /** A machine of {@code frames} frames of the architecture's page size. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
         this.arch = arch;
-        this.memory = new PhysicalMemory(frames);
+        this.memory = new PhysicalMemory(frames, arch.pageTableFormat().pageShift());
         this.frames = new FrameAllocator(memory, maxCpus, vmstat);
     }
 

@@ -3,7 +3,7 @@ package dev.vmsim.arch.arm64;
 /**
  * The CPU features and sizes one simulated arm64 machine runs with.
  *
- * @param format the TTBR0 translation-table format (the fault path uses 4K/48-bit)
+ * @param format the TTBR0 translation-table format: its granule is the machine's PAGE_SIZE
  * @param hafdbs FEAT_HAFDBS: the walker sets AF and clears RDONLY of DBM entries itself; without it
  *     those cases raise access-flag and permission faults that handle_pte_fault fixes up
  * @param asidBits ASID width (16 with FEAT_ASID16)

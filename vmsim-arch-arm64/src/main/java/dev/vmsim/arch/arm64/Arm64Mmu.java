@@ -16,9 +16,6 @@ import dev.vmsim.core.phys.PhysicalMemory;
  * hardware dirty-bit update and how a fault always reports the current descriptors.
  */
 public final class Arm64Mmu implements Mmu {
-    /** __flush_tlb_range: beyond this many pages, flush the whole ASID (MAX_DVM_OPS = PTRS_PER_PTE). */
-    static final int MAX_TLBI_OPS = 512;
-
     private final int cpuId;
     private final AsidAllocator asids;
     private final Arm64Walker walker;
@@ -26,6 +23,8 @@ public final class Arm64Mmu implements Mmu {
     private final Arm64Fault fault = new Arm64Fault();
     private final int pageShift;
     private final long pageMask;
+    /** __flush_tlb_range: beyond this many pages, flush the whole ASID (MAX_DVM_OPS = PTRS_PER_PTE = PAGE_SIZE / 8). */
+    private final int maxTlbiOps;
     private final int vaBits;
     /** TTBR0_EL1.BADDR and .ASID; written by switchMm on the owning thread only. */
     private long ttbr0Root;
@@ -38,6 +37,7 @@ public final class Arm64Mmu implements Mmu {
         this.tlb = new Arm64Tlb(config.tlbEntries());
         this.pageShift = config.format().pageShift();
         this.pageMask = (1L << pageShift) - 1;
+        this.maxTlbiOps = 1 << config.format().indexBits(0);
         this.vaBits = config.format().vaBits();
     }
 
@@ -105,7 +105,7 @@ public final class Arm64Mmu implements Mmu {
     @Override
     public void switchMm(final MmStruct mm) {
         final int a = asids.checkAndSwitchContext(mm, cpuId, tlb::tlbiVmalle1);
-        this.ttbr0Root = mm.pageTables().rootPfn() << 12;
+        this.ttbr0Root = mm.pageTables().rootPfn() << pageShift;
         this.asid = a;
     }
 
@@ -115,13 +115,13 @@ public final class Arm64Mmu implements Mmu {
         tlb.tlbiVae1(asids.asid(mm), va >>> pageShift);
     }
 
-    /** __flush_tlb_range: per-page TLBI VAE1IS, or TLBI ASIDE1IS for a range over {@link #MAX_TLBI_OPS} pages. */
+    /** __flush_tlb_range: per-page TLBI VAE1IS, or TLBI ASIDE1IS for a range over PTRS_PER_PTE pages. */
     @Override
     public void flushRange(final MmStruct mm, final long start, final long end) {
         final int a = asids.asid(mm);
         final long first = start >>> pageShift;
         final long last = (end + pageMask) >>> pageShift;
-        if (last - first > MAX_TLBI_OPS) {
+        if (last - first > maxTlbiOps) {
             tlb.tlbiAside1(a);
             return;
         }

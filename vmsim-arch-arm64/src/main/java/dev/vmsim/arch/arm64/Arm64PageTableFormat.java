@@ -20,13 +20,25 @@ import dev.vmsim.core.pgtable.PageTableFormat;
  * 15:12 hold OA[51:48]. Where the format has a 48-bit OA those bits are RES0, and a descriptor with
  * them set raises an address size fault.
  *
- * <p>Departure: {@link #pfn} and {@link #pfnPte} speak in simulated 4 KiB frame numbers whatever the
- * granule, since {@link dev.vmsim.core.phys.PhysicalMemory} is made of 4 KiB frames; a 16K/64K page
- * or table is that many contiguous frames, granule-aligned. Immutable and thread-safe.
+ * <p>Frame numbers ({@link #pfn}, {@link #pfnPte}, {@link #mkTable}) are in units of the granule,
+ * as the kernel's pfn is in units of PAGE_SIZE: the machine's {@link dev.vmsim.core.phys.PhysicalMemory}
+ * is carved into granule-sized frames, and a table is one such frame of granule / 8 descriptors.
+ * Immutable and thread-safe.
+ *
+ * <p>Which VA size: arch/arm64/Kconfig defaults to ARM64_VA_BITS_52, but user space gets 48 bits
+ * (DEFAULT_MAP_WINDOW) unless an mmap hint asks for more, and PGTABLE_LEVELS is the same for 48 and
+ * 52 on 16K (4 levels) and 64K (3 levels). The simulator therefore runs every granule with
+ * VA_BITS_48 ({@link #forGranule}): 4K 4 levels (9+9+9+9 index bits), 16K 4 levels (1+11+11+11),
+ * 64K 3 levels (6+13+13).
  */
 public final class Arm64PageTableFormat implements PageTableFormat {
     /** The format core's fault path uses: 4 KiB granule, 48-bit VA. */
     public static final Arm64PageTableFormat DEFAULT = new Arm64PageTableFormat(Granule.SZ_4K, 48, false);
+
+    /** The 48-bit VA format of each granule, indexed by {@link Granule#ordinal()}. */
+    private static final Arm64PageTableFormat[] VA48 = {
+        DEFAULT, new Arm64PageTableFormat(Granule.SZ_16K, 48, false), new Arm64PageTableFormat(Granule.SZ_64K, 48, false)
+    };
 
     private static final long PTE_PO_IDX_MASK = 7L << 60;
     /** pte_modify's mask in pgtable.h: the bits that come from the new protection. */
@@ -88,6 +100,11 @@ public final class Arm64PageTableFormat implements PageTableFormat {
         m[13] = rox;
         m[14] = pageSharedExec(def);
         m[15] = pageSharedExec(def);
+    }
+
+    /** The format a machine with {@code granule} runs: VA_BITS_48, no FEAT_EPAN (see the class comment). */
+    public static Arm64PageTableFormat forGranule(final Granule granule) {
+        return VA48[granule.ordinal()];
     }
 
     public Granule granule() {
@@ -195,7 +212,7 @@ public final class Arm64PageTableFormat implements PageTableFormat {
 
     @Override
     public long mkTable(final long tablePfn, final int level) {
-        return encodeOutputAddress(tablePfn << 12) | PMD_TYPE_TABLE;
+        return encodeOutputAddress(tablePfn << granule.shift()) | PMD_TYPE_TABLE;
     }
 
     @Override
@@ -218,7 +235,7 @@ public final class Arm64PageTableFormat implements PageTableFormat {
 
     @Override
     public long pfn(final long entry) {
-        return outputAddress(entry) >>> 12;
+        return outputAddress(entry) >>> granule.shift();
     }
 
     // ---- leaf entries ----
@@ -230,7 +247,7 @@ public final class Arm64PageTableFormat implements PageTableFormat {
 
     @Override
     public long pfnPte(final long pfn, final long prot) {
-        return encodeOutputAddress(pfn << 12) | prot;
+        return encodeOutputAddress(pfn << granule.shift()) | prot;
     }
 
     /** pte_modify: also keeps hardware dirtiness by moving it into PTE_DIRTY first. */

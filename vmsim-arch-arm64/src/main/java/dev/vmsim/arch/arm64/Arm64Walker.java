@@ -63,7 +63,7 @@ public final class Arm64Walker {
             shift[l] = format.levelShift(l);
             indexMask[l] = (1L << format.indexBits(l)) - 1;
         }
-        this.memLimit = memory.frames() << 12;
+        this.memLimit = memory.bytes();
         this.vaBits = format.vaBits();
         this.tableCheckMask = PTE_TYPE_MASK | format.oaRes0Mask();
     }
@@ -228,7 +228,7 @@ public final class Arm64Walker {
         for (int level = f.levels() - 1; level >= 0; level--) {
             final int idx = f.index(va, level);
             final long descPa = table + ((long) idx << 3);
-            if ((descPa >>> 12) >= memory.frames()) {
+            if (descPa >= memory.bytes()) {
                 return sb.append("  descriptor at 0x").append(Long.toHexString(descPa))
                         .append(" outside memory: external abort on walk\n").toString();
             }

@@ -7,9 +7,9 @@ package dev.vmsim.arch.arm64;
 public enum Granule {
     /** 4 KiB pages, 512-entry tables, 9 bits per level. */
     SZ_4K(12),
-    /** 16 KiB pages, 2048-entry tables, 11 bits per level; a table spans 4 simulated 4 KiB frames. */
+    /** 16 KiB pages, 2048-entry tables, 11 bits per level. */
     SZ_16K(14),
-    /** 64 KiB pages, 8192-entry tables, 13 bits per level; a table spans 16 simulated 4 KiB frames. */
+    /** 64 KiB pages, 8192-entry tables, 13 bits per level. */
     SZ_64K(16);
 
     private final int shift;
@@ -28,8 +28,18 @@ public enum Granule {
         return shift - 3;
     }
 
-    /** How many contiguous simulated 4 KiB frames one page or table of this granule occupies. */
-    public int frames() {
-        return 1 << (shift - 12);
+    /** The page size in bytes. */
+    public long size() {
+        return 1L << shift;
+    }
+
+    /** The granule of {@code bytes} (4096, 16384 or 65536), or null if no granule has that size. */
+    public static Granule ofSize(final long bytes) {
+        for (final Granule g : values()) {
+            if (g.size() == bytes) {
+                return g;
+            }
+        }
+        return null;
     }
 }

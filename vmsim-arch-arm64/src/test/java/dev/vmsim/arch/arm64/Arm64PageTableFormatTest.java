@@ -146,4 +146,26 @@ class Arm64PageTableFormatTest {
         assertTrue(F.describe(F.mkTable(3, 1) | PTE_PXN << 6, 1).contains("TABLE"));
         assertTrue(F.describe(F.vmGetPageProt(0), 0).contains("PRESENT_INVALID"));
     }
+
+    /** PGTABLE_LEVELS and each level's index bits of the formats machines run (VA_BITS_48), root last. */
+    @Test
+    void eachGranuleHasTheKernelsLevelsAndIndexBits() {
+        final int[][] bits = {{9, 9, 9, 9}, {11, 11, 11, 1}, {13, 13, 6}};
+        for (final Granule g : Granule.values()) {
+            final Arm64PageTableFormat f = Arm64PageTableFormat.forGranule(g);
+            final int[] want = bits[g.ordinal()];
+            assertEquals(want.length, f.levels(), g.name());
+            for (int l = 0; l < want.length; l++) {
+                assertEquals(want[l], f.indexBits(l), g + " level " + l);
+            }
+            assertEquals(g.shift(), f.pageShift());
+            assertEquals(1L << 48, f.taskSize());
+            assertEquals(8L << f.indexBits(0), g.size(), "a table is one page of PAGE_SIZE / 8 entries");
+            assertEquals(0x1234, f.pfn(f.pfnPte(0x1234, 0)), "pfns are in granule units");
+            assertEquals(0x1234L << g.shift(), f.outputAddress(f.mkTable(0x1234, 1)));
+        }
+        assertSame(Arm64PageTableFormat.DEFAULT, Arm64PageTableFormat.forGranule(Granule.SZ_4K));
+        assertEquals(Granule.SZ_64K, Granule.ofSize(65536));
+        assertNull(Granule.ofSize(8192));
+    }
 }

@@ -105,7 +105,7 @@ class Arm64WalkerTest {
         final long va = va(f);
         final long slot = t.slot(va, 0);
         final Arm64Walker w = new Arm64Walker(t.memory, f, false);
-        final long base = f.pfnPte(t.allocGranule() >>> 12, PTE_TYPE_PAGE | PTE_AF);
+        final long base = f.pfnPte(t.memory.pfnOf(t.allocGranule()), PTE_TYPE_PAGE | PTE_AF);
         // Kernel-only (no USER): EL0 loads fault at level 3, EL1 loads succeed.
         t.memory.putLong(slot, base | PTE_UXN);
         assertPerm(w, t, va, Access.READ, true);

@@ -5,7 +5,7 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.phys.PhysicalMemory;
 
-/** Builds 4K-granule page tables of an {@link MmStruct} directly (core's PageTables is not ready yet). */
+/** Builds page tables of an {@link MmStruct} directly, bypassing core's PageTables. */
 final class MmTables {
     private MmTables() {}
 
@@ -14,7 +14,7 @@ final class MmTables {
         final Machine m = mm.machine();
         final PageTableFormat f = m.arch().pageTableFormat();
         final PhysicalMemory mem = m.memory();
-        long table = mm.pageTables().rootPfn() << 12;
+        long table = mem.physAddr(mm.pageTables().rootPfn());
         for (int l = f.levels() - 1; l > 0; l--) {
             final long pa = table + ((long) f.index(va, l) << 3);
             long d = mem.getLong(pa);
@@ -22,7 +22,7 @@ final class MmTables {
                 d = f.mkTable(m.frames().allocZeroed(0), l);
                 mem.putLong(pa, d);
             }
-            table = f.pfn(d) << 12;
+            table = mem.physAddr(f.pfn(d));
         }
         return table + ((long) f.index(va, 0) << 3);
     }

@@ -5,9 +5,8 @@ import static dev.vmsim.arch.arm64.Arm64Pte.*;
 import dev.vmsim.core.phys.PhysicalMemory;
 
 /**
- * Builds translation tables for tests in a {@link PhysicalMemory}: a bump allocator of
- * granule-aligned, contiguous 4 KiB frames (a 16K/64K table spans several), and map helpers that
- * create the intermediate tables.
+ * Builds translation tables for tests in a {@link PhysicalMemory} of granule-sized frames: a bump
+ * allocator of frames, and map helpers that create the intermediate tables.
  */
 final class Tables {
     final PhysicalMemory memory;
@@ -16,17 +15,15 @@ final class Tables {
     private long nextFrame;
 
     Tables(final Arm64PageTableFormat format, final long frames) {
-        this.memory = new PhysicalMemory(frames);
+        this.memory = new PhysicalMemory(frames, format.granule().shift());
         this.format = format;
-        this.nextFrame = format.granule().frames(); // leave frame 0 unused
+        this.nextFrame = 1; // leave frame 0 unused
         this.root = allocGranule();
     }
 
     /** A zeroed granule (page or table): its physical address. */
     long allocGranule() {
-        final long pa = nextFrame << 12;
-        nextFrame += format.granule().frames();
-        return pa;
+        return memory.physAddr(nextFrame++);
     }
 
     /** The physical address of the level-{@code level} descriptor for {@code va}, creating tables above it. */
@@ -36,7 +33,7 @@ final class Tables {
             final long pa = table + ((long) format.index(va, l) << 3);
             long d = memory.getLong(pa);
             if (!format.isTable(d, l)) {
-                d = format.mkTable(allocGranule() >>> 12, l);
+                d = format.mkTable(memory.pfnOf(allocGranule()), l);
                 memory.putLong(pa, d);
             }
             table = format.outputAddress(d);
@@ -47,7 +44,7 @@ final class Tables {
     /** Maps the page at {@code va} to a fresh granule with {@code prot}: the page's physical address. */
     long mapPage(final long va, final long prot) {
         final long pa = allocGranule();
-        memory.putLong(slot(va, 0), format.pfnPte(pa >>> 12, prot));
+        memory.putLong(slot(va, 0), format.pfnPte(memory.pfnOf(pa), prot));
         return pa;
     }
 

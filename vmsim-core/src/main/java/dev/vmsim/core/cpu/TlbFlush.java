@@ -1,7 +1,6 @@
 package dev.vmsim.core.cpu;
 
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.phys.Pfn;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.stat.VmStat;
 
@@ -46,7 +45,7 @@ public final class TlbFlush {
         if (end <= start) {
             return;
         }
-        final long pages = (end - start + Pfn.PAGE_SIZE - 1) >>> Pfn.PAGE_SHIFT;
+        final long pages = (end - start + mm.pageSize() - 1) >>> mm.pageShift();
         shootdown(mm, start, end, pages > TLB_SINGLE_PAGE_FLUSH_CEILING ? -1 : pages);
     }
 
@@ -57,8 +56,8 @@ public final class TlbFlush {
 
     /** flush_tlb_page(). */
     public static void flushTlbPage(final MmStruct mm, final long va) {
-        final long page = va & Pfn.PAGE_MASK;
-        flushTlbRange(mm, page, page + Pfn.PAGE_SIZE);
+        final long page = va & -mm.pageSize();
+        flushTlbRange(mm, page, page + mm.pageSize());
     }
 
     /**

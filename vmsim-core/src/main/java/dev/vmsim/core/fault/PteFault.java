@@ -18,7 +18,6 @@ import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.pgtable.Ptl;
 import dev.vmsim.core.phys.FrameAllocator;
-import dev.vmsim.core.phys.Pfn;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.trace.FaultTrace;
 
@@ -77,7 +76,7 @@ final class PteFault {
     private static void flushLocal(final MmStruct mm, final long address) {
         final Cpu cpu = Cpu.current();
         if (cpu != null) {
-            cpu.mmu().flushPage(mm, address & Pfn.PAGE_MASK);
+            cpu.mmu().flushPage(mm, address & -mm.pageSize());
         }
     }
 
@@ -226,7 +225,7 @@ final class PteFault {
             }
             // ptep_clear_flush: no CPU may keep using the old page once the new one is visible.
             pt.setPte(ptePa, 0);
-            TlbFlush.flushTlbPage(mm, address & Pfn.PAGE_MASK);
+            TlbFlush.flushTlbPage(mm, address & -mm.pageSize());
             frames.incMapcount(newPfn);
             pt.setPte(ptePa, entry);
             if (fromZero) {

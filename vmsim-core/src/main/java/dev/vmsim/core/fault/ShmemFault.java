@@ -13,7 +13,6 @@ import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.pgtable.Ptl;
 import dev.vmsim.core.phys.FrameAllocator;
-import dev.vmsim.core.phys.Pfn;
 import dev.vmsim.core.trace.FaultTrace;
 
 /**
@@ -29,8 +28,9 @@ final class ShmemFault {
         if (file == null) {
             return VM_FAULT_SIGBUS; // do_anonymous_page: VM_SHARED without vm_ops
         }
-        final long pgoff = vma.vmPgoff + ((address - vma.vmStart) >>> Pfn.PAGE_SHIFT);
-        if (pgoff >= Pfn.pageAlign(file.size()) >>> Pfn.PAGE_SHIFT) {
+        final int shift = mm.pageShift();
+        final long pgoff = vma.vmPgoff + ((address - vma.vmStart) >>> shift);
+        if (pgoff >= (file.size() + mm.pageSize() - 1) >>> shift) {
             FaultTrace.shmemFault("sigbus");
             return VM_FAULT_SIGBUS;
         }

@@ -235,7 +235,7 @@ final class Mmap {
         if (Long.compareUnsigned(len, mm.taskSize) > 0) {
             return -Errno.ENOMEM;
         }
-        final long pmdSize = 1L << (mm.pageShift + 9);
+        final long pmdSize = 1L << mm.pageTables().format().levelShift(1); // PMD_SIZE
         long a = 0;
         if ((flags & Mman.MAP_SHARED) == 0 && addr == 0 && (len & (pmdSize - 1)) == 0) {
             // Larger anonymous mappings are THP aligned (thp_get_unmapped_area_vmflags).

@@ -6,9 +6,14 @@ package dev.vmsim.core.pgtable;
  * include/linux/pgtable.h and arch/&lt;arch&gt;/include/asm/pgtable.h).
  *
  * <p>Levels are numbered from the leaf: level 0 holds PTEs (the kernel's pte level), level
- * {@code levels() - 1} is the root (pgd). Every table is one 4 KiB frame of 512 64-bit entries
- * in the simulated {@link dev.vmsim.core.phys.PhysicalMemory}; entries are read by the hardware
- * walker without locks and written by the kernel with atomic operations.
+ * {@code levels() - 1} is the root (pgd). Every table is one frame of the simulated {@link
+ * dev.vmsim.core.phys.PhysicalMemory}, of PAGE_SIZE bytes, holding PAGE_SIZE / 8 64-bit entries
+ * (PTRS_PER_PTE: 512 with 4 KiB pages, 2048 with 16 KiB, 8192 with 64 KiB); a short root uses only
+ * the first {@code 1 << indexBits(root)} of them. Entries are read by the hardware walker without
+ * locks and written by the kernel with atomic operations.
+ *
+ * <p>Frame numbers ({@link #pfn}, {@link #pfnPte}, {@link #mkTable}) are in units of PAGE_SIZE,
+ * as the kernel's are.
  *
  * <p>Implementations are immutable and thread-safe; every method is a pure function of its
  * arguments.
@@ -17,7 +22,7 @@ public interface PageTableFormat {
     /** Number of translation levels: 4 for x86-64 4-level paging and arm64 4K/48-bit, 5 for LA57. */
     int levels();
 
-    /** Base page shift: 12 for a 4 KiB page. The core's fault path uses 4 KiB pages. */
+    /** PAGE_SHIFT: 12 for 4 KiB pages (x86-64, arm64 4K), 14 and 16 for the arm64 16K and 64K granules. */
     default int pageShift() {
         return 12;
     }
@@ -28,7 +33,7 @@ public interface PageTableFormat {
     /** Shift of the virtual-address bits that index a table at {@code level} (12, 21, 30, 39, 48 for 4 KiB pages). */
     int levelShift(int level);
 
-    /** Number of index bits at {@code level} (9 for every level of a 4 KiB-granule format). */
+    /** Number of index bits at {@code level} (PAGE_SHIFT - 3 below the root: 9, 11 or 13). */
     int indexBits(int level);
 
     /** Index into the table at {@code level} for virtual address {@code va}. */

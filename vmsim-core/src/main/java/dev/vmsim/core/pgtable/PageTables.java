@@ -5,7 +5,6 @@ import dev.vmsim.core.cpu.TlbFlush;
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
-import dev.vmsim.core.phys.Pfn;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -44,6 +43,9 @@ public final class PageTables {
     /** The root table (pgd) frame. */
     private final long rootPfn;
     private final int rootLevel;
+    /** PAGE_SHIFT / PAGE_SIZE of the format: the size of a table and of the page a PTE maps. */
+    private final int pageShift;
+    private final long pageSize;
     /** mm->page_table_lock: guards installing and clearing upper-level entries. */
     private final Ptl pageTableLock = new Ptl();
     /** The split PTL of each PTE page of this mm, keyed by the PTE page's frame. */
@@ -58,6 +60,11 @@ public final class PageTables {
         this.mem = machine.memory();
         this.frames = machine.frames();
         this.rootLevel = format.levels() - 1;
+        this.pageShift = format.pageShift();
+        this.pageSize = 1L << pageShift;
+        if (mem.pageShift() != pageShift) {
+            throw new IllegalArgumentException("a " + format + " format on frames of " + mem.frameSize() + " bytes");
+        }
         this.rootPfn = frames.allocZeroed(0);
         if (rootPfn < 0) {
             throw new OutOfMemoryError("no frame for the page-table root");
@@ -83,8 +90,13 @@ public final class PageTables {
         return pageTableLock;
     }
 
-    private static long slotPa(final long tablePfn, final int index) {
-        return Pfn.physAddr(tablePfn) + ((long) index << ENTRIES_SHIFT);
+    private long slotPa(final long tablePfn, final int index) {
+        return (tablePfn << pageShift) + ((long) index << ENTRIES_SHIFT);
+    }
+
+    /** Entries in a table at {@code level}: PTRS_PER_PTE (PAGE_SIZE / 8) below the root. */
+    private int ptrsPerTable(final int level) {
+        return 1 << format.indexBits(level);
     }
 
     /** Bytes of VA one entry at {@code level} maps. */
@@ -185,7 +197,7 @@ public final class PageTables {
 
     /** pte_lockptr: the split lock of the PTE page holding {@code ptePa}. */
     public Ptl ptl(final long ptePa) {
-        return ptlOfTable(Pfn.pfnOf(ptePa));
+        return ptlOfTable(ptePa >>> pageShift);
     }
 
     private Ptl ptlOfTable(final long ptePagePfn) {
@@ -224,7 +236,7 @@ public final class PageTables {
      */
     public void forEachPte(final long start, final long end, final PteVisitor visitor) {
         walkPteTables(start, end, (pt, s, e) -> {
-            for (long addr = s; addr != e; addr += Pfn.PAGE_SIZE) {
+            for (long addr = s; addr != e; addr += pageSize) {
                 final long pte = mem.getLongAcquire(slotPa(pt, format.index(addr, 0)));
                 if (!format.pteNone(pte)) {
                     visitor.visit(addr, pte);
@@ -284,7 +296,7 @@ public final class PageTables {
         try {
             boolean cleared = false;
             long pages = 0;
-            for (long addr = start; addr != end; addr += Pfn.PAGE_SIZE) {
+            for (long addr = start; addr != end; addr += pageSize) {
                 final long pa = slotPa(ptePage, format.index(addr, 0));
                 if (format.pteNone(mem.getLongAcquire(pa))) {
                     continue;
@@ -404,7 +416,7 @@ public final class PageTables {
     }
 
     private boolean tableEmpty(final long table) {
-        for (int i = 0; i < 512; i++) {
+        for (int i = 0; i < ptrsPerTable(0); i++) {
             if (!format.pteNone(mem.getLongAcquire(slotPa(table, i)))) {
                 return false;
             }
@@ -426,7 +438,7 @@ public final class PageTables {
             final Ptl ptl = ptlOfTable(pt);
             ptl.lock();
             try {
-                for (long addr = s; addr != e; addr += Pfn.PAGE_SIZE) {
+                for (long addr = s; addr != e; addr += pageSize) {
                     final long pa = slotPa(pt, format.index(addr, 0));
                     for (;;) {
                         final long old = mem.getLongAcquire(pa);
@@ -439,7 +451,7 @@ public final class PageTables {
                         }
                         if (mem.compareAndSetLong(pa, old, updated)) {
                             changed[0]++;
-                            tlb.flushRange(addr, addr + Pfn.PAGE_SIZE);
+                            tlb.flushRange(addr, addr + pageSize);
                             break;
                         }
                     }
@@ -479,7 +491,7 @@ public final class PageTables {
                 }
                 final long dstPageEnd = addrEnd(addr + delta, e + delta, 1) - delta;
                 final long chunkEnd = Long.compareUnsigned(dstPageEnd, e) < 0 ? dstPageEnd : e;
-                movePtes(pt, addr, chunkEnd, Pfn.pfnOf(dstPa), delta, tlb);
+                movePtes(pt, addr, chunkEnd, dstPa >>> pageShift, delta, tlb);
                 addr = chunkEnd;
             }
             return 0;
@@ -497,7 +509,7 @@ public final class PageTables {
         }
         try {
             boolean flush = false;
-            for (long addr = start; addr != end; addr += Pfn.PAGE_SIZE) {
+            for (long addr = start; addr != end; addr += pageSize) {
                 final long src = slotPa(oldPt, format.index(addr, 0));
                 if (format.pteNone(mem.getLongAcquire(src))) {
                     continue;
@@ -542,14 +554,14 @@ public final class PageTables {
             if (dstPa == PTE_ALLOC_OOM) {
                 return -Errno.ENOMEM;
             }
-            final long dstPt = Pfn.pfnOf(dstPa);
+            final long dstPt = dstPa >>> pageShift;
             final Ptl dstPtl = dst.ptlOfTable(dstPt);
             final Ptl srcPtl = ptlOfTable(pt);
             dstPtl.lock();
             srcPtl.lock(); // spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING)
             try {
                 boolean wrprotected = false;
-                for (long addr = s; addr != e; addr += Pfn.PAGE_SIZE) {
+                for (long addr = s; addr != e; addr += pageSize) {
                     final int idx = format.index(addr, 0);
                     final long src = slotPa(pt, idx);
                     long pte = mem.getLongAcquire(src);
@@ -605,7 +617,7 @@ public final class PageTables {
 
     private void destroyLevel(final long table, final int level) {
         if (level >= 1) {
-            for (int i = 0; i < 512; i++) {
+            for (int i = 0; i < ptrsPerTable(level); i++) {
                 final long slot = slotPa(table, i);
                 final long e = mem.getLongAcquire(slot);
                 if (format.isTable(e, level)) {

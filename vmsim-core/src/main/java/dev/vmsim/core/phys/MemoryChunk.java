@@ -8,11 +8,15 @@ import org.agrona.UnsafeAccess;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * One 64 MiB chunk of simulated physical memory (16384 frames) in off-heap memory from {@code
+ * One 64 MiB chunk of simulated physical memory in off-heap memory from {@code
  * Unsafe.allocateMemory} (not zeroed, so the host touches a page only when a line in it is
- * written), with the per-frame line masks that implement sparse zeroing for {@link PhysicalMemory}.
+ * written), with the line masks that implement sparse zeroing for {@link PhysicalMemory}.
  *
- * <p><b>Line states</b> (bit {@code l} of a frame's masks, line {@code l} = bytes 64l..64l+63):
+ * <p>The masks are kept per 4 KiB <i>block</i> (64 lines, one {@code long} per mask), whatever the
+ * machine's page size: a 4K frame is one block, a 16K frame four, a 64K frame sixteen. Frames are
+ * aligned to their size, so a frame never straddles two chunks.
+ *
+ * <p><b>Line states</b> (bit {@code l} of a block's masks, line {@code l} = bytes 64l..64l+63):
  * <ul>
  *   <li>valid clear, busy clear: the line reads as zero; its bytes are garbage.
  *   <li>valid clear, busy set: one writer is zeroing the line; other writers spin until valid.
@@ -26,9 +30,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * chunks go to the {@link ChunkPool} and are {@link #reset} for the next one.
  */
 final class MemoryChunk {
-    static final int FRAMES_SHIFT = 14;
-    static final int FRAMES = 1 << FRAMES_SHIFT;
-    static final int BYTES = FRAMES << Pfn.PAGE_SHIFT;
+    /** log2 of a mask block: 4 KiB, 64 lines of 64 bytes. */
+    static final int BLOCK_SHIFT = 12;
+    static final int BLOCK_SIZE = 1 << BLOCK_SHIFT;
+    /** log2 of the chunk size (64 MiB). */
+    static final int CHUNK_SHIFT = 26;
+    static final int BLOCKS = 1 << (CHUNK_SHIFT - BLOCK_SHIFT);
+    static final int BYTES = 1 << CHUNK_SHIFT;
     static final int LINE_SHIFT = 6;
     static final int LINE_SIZE = 1 << LINE_SHIFT;
 
@@ -37,11 +45,11 @@ final class MemoryChunk {
 
     private final UnsafeBuffer buffer;
     /** Lines whose bytes are meaningful. Release on publish, acquire on read. */
-    private final long[] valid = new long[FRAMES];
+    private final long[] valid = new long[BLOCKS];
     /** Lines being materialised, claimed by CAS. */
-    private final long[] busy = new long[FRAMES];
+    private final long[] busy = new long[BLOCKS];
     /** Lines ever materialised (never cleared): what the host has backed. */
-    private final long[] touched = new long[FRAMES];
+    private final long[] touched = new long[BLOCKS];
     private final Cleaner.Cleanable cleanable;
 
     MemoryChunk() {
@@ -75,8 +83,8 @@ final class MemoryChunk {
         return (int) (pa & (BYTES - 1));
     }
 
-    private static int frame(final long pa) {
-        return (int) ((pa >>> Pfn.PAGE_SHIFT) & (FRAMES - 1));
+    private static int block(final long pa) {
+        return (int) ((pa >>> BLOCK_SHIFT) & (BLOCKS - 1));
     }
 
     private static long bit(final long pa) {
@@ -85,11 +93,11 @@ final class MemoryChunk {
 
     /** Acquire; pairs with the release in {@link #materialiseLine} / {@link #publishLines}. */
     boolean lineValid(final long pa) {
-        return ((long) MASK.getAcquire(valid, frame(pa)) & bit(pa)) != 0;
+        return ((long) MASK.getAcquire(valid, block(pa)) & bit(pa)) != 0;
     }
 
     long validMask(final long pa) {
-        return (long) MASK.getAcquire(valid, frame(pa));
+        return (long) MASK.getAcquire(valid, block(pa));
     }
 
     /**
@@ -97,7 +105,7 @@ final class MemoryChunk {
      * materialised a line the host had never backed before.
      */
     boolean materialiseLine(final long pa) {
-        final int f = frame(pa);
+        final int f = block(pa);
         final long b = bit(pa);
         if (((long) MASK.getAcquire(valid, f) & b) != 0) {
             return false;
@@ -128,22 +136,22 @@ final class MemoryChunk {
         return ((long) MASK.getAndBitwiseOr(touched, f, b) & b) == 0;
     }
 
-    /** Clears every valid bit of the frame holding {@code pa} (O(1) clear_page). */
+    /** Clears every valid bit of the block holding {@code pa} (an O(1) clear of 4 KiB). */
     void clearLines(final long pa) {
-        MASK.setRelease(valid, frame(pa), 0L);
+        MASK.setRelease(valid, block(pa), 0L);
     }
 
-    /** Publishes every line of the frame (after a whole-frame fill). Returns lines newly touched. */
+    /** Publishes every line of the block (after a whole-block fill). Returns lines newly touched. */
     int publishAllLines(final long pa) {
         return publishLines(pa, -1L);
     }
 
     /**
-     * Publishes {@code lines} of the frame holding {@code pa} as valid and the rest as zero, after
-     * their bytes were written by the caller, who owns the frame. Returns lines newly touched.
+     * Publishes {@code lines} of the block holding {@code pa} as valid and the rest as zero, after
+     * their bytes were written by the caller, who owns the block. Returns lines newly touched.
      */
     int publishLines(final long pa, final long lines) {
-        final int f = frame(pa);
+        final int f = block(pa);
         MASK.setRelease(valid, f, lines);
         final long before = (long) MASK.getAndBitwiseOr(touched, f, lines);
         return Long.bitCount(lines & ~before);

@@ -1,6 +1,12 @@
 package dev.vmsim.core.phys;
 
-/** Page and frame constants shared by the whole simulator (PAGE_SHIFT, PAGE_SIZE, PAGE_MASK). */
+/**
+ * The 4 KiB base page (PAGE_SHIFT 12): x86-64's page size and arm64's smallest granule, for tests
+ * and tools that work on such a machine. Kernel code never uses it: a machine's page size is its
+ * page-table format's ({@link dev.vmsim.core.pgtable.PageTableFormat#pageShift()}), read through
+ * {@code MmStruct.pageSize()} or {@link PhysicalMemory#pageShift()}, as the kernel's PAGE_SIZE is
+ * the one it was built with.
+ */
 public final class Pfn {
     public static final int PAGE_SHIFT = 12;
     public static final int PAGE_SIZE = 1 << PAGE_SHIFT;

@@ -4,9 +4,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Simulated physical memory: {@code frames} frames of 4 KiB, addressed by physical address, held
+ * Simulated physical memory: {@code frames} frames of the machine's page size (PAGE_SIZE: 4 KiB on
+ * x86-64, the translation granule on arm64: 4, 16 or 64 KiB), addressed by physical address, held
  * off-heap in lazily allocated {@link MemoryChunk chunks} of 64 MiB (so more than 2 GiB works and a
- * large, mostly idle machine costs nothing).
+ * large, mostly idle machine costs nothing). A frame number is {@code pa >> PAGE_SHIFT}, as the
+ * kernel's pfn is, and one frame is one struct page.
  *
  * <p><b>Sparse zeroing.</b> The kernel hands out zeroed pages ({@code clear_page()} in
  * {@code alloc_zeroed_user_highpage_movable()}); a 4 KiB memset per fault would make the host's
@@ -24,47 +26,90 @@ import java.util.concurrent.atomic.LongAdder;
  * forms use volatile loads (stronger, still correct).
  *
  * <pre>{@code
- * final PhysicalMemory mem = new PhysicalMemory(1024);
- * mem.putLong(Pfn.physAddr(7) + 8, 42);
- * mem.zeroFrame(7);                 // O(1): frame 7 reads as zero again
- * assert mem.getLong(Pfn.physAddr(7) + 8) == 0;
+ * final PhysicalMemory mem = new PhysicalMemory(1024, 14);  // 1024 frames of 16 KiB
+ * mem.putLong(mem.physAddr(7) + 8, 42);
+ * mem.zeroFrame(7);                 // frame 7 reads as zero again
+ * assert mem.getLong(mem.physAddr(7) + 8) == 0;
  * }</pre>
  */
 public final class PhysicalMemory {
+    /** 4 KiB base pages: the smallest PAGE_SHIFT an architecture here has. */
+    public static final int MIN_PAGE_SHIFT = MemoryChunk.BLOCK_SHIFT;
+    /** 64 KiB: arm64's largest translation granule. */
+    public static final int MAX_PAGE_SHIFT = 16;
+
     private final long frames;
+    /** PAGE_SHIFT of this machine: log2 of a frame's size. */
+    private final int pageShift;
     /** Chunks, installed once by CAS (a racing allocator frees its spare); null until first written. */
     private final AtomicReferenceArray<MemoryChunk> chunks;
     /** 64 bytes per line ever materialised: the host memory this simulation has touched. */
     private final LongAdder linesTouched = new LongAdder();
 
+    /** {@code frames} frames of 4 KiB. */
     public PhysicalMemory(final long frames) {
+        this(frames, MIN_PAGE_SHIFT);
+    }
+
+    /** {@code frames} frames of {@code 1 << pageShift} bytes ({@code pageShift} 12..16). */
+    public PhysicalMemory(final long frames, final int pageShift) {
         if (frames <= 0 || frames > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("frames out of range: " + frames);
         }
+        if (pageShift < MIN_PAGE_SHIFT || pageShift > MAX_PAGE_SHIFT) {
+            throw new IllegalArgumentException("page shift out of range: " + pageShift);
+        }
         this.frames = frames;
-        this.chunks = new AtomicReferenceArray<>((int) ((frames + MemoryChunk.FRAMES - 1) / MemoryChunk.FRAMES));
+        this.pageShift = pageShift;
+        final long bytes = frames << pageShift;
+        this.chunks = new AtomicReferenceArray<>((int) ((bytes + MemoryChunk.BYTES - 1) >>> MemoryChunk.CHUNK_SHIFT));
     }
 
     public long frames() {
         return frames;
     }
 
-    private long checkedPfn(final long pa) {
-        final long pfn = pa >>> Pfn.PAGE_SHIFT;
-        if (pa < 0 || pfn >= frames) {
+    /** PAGE_SHIFT: log2 of a frame's size. */
+    public int pageShift() {
+        return pageShift;
+    }
+
+    /** PAGE_SIZE: bytes in one frame. */
+    public long frameSize() {
+        return 1L << pageShift;
+    }
+
+    /** Bytes of simulated memory: physical addresses at or above this are outside it. */
+    public long bytes() {
+        return frames << pageShift;
+    }
+
+    /** PFN_PHYS: the physical address of frame {@code pfn}. */
+    public long physAddr(final long pfn) {
+        return pfn << pageShift;
+    }
+
+    /** PHYS_PFN: the frame holding physical address {@code pa}. */
+    public long pfnOf(final long pa) {
+        return pa >>> pageShift;
+    }
+
+    private void check(final long pa) {
+        if (pa < 0 || (pa >>> pageShift) >= frames) {
             throw new IndexOutOfBoundsException("physical address 0x" + Long.toHexString(pa));
         }
-        return pfn;
     }
 
     /** The chunk holding {@code pa}, or null if nothing in it was ever written (it then reads as zero). */
     private MemoryChunk chunkForRead(final long pa) {
-        return chunks.get((int) (checkedPfn(pa) >>> MemoryChunk.FRAMES_SHIFT));
+        check(pa);
+        return chunks.get((int) (pa >>> MemoryChunk.CHUNK_SHIFT));
     }
 
     /** The chunk holding {@code pa}, allocated on first use and installed with CAS. */
     private MemoryChunk chunkForWrite(final long pa) {
-        final int ci = (int) (checkedPfn(pa) >>> MemoryChunk.FRAMES_SHIFT);
+        check(pa);
+        final int ci = (int) (pa >>> MemoryChunk.CHUNK_SHIFT);
         final MemoryChunk c = chunks.get(ci);
         if (c != null) {
             return c;
@@ -153,14 +198,16 @@ public final class PhysicalMemory {
     }
 
     /**
-     * clear_page(): makes the frame read as zero, in O(1) (the valid-line mask is cleared; no byte
-     * is written). <b>Context:</b> the caller owns the frame (no concurrent writer).
+     * clear_page(): makes the frame read as zero without writing a byte (each 4 KiB block's
+     * valid-line mask is cleared). <b>Context:</b> the caller owns the frame (no concurrent writer).
      */
     public void zeroFrame(final long pfn) {
-        final long pa = Pfn.physAddr(pfn);
+        final long pa = physAddr(pfn);
         final MemoryChunk c = chunkForRead(pa);
         if (c != null) {
-            c.clearLines(pa);
+            for (long b = pa; b < pa + frameSize(); b += MemoryChunk.BLOCK_SIZE) {
+                c.clearLines(b);
+            }
         }
     }
 
@@ -169,14 +216,16 @@ public final class PhysicalMemory {
      * frame.
      */
     public void fillFrame(final long pfn, final byte value) {
-        final long pa = Pfn.physAddr(pfn);
+        final long pa = physAddr(pfn);
         if (value == 0) {
             zeroFrame(pfn);
             return;
         }
         final MemoryChunk c = chunkForWrite(pa);
-        c.buffer().setMemory(MemoryChunk.offset(pa), Pfn.PAGE_SIZE, value);
-        linesTouched.add(c.publishAllLines(pa));
+        c.buffer().setMemory(MemoryChunk.offset(pa), (int) frameSize(), value);
+        for (long b = pa; b < pa + frameSize(); b += MemoryChunk.BLOCK_SIZE) {
+            linesTouched.add(c.publishAllLines(b));
+        }
     }
 
     /**
@@ -185,23 +234,28 @@ public final class PhysicalMemory {
      * copy of each line is then racy, as in the kernel).
      */
     public void copyFrame(final long srcPfn, final long dstPfn) {
-        final long srcPa = Pfn.physAddr(srcPfn);
-        final long dstPa = Pfn.physAddr(dstPfn);
-        checkedPfn(dstPa);
+        final long srcPa = physAddr(srcPfn);
+        final long dstPa = physAddr(dstPfn);
+        check(dstPa);
         final MemoryChunk src = chunkForRead(srcPa);
-        final long srcMask = src == null ? 0 : src.validMask(srcPa);
-        if (srcMask == 0) {
-            zeroFrame(dstPfn);
-            return;
+        for (long off = 0; off < frameSize(); off += MemoryChunk.BLOCK_SIZE) {
+            final long srcMask = src == null ? 0 : src.validMask(srcPa + off);
+            if (srcMask == 0) {
+                final MemoryChunk d = chunkForRead(dstPa + off);
+                if (d != null) {
+                    d.clearLines(dstPa + off);
+                }
+                continue;
+            }
+            final MemoryChunk dst = chunkForWrite(dstPa + off);
+            final int srcOff = MemoryChunk.offset(srcPa + off);
+            final int dstOff = MemoryChunk.offset(dstPa + off);
+            for (long m = srcMask; m != 0; m &= m - 1) {
+                final int line = Long.numberOfTrailingZeros(m) * MemoryChunk.LINE_SIZE;
+                dst.buffer().putBytes(dstOff + line, src.buffer(), srcOff + line, MemoryChunk.LINE_SIZE);
+            }
+            linesTouched.add(dst.publishLines(dstPa + off, srcMask));
         }
-        final MemoryChunk dst = chunkForWrite(dstPa);
-        final int srcOff = MemoryChunk.offset(srcPa);
-        final int dstOff = MemoryChunk.offset(dstPa);
-        for (long m = srcMask; m != 0; m &= m - 1) {
-            final int line = Long.numberOfTrailingZeros(m) * MemoryChunk.LINE_SIZE;
-            dst.buffer().putBytes(dstOff + line, src.buffer(), srcOff + line, MemoryChunk.LINE_SIZE);
-        }
-        linesTouched.add(dst.publishLines(dstPa, srcMask));
     }
 
     /**

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 /** A closed memory's host chunks serve the next memory, which still starts out reading zero. */
 class ChunkPoolTest {
-    private static final long FRAMES = 3L * MemoryChunk.FRAMES;
+    private static final long FRAMES = 3L * MemoryChunk.BLOCKS;
 
     /** One line written in every frame of every chunk, at offsets that differ per frame. */
     private static void scribble(final PhysicalMemory mem, final long value) {
@@ -49,7 +49,7 @@ class ChunkPoolTest {
         final List<PhysicalMemory> mems = new ArrayList<>();
         final int n = ChunkPool.capacity() + 2;
         for (int i = 0; i < n; i++) {
-            final PhysicalMemory m = new PhysicalMemory(MemoryChunk.FRAMES);
+            final PhysicalMemory m = new PhysicalMemory(MemoryChunk.BLOCKS);
             m.putLong(0, i);
             mems.add(m);
         }

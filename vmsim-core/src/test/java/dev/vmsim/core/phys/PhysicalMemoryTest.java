@@ -100,6 +100,34 @@ class PhysicalMemoryTest {
     }
 
     @Test
+    void granuleFramesAreWholePagesOfTheirSize() {
+        for (final int shift : new int[] {14, 16}) {
+            final long size = 1L << shift;
+            final PhysicalMemory mem = new PhysicalMemory(2048, shift);
+            assertEquals(size, mem.frameSize());
+            assertEquals(2048 * size, mem.bytes());
+            assertEquals(7 * size, mem.physAddr(7));
+            assertEquals(7, mem.pfnOf(7 * size + size - 1), "the last byte of frame 7 is in frame 7");
+            // Frames 5 and 6 are neighbours: a 4 KiB view of frame 5 would spill into frame 6.
+            mem.fillFrame(6, (byte) 0x5a);
+            mem.putByte(mem.physAddr(5), (byte) 1);
+            mem.putByte(mem.physAddr(5) + size - 1, (byte) 2);
+            mem.copyFrame(5, 9);
+            assertEquals(1, mem.getByte(mem.physAddr(9)));
+            assertEquals(2, mem.getByte(mem.physAddr(9) + size - 1), "the copy takes the whole frame");
+            assertEquals(0x5a, mem.getByte(mem.physAddr(6)), "frame 6 untouched by frame 5's writes");
+            assertEquals(0x5a, mem.getByte(mem.physAddr(6) + size - 1), "fillFrame fills the whole frame");
+            mem.zeroFrame(5);
+            assertEquals(0, mem.getByte(mem.physAddr(5) + size - 1), "clear_page clears the whole frame");
+            assertEquals(0x5a, mem.getByte(mem.physAddr(6)), "and no byte of the next");
+            mem.copyFrame(5, 6);
+            assertEquals(0, mem.getByte(mem.physAddr(6) + size - 1), "copying a zero frame zeroes the whole target");
+            assertThrows(IndexOutOfBoundsException.class, () -> mem.getLong(mem.bytes()));
+        }
+        assertThrows(IllegalArgumentException.class, () -> new PhysicalMemory(16, 17));
+    }
+
+    @Test
     void compareAndSetOnUntouchedAndWrittenLines() {
         final PhysicalMemory mem = new PhysicalMemory(8);
         assertFalse(mem.compareAndSetLong(pa(1, 0), 5, 6));
@@ -146,7 +174,7 @@ class PhysicalMemoryTest {
     void chunkBoundariesAndMoreThanTwoGibibytes() {
         final long frames = 3L << (30 - Pfn.PAGE_SHIFT); // 3 GiB, lazily backed
         final PhysicalMemory mem = new PhysicalMemory(frames);
-        final long lastOfChunk0 = MemoryChunk.FRAMES - 1;
+        final long lastOfChunk0 = MemoryChunk.BLOCKS - 1;
         mem.putLong(pa(lastOfChunk0, 4088), 11);
         mem.putLong(pa(lastOfChunk0 + 1, 0), 12);
         final long above2g = (2L << (30 - Pfn.PAGE_SHIFT)) + 17;
