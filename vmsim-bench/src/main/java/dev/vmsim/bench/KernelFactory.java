@@ -11,8 +11,31 @@ public interface KernelFactory {
      */
     SimKernel create(String arch, LockingMode mode, long frames, int cpus);
 
-    /** The real simulator: {@link MmStructKernel}. */
+    /**
+     * The same with PAGE_SIZE {@code pageSize} (frames of that size). A factory that builds only
+     * 4 KiB machines, as the default does, refuses any other size.
+     */
+    default SimKernel create(
+            final String arch, final long pageSize, final LockingMode mode, final long frames, final int cpus) {
+        if (pageSize != 4096) {
+            throw new IllegalArgumentException("this kernel factory builds only 4K-page machines");
+        }
+        return create(arch, mode, frames, cpus);
+    }
+
+    /** The real simulator: {@link MmStructKernel}, on every page size its architectures have. */
     static KernelFactory simulator() {
-        return MmStructKernel::create;
+        return new KernelFactory() {
+            @Override
+            public SimKernel create(final String arch, final LockingMode mode, final long frames, final int cpus) {
+                return MmStructKernel.create(arch, 4096, mode, frames, cpus);
+            }
+
+            @Override
+            public SimKernel create(
+                    final String arch, final long pageSize, final LockingMode mode, final long frames, final int cpus) {
+                return MmStructKernel.create(arch, pageSize, mode, frames, cpus);
+            }
+        };
     }
 }

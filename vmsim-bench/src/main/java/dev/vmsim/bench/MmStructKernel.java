@@ -20,12 +20,20 @@ public final class MmStructKernel implements SimKernel {
         this.mm = mm;
     }
 
-    /** A machine of {@code frames} frames and {@code cpus} CPUs with one mm locked in {@code mode}. */
-    public static MmStructKernel create(final String arch, final LockingMode mode, final long frames, final int cpus) {
-        final Arch a = ArchRegistry.find(arch);
-        if (a == null) {
+    /**
+     * A machine of {@code frames} frames of {@code pageSize} bytes and {@code cpus} CPUs with one mm
+     * locked in {@code mode}.
+     */
+    public static MmStructKernel create(
+            final String arch, final long pageSize, final LockingMode mode, final long frames, final int cpus) {
+        final Arch found = ArchRegistry.find(arch);
+        if (found == null) {
             throw new IllegalArgumentException(
                     "architecture " + arch + " is not on the class path (found: " + ArchRegistry.names() + ")");
+        }
+        final Arch a = found.withPageSize(pageSize);
+        if (a == null) {
+            throw new IllegalArgumentException(arch + " has no " + (pageSize >> 10) + "K pages");
         }
         final Machine machine = new Machine(a, frames, cpus);
         return new MmStructKernel(machine, new MmStruct(machine, mode));
@@ -42,6 +50,11 @@ public final class MmStructKernel implements SimKernel {
     @Override
     public String arch() {
         return machine.arch().name();
+    }
+
+    @Override
+    public long pageSize() {
+        return mm.pageSize();
     }
 
     @Override

@@ -5,8 +5,9 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * What to run: a workload on an architecture in a locking mode with a number of threads, bound by
- * a duration or by a number of rounds per thread (exactly one of the two), with a seed.
+ * What to run: a workload on an architecture (with its page size) in a locking mode with a number
+ * of threads, bound by a duration or by a number of rounds per thread (exactly one of the two),
+ * with a seed.
  */
 public final class RunConfig {
     private final Workload workload;
@@ -16,6 +17,8 @@ public final class RunConfig {
     private final Duration duration;
     private final long iterations;
     private final long seed;
+    /** PAGE_SIZE of the machine: 4096 unless an arm64 granule says otherwise. */
+    private final long pageSize;
 
     private RunConfig(
             final Workload workload,
@@ -24,7 +27,8 @@ public final class RunConfig {
             final int threads,
             final Duration duration,
             final long iterations,
-            final long seed) {
+            final long seed,
+            final long pageSize) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
@@ -38,28 +42,34 @@ public final class RunConfig {
         this.duration = duration;
         this.iterations = iterations;
         this.seed = seed;
+        this.pageSize = pageSize;
     }
 
     /** A run bound by wall-clock time. */
     public static RunConfig timed(
             final Workload w, final String arch, final LockingMode mode, final int threads, final Duration d, final long seed) {
-        return new RunConfig(w, arch, mode, threads, d, 0, seed);
+        return new RunConfig(w, arch, mode, threads, d, 0, seed, 4096);
     }
 
     /** A run of {@code iterations} rounds per thread. */
     public static RunConfig rounds(
             final Workload w, final String arch, final LockingMode mode, final int threads, final long iterations, final long seed) {
-        return new RunConfig(w, arch, mode, threads, null, iterations, seed);
+        return new RunConfig(w, arch, mode, threads, null, iterations, seed, 4096);
     }
 
     /** The same run in another locking mode. */
     public RunConfig withLocking(final LockingMode mode) {
-        return new RunConfig(workload, arch, mode, threads, duration, iterations, seed);
+        return new RunConfig(workload, arch, mode, threads, duration, iterations, seed, pageSize);
     }
 
     /** The same run with a duration instead of the current bound. */
     public RunConfig withDuration(final Duration d) {
-        return new RunConfig(workload, arch, locking, threads, d, 0, seed);
+        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize);
+    }
+
+    /** The same run on a machine with PAGE_SIZE {@code bytes} (an arm64 granule: 4K, 16K, 64K). */
+    public RunConfig withPageSize(final long bytes) {
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes);
     }
 
     public Workload workload() {
@@ -90,5 +100,10 @@ public final class RunConfig {
 
     public long seed() {
         return seed;
+    }
+
+    /** PAGE_SIZE of the machine the run builds. */
+    public long pageSize() {
+        return pageSize;
     }
 }

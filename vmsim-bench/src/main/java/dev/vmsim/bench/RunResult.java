@@ -123,6 +123,7 @@ public final class RunResult {
         w.beginObject()
                 .name("workload").value(config.workload().name())
                 .name("arch").value(config.arch())
+                .name("pageSize").value(config.pageSize())
                 .name("locking").value(config.locking().cliName())
                 .name("threads").value(config.threads())
                 .name("seed").value(config.seed())

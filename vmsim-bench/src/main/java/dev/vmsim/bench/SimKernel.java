@@ -12,6 +12,14 @@ public interface SimKernel {
     /** The architecture name ("x86_64", "arm64"). */
     String arch();
 
+    /**
+     * PAGE_SIZE of the simulated machine: 4 KiB on x86_64, the granule on arm64. Workloads step
+     * through their mappings page by page with it. A kernel that does not say has 4 KiB pages.
+     */
+    default long pageSize() {
+        return 4096;
+    }
+
     /** The locking mode's command-line name. */
     String locking();
 

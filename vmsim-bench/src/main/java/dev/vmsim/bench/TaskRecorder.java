@@ -30,6 +30,11 @@ public final class TaskRecorder {
         this.task = task;
     }
 
+    /** PAGE_SIZE of the task's machine ({@link SimKernel#pageSize()}). */
+    public long pageSize() {
+        return kernel.pageSize();
+    }
+
     /**
      * A store of one byte to {@code va} that the workload expects to fault (a first touch, or a touch
      * after MADV_DONTNEED): its whole duration — TLB miss, walk, fault handling, retry — is recorded

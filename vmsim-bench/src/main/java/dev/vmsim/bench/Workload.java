@@ -15,8 +15,11 @@ public interface Workload {
     /** One line saying what the workload does and what it models. */
     String summary();
 
-    /** The frames a machine needs to run it with {@code threads} tasks (data and page tables). */
-    long frames(int threads);
+    /**
+     * The frames a machine with PAGE_SIZE {@code pageSize} needs to run it with {@code threads} tasks
+     * (data and page tables).
+     */
+    long frames(int threads, long pageSize);
 
     /** Prepares a run on {@code kernel} with {@code threads} tasks. */
     Instance start(SimKernel kernel, int threads, long seed);

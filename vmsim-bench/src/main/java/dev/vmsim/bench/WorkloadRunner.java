@@ -41,7 +41,7 @@ public final class WorkloadRunner {
     public RunResult run(final RunConfig cfg, final Progress progress) {
         final int n = cfg.threads();
         final SimKernel kernel =
-                factory.create(cfg.arch(), cfg.locking(), cfg.workload().frames(n), n + 1);
+                factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(), cfg.workload().frames(n, cfg.pageSize()), n + 1);
         final long framesBefore = kernel.allocatedFrames();
         final KernelCounters before = kernel.counters();
         final Workload.Instance instance = cfg.workload().start(kernel, n, cfg.seed());

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * The arm64 architecture ("arm64"): the 4K/48-bit TTBR0 format, one {@link Arm64Mmu} per CPU sharing
+ * The arm64 architecture ("arm64"): the 4K/48-bit TTBR0 format (16K and 64K with {@link #withPageSize}), one {@link Arm64Mmu} per CPU sharing
  * the machine's {@link AsidAllocator}, and the arch/arm64/mm/fault.c handler over {@link
  * FaultOps#KERNEL}. Registered in META-INF/services for {@link dev.vmsim.core.arch.ArchRegistry}.
  *
@@ -21,6 +21,7 @@ import java.util.WeakHashMap;
  */
 public final class Arm64Arch implements Arch {
     private final Arm64Config config;
+    private final FaultOps ops;
     private final FaultHandler faultHandler;
     /** One ASID space per machine (cpu_asid_lock and asid_map are system-wide). */
     private final Map<Machine, AsidAllocator> asidAllocators = Collections.synchronizedMap(new WeakHashMap<>());
@@ -31,6 +32,7 @@ public final class Arm64Arch implements Arch {
 
     public Arm64Arch(final Arm64Config config, final FaultOps ops) {
         this.config = config;
+        this.ops = ops;
         this.faultHandler = new Arm64FaultHandler(ops, config.format().taskSize(), config.format().epan());
     }
 
@@ -46,6 +48,19 @@ public final class Arm64Arch implements Arch {
     @Override
     public PageTableFormat pageTableFormat() {
         return config.format();
+    }
+
+    /**
+     * This configuration with the translation granule of {@code bytes} (4K, 16K or 64K) and the
+     * kernel's VA size for it ({@link Arm64PageTableFormat#forGranule}), or null for another size.
+     */
+    @Override
+    public Arch withPageSize(final long bytes) {
+        final Granule g = Granule.ofSize(bytes);
+        if (g == null) {
+            return null;
+        }
+        return g == config.format().granule() ? this : new Arm64Arch(config.withFormat(Arm64PageTableFormat.forGranule(g)), ops);
     }
 
     @Override

@@ -12,7 +12,6 @@ import dev.vmsim.bench.workload.PageFault1;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.Mman;
-import dev.vmsim.core.phys.Pfn;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Locale;
@@ -118,7 +117,7 @@ public final class Calibration {
         b.append(String.format(Locale.ROOT, "%-28s %14d %14d   (real: ru_minflt delta; sim: pgfault, %d touches)%n",
                 "minor faults", realMinflt, simPgfault, simTouches));
         b.append(String.format(Locale.ROOT, "%-28s %14d %14s   (real: VmPTE at peak minus before, in pages; sim: table frames%s)%n",
-                "page-table pages", (vmptePeak - vmpteBefore) * 1024 / Pfn.PAGE_SIZE,
+                "page-table pages", (vmptePeak - vmpteBefore) * 1024 / NATIVE_PAGE_SIZE,
                 simPt == KernelCounters.UNAVAILABLE ? "n/a" : Long.toString(simPt),
                 peakAddr != 0 ? String.format(Locale.ROOT, "; both at %#x", peakAddr) : ""));
         return b.toString();
@@ -148,6 +147,12 @@ public final class Calibration {
         return simPageTableFrames(0, 0);
     }
 
+    /**
+     * The host kernel's PAGE_SIZE, which the probes' VmPTE (in kB) is divided by: calibrate compares
+     * with a 4 KiB-page kernel and builds 4K simulated machines to match (the 4-argument factory call).
+     */
+    private static final long NATIVE_PAGE_SIZE = 4096;
+
     /** {@link #simPeakPageTableFrames}'s result when the simulated mm has no room at the probe's address. */
     private static final long NO_ROOM = Long.MIN_VALUE;
 
@@ -158,11 +163,12 @@ public final class Calibration {
      */
     private long simPageTableFrames(final long libAddr, final long addr) {
         final PageFault1 w = new PageFault1();
-        final SimKernel k = factory.create(arch, mode, w.frames(1), 1);
+        final SimKernel k = factory.create(arch, mode, w.frames(1, NATIVE_PAGE_SIZE), 1);
         final SimTask t = k.newTask();
         final int prot = Mman.PROT_READ | Mman.PROT_WRITE;
         final int flags = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | (addr != 0 ? Mman.MAP_FIXED_NOREPLACE : 0);
-        final long lib = k.mmap(libAddr, Pfn.PAGE_SIZE, prot, flags);
+        final long page = k.pageSize();
+        final long lib = k.mmap(libAddr, page, prot, flags);
         if (Errno.isError(lib)) {
             return addr != 0 ? NO_ROOM : checked(lib);
         }
@@ -172,12 +178,12 @@ public final class Calibration {
         if (Errno.isError(at)) {
             return addr != 0 ? NO_ROOM : checked(at);
         }
-        for (long va = at; va < at + PageFault1.MEMSIZE; va += Pfn.PAGE_SIZE) {
+        for (long va = at; va < at + PageFault1.MEMSIZE; va += page) {
             t.store(va, (byte) 1);
         }
         final long peak = k.counters().pageTableFrames();
         k.munmap(at, PageFault1.MEMSIZE);
-        k.munmap(lib, Pfn.PAGE_SIZE);
+        k.munmap(lib, page);
         k.close();
         return peak == KernelCounters.UNAVAILABLE ? peak : peak - Math.max(0, before);
     }

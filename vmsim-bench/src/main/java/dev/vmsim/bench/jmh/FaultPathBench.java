@@ -7,7 +7,6 @@ import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.Mman;
-import dev.vmsim.core.phys.Pfn;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -44,7 +43,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class FaultPathBench {
     private static final long LEN = 64L << 20;
-    private static final long PAGE = Pfn.PAGE_SIZE;
+    /** The 4K machines the simulator factory builds by default. */
+    private static final long FRAMES = (LEN >> 12) + 4096;
 
     @Param({"mmap-only", "per-vma", "per-vma-wait"})
     public String locking;
@@ -56,11 +56,13 @@ public class FaultPathBench {
     private SimTask task;
     private long start;
     private long next;
+    private long page;
 
     @Setup(Level.Trial)
     public void setUp() {
         final LockingMode mode = LockingMode.fromCliName(locking);
-        kernel = KernelFactory.simulator().create(arch, mode, LEN / PAGE + 4096, 2);
+        kernel = KernelFactory.simulator().create(arch, mode, FRAMES, 2);
+        page = kernel.pageSize();
         task = kernel.newTask();
         start = kernel.mmap(0, LEN, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS);
         if (Errno.isError(start)) {
@@ -76,7 +78,7 @@ public class FaultPathBench {
             next = start;
         }
         final int sig = task.store(next, (byte) 1);
-        next += PAGE;
+        next += page;
         if (sig != SigInfo.OK) {
             throw new IllegalStateException(SigInfo.describe(sig));
         }

@@ -3,6 +3,7 @@ package dev.vmsim.bench.report;
 import dev.vmsim.bench.Comparison;
 import dev.vmsim.bench.KernelCounters;
 import dev.vmsim.bench.Latency;
+import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.RunResult;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.lock.LockingMode;
@@ -14,6 +15,11 @@ import java.util.function.ToDoubleFunction;
 public final class TextReport {
     private TextReport() {}
 
+    /** The architecture as a header names it: "arm64/16K" when the page size is not 4 KiB. */
+    static String archName(final RunConfig c) {
+        return c.pageSize() == 4096 ? c.arch() : c.arch() + "/" + (c.pageSize() >> 10) + "K";
+    }
+
     /** The report of one run. */
     public static String run(final RunResult r) {
         final StringBuilder b = new StringBuilder();
@@ -21,7 +27,7 @@ public final class TextReport {
                 Locale.ROOT,
                 "%s  arch=%s  locking=%s  threads=%d  seed=%d%n",
                 r.config().workload().name(),
-                r.config().arch(),
+                archName(r.config()),
                 r.config().locking().cliName(),
                 r.config().threads(),
                 r.config().seed()));
@@ -70,7 +76,7 @@ public final class TextReport {
                 Locale.ROOT,
                 "%s  arch=%s  threads=%d  %d runs per mode, interleaved; medians (ratio to mmap-only)%n%n",
                 cmp.workload(),
-                first.config().arch(),
+                archName(first.config()),
                 first.config().threads(),
                 cmp.runsOf(LockingMode.MMAP_ONLY).size()));
         b.append(String.format(Locale.ROOT, "%-22s", "metric"));

@@ -1,7 +1,6 @@
 package dev.vmsim.bench.workload;
 
 import static dev.vmsim.bench.workload.Pages.ANON;
-import static dev.vmsim.bench.workload.Pages.PAGE;
 import static dev.vmsim.bench.workload.Pages.RW;
 
 import dev.vmsim.bench.SimKernel;
@@ -38,7 +37,7 @@ public final class FaultVsMunmap implements Workload {
     }
 
     @Override
-    public long frames(final int threads) {
+    public long frames(final int threads, final long pageSize) {
         return Pages.framesFor((long) threads * (REGION_PAGES + CHURN_MAX_PAGES));
     }
 
@@ -54,26 +53,28 @@ public final class FaultVsMunmap implements Workload {
         private final TaskRecorder rec;
         private final SplittableRandom random;
         private final long region;
+        private final long page;
         private final int[] order = Pages.identity(REGION_PAGES);
 
         Faulter(final TaskRecorder rec, final SplittableRandom random) {
             this.rec = rec;
             this.random = random;
-            this.region = Pages.mapped(rec.mmap(0, REGION_PAGES * PAGE, RW, ANON), "fault-vs-munmap");
+            this.page = rec.pageSize();
+            this.region = Pages.mapped(rec.mmap(0, REGION_PAGES * page, RW, ANON), "fault-vs-munmap");
         }
 
         @Override
         public void round() {
             Pages.shuffle(order, random);
             for (final int p : order) {
-                rec.touch(region + p * PAGE);
+                rec.touch(region + p * page);
             }
-            rec.madvise(region, REGION_PAGES * PAGE, Mman.MADV_DONTNEED);
+            rec.madvise(region, REGION_PAGES * page, Mman.MADV_DONTNEED);
         }
 
         @Override
         public void finish() {
-            rec.munmap(region, REGION_PAGES * PAGE);
+            rec.munmap(region, REGION_PAGES * page);
         }
     }
 
@@ -89,9 +90,10 @@ public final class FaultVsMunmap implements Workload {
 
         @Override
         public void round() {
-            final long len = (2 + random.nextInt(CHURN_MAX_PAGES - 1)) * PAGE;
+            final long page = rec.pageSize();
+            final long len = (2 + random.nextInt(CHURN_MAX_PAGES - 1)) * page;
             final long addr = Pages.mapped(rec.mmap(0, len, RW, ANON), "fault-vs-munmap churn");
-            rec.mprotect(addr, (len / PAGE / 2) * PAGE, Mman.PROT_READ);
+            rec.mprotect(addr, (len / page / 2) * page, Mman.PROT_READ);
             rec.munmap(addr, len);
         }
     }

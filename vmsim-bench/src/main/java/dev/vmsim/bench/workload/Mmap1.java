@@ -24,7 +24,7 @@ public final class Mmap1 implements Workload {
     }
 
     @Override
-    public long frames(final int threads) {
+    public long frames(final int threads, final long pageSize) {
         return Pages.framesFor(0);
     }
 

@@ -1,7 +1,6 @@
 package dev.vmsim.bench.workload;
 
 import static dev.vmsim.bench.workload.Pages.ANON;
-import static dev.vmsim.bench.workload.Pages.PAGE;
 import static dev.vmsim.bench.workload.Pages.RW;
 
 import dev.vmsim.bench.SimKernel;
@@ -10,7 +9,8 @@ import dev.vmsim.bench.Workload;
 
 /**
  * will-it-scale page_fault1: each task maps 128 MiB of private anonymous memory, writes one byte to
- * every page (one write fault per page: do_anonymous_page), and unmaps it, round after round.
+ * every page (one write fault per page: do_anonymous_page), and unmaps it, round after round. A
+ * round is 128 MiB / PAGE_SIZE faults: 32768 with 4 KiB pages, 8192 with 16 KiB, 2048 with 64 KiB.
  *
  * <p>Every task has a mapping of its own, so the tasks share only the mm: its mmap_lock (taken for
  * write by mmap and munmap, for read by faults in mmap-only mode) and its maple tree. Deterministic:
@@ -43,8 +43,8 @@ public final class PageFault1 implements Workload {
     }
 
     @Override
-    public long frames(final int threads) {
-        return Pages.framesFor(threads * (size / PAGE));
+    public long frames(final int threads, final long pageSize) {
+        return Pages.framesFor(threads * (size / pageSize));
     }
 
     @Override
@@ -54,7 +54,8 @@ public final class PageFault1 implements Workload {
 
     private void round(final TaskRecorder rec) {
         final long addr = Pages.mapped(rec.mmap(0, size, RW, ANON), name());
-        for (long va = addr; va < addr + size; va += PAGE) {
+        final long page = rec.pageSize();
+        for (long va = addr; va < addr + size; va += page) {
             rec.touch(va);
         }
         rec.munmap(addr, size);

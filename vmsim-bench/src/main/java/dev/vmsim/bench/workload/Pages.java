@@ -2,12 +2,10 @@ package dev.vmsim.bench.workload;
 
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.Mman;
-import dev.vmsim.core.phys.Pfn;
 import java.util.SplittableRandom;
 
 /** Constants and helpers the workloads share. */
 final class Pages {
-    static final long PAGE = Pfn.PAGE_SIZE;
     static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
     static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
     /** Frames for the kernel's own use beyond the workload's pages: upper page-table levels, zero page, slack. */
@@ -15,7 +13,10 @@ final class Pages {
 
     private Pages() {}
 
-    /** Data pages plus the PTE pages that map them (one per 512 pages, doubled for misalignment) and slack. */
+    /**
+     * Data pages plus the PTE pages that map them (one per 512 pages on 4K, more pages per table on
+     * larger pages; doubled for misalignment) and slack.
+     */
     static long framesFor(final long dataPages) {
         return dataPages + dataPages / 256 + SLACK_FRAMES;
     }

@@ -1,7 +1,6 @@
 package dev.vmsim.bench.workload;
 
 import static dev.vmsim.bench.workload.Pages.ANON;
-import static dev.vmsim.bench.workload.Pages.PAGE;
 import static dev.vmsim.bench.workload.Pages.RW;
 
 import dev.vmsim.bench.SimKernel;
@@ -32,18 +31,19 @@ public final class SharedVma implements Workload {
     }
 
     @Override
-    public long frames(final int threads) {
+    public long frames(final int threads, final long pageSize) {
         return Pages.framesFor((long) threads * SLICE_PAGES);
     }
 
     @Override
     public Instance start(final SimKernel kernel, final int threads, final long seed) {
-        final long len = (long) threads * SLICE_PAGES * PAGE;
+        final long page = kernel.pageSize();
+        final long len = (long) threads * SLICE_PAGES * page;
         final long vma = Pages.mapped(kernel.mmap(0, len, RW, ANON), name());
         return new Instance() {
             @Override
             public TaskLoop task(final int index, final TaskRecorder rec) {
-                return new Slice(rec, vma + (long) index * SLICE_PAGES * PAGE, Pages.random(seed, index));
+                return new Slice(rec, vma + (long) index * SLICE_PAGES * page, page, Pages.random(seed, index));
             }
 
             @Override
@@ -56,12 +56,14 @@ public final class SharedVma implements Workload {
     private static final class Slice implements TaskLoop {
         private final TaskRecorder rec;
         private final long start;
+        private final long page;
         private final SplittableRandom random;
         private final int[] order = Pages.identity(SLICE_PAGES);
 
-        Slice(final TaskRecorder rec, final long start, final SplittableRandom random) {
+        Slice(final TaskRecorder rec, final long start, final long page, final SplittableRandom random) {
             this.rec = rec;
             this.start = start;
+            this.page = page;
             this.random = random;
         }
 
@@ -69,9 +71,9 @@ public final class SharedVma implements Workload {
         public void round() {
             Pages.shuffle(order, random);
             for (final int p : order) {
-                rec.touch(start + p * PAGE);
+                rec.touch(start + p * page);
             }
-            rec.madvise(start, SLICE_PAGES * PAGE, Mman.MADV_DONTNEED);
+            rec.madvise(start, SLICE_PAGES * page, Mman.MADV_DONTNEED);
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.vmsim.bench.workload;
 
 import static dev.vmsim.bench.workload.Pages.ANON;
-import static dev.vmsim.bench.workload.Pages.PAGE;
 import static dev.vmsim.bench.workload.Pages.RW;
 
 import dev.vmsim.bench.SimKernel;
@@ -33,7 +32,7 @@ public final class Spf implements Workload {
     }
 
     @Override
-    public long frames(final int threads) {
+    public long frames(final int threads, final long pageSize) {
         return Pages.framesFor((long) threads * VMAS * PAGES);
     }
 
@@ -47,9 +46,11 @@ public final class Spf implements Workload {
         private final SplittableRandom random;
         private final long[] vmas = new long[VMAS];
         private final int[] order = Pages.identity(VMAS * PAGES);
+        private final long page;
 
         Loop(final TaskRecorder rec, final SplittableRandom random) {
             this.rec = rec;
+            this.page = rec.pageSize();
             this.random = random;
         }
 
@@ -57,14 +58,14 @@ public final class Spf implements Workload {
         public void round() {
             for (int v = 0; v < VMAS; v++) {
                 final int prot = (v & 1) == 0 ? RW : RW | Mman.PROT_EXEC;
-                vmas[v] = Pages.mapped(rec.mmap(0, PAGES * PAGE, prot, ANON), "spf");
+                vmas[v] = Pages.mapped(rec.mmap(0, PAGES * page, prot, ANON), "spf");
             }
             Pages.shuffle(order, random);
             for (final int p : order) {
-                rec.touch(vmas[p / PAGES] + (p % PAGES) * PAGE);
+                rec.touch(vmas[p / PAGES] + (p % PAGES) * page);
             }
             for (int v = 0; v < VMAS; v++) {
-                rec.munmap(vmas[v], PAGES * PAGE);
+                rec.munmap(vmas[v], PAGES * page);
             }
         }
     }

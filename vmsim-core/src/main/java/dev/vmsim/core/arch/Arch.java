@@ -21,4 +21,12 @@ public interface Arch {
 
     /** The arch fault handler that {@link Cpu} calls when its MMU raises a fault. */
     FaultHandler faultHandler();
+
+    /**
+     * This architecture built with PAGE_SIZE {@code bytes} (arm64's CONFIG_ARM64_{4K,16K,64K}_PAGES),
+     * or null if it has no such page size. The default knows only the page size it has.
+     */
+    default Arch withPageSize(final long bytes) {
+        return bytes == 1L << pageTableFormat().pageShift() ? this : null;
+    }
 }
