@@ -17,6 +17,9 @@ final class CommonOptions {
     @Mixin
     ArchOption arch;
 
+    @Mixin
+    GranuleOption granule;
+
     @Option(names = "--threads", description = "Simulated tasks of the one mm, each on its own CPU and platform thread: 1 to 1024"
                     + " (default: 2 for run, 3 for compare).")
     Integer threads;
@@ -53,11 +56,13 @@ final class CommonOptions {
         if (duration != null && iterations != null) {
             throw new CommandLine.ParameterException(cl, "give --duration or --iterations, not both");
         }
+        final long pageSize = granule.pageSize(cl, arch.arch);
         if (iterations != null) {
             checkAtLeastOne(cl, "--iterations", iterations);
-            return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed);
+            return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed).withPageSize(pageSize);
         }
-        return RunConfig.timed(w, arch.arch, mode, n, duration != null ? duration : defaultDuration, seed);
+        return RunConfig.timed(w, arch.arch, mode, n, duration != null ? duration : defaultDuration, seed)
+                .withPageSize(pageSize);
     }
 
     /** Rejects a count option below 1 with the usage error (exit status 2) every command gives for it. */

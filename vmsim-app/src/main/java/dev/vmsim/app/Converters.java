@@ -63,6 +63,21 @@ final class Converters {
         }
     }
 
+    /** 4K, 16K or 64K (any case): the granule's size in bytes. */
+    static final class GranuleConverter implements ITypeConverter<Long> {
+        static final List<String> KNOWN = List.of("4K", "16K", "64K");
+
+        @Override
+        public Long convert(final String value) {
+            final String v = value.toUpperCase(java.util.Locale.ROOT);
+            if (!KNOWN.contains(v)) {
+                throw new TypeConversionException(
+                        "unknown granule '" + value + "' (known: " + String.join(", ", KNOWN) + ")");
+            }
+            return Long.parseLong(v.substring(0, v.length() - 1)) << 10;
+        }
+    }
+
     static final class DurationConverter implements ITypeConverter<Duration> {
         @Override
         public Duration convert(final String value) {

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code vmsim script [--arch x86_64|arm64] [--locking mmap-only|per-vma|per-vma-wait] [--trace] FILE|-}: runs a
+ * {@code vmsim script [--arch x86_64|arm64] [--granule 4K|16K|64K] [--locking mmap-only|per-vma|per-vma-wait] [--trace] FILE|-}: runs a
  * vmscript scenario on a fresh simulated process and prints its transcript, which is meant to be
  * byte-identical to the real kernel's (vmoracle.c). Exit status 0; 2 for an unknown architecture,
  * locking mode, or a file that cannot be read as UTF-8 text (one line on stderr, as for every
@@ -38,6 +38,9 @@ public final class ScriptCommand implements Callable<Integer> {
     private ArchOption arch;
 
     @Mixin
+    private GranuleOption granule;
+
+    @Mixin
     private LockingOption locking;
 
     @Option(names = "--trace",
@@ -51,10 +54,11 @@ public final class ScriptCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         final CommandLine cl = spec.commandLine();
-        final Arch a = ArchRegistry.find(arch.arch);
-        if (a == null) {
+        final Arch found = ArchRegistry.find(arch.arch);
+        if (found == null) {
             throw new CommandLine.ParameterException(cl, "architecture " + arch.arch + " is not on the class path");
         }
+        final Arch a = found.withPageSize(granule.pageSize(cl, arch.arch));
         final String script;
         try {
             script = read(file);
