@@ -47,6 +47,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     private CommonOptions common;
 
+    @Mixin
+    private MmapUpgradeOption mmapUpgrade;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON to FILE.")
     private Path json;
 
@@ -61,7 +64,8 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
-        final RunConfig cfg = common.config(cl, workload, locking.locking, DEFAULT_THREADS, DEFAULT_DURATION);
+        final RunConfig base = common.config(cl, workload, locking.locking, DEFAULT_THREADS, DEFAULT_DURATION);
+        final RunConfig cfg = base.withVariant(base.variant().withMmapUpgrade(mmapUpgrade.on));
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--trace", trace);
         final TraceRecorder recorder = trace == null ? null : new TraceRecorder(TRACE_CAPACITY);

@@ -63,6 +63,38 @@ class CommandsTest {
         assertTrue(!page.contains("http"), "self-contained");
     }
 
+    /** --modes chooses the columns (the first is the baseline); +upgrade and --mmap-upgrade reach the run. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void compareModesChoosesTheColumnsAndTheUpgradeVariant(@TempDir final Path dir) throws Exception {
+        final Path json = dir.resolve("cmp.json");
+        final CliHarness r = CliHarness.run(ToyKernel.factory(), "compare", "stack-growth", "--iterations", "2",
+                "--repeat", "1", "--modes", "per-vma,per-vma+upgrade", "--json", json.toString());
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.out.contains("(ratio to per-vma)"), r.out);
+        final String header = r.out.lines().filter(l -> l.startsWith("metric")).findFirst().orElseThrow();
+        assertEquals(List.of("metric", "per-vma", "per-vma+upgrade"), List.of(header.trim().split("\\s+")));
+        final List<Object> runs = (List<Object>) ((Map<String, Object>) MiniJson.parse(Files.readString(json))).get("runs");
+        assertEquals(List.of(false, true), runs.stream().map(o -> ((Map<String, Object>) o).get("mmapUpgrade")).toList());
+        final CliHarness all = CliHarness.run(ToyKernel.factory(), "compare", "spf", "--iterations", "1", "--repeat", "1",
+                "--mmap-upgrade");
+        assertEquals(0, all.status, all.err);
+        assertTrue(all.out.contains("mmap-only+upgrade") && all.out.contains("per-vma-wait+upgrade"), all.out);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void runMmapUpgradeIsInTheReportAndTheJson(@TempDir final Path dir) throws Exception {
+        final Path json = dir.resolve("run.json");
+        final CliHarness r = CliHarness.run(ToyKernel.factory(), "run", "stack-growth", "--iterations", "2",
+                "--mmap-upgrade", "--json", json.toString());
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.out.contains("locking=per-vma+upgrade"), r.out);
+        final Map<String, Object> m = (Map<String, Object>) MiniJson.parse(Files.readString(json));
+        assertEquals("per-vma", m.get("locking"));
+        assertEquals(true, m.get("mmapUpgrade"));
+    }
+
     @Test
     void compareWithNoWorkloadRunsFaultVsMunmap() {
         final CliHarness r = CliHarness.run(ToyKernel.factory(), "compare", "--iterations", "1", "--repeat", "1");

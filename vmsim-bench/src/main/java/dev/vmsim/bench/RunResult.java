@@ -124,6 +124,7 @@ public final class RunResult {
                 .name("workload").value(config.workload().name())
                 .name("arch").value(config.arch())
                 .name("locking").value(config.locking().cliName())
+                .name("mmapUpgrade").value(config.mmapUpgrade())
                 .name("threads").value(config.threads())
                 .name("seed").value(config.seed())
                 .name("seconds").value(seconds)
