@@ -94,6 +94,7 @@ final class CompareCommand implements Callable<Integer> {
         final RunConfig base = common.config(cl, w, LockingMode.MMAP_ONLY, DEFAULT_THREADS, each);
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--html", html);
+        Oversubscription.warn(cl.getErr(), base.threads(), parent.hostCpus());
         final Comparison cmp = Comparison.run(new WorkloadRunner(parent.kernels()), base, columns, repeat,
                 ProgressBar.forConsole(cl.getErr(), w.name()));
         cl.getOut().print(TextReport.compare(cmp));

@@ -68,6 +68,7 @@ final class RunCommand implements Callable<Integer> {
         final RunConfig cfg = base.withVariant(base.variant().withMmapUpgrade(mmapUpgrade.on));
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--trace", trace);
+        Oversubscription.warn(cl.getErr(), cfg.threads(), parent.hostCpus());
         final TraceRecorder recorder = trace == null ? null : new TraceRecorder(TRACE_CAPACITY);
         final RunResult r;
         FaultTrace.install(recorder);

@@ -95,6 +95,23 @@ class CommandsTest {
         assertEquals(true, m.get("mmapUpgrade"));
     }
 
+    /** More simulated tasks than host CPUs: one warning line on stderr, once per command; none at or below. */
+    @Test
+    void oversubscribedRunsWarnOnceOnStderr() {
+        final String warning = "vmsim: warning: 3 simulated tasks on 2 host CPUs: the figures measure the host's"
+                + " scheduler, which deschedules lock holders (use --threads 2 or fewer)\n";
+        final CliHarness run = CliHarness.runOn(2, ToyKernel.factory(), "run", "spf", "--threads", "3", "--iterations", "1");
+        assertEquals(0, run.status, run.err);
+        assertEquals(warning, run.err);
+        final CliHarness cmp = CliHarness.runOn(2, ToyKernel.factory(), "compare", "spf", "--iterations", "1", "--repeat", "2");
+        assertEquals(0, cmp.status, cmp.err);
+        assertEquals(warning, cmp.err, "compare's default of 3 threads, warned once for all its runs");
+        assertTrue(cmp.out.startsWith("spf"), "the report is unchanged on stdout");
+        final CliHarness fits = CliHarness.runOn(2, ToyKernel.factory(), "run", "spf", "--threads", "2", "--iterations", "1");
+        assertEquals(0, fits.status, fits.err);
+        assertEquals("", fits.err);
+    }
+
     @Test
     void compareWithNoWorkloadRunsFaultVsMunmap() {
         final CliHarness r = CliHarness.run(ToyKernel.factory(), "compare", "--iterations", "1", "--repeat", "1");
