@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.Machine;
+import dev.vmsim.core.arch.PtRegs;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
@@ -21,6 +22,7 @@ import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.task.Task;
 import dev.vmsim.core.testing.TestArch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,6 +54,39 @@ class FaultPathTest {
         final PageTables pt = mm.pageTables();
         final long pa = pt.ptePa(va, false);
         return pa < 0 ? 0 : pt.readPte(pa);
+    }
+
+    /** MAP_POPULATE faults go through handle_mm_fault with regs == NULL: pgfault and the task's min_flt, like any minor fault. */
+    @Test
+    void populateFaultsAreTheTasksMinorFaults() {
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final long faults = machine.vmstat().get(VmEvent.PGFAULT);
+        final long minFlt = Task.current().minFlt;
+        final long majFlt = Task.current().majFlt;
+        map(mm, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | Mman.MAP_POPULATE);
+        assertEquals(faults + 4, machine.vmstat().get(VmEvent.PGFAULT));
+        assertEquals(minFlt + 4, Task.current().minFlt, "min_flt per populated page");
+        assertEquals(majFlt, Task.current().majFlt);
+        assertEquals(0, machine.vmstat().get(VmEvent.PGMAJFAULT));
+    }
+
+    /** A FAULT_FLAG_TRIED fault is the task's maj_flt (mm_account_fault) but no pgmajfault: no I/O, no VM_FAULT_MAJOR. */
+    @Test
+    void aTriedRetryIsAMajorFaultOfTheTaskButNotAPgmajfault() {
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final long a = map(mm, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+        final long majFlt = Task.current().majFlt;
+        final long minFlt = Task.current().minFlt;
+        mm.mmapLock().readLock();
+        try {
+            assertEquals(0, Memory.handleMmFault(mm.findVma(a), a,
+                    FaultFlags.FAULT_FLAG_DEFAULT | FaultFlags.FAULT_FLAG_USER | FaultFlags.FAULT_FLAG_TRIED, PtRegs.USER));
+        } finally {
+            mm.mmapLock().readUnlock();
+        }
+        assertEquals(0, machine.vmstat().get(VmEvent.PGMAJFAULT), "pgmajfault only for VM_FAULT_MAJOR");
+        assertEquals(majFlt + 1, Task.current().majFlt);
+        assertEquals(minFlt, Task.current().minFlt);
     }
 
     @Test
