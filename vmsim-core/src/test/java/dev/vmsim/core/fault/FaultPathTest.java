@@ -173,6 +173,37 @@ class FaultPathTest {
         assertEquals(SigInfo.SEGV_MAPERR_SIG, cpu.lastSignal());
     }
 
+    /**
+     * mprotect R -> RW makes an exclusive anonymous page's PTE writable (MM_CP_TRY_CHANGE_WRITABLE),
+     * so the next write does not fault; the zero page and a page shared with a fork child stay
+     * write-protected and fault as before.
+     */
+    @Test
+    void mprotectReadWriteMakesExclusiveAnonPtesWritableWithoutAWriteFault() {
+        final MmStruct parent = mm(LockingMode.PER_VMA);
+        final Cpu cpu = cpuOn(machine, parent);
+        final long a = map(parent, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+        assertEquals(SigInfo.OK, cpu.store(a, (byte) 1)); // an exclusive anonymous page
+        assertEquals(0, cpu.load(a + PAGE)); // the zero page
+        assertEquals(0, parent.mprotect(a, 3 * PAGE, PROT_READ));
+        final PageTableFormat fmt = parent.pageTables().format();
+        assertFalse(fmt.pteWrite(pte(parent, a)));
+        assertEquals(0, parent.mprotect(a, 3 * PAGE, PROT_READ | PROT_WRITE));
+        assertTrue(fmt.pteWrite(pte(parent, a)), "can_change_pte_writable: exclusive anon page");
+        assertFalse(fmt.pteWrite(pte(parent, a + PAGE)), "the zero page is never made writable");
+        final long faults = machine.vmstat().get(VmEvent.PGFAULT);
+        assertEquals(SigInfo.OK, cpu.store(a, (byte) 2));
+        assertEquals(faults, machine.vmstat().get(VmEvent.PGFAULT), "no write fault after mprotect(RW)");
+        assertEquals(SigInfo.OK, cpu.store(a + PAGE, (byte) 3));
+        assertEquals(faults + 1, machine.vmstat().get(VmEvent.PGFAULT), "the zero page still copies on write");
+
+        final MmStruct child = parent.fork();
+        assertEquals(0, parent.mprotect(a, PAGE, PROT_READ));
+        assertEquals(0, parent.mprotect(a, PAGE, PROT_READ | PROT_WRITE));
+        assertFalse(fmt.pteWrite(pte(parent, a)), "a page shared with the child stays write-protected");
+        child.exitMmap();
+    }
+
     @Test
     void forkSharesPagesCopyOnWriteAndTheLastWriterReusesInPlace() {
         final MmStruct parent = mm(LockingMode.PER_VMA);
