@@ -10,6 +10,8 @@ public enum VmEvent {
     VMA_LOCK_RETRY("vma_lock_retry"),
     VMA_LOCK_MISS("vma_lock_miss"),
     VMA_LOCK_WAIT("vma_lock_wait"),
+    /** A simulator counter (the kernel has none): user faults that ended in pagefault_out_of_memory. */
+    PAGEFAULT_OOM("pagefault_out_of_memory"),
     PGALLOC("pgalloc_normal"),
     PGFREE("pgfree"),
     NR_TLB_REMOTE_FLUSH("nr_tlb_remote_flush"),
