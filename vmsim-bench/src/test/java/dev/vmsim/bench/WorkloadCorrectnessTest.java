@@ -66,4 +66,15 @@ class WorkloadCorrectnessTest {
             assertEquals(upgrade, made.get(made.size() - 1).mm().mmapLock().upgradeEnabled());
         }
     }
+
+    /** Every run frees VMAs into the machine's VMA cache and allocates them from it again (typesafe-by-RCU reuse). */
+    @Test
+    void aRunReusesFreedVmas() {
+        final RunResult r = new WorkloadRunner(capture).run(
+                RunConfig.rounds(Workloads.find("fault-vs-munmap"), "x86_64", LockingMode.PER_VMA, 3, 20, 42),
+                WorkloadRunner.Progress.NONE);
+        assertEquals(0, r.signals(), "signals");
+        assertTrue(made.get(0).machine().vmaCache().reused() > 0, "no VMA was reused");
+        assertTrue(r.counters().vmstat().containsKey("vma_recheck_vm_mm"), "the re-check counters are in the report");
+    }
 }

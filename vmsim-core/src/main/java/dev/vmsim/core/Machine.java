@@ -2,6 +2,7 @@ package dev.vmsim.core;
 
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.lock.VmaCache;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.stat.VmStat;
@@ -10,13 +11,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One simulated machine: an architecture, physical memory with its frame allocator, the vmstat
- * counters, and the CPUs. Address spaces ({@link dev.vmsim.core.mm.MmStruct}) are created on it.
+ * counters, the VMA cache every mm of the machine allocates from and frees into, and the CPUs.
+ * Address spaces ({@link dev.vmsim.core.mm.MmStruct}) are created on it.
  */
 public final class Machine {
     private final Arch arch;
     private final PhysicalMemory memory;
     private final FrameAllocator frames;
     private final VmStat vmstat = new VmStat();
+    private final VmaCache vmaCache = new VmaCache();
     private final List<Cpu> cpus = new CopyOnWriteArrayList<>();
 
     public Machine(final Arch arch, final long frames, final int maxCpus) {
@@ -39,6 +42,11 @@ public final class Machine {
 
     public VmStat vmstat() {
         return vmstat;
+    }
+
+    /** vm_area_cachep: the machine's typesafe-by-RCU VMA cache. */
+    public VmaCache vmaCache() {
+        return vmaCache;
     }
 
     /** Brings up a new CPU (a simulated hart) with its own MMU. */

@@ -53,6 +53,7 @@ public final class LockVma {
             if (vma == VmaLock.EAGAIN) {
                 // The area was replaced with another one: RCU was dropped by vma_start_read.
                 mm.machine().vmstat().count(VmEvent.VMA_LOCK_MISS);
+                mm.machine().vmstat().count(VmEvent.VMA_RECHECK_DETACHED);
                 FaultTrace.lockVmaUnderRcu(address, "miss");
                 continue;
             }
@@ -63,6 +64,7 @@ public final class LockVma {
             // Type-safe-by-RCU: the object may have been reused for another range since the walk.
             if (address < vma.vmStart || address >= vma.vmEnd) {
                 VmaLock.endRead(vma);
+                mm.machine().vmstat().count(VmEvent.VMA_RECHECK_ADDRESS);
                 break;
             }
             FaultTrace.lockVmaUnderRcu(address, "locked");

@@ -512,9 +512,10 @@ final class Mmap {
                 mm.execVm -= execVm;
                 mm.stackVm -= stackVm;
                 mm.dataVm -= dataVm;
-                // remove_vma: drop file references; the VMA objects are garbage from here on.
+                // remove_vma: drop file references and free the VMAs into the cache (reusable at once).
                 for (final Vma v : detached) {
                     VmaOps.fput(mm, v);
+                    VmaOps.free(mm, v);
                 }
                 detached.clear();
             } finally {
