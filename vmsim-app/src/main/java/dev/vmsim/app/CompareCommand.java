@@ -1,6 +1,7 @@
 package dev.vmsim.app;
 
 import dev.vmsim.bench.Comparison;
+import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.Workload;
 import dev.vmsim.bench.WorkloadRunner;
@@ -10,6 +11,9 @@ import dev.vmsim.bench.workload.FaultVsMunmap;
 import dev.vmsim.core.lock.LockingMode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,8 +24,9 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * `vmsim compare [WORKLOAD]`: the workload in every locking mode, interleaved, K times; one table
- * of medians and ratios to mmap-only. With no arguments: fault-vs-munmap, 3 threads, about 15 s.
+ * `vmsim compare [WORKLOAD]`: the workload in every locking mode (or the columns --modes names),
+ * interleaved, K times; one table of medians and ratios to the first column. With no arguments:
+ * fault-vs-munmap, 3 threads, every mode, about 15 s.
  */
 @Command(
         mixinStandardHelpOptions = true,
@@ -48,6 +53,19 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     private CommonOptions common;
 
+    @Mixin
+    private MmapUpgradeOption mmapUpgrade;
+
+    @Option(
+            names = "--modes",
+            split = ",",
+            paramLabel = "MODE[+upgrade]",
+            converter = Converters.VariantConverter.class,
+            description = "The columns, in order; the first is the baseline of the ratios (default: every locking mode,"
+                    + " mmap-only first). A mode followed by +upgrade runs with the simulator's mmap_lock upgrade, e.g."
+                    + " --modes per-vma,per-vma+upgrade.")
+    private List<LockingVariant> modes;
+
     @Option(names = "--repeat", defaultValue = "3", description = "Runs per mode (default: ${DEFAULT-VALUE}).")
     private int repeat;
 
@@ -66,17 +84,19 @@ final class CompareCommand implements Callable<Integer> {
         final CommandLine cl = spec.commandLine();
         if (locking != null) {
             throw new CommandLine.ParameterException(cl,
-                    "--locking does not apply to compare: it runs every locking mode (use it with run)");
+                    "--locking does not apply to compare: it runs every locking mode (choose the columns with --modes)");
         }
         CommonOptions.checkAtLeastOne(cl, "--repeat", repeat);
         final Workload w = workload != null ? workload : new FaultVsMunmap();
-        // The default budget covers the measured runs and the per-mode warm-ups (one slot each).
-        final Duration each = DEFAULT_TOTAL.dividedBy((long) (repeat + 1) * Comparison.MODES.size());
+        final List<LockingVariant> columns = columns(cl);
+        // The default budget covers the measured runs and the per-column warm-ups (one slot each).
+        final Duration each = DEFAULT_TOTAL.dividedBy((long) (repeat + 1) * columns.size());
         final RunConfig base = common.config(cl, w, LockingMode.MMAP_ONLY, DEFAULT_THREADS, each);
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--html", html);
-        final Comparison cmp = Comparison.run(
-                new WorkloadRunner(parent.kernels()), base, repeat, ProgressBar.forConsole(cl.getErr(), w.name()));
+        Oversubscription.warn(cl.getErr(), base.threads(), parent.hostCpus());
+        final Comparison cmp = Comparison.run(new WorkloadRunner(parent.kernels()), base, columns, repeat,
+                ProgressBar.forConsole(cl.getErr(), w.name()));
         cl.getOut().print(TextReport.compare(cmp));
         cl.getOut().flush();
         if (json != null) {
@@ -86,5 +106,17 @@ final class CompareCommand implements Callable<Integer> {
             CommonOptions.write("--html", html, HtmlReport.render(cmp));
         }
         return 0;
+    }
+
+    /** --modes (default: every mode), each with the upgrade if --mmap-upgrade; a column named twice is a usage error. */
+    private List<LockingVariant> columns(final CommandLine cl) {
+        final Set<LockingVariant> out = new LinkedHashSet<>();
+        for (final LockingVariant v : modes != null ? modes : Comparison.MODES) {
+            if (!out.add(v.withMmapUpgrade(mmapUpgrade.on))) {
+                throw new CommandLine.ParameterException(cl, "--modes names " + v.withMmapUpgrade(mmapUpgrade.on).name()
+                        + " twice" + (mmapUpgrade.on ? " (with --mmap-upgrade every column has +upgrade)" : ""));
+            }
+        }
+        return List.copyOf(out);
     }
 }

@@ -1,16 +1,15 @@
 package dev.vmsim.app;
 
 import dev.vmsim.bench.Durations;
+import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.bench.Workload;
 import dev.vmsim.bench.workload.Workloads;
 import dev.vmsim.core.arch.ArchRegistry;
 import dev.vmsim.core.lock.LockingMode;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Collectors;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -42,11 +41,22 @@ final class Converters {
         public LockingMode convert(final String value) {
             final LockingMode m = LockingMode.fromCliName(value);
             if (m == null) {
-                throw new TypeConversionException("unknown locking mode '" + value + "' (known: "
-                        + Arrays.stream(LockingMode.values()).map(LockingMode::cliName).collect(Collectors.joining(", "))
-                        + ")");
+                throw new TypeConversionException(
+                        "unknown locking mode '" + value + "' (known: " + LockingVariant.modeNames() + ")");
             }
             return m;
+        }
+    }
+
+    /** A column of compare: {@code MODE[+upgrade]}. */
+    static final class VariantConverter implements ITypeConverter<LockingVariant> {
+        @Override
+        public LockingVariant convert(final String value) {
+            try {
+                return LockingVariant.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
         }
     }
 

@@ -47,6 +47,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     private CommonOptions common;
 
+    @Mixin
+    private MmapUpgradeOption mmapUpgrade;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON to FILE.")
     private Path json;
 
@@ -61,9 +64,11 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
-        final RunConfig cfg = common.config(cl, workload, locking.locking, DEFAULT_THREADS, DEFAULT_DURATION);
+        final RunConfig base = common.config(cl, workload, locking.locking, DEFAULT_THREADS, DEFAULT_DURATION);
+        final RunConfig cfg = base.withVariant(base.variant().withMmapUpgrade(mmapUpgrade.on));
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--trace", trace);
+        Oversubscription.warn(cl.getErr(), cfg.threads(), parent.hostCpus());
         final TraceRecorder recorder = trace == null ? null : new TraceRecorder(TRACE_CAPACITY);
         final RunResult r;
         FaultTrace.install(recorder);

@@ -2,6 +2,7 @@ package dev.vmsim.app;
 
 import dev.vmsim.bench.KernelFactory;
 import java.io.PrintWriter;
+import java.util.function.IntSupplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,6 +24,7 @@ public final class VmsimMain implements Runnable {
     private CommandLine.Model.CommandSpec spec;
 
     private final KernelFactory kernels;
+    private final IntSupplier hostCpus;
 
     public VmsimMain() {
         this(KernelFactory.simulator());
@@ -30,12 +32,23 @@ public final class VmsimMain implements Runnable {
 
     /** A command line whose runs build their machines with {@code kernels} (tests pass their own). */
     public VmsimMain(final KernelFactory kernels) {
+        this(kernels, Runtime.getRuntime()::availableProcessors);
+    }
+
+    /** As above, with the host's CPU count from {@code hostCpus} (tests pass their own). */
+    public VmsimMain(final KernelFactory kernels, final IntSupplier hostCpus) {
         this.kernels = kernels;
+        this.hostCpus = hostCpus;
     }
 
     /** How the subcommands build a machine and mm. */
     KernelFactory kernels() {
         return kernels;
+    }
+
+    /** The host CPUs the simulated tasks' threads share (Runtime.availableProcessors unless injected). */
+    int hostCpus() {
+        return hostCpus.getAsInt();
     }
 
     public static void main(final String[] args) {
@@ -57,7 +70,12 @@ public final class VmsimMain implements Runnable {
      */
     public static int run(
             final KernelFactory kernels, final PrintWriter out, final PrintWriter err, final String... args) {
-        final CommandLine cl = new CommandLine(new VmsimMain(kernels));
+        return run(new VmsimMain(kernels), out, err, args);
+    }
+
+    /** Runs the CLI of {@code main} with its output on {@code out} and {@code err}; the exit status. */
+    static int run(final VmsimMain main, final PrintWriter out, final PrintWriter err, final String... args) {
+        final CommandLine cl = new CommandLine(main);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {

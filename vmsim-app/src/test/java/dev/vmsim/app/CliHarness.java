@@ -16,10 +16,18 @@ final class CliHarness {
         this.err = err;
     }
 
+    /** Host CPUs the harness reports unless a test says otherwise: enough that no test run is oversubscribed. */
+    static final int HOST_CPUS = 1024;
+
     static CliHarness run(final KernelFactory kernels, final String... args) {
+        return runOn(HOST_CPUS, kernels, args);
+    }
+
+    /** As {@link #run}, on a host of {@code hostCpus} CPUs. */
+    static CliHarness runOn(final int hostCpus, final KernelFactory kernels, final String... args) {
         final StringWriter out = new StringWriter();
         final StringWriter err = new StringWriter();
-        final int status = VmsimMain.run(kernels, new PrintWriter(out), new PrintWriter(err), args);
+        final int status = VmsimMain.run(new VmsimMain(kernels, () -> hostCpus), new PrintWriter(out), new PrintWriter(err), args);
         return new CliHarness(status, out.toString(), err.toString());
     }
 }

@@ -63,6 +63,55 @@ class CommandsTest {
         assertTrue(!page.contains("http"), "self-contained");
     }
 
+    /** --modes chooses the columns (the first is the baseline); +upgrade and --mmap-upgrade reach the run. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void compareModesChoosesTheColumnsAndTheUpgradeVariant(@TempDir final Path dir) throws Exception {
+        final Path json = dir.resolve("cmp.json");
+        final CliHarness r = CliHarness.run(ToyKernel.factory(), "compare", "stack-growth", "--iterations", "2",
+                "--repeat", "1", "--modes", "per-vma,per-vma+upgrade", "--json", json.toString());
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.out.contains("(ratio to per-vma)"), r.out);
+        final String header = r.out.lines().filter(l -> l.startsWith("metric")).findFirst().orElseThrow();
+        assertEquals(List.of("metric", "per-vma", "per-vma+upgrade"), List.of(header.trim().split("\\s+")));
+        final List<Object> runs = (List<Object>) ((Map<String, Object>) MiniJson.parse(Files.readString(json))).get("runs");
+        assertEquals(List.of(false, true), runs.stream().map(o -> ((Map<String, Object>) o).get("mmapUpgrade")).toList());
+        final CliHarness all = CliHarness.run(ToyKernel.factory(), "compare", "spf", "--iterations", "1", "--repeat", "1",
+                "--mmap-upgrade");
+        assertEquals(0, all.status, all.err);
+        assertTrue(all.out.contains("mmap-only+upgrade") && all.out.contains("per-vma-wait+upgrade"), all.out);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void runMmapUpgradeIsInTheReportAndTheJson(@TempDir final Path dir) throws Exception {
+        final Path json = dir.resolve("run.json");
+        final CliHarness r = CliHarness.run(ToyKernel.factory(), "run", "stack-growth", "--iterations", "2",
+                "--mmap-upgrade", "--json", json.toString());
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.out.contains("locking=per-vma+upgrade"), r.out);
+        final Map<String, Object> m = (Map<String, Object>) MiniJson.parse(Files.readString(json));
+        assertEquals("per-vma", m.get("locking"));
+        assertEquals(true, m.get("mmapUpgrade"));
+    }
+
+    /** More simulated tasks than host CPUs: one warning line on stderr, once per command; none at or below. */
+    @Test
+    void oversubscribedRunsWarnOnceOnStderr() {
+        final String warning = "vmsim: warning: 3 simulated tasks on 2 host CPUs: the figures measure the host's"
+                + " scheduler, which deschedules lock holders (use --threads 2 or fewer)\n";
+        final CliHarness run = CliHarness.runOn(2, ToyKernel.factory(), "run", "spf", "--threads", "3", "--iterations", "1");
+        assertEquals(0, run.status, run.err);
+        assertEquals(warning, run.err);
+        final CliHarness cmp = CliHarness.runOn(2, ToyKernel.factory(), "compare", "spf", "--iterations", "1", "--repeat", "2");
+        assertEquals(0, cmp.status, cmp.err);
+        assertEquals(warning, cmp.err, "compare's default of 3 threads, warned once for all its runs");
+        assertTrue(cmp.out.startsWith("spf"), "the report is unchanged on stdout");
+        final CliHarness fits = CliHarness.runOn(2, ToyKernel.factory(), "run", "spf", "--threads", "2", "--iterations", "1");
+        assertEquals(0, fits.status, fits.err);
+        assertEquals("", fits.err);
+    }
+
     @Test
     void compareWithNoWorkloadRunsFaultVsMunmap() {
         final CliHarness r = CliHarness.run(ToyKernel.factory(), "compare", "--iterations", "1", "--repeat", "1");

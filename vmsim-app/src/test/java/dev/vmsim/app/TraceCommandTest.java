@@ -63,12 +63,21 @@ class TraceCommandTest {
                 "map s 16K rw- growsdown -> ok top-0x8000",
                 "write s-4K -> ok",
                 "  # #PF err=0x6 [W U] cr2=top-0x9000 at PT -> lock_vma_under_rcu: abort"
-                        + " -> lock_mm_and_find_vma: found (write lock by upgrade, stack expanded)"
+                        + " -> lock_mm_and_find_vma: found (read lock dropped, write lock taken, stack expanded)"
                         + " -> handle_mm_fault(WRITE|USER): do_anonymous_page new page -> 0",
                 "map r 4K r-- -> ok top-0x10a000",
                 "write r -> SEGV_ACCERR",
                 "  # #PF err=0x6 [W U] cr2=top-0x10a000 at PT -> lock_vma_under_rcu: locked -> signal SEGV_ACCERR",
                 ""), out);
+    }
+
+    /** --mmap-upgrade: the stack grows under the write lock reached by the simulator's atomic upgrade. */
+    @Test
+    void withMmapUpgradeTheStackGrowsUnderTheUpgradedLock() throws Exception {
+        final String vms = "map s 16K rw- growsdown\nread s-4K\n";
+        final String out = script(vms, "--trace", "--mmap-upgrade");
+        assertTrue(out.contains(" -> lock_mm_and_find_vma: found (write lock by upgrade, stack expanded) -> "), out);
+        assertEquals(withoutTrace(script(vms, "--trace")), withoutTrace(out), "the transcript does not change");
     }
 
     @Test

@@ -1,88 +1,109 @@
 package dev.vmsim.bench;
 
-import dev.vmsim.core.lock.LockingMode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
- * A side-by-side comparison of the locking modes on one workload: the runs, made interleaved
- * (A B C, B C A, ...) after a discarded warm-up of each mode, so that drift of the host (frequency, other load) spreads over every mode, and
- * each mode's medians.
+ * A side-by-side comparison of locking variants (the columns: locking modes, each with or without
+ * the simulator's mmap_lock upgrade) on one workload: the runs, made interleaved (A B C, B C A, ...)
+ * after a discarded warm-up of each column, so that drift of the host (frequency, other load)
+ * spreads over every column, and each column's medians. The first column is the baseline of the
+ * ratios.
  */
 public final class Comparison {
-    /** The modes in the order they run and are shown; mmap-only is the baseline of the ratios. */
-    public static final List<LockingMode> MODES = List.of(LockingMode.values());
+    /** The default columns: every locking mode as the kernel has it; mmap-only first, the baseline. */
+    public static final List<LockingVariant> MODES = LockingVariant.kernelModes();
 
     private final String workload;
+    private final List<LockingVariant> columns;
     private final List<RunResult> runs;
 
-    public Comparison(final String workload, final List<RunResult> runs) {
+    public Comparison(final String workload, final List<LockingVariant> columns, final List<RunResult> runs) {
+        if (columns.isEmpty()) {
+            throw new IllegalArgumentException("a comparison needs at least one column");
+        }
         this.workload = workload;
+        this.columns = List.copyOf(columns);
         this.runs = Collections.unmodifiableList(new ArrayList<>(runs));
     }
 
-    /** The longest warm-up run per mode (a timed comparison's warm-up is capped at this). */
+    /** The longest warm-up run per column (a timed comparison's warm-up is capped at this). */
     static final Duration WARMUP_CAP = Duration.ofSeconds(1);
 
+    /** {@link #run(WorkloadRunner, RunConfig, List, int, WorkloadRunner.Progress)} over the default {@link #MODES}. */
+    public static Comparison run(
+            final WorkloadRunner runner, final RunConfig base, final int repeat, final WorkloadRunner.Progress progress) {
+        return run(runner, base, MODES, repeat, progress);
+    }
+
     /**
-     * Runs {@code base} in every mode, {@code repeat} times interleaved. {@code progress} sees the
-     * completed fraction of the whole comparison.
+     * Runs {@code base} in every one of {@code columns}, {@code repeat} times interleaved. {@code
+     * progress} sees the completed fraction of the whole comparison.
      *
-     * <p>Measurement: first one discarded warm-up run per mode (capped at {@link #WARMUP_CAP}), so
-     * no mode's measured runs include the JIT compiling the simulated kernel; then repeat {@code k}
-     * starts at mode {@code k mod modes} (A B C, B C A, C A B, ...) so that no mode always runs
+     * <p>Measurement: first one discarded warm-up run per column (capped at {@link #WARMUP_CAP}), so
+     * no column's measured runs include the JIT compiling the simulated kernel; then repeat {@code k}
+     * starts at column {@code k mod columns} (A B C, B C A, C A B, ...) so that no column always runs
      * first after a warm-up, or always last before the host's next drift.
      */
     public static Comparison run(
-            final WorkloadRunner runner, final RunConfig base, final int repeat, final WorkloadRunner.Progress progress) {
+            final WorkloadRunner runner,
+            final RunConfig base,
+            final List<LockingVariant> columns,
+            final int repeat,
+            final WorkloadRunner.Progress progress) {
         final List<RunResult> runs = new ArrayList<>();
-        final int modes = MODES.size();
-        final double total = (repeat + 1) * modes;
+        final int n = columns.size();
+        final double total = (repeat + 1) * n;
         final RunConfig warm = base.duration() != null && base.duration().compareTo(WARMUP_CAP) > 0
                 ? base.withDuration(WARMUP_CAP)
                 : base;
-        for (int m = 0; m < modes; m++) {
+        for (int m = 0; m < n; m++) {
             final int done = m;
-            runner.run(warm.withLocking(MODES.get(m)), f -> progress.update((done + f) / total));
+            runner.run(warm.withVariant(columns.get(m)), f -> progress.update((done + f) / total));
         }
         for (int k = 0; k < repeat; k++) {
-            for (int m = 0; m < modes; m++) {
-                final LockingMode mode = MODES.get((k + m) % modes);
-                final int done = modes + runs.size();
-                runs.add(runner.run(base.withLocking(mode), f -> progress.update((done + f) / total)));
+            for (int m = 0; m < n; m++) {
+                final LockingVariant v = columns.get((k + m) % n);
+                final int done = n + runs.size();
+                runs.add(runner.run(base.withVariant(v), f -> progress.update((done + f) / total)));
             }
         }
-        return new Comparison(base.workload().name(), runs);
+        return new Comparison(base.workload().name(), columns, runs);
     }
 
     public String workload() {
         return workload;
     }
 
+    /** The columns in the order they are shown; the first is the baseline of the ratios. */
+    public List<LockingVariant> columns() {
+        return columns;
+    }
+
     public List<RunResult> runs() {
         return runs;
     }
 
-    /** The runs of one mode, in order. */
-    public List<RunResult> runsOf(final LockingMode mode) {
+    /** The runs of one column, in order. */
+    public List<RunResult> runsOf(final LockingVariant column) {
         final List<RunResult> out = new ArrayList<>();
         for (final RunResult r : runs) {
-            if (r.config().locking() == mode) {
+            if (r.config().variant().equals(column)) {
                 out.add(r);
             }
         }
         return out;
     }
 
-    /** The median over {@code mode}'s runs of {@code metric}; NaN when the mode has no run. */
-    public double median(final LockingMode mode, final ToDoubleFunction<RunResult> metric) {
-        final double[] v = runsOf(mode).stream().mapToDouble(metric).toArray();
+    /** The median over {@code column}'s runs of {@code metric}; NaN when the column has no run. */
+    public double median(final LockingVariant column, final ToDoubleFunction<RunResult> metric) {
+        final double[] v = runsOf(column).stream().mapToDouble(metric).toArray();
         if (v.length == 0) {
             return Double.NaN;
         }
@@ -90,16 +111,16 @@ public final class Comparison {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    /** {@code mode}'s median of {@code metric} divided by mmap-only's; NaN when undefined. */
-    public double ratio(final LockingMode mode, final ToDoubleFunction<RunResult> metric) {
-        final double base = median(LockingMode.MMAP_ONLY, metric);
-        return base == 0 ? Double.NaN : median(mode, metric) / base;
+    /** {@code column}'s median of {@code metric} divided by the first column's; NaN when undefined. */
+    public double ratio(final LockingVariant column, final ToDoubleFunction<RunResult> metric) {
+        final double base = median(columns.get(0), metric);
+        return base == 0 ? Double.NaN : median(column, metric) / base;
     }
 
-    /** Each mode's median latency percentiles (p50, p90, p99, p99.9, max) of the fault or syscall histogram. */
-    public Map<LockingMode, double[]> medianPercentiles(final boolean faults) {
-        final Map<LockingMode, double[]> out = new EnumMap<>(LockingMode.class);
-        for (final LockingMode m : MODES) {
+    /** Each column's median latency percentiles (p50, p90, p99, p99.9, max) of the fault or syscall histogram. */
+    public Map<LockingVariant, double[]> medianPercentiles(final boolean faults) {
+        final Map<LockingVariant, double[]> out = new LinkedHashMap<>();
+        for (final LockingVariant m : columns) {
             final double[] p = new double[Latency.labels().length];
             for (int i = 0; i < p.length; i++) {
                 final int idx = i;

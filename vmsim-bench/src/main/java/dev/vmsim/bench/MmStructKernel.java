@@ -83,6 +83,11 @@ public final class MmStructKernel implements SimKernel {
     }
 
     @Override
+    public void enableMmapUpgrade() {
+        mm.mmapLock().setUpgradeEnabled(true);
+    }
+
+    @Override
     public void validate() {
         mm.validate();
     }

@@ -5,14 +5,14 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * What to run: a workload on an architecture (with its page size) in a locking mode with a number
- * of threads, bound by a duration or by a number of rounds per thread (exactly one of the two),
- * with a seed.
+ * What to run: a workload on an architecture (with its page size) in a locking variant (a mode,
+ * and whether the simulator's mmap_lock upgrade is on) with a number of threads, bound by a
+ * duration or by a number of rounds per thread (exactly one of the two), with a seed.
  */
 public final class RunConfig {
     private final Workload workload;
     private final String arch;
-    private final LockingMode locking;
+    private final LockingVariant locking;
     private final int threads;
     private final Duration duration;
     private final long iterations;
@@ -23,7 +23,7 @@ public final class RunConfig {
     private RunConfig(
             final Workload workload,
             final String arch,
-            final LockingMode locking,
+            final LockingVariant locking,
             final int threads,
             final Duration duration,
             final long iterations,
@@ -48,18 +48,23 @@ public final class RunConfig {
     /** A run bound by wall-clock time. */
     public static RunConfig timed(
             final Workload w, final String arch, final LockingMode mode, final int threads, final Duration d, final long seed) {
-        return new RunConfig(w, arch, mode, threads, d, 0, seed, 4096);
+        return new RunConfig(w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096);
     }
 
     /** A run of {@code iterations} rounds per thread. */
     public static RunConfig rounds(
             final Workload w, final String arch, final LockingMode mode, final int threads, final long iterations, final long seed) {
-        return new RunConfig(w, arch, mode, threads, null, iterations, seed, 4096);
+        return new RunConfig(w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096);
     }
 
-    /** The same run in another locking mode. */
+    /** The same run in another locking mode (the mmap_lock upgrade as it was). */
     public RunConfig withLocking(final LockingMode mode) {
-        return new RunConfig(workload, arch, mode, threads, duration, iterations, seed, pageSize);
+        return withVariant(new LockingVariant(mode, locking.mmapUpgrade()));
+    }
+
+    /** The same run in another locking variant. */
+    public RunConfig withVariant(final LockingVariant v) {
+        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize);
     }
 
     /** The same run with a duration instead of the current bound. */
@@ -81,7 +86,17 @@ public final class RunConfig {
     }
 
     public LockingMode locking() {
+        return locking.mode();
+    }
+
+    /** The locking mode with the simulator's mmap_lock options. */
+    public LockingVariant variant() {
         return locking;
+    }
+
+    /** Is the simulator's atomic mmap_lock upgrade on? */
+    public boolean mmapUpgrade() {
+        return locking.mmapUpgrade();
     }
 
     public int threads() {

@@ -125,6 +125,7 @@ public final class RunResult {
                 .name("arch").value(config.arch())
                 .name("pageSize").value(config.pageSize())
                 .name("locking").value(config.locking().cliName())
+                .name("mmapUpgrade").value(config.mmapUpgrade())
                 .name("threads").value(config.threads())
                 .name("seed").value(config.seed())
                 .name("seconds").value(seconds)

@@ -41,6 +41,15 @@ public interface SimKernel {
      */
     SimTask newTask();
 
+    /**
+     * Turns on the simulator's atomic mmap_lock upgrade in lock_mm_and_find_vma (off by default, as
+     * in the kernel). Called before the first task starts. The default refuses: a kernel that does
+     * not model the upgrade must not pretend to.
+     */
+    default void enableMmapUpgrade() {
+        throw new UnsupportedOperationException(locking() + " on " + arch() + ": this kernel has no mmap_lock upgrade");
+    }
+
     /** A snapshot of the machine's and the mm's counters. */
     KernelCounters counters();
 

@@ -42,6 +42,9 @@ public final class WorkloadRunner {
         final int n = cfg.threads();
         final SimKernel kernel =
                 factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(), cfg.workload().frames(n, cfg.pageSize()), n + 1);
+        if (cfg.mmapUpgrade()) {
+            kernel.enableMmapUpgrade();
+        }
         final long framesBefore = kernel.allocatedFrames();
         final KernelCounters before = kernel.counters();
         final Workload.Instance instance = cfg.workload().start(kernel, n, cfg.seed());

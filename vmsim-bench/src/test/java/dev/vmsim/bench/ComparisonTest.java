@@ -31,15 +31,35 @@ class ComparisonTest {
                         LockingMode.PER_VMA, LockingMode.PER_VMA_WAIT, LockingMode.MMAP_ONLY),
                 order,
                 "the warm-up runs are not recorded; repeat k starts at mode k");
-        assertEquals(1.0, c.ratio(LockingMode.MMAP_ONLY, RunResult::faultsPerSec), 1e-9);
+        assertEquals(1.0, c.ratio(LockingVariant.of(LockingMode.MMAP_ONLY), RunResult::faultsPerSec), 1e-9);
+        assertFalse(c.runs().stream().anyMatch(r -> r.config().mmapUpgrade()), "the default columns are the kernel's");
+    }
+
+    /** Chosen columns, one of them with the simulator's mmap_lock upgrade: the first is the ratios' baseline. */
+    @Test
+    void chosenColumnsRunInTheirOrderAndTheFirstIsTheBaseline() {
+        final List<LockingVariant> cols = List.of(LockingVariant.parse("per-vma"), LockingVariant.parse("per-vma+upgrade"));
+        final Comparison c = Comparison.run(
+                new WorkloadRunner(ToyKernel.factory()),
+                RunConfig.rounds(Workloads.find("stack-growth"), "x86_64", LockingMode.MMAP_ONLY, 2, 2, 1),
+                cols,
+                2,
+                WorkloadRunner.Progress.NONE);
+        assertEquals(List.of("per-vma", "per-vma+upgrade", "per-vma+upgrade", "per-vma"),
+                c.runs().stream().map(r -> r.config().variant().name()).toList());
+        assertEquals(2, c.runsOf(cols.get(1)).size());
+        final String table = TextReport.compare(c);
+        assertTrue(table.contains("(ratio to per-vma)"), table);
+        assertTrue(table.contains("per-vma+upgrade"), table);
+        assertFalse(table.contains("mmap-only"), table);
     }
 
     @Test
     void medianOfAnEvenCountIsTheMeanOfTheMiddleTwo() {
         final Comparison c = compare();
-        final List<RunResult> runs = c.runsOf(LockingMode.PER_VMA);
+        final List<RunResult> runs = c.runsOf(LockingVariant.of(LockingMode.PER_VMA));
         final double expected = (runs.get(0).seconds() + runs.get(1).seconds()) / 2;
-        assertEquals(expected, c.median(LockingMode.PER_VMA, RunResult::seconds), 1e-12);
+        assertEquals(expected, c.median(LockingVariant.of(LockingMode.PER_VMA), RunResult::seconds), 1e-12);
     }
 
     @Test

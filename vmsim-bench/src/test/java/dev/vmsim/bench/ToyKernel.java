@@ -29,6 +29,8 @@ public class ToyKernel implements SimKernel {
     private long nextTopDown = TOP;
     private long pgfault;
     private long acquisitions;
+    /** Set by {@link #enableMmapUpgrade}: the toy's one lock has no upgrade, it only records the request. */
+    private volatile boolean mmapUpgrade;
 
     public ToyKernel(final String arch, final LockingMode mode) {
         this.arch = arch;
@@ -47,6 +49,16 @@ public class ToyKernel implements SimKernel {
     @Override
     public String locking() {
         return mode.cliName();
+    }
+
+    @Override
+    public void enableMmapUpgrade() {
+        mmapUpgrade = true;
+    }
+
+    /** Was {@link #enableMmapUpgrade} called? */
+    public boolean mmapUpgrade() {
+        return mmapUpgrade;
     }
 
     @Override

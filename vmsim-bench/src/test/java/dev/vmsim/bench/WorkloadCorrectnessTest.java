@@ -8,6 +8,7 @@ import dev.vmsim.core.lock.LockingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -18,6 +19,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * per timed touch, and every data frame freed again (the frame count balanced).
  */
 class WorkloadCorrectnessTest {
+    /** The simulator's kernels this test made, for the tests that look inside the machine and mm afterwards. */
+    private final List<MmStructKernel> made = new ArrayList<>();
+    private final KernelFactory capture = (arch, mode, frames, cpus) -> {
+        final MmStructKernel k = MmStructKernel.create(arch, 4096, mode, frames, cpus);
+        made.add(k);
+        return k;
+    };
+
     static Stream<Arguments> cases() {
         final List<Arguments> out = new ArrayList<>();
         for (final Workload w : Workloads.all()) {
@@ -44,5 +53,28 @@ class WorkloadCorrectnessTest {
         if (mode == LockingMode.MMAP_ONLY) {
             assertEquals(0, r.counters().vmstat("vma_lock_success"), "mmap-only never takes a VMA lock");
         }
+    }
+
+    /** A run with the upgrade variant turns the simulator's mmap_lock upgrade on in the run's mm, and only there. */
+    @Test
+    void theUpgradeVariantReachesTheMm() {
+        final RunConfig base = RunConfig.rounds(Workloads.find("stack-growth"), "x86_64", LockingMode.PER_VMA, 2, 1, 42);
+        for (final boolean upgrade : new boolean[] {false, true}) {
+            final RunResult r = new WorkloadRunner(capture)
+                    .run(base.withVariant(base.variant().withMmapUpgrade(upgrade)), WorkloadRunner.Progress.NONE);
+            assertEquals(0, r.signals(), "signals");
+            assertEquals(upgrade, made.get(made.size() - 1).mm().mmapLock().upgradeEnabled());
+        }
+    }
+
+    /** Every run frees VMAs into the machine's VMA cache and allocates them from it again (typesafe-by-RCU reuse). */
+    @Test
+    void aRunReusesFreedVmas() {
+        final RunResult r = new WorkloadRunner(capture).run(
+                RunConfig.rounds(Workloads.find("fault-vs-munmap"), "x86_64", LockingMode.PER_VMA, 3, 20, 42),
+                WorkloadRunner.Progress.NONE);
+        assertEquals(0, r.signals(), "signals");
+        assertTrue(made.get(0).machine().vmaCache().reused() > 0, "no VMA was reused");
+        assertTrue(r.counters().vmstat().containsKey("vma_recheck_vm_mm"), "the re-check counters are in the report");
     }
 }

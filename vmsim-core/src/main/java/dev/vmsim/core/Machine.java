@@ -2,6 +2,7 @@ package dev.vmsim.core;
 
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.lock.VmaCache;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.stat.VmStat;
@@ -10,7 +11,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One simulated machine: an architecture, physical memory with its frame allocator, the vmstat
- * counters, and the CPUs. Address spaces ({@link dev.vmsim.core.mm.MmStruct}) are created on it.
+ * counters, the VMA cache every mm of the machine allocates from and frees into, and the CPUs.
+ * Address spaces ({@link dev.vmsim.core.mm.MmStruct}) are created on it.
  *
  * <p>PAGE_SIZE is a property of the machine, as it is of a kernel build: the architecture's
  * page-table format fixes it ({@link dev.vmsim.core.pgtable.PageTableFormat#pageShift()}), and
@@ -21,6 +23,7 @@ public final class Machine {
     private final PhysicalMemory memory;
     private final FrameAllocator frames;
     private final VmStat vmstat = new VmStat();
+    private final VmaCache vmaCache = new VmaCache();
     private final List<Cpu> cpus = new CopyOnWriteArrayList<>();
 
     /** A machine of {@code frames} frames of the architecture's page size. */
@@ -44,6 +47,11 @@ public final class Machine {
 
     public VmStat vmstat() {
         return vmstat;
+    }
+
+    /** vm_area_cachep: the machine's typesafe-by-RCU VMA cache. */
+    public VmaCache vmaCache() {
+        return vmaCache;
     }
 
     /** Brings up a new CPU (a simulated hart) with its own MMU. */

@@ -77,4 +77,10 @@ public final class Arm64Arch implements Arch {
     public FaultHandler faultHandler() {
         return faultHandler;
     }
+
+    /** Broadcast invalidation (__flush_tlb_range: TLBI VAE1IS / ASIDE1IS, then DSB ISH): no IPI. */
+    @Override
+    public boolean tlbShootdownByIpi() {
+        return false;
+    }
 }

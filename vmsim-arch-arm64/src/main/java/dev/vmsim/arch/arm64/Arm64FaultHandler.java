@@ -25,8 +25,8 @@ import dev.vmsim.core.trace.FaultTrace;
  * retry the access). The internal value {@link #FN_FAULT} stands for a handler's "return 1"
  * (do_bad), after which do_mem_abort delivers the table's signal. Departures, each because the
  * simulator has no such machinery: no kprobes, no perf events, no GCS or POE (protection-overlay
- * keys), no MTE tag reporting, no APEI; pagefault_out_of_memory is modelled as the OOM killer picking
- * the faulting task (SIGKILL/SI_KERNEL); "die" is {@link SigInfo#OOPS}.
+ * keys), no MTE tag reporting, no APEI; "die" is {@link SigInfo#OOPS}. pagefault_out_of_memory kills
+ * nobody, as in the kernel since 5.16: the result is {@link SigInfo#PAGEFAULT_OOM} (retry the access).
  */
 public final class Arm64FaultHandler implements FaultHandler {
     /**
@@ -34,9 +34,6 @@ public final class Arm64FaultHandler implements FaultHandler {
      * signal is sent. Encoded as signal 0 with code EFAULT so that it is not {@link SigInfo#OK}.
      */
     public static final int EFAULT_FIXUP = SigInfo.make(0, Errno.EFAULT);
-
-    /** pagefault_out_of_memory: the OOM killer chose the faulting task. */
-    public static final int OOM_KILL = SigInfo.make(SigInfo.SIGKILL, SigInfo.SI_KERNEL);
 
     /** A fault_info handler's "return 1": unhandled, deliver the table's signal. */
     static final int FN_FAULT = -1;
@@ -202,7 +199,7 @@ public final class Arm64FaultHandler implements FaultHandler {
             }
             if ((fault & VM_FAULT_RETRY) == 0) {
                 ops.count(mm, VmEvent.VMA_LOCK_SUCCESS);
-                return done(fault, f, regs);
+                return done(mm, fault, f, regs);
             }
             ops.count(mm, VmEvent.VMA_LOCK_RETRY);
             if ((fault & VM_FAULT_MAJOR) != 0) {
@@ -234,14 +231,22 @@ public final class Arm64FaultHandler implements FaultHandler {
                 continue;
             }
             ops.mmapReadUnlock(mm);
-            return done(fault, f, regs);
+            return done(mm, fault, f, regs);
         }
     }
 
-    /** The "done:" label: no error → 0; otherwise bad_area with SEGV_MAPERR. */
-    private int done(final int fault, final Arm64Fault f, final PtRegs regs) {
+    /**
+     * The "done:" label: no error → 0; otherwise bad_area with SEGV_MAPERR, whose OOM branch is taken
+     * here (only a handle_mm_fault result carries VM_FAULT_OOM): a user fault goes to
+     * pagefault_out_of_memory and returns 0, so the access is retried.
+     */
+    private int done(final MmStruct mm, final int fault, final Arm64Fault f, final PtRegs regs) {
         if ((fault & VM_FAULT_ERROR) == 0) {
             return SigInfo.OK;
+        }
+        if (regs.userMode() && (fault & VM_FAULT_OOM) != 0) {
+            ops.pagefaultOutOfMemory(mm);
+            return SigInfo.PAGEFAULT_OOM;
         }
         return badArea(fault, SigInfo.SEGV_MAPERR, f, regs);
     }
@@ -250,9 +255,6 @@ public final class Arm64FaultHandler implements FaultHandler {
     private int badArea(final int fault, final int siCode, final Arm64Fault f, final PtRegs regs) {
         if (!regs.userMode()) {
             return doKernelFault(f, regs); // no_context
-        }
-        if ((fault & VM_FAULT_OOM) != 0) {
-            return OOM_KILL;
         }
         f.setSignalEsr(Esr.sanitize(f.esr(), isTtbr0Addr(f.far()))); // set_thread_esr
         if ((fault & VM_FAULT_SIGBUS) != 0) {

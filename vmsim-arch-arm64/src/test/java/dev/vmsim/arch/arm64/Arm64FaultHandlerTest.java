@@ -227,7 +227,8 @@ class Arm64FaultHandlerTest {
         ops.faults.add(VM_FAULT_SIGSEGV);
         assertEquals(SigInfo.SEGV_MAPERR_SIG, run(dabt(0x07, false, true, ADDR), PtRegs.USER));
         ops.faults.add(VM_FAULT_OOM);
-        assertEquals(Arm64FaultHandler.OOM_KILL, run(dabt(0x07, false, true, ADDR), PtRegs.USER));
+        assertEquals(SigInfo.PAGEFAULT_OOM, run(dabt(0x07, false, true, ADDR), PtRegs.USER), "retried, nobody killed");
+        assertEquals(1, ops.count(VmEvent.PAGEFAULT_OOM));
         ops.faults.add(VM_FAULT_SIGBUS);
         assertEquals(Arm64FaultHandler.EFAULT_FIXUP, run(dabt(0x07, false, false, ADDR), PtRegs.KERNEL_UACCESS));
         ops.faults.add(VM_FAULT_SIGBUS);

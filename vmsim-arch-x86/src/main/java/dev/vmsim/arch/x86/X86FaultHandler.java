@@ -35,8 +35,9 @@ import java.util.function.Consumer;
  *       access ({@code SEGV_MAPERR}, {@code SEGV_ACCERR}, {@code BUS_ADRERR}), standing for -EFAULT;
  *   <li>kernel mode without one ({@link PtRegs#KERNEL_BUG}): {@link SigInfo#OOPS}.
  * </ul>
- * A task that dies of a pending fatal signal, or is chosen by the OOM killer
- * (pagefault_out_of_memory), gets {@link #KILLED} (SIGKILL, SI_USER). A fatal signal is
+ * A task that dies of a pending fatal signal gets {@link #KILLED} (SIGKILL, SI_USER); a user fault
+ * that ran out of memory goes to pagefault_out_of_memory, which kills nobody, and gets {@link
+ * SigInfo#PAGEFAULT_OOM} (the access is retried). A fatal signal is
  * {@link FaultOps#signalPending()}; the simulator has no non-fatal signals.
  *
  * <p>Not modelled (no simulated counterpart): kprobes, kmmio, the AMD erratum-93/100 prefetch
@@ -47,7 +48,7 @@ import java.util.function.Consumer;
  * <p>Thread safety: stateless apart from the optional trace listener; any CPU thread may call it.
  */
 public final class X86FaultHandler implements FaultHandler {
-    /** A task killed by SIGKILL (a pending fatal signal, or the OOM killer). */
+    /** A task killed by SIGKILL (a pending fatal signal). */
     public static final int KILLED = SigInfo.make(SigInfo.SIGKILL, 0);
     /** VM_SHADOW_STACK = VM_HIGH_ARCH_5 (bit 37) on x86-64. */
     public static final long VM_SHADOW_STACK = 1L << 37;
@@ -246,12 +247,12 @@ public final class X86FaultHandler implements FaultHandler {
                 break;
             }
         }
-        return faultDone(rec, regs, code, address, fault); // 24
+        return faultDone(rec, mm, regs, code, address, fault); // 24
     }
 
     /** The "done:" tail of do_user_addr_fault: dispatch on the VM_FAULT_ERROR bits. */
     private int faultDone(
-            final X86FaultRecord rec, final PtRegs regs, final int code, final long address, final int fault) {
+            final X86FaultRecord rec, final MmStruct mm, final PtRegs regs, final int code, final long address, final int fault) {
         if ((fault & VmFault.VM_FAULT_ERROR) == 0) {
             return SigInfo.OK;
         }
@@ -264,7 +265,8 @@ public final class X86FaultHandler implements FaultHandler {
                 return fixupOrOops(rec, regs, SigInfo.SEGV_MAPERR_SIG);
             }
             rec.step("pagefault_out_of_memory");
-            return KILLED;
+            ops.pagefaultOutOfMemory(mm);
+            return SigInfo.PAGEFAULT_OOM;
         }
         if ((fault & (VmFault.VM_FAULT_SIGBUS | VmFault.VM_FAULT_HWPOISON | VmFault.VM_FAULT_HWPOISON_LARGE)) != 0) {
             return doSigbus(rec, regs, fault);

@@ -1,6 +1,7 @@
 package dev.vmsim.arch.x86;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -309,5 +310,35 @@ class X86EndToEndTest {
             final String want = String.format("level %d index %3d entry %s ", level, fmt.index(addr, level), entry);
             assertTrue(core[i].startsWith(want), core[i] + " should start with " + want);
         }
+    }
+
+    /**
+     * An OOM inside a user fault goes to pagefault_out_of_memory, which kills nobody: the access is
+     * retried (Cpu.OOM_RETRIES faults), then handed back to the caller; once memory is freed the
+     * same access completes.
+     */
+    @Test
+    void outOfMemoryInAFaultRetriesInsteadOfKillingTheTask() {
+        arch = new X86Arch();
+        machine = new Machine(arch, 64, 1);
+        mm = new MmStruct(machine, LockingMode.PER_VMA);
+        cpu = machine.newCpu();
+        cpu.switchMm(mm);
+        final long len = 128 * PAGE;
+        final long addr = mmap(len, RW, ANON);
+        long failed = -1;
+        for (long off = 0; off < len && failed < 0; off += PAGE) {
+            if (cpu.store(addr + off, (byte) 1) != SigInfo.OK) {
+                failed = addr + off;
+            }
+        }
+        assertTrue(failed > 0, "64 frames cannot back 128 pages");
+        assertEquals(SigInfo.PAGEFAULT_OOM, cpu.lastSignal(), SigInfo.describe(cpu.lastSignal()));
+        assertEquals(Cpu.OOM_RETRIES, stat(VmEvent.PAGEFAULT_OOM));
+        assertFalse(Thread.currentThread().isInterrupted(), "no SIGKILL");
+        assertEquals(0, mm.munmap(addr, 16 * PAGE));
+        assertEquals(SigInfo.OK, cpu.store(failed, (byte) 2), "the retried access completes once memory is free");
+        assertEquals(2, cpu.load(failed));
+        assertEquals(Cpu.OOM_RETRIES, stat(VmEvent.PAGEFAULT_OOM));
     }
 }

@@ -220,11 +220,14 @@ class X86FaultHandlerTest {
         assertEquals(List.of("lock_vma_under_rcu", "handle_mm_fault", "VMA_LOCK_RETRY"), ops.calls);
     }
 
+    /** pagefault_out_of_memory kills nobody: the user fault returns for a retry, counted; no signal. */
     @Test
-    void oomKillsUserTask() {
+    void oomGoesToPagefaultOutOfMemoryAndRetries() {
         ops.perVma.add(RW_VMA);
         ops.faults.add(VM_FAULT_OOM);
-        assertEquals(X86FaultHandler.KILLED, fault(U, PtRegs.USER));
+        assertEquals(SigInfo.PAGEFAULT_OOM, fault(U, PtRegs.USER));
+        assertEquals(List.of("lock_vma_under_rcu", "handle_mm_fault", "vma_end_read", "VMA_LOCK_SUCCESS", "PAGEFAULT_OOM"),
+                ops.calls);
     }
 
     @Test

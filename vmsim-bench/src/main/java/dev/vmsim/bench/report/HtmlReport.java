@@ -2,8 +2,8 @@ package dev.vmsim.bench.report;
 
 import dev.vmsim.bench.Comparison;
 import dev.vmsim.bench.Latency;
+import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.bench.RunResult;
-import dev.vmsim.core.lock.LockingMode;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,7 +42,7 @@ public final class HtmlReport {
 
     /** One bar per mode at its median, with a dot per run. */
     static String bars(final Comparison cmp, final String title, final ToDoubleFunction<RunResult> metric) {
-        final List<LockingMode> modes = Comparison.MODES;
+        final List<LockingVariant> modes = cmp.columns();
         double max = 0;
         for (final RunResult r : cmp.runs()) {
             max = Math.max(max, metric.applyAsDouble(r));
@@ -52,14 +52,14 @@ public final class HtmlReport {
         axisY(b, max, false);
         final double slot = (W - 2.0 * PAD) / modes.size();
         for (int i = 0; i < modes.size(); i++) {
-            final LockingMode m = modes.get(i);
+            final LockingVariant m = modes.get(i);
             final double med = Math.max(0, cmp.median(m, metric));
             final double x = PAD + i * slot + slot * 0.2;
             final double h = Double.isNaN(med) ? 0 : (H - 2.0 * PAD) * med / max;
             b.append(String.format(
                     Locale.ROOT,
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s: %s</title></rect>",
-                    x, H - PAD - h, slot * 0.6, h, COLORS[i % COLORS.length], m.cliName(), TextReport.si(med)));
+                    x, H - PAD - h, slot * 0.6, h, COLORS[i % COLORS.length], esc(m.name()), TextReport.si(med)));
             for (final RunResult r : cmp.runsOf(m)) {
                 final double y = H - PAD - (H - 2.0 * PAD) * Math.max(0, metric.applyAsDouble(r)) / max;
                 b.append(String.format(
@@ -68,13 +68,13 @@ public final class HtmlReport {
             b.append(String.format(
                     Locale.ROOT,
                     "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>",
-                    x + slot * 0.3, H - PAD + 18, esc(m.cliName())));
+                    x + slot * 0.3, H - PAD + 18, esc(m.name())));
         }
         return b.append("</svg>\n").toString();
     }
 
     /** One polyline per mode over p50, p90, p99, p99.9, max on a log scale. */
-    static String curves(final String title, final Map<LockingMode, double[]> percentiles) {
+    static String curves(final String title, final Map<LockingVariant, double[]> percentiles) {
         double max = 1;
         for (final double[] p : percentiles.values()) {
             for (final double v : p) {
@@ -93,7 +93,7 @@ public final class HtmlReport {
                     PAD + i * step, H - PAD + 18, labels[i]));
         }
         int c = 0;
-        for (final Map.Entry<LockingMode, double[]> e : percentiles.entrySet()) {
+        for (final Map.Entry<LockingVariant, double[]> e : percentiles.entrySet()) {
             final StringBuilder pts = new StringBuilder();
             final double[] p = e.getValue();
             for (int i = 0; i < p.length; i++) {
@@ -106,7 +106,7 @@ public final class HtmlReport {
             b.append(String.format(
                     Locale.ROOT,
                     "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>",
-                    W - PAD - 90, PAD - 10 + 14 * c, color, esc(e.getKey().cliName())));
+                    W - PAD - 90, PAD - 10 + 14 * c, color, esc(e.getKey().name())));
             c++;
         }
         return b.append("</svg>\n").toString();

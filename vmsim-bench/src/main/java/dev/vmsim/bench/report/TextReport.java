@@ -4,9 +4,9 @@ import dev.vmsim.bench.Comparison;
 import dev.vmsim.bench.KernelCounters;
 import dev.vmsim.bench.Latency;
 import dev.vmsim.bench.RunConfig;
+import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.bench.RunResult;
 import dev.vmsim.core.arch.SigInfo;
-import dev.vmsim.core.lock.LockingMode;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
@@ -28,7 +28,7 @@ public final class TextReport {
                 "%s  arch=%s  locking=%s  threads=%d  seed=%d%n",
                 r.config().workload().name(),
                 archName(r.config()),
-                r.config().locking().cliName(),
+                r.config().variant().name(),
                 r.config().threads(),
                 r.config().seed()));
         b.append(String.format(
@@ -68,20 +68,21 @@ public final class TextReport {
         return b.toString();
     }
 
-    /** The one table of `vmsim compare`: each mode's medians and its ratio to mmap-only. */
+    /** The one table of `vmsim compare`: each column's medians and its ratio to the first column's. */
     public static String compare(final Comparison cmp) {
         final StringBuilder b = new StringBuilder();
         final RunResult first = cmp.runs().get(0);
         b.append(String.format(
                 Locale.ROOT,
-                "%s  arch=%s  threads=%d  %d runs per mode, interleaved; medians (ratio to mmap-only)%n%n",
+                "%s  arch=%s  threads=%d  %d runs per mode, interleaved; medians (ratio to %s)%n%n",
                 cmp.workload(),
                 archName(first.config()),
                 first.config().threads(),
-                cmp.runsOf(LockingMode.MMAP_ONLY).size()));
+                cmp.runsOf(cmp.columns().get(0)).size(),
+                cmp.columns().get(0).name()));
         b.append(String.format(Locale.ROOT, "%-22s", "metric"));
-        for (final LockingMode m : Comparison.MODES) {
-            b.append(String.format(Locale.ROOT, "%24s", m.cliName()));
+        for (final LockingVariant m : cmp.columns()) {
+            b.append(String.format(Locale.ROOT, "%24s", m.name()));
         }
         b.append('\n');
         row(b, cmp, "faults/s", RunResult::faultsPerSec);
@@ -103,7 +104,7 @@ public final class TextReport {
     private static void row(
             final StringBuilder b, final Comparison cmp, final String label, final ToDoubleFunction<RunResult> metric) {
         b.append(String.format(Locale.ROOT, "%-22s", label));
-        for (final LockingMode m : Comparison.MODES) {
+        for (final LockingVariant m : cmp.columns()) {
             final double v = cmp.median(m, metric);
             final double ratio = cmp.ratio(m, metric);
             final String cell = v < 0 ? "n/a" : si(v) + (Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, " (%.2fx)", ratio));

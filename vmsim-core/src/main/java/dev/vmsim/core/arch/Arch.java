@@ -29,4 +29,14 @@ public interface Arch {
     default Arch withPageSize(final long bytes) {
         return bytes == 1L << pageTableFormat().pageShift() ? this : null;
     }
+
+    /**
+     * Does a TLB shootdown interrupt the other CPUs? x86: yes, an IPI to each CPU in the mm's
+     * cpumask (flush_tlb_multi), counted in nr_tlb_remote_flush and nr_tlb_remote_flush_received.
+     * arm64: no, a broadcast TLBI ...IS and DSB ISH from the initiating CPU, with none of x86's
+     * counters (they are counted only by arch/x86/mm/tlb.c).
+     */
+    default boolean tlbShootdownByIpi() {
+        return true;
+    }
 }

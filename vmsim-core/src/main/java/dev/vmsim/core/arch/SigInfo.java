@@ -30,6 +30,13 @@ public final class SigInfo {
     public static final int BUS_ADRERR_SIG = make(SIGBUS, BUS_ADRERR);
     /** A kernel-mode fault with no fixup: the simulated kernel oopses (the access is abandoned). */
     public static final int OOPS = make(SIGKILL, SI_KERNEL);
+    /**
+     * Not a signal: a user fault ran out of memory and pagefault_out_of_memory returned without a
+     * kill (mm/oom_kill.c, since 5.16), so the kernel retries the access. The simulator has no OOM
+     * killer to free memory, so {@link dev.vmsim.core.cpu.Cpu} retries a bounded number of times
+     * and then hands this to its caller, which decides (retry later, count, give up).
+     */
+    public static final int PAGEFAULT_OOM = make(0, SI_KERNEL);
 
     private SigInfo() {}
 
@@ -72,6 +79,9 @@ public final class SigInfo {
         }
         if (info == OOPS) {
             return "OOPS";
+        }
+        if (info == PAGEFAULT_OOM) {
+            return "pagefault_out_of_memory";
         }
         return "signal " + s + "/" + c;
     }

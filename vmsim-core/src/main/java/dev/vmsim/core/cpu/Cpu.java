@@ -177,17 +177,28 @@ public final class Cpu {
     /** The byte the last successful load attempt read (owner thread only). */
     private int loaded;
 
+    /**
+     * Faults of one access that may end in pagefault_out_of_memory before the access gives up with
+     * {@link SigInfo#PAGEFAULT_OOM}. The kernel retries without bound (its OOM killer frees memory);
+     * the simulator has no OOM killer, so without a bound a permanent OOM would spin forever.
+     */
+    public static final int OOM_RETRIES = 8;
+
     /** Runs an access, calling the fault handler (outside the bracket) as often as it resolves the fault. */
     private boolean access(final long va, final Access kind, final PtRegs regs, final boolean write, final byte value) {
         final Task task = Task.current();
         if (task.cpu != this) {
             task.cpu = this;
         }
+        int ooms = 0;
         for (;;) {
             if (attempt(va, kind, regs, write, value) >= 0) {
                 return true;
             }
             final int sig = faultHandler.handle(this, mmu.lastFault(), regs);
+            if (sig == SigInfo.PAGEFAULT_OOM && ++ooms < OOM_RETRIES) {
+                continue; // pagefault_out_of_memory returned: retry the access, as the kernel does
+            }
             if (sig != SigInfo.OK) {
                 lastSignal = sig;
                 return false;

@@ -26,10 +26,15 @@ import dev.vmsim.core.stat.VmStat;
  * invalidation removes its fill, and the second wait covers an access that hit that stale entry
  * in between.
  *
- * <p>Counting follows the kernel: {@code nr_tlb_remote_flush} once per shootdown that reaches
- * another CPU, {@code nr_tlb_remote_flush_received} per CPU reached, and on the initiating CPU
- * {@code nr_tlb_local_flush_one} per page, or {@code nr_tlb_local_flush_all} when the range exceeds
- * {@link #TLB_SINGLE_PAGE_FLUSH_CEILING} pages.
+ * <p>On arm64 ({@link dev.vmsim.core.arch.Arch#tlbShootdownByIpi} false) there is no IPI: the
+ * initiator's TLBI ...IS reaches every CPU and its DSB ISH completes only once no access can still
+ * use the old translation; the same invalidate-and-drain models that completion.
+ *
+ * <p>Counting follows the kernel: on x86 {@code nr_tlb_remote_flush} once per shootdown that
+ * reaches another CPU, {@code nr_tlb_remote_flush_received} per CPU reached, and on the initiating
+ * CPU {@code nr_tlb_local_flush_one} per page, or {@code nr_tlb_local_flush_all} when the range
+ * exceeds {@link #TLB_SINGLE_PAGE_FLUSH_CEILING} pages; on arm64 none of them (arch/x86/mm/tlb.c
+ * is their only counter).
  *
  * <p><b>Context:</b> may be called from any thread, with page-table locks held (the flusher never
  * takes a lock; an access never blocks inside its bracket, so the wait always ends).
@@ -66,17 +71,22 @@ public final class TlbFlush {
      */
     private static void shootdown(final MmStruct mm, final long start, final long end, final long pages) {
         final VmStat vmstat = mm.machine().vmstat();
+        final boolean ipi = mm.machine().arch().tlbShootdownByIpi();
         final Cpu self = Cpu.current();
         boolean remote = false;
         for (final Cpu cpu : mm.cpumask().cpus()) {
             invalidate(cpu, mm, start, end);
             if (cpu == self) {
-                vmstat.add(pages < 0 ? VmEvent.NR_TLB_LOCAL_FLUSH_ALL : VmEvent.NR_TLB_LOCAL_FLUSH_ONE,
-                        pages < 0 ? 1 : pages);
+                if (ipi) {
+                    vmstat.add(pages < 0 ? VmEvent.NR_TLB_LOCAL_FLUSH_ALL : VmEvent.NR_TLB_LOCAL_FLUSH_ONE,
+                            pages < 0 ? 1 : pages);
+                }
                 cpu.countFlush(false);
             } else {
-                remote = true;
-                vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH_RECEIVED);
+                remote = ipi;
+                if (ipi) {
+                    vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH_RECEIVED);
+                }
                 cpu.countFlush(true);
                 cpu.waitForAccessToDrain();
                 invalidate(cpu, mm, start, end); // a late fill from a walk of the old PTE (see above)

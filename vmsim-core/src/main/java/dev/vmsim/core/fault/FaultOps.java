@@ -34,6 +34,15 @@ public interface FaultOps {
     /** count_vm_vma_lock_event / count_vm_event. */
     void count(MmStruct mm, VmEvent event);
 
+    /**
+     * pagefault_out_of_memory (mm/oom_kill.c): a user fault returned VM_FAULT_OOM. Since 5.16 it
+     * kills nobody (the page allocator's OOM killer already ran, or a fatal signal is pending): it
+     * returns and the access is retried. Counted as {@link VmEvent#PAGEFAULT_OOM}.
+     */
+    default void pagefaultOutOfMemory(final MmStruct mm) {
+        count(mm, VmEvent.PAGEFAULT_OOM);
+    }
+
     /** fatal_signal_pending / signal_pending for the current task (a Java interrupt is a fatal signal). */
     default boolean signalPending() {
         return Thread.currentThread().isInterrupted();

@@ -1,6 +1,5 @@
 package dev.vmsim.core.fault;
 
-import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_REMOTE;
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_RETRY_NOWAIT;
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_TRIED;
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_UNSHARE;
@@ -89,8 +88,15 @@ public final class Memory {
 
     /**
      * mm_account_fault: nothing for a RETRY (the final attempt accounts); otherwise pgfault, even for
-     * failed faults; no min/maj split for errors; major when the result has VM_FAULT_MAJOR or the
-     * flags have FAULT_FLAG_TRIED.
+     * failed faults; no min/maj split for errors; the task's maj_flt when the result has
+     * VM_FAULT_MAJOR or the flags have FAULT_FLAG_TRIED, else its min_flt. With regs == NULL (GUP,
+     * e.g. MAP_POPULATE) the kernel skips only the perf events, which the simulator does not have,
+     * so the task counters are kept for every caller.
+     *
+     * <p>The vmstat pgmajfault is not counted by mm_account_fault in the kernel but by the handler that
+     * did the I/O (filemap_fault, do_swap_page, shmem's swap-in), each of which returns VM_FAULT_MAJOR;
+     * the simulator counts it here on that bit, the same set of faults. A FAULT_FLAG_TRIED retry is
+     * not a major fault for vmstat.
      */
     static void mmAccountFault(final MmStruct mm, final int flags, final int ret) {
         if ((ret & VM_FAULT_RETRY) != 0) {
@@ -100,10 +106,12 @@ public final class Memory {
         if ((ret & VM_FAULT_ERROR) != 0) {
             return;
         }
-        if ((ret & VM_FAULT_MAJOR) != 0 || (flags & FAULT_FLAG_TRIED) != 0) {
+        if ((ret & VM_FAULT_MAJOR) != 0) {
             mm.machine().vmstat().count(VmEvent.PGMAJFAULT);
+        }
+        if ((ret & VM_FAULT_MAJOR) != 0 || (flags & FAULT_FLAG_TRIED) != 0) {
             Task.current().majFlt++;
-        } else if ((flags & FAULT_FLAG_REMOTE) == 0) {
+        } else {
             Task.current().minFlt++;
         }
     }

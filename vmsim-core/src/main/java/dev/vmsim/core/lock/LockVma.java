@@ -17,18 +17,7 @@ import dev.vmsim.core.trace.FaultTrace;
  * compiled in). In {@link LockingMode#PER_VMA_WAIT} {@link #underRcu} is lock_vma_under_rcu_wait.
  */
 public final class LockVma {
-    /**
-     * Test switch: when false, lock_mm_and_find_vma skips the atomic upgrade and always takes the
-     * careful drop-and-retake path, as the kernel does today (its mmap_upgrade_trylock is a stub).
-     */
-    static volatile boolean upgradeFirst = true;
-
     private LockVma() {}
-
-    /** Selects whether lock_mm_and_find_vma tries the atomic upgrade first (the simulator's feature). */
-    public static void setUpgradeFirst(final boolean on) {
-        upgradeFirst = on;
-    }
 
     /**
      * The per-VMA attempt of the arch fault handlers: lock_vma_under_rcu, or lock_vma_under_rcu_wait
@@ -64,6 +53,7 @@ public final class LockVma {
             if (vma == VmaLock.EAGAIN) {
                 // The area was replaced with another one: RCU was dropped by vma_start_read.
                 mm.machine().vmstat().count(VmEvent.VMA_LOCK_MISS);
+                mm.machine().vmstat().count(VmEvent.VMA_RECHECK_DETACHED);
                 FaultTrace.lockVmaUnderRcu(address, "miss");
                 continue;
             }
@@ -74,6 +64,7 @@ public final class LockVma {
             // Type-safe-by-RCU: the object may have been reused for another range since the walk.
             if (address < vma.vmStart || address >= vma.vmEnd) {
                 VmaLock.endRead(vma);
+                mm.machine().vmstat().count(VmEvent.VMA_RECHECK_ADDRESS);
                 break;
             }
             FaultTrace.lockVmaUnderRcu(address, "locked");
@@ -138,9 +129,11 @@ public final class LockVma {
     /**
      * lock_mm_and_find_vma: non-null means the mmap lock is read-held and the returned VMA contains
      * {@code address}; null means no lock is held. An address just below a VM_GROWSDOWN VMA expands
-     * the stack under the mmap write lock (the StackRot fix), reached by the atomic upgrade when this
-     * thread is the only reader and nobody waits, else by dropping the read lock and re-taking the
-     * write lock killably and looking the VMA up again; the write lock is downgraded after.
+     * the stack under the mmap write lock (the StackRot fix). As in the kernel (6.18), the write lock
+     * is reached by upgrade_mmap_lock_carefully: drop the read lock, take the write lock killably and
+     * look the VMA up again, because mmap_upgrade_trylock always fails; only with the simulator's
+     * upgrade on ({@link MmapLock#setUpgradeEnabled}) is it reached atomically when this thread is the
+     * only reader and nobody waits. The write lock is downgraded after.
      */
     public static Vma lockMmAndFindVma(final MmStruct mm, final long address, final PtRegs regs) {
         FaultTrace.lockMmAndFindVmaEnter(address);
@@ -162,7 +155,7 @@ public final class LockVma {
             lock.readUnlock();
             return null;
         }
-        final boolean upgraded = upgradeFirst && lock.upgradeTrylock();
+        final boolean upgraded = lock.upgradeTrylock();
         FaultTrace.mmapWriteLockVia(upgraded);
         if (!upgraded) {
             if (!upgradeMmapLockCarefully(mm, regs)) {

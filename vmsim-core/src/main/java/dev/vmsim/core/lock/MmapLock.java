@@ -51,6 +51,12 @@ public final class MmapLock {
      * the write lock, vma_end_write_all on unlock/downgrade); read with acquire by others.
      */
     private volatile int mmLockSeq;
+    /**
+     * Whether {@link #upgradeTrylock} may succeed: false (the default) is the kernel, whose
+     * mmap_upgrade_trylock always fails; true is the simulator's atomic upgrade. Set before the mm
+     * is shared (volatile, so a later change is seen by the next fault).
+     */
+    private volatile boolean upgradeEnabled;
     /** Mask applied to mm_lock_seq (all ones = the kernel's 32-bit unsigned wrap). */
     private volatile int seqMask = -1;
     /**
@@ -197,16 +203,47 @@ public final class MmapLock {
     }
 
     /**
-     * mmap_upgrade_trylock (a simulator feature; the kernel's is a stub that always fails, see
-     * {@link RwSemaphore#upgradeAsKernelStub}). On success the write-lock side effects follow:
-     * owner = current, seqcount begin.
+     * Turns the simulator's atomic mmap_lock upgrade on or off for this mm (off: the kernel, see
+     * {@link #upgradeTrylock}).
+     */
+    public void setUpgradeEnabled(final boolean on) {
+        upgradeEnabled = on;
+    }
+
+    /** Is the simulator's atomic upgrade on for this mm? */
+    public boolean upgradeEnabled() {
+        return upgradeEnabled;
+    }
+
+    /**
+     * mmap_upgrade_trylock. In the kernel (mm/mmap_lock.c) it is a stub that always returns false,
+     * and so does this unless {@link #setUpgradeEnabled} turned the simulator's upgrade on: then it
+     * CASes the sole read hold into the write lock ({@link RwSemaphore#upgradeTrylock}) and performs
+     * the write-lock side effects (owner = current, seqcount begin). The kernel has no tracepoint for
+     * an upgrade; this one emits the mmap_lock events with {@code upgrade=true}: start_locking(W),
+     * then on success released(R) (the read hold ends) and acquire_returned(W, true), else
+     * acquire_returned(W, false).
      */
     public boolean upgradeTrylock() {
-        if (sem.upgradeTrylock()) {
-            seqBegin();
-            return true;
+        if (!upgradeEnabled) {
+            return false;
         }
-        return false;
+        final MmapLockTraceSink s = traceSink;
+        if (s != null) {
+            s.upgradeStartLocking(this);
+        }
+        final boolean ok = sem.upgradeTrylock();
+        if (ok) {
+            if (s != null) {
+                s.upgradeReleasedRead(this);
+            }
+            seqBegin();
+            acquisitions.increment();
+        }
+        if (s != null) {
+            s.upgradeAcquireReturned(this, ok);
+        }
+        return ok;
     }
 
     // ---------------------------------------------------------------- speculation

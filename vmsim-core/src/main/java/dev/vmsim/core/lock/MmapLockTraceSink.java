@@ -13,4 +13,22 @@ public interface MmapLockTraceSink {
 
     /** trace_mmap_lock_released(mm, write). */
     void released(MmapLock lock, boolean write);
+
+    /**
+     * The simulator's upgrade (MmapLock#upgradeTrylock, which the kernel does not have) begins: shaped
+     * like start_locking(write=true) and told apart by an upgrade field. Default: that event.
+     */
+    default void upgradeStartLocking(final MmapLock lock) {
+        startLocking(lock, true);
+    }
+
+    /** The upgrade turned the read hold into the write hold: shaped like released(write=false). */
+    default void upgradeReleasedRead(final MmapLock lock) {
+        released(lock, false);
+    }
+
+    /** The upgrade returned: shaped like acquire_returned(write=true, success). */
+    default void upgradeAcquireReturned(final MmapLock lock, final boolean success) {
+        acquireReturned(lock, true, success);
+    }
 }

@@ -3,6 +3,7 @@ package dev.vmsim.core.lock;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The vm_area_struct cache (vm_area_cachep, SLAB_TYPESAFE_BY_RCU): a LIFO free list, so a freed VMA
@@ -10,10 +11,17 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * a pointer to it. Readers survive this only because {@link VmaLock#startRead} re-validates
  * (detached → EAGAIN, vm_mm != mm → fail) and lock_vma_under_rcu re-checks the range.
  *
+ * <p>One per machine ({@link dev.vmsim.core.Machine#vmaCache}); every VMA of every mm on it comes
+ * from here and goes back here (vm_area_alloc / vm_area_dup / vm_area_free), so every workload
+ * exercises those re-checks; each firing is counted (VmEvent.VMA_RECHECK_*). Called only under an
+ * mmap write lock; the deque is lock-free, so two mms' system calls never wait for each other.
+ *
  * <p>Coordinates only through Vma's fields; objects are never "freed" to the GC while cached.
  */
 public final class VmaCache {
     private final ConcurrentLinkedDeque<Vma> free = new ConcurrentLinkedDeque<>();
+    /** Allocations served by a freed object (system calls only, never the fault path). */
+    private final LongAdder reused = new LongAdder();
 
     /**
      * vm_area_alloc + vma_init: a detached VMA of {@code mm} covering [start, end). A reused object
@@ -25,6 +33,8 @@ public final class VmaCache {
         final boolean fresh = vma == null;
         if (fresh) {
             vma = new Vma();
+        } else {
+            reused.increment();
         }
         VmaLock.lockInit(vma, fresh);
         vma.vmMm = mm;
@@ -32,6 +42,10 @@ public final class VmaCache {
         vma.vmEnd = end;
         vma.vmFlags = 0;
         vma.vmPgoff = 0;
+        vma.anonVma = null;
+        vma.anonVmaChainLength = 0;
+        vma.vmFile = null;
+        vma.vmPageProt = 0;
         return vma;
     }
 
@@ -39,6 +53,11 @@ public final class VmaCache {
     public void free(final Vma vma) {
         VmaLock.assertDetached(vma);
         free.addFirst(vma);
+    }
+
+    /** Allocations that handed out a freed VMA again. */
+    public long reused() {
+        return reused.sum();
     }
 
     /** Objects on the free list. */

@@ -2,6 +2,7 @@ package dev.vmsim.core.lock;
 
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
+import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.sync.LockClass;
 import dev.vmsim.core.sync.Lockdep;
 import dev.vmsim.core.sync.Rcu;
@@ -128,6 +129,7 @@ public final class VmaLock {
         // 4. Recycled into another mm (type-safe-by-RCU): pin that mm across the put (BUG-03).
         final MmStruct other = vma.vmMm;
         if (other != mm && !skipRevalidation) {
+            mm.machine().vmstat().count(VmEvent.VMA_RECHECK_VM_MM);
             Rcu.readUnlock();
             final MmapLock otherLock = other.mmapLock();
             if (!bug03NoMmgrab) {

@@ -103,6 +103,7 @@ final class Fork {
                 VmaLock.startWrite(v);
                 VmaLock.markDetached(v);
                 VmaOps.fput(mm, v);
+                VmaOps.free(mm, v);
             }
             mm.mmMt.destroy();
             mm.mapCount = 0;

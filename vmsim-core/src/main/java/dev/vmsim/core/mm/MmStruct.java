@@ -122,8 +122,7 @@ public class MmStruct {
     }
 
     private void installVdso() {
-        final Vma v = new Vma();
-        v.vmMm = this;
+        final Vma v = VmaOps.alloc(this);
         v.vmStart = mmapBase;
         v.vmEnd = mmapBase + VDSO_PAGES * pageSize;
         v.vmFlags = VmFlags.VM_READ | VmFlags.VM_EXEC | VmFlags.VM_MAYREAD | VmFlags.VM_MAYEXEC

@@ -194,7 +194,10 @@ final class Mmap {
      * mm_populate → populate_vma_page_range: faults every page of [start, start+len) in through
      * the fault path under the mmap read lock, as get_user_pages does (write faults for private
      * writable VMAs, so they get their own pages and an anon_vma). Errors are ignored, as in the
-     * kernel.
+     * kernel. faultin_page's flags: FOLL_WRITE becomes FAULT_FLAG_WRITE; populate is not FOLL_REMOTE
+     * (it is the caller's own mm), so these are the task's own minor faults. Departure: no
+     * FAULT_FLAG_ALLOW_RETRY (FOLL_UNLOCKABLE), since the anonymous fault path never drops the mmap
+     * lock.
      */
     static void mmPopulate(final MmStruct mm, final long start, final long len) {
         final long end = start + len;
@@ -215,7 +218,7 @@ final class Mmap {
                     addr = stop;
                     continue;
                 }
-                int faultFlags = FaultFlags.FAULT_FLAG_REMOTE;
+                int faultFlags = 0;
                 if ((vma.vmFlags & (VmFlags.VM_WRITE | VmFlags.VM_SHARED)) == VmFlags.VM_WRITE) {
                     faultFlags |= FaultFlags.FAULT_FLAG_WRITE;
                 }
@@ -509,9 +512,10 @@ final class Mmap {
                 mm.execVm -= execVm;
                 mm.stackVm -= stackVm;
                 mm.dataVm -= dataVm;
-                // remove_vma: drop file references; the VMA objects are garbage from here on.
+                // remove_vma: drop file references and free the VMAs into the cache (reusable at once).
                 for (final Vma v : detached) {
                     VmaOps.fput(mm, v);
+                    VmaOps.free(mm, v);
                 }
                 detached.clear();
             } finally {

@@ -2,6 +2,7 @@ package dev.vmsim.core.mm;
 
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
+import dev.vmsim.core.pgtable.PageTables;
 
 /** mprotect(2) (mm/mprotect.c: do_mprotect_pkey, mprotect_fixup). */
 final class Mprotect {
@@ -93,6 +94,15 @@ final class Mprotect {
         }
     }
 
+    /**
+     * vma_wants_manual_pte_write_upgrade (include/linux/mm.h): a private writable mapping; a shared
+     * one only if it wants write notification, which no simulated mapping does (shmem has no dirty
+     * accounting), so its vm_page_prot is writable already.
+     */
+    static boolean vmaWantsManualPteWriteUpgrade(final long vmFlags) {
+        return (vmFlags & (VmFlags.VM_SHARED | VmFlags.VM_WRITE)) == VmFlags.VM_WRITE;
+    }
+
     /** mprotect_fixup (mm/mprotect.c): gives [start, end) of vma the new flags. */
     static int mprotectFixup(final MmStruct mm, final MmuGather tlb, final Vma vma0, final Vma[] pprev,
             final long start, final long end, final long newflags0) {
@@ -121,7 +131,8 @@ final class Mprotect {
         VmaLock.startWrite(vma);
         vma.vmFlags = newflags;
         vma.vmPageProt = mm.machine().arch().pageTableFormat().vmGetPageProt(newflags);
-        mm.pageTables().changeProtection(start, end, newflags, tlb);
+        mm.pageTables().changeProtection(start, end, newflags, vmaWantsManualPteWriteUpgrade(newflags)
+                ? PageTables.MM_CP_TRY_CHANGE_WRITABLE : 0, tlb);
         // vm_stat_account(mm, oldflags, -nrpages); vm_stat_account(mm, newflags, nrpages).
         final long nrpages = (end - start) >>> mm.pageShift;
         mm.vmStatAccount(oldflags, -nrpages);

@@ -143,16 +143,21 @@ public class Vma {
     /** vm_area_dup: a detached copy of this VMA's fields (not its lock state). */
     public final Vma dup() {
         final Vma n = new Vma();
-        n.vmMm = vmMm;
-        n.vmStart = vmStart;
-        n.vmEnd = vmEnd;
-        n.vmFlags = vmFlags;
-        n.vmPgoff = vmPgoff;
-        n.anonVma = anonVma;
-        n.anonVmaChainLength = anonVmaChainLength;
-        n.vmFile = vmFile;
-        n.vmPageProt = vmPageProt;
+        n.copyFieldsFrom(this);
         return n;
+    }
+
+    /** vm_area_init_from: this VMA's fields (not its lock state) become {@code src}'s. */
+    final void copyFieldsFrom(final Vma src) {
+        vmMm = src.vmMm;
+        vmStart = src.vmStart;
+        vmEnd = src.vmEnd;
+        vmFlags = src.vmFlags;
+        vmPgoff = src.vmPgoff;
+        anonVma = src.anonVma;
+        anonVmaChainLength = src.anonVmaChainLength;
+        vmFile = src.vmFile;
+        vmPageProt = src.vmPageProt;
     }
 
     // ---- vm_refcnt accessors, used by dev.vmsim.core.lock.VmaLock ----

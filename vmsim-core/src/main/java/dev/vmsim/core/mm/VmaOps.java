@@ -27,29 +27,38 @@ final class VmaOps {
         mm.mmMt.store(vma.vmStart, vma.vmEnd - 1, vma);
     }
 
-    /** Write-locks, removes from the tree and marks detached one VMA (no accounting). */
+    /** Write-locks, removes from the tree, marks detached and frees one VMA (no accounting). */
     static void removeDetach(final MmStruct mm, final Vma vma) {
         VmaLock.startWrite(vma);
         mm.mmMt.store(vma.vmStart, vma.vmEnd - 1, null);
         VmaLock.markDetached(vma);
+        free(mm, vma);
     }
 
-    /** A fresh detached VMA of {@code mm} (vm_area_alloc + vma_lock_init). */
+    /**
+     * vm_area_alloc: a detached VMA of {@code mm} from the machine's VMA cache, perhaps one just
+     * freed that a lock-free reader still holds (typesafe-by-RCU).
+     */
     static Vma alloc(final MmStruct mm) {
-        final Vma v = new Vma();
-        v.vmMm = mm;
-        VmaLock.lockInit(v, true);
-        return v;
+        return mm.machine().vmaCache().alloc(mm, 0, 0);
     }
 
-    /** vm_area_dup (+ get_file): a detached copy with fresh lock state. */
+    /** vm_area_dup (+ get_file): a detached copy from the VMA cache, lock state initialised. */
     static Vma dup(final Vma vma) {
-        final Vma n = vma.dup();
-        VmaLock.lockInit(n, true);
+        final Vma n = alloc(vma.vmMm);
+        n.copyFieldsFrom(vma);
         if (n.vmFile != null) {
             n.vmFile.get();
         }
         return n;
+    }
+
+    /**
+     * vm_area_free: a detached VMA goes back to the machine's VMA cache and may be handed out again
+     * at once. The caller holds no further reference to it.
+     */
+    static void free(final MmStruct mm, final Vma vma) {
+        mm.machine().vmaCache().free(vma);
     }
 
     /** remove_vma's fput: drops the VMA's reference on its shmem file. */
@@ -184,6 +193,7 @@ final class VmaOps {
         VmaLock.markDetached(vma);
         mm.mapCount--;
         fput(mm, vma);
+        free(mm, vma);
     }
 
     /**

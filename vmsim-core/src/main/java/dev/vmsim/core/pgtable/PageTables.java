@@ -3,6 +3,7 @@ package dev.vmsim.core.pgtable;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.cpu.TlbFlush;
 import dev.vmsim.core.mm.Errno;
+import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import java.util.concurrent.ConcurrentHashMap;
@@ -426,13 +427,25 @@ public final class PageTables {
 
     // ---------------------------------------------------------------- mprotect
 
+    /** change_protection's cp_flags bit: make PTEs writable where no write fault would be needed (mm/mprotect.c). */
+    public static final int MM_CP_TRY_CHANGE_WRITABLE = 1;
+
+    /** {@link #changeProtection(long, long, long, int, MmuGather)} with no cp_flags. */
+    public long changeProtection(final long start, final long end, final long vmFlags, final MmuGather tlb) {
+        return changeProtection(start, end, vmFlags, 0, tlb);
+    }
+
     /**
      * change_protection / change_pte_range: pte_modify every present PTE in [start, end) to
-     * {@code vm_get_page_prot(vmFlags)} under its PTL (atomically against A/D updates). Returns the
-     * number of PTEs changed; records their pages in the gather's flush range.
+     * {@code vm_get_page_prot(vmFlags)} under its PTL (atomically against A/D updates). With {@link
+     * #MM_CP_TRY_CHANGE_WRITABLE} a PTE that stays write-protected is made writable when
+     * can_change_pte_writable allows it, so that the first write after mprotect(PROT_WRITE) does not
+     * fault. Returns the number of PTEs changed; records their pages in the gather's flush range.
      */
-    public long changeProtection(final long start, final long end, final long vmFlags, final MmuGather tlb) {
+    public long changeProtection(final long start, final long end, final long vmFlags, final int cpFlags,
+            final MmuGather tlb) {
         final long prot = format.vmGetPageProt(vmFlags);
+        final boolean tryWritable = (cpFlags & MM_CP_TRY_CHANGE_WRITABLE) != 0;
         final long[] changed = new long[1];
         walkPteTables(start, end, (pt, s, e) -> {
             final Ptl ptl = ptlOfTable(pt);
@@ -445,7 +458,10 @@ public final class PageTables {
                         if (!format.ptePresent(old)) {
                             break;
                         }
-                        final long updated = format.pteModify(old, prot);
+                        long updated = format.pteModify(old, prot);
+                        if (tryWritable && !format.pteWrite(updated) && canChangePteWritable(vmFlags, updated)) {
+                            updated = format.pteMkwrite(updated);
+                        }
                         if (updated == old) {
                             break;
                         }
@@ -462,6 +478,20 @@ public final class PageTables {
             return 0;
         });
         return changed[0];
+    }
+
+    /**
+     * can_change_pte_writable (mm/mprotect.c) for a VM_WRITE mapping: in a private mapping only an
+     * exclusive anonymous page (normal, mapped and referenced once, as do_wp_page would reuse it); in
+     * a shared one a dirty PTE (a clean one may still need the write fault for dirty tracking). No
+     * NUMA hinting, soft-dirty or uffd-wp is modelled, so their refusals never apply.
+     */
+    private boolean canChangePteWritable(final long vmFlags, final long pte) {
+        if ((vmFlags & VmFlags.VM_SHARED) == 0) {
+            final long pfn = format.pfn(pte);
+            return !format.pteSpecial(pte) && frames.mapcount(pfn) == 1 && frames.refcount(pfn) == 1;
+        }
+        return format.pteDirty(pte);
     }
 
     // ---------------------------------------------------------------- mremap

@@ -49,33 +49,54 @@ public final class VmScript {
 
     /** Runs {@code script} on a fresh single-threaded process of {@code arch} and returns the transcript. */
     public static String run(final String script, final Arch arch, final LockingMode mode) {
-        return run(script, new Machine(arch, FRAMES, 1), mode);
+        return run(script, arch, mode, false);
+    }
+
+    /**
+     * As {@link #run(String, Arch, LockingMode)}; with {@code mmapUpgrade} the simulator's atomic
+     * mmap_lock upgrade is on ({@link dev.vmsim.core.lock.MmapLock#setUpgradeEnabled}).
+     */
+    public static String run(final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade) {
+        return fresh(new Machine(arch, FRAMES, 1), mode, mmapUpgrade).lines(script);
     }
 
     /** Runs {@code script} on a fresh process of {@code machine} (one new CPU). */
     public static String run(final String script, final Machine machine, final LockingMode mode) {
+        return fresh(machine, mode, false).lines(script);
+    }
+
+    /** A fresh process of {@code machine} on one new CPU. */
+    private static VmScript fresh(final Machine machine, final LockingMode mode, final boolean mmapUpgrade) {
         final MmStruct mm = new MmStruct(machine, mode);
+        mm.mmapLock().setUpgradeEnabled(mmapUpgrade);
         final Cpu cpu = machine.newCpu();
         cpu.switchMm(mm);
-        final VmScript vs = new VmScript(mm, cpu);
+        return new VmScript(mm, cpu);
+    }
+
+    /** Runs every line of {@code script}; the transcript. */
+    private String lines(final String script) {
         for (final String line : splitLines(script)) {
-            vs.line(line);
+            line(line);
         }
-        return vs.out.toString();
+        return out.toString();
+    }
+
+    /** {@link #runTraced(String, Arch, LockingMode, boolean, int)} with the kernel's mmap_lock (no upgrade). */
+    public static String runTraced(final String script, final Arch arch, final LockingMode mode, final int capacity) {
+        return runTraced(script, arch, mode, false, capacity);
     }
 
     /**
-     * Like {@link #run(String, Arch, LockingMode)}, and after each transcript line whose operation
-     * faulted, one line per fault, {@code "  # "} and the fault's path ({@link FaultTraceText}). The
-     * transcript lines themselves are unchanged. Installs a {@link TraceRecorder} of {@code capacity}
-     * events for the duration of the run (tracing is global: not for concurrent use).
+     * Like {@link #run(String, Arch, LockingMode, boolean)}, and after each transcript line whose
+     * operation faulted, one line per fault, {@code "  # "} and the fault's path ({@link
+     * FaultTraceText}). The transcript lines themselves are unchanged. Installs a {@link
+     * TraceRecorder} of {@code capacity} events for the duration of the run (tracing is global: not
+     * for concurrent use).
      */
-    public static String runTraced(final String script, final Arch arch, final LockingMode mode, final int capacity) {
-        final Machine machine = new Machine(arch, FRAMES, 1);
-        final MmStruct mm = new MmStruct(machine, mode);
-        final Cpu cpu = machine.newCpu();
-        cpu.switchMm(mm);
-        final VmScript vs = new VmScript(mm, cpu);
+    public static String runTraced(
+            final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final int capacity) {
+        final VmScript vs = fresh(new Machine(arch, FRAMES, 1), mode, mmapUpgrade);
         final TraceRecorder rec = new TraceRecorder(capacity);
         FaultTrace.install(rec);
         try {
@@ -94,11 +115,7 @@ public final class VmScript {
 
     /** Runs on an existing process; for tests that inspect the mm afterwards. */
     public static String run(final String script, final MmStruct mm, final Cpu cpu) {
-        final VmScript vs = new VmScript(mm, cpu);
-        for (final String line : splitLines(script)) {
-            vs.line(line);
-        }
-        return vs.out.toString();
+        return new VmScript(mm, cpu).lines(script);
     }
 
     /** Lines as fgets returns them (the newline does not matter: it is a token separator). */

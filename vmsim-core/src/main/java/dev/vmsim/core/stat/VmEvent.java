@@ -10,6 +10,17 @@ public enum VmEvent {
     VMA_LOCK_RETRY("vma_lock_retry"),
     VMA_LOCK_MISS("vma_lock_miss"),
     VMA_LOCK_WAIT("vma_lock_wait"),
+    /**
+     * Simulator counters (the kernel has none): how often each typesafe-by-RCU re-check of
+     * lock_vma_under_rcu caught a VMA freed and reused since the tree walk found it: vm_mm is
+     * another mm (vma_start_read), the VMA is detached (vma_start_read's -EAGAIN, also counted
+     * as vma_lock_miss), the VMA no longer covers the address.
+     */
+    VMA_RECHECK_VM_MM("vma_recheck_vm_mm"),
+    VMA_RECHECK_DETACHED("vma_recheck_detached"),
+    VMA_RECHECK_ADDRESS("vma_recheck_address"),
+    /** A simulator counter (the kernel has none): user faults that ended in pagefault_out_of_memory. */
+    PAGEFAULT_OOM("pagefault_out_of_memory"),
     PGALLOC("pgalloc_normal"),
     PGFREE("pgfree"),
     NR_TLB_REMOTE_FLUSH("nr_tlb_remote_flush"),

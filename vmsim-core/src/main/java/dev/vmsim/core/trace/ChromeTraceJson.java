@@ -58,7 +58,8 @@ public final class ChromeTraceJson {
             tids.add(tid);
             final ArrayDeque<Open> stack = stacks.computeIfAbsent(e.threadId, k -> new ArrayDeque<>());
             if (e.name.equals(MmapLockBridge.START_LOCKING)) {
-                final String wait = "true".equals(e.arg("write")) ? "mmap_lock_wait(write)" : "mmap_lock_wait(read)";
+                final String wait = "true".equals(e.arg(MmapLockBridge.UPGRADE)) ? "mmap_lock_wait(upgrade)"
+                        : "true".equals(e.arg("write")) ? "mmap_lock_wait(write)" : "mmap_lock_wait(read)";
                 stack.push(new Open(new TraceEvent(e.tsNs, e.threadId, e.cpu, TraceSink.BEGIN, wait, e.args()), tid));
                 continue;
             }

@@ -59,7 +59,10 @@ public final class FaultTraceText {
                     }
                     break;
                 case FaultTrace.MMAP_WRITE_LOCK_VIA:
-                    appendPart(lockMm, "write lock by " + e.arg("via"));
+                    // upgrade_mmap_lock_carefully (the kernel) or the simulator's atomic upgrade (--mmap-upgrade).
+                    appendPart(lockMm, "upgrade".equals(e.arg("via"))
+                            ? "write lock by upgrade"
+                            : "read lock dropped, write lock taken");
                     break;
                 case FaultTrace.EXPAND_DOWNWARDS:
                     appendPart(lockMm, "0".equals(e.arg("ret")) ? "stack expanded" : "expand_downwards=" + e.arg("ret"));

@@ -6,7 +6,8 @@ import dev.vmsim.core.lock.MmapLockTraceSink;
 /**
  * Forwards the mmap_lock tracepoints (include/trace/events/mmap_lock.h) to a {@link TraceSink} as
  * instant events with the kernel's names: mmap_lock_start_locking, mmap_lock_acquire_returned and
- * mmap_lock_released, with the kernel's {@code write} and {@code success} fields.
+ * mmap_lock_released, with the kernel's {@code write} and {@code success} fields. The simulator's
+ * upgrade (which the kernel does not have) emits the same events with {@code upgrade=true}.
  */
 final class MmapLockBridge implements MmapLockTraceSink {
     static final String START_LOCKING = "mmap_lock_start_locking";
@@ -18,6 +19,9 @@ final class MmapLockBridge implements MmapLockTraceSink {
     MmapLockBridge(final TraceSink sink) {
         this.sink = sink;
     }
+
+    /** The field that tells the upgrade's events from the kernel's. */
+    static final String UPGRADE = "upgrade";
 
     @Override
     public void startLocking(final MmapLock lock, final boolean write) {
@@ -33,5 +37,21 @@ final class MmapLockBridge implements MmapLockTraceSink {
     @Override
     public void released(final MmapLock lock, final boolean write) {
         sink.event(TraceSink.INSTANT, RELEASED, new String[] {"write", Boolean.toString(write)});
+    }
+
+    @Override
+    public void upgradeStartLocking(final MmapLock lock) {
+        sink.event(TraceSink.INSTANT, START_LOCKING, new String[] {"write", "true", UPGRADE, "true"});
+    }
+
+    @Override
+    public void upgradeReleasedRead(final MmapLock lock) {
+        sink.event(TraceSink.INSTANT, RELEASED, new String[] {"write", "false", UPGRADE, "true"});
+    }
+
+    @Override
+    public void upgradeAcquireReturned(final MmapLock lock, final boolean success) {
+        sink.event(TraceSink.INSTANT, ACQUIRE_RETURNED,
+                new String[] {"write", "true", "success", Boolean.toString(success), UPGRADE, "true"});
     }
 }

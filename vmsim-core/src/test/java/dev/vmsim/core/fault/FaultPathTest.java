@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.Machine;
+import dev.vmsim.core.arch.PtRegs;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
@@ -21,6 +22,7 @@ import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.task.Task;
 import dev.vmsim.core.testing.TestArch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,6 +54,39 @@ class FaultPathTest {
         final PageTables pt = mm.pageTables();
         final long pa = pt.ptePa(va, false);
         return pa < 0 ? 0 : pt.readPte(pa);
+    }
+
+    /** MAP_POPULATE faults go through handle_mm_fault with regs == NULL: pgfault and the task's min_flt, like any minor fault. */
+    @Test
+    void populateFaultsAreTheTasksMinorFaults() {
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final long faults = machine.vmstat().get(VmEvent.PGFAULT);
+        final long minFlt = Task.current().minFlt;
+        final long majFlt = Task.current().majFlt;
+        map(mm, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | Mman.MAP_POPULATE);
+        assertEquals(faults + 4, machine.vmstat().get(VmEvent.PGFAULT));
+        assertEquals(minFlt + 4, Task.current().minFlt, "min_flt per populated page");
+        assertEquals(majFlt, Task.current().majFlt);
+        assertEquals(0, machine.vmstat().get(VmEvent.PGMAJFAULT));
+    }
+
+    /** A FAULT_FLAG_TRIED fault is the task's maj_flt (mm_account_fault) but no pgmajfault: no I/O, no VM_FAULT_MAJOR. */
+    @Test
+    void aTriedRetryIsAMajorFaultOfTheTaskButNotAPgmajfault() {
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final long a = map(mm, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+        final long majFlt = Task.current().majFlt;
+        final long minFlt = Task.current().minFlt;
+        mm.mmapLock().readLock();
+        try {
+            assertEquals(0, Memory.handleMmFault(mm.findVma(a), a,
+                    FaultFlags.FAULT_FLAG_DEFAULT | FaultFlags.FAULT_FLAG_USER | FaultFlags.FAULT_FLAG_TRIED, PtRegs.USER));
+        } finally {
+            mm.mmapLock().readUnlock();
+        }
+        assertEquals(0, machine.vmstat().get(VmEvent.PGMAJFAULT), "pgmajfault only for VM_FAULT_MAJOR");
+        assertEquals(majFlt + 1, Task.current().majFlt);
+        assertEquals(minFlt, Task.current().minFlt);
     }
 
     @Test
@@ -136,6 +171,37 @@ class FaultPathTest {
         assertEquals(0, mm.munmap(a, 2 * PAGE));
         assertEquals(-1, cpu.load(a));
         assertEquals(SigInfo.SEGV_MAPERR_SIG, cpu.lastSignal());
+    }
+
+    /**
+     * mprotect R -> RW makes an exclusive anonymous page's PTE writable (MM_CP_TRY_CHANGE_WRITABLE),
+     * so the next write does not fault; the zero page and a page shared with a fork child stay
+     * write-protected and fault as before.
+     */
+    @Test
+    void mprotectReadWriteMakesExclusiveAnonPtesWritableWithoutAWriteFault() {
+        final MmStruct parent = mm(LockingMode.PER_VMA);
+        final Cpu cpu = cpuOn(machine, parent);
+        final long a = map(parent, 3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+        assertEquals(SigInfo.OK, cpu.store(a, (byte) 1)); // an exclusive anonymous page
+        assertEquals(0, cpu.load(a + PAGE)); // the zero page
+        assertEquals(0, parent.mprotect(a, 3 * PAGE, PROT_READ));
+        final PageTableFormat fmt = parent.pageTables().format();
+        assertFalse(fmt.pteWrite(pte(parent, a)));
+        assertEquals(0, parent.mprotect(a, 3 * PAGE, PROT_READ | PROT_WRITE));
+        assertTrue(fmt.pteWrite(pte(parent, a)), "can_change_pte_writable: exclusive anon page");
+        assertFalse(fmt.pteWrite(pte(parent, a + PAGE)), "the zero page is never made writable");
+        final long faults = machine.vmstat().get(VmEvent.PGFAULT);
+        assertEquals(SigInfo.OK, cpu.store(a, (byte) 2));
+        assertEquals(faults, machine.vmstat().get(VmEvent.PGFAULT), "no write fault after mprotect(RW)");
+        assertEquals(SigInfo.OK, cpu.store(a + PAGE, (byte) 3));
+        assertEquals(faults + 1, machine.vmstat().get(VmEvent.PGFAULT), "the zero page still copies on write");
+
+        final MmStruct child = parent.fork();
+        assertEquals(0, parent.mprotect(a, PAGE, PROT_READ));
+        assertEquals(0, parent.mprotect(a, PAGE, PROT_READ | PROT_WRITE));
+        assertFalse(fmt.pteWrite(pte(parent, a)), "a page shared with the child stays write-protected");
+        child.exitMmap();
     }
 
     @Test

@@ -34,6 +34,7 @@ class LockStressTest {
     @Test
     void readersWritersUpgradersAndKillers() throws Exception {
         assertTrue(Lockdep.ENABLED);
+        mm.mmapLock().setUpgradeEnabled(true); // the upgrader exercises the simulator's upgrade
         for (int i = 0; i < 4; i++) {
             vmas.add(VmaFixture.attached(mm, 0x1000L * (2 * i + 1), 0x1000L * (2 * i + 2)));
         }

@@ -25,18 +25,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** lock_vma_under_rcu, lock_vma_under_rcu_wait and lock_mm_and_find_vma (§6, §7, §17). */
 class LockVmaTest {
     private static final int PAGE = 4096;
     private final Machine machine = TestArch.machine(2048);
-
-    @AfterEach
-    void restoreUpgrade() {
-        LockVma.setUpgradeFirst(true);
-    }
 
     private MmStruct mm(final LockingMode mode) {
         return new MmStruct(machine, mode);
@@ -154,8 +148,8 @@ class LockVmaTest {
     @Test
     void stackGrowsUnderTheWriteLockByUpgradeOrByRetake() {
         for (final boolean upgrade : new boolean[] {true, false}) {
-            LockVma.setUpgradeFirst(upgrade);
             final MmStruct mm = mm(LockingMode.PER_VMA);
+            mm.mmapLock().setUpgradeEnabled(upgrade);
             final Cpu cpu = cpuOn(mm);
             final long s = mm.mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN);
             final long abort = machine.vmstat().get(VmEvent.VMA_LOCK_ABORT);

@@ -151,6 +151,12 @@ class MmapLockTest {
     @Test
     void upgradeTrylockHasTheWriteLockSideEffects() {
         ml.readLock();
+        assertFalse(ml.upgradeTrylock(), "off by default: the kernel's mmap_upgrade_trylock always fails");
+        ml.assertLocked();
+        assertEquals(0, ml.lockSeq() & 1, "no seqcount begun");
+        ml.readUnlock();
+        ml.setUpgradeEnabled(true);
+        ml.readLock();
         assertTrue(ml.upgradeTrylock());
         assertEquals(1, ml.lockSeq() & 1, "seqcount begun");
         ml.assertWriteLocked();

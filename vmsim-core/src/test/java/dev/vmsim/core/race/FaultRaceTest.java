@@ -49,7 +49,6 @@ class FaultRaceTest {
     @AfterEach
     void removeHooks() {
         LockHooks.install(null);
-        LockVma.setUpgradeFirst(true);
     }
 
     private long count(final VmEvent e) {
@@ -243,8 +242,8 @@ class FaultRaceTest {
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
     void twoFaultsBelowTheStackExpandItOnce(final boolean upgradeFirst) throws Exception {
-        LockVma.setUpgradeFirst(upgradeFirst);
         final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
+        mm.mmapLock().setUpgradeEnabled(upgradeFirst);
         final long s = mm.mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN);
         final long totalVm = mm.totalVm();
         final long abort = count(VmEvent.VMA_LOCK_ABORT);

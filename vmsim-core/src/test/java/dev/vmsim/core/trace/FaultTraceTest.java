@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vmsim.core.lock.LockVma;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.script.VmScript;
 import dev.vmsim.core.testing.TestArch;
@@ -26,21 +25,25 @@ class FaultTraceTest {
     @AfterEach
     void off() {
         FaultTrace.install(null);
-        LockVma.setUpgradeFirst(true);
     }
 
     /** Runs {@code vms} on the core test architecture with a recorder; returns the events, mmap_lock ones left out. */
     private static List<String> trace(final String vms, final LockingMode mode) {
+        return trace(vms, mode, false, false);
+    }
+
+    /** As above; with {@code upgrade} the simulator's mmap_lock upgrade is on; with {@code mmapLock} its events are kept. */
+    private static List<String> trace(final String vms, final LockingMode mode, final boolean upgrade, final boolean mmapLock) {
         final TraceRecorder rec = new TraceRecorder(10_000);
         FaultTrace.install(rec);
         try {
-            VmScript.run(vms, new TestArch(), mode);
+            VmScript.run(vms, new TestArch(), mode, upgrade);
         } finally {
             FaultTrace.install(null);
         }
         final List<String> out = new ArrayList<>();
         for (final TraceEvent e : rec.events()) {
-            if (!e.name.startsWith("mmap_lock_")) {
+            if (mmapLock || !e.name.startsWith("mmap_lock_")) {
                 out.add(e.phase + " " + e.name + summary(e));
             }
         }
@@ -49,7 +52,7 @@ class FaultTraceTest {
 
     private static String summary(final TraceEvent e) {
         final StringBuilder sb = new StringBuilder();
-        for (final String k : new String[] {"result", "page", "action", "from", "via", "ret", "flags"}) {
+        for (final String k : new String[] {"result", "page", "action", "from", "via", "ret", "flags", "write", "success", "upgrade"}) {
             final String v = e.arg(k);
             if (v != null) {
                 sb.append(' ').append(k).append('=').append(v);
@@ -78,9 +81,34 @@ class FaultTraceTest {
         assertTrue(ev.contains("i do_anonymous_page page=new"), ev.toString());
     }
 
+    /** The kernel's path by default: mmap_upgrade_trylock fails, so the read lock is dropped and the write lock taken. */
     @Test
-    void stackGrowthExpandsUnderTheUpgradedLock() {
-        final List<String> ev = trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA);
+    void stackGrowthByDefaultDropsTheReadLockAndTakesTheWriteLock() {
+        final List<String> ev = trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA, false, true);
+        final int from = ev.indexOf("B lock_mm_and_find_vma");
+        assertEquals(List.of(
+                "B lock_mm_and_find_vma",
+                "i mmap_lock_start_locking write=false",
+                "i mmap_lock_acquire_returned write=false success=true",
+                "i mmap_write_lock_via via=drop-retake",
+                "i mmap_lock_released write=false",
+                "i mmap_lock_start_locking write=true",
+                "i mmap_lock_acquire_returned write=true success=true",
+                "i expand_downwards ret=0",
+                "i mmap_lock_acquire_returned write=false success=true",
+                "E lock_mm_and_find_vma result=found"), ev.subList(from, from + 10));
+    }
+
+    /** With --mmap-upgrade: the atomic upgrade, with its own mmap_lock events (upgrade=true). */
+    @Test
+    void withTheUpgradeOnTheStackGrowsUnderTheUpgradedLock() {
+        final List<String> ev = trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA, true, true);
+        final int from = ev.indexOf("i mmap_write_lock_via via=upgrade");
+        assertEquals(List.of(
+                "i mmap_lock_start_locking write=true upgrade=true",
+                "i mmap_lock_released write=false upgrade=true",
+                "i mmap_lock_acquire_returned write=true success=true upgrade=true",
+                "i mmap_write_lock_via via=upgrade"), ev.subList(from - 3, from + 1));
         assertEquals(List.of(
                 "i lock_vma_under_rcu result=abort",
                 "B lock_mm_and_find_vma",
@@ -89,15 +117,7 @@ class FaultTraceTest {
                 "E lock_mm_and_find_vma result=found",
                 "B handle_mm_fault flags=USER",
                 "i do_anonymous_page page=zero",
-                "E handle_mm_fault ret=0"), ev);
-    }
-
-    @Test
-    void withoutTheUpgradeTheWriteLockIsReachedByDropAndRetake() {
-        LockVma.setUpgradeFirst(false);
-        final List<String> ev = trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA);
-        assertTrue(ev.contains("i mmap_write_lock_via via=drop-retake"), ev.toString());
-        assertTrue(ev.contains("E lock_mm_and_find_vma result=found"), ev.toString());
+                "E handle_mm_fault ret=0"), trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA, true, false));
     }
 
     @Test
