@@ -1,9 +1,11 @@
 package dev.vmsim.core.trace;
 
 import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.fault.FaultFlags;
 import dev.vmsim.core.fault.VmFault;
 import dev.vmsim.core.lock.MmapLock;
+import dev.vmsim.core.mm.MmStruct;
 
 /**
  * The fault-path event sites, one static method per event. Each method reads {@link #sink} once
@@ -17,7 +19,8 @@ import dev.vmsim.core.lock.MmapLock;
  *   <li>{@code page_fault_user} / {@code page_fault_kernel} (x86, exceptions:page_fault_user/kernel)
  *       or {@code do_mem_abort} (arm64, which has no such tracepoint): a slice around the whole
  *       fault; BEGIN carries the address, the arch decode ({@code error_code}, {@code esr}) and
- *       {@code decode} (ArchFault.describe()); END carries {@code signal}.
+ *       {@code decode} (ArchFault.describe()); END carries {@code signal}, and {@code rss} and
+ *       {@code free_frames} as the fault returns (the counters of the Perfetto trace);
  *   <li>{@code lock_vma_under_rcu} (result locked / abort / miss) and {@code lock_vma_under_rcu_wait}
  *       (result wait);
  *   <li>{@code lock_mm_and_find_vma}: a slice; inside it {@code mmap_write_lock_via} (upgrade or
@@ -80,8 +83,7 @@ public final class FaultTrace {
     public static void x86PageFaultExit(final boolean user, final int sigInfo) {
         final TraceSink s = sink;
         if (s != null) {
-            s.event(TraceSink.END, user ? PAGE_FAULT_USER : PAGE_FAULT_KERNEL,
-                    new String[] {"signal", SigInfo.describe(sigInfo)});
+            s.event(TraceSink.END, user ? PAGE_FAULT_USER : PAGE_FAULT_KERNEL, exitArgs(sigInfo));
         }
     }
 
@@ -98,8 +100,23 @@ public final class FaultTrace {
     public static void arm64AbortExit(final int sigInfo) {
         final TraceSink s = sink;
         if (s != null) {
-            s.event(TraceSink.END, DO_MEM_ABORT, new String[] {"signal", SigInfo.describe(sigInfo)});
+            s.event(TraceSink.END, DO_MEM_ABORT, exitArgs(sigInfo));
         }
+    }
+
+    /**
+     * The fault's END arguments: the signal, and the counters a trace viewer plots as it returns:
+     * {@code rss} (the faulting mm's anon + shmem pages, get_mm_rss) and {@code free_frames} (the
+     * machine's free frames, nr_free_pages), when the thread runs a CPU with an mm.
+     */
+    private static String[] exitArgs(final int sigInfo) {
+        final Cpu cpu = Cpu.current();
+        final MmStruct mm = cpu == null ? null : cpu.mm();
+        if (mm == null) {
+            return new String[] {"signal", SigInfo.describe(sigInfo)};
+        }
+        return new String[] {"signal", SigInfo.describe(sigInfo), "rss", Long.toString(mm.anonRss() + mm.shmemRss()),
+            "free_frames", Long.toString(cpu.machine().frames().freeFrames())};
     }
 
     // ---------------------------------------------------------------- mm/mmap_lock.c

@@ -128,21 +128,6 @@ class FaultTraceTest {
         assertEquals("SIGBUS|RETRY", FaultTrace.vmFault(0x2 | 0x400));
     }
 
-    @Test
-    void recorderIsBoundedAndCountsWhatItDrops() {
-        final TraceRecorder rec = new TraceRecorder(3);
-        for (int i = 0; i < 5; i++) {
-            rec.event(TraceSink.INSTANT, "x", new String[] {"i", Integer.toString(i)});
-        }
-        assertEquals(3, rec.events().size());
-        assertEquals(2, rec.dropped());
-        long last = -1;
-        for (final TraceEvent e : rec.events()) {
-            assertTrue(e.tsNs >= last);
-            last = e.tsNs;
-        }
-    }
-
     // ---------------------------------------------------------------- zero cost when off
 
     /** Every site takes only primitives and Strings, so a disabled site builds nothing before its null check. */
