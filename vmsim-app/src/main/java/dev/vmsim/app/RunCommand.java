@@ -8,10 +8,13 @@ import dev.vmsim.bench.report.TextReport;
 import dev.vmsim.core.trace.ChromeTraceJson;
 import dev.vmsim.core.trace.FaultTrace;
 import dev.vmsim.core.trace.TraceRecorder;
+import dev.vmsim.core.trace.jfr.VmsimRecording;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
+import jdk.jfr.Recording;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,6 +60,11 @@ final class RunCommand implements Callable<Integer> {
                     + " that ended it, counters; per-CPU ring buffers, the first " + TRACE_CAPACITY + " events.")
     private Path trace;
 
+    @Option(names = "--jfr", paramLabel = "FILE.jfr",
+            description = "Also record the simulator's JDK Flight Recorder events (vmsim.mm.PageFault, MmapLockAcquire,"
+                    + " MmapLockRelease, VmaLockAbort, vmsim.tlb.Shootdown) to FILE, for `jfr print` and Mission Control.")
+    private Path jfr;
+
     /** Events a --trace run keeps: about 20 per fault, so the first ~10,000 faults (tens of MB of JSON). */
     static final int TRACE_CAPACITY = 200_000;
 
@@ -66,10 +74,15 @@ final class RunCommand implements Callable<Integer> {
         final RunConfig cfg = common.config(cl, workload, locking.locking, DEFAULT_THREADS, DEFAULT_DURATION);
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--trace", trace);
+        CommonOptions.checkWritable(cl, "--jfr", jfr);
         final TraceRecorder recorder = trace == null ? null : new TraceRecorder(TRACE_CAPACITY);
         final RunResult r;
+        final Recording recording = jfr == null ? null : VmsimRecording.create();
         if (recorder != null) {
             recorder.start();
+        }
+        if (recording != null) {
+            recording.start();
         }
         FaultTrace.install(recorder);
         try {
@@ -78,6 +91,9 @@ final class RunCommand implements Callable<Integer> {
             FaultTrace.install(null);
             if (recorder != null) {
                 recorder.close();
+            }
+            if (recording != null) {
+                recording.stop();
             }
         }
         cl.getOut().print(TextReport.run(r));
@@ -88,11 +104,22 @@ final class RunCommand implements Callable<Integer> {
         if (json != null) {
             CommonOptions.write("--json", json, r.toJson() + "\n");
         }
+        if (recording != null) {
+            dump(recording, jfr);
+        }
         if (recorder != null) {
             CommonOptions.write("--trace", trace,
                     ChromeTraceJson.write(recorder.events(), recorder.stats(), recorder.capacity()));
         }
         return 0;
+    }
+
+    private static void dump(final Recording recording, final Path file) {
+        try (recording) {
+            recording.dump(file);
+        } catch (final IOException e) {
+            throw new IllegalStateException("cannot write --jfr " + file + ": " + IoErrors.reason(e), e);
+        }
     }
 
     /**

@@ -4,6 +4,8 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.Pfn;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.stat.VmStat;
+import dev.vmsim.core.trace.jfr.JfrSites;
+import dev.vmsim.core.trace.jfr.TlbShootdownEvent;
 
 /**
  * TLB shootdown (arch/x86/mm/tlb.c {@code flush_tlb_mm_range()} / {@code flush_tlb_multi()}, the
@@ -66,17 +68,20 @@ public final class TlbFlush {
      *     range above the ceiling (still flushed as a range: the arch TLB decides how).
      */
     private static void shootdown(final MmStruct mm, final long start, final long end, final long pages) {
+        final TlbShootdownEvent jfr = JfrSites.tlbShootdownBegin();
         final VmStat vmstat = mm.machine().vmstat();
         final Cpu self = Cpu.current();
-        boolean remote = false;
+        int cpus = 0;
+        int remotes = 0;
         for (final Cpu cpu : mm.cpumask().cpus()) {
+            cpus++;
             invalidate(cpu, mm, start, end);
             if (cpu == self) {
                 vmstat.add(pages < 0 ? VmEvent.NR_TLB_LOCAL_FLUSH_ALL : VmEvent.NR_TLB_LOCAL_FLUSH_ONE,
                         pages < 0 ? 1 : pages);
                 cpu.countFlush(false);
             } else {
-                remote = true;
+                remotes++;
                 vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH_RECEIVED);
                 cpu.countFlush(true);
                 cpu.waitForAccessToDrain();
@@ -84,9 +89,10 @@ public final class TlbFlush {
                 cpu.waitForAccessToDrain();
             }
         }
-        if (remote) {
+        if (remotes > 0) {
             vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH);
         }
+        JfrSites.tlbShootdownEnd(jfr, start, end, pages, cpus, remotes);
     }
 
     private static void invalidate(final Cpu cpu, final MmStruct mm, final long start, final long end) {

@@ -6,6 +6,7 @@ import dev.vmsim.core.fault.FaultFlags;
 import dev.vmsim.core.fault.VmFault;
 import dev.vmsim.core.lock.MmapLock;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.trace.jfr.JfrSites;
 
 /**
  * The fault-path event sites, one static method per event. Each method reads {@link #sink} once
@@ -32,6 +33,9 @@ import dev.vmsim.core.mm.MmStruct;
  *       (action access_flags / spurious / raced);
  *   <li>the mmap_lock tracepoints, bridged from {@link MmapLock#setTraceSink}.
  * </ul>
+ *
+ * <p>Three sites (lock_vma_under_rcu, lock_mm_and_find_vma, handle_mm_fault's return) also feed the
+ * JFR page-fault event's locking path ({@link JfrSites}), each gated on that event's own enabled state.
  *
  * <p>Departure: the kernel's tracepoints are per-event static keys enabled system-wide; here one
  * sink receives all of them, for every thread (events carry the thread and CPU).
@@ -127,6 +131,7 @@ public final class FaultTrace {
         if (s != null) {
             s.event(TraceSink.INSTANT, LOCK_VMA_UNDER_RCU, new String[] {"address", hex(address), "result", result});
         }
+        JfrSites.lockVmaUnderRcu(address, result);
     }
 
     /** lock_vma_under_rcu_wait waited for a VMA writer and retries. */
@@ -143,6 +148,7 @@ public final class FaultTrace {
         if (s != null) {
             s.event(TraceSink.BEGIN, LOCK_MM_AND_FIND_VMA, new String[] {"address", hex(address)});
         }
+        JfrSites.lockMmAndFindVma();
     }
 
     /** lock_mm_and_find_vma returns: a VMA (mmap read lock held) or none (bad area, nothing held). */
@@ -188,6 +194,7 @@ public final class FaultTrace {
         if (s != null) {
             s.event(TraceSink.END, HANDLE_MM_FAULT, new String[] {"ret", vmFault(ret)});
         }
+        JfrSites.handleMmFaultReturned(ret);
     }
 
     /** do_anonymous_page mapped the shared zero page (read) or a new zeroed page (write). */

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vmsim.core.lock.LockVma;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.script.VmScript;
+import dev.vmsim.core.testing.Allocations;
 import dev.vmsim.core.testing.TestArch;
-import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -164,14 +164,8 @@ class FaultTraceTest {
      */
     @Test
     void disabledSitesAllocateNothing() {
-        final com.sun.management.ThreadMXBean mx =
-                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        final long tid = Thread.currentThread().getId();
         FaultTrace.install(null);
-        callEverySite(1000); // class loading, JIT warm-up
-        final long before = mx.getThreadAllocatedBytes(tid);
-        callEverySite(100_000);
-        final long allocated = mx.getThreadAllocatedBytes(tid) - before;
+        final long allocated = Allocations.ofHundredThousandRounds(FaultTraceTest::callEverySite);
         assertTrue(allocated < 64 * 1024, allocated + " bytes allocated by disabled trace sites");
     }
 
