@@ -36,6 +36,8 @@ public final class TraceRecorder implements TraceSink, AutoCloseable {
 
     private final int capacity;
     private final int ringSize;
+    /** False: the consumer discards what it reads ({@link #discarding()}). */
+    private final boolean keep;
     private final long originNs = System.nanoTime();
     /** Per-CPU rings, created on a CPU's first event (CAS); a volatile read per event. */
     private final AtomicReferenceArray<RingBufferPerCpu> rings = new AtomicReferenceArray<>(MAX_CPUS);
@@ -54,14 +56,27 @@ public final class TraceRecorder implements TraceSink, AutoCloseable {
         this(capacity, DEFAULT_RING_SIZE);
     }
 
+    /**
+     * A recorder whose consumer reads and discards every event (trace_pipe redirected to
+     * /dev/null): the full recording cost with bounded memory, for measuring what tracing adds.
+     */
+    public static TraceRecorder discarding() {
+        return new TraceRecorder(Integer.MAX_VALUE, DEFAULT_RING_SIZE, false);
+    }
+
     /** A recorder keeping at most {@code capacity} events, with rings of {@code ringSize} events per CPU. */
     public TraceRecorder(final int capacity, final int ringSize) {
+        this(capacity, ringSize, true);
+    }
+
+    private TraceRecorder(final int capacity, final int ringSize, final boolean keep) {
         if (capacity <= 0 || ringSize <= 0) {
             throw new IllegalArgumentException("capacity " + capacity + ", ring size " + ringSize);
         }
         this.capacity = capacity;
         this.ringSize = ringSize;
         this.noCpu = new RingBufferPerCpu(-1, ringSize);
+        this.keep = keep;
     }
 
     /** The trace clock: ns since this recorder was created. The one place a timestamp is taken. */
@@ -136,8 +151,12 @@ public final class TraceRecorder implements TraceSink, AutoCloseable {
                     break;
                 }
                 final int got = r.read((int) Math.min(room, Integer.MAX_VALUE));
-                kept += got;
                 n += got;
+                if (keep) {
+                    kept += got;
+                } else {
+                    r.kept(true);
+                }
             }
             return n;
         }

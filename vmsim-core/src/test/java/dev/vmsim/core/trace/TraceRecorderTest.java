@@ -105,6 +105,25 @@ class TraceRecorderTest {
         }
     }
 
+    @Test
+    @Timeout(60)
+    void aDiscardingRecorderReadsEverythingAndKeepsNothing() throws Exception {
+        final TraceRecorder rec = TraceRecorder.discarding();
+        rec.start();
+        try {
+            onCpus(4, cpu -> emit(rec, 50_000)); // more than a ring holds
+        } finally {
+            rec.close();
+        }
+        assertTrue(rec.events().isEmpty());
+        assertEquals(4, rec.stats().size());
+        for (final TraceRecorder.CpuStats s : rec.stats()) {
+            assertEquals(50_000, s.entries() + s.droppedEvents(), s.toString());
+            assertEquals(0, s.unread(), "nothing is left for want of capacity: " + s);
+            assertTrue(s.entries() >= TraceRecorder.DEFAULT_RING_SIZE, "at least a full ring was read: " + s);
+        }
+    }
+
     /**
      * The record path never waits for the consumer: with the consumer's lock held by this thread
      * (as if it were stuck reading), 128 CPUs record all their events and finish.
