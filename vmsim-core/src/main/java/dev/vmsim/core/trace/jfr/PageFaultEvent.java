@@ -3,6 +3,7 @@ package dev.vmsim.core.trace.jfr;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Label;
+import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
 import jdk.jfr.Unsigned;
@@ -23,7 +24,7 @@ public final class PageFaultEvent extends jdk.jfr.Event {
 
     @Label("Address")
     @Description("CR2 (x86-64) or FAR (arm64)")
-    @Unsigned
+    @MemoryAddress
     public long address;
 
     @Label("Error Code")

@@ -3,9 +3,9 @@ package dev.vmsim.core.trace.jfr;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Label;
+import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
-import jdk.jfr.Unsigned;
 
 /** A TLB shootdown (flush_tlb_mm_range / flush_tlb_multi), from the first invalidation to the last target's ack. */
 @Name("vmsim.tlb.Shootdown")
@@ -15,12 +15,12 @@ import jdk.jfr.Unsigned;
 @StackTrace(false)
 public final class TlbShootdownEvent extends jdk.jfr.Event {
     @Label("Start Address")
-    @Unsigned
+    @MemoryAddress
     public long startAddress;
 
     @Label("End Address")
     @Description("Exclusive end of the range; -1 (0xffffffffffffffff) for a whole-mm flush")
-    @Unsigned
+    @MemoryAddress
     public long endAddress;
 
     @Label("Pages")

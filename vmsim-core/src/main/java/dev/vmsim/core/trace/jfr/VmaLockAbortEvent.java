@@ -3,9 +3,9 @@ package dev.vmsim.core.trace.jfr;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Label;
+import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
-import jdk.jfr.Unsigned;
 
 /** lock_vma_under_rcu gave up (VMA_LOCK_ABORT): the fault falls back to the mmap_lock. */
 @Name("vmsim.mm.VmaLockAbort")
@@ -15,6 +15,6 @@ import jdk.jfr.Unsigned;
 @StackTrace(false)
 public final class VmaLockAbortEvent extends jdk.jfr.Event {
     @Label("Address")
-    @Unsigned
+    @MemoryAddress
     public long address;
 }
