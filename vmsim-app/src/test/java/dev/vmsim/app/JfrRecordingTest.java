@@ -37,7 +37,7 @@ class JfrRecordingTest {
     @Timeout(120)
     void x86FaultsCarryTheErrorCodeAndTheLockingPath(@TempDir final Path dir) throws Exception {
         final List<RecordedEvent> events = run(dir.resolve("x86.jfr"), "run", "stack-growth", "--threads", "2",
-                "--iterations", "20", "--seed", "3", "--locking", "per-vma");
+                "--iterations", "5", "--seed", "3", "--locking", "per-vma");
         assertTrue(events.stream().allMatch(e -> e.getEventType().getName().startsWith("vmsim.")),
                 "only the simulator's events are enabled");
         final List<RecordedEvent> faults = named(events, "vmsim.mm.PageFault");
@@ -63,7 +63,7 @@ class JfrRecordingTest {
     @Timeout(120)
     void arm64FaultsCarryTheEsrAndMunmapShootsDownRemoteTlbs(@TempDir final Path dir) throws Exception {
         final List<RecordedEvent> events = run(dir.resolve("arm64.jfr"), "run", "fault-vs-munmap", "--arch", "arm64",
-                "--threads", "3", "--iterations", "20", "--seed", "3");
+                "--threads", "3", "--iterations", "5", "--seed", "3");
         final List<RecordedEvent> faults = named(events, "vmsim.mm.PageFault");
         assertFalse(faults.isEmpty());
         for (final RecordedEvent f : faults) {
