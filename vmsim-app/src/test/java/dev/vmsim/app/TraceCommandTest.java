@@ -6,19 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.app.script.ScenarioFiles;
+import dev.vmsim.app.trace.TraceStructure;
 import dev.vmsim.bench.KernelFactory;
-import dev.vmsim.bench.MiniJson;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,53 +104,25 @@ class TraceCommandTest {
     }
 
     @Test
-    @SuppressWarnings("unchecked")
-    void runWritesWellFormedNestedTraceEventJson(@TempDir final Path dir) throws Exception {
+    void runWritesAPerfettoTraceAndReportsEachCpusRing(@TempDir final Path dir) throws Exception {
         final Path json = dir.resolve("trace.json");
         final CliHarness r = CliHarness.run(KernelFactory.simulator(),
                 "run", "stack-growth", "--threads", "2", "--iterations", "20", "--seed", "3", "--trace", json.toString());
         assertEquals(0, r.status, r.err);
-        final Map<String, Object> doc = (Map<String, Object>) MiniJson.parse(Files.readString(json));
-        final Map<String, Object> other = (Map<String, Object>) doc.get("otherData");
-        assertEquals(((Number) other.get("capacity")).longValue(), (long) RunCommand.TRACE_CAPACITY);
-        final List<Object> events = (List<Object>) doc.get("traceEvents");
-        final Map<Long, Double> lastTs = new HashMap<>();
-        final Map<Long, ArrayDeque<double[]>> open = new HashMap<>();
-        final Set<Long> named = new HashSet<>();
-        final Set<Long> used = new HashSet<>();
-        final Set<String> names = new HashSet<>();
-        for (final Object o : events) {
-            final Map<String, Object> e = (Map<String, Object>) o;
-            final long tid = ((Number) e.get("tid")).longValue();
-            final String ph = (String) e.get("ph");
-            if (ph.equals("M")) {
-                if ("thread_name".equals(e.get("name"))) {
-                    named.add(tid);
-                }
-                continue;
-            }
-            used.add(tid);
-            names.add((String) e.get("name"));
-            final double ts = ((Number) e.get("ts")).doubleValue();
-            assertTrue(ts >= lastTs.getOrDefault(tid, 0.0), "ts not monotonic on tid " + tid + ": " + e);
-            lastTs.put(tid, ts);
-            final ArrayDeque<double[]> stack = open.computeIfAbsent(tid, k -> new ArrayDeque<>());
-            while (!stack.isEmpty() && stack.peek()[1] <= ts) {
-                stack.pop(); // ended before this one starts
-            }
-            if (ph.equals("X")) {
-                final double end = ts + ((Number) e.get("dur")).doubleValue();
-                assertTrue(stack.isEmpty() || end <= stack.peek()[1], "slice overlaps its parent: " + e);
-                stack.push(new double[] {ts, end});
-            } else {
-                assertEquals("i", ph, e.toString());
-            }
+        final TraceStructure t = TraceStructure.check(Files.readString(json));
+        assertEquals(((Number) t.otherData.get("capacity")).longValue(), (long) RunCommand.TRACE_CAPACITY);
+        assertEquals(2, t.cpuTracks.size(), "one track per simulated CPU: " + t.cpuTracks);
+        for (final String n : List.of("page_fault_user", "lock_mm_and_find_vma", "handle_mm_fault", "mmap_lock_wait(read)")) {
+            assertTrue(t.slices.containsKey(n), n + " missing from " + t.slices);
         }
-        assertTrue(named.containsAll(used), "every tid has a thread_name: " + used + " vs " + named);
-        for (final String n : List.of("page_fault_user", "lock_vma_under_rcu", "lock_mm_and_find_vma", "handle_mm_fault",
-                "mmap_lock_wait(read)", "mmap_lock_released", "expand_downwards")) {
-            assertTrue(names.contains(n), n + " missing from " + names);
+        for (final String n : List.of("lock_vma_under_rcu", "mmap_lock_released", "expand_downwards")) {
+            assertTrue(t.instants.contains(n), n + " missing from " + t.instants);
         }
+        for (final String c : List.of("rss pages", "nr_free_pages pages", "mmap_lock waiters")) {
+            assertTrue(t.counters.containsKey(c), c + " missing from " + t.counters.keySet());
+        }
+        assertTrue(r.out.contains("trace: entries-in-buffer/entries-written: "), r.out);
+        assertTrue(r.out.contains("  cpu0    entries: "), r.out);
     }
 
     @Test

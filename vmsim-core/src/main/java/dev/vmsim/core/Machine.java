@@ -54,8 +54,12 @@ public final class Machine {
         return vmaCache;
     }
 
-    /** Brings up a new CPU (a simulated hart) with its own MMU. */
-    public Cpu newCpu() {
+    /**
+     * Brings up a new CPU (a simulated hart) with its own MMU. Its id is the number of CPUs before
+     * it; the machine's monitor makes reading that count and adding the CPU one step, since tasks
+     * bring up their CPUs concurrently and an id indexes per-CPU state (page lists, trace rings).
+     */
+    public synchronized Cpu newCpu() {
         final Cpu cpu = new Cpu(this, cpus.size());
         cpus.add(cpu);
         return cpu;

@@ -15,6 +15,7 @@ import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.trace.FaultTrace;
+import dev.vmsim.core.trace.jfr.JfrSites;
 
 /**
  * arch/arm64/mm/fault.c: do_mem_abort dispatching through fault_info[], do_translation_fault,
@@ -67,8 +68,12 @@ public final class Arm64FaultHandler implements FaultHandler {
         if (FaultTrace.enabled()) {
             FaultTrace.arm64AbortEnter(regs.userMode(), f.far(), f.esr(), f.describe());
         }
+        if (JfrSites.pageFaultEnabled()) {
+            JfrSites.pageFaultBegin();
+        }
         final int r = doMemAbortUntraced(mm, f, regs);
         FaultTrace.arm64AbortExit(r);
+        JfrSites.pageFaultEnd("arm64", f.far(), 0, f.esr(), regs.userMode(), r);
         return r;
     }
 

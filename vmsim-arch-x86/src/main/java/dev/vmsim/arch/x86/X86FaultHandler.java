@@ -19,6 +19,7 @@ import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.trace.FaultTrace;
+import dev.vmsim.core.trace.jfr.JfrSites;
 import java.util.function.Consumer;
 
 /**
@@ -107,6 +108,9 @@ public final class X86FaultHandler implements FaultHandler {
         if (FaultTrace.enabled()) {
             FaultTrace.x86PageFaultEnter(regs.userMode(), pf.address(), pf.errorCode(), pf.describe());
         }
+        if (JfrSites.pageFaultEnabled()) {
+            JfrSites.pageFaultBegin();
+        }
         // Read the listener once: the steps are recorded only when someone will read them (a fault
         // path that builds strings for nobody costs more than the fault it simulates).
         final Consumer<X86FaultRecord> t = trace;
@@ -122,6 +126,7 @@ public final class X86FaultHandler implements FaultHandler {
         }
         rec.result(result);
         FaultTrace.x86PageFaultExit(regs.userMode(), result);
+        JfrSites.pageFaultEnd("x86_64", pf.address(), pf.errorCode(), 0, regs.userMode(), result);
         if (t != null) {
             t.accept(rec);
         }

@@ -7,7 +7,11 @@ import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.Mman;
+import dev.vmsim.core.trace.FaultTrace;
+import dev.vmsim.core.trace.TraceRecorder;
+import dev.vmsim.core.trace.jfr.VmsimRecording;
 import java.util.concurrent.TimeUnit;
+import jdk.jfr.Recording;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -33,6 +37,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * A Level.Invocation setup would keep it out of the measurement but costs a timestamp pair per
  * invocation, more than the zap's share.
  *
+ * <p>{@code trace} measures what tracing adds per fault: the per-CPU trace rings and JFR, each
+ * against {@code off} (run with {@code -prof gc} to see that {@code off} allocates nothing).
+ *
  * <p>Run: {@code java -jar vmsim-bench/target/benchmarks.jar FaultPathBench}
  */
 @State(Scope.Thread)
@@ -52,6 +59,17 @@ public class FaultPathBench {
     @Param({"x86_64", "arm64"})
     public String arch;
 
+    /**
+     * off: no trace sink, no JFR recording (every event site is its disabled check); ring: a
+     * per-CPU trace recorder whose consumer thread reads and discards every event (the cost of
+     * recording, with bounded memory); jfr: an in-memory JFR recording of the vmsim events.
+     */
+    @Param({"off", "ring", "jfr"})
+    public String trace;
+
+    private TraceRecorder recorder;
+    private Recording recording;
+
     private SimKernel kernel;
     private SimTask task;
     private long start;
@@ -69,6 +87,20 @@ public class FaultPathBench {
             throw new IllegalStateException("mmap: " + Errno.name(start));
         }
         next = start;
+        switch (trace) {
+            case "ring":
+                recorder = TraceRecorder.discarding();
+                recorder.start();
+                FaultTrace.install(recorder);
+                break;
+            case "jfr":
+                recording = VmsimRecording.create();
+                recording.setToDisk(false); // JFR's in-memory buffers: no disk traffic in the measurement
+                recording.start();
+                break;
+            default:
+                break;
+        }
     }
 
     @Benchmark
@@ -87,6 +119,13 @@ public class FaultPathBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        FaultTrace.install(null);
+        if (recorder != null) {
+            recorder.close();
+        }
+        if (recording != null) {
+            recording.close();
+        }
         kernel.munmap(start, LEN);
         kernel.validate();
     }

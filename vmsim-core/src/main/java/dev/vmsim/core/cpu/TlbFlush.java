@@ -3,6 +3,8 @@ package dev.vmsim.core.cpu;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.stat.VmStat;
+import dev.vmsim.core.trace.jfr.JfrSites;
+import dev.vmsim.core.trace.jfr.TlbShootdownEvent;
 
 /**
  * TLB shootdown (arch/x86/mm/tlb.c {@code flush_tlb_mm_range()} / {@code flush_tlb_multi()}, the
@@ -70,11 +72,14 @@ public final class TlbFlush {
      *     range above the ceiling (still flushed as a range: the arch TLB decides how).
      */
     private static void shootdown(final MmStruct mm, final long start, final long end, final long pages) {
+        final TlbShootdownEvent jfr = JfrSites.tlbShootdownBegin();
         final VmStat vmstat = mm.machine().vmstat();
         final boolean ipi = mm.machine().arch().tlbShootdownByIpi();
         final Cpu self = Cpu.current();
-        boolean remote = false;
+        int cpus = 0;
+        int remotes = 0;
         for (final Cpu cpu : mm.cpumask().cpus()) {
+            cpus++;
             invalidate(cpu, mm, start, end);
             if (cpu == self) {
                 if (ipi) {
@@ -83,7 +88,7 @@ public final class TlbFlush {
                 }
                 cpu.countFlush(false);
             } else {
-                remote = ipi;
+                remotes++;
                 if (ipi) {
                     vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH_RECEIVED);
                 }
@@ -93,9 +98,10 @@ public final class TlbFlush {
                 cpu.waitForAccessToDrain();
             }
         }
-        if (remote) {
+        if (remotes > 0 && ipi) {
             vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH);
         }
+        JfrSites.tlbShootdownEnd(jfr, start, end, pages, cpus, remotes);
     }
 
     private static void invalidate(final Cpu cpu, final MmStruct mm, final long start, final long end) {

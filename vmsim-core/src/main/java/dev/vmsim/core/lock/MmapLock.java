@@ -3,6 +3,7 @@ package dev.vmsim.core.lock;
 import dev.vmsim.core.sync.LockClass;
 import dev.vmsim.core.sync.Lockdep;
 import dev.vmsim.core.sync.RwSemaphore;
+import dev.vmsim.core.trace.jfr.JfrSites;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -348,6 +349,7 @@ public final class MmapLock {
         if (s != null) {
             s.startLocking(this, write);
         }
+        JfrSites.mmapLockStartLocking();
     }
 
     private void traceReturned(final boolean write, final boolean ok) {
@@ -355,6 +357,7 @@ public final class MmapLock {
         if (s != null) {
             s.acquireReturned(this, write, ok);
         }
+        JfrSites.mmapLockAcquireReturned(write, ok);
     }
 
     private void traceReleased(final boolean write) {
@@ -362,5 +365,6 @@ public final class MmapLock {
         if (s != null) {
             s.released(this, write);
         }
+        JfrSites.mmapLockReleased(write);
     }
 }

@@ -1,9 +1,12 @@
 package dev.vmsim.core.trace;
 
 import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.fault.FaultFlags;
 import dev.vmsim.core.fault.VmFault;
 import dev.vmsim.core.lock.MmapLock;
+import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.trace.jfr.JfrSites;
 
 /**
  * The fault-path event sites, one static method per event. Each method reads {@link #sink} once
@@ -17,7 +20,8 @@ import dev.vmsim.core.lock.MmapLock;
  *   <li>{@code page_fault_user} / {@code page_fault_kernel} (x86, exceptions:page_fault_user/kernel)
  *       or {@code do_mem_abort} (arm64, which has no such tracepoint): a slice around the whole
  *       fault; BEGIN carries the address, the arch decode ({@code error_code}, {@code esr}) and
- *       {@code decode} (ArchFault.describe()); END carries {@code signal}.
+ *       {@code decode} (ArchFault.describe()); END carries {@code signal}, and {@code rss} and
+ *       {@code free_frames} as the fault returns (the counters of the Perfetto trace);
  *   <li>{@code lock_vma_under_rcu} (result locked / abort / miss) and {@code lock_vma_under_rcu_wait}
  *       (result wait);
  *   <li>{@code lock_mm_and_find_vma}: a slice; inside it {@code mmap_write_lock_via} (upgrade or
@@ -29,6 +33,9 @@ import dev.vmsim.core.lock.MmapLock;
  *       (action access_flags / spurious / raced);
  *   <li>the mmap_lock tracepoints, bridged from {@link MmapLock#setTraceSink}.
  * </ul>
+ *
+ * <p>Three sites (lock_vma_under_rcu, lock_mm_and_find_vma, handle_mm_fault's return) also feed the
+ * JFR page-fault event's locking path ({@link JfrSites}), each gated on that event's own enabled state.
  *
  * <p>Departure: the kernel's tracepoints are per-event static keys enabled system-wide; here one
  * sink receives all of them, for every thread (events carry the thread and CPU).
@@ -80,8 +87,7 @@ public final class FaultTrace {
     public static void x86PageFaultExit(final boolean user, final int sigInfo) {
         final TraceSink s = sink;
         if (s != null) {
-            s.event(TraceSink.END, user ? PAGE_FAULT_USER : PAGE_FAULT_KERNEL,
-                    new String[] {"signal", SigInfo.describe(sigInfo)});
+            s.event(TraceSink.END, user ? PAGE_FAULT_USER : PAGE_FAULT_KERNEL, exitArgs(sigInfo));
         }
     }
 
@@ -98,8 +104,23 @@ public final class FaultTrace {
     public static void arm64AbortExit(final int sigInfo) {
         final TraceSink s = sink;
         if (s != null) {
-            s.event(TraceSink.END, DO_MEM_ABORT, new String[] {"signal", SigInfo.describe(sigInfo)});
+            s.event(TraceSink.END, DO_MEM_ABORT, exitArgs(sigInfo));
         }
+    }
+
+    /**
+     * The fault's END arguments: the signal, and the counters a trace viewer plots as it returns:
+     * {@code rss} (the faulting mm's anon + shmem pages, get_mm_rss) and {@code free_frames} (the
+     * machine's free frames, nr_free_pages), when the thread runs a CPU with an mm.
+     */
+    private static String[] exitArgs(final int sigInfo) {
+        final Cpu cpu = Cpu.current();
+        final MmStruct mm = cpu == null ? null : cpu.mm();
+        if (mm == null) {
+            return new String[] {"signal", SigInfo.describe(sigInfo)};
+        }
+        return new String[] {"signal", SigInfo.describe(sigInfo), "rss", Long.toString(mm.anonRss() + mm.shmemRss()),
+            "free_frames", Long.toString(cpu.machine().frames().freeFrames())};
     }
 
     // ---------------------------------------------------------------- mm/mmap_lock.c
@@ -110,6 +131,7 @@ public final class FaultTrace {
         if (s != null) {
             s.event(TraceSink.INSTANT, LOCK_VMA_UNDER_RCU, new String[] {"address", hex(address), "result", result});
         }
+        JfrSites.lockVmaUnderRcu(address, result);
     }
 
     /** lock_vma_under_rcu_wait waited for a VMA writer and retries. */
@@ -126,6 +148,7 @@ public final class FaultTrace {
         if (s != null) {
             s.event(TraceSink.BEGIN, LOCK_MM_AND_FIND_VMA, new String[] {"address", hex(address)});
         }
+        JfrSites.lockMmAndFindVma();
     }
 
     /** lock_mm_and_find_vma returns: a VMA (mmap read lock held) or none (bad area, nothing held). */
@@ -171,6 +194,7 @@ public final class FaultTrace {
         if (s != null) {
             s.event(TraceSink.END, HANDLE_MM_FAULT, new String[] {"ret", vmFault(ret)});
         }
+        JfrSites.handleMmFaultReturned(ret);
     }
 
     /** do_anonymous_page mapped the shared zero page (read) or a new zeroed page (write). */

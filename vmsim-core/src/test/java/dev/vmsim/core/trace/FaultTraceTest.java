@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.script.VmScript;
+import dev.vmsim.core.testing.Allocations;
 import dev.vmsim.core.testing.TestArch;
-import java.lang.management.ManagementFactory;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -148,21 +148,6 @@ class FaultTraceTest {
         assertEquals("SIGBUS|RETRY", FaultTrace.vmFault(0x2 | 0x400));
     }
 
-    @Test
-    void recorderIsBoundedAndCountsWhatItDrops() {
-        final TraceRecorder rec = new TraceRecorder(3);
-        for (int i = 0; i < 5; i++) {
-            rec.event(TraceSink.INSTANT, "x", new String[] {"i", Integer.toString(i)});
-        }
-        assertEquals(3, rec.events().size());
-        assertEquals(2, rec.dropped());
-        long last = -1;
-        for (final TraceEvent e : rec.events()) {
-            assertTrue(e.tsNs >= last);
-            last = e.tsNs;
-        }
-    }
-
     // ---------------------------------------------------------------- zero cost when off
 
     /** Every site takes only primitives and Strings, so a disabled site builds nothing before its null check. */
@@ -199,14 +184,8 @@ class FaultTraceTest {
      */
     @Test
     void disabledSitesAllocateNothing() {
-        final com.sun.management.ThreadMXBean mx =
-                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        final long tid = Thread.currentThread().getId();
         FaultTrace.install(null);
-        callEverySite(1000); // class loading, JIT warm-up
-        final long before = mx.getThreadAllocatedBytes(tid);
-        callEverySite(100_000);
-        final long allocated = mx.getThreadAllocatedBytes(tid) - before;
+        final long allocated = Allocations.ofHundredThousandRounds(FaultTraceTest::callEverySite);
         assertTrue(allocated < 64 * 1024, allocated + " bytes allocated by disabled trace sites");
     }
 
