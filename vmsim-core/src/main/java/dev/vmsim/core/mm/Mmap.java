@@ -95,9 +95,10 @@ final class Mmap {
         }
         final long pgoff;
         ShmemFile file = null;
+        // The anonymous half of do_mmap's switch: MAP_SHARED_VALIDATE validates flags against a
+        // file's f_op, so without a file it is not a type at all and falls to the default (-EINVAL).
         switch (flags & Mman.MAP_TYPE) {
             case Mman.MAP_SHARED:
-            case Mman.MAP_SHARED_VALIDATE:
                 if ((vmFlags & VmFlags.VM_GROWSDOWN) != 0) {
                     return -Errno.EINVAL;
                 }

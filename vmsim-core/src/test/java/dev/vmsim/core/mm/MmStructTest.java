@@ -116,6 +116,9 @@ class MmStructTest {
         assertEquals(-Errno.EINVAL, map(0, 0, RW, ANON), "ERR-MMAP-01");
         assertEquals(-Errno.ENOMEM, map(0, -1L, RW, ANON), "ERR-MMAP-02");
         assertEquals(-Errno.EINVAL, map(0, P, RW, Mman.MAP_ANONYMOUS), "ERR-MMAP-05");
+        assertEquals(-Errno.EINVAL, map(0, P, RW, Mman.MAP_SHARED_VALIDATE | Mman.MAP_ANONYMOUS),
+                "ERR-MMAP-05: do_mmap knows MAP_SHARED_VALIDATE only for a file");
+        assertEquals(1, mm.mapCount(), "no mapping made by the refused calls");
         assertEquals(-Errno.EINVAL, map(top - 0x10000 + 1, P, RW, FIXED), "ERR-MMAP-04");
         assertEquals(-Errno.ENOMEM, map(mm.taskSize() - P, 2 * P, RW, FIXED), "ERR-MMAP-08");
         assertEquals(-Errno.ENOMEM, map(0, mm.taskSize() + P, RW, ANON), "ERR-MMAP-08 len");
