@@ -110,6 +110,17 @@ public final class X86PageTableFormat implements PageTableFormat {
         return (1L << (vaBits - 1)) - 4096;
     }
 
+    /**
+     * DEFAULT_MAP_WINDOW = (1 &lt;&lt; 47) - PAGE_SIZE (arch/x86/include/asm/page_64_types.h): with
+     * LA57 user space still gets the 4-level address space (TASK_SIZE_LOW, STACK_TOP, mmap_base)
+     * and reaches above it only with a hint above it, so that programs that keep tags in the high
+     * pointer bits keep working.
+     */
+    @Override
+    public long defaultMapWindow() {
+        return (1L << 47) - 4096;
+    }
+
     /** The level name as the SDM names its table: PT, PD, PDPT, PML4, PML5. */
     public static String levelName(final int level) {
         return LEVEL_NAMES[level];

@@ -55,6 +55,7 @@ public class MmuBench {
     private static final int INTS_PER_PAGE = 1024;
 
     private X86Mmu mmu;
+    private Cpu cpu;
     private int hot;
     private int cold;
 
@@ -67,7 +68,7 @@ public class MmuBench {
     public void setup() {
         final X86Arch arch = new X86Arch();
         final Machine machine = new Machine(arch, 1 << 16, 1);
-        final Cpu cpu = machine.newCpu();
+        cpu = machine.newCpu();
         mmu = (X86Mmu) cpu.mmu();
         final long root = machine.frames().allocZeroed(0);
         final X86PageTableFormat fmt = arch.pageTableFormat();
@@ -130,6 +131,18 @@ public class MmuBench {
         final int i = (hot + 1) & (HOT_PAGES - 1);
         hot = i;
         return mmu.translate(BASE + 4096L * i + 8, Access.READ, true);
+    }
+
+    /**
+     * A user load through {@link Cpu#load} that hits the TLB: {@link #x86TlbHit} plus the access
+     * bracket a TLB shootdown waits on (its ordered store on entry, release store on exit) and the
+     * byte load from simulated memory.
+     */
+    @Benchmark
+    public int x86CpuLoadHit() {
+        final int i = (hot + 1) & (HOT_PAGES - 1);
+        hot = i;
+        return cpu.load(BASE + 4096L * i + 8);
     }
 
     @Benchmark

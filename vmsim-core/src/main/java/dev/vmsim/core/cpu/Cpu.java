@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p><b>Access bracket (the IPI handshake).</b> Each attempt of an access — TLB lookup / walk and
  * the memory operation it translates for — runs inside an odd value of the access sequence
- * ({@link #accessSeq()}): set with a volatile store on entry, a release store on exit. A TLB
+ * ({@link #accessSeq()}): a store and a full fence on entry, a release store on exit. A TLB
  * shootdown ({@link TlbFlush}) waits, after invalidating, until each target is outside the access
  * it was in, as the kernel's initiator waits for the IPI, which a CPU takes only between
  * instructions. The fault handler runs outside the bracket, so a CPU never blocks inside it.
@@ -107,9 +107,16 @@ public final class Cpu {
         return (long) SEQ.getVolatile(this);
     }
 
-    /** Entry into an access: volatile store, so the following TLB lookup is ordered after it (StoreLoad). */
+    /**
+     * Entry into an access: the odd sequence, then a full fence (StoreLoad), so that no TLB tag load
+     * of the access (opaque on x86, acquire on arm64) can be satisfied before the store is visible.
+     * A volatile store alone does not give that: the JMM lets a later non-volatile load pass it,
+     * and AArch64 does (STLR, then a plain LDR). On x86 this is the same MOV + LOCK ADD a volatile
+     * store compiles to, so the TLB hit path pays nothing more there. See {@link TlbFlush}.
+     */
     private void accessEnter() {
-        SEQ.setVolatile(this, (long) SEQ.getOpaque(this) + 1);
+        SEQ.setOpaque(this, (long) SEQ.getOpaque(this) + 1);
+        VarHandle.fullFence();
     }
 
     /** Exit from an access: release, so the memory operation happens-before a flusher that sees it. */

@@ -15,11 +15,26 @@ import dev.vmsim.core.trace.jfr.TlbShootdownEvent;
  * <p><b>The IPI handshake.</b> In the kernel the initiator waits for each target to run the flush
  * in its IPI handler; an interrupt is taken between instructions, so an access that began with the
  * old translation has completed by then. Here every {@link Cpu} brackets an access with its access
- * sequence ({@link Cpu#accessSeq()}: odd while inside; volatile store on entry, release store on
- * exit). After invalidating the target's TLB the flusher reads the sequence; if it is odd the
- * flusher waits until it changes. An access that starts after that read sees the cleared PTE and
- * the invalidated TLB (the entry store is volatile and so is the flusher's read, and the PTE update
- * precedes it), so it faults.
+ * sequence ({@link Cpu#accessSeq()}: odd while inside; a store and a full fence on entry, a release
+ * store on exit). After invalidating the target's TLB the flusher reads the sequence; if it is odd
+ * the flusher waits until it changes. An access that starts after that read sees the cleared PTE
+ * and the invalidated TLB, so it faults.
+ *
+ * <p><b>Why the entry needs a full fence (Dekker).</b> The flusher publishes the invalidation (a
+ * compare-and-set of the TLB tag, volatile) and then reads the bracket (volatile); the accessor
+ * publishes the bracket and then reads the tag. At least one of them must see the other's store:
+ * either the flusher sees the odd sequence and waits, or the access sees INVALID and walks (and
+ * finds the cleared PTE, which precedes the invalidation). That needs StoreLoad order on both
+ * sides. The flusher's two accesses are volatile, so they are ordered. The accessor's tag load is
+ * opaque (x86) or acquire (arm64), and a volatile store does not keep a later non-volatile load
+ * behind it: AArch64 executes an STLR and a following plain LDR out of order, so munmap could
+ * return while another CPU still completes an access through the stale entry. The entry is
+ * therefore a store followed by {@code VarHandle.fullFence()} (DMB ISH on arm64; on x86 the same
+ * LOCK ADD a volatile store already emitted, so the hit path costs the same). Acquire loads of
+ * the tags were the other choice: AArch64 happens to keep an LDAR behind an earlier STLR, but the
+ * JMM promises no order between a volatile store and a later acquire load, and every probe of
+ * every lookup would pay for it instead of one fence per access. jcstress checks the pattern and
+ * a twin without the fence ({@code mvn verify -Pjcstress -pl vmsim-jcstress}).
  *
  * <p>Then the flusher invalidates once more and waits again. A walk that read the old PTE before
  * the update fills the TLB afterwards, still inside its access, possibly after the first

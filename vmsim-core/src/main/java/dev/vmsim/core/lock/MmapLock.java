@@ -48,8 +48,9 @@ public final class MmapLock {
     private final RwSemaphore sem;
     private final LockingMode mode;
     /**
-     * mm_lock_seq: written only by the write-lock holder with release ordering (seqcount begin in
-     * the write lock, vma_end_write_all on unlock/downgrade); read with acquire by others.
+     * mm_lock_seq: written only by the write-lock holder: opaque store + store-store fence at seqcount
+     * begin (smp_wmb after), release store at vma_end_write_all on unlock/downgrade (smp_wmb
+     * before); read with acquire by others.
      */
     private volatile int mmLockSeq;
     /**
@@ -117,9 +118,17 @@ public final class MmapLock {
         MM_LOCK_SEQ.setRelease(this, lockSeq() & seqMask);
     }
 
-    /** mm_lock_seqcount_begin: seq becomes odd (release). */
+    /**
+     * mm_lock_seqcount_begin → do_raw_write_seqcount_begin: {@code seq++}, then {@code smp_wmb()}.
+     * The fence orders the odd seq before every store of the write section (vm_lock_seq, VMA
+     * fields, tree and page-table updates); a release store would order only what came before it,
+     * and let those stores pass the seq. Pairs with the smp_rmb (acquire fence) in
+     * {@link #speculateRetry} and the acquire loads of {@link #lockSeqAcquire} (vma_start_read,
+     * {@link #speculateTryBegin}): a reader that saw any store of the section sees the odd seq.
+     */
     private void seqBegin() {
-        MM_LOCK_SEQ.setRelease(this, (lockSeq() + 1) & seqMask);
+        MM_LOCK_SEQ.setOpaque(this, (lockSeq() + 1) & seqMask);
+        VarHandle.storeStoreFence(); // smp_wmb
     }
 
     /**

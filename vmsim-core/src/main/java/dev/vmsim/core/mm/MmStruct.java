@@ -48,6 +48,9 @@ public class MmStruct {
     final int pageShift;
     final long pageSize;
     final long taskSize;
+    /** DEFAULT_MAP_WINDOW, at most taskSize: where the default layout ends (see PageTableFormat). */
+    final long mapWindow;
+    /** STACK_TOP = TASK_SIZE_LOW: the default window's top, not TASK_SIZE (x86-64 LA57). */
     final long stackTop;
     long mmapBase;
     int maxMapCount = DEFAULT_MAX_MAP_COUNT;
@@ -86,11 +89,13 @@ public class MmStruct {
         this.pageShift = machine.arch().pageTableFormat().pageShift();
         this.pageSize = 1L << pageShift;
         this.taskSize = taskSize;
-        this.stackTop = taskSize;
+        this.mapWindow = Math.min(taskSize, machine.arch().pageTableFormat().defaultMapWindow());
+        this.stackTop = mapWindow;
         this.stackGuardGap = DEFAULT_STACK_GUARD_GAP_PAGES << pageShift;
         this.mmapBase = computeMmapBase();
-        // A brk area a long way below the mmap area, like a PIE binary's (ELF_ET_DYN_BASE-ish).
-        this.startBrk = pageAlign(taskSize / 3 * 2 / 3);
+        // A brk area a long way below the mmap area, like a PIE binary's (ELF_ET_DYN_BASE-ish, which
+        // is DEFAULT_MAP_WINDOW / 3 * 2: inside the window with LA57 too).
+        this.startBrk = pageAlign(mapWindow / 3 * 2 / 3);
         this.brk = startBrk;
         if (vdso) {
             installVdso();
@@ -109,10 +114,13 @@ public class MmStruct {
         this.brk = parent.brk;
     }
 
-    /** mmap_base() (arch/x86/mm/mmap.c, mm/util.c) without randomisation. */
+    /**
+     * mmap_base() (arch/x86/mm/mmap.c, mm/util.c) without randomisation, for the task size
+     * arch_pick_mmap_layout passes: task_size_64bit(0), the default window (STACK_TOP), not TASK_SIZE.
+     */
     private long computeMmapBase() {
         long gap = rlimitStack + stackGuardGap;
-        final long maxGap = taskSize / 6 * 5;
+        final long maxGap = stackTop / 6 * 5;
         if (gap < MIN_GAP) {
             gap = MIN_GAP;
         } else if (gap > maxGap) {
@@ -200,6 +208,11 @@ public class MmStruct {
     /** TASK_SIZE. */
     public final long taskSize() {
         return taskSize;
+    }
+
+    /** DEFAULT_MAP_WINDOW: the top of the default layout; mappings go above it only for a hint above it. */
+    public final long mapWindow() {
+        return mapWindow;
     }
 
     public final int maxMapCount() {

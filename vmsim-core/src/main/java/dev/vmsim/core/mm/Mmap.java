@@ -95,9 +95,10 @@ final class Mmap {
         }
         final long pgoff;
         ShmemFile file = null;
+        // The anonymous half of do_mmap's switch: MAP_SHARED_VALIDATE validates flags against a
+        // file's f_op, so without a file it is not a type at all and falls to the default (-EINVAL).
         switch (flags & Mman.MAP_TYPE) {
             case Mman.MAP_SHARED:
-            case Mman.MAP_SHARED_VALIDATE:
                 if ((vmFlags & VmFlags.VM_GROWSDOWN) != 0) {
                     return -Errno.EINVAL;
                 }
@@ -288,9 +289,16 @@ final class Mmap {
         return ret;
     }
 
-    /** generic_get_unmapped_area_topdown / arch_get_unmapped_area_topdown. */
+    /**
+     * generic_get_unmapped_area_topdown / arch_get_unmapped_area_topdown. Above DEFAULT_MAP_WINDOW
+     * (x86-64 LA57) only for a hint above it: such a hint lets the search end (arch_get_mmap_end) and
+     * its top (mmap_base, arch_get_mmap_base) move up by TASK_SIZE - DEFAULT_MAP_WINDOW; any other
+     * search, the bottom-up fallback included, stays inside the window. MAP_FIXED is limited by
+     * TASK_SIZE only.
+     */
     static long getUnmappedAreaTopdown(final MmStruct mm, final long addr0, final long len, final int flags) {
-        final long mmapEnd = mm.taskSize;
+        final long aboveWindow = Long.compareUnsigned(addr0, mm.mapWindow) > 0 ? mm.taskSize - mm.mapWindow : 0;
+        final long mmapEnd = (flags & Mman.MAP_FIXED) != 0 ? mm.taskSize : mm.mapWindow + aboveWindow;
         if (Long.compareUnsigned(len, mmapEnd - mm.mmapMinAddr) > 0) {
             return -Errno.ENOMEM;
         }
@@ -308,12 +316,12 @@ final class Mmap {
                 return addr;
             }
         }
-        final long a = unmappedAreaTopdown(mm, len, mm.pageSize, mm.mmapBase);
+        final long a = unmappedAreaTopdown(mm, len, mm.pageSize, mm.mmapBase + aboveWindow);
         if (!Errno.isError(a)) {
             return a;
         }
-        // Fall back to a bottom-up search from TASK_UNMAPPED_BASE.
-        return unmappedArea(mm, len, mm.pageAlign(mm.taskSize / 3), mmapEnd);
+        // Fall back to a bottom-up search from TASK_UNMAPPED_BASE (mmap_legacy_base: a third of the window).
+        return unmappedArea(mm, len, mm.pageAlign(mm.mapWindow / 3), mmapEnd);
     }
 
     /** unmapped_area_topdown (mm/vma.c): the highest gap of len in [low, high), keeping guard gaps. */

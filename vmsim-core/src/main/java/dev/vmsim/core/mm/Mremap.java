@@ -207,10 +207,7 @@ final class Mremap {
             if (VmaOps.mergeNewRange(mm, vmg) == null) {
                 return -Errno.ENOMEM;
             }
-            mm.vmStatAccount(flags, vrm.delta >>> mm.pageShift);
-            if ((flags & VmFlags.VM_LOCKED) != 0) {
-                mm.lockedVm += vrm.delta >>> mm.pageShift;
-            }
+            vrmStatAccount(mm, flags, vrm.delta);
             return vrm.addr;
         }
         if ((vrm.flags & Mman.MREMAP_MAYMOVE) == 0) {
@@ -221,6 +218,14 @@ final class Mremap {
             return e;
         }
         return moveVma(vrm);
+    }
+
+    /** vrm_stat_account: total_vm and its kinds, and locked_vm for an mlocked VMA, grow by {@code bytes}. */
+    private static void vrmStatAccount(final MmStruct mm, final long vmFlags, final long bytes) {
+        mm.vmStatAccount(vmFlags, bytes >>> mm.pageShift);
+        if ((vmFlags & VmFlags.VM_LOCKED) != 0) {
+            mm.lockedVm += bytes >>> mm.pageShift;
+        }
     }
 
     /** vrm_set_new_addr: get_unmapped_area for the destination. */
@@ -320,7 +325,12 @@ final class Mremap {
         return res;
     }
 
-    /** move_vma: copy the VMA to new_addr, move the page tables, then unmap the source. */
+    /**
+     * move_vma with copy_vma_and_data: copy the VMA to new_addr, move the page tables, then unmap
+     * the source. When move_page_tables stops short (a destination table could not be allocated),
+     * the entries it moved go back, and it is the new area that is unmapped instead of the old, so
+     * mremap fails with -ENOMEM and leaves the address space as it found it.
+     */
     private static long moveVma(final Vrm vrm) {
         final MmStruct mm = vrm.mm;
         // prep_move_vma → check_map_count_against_split.
@@ -335,20 +345,28 @@ final class Mremap {
         vma = vmap[0];
         vrm.vma = vma;
         final MmuGather tlb = new MmuGather(mm);
-        final int moved = mm.pageTables().moveRange(vrm.addr, vrm.newAddr, vrm.oldLen, tlb);
-        tlb.finish();
-        if (moved != 0) {
-            return moved;
+        final long moved = mm.pageTables().moveRange(vrm.addr, vrm.newAddr, vrm.oldLen, tlb);
+        int err = 0;
+        if (moved < vrm.oldLen) {
+            err = -Errno.ENOMEM;
+            // Move the entries back: the source tables are still there, so this cannot fail.
+            mm.pageTables().moveRange(vrm.newAddr, vrm.addr, moved, tlb);
+            vrm.vma = newVma;
+            vrm.oldLen = vrm.newLen;
+            vrm.addr = vrm.newAddr;
         }
-        mm.vmStatAccount(newVma.vmFlags, vrm.newLen >>> mm.pageShift);
-        if ((vrm.flags & Mman.MREMAP_DONTUNMAP) != 0) {
+        tlb.finish();
+        // Counted even on failure: the munmap below takes new_len off total_vm again.
+        vrmStatAccount(mm, newVma.vmFlags, vrm.newLen);
+        if (err == 0 && (vrm.flags & Mman.MREMAP_DONTUNMAP) != 0) {
             // dontunmap_complete: the old VMA stays, unlocked and emptied.
             VmaLock.startWrite(vma);
             vma.vmFlags &= ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT);
         } else {
+            // unmap_source_vma: the source on success, the new area on failure.
             Mmap.doVmiMunmap(mm, vrm.addr, vrm.oldLen, false, new boolean[1]);
         }
-        return vrm.newAddr;
+        return err != 0 ? err : vrm.newAddr;
     }
 
     /**

@@ -44,6 +44,16 @@ public interface PageTableFormat {
     /** Highest user virtual address + 1 (TASK_SIZE): 2^47 for x86-64 4-level, 2^48 for arm64 48-bit VA. */
     long taskSize();
 
+    /**
+     * DEFAULT_MAP_WINDOW: the part of the user address space a process gets unless it asks for
+     * more. STACK_TOP and mmap_base are computed from it, and get_unmapped_area searches above it
+     * only for a hint above it. Equal to {@link #taskSize()} unless the format translates more VA
+     * than the ABI hands out by default (x86-64 LA57: the 47-bit window of 4-level paging).
+     */
+    default long defaultMapWindow() {
+        return taskSize();
+    }
+
     // ---- non-leaf entries (pgd/p4d/pud/pmd) ----
 
     /** The entry that points a level-{@code level} slot at the next-level table in frame {@code tablePfn} (pmd_populate). */

@@ -503,21 +503,25 @@ public final class PageTables {
      * flushed BEFORE the destination PTL is released (CVE-2018-18281, TLB-03), so no CPU can still
      * write through the old translation once another thread may zap the destination.
      *
-     * @return 0, or {@code -ENOMEM} if a destination table could not be allocated (the PTEs moved
-     *     so far stay moved, as in the kernel, where mremap then moves them back)
+     * <p>Like the kernel's, this stops at the first destination table it cannot allocate and does
+     * not undo anything: the caller ({@code copy_vma_and_data}) moves the returned prefix back with
+     * a second call, which needs no allocation because the source tables are still there.
+     *
+     * @return the bytes moved from oldStart on: {@code len} when done, less when a destination table
+     *     could not be allocated (the PTEs of [oldStart, oldStart + result) are now at newStart)
      */
-    public int moveRange(final long oldStart, final long newStart, final long len, final MmuGather tlb) {
+    public long moveRange(final long oldStart, final long newStart, final long len, final MmuGather tlb) {
         final long oldEnd = oldStart + len;
         final long delta = newStart - oldStart;
-        final int[] result = new int[1];
+        final long[] stoppedAt = {oldEnd};
         walkPteTables(oldStart, oldEnd, (pt, s, e) -> {
             // The destination may straddle a PTE page boundary: move page by page.
             long addr = s;
             while (addr != e) {
                 final long dstPa = ptePa(addr + delta, true);
                 if (dstPa == PTE_ALLOC_OOM) {
-                    result[0] = -Errno.ENOMEM;
-                    return result[0];
+                    stoppedAt[0] = addr;
+                    return -Errno.ENOMEM;
                 }
                 final long dstPageEnd = addrEnd(addr + delta, e + delta, 1) - delta;
                 final long chunkEnd = Long.compareUnsigned(dstPageEnd, e) < 0 ? dstPageEnd : e;
@@ -526,7 +530,7 @@ public final class PageTables {
             }
             return 0;
         });
-        return result[0];
+        return stoppedAt[0] - oldStart;
     }
 
     private void movePtes(final long oldPt, final long start, final long end, final long newPt, final long delta,

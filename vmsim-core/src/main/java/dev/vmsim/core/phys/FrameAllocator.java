@@ -1,5 +1,6 @@
 package dev.vmsim.core.phys;
 
+import dev.vmsim.core.inject.FaultAttr;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.stat.VmStat;
 import java.lang.invoke.MethodHandles;
@@ -51,6 +52,11 @@ public final class FrameAllocator {
     private final LongAdder drainAllCalls = new LongAdder();
     /** The machine's vm_event counters (pgalloc_normal, pgfree), or null to count nothing. */
     private final VmStat vmstat;
+    /**
+     * fail_page_alloc.attr, or null when off. A plain field: the check costs one load when off. Set
+     * it while no allocation is in flight; thread start (or the test's own lock) publishes it.
+     */
+    private FaultAttr failPageAlloc;
 
     public FrameAllocator(final PhysicalMemory memory, final int cpus) {
         this(memory, cpus, null);
@@ -96,6 +102,11 @@ public final class FrameAllocator {
      * mapcount 0, or {@link #NO_FRAME}. Zeroing is O(1) ({@link PhysicalMemory#zeroFrame}).
      */
     public long allocZeroed(final int cpu) {
+        final FaultAttr fail = failPageAlloc;
+        if (fail != null && fail.shouldFail(1)) { // should_fail_alloc_page(gfp, order 0): size 1 << order
+            failures.increment();
+            return NO_FRAME;
+        }
         final PerCpuPages list = pcpOf(cpu);
         long pfn = list.alloc(zone);
         if (pfn == NO_FRAME) {
@@ -116,6 +127,16 @@ public final class FrameAllocator {
             vmstat.count(VmEvent.PGALLOC);
         }
         return pfn;
+    }
+
+    /**
+     * Turns fail_page_alloc on with {@code attr} (CONFIG_FAIL_PAGE_ALLOC), or off with null: each
+     * {@link #allocZeroed} first asks {@link FaultAttr#shouldFail}, and an injected failure is an
+     * ordinary out-of-memory result, counted in {@link #allocFailures}. <b>Context:</b> no
+     * allocation in flight (the field is plain).
+     */
+    public void setFailPageAlloc(final FaultAttr attr) {
+        this.failPageAlloc = attr;
     }
 
     /** drain_all_pages(): returns every CPU's cached frames to the zone (before declaring OOM). */

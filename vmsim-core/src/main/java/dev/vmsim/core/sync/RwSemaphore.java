@@ -1,5 +1,6 @@
 package dev.vmsim.core.sync;
 
+import dev.vmsim.core.lock.LockHooks;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
@@ -235,10 +236,22 @@ public final class RwSemaphore {
         return false;
     }
 
-    /** up_read. */
+    /**
+     * up_read. An up_read with no reader counted is refused with {@link IllegalStateException} and
+     * the count left as it was (DEBUG_RWSEMS_WARN_ON(tmp &lt; 0), where the kernel only warns and the
+     * count then underflows into READFAIL).
+     */
     public void upRead() {
+        if (readersIn((long) COUNT.getVolatile(this)) == 0) {
+            throw unbalanced("up_read", "no reader holds it");
+        }
         Lockdep.release(lockClass, this);
-        final long tmp = (long) COUNT.getAndAdd(this, -RWSEM_READER_BIAS) - RWSEM_READER_BIAS;
+        final long old = (long) COUNT.getAndAdd(this, -RWSEM_READER_BIAS);
+        if (readersIn(old) == 0) { // a racing unbalanced up_read took the last one: put ours back
+            COUNT.getAndAdd(this, RWSEM_READER_BIAS);
+            throw unbalanced("up_read", "no reader holds it");
+        }
+        final long tmp = old - RWSEM_READER_BIAS;
         if ((tmp & (RWSEM_LOCK_MASK | RWSEM_FLAG_WAITERS)) == RWSEM_FLAG_WAITERS) {
             clearNonspinnable();
             rwsemWake();
@@ -324,13 +337,14 @@ public final class RwSemaphore {
 
     // ---------------------------------------------------------------- writers
 
-    /** down_write. */
+    /** down_write: the fast path sets the owner itself (rwsem_write_trylock); the slow path under the wait lock. */
     public void downWrite() {
         Lockdep.acquire(lockClass, this, lockdepMm, false, false, null);
-        if (!COUNT.compareAndSet(this, 0L, RWSEM_WRITER_LOCKED)) {
+        if (COUNT.compareAndSet(this, 0L, RWSEM_WRITER_LOCKED)) {
+            setOwner();
+        } else {
             downWriteSlowpath(false);
         }
-        setOwner();
     }
 
     /** down_write_killable: 0, or -EINTR with the lock not held. */
@@ -343,10 +357,8 @@ public final class RwSemaphore {
         final int r = downWriteSlowpath(true);
         if (r != 0) {
             Lockdep.release(lockClass, this);
-            return r;
         }
-        setOwner();
-        return 0;
+        return r;
     }
 
     /** down_write_trylock: only the 0 → WRITER_LOCKED CAS. */
@@ -359,12 +371,23 @@ public final class RwSemaphore {
         return false;
     }
 
-    /** up_write. */
+    /**
+     * up_write. An up_write of a lock that is not write-locked is refused with {@link
+     * IllegalStateException}, the count and owner left as they were (the kernel's
+     * DEBUG_RWSEMS_WARN_ON; without it the count would lose a bit it never had).
+     */
     public void upWrite() {
+        if (((long) COUNT.getVolatile(this) & RWSEM_WRITER_LOCKED) == 0) {
+            throw unbalanced("up_write", "it is not write-locked");
+        }
         Lockdep.release(lockClass, this);
         OWNER.setOpaque(this, (Thread) null);
         OWNER_FLAGS.setOpaque(this, 0);
         final long tmp = (long) COUNT.getAndAdd(this, -RWSEM_WRITER_LOCKED);
+        if ((tmp & RWSEM_WRITER_LOCKED) == 0) { // a racing unbalanced up_write released it first
+            COUNT.getAndAdd(this, RWSEM_WRITER_LOCKED);
+            throw unbalanced("up_write", "it is not write-locked");
+        }
         if ((tmp & RWSEM_FLAG_WAITERS) != 0) {
             rwsemWake();
         }
@@ -395,6 +418,12 @@ public final class RwSemaphore {
     public boolean upgradeTrylock() {
         if (upgradeAsKernelStub) {
             return false;
+        }
+        // Without a read hold the CAS below would take another reader's hold as ours. The count shows
+        // when nobody reads; lockdep (the debug build, like DEBUG_RWSEMS) shows whether we do.
+        if (readersIn((long) COUNT.getVolatile(this)) == 0
+                || (Lockdep.active() && !Lockdep.isHeld(lockClass, this, Boolean.TRUE))) {
+            throw unbalanced("upgrade", "the caller holds no read lock");
         }
         if (COUNT.compareAndSet(this, RWSEM_READER_BIAS, RWSEM_WRITER_LOCKED)) {
             setOwner();
@@ -460,6 +489,7 @@ public final class RwSemaphore {
             }
             LockSupport.park(this);
         }
+        LockHooks.at("rwsem_down_write_slowpath:after_wait_lock");
         if (interrupted) {
             me.interrupt();
         }
@@ -603,11 +633,19 @@ public final class RwSemaphore {
         return false;
     }
 
-    /** rwsem_set_nonspinnable: only while the lock is reader-owned. */
-    private void setNonspinnable() {
-        final int f = (int) OWNER_FLAGS.getOpaque(this);
-        if ((f & RWSEM_READER_OWNED) != 0 && (f & RWSEM_NONSPINNABLE) == 0) {
-            OWNER_FLAGS.setOpaque(this, f | RWSEM_NONSPINNABLE);
+    /**
+     * rwsem_set_nonspinnable: only while the lock is reader-owned, with compare-and-set (the kernel's
+     * try_cmpxchg loop), so that a writer's rwsem_set_owner in between is not overwritten with a
+     * stale READER_OWNED.
+     */
+    void setNonspinnable() {
+        int f = (int) OWNER_FLAGS.getOpaque(this);
+        while ((f & RWSEM_READER_OWNED) != 0 && (f & RWSEM_NONSPINNABLE) == 0) {
+            final int w = (int) OWNER_FLAGS.compareAndExchange(this, f, f | RWSEM_NONSPINNABLE);
+            if (w == f) {
+                return;
+            }
+            f = w;
         }
     }
 
@@ -666,7 +704,10 @@ public final class RwSemaphore {
             first.handoffSet = true;
             return false;
         }
-        delWaiter(waiter);
+        // Fully implies rwsem_del_waiter (the CAS cleared WAITERS and HANDOFF), and the owner is set
+        // before the wait lock is dropped, so whoever takes the wait lock next sees this writer.
+        waitList.remove(waiter);
+        setOwner();
         return true;
     }
 
@@ -715,9 +756,13 @@ public final class RwSemaphore {
             adjustment = RWSEM_READER_BIAS;
             final long old = (long) COUNT.getAndAdd(this, adjustment);
             if ((old & RWSEM_WRITER_LOCKED) != 0) {
-                // A writer stole the lock: undo, and ask for handoff if the first waited too long.
-                if ((old & RWSEM_FLAG_HANDOFF) == 0 && System.nanoTime() - first.timeout > 0) {
-                    adjustment -= RWSEM_FLAG_HANDOFF;
+                // A writer stole the lock: undo, and ask for handoff if the first waited too long. A
+                // HANDOFF already set (by a waiter that has since left) is inherited: handoff_set
+                // is set all the same, so that writers behind honour it (rwsem_try_write_lock).
+                if (System.nanoTime() - first.timeout > 0) {
+                    if ((old & RWSEM_FLAG_HANDOFF) == 0) {
+                        adjustment -= RWSEM_FLAG_HANDOFF;
+                    }
                     first.handoffSet = true;
                 }
                 COUNT.getAndAdd(this, -adjustment);
@@ -784,13 +829,14 @@ public final class RwSemaphore {
 
     // ---------------------------------------------------------------- owner word
 
-    private void setOwner() {
+    /** rwsem_set_owner: the current thread, no flags. */
+    void setOwner() {
         OWNER.setOpaque(this, Thread.currentThread());
         OWNER_FLAGS.setOpaque(this, 0);
     }
 
     /** rwsem_set_reader_owned: owner = t | READER_OWNED, preserving NONSPINNABLE. */
-    private void setReaderOwned(final Thread t) {
+    void setReaderOwned(final Thread t) {
         if (OWNER.getOpaque(this) != t) {
             OWNER.setOpaque(this, t);
         }
@@ -800,11 +846,20 @@ public final class RwSemaphore {
         }
     }
 
-    private void clearNonspinnable() {
-        final int f = (int) OWNER_FLAGS.getOpaque(this);
-        if ((f & RWSEM_NONSPINNABLE) != 0) {
-            OWNER_FLAGS.setOpaque(this, f & ~RWSEM_NONSPINNABLE);
+    /** clear_nonspinnable: atomic_long_andnot, so that a concurrent change of the other flags is kept. */
+    void clearNonspinnable() {
+        if (((int) OWNER_FLAGS.getOpaque(this) & RWSEM_NONSPINNABLE) != 0) {
+            OWNER_FLAGS.getAndBitwiseAnd(this, ~RWSEM_NONSPINNABLE);
         }
+    }
+
+    private static long readersIn(final long count) {
+        return (count & ~RWSEM_FLAG_READFAIL) >>> RWSEM_READER_SHIFT;
+    }
+
+    private IllegalStateException unbalanced(final String op, final String why) {
+        return new IllegalStateException("DEBUG_RWSEMS_WARN_ON: " + op + " of " + lockClass + " rwsem while " + why
+                + " (count 0x" + Long.toHexString(count()) + ", left as it was)");
     }
 
     // ---------------------------------------------------------------- queries and tuning
@@ -819,6 +874,11 @@ public final class RwSemaphore {
         return (Thread) OWNER.getOpaque(this);
     }
 
+    /** The owner word's flags (RWSEM_READER_OWNED, RWSEM_NONSPINNABLE) in one load. */
+    int ownerFlags() {
+        return (int) OWNER_FLAGS.getOpaque(this);
+    }
+
     /** The owner word's READER_OWNED hint. */
     public boolean isReaderOwned() {
         return ((int) OWNER_FLAGS.getOpaque(this) & RWSEM_READER_OWNED) != 0;
@@ -826,7 +886,7 @@ public final class RwSemaphore {
 
     /** Number of readers counted in the count word (may include transient fast-path biases). */
     public long readerCount() {
-        return (count() & ~RWSEM_FLAG_READFAIL) >>> RWSEM_READER_SHIFT;
+        return readersIn(count());
     }
 
     /** Number of queued waiters (takes the wait lock). */
@@ -847,6 +907,14 @@ public final class RwSemaphore {
                 i++;
             }
             return -1;
+        }
+    }
+
+    /** The first waiter's handoff_set (takes the wait lock); false with no waiter. For tests of the handoff rules. */
+    boolean firstWaiterHandoffSet() {
+        synchronized (waitList) {
+            final Waiter first = waitList.peekFirst();
+            return first != null && first.handoffSet;
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vmsim.core.inject.FaultAttr;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.testing.TestArch;
 import java.util.List;
@@ -115,6 +116,9 @@ class MmStructTest {
         assertEquals(-Errno.EINVAL, map(0, 0, RW, ANON), "ERR-MMAP-01");
         assertEquals(-Errno.ENOMEM, map(0, -1L, RW, ANON), "ERR-MMAP-02");
         assertEquals(-Errno.EINVAL, map(0, P, RW, Mman.MAP_ANONYMOUS), "ERR-MMAP-05");
+        assertEquals(-Errno.EINVAL, map(0, P, RW, Mman.MAP_SHARED_VALIDATE | Mman.MAP_ANONYMOUS),
+                "ERR-MMAP-05: do_mmap knows MAP_SHARED_VALIDATE only for a file");
+        assertEquals(1, mm.mapCount(), "no mapping made by the refused calls");
         assertEquals(-Errno.EINVAL, map(top - 0x10000 + 1, P, RW, FIXED), "ERR-MMAP-04");
         assertEquals(-Errno.ENOMEM, map(mm.taskSize() - P, 2 * P, RW, FIXED), "ERR-MMAP-08");
         assertEquals(-Errno.ENOMEM, map(0, mm.taskSize() + P, RW, ANON), "ERR-MMAP-08 len");
@@ -263,6 +267,79 @@ class MmStructTest {
         assertEquals(a >>> 12, mm.vmaLookup(m).vmPgoff, "a faulted VMA keeps its pgoff when moved");
     }
 
+    /** Maps a fresh anonymous page at {@code va} as a write fault would; returns its frame. */
+    long populate(final long va) {
+        final Vma v = mm.vmaLookup(va);
+        v.anonVmaPrepare();
+        final var pt = mm.pageTables();
+        final var fmt = pt.format();
+        final var frames = mm.machine().frames();
+        final long pfn = frames.allocZeroed(0);
+        frames.incMapcount(pfn);
+        pt.setPte(pt.ptePa(va, true), fmt.pteMkwrite(fmt.pteMkdirty(fmt.pfnPte(pfn, v.vmPageProt))));
+        mm.addAnonRss(1);
+        return pfn;
+    }
+
+    /** The frame the PTE for {@code va} maps, or -1 if there is none. */
+    long mappedPfn(final long va) {
+        final var pt = mm.pageTables();
+        final long pa = pt.ptePa(va, false);
+        return pa < 0 || pt.format().pteNone(pt.readPte(pa)) ? -1 : pt.format().pfn(pt.readPte(pa));
+    }
+
+    @Test
+    void mremapMoveThatRunsOutOfPageTablesMovesTheEntriesBackAndUnmapsTheNewArea() {
+        //  src: 8 pages straddling a PTE-page boundary, all faulted in
+        //  dst: the same offset in an empty 1 GiB region: a PMD table and two PTE tables to allocate
+        final long pteSpan = 512 * P;
+        final long src = ((top - 0x40000000L) & -pteSpan) - 4 * P;
+        final long dst = src - 0x100000000L;
+        fixed(src, 8);
+        final long[] pfns = new long[8];
+        for (int i = 0; i < 8; i++) {
+            pfns[i] = populate(src + i * P);
+        }
+        final long totalVm = mm.totalVm();
+        final int mapCount = mm.mapCount();
+        final long tables = mm.pageTables().tableFrames();
+        // The PMD table and the first PTE table are allocated, the second PTE table is not:
+        // move_page_tables stops after the first 4 pages.
+        final FaultAttr fail = FaultAttr.nth(2, 1);
+        mm.machine().frames().setFailPageAlloc(fail);
+        final long r = mm.mremap(src, 8 * P, 8 * P, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, dst);
+        mm.machine().frames().setFailPageAlloc(null);
+        assertEquals(-Errno.ENOMEM, r);
+        assertEquals(1, fail.failures(), "the injected failure was the one that stopped the move");
+        assertNull(mm.findVmaIntersection(dst, dst + 8 * P), "the new area is unmapped");
+        final Vma v = mm.vmaLookup(src);
+        assertEquals(src, v.vmStart);
+        assertEquals(src + 8 * P, v.vmEnd);
+        for (int i = 0; i < 8; i++) {
+            assertEquals(pfns[i], mappedPfn(src + i * P), "page " + i + " is back where it was");
+            assertEquals(-1, mappedPfn(dst + i * P), "page " + i + " left nothing at the destination");
+        }
+        assertEquals(totalVm, mm.totalVm(), "total_vm");
+        assertEquals(mapCount, mm.mapCount(), "map_count");
+        assertEquals(tables, mm.pageTables().tableFrames(), "the destination's tables are freed with it");
+        mm.validate();
+        assertEquals(dst, mm.mremap(src, 8 * P, 8 * P, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, dst),
+                "with memory the same move succeeds");
+        for (int i = 0; i < 8; i++) {
+            assertEquals(pfns[i], mappedPfn(dst + i * P));
+        }
+    }
+
+    @Test
+    void mremapMoveOfAnMlockedVmaKeepsItsLockedVm() {
+        final long a = map(top - 0x40000, 4 * P, RW, FIXED | Mman.MAP_LOCKED);
+        map(a + 4 * P, P, Mman.PROT_READ, FIXED);
+        assertEquals(4, mm.lockedVm());
+        final long m = mm.mremap(a, 4 * P, 8 * P, Mman.MREMAP_MAYMOVE, 0);
+        assertTrue(m != a && !Errno.isError(m), "moved: the page after it is taken");
+        assertEquals(8, mm.lockedVm(), "vrm_stat_account counts the mlocked destination");
+    }
+
     @Test
     void mremapErrnos() {
         final long a = fixed(top - 0x40000, 2);
@@ -354,15 +431,10 @@ class MmStructTest {
     @Test
     void forkCopiesAnonymousPtesCopyOnWrite() {
         final long a = fixed(top - 0x40000, 1);
-        final Vma v = mm.vmaLookup(a);
-        v.anonVmaPrepare();
+        final long pfn = populate(a);
         final var pt = mm.pageTables();
         final var fmt = pt.format();
         final var frames = mm.machine().frames();
-        final long pfn = frames.allocZeroed(0);
-        frames.incMapcount(pfn);
-        pt.setPte(pt.ptePa(a, true), fmt.pteMkwrite(fmt.pteMkdirty(fmt.pfnPte(pfn, v.vmPageProt))));
-        mm.addAnonRss(1);
         mm.validate();
         final MmStruct child = mm.fork();
         final long parentPte = pt.readPte(pt.ptePa(a, false));

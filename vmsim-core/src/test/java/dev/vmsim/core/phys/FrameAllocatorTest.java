@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vmsim.core.inject.FaultAttr;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,6 +15,23 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
 class FrameAllocatorTest {
+    @Test
+    void failPageAllocMakesTheChosenAllocationFailAndNothingElse() {
+        final FrameAllocator fa = new FrameAllocator(new PhysicalMemory(64), 1);
+        fa.setFailPageAlloc(FaultAttr.nth(2, 1));
+        final long a = fa.allocZeroed(0);
+        final long b = fa.allocZeroed(0);
+        assertEquals(FrameAllocator.NO_FRAME, fa.allocZeroed(0), "the third allocation");
+        final long c = fa.allocZeroed(0);
+        assertEquals(3, fa.allocatedFrames(), "the others succeed");
+        assertEquals(1, fa.allocFailures());
+        fa.setFailPageAlloc(null);
+        for (final long pfn : new long[] {a, b, c}) {
+            fa.put(0, pfn);
+        }
+        assertEquals(0, fa.allocatedFrames());
+    }
+
     @Test
     void allocatedFramesReadZeroWithRefcountOneAndNoMaps() {
         final FrameAllocator fa = new FrameAllocator(new PhysicalMemory(64), 4);

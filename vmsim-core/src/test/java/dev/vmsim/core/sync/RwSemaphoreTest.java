@@ -7,6 +7,7 @@ import static dev.vmsim.core.sync.RwSemaphore.RWSEM_WRITER_LOCKED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.lock.Schedule;
@@ -329,6 +330,85 @@ class RwSemaphoreTest {
         assertFalse(sem.upgradeTrylock(), "the kernel's stub always fails");
         assertEquals(RWSEM_READER_BIAS, sem.count());
         sem.upRead();
+        assertEquals(0, sem.count());
+    }
+
+    /**
+     * rwsem_mark_wake: a reader that comes to the head of the queue with HANDOFF already set (its
+     * setter, a writer, was killed) and has itself waited too long inherits handoff_set.
+     */
+    @Test
+    void aReaderAtTheHeadInheritsAHandoffItDidNotSet() {
+        sem.setOptimisticSpinTries(0);
+        sem.setWaitTimeoutNanos(0);
+        sem.downWrite();
+        final Actor w = new Actor("W", sem::downWriteKillable);
+        w.start();
+        untilQueued(w, 0);
+        assertEquals(RWSEM_WRITER_LOCKED | RWSEM_FLAG_WAITERS | RWSEM_FLAG_HANDOFF, sem.count());
+        assertTrue(sem.firstWaiterHandoffSet(), "W set HANDOFF");
+        final CountDownLatch hold = new CountDownLatch(1);
+        final Actor r = reader("R", hold);
+        untilQueued(r, 1);
+        w.interrupt();
+        assertEquals(-RwSemaphore.EINTR, w.joinResult());
+        assertEquals(0, sem.waiterPosition(r));
+        assertEquals(RWSEM_WRITER_LOCKED | RWSEM_FLAG_WAITERS | RWSEM_FLAG_HANDOFF, sem.count(), "HANDOFF stays");
+        assertTrue(sem.firstWaiterHandoffSet(), "R inherits handoff_set with the bit");
+        sem.upWrite();
+        Schedule.until("R holds", () -> events.contains("R"));
+        hold.countDown();
+        r.joinResult();
+        assertEquals(0, sem.count());
+    }
+
+    /** rwsem_try_write_lock sets the owner before the wait lock is dropped, as the kernel does. */
+    @Test
+    void aSlowPathWriterOwnsTheLockBeforeItDropsTheWaitLock() {
+        sem.setOptimisticSpinTries(0);
+        sem.downRead();
+        try (Schedule schedule = new Schedule()) {
+            final CountDownLatch hold = new CountDownLatch(1);
+            final Actor w = writer("W", hold);
+            untilQueued(w, 0);
+            final Schedule.Gate afterWaitLock = schedule.stopAt(w, "rwsem_down_write_slowpath:after_wait_lock");
+            sem.upRead();
+            afterWaitLock.awaitArrived();
+            assertEquals(RWSEM_WRITER_LOCKED, sem.count());
+            assertSame(w, sem.owner(), "the owner word names the writer");
+            assertFalse(sem.isReaderOwned());
+            afterWaitLock.release();
+            hold.countDown();
+            w.joinResult();
+        }
+        assertEquals(0, sem.count());
+    }
+
+    /** DEBUG_RWSEMS_WARN_ON: unbalanced unlocks and an upgrade without a read hold are refused. */
+    @Test
+    void unbalancedReleasesAndAnUpgradeWithoutAReadHoldAreRefusedWithTheCountKept() {
+        assertThrows(IllegalStateException.class, sem::upRead, "up_read of a free lock");
+        assertThrows(IllegalStateException.class, sem::upWrite, "up_write of a free lock");
+        assertThrows(IllegalStateException.class, sem::upgradeTrylock, "upgrade with no reader at all");
+        assertEquals(0, sem.count());
+        sem.downRead();
+        final IllegalStateException e = assertThrows(IllegalStateException.class, sem::upWrite);
+        assertTrue(e.getMessage().contains("up_write"), e.getMessage());
+        assertEquals(RWSEM_READER_BIAS, sem.count(), "the read hold is untouched");
+        sem.upRead();
+        sem.downWrite();
+        assertThrows(IllegalStateException.class, sem::upRead, "up_read of a write-locked lock");
+        assertEquals(RWSEM_WRITER_LOCKED, sem.count());
+        sem.upWrite();
+
+        final CountDownLatch hold = new CountDownLatch(1);
+        final Actor r = reader("R", hold);
+        Schedule.until("R holds", () -> events.contains("R"));
+        assertThrows(IllegalStateException.class, sem::upgradeTrylock,
+                "R's read hold is not ours to upgrade (lockdep knows whose it is)");
+        assertEquals(RWSEM_READER_BIAS, sem.count());
+        hold.countDown();
+        r.joinResult();
         assertEquals(0, sem.count());
     }
 }
