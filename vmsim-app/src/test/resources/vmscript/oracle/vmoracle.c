@@ -16,6 +16,15 @@
  * name addresses inside [top - 1 GiB, top), so a script can never hit the vDSO or the stack.
  * malloc is told never to use mmap, so stdio's own buffers cannot land in the arena either.
  *
+ * Tasks (fork NAME, exit NAME, the prefix "in NAME:"): the process that reads the script is only
+ * the controller. Every task, the first one ("parent") included, is a worker process that runs one
+ * line at a time on the controller's command: the controller writes the line into the task's
+ * command pipe and blocks reading the task's reply pipe, so the processes are strictly sequenced
+ * and the transcript does not depend on scheduling. All pipes (one pair per task slot) are made
+ * before the first fork, so a task forked by another task finds its own pair already open. An
+ * exited task is waited for through a pidfd before the next line runs: by then exit_mm has run
+ * exit_mmap, and the pages it shared are no longer mapped by it.
+ *
  * The transcript format is fixed by the recorded corpus, quirks included (they are listed where
  * each one is implemented): numbers are strtoul base 0 with a K/M/G shift and wrap silently, a
  * bound name hides a number of the same spelling, "maps" with arguments is a syntax error whose
@@ -32,8 +41,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
 /* ---------------------------------------------------------------- arena ---------------------- */
 
@@ -143,14 +159,19 @@ static void say_address(uintptr_t addr) {
     else say("top-0x%lx", (unsigned long)(arena.top - addr));
 }
 
-/* Pushes the buffered line to stdout so a killed oracle still leaves every finished line. */
-static void transcript_flush(void) {
+/* Writes all of bytes to fd (a pipe or stdout); gives up only when the reader is gone. */
+static void write_all(int fd, const void *bytes, size_t len) {
     size_t done = 0;
-    while (done < transcript.len) {
-        ssize_t n = write(STDOUT_FILENO, transcript.bytes + done, transcript.len - done);
+    while (done < len) {
+        ssize_t n = write(fd, (const char *)bytes + done, len - done);
         if (n <= 0) break;
         done += (size_t)n;
     }
+}
+
+/* Pushes the buffered line to stdout so a killed oracle still leaves every finished line. */
+static void transcript_flush(void) {
+    write_all(STDOUT_FILENO, transcript.bytes, transcript.len);
     transcript.len = 0;
 }
 
@@ -534,12 +555,246 @@ static void run_line(char *line) {
         }
     }
     if (!understood) say("syntax\n");
+}
+
+/* ---------------------------------------------------------------- tasks ---------------------- */
+
+/* A line longer than this is read (and answered) as several lines. */
+#define LINE_CHARS 512
+/* Tasks alive at once; the simulator's ScriptTasks.MAX_TASKS. */
+#define MAX_TASKS 8
+/* Longest task name; the simulator's ScriptTasks.NAME_CHARS. */
+#define TASK_NAME_CHARS 31
+
+enum { CMD_LINE, CMD_FORK, CMD_EXIT };
+
+/* What the controller writes into a task's command pipe. */
+struct task_command {
+    int kind;
+    int slot; /* CMD_FORK: the slot of the child */
+    char line[LINE_CHARS];
+};
+
+/* What a task writes back: its pid (CMD_FORK: the child's, or -errno), then len transcript bytes. */
+struct task_reply {
+    long pid;
+    size_t len;
+};
+
+/* Per slot: the controller writes cmd[slot][1] and reads reply[slot][0]; the task the other ends. */
+static int cmd_pipe[MAX_TASKS][2];
+static int reply_pipe[MAX_TASKS][2];
+
+static struct {
+    char name[TASK_NAME_CHARS + 1];
+    pid_t pid;
+    int alive;
+} tasks[MAX_TASKS];
+
+static int read_all(int fd, void *bytes, size_t len) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = read(fd, (char *)bytes + done, len - done);
+        if (n <= 0) return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static void task_loop(int slot);
+
+/*
+ * Starts a task in slot from the calling process (the controller for "parent", else the forking
+ * task). Returns the child's pid, or -errno. The child never returns.
+ */
+static long task_spawn(int slot) {
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid == 0) task_loop(slot);
+    return pid;
+}
+
+/*
+ * A task's life: keep only the ends a task uses (so the controller's exit is EOF to every task),
+ * then run what the controller sends, one command at a time, answering each.
+ */
+static void task_loop(int slot) {
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, STDIN_FILENO);
+    dup2(devnull, STDOUT_FILENO);
+    close(devnull);
+    for (int i = 0; i < MAX_TASKS; i++) {
+        if (cmd_pipe[i][1] >= 0) close(cmd_pipe[i][1]);
+        if (reply_pipe[i][0] >= 0) close(reply_pipe[i][0]);
+        cmd_pipe[i][1] = reply_pipe[i][0] = -1;
+    }
+    static struct task_command cmd;
+    for (;;) {
+        if (read_all(cmd_pipe[slot][0], &cmd, sizeof cmd) != 0) _exit(0);
+        struct task_reply reply = {0, 0};
+        if (cmd.kind == CMD_EXIT) _exit(0);
+        if (cmd.kind == CMD_FORK) {
+            reply.pid = task_spawn(cmd.slot);
+        } else {
+            run_line(cmd.line);
+            reply.len = transcript.len;
+        }
+        write_all(reply_pipe[slot][1], &reply, sizeof reply);
+        write_all(reply_pipe[slot][1], transcript.bytes, transcript.len);
+        transcript.len = 0;
+    }
+}
+
+/* Sends one command to the task in slot and waits for its reply; the transcript bytes go to say(). */
+static long task_call(int slot, int kind, int child_slot, const char *line) {
+    static struct task_command cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.kind = kind;
+    cmd.slot = child_slot;
+    if (line) snprintf(cmd.line, sizeof cmd.line, "%s", line);
+    write_all(cmd_pipe[slot][1], &cmd, sizeof cmd);
+    struct task_reply reply;
+    if (read_all(reply_pipe[slot][0], &reply, sizeof reply) != 0) return -EPIPE;
+    static char bytes[sizeof transcript.bytes];
+    if (reply.len > sizeof bytes || read_all(reply_pipe[slot][0], bytes, reply.len) != 0) return -EPIPE;
+    say("%.*s", (int)reply.len, bytes);
+    return reply.pid;
+}
+
+/* The live task called name, or -1. */
+static int task_find(const char *name) {
+    for (int i = 0; i < MAX_TASKS; i++)
+        if (tasks[i].alive && strcmp(tasks[i].name, name) == 0) return i;
+    return -1;
+}
+
+static int task_name_ok(const char *name) {
+    size_t n = strlen(name);
+    return n > 0 && n <= TASK_NAME_CHARS && !strchr(name, ':');
+}
+
+/* Returns only once the process pid has exited (whoever its parent is): its mm is gone by then. */
+static void task_wait_gone(pid_t pid) {
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) {
+        struct pollfd p = {fd, POLLIN, 0};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
+        close(fd);
+    }
+    waitpid(pid, NULL, WNOHANG); /* reaps it when it is the controller's own child */
+}
+
+/* fork NAME in the task of slot; the answer after the echo. */
+static void task_fork(int slot, const struct command *c) {
+    if (c->ntok != 2 || !task_name_ok(c->tok[1])) {
+        say("syntax\n");
+        return;
+    }
+    if (task_find(c->tok[1]) >= 0) {
+        say("EEXIST\n");
+        return;
+    }
+    int child = -1;
+    for (int i = 0; i < MAX_TASKS && child < 0; i++)
+        if (!tasks[i].alive) child = i;
+    if (child < 0) {
+        say("EAGAIN\n");
+        return;
+    }
+    long pid = task_call(slot, CMD_FORK, child, NULL);
+    if (pid < 0) {
+        const char *name = strerrorname_np((int)-pid);
+        say("%s\n", name ? name : "E?");
+        return;
+    }
+    snprintf(tasks[child].name, sizeof tasks[child].name, "%s", c->tok[1]);
+    tasks[child].pid = (pid_t)pid;
+    tasks[child].alive = 1;
+    say("ok\n");
+}
+
+/* exit NAME; the answer after the echo. */
+static void task_exit(const struct command *c) {
+    if (c->ntok != 2 || !task_name_ok(c->tok[1])) {
+        say("syntax\n");
+        return;
+    }
+    int slot = task_find(c->tok[1]);
+    if (slot < 0) {
+        say("ESRCH\n");
+        return;
+    }
+    static struct task_command cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.kind = CMD_EXIT;
+    write_all(cmd_pipe[slot][1], &cmd, sizeof cmd);
+    task_wait_gone(tasks[slot].pid);
+    tasks[slot].alive = 0;
+    say("ok\n");
+}
+
+/* Index just past the second word of line (which has at least two). */
+static size_t end_of_second_word(const char *line) {
+    size_t i = 0;
+    for (int w = 0; w < 2; w++) {
+        while (is_separator(line[i])) i++;
+        while (line[i] && !is_separator(line[i])) i++;
+    }
+    return i;
+}
+
+/*
+ * One line of the script, in the controller: finds the task ("in NAME:" or the parent), runs fork
+ * and exit itself and hands any other line to the task, whose transcript follows the prefix.
+ */
+static void control_line(char *line) {
+    char *comment = strchr(line, '#');
+    if (comment) *comment = '\0';
+    static char copy[LINE_CHARS];
+    snprintf(copy, sizeof copy, "%s", line);
+    struct command whole;
+    tokenize(copy, &whole);
+    if (whole.ntok == 0) return;
+
+    const char *task_name = "parent";
+    char *rest = line;
+    static char name[LINE_CHARS];
+    size_t first_len = whole.ntok >= 2 ? strlen(whole.tok[1]) : 0;
+    if (whole.ntok >= 2 && strcmp(whole.tok[0], "in") == 0 && first_len >= 2 && whole.tok[1][first_len - 1] == ':') {
+        snprintf(name, sizeof name, "%.*s", (int)(first_len - 1), whole.tok[1]);
+        if (task_name_ok(name)) {
+            task_name = name;
+            rest = line + end_of_second_word(line);
+            say("in %s ", whole.tok[1]);
+        }
+    }
+    static char rest_copy[LINE_CHARS];
+    snprintf(rest_copy, sizeof rest_copy, "%s", rest);
+    struct command op;
+    tokenize(rest_copy, &op);
+    if (op.ntok == 0) {
+        transcript.len = 0;
+        for (int i = 0; i < whole.ntok; i++) say(i == 0 ? "%s" : " %s", whole.tok[i]);
+        say(" -> syntax\n");
+        transcript_flush();
+        return;
+    }
+    int slot = task_find(task_name);
+    int is_fork = strcmp(op.tok[0], "fork") == 0, is_exit = strcmp(op.tok[0], "exit") == 0;
+    if (slot < 0 || is_fork || is_exit) {
+        for (int i = 0; i < op.ntok; i++) say(i == 0 ? "%s" : " %s", op.tok[i]);
+        say(" -> ");
+        if (slot < 0) say("ESRCH\n");
+        else if (is_fork) task_fork(slot, &op);
+        else task_exit(&op);
+    } else {
+        task_call(slot, CMD_LINE, 0, rest);
+    }
     transcript_flush();
 }
 
 int main(void) {
-    /* A line longer than the buffer is read (and answered) as several lines. */
-    static char line[512];
+    static char line[LINE_CHARS];
 
     /* Keep malloc (stdio's buffers) on brk: an mmap'ed buffer could land in the arena. */
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
@@ -549,10 +804,30 @@ int main(void) {
     fault.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigaction(SIGSEGV, &fault, NULL);
     sigaction(SIGBUS, &fault, NULL);
+    /* A task that dies on a bad write to a pipe must not take the controller with it. */
+    signal(SIGPIPE, SIG_IGN);
 
     if (arena_init() != 0) return 1;
+    for (int i = 0; i < MAX_TASKS; i++)
+        if (pipe(cmd_pipe[i]) != 0 || pipe(reply_pipe[i]) != 0) return 1;
 
-    while (fgets(line, sizeof line, stdin)) run_line(line);
+    snprintf(tasks[0].name, sizeof tasks[0].name, "parent");
+    long pid = task_spawn(0);
+    if (pid < 0) return 1;
+    tasks[0].pid = (pid_t)pid;
+    tasks[0].alive = 1;
+    /* The tasks' ends: every task has them (tasks fork tasks), the controller needs none. */
+    for (int i = 0; i < MAX_TASKS; i++) {
+        close(cmd_pipe[i][0]);
+        close(reply_pipe[i][1]);
+    }
+
+    while (fgets(line, sizeof line, stdin)) control_line(line);
     transcript_flush();
+    for (int i = 0; i < MAX_TASKS; i++) {
+        if (!tasks[i].alive) continue;
+        close(cmd_pipe[i][1]);
+        task_wait_gone(tasks[i].pid);
+    }
     return 0;
 }
