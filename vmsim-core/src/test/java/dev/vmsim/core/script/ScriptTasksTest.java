@@ -47,6 +47,16 @@ class ScriptTasksTest {
         assertEquals(List.of(1, 1), mapcounts());
     }
 
+    @Test
+    void forkLeavesASharedMappingsPagesToBeRefaultedFromShmem() {
+        cpu.switchMm(mm);
+        // vma_needs_copy: no anon_vma, so dup_mmap copies no PTE; the child's read maps the same page.
+        final String t = VmScript.run("map s 4K rw- shared\nwrite s 7\nfork child\n", mm, cpu);
+        assertEquals(List.of(1), mapcounts(), t);
+        VmScript.run("fork child\nin child: read top-4K\n", mm, cpu);
+        assertEquals(List.of(2), mapcounts());
+    }
+
     /** page_mapcount of each page the parent maps, in address order. */
     private List<Integer> mapcounts() {
         final PageTableFormat f = mm.pageTables().format();
