@@ -22,6 +22,7 @@ import java.util.Map;
  * {@code EAGAIN} (fork: {@value #MAX_TASKS} tasks are alive), {@code ESRCH} (no such task), or
  * {@code syntax} (not exactly one NAME, or a NAME longer than {@value #NAME_CHARS} characters or
  * with a ':'). Any line for a task that does not exist, or no longer exists, answers {@code ESRCH}.
+ * The /proc lines ({@link ProcLines}) print the files of the task they run in.
  */
 final class ScriptTasks {
     /** The name of the first task. */
@@ -34,10 +35,12 @@ final class ScriptTasks {
     private final Map<String, VmScript> live = new LinkedHashMap<>();
     private final Cpu cpu;
     private final StringBuilder out;
+    private final ProcLines proc;
 
     ScriptTasks(final VmScript parent, final Cpu cpu, final StringBuilder out) {
         this.cpu = cpu;
         this.out = out;
+        this.proc = new ProcLines(parent.mm());
         live.put(PARENT, parent);
     }
 
@@ -70,6 +73,8 @@ final class ScriptTasks {
             out.append(String.join(" ", op)).append(" -> ").append(fork(task, op)).append('\n');
         } else if (op.get(0).equals("exit")) {
             out.append(String.join(" ", op)).append(" -> ").append(exit(op)).append('\n');
+        } else if (ProcLines.handles(op.get(0))) {
+            out.append(String.join(" ", op)).append(proc.run(task, op));
         } else {
             if (cpu.mm() != task.mm()) {
                 cpu.switchMm(task.mm());
