@@ -16,6 +16,15 @@
  * name addresses inside [top - 1 GiB, top), so a script can never hit the vDSO or the stack.
  * malloc is told never to use mmap, so stdio's own buffers cannot land in the arena either.
  *
+ * Tasks (fork NAME, exit NAME, the prefix "in NAME:"): the process that reads the script is only
+ * the controller. Every task, the first one ("parent") included, is a worker process that runs one
+ * line at a time on the controller's command: the controller writes the line into the task's
+ * command pipe and blocks reading the task's reply pipe, so the processes are strictly sequenced
+ * and the transcript does not depend on scheduling. All pipes (one pair per task slot) are made
+ * before the first fork, so a task forked by another task finds its own pair already open. An
+ * exited task is waited for through a pidfd before the next line runs: by then exit_mm has run
+ * exit_mmap, and the pages it shared are no longer mapped by it.
+ *
  * The transcript format is fixed by the recorded corpus, quirks included (they are listed where
  * each one is implemented): numbers are strtoul base 0 with a K/M/G shift and wrap silently, a
  * bound name hides a number of the same spelling, "maps" with arguments is a syntax error whose
@@ -32,8 +41,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
 /* ---------------------------------------------------------------- arena ---------------------- */
 
@@ -49,17 +65,22 @@ static struct arena arena;
 /* Scratch for /proc/self/maps; static so reading it never allocates (and never maps). */
 static char maps_text[1 << 20];
 
-/* Reads /proc/self/maps into maps_text as one NUL-terminated string. */
-static void load_maps(void) {
+/* Reads a /proc file into buf as one NUL-terminated string (empty if it cannot be read). */
+static void load_file(const char *path, char *buf, size_t size) {
     size_t used = 0;
-    int fd = open("/proc/self/maps", O_RDONLY);
-    for (;;) {
-        ssize_t got = read(fd, maps_text + used, sizeof maps_text - 1 - used);
+    int fd = open(path, O_RDONLY);
+    while (fd >= 0) {
+        ssize_t got = read(fd, buf + used, size - 1 - used);
         if (got <= 0) break;
         used += (size_t)got;
     }
-    close(fd);
-    maps_text[used] = '\0';
+    if (fd >= 0) close(fd);
+    buf[used] = '\0';
+}
+
+/* Reads /proc/self/maps into maps_text as one NUL-terminated string. */
+static void load_maps(void) {
+    load_file("/proc/self/maps", maps_text, sizeof maps_text);
 }
 
 /* One parsed line of /proc/self/maps: "start-end perms ...". Returns 0 when the line is not one. */
@@ -143,14 +164,19 @@ static void say_address(uintptr_t addr) {
     else say("top-0x%lx", (unsigned long)(arena.top - addr));
 }
 
-/* Pushes the buffered line to stdout so a killed oracle still leaves every finished line. */
-static void transcript_flush(void) {
+/* Writes all of bytes to fd (a pipe or stdout); gives up only when the reader is gone. */
+static void write_all(int fd, const void *bytes, size_t len) {
     size_t done = 0;
-    while (done < transcript.len) {
-        ssize_t n = write(STDOUT_FILENO, transcript.bytes + done, transcript.len - done);
+    while (done < len) {
+        ssize_t n = write(fd, (const char *)bytes + done, len - done);
         if (n <= 0) break;
         done += (size_t)n;
     }
+}
+
+/* Pushes the buffered line to stdout so a killed oracle still leaves every finished line. */
+static void transcript_flush(void) {
+    write_all(STDOUT_FILENO, transcript.bytes, transcript.len);
     transcript.len = 0;
 }
 
@@ -477,18 +503,232 @@ static int do_maps(const struct command *c) {
     return 1;
 }
 
+/* ---------------------------------------------------------------- /proc views ---------------- */
+
+/*
+ * smaps ADDR, smaps_rollup, status and vmstat print their file's lines indented by two spaces after
+ * " ->", or " -> " and a one-word answer. What each shows, so that the simulator prints the same on
+ * any host (the simulator's ProcLines says the same):
+ *   smaps ADDR    the block of the VMA containing ADDR, every line but ProtectionKey (printed only
+ *                 where the CPU has pkeys); the header's addresses relative to top, one space
+ *                 before the name, and a shmem inode number (the host's) printed as "*".
+ *   smaps_rollup  the rollup of the arena's VMAs: this process has a binary, a heap and a stack the
+ *                 simulated one has not, so /proc/self/smaps_rollup itself cannot match. The arena's
+ *                 smaps blocks are summed instead; Pss_Anon is the Pss of the private (anonymous)
+ *                 VMAs, Pss_Shmem that of the shared ones, Pss_File 0.
+ *   status        VmSize VmLck VmPin RssAnon RssShmem VmData VmStk VmSwap, as the change since the
+ *                 oracle started (baseline taken before the first task, with the oracle's own
+ *                 buffers and stack already faulted in, so that only the script changes them).
+ *   vmstat        the counters the simulator keeps, as the change since the oracle started; these
+ *                 count the whole machine, so they are for reading, never recorded.
+ */
+
+static char proc_text[1 << 20];
+
+static const char *const status_fields[] = {
+    "VmSize", "VmLck", "VmPin", "RssAnon", "RssShmem", "VmData", "VmStk", "VmSwap"};
+#define STATUS_FIELDS (sizeof status_fields / sizeof status_fields[0])
+
+static const char *const vmstat_fields[] = {
+    "pgalloc_normal", "pgfree", "pgfault", "pgmajfault", "pgreuse", "nr_tlb_remote_flush",
+    "nr_tlb_remote_flush_received", "nr_tlb_local_flush_all", "nr_tlb_local_flush_one",
+    "vma_lock_success", "vma_lock_abort", "vma_lock_retry", "vma_lock_miss", "vma_lock_wait"};
+#define VMSTAT_FIELDS (sizeof vmstat_fields / sizeof vmstat_fields[0])
+
+/* The rollup's lines after the header, in show_smaps_rollup's order. */
+static const char *const rollup_fields[] = {
+    "Rss", "Pss", "Pss_Dirty", "Pss_Anon", "Pss_File", "Pss_Shmem", "Shared_Clean", "Shared_Dirty",
+    "Private_Clean", "Private_Dirty", "Referenced", "Anonymous", "KSM", "LazyFree", "AnonHugePages",
+    "ShmemPmdMapped", "FilePmdMapped", "Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss", "Locked"};
+#define ROLLUP_FIELDS (sizeof rollup_fields / sizeof rollup_fields[0])
+
+static long status_start[STATUS_FIELDS];
+static long vmstat_start[VMSTAT_FIELDS];
+static int vmstat_seen[VMSTAT_FIELDS];
+
+/* The number after "name:" (status, smaps) or "name " (vmstat) at the start of a line of text; 0 if absent. */
+static int field_value(const char *text, const char *name, char sep, long *value) {
+    size_t n = strlen(name);
+    for (const char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, name, n) == 0 && line[n] == sep) {
+            *value = strtol(line + n + 1, NULL, 10);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Takes the status and vmstat baselines; the caller has faulted in everything a task touches. */
+static void proc_baseline(void) {
+    load_file("/proc/self/status", proc_text, sizeof proc_text);
+    for (size_t i = 0; i < STATUS_FIELDS; i++) {
+        status_start[i] = 0;
+        field_value(proc_text, status_fields[i], ':', &status_start[i]);
+    }
+    load_file("/proc/vmstat", proc_text, sizeof proc_text);
+    for (size_t i = 0; i < VMSTAT_FIELDS; i++)
+        vmstat_seen[i] = field_value(proc_text, vmstat_fields[i], ' ', &vmstat_start[i]);
+}
+
+/* One smaps block: its header's fields and where its field lines start and end. */
+struct smaps_block {
+    unsigned long start, end, pgoff;
+    char perms[8], dev[8], name[256];
+    unsigned long ino;
+    const char *body, *body_end;
+};
+
+/* The next block of smaps text at *cursor; 0 at the end. */
+static int next_smaps_block(const char **cursor, struct smaps_block *b) {
+    const char *line = *cursor;
+    while (line && *line) {
+        int used = 0;
+        if (sscanf(line, "%lx-%lx %7s %lx %7s %lu%n", &b->start, &b->end, b->perms, &b->pgoff, b->dev, &b->ino,
+                   &used) == 6) {
+            const char *eol = strchr(line, '\n');
+            const char *name = line + used;
+            while (*name == ' ') name++;
+            size_t len = eol ? (size_t)(eol - name) : strlen(name);
+            snprintf(b->name, sizeof b->name, "%.*s", (int)len, name);
+            b->body = eol ? eol + 1 : line + strlen(line);
+            const char *p = b->body;
+            while (*p) {
+                unsigned long s2, e2;
+                if (sscanf(p, "%lx-%lx ", &s2, &e2) == 2 && strchr(p, '-') && strchr(p, '-') < strchr(p, ' ')) break;
+                p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p);
+            }
+            b->body_end = p;
+            *cursor = p;
+            return 1;
+        }
+        line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL;
+    }
+    return 0;
+}
+
+static int in_arena(const struct smaps_block *b) {
+    return !arena_excludes(b->start, b->end - b->start);
+}
+
+/* smaps ADDR */
+static int do_smaps(const struct command *c) {
+    uintptr_t addr;
+    if (c->ntok != 2 || !parse_address(c->tok[1], &addr)) return 0;
+    if (arena_excludes(addr, 1)) {
+        say(" -> outside\n");
+        return 1;
+    }
+    load_file("/proc/self/smaps", proc_text, sizeof proc_text);
+    const char *cursor = proc_text;
+    struct smaps_block b;
+    while (next_smaps_block(&cursor, &b)) {
+        if (addr < b.start || addr >= b.end) continue;
+        say(" ->\n  ");
+        say_address(b.start);
+        say(" ");
+        say_address(b.end);
+        if (strcmp(b.dev, "00:00") == 0) say(" %s %08lx %s %lu", b.perms, b.pgoff, b.dev, b.ino);
+        else say(" %s %08lx %s *", b.perms, b.pgoff, b.dev);
+        if (b.name[0]) say(" %s", b.name);
+        say("\n");
+        for (const char *line = b.body; line < b.body_end;) {
+            const char *eol = strchr(line, '\n');
+            size_t len = eol ? (size_t)(eol - line) : strlen(line);
+            if (strncmp(line, "ProtectionKey:", 14) != 0) say("  %.*s\n", (int)len, line);
+            line = eol ? eol + 1 : line + len;
+        }
+        return 1;
+    }
+    say(" -> ENOENT\n");
+    return 1;
+}
+
+/* smaps_rollup (of the arena's VMAs) */
+static int do_smaps_rollup(const struct command *c) {
+    if (c->ntok != 1) return 0;
+    load_file("/proc/self/smaps", proc_text, sizeof proc_text);
+    long sum[ROLLUP_FIELDS] = {0};
+    unsigned long first = 0, last = 0;
+    int any = 0;
+    const char *cursor = proc_text;
+    struct smaps_block b;
+    static char body[1 << 16];
+    while (next_smaps_block(&cursor, &b)) {
+        if (!in_arena(&b)) continue;
+        if (!any) first = b.start;
+        last = b.end;
+        any = 1;
+        snprintf(body, sizeof body, "%.*s", (int)(b.body_end - b.body), b.body);
+        long pss = 0;
+        field_value(body, "Pss", ':', &pss);
+        for (size_t i = 0; i < ROLLUP_FIELDS; i++) {
+            long v = 0;
+            field_value(body, rollup_fields[i], ':', &v);
+            sum[i] += v;
+        }
+        /* Per-VMA smaps has no Pss split: a private VMA's pages are anonymous, a shared one's shmem. */
+        sum[3] += b.perms[3] == 'p' ? pss : 0;
+        sum[5] += b.perms[3] == 's' ? pss : 0;
+    }
+    say(" ->\n");
+    if (!any) return 1;
+    say("  ");
+    say_address(first);
+    say(" ");
+    say_address(last);
+    say(" ---p 00000000 00:00 0 [rollup]\n");
+    for (size_t i = 0; i < ROLLUP_FIELDS; i++) {
+        char label[32];
+        snprintf(label, sizeof label, "%s:", rollup_fields[i]);
+        if (strcmp(rollup_fields[i], "Private_Hugetlb") == 0) say("  %-17s%7ld kB\n", label, sum[i]);
+        else say("  %-16s%8ld kB\n", label, sum[i]);
+    }
+    return 1;
+}
+
+/* status: the memory lines the simulator models, as the change since the oracle started. */
+static int do_status(const struct command *c) {
+    if (c->ntok != 1) return 0;
+    load_file("/proc/self/status", proc_text, sizeof proc_text);
+    say(" ->\n");
+    for (size_t i = 0; i < STATUS_FIELDS; i++) {
+        long v = 0;
+        field_value(proc_text, status_fields[i], ':', &v);
+        say("  %s:\t%8ld kB\n", status_fields[i], v - status_start[i]);
+    }
+    return 1;
+}
+
+/* vmstat: the counters the simulator keeps, as the change since the oracle started (whole machine). */
+static int do_vmstat(const struct command *c) {
+    if (c->ntok != 1) return 0;
+    load_file("/proc/vmstat", proc_text, sizeof proc_text);
+    say(" ->\n");
+    for (size_t i = 0; i < VMSTAT_FIELDS; i++) {
+        long v = 0;
+        if (vmstat_seen[i] && field_value(proc_text, vmstat_fields[i], ' ', &v))
+            say("  %s %ld\n", vmstat_fields[i], v - vmstat_start[i]);
+    }
+    return 1;
+}
+
 static const struct {
     const char *verb;
     handler_fn run;
+    int own_arrow; /* the handler writes " ->..." itself (the /proc views) */
 } operations[] = {
-    {"map", do_map},
-    {"unmap", do_unmap},
-    {"protect", do_protect},
-    {"remap", do_remap},
-    {"dontneed", do_dontneed},
-    {"read", do_read},
-    {"write", do_write},
-    {"maps", do_maps},
+    {"map", do_map, 0},
+    {"unmap", do_unmap, 0},
+    {"protect", do_protect, 0},
+    {"remap", do_remap, 0},
+    {"dontneed", do_dontneed, 0},
+    {"read", do_read, 0},
+    {"write", do_write, 0},
+    {"maps", do_maps, 0},
+    {"smaps", do_smaps, 1},
+    {"smaps_rollup", do_smaps_rollup, 1},
+    {"status", do_status, 1},
+    {"vmstat", do_vmstat, 1},
 };
 
 /* ---------------------------------------------------------------- input ---------------------- */
@@ -524,22 +764,265 @@ static void run_line(char *line) {
     /* Echo, then the arrow; "maps" gets no space after it because its answer starts a new line
      * (even a malformed "maps x" keeps that: "maps x ->syntax"). */
     for (int i = 0; i < c.ntok; i++) say(i == 0 ? "%s" : " %s", c.tok[i]);
-    say(strcmp(c.tok[0], "maps") == 0 ? " ->" : " -> ");
+    int op = -1;
+    for (size_t i = 0; i < sizeof operations / sizeof operations[0]; i++)
+        if (strcmp(c.tok[0], operations[i].verb) == 0) op = (int)i;
+    if (op < 0 || !operations[op].own_arrow) say(strcmp(c.tok[0], "maps") == 0 ? " ->" : " -> ");
+    if (op < 0 || !operations[op].run(&c)) say(op >= 0 && operations[op].own_arrow ? " -> syntax\n" : "syntax\n");
+}
 
-    int understood = 0;
-    for (size_t i = 0; i < sizeof operations / sizeof operations[0]; i++) {
-        if (strcmp(c.tok[0], operations[i].verb) == 0) {
-            understood = operations[i].run(&c);
-            break;
+/* ---------------------------------------------------------------- tasks ---------------------- */
+
+/* A line longer than this is read (and answered) as several lines. */
+#define LINE_CHARS 512
+/* Tasks alive at once; the simulator's ScriptTasks.MAX_TASKS. */
+#define MAX_TASKS 8
+/* Longest task name; the simulator's ScriptTasks.NAME_CHARS. */
+#define TASK_NAME_CHARS 31
+
+enum { CMD_LINE, CMD_FORK, CMD_EXIT };
+
+/* What the controller writes into a task's command pipe. */
+struct task_command {
+    int kind;
+    int slot; /* CMD_FORK: the slot of the child */
+    char line[LINE_CHARS];
+};
+
+/* What a task writes back: its pid (CMD_FORK: the child's, or -errno), then len transcript bytes. */
+struct task_reply {
+    long pid;
+    size_t len;
+};
+
+/* Per slot: the controller writes cmd[slot][1] and reads reply[slot][0]; the task the other ends. */
+static int cmd_pipe[MAX_TASKS][2];
+/* A task's reply as the controller reads it. */
+static char reply_bytes[sizeof transcript.bytes];
+static int reply_pipe[MAX_TASKS][2];
+
+static struct {
+    char name[TASK_NAME_CHARS + 1];
+    pid_t pid;
+    int alive;
+} tasks[MAX_TASKS];
+
+static int read_all(int fd, void *bytes, size_t len) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = read(fd, (char *)bytes + done, len - done);
+        if (n <= 0) return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static void task_loop(int slot);
+
+/*
+ * Starts a task in slot from the calling process (the controller for "parent", else the forking
+ * task). Returns the child's pid, or -errno. The child never returns.
+ */
+static long task_spawn(int slot) {
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid == 0) task_loop(slot);
+    return pid;
+}
+
+/*
+ * A task's life: keep only the ends a task uses (so the controller's exit is EOF to every task),
+ * then run what the controller sends, one command at a time, answering each.
+ */
+static void task_loop(int slot) {
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, STDIN_FILENO);
+    dup2(devnull, STDOUT_FILENO);
+    close(devnull);
+    for (int i = 0; i < MAX_TASKS; i++) {
+        if (cmd_pipe[i][1] >= 0) close(cmd_pipe[i][1]);
+        if (reply_pipe[i][0] >= 0) close(reply_pipe[i][0]);
+        cmd_pipe[i][1] = reply_pipe[i][0] = -1;
+    }
+    static struct task_command cmd;
+    for (;;) {
+        if (read_all(cmd_pipe[slot][0], &cmd, sizeof cmd) != 0) _exit(0);
+        struct task_reply reply = {0, 0};
+        if (cmd.kind == CMD_EXIT) _exit(0);
+        if (cmd.kind == CMD_FORK) {
+            reply.pid = task_spawn(cmd.slot);
+        } else {
+            run_line(cmd.line);
+            reply.len = transcript.len;
+        }
+        write_all(reply_pipe[slot][1], &reply, sizeof reply);
+        write_all(reply_pipe[slot][1], transcript.bytes, transcript.len);
+        transcript.len = 0;
+    }
+}
+
+/* Sends one command to the task in slot and waits for its reply; the transcript bytes go to say(). */
+static long task_call(int slot, int kind, int child_slot, const char *line) {
+    static struct task_command cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.kind = kind;
+    cmd.slot = child_slot;
+    if (line) snprintf(cmd.line, sizeof cmd.line, "%s", line);
+    write_all(cmd_pipe[slot][1], &cmd, sizeof cmd);
+    struct task_reply reply;
+    if (read_all(reply_pipe[slot][0], &reply, sizeof reply) != 0) return -EPIPE;
+    if (reply.len > sizeof reply_bytes || read_all(reply_pipe[slot][0], reply_bytes, reply.len) != 0) return -EPIPE;
+    say("%.*s", (int)reply.len, reply_bytes);
+    return reply.pid;
+}
+
+/* The live task called name, or -1. */
+static int task_find(const char *name) {
+    for (int i = 0; i < MAX_TASKS; i++)
+        if (tasks[i].alive && strcmp(tasks[i].name, name) == 0) return i;
+    return -1;
+}
+
+static int task_name_ok(const char *name) {
+    size_t n = strlen(name);
+    return n > 0 && n <= TASK_NAME_CHARS && !strchr(name, ':');
+}
+
+/* Returns only once the process pid has exited (whoever its parent is): its mm is gone by then. */
+static void task_wait_gone(pid_t pid) {
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd >= 0) {
+        struct pollfd p = {fd, POLLIN, 0};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
+        close(fd);
+    }
+    waitpid(pid, NULL, WNOHANG); /* reaps it when it is the controller's own child */
+}
+
+/* fork NAME in the task of slot; the answer after the echo. */
+static void task_fork(int slot, const struct command *c) {
+    if (c->ntok != 2 || !task_name_ok(c->tok[1])) {
+        say("syntax\n");
+        return;
+    }
+    if (task_find(c->tok[1]) >= 0) {
+        say("EEXIST\n");
+        return;
+    }
+    int child = -1;
+    for (int i = 0; i < MAX_TASKS && child < 0; i++)
+        if (!tasks[i].alive) child = i;
+    if (child < 0) {
+        say("EAGAIN\n");
+        return;
+    }
+    long pid = task_call(slot, CMD_FORK, child, NULL);
+    if (pid < 0) {
+        const char *name = strerrorname_np((int)-pid);
+        say("%s\n", name ? name : "E?");
+        return;
+    }
+    snprintf(tasks[child].name, sizeof tasks[child].name, "%s", c->tok[1]);
+    tasks[child].pid = (pid_t)pid;
+    tasks[child].alive = 1;
+    say("ok\n");
+}
+
+/* exit NAME; the answer after the echo. */
+static void task_exit(const struct command *c) {
+    if (c->ntok != 2 || !task_name_ok(c->tok[1])) {
+        say("syntax\n");
+        return;
+    }
+    int slot = task_find(c->tok[1]);
+    if (slot < 0) {
+        say("ESRCH\n");
+        return;
+    }
+    static struct task_command cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.kind = CMD_EXIT;
+    write_all(cmd_pipe[slot][1], &cmd, sizeof cmd);
+    task_wait_gone(tasks[slot].pid);
+    tasks[slot].alive = 0;
+    say("ok\n");
+}
+
+/* Index just past the second word of line (which has at least two). */
+static size_t end_of_second_word(const char *line) {
+    size_t i = 0;
+    for (int w = 0; w < 2; w++) {
+        while (is_separator(line[i])) i++;
+        while (line[i] && !is_separator(line[i])) i++;
+    }
+    return i;
+}
+
+/*
+ * One line of the script, in the controller: finds the task ("in NAME:" or the parent), runs fork
+ * and exit itself and hands any other line to the task, whose transcript follows the prefix.
+ */
+static void control_line(char *line) {
+    char *comment = strchr(line, '#');
+    if (comment) *comment = '\0';
+    static char copy[LINE_CHARS];
+    snprintf(copy, sizeof copy, "%s", line);
+    struct command whole;
+    tokenize(copy, &whole);
+    if (whole.ntok == 0) return;
+
+    const char *task_name = "parent";
+    char *rest = line;
+    static char name[LINE_CHARS];
+    size_t first_len = whole.ntok >= 2 ? strlen(whole.tok[1]) : 0;
+    if (whole.ntok >= 2 && strcmp(whole.tok[0], "in") == 0 && first_len >= 2 && whole.tok[1][first_len - 1] == ':') {
+        snprintf(name, sizeof name, "%.*s", (int)(first_len - 1), whole.tok[1]);
+        if (task_name_ok(name)) {
+            task_name = name;
+            rest = line + end_of_second_word(line);
+            say("in %s ", whole.tok[1]);
         }
     }
-    if (!understood) say("syntax\n");
+    static char rest_copy[LINE_CHARS];
+    snprintf(rest_copy, sizeof rest_copy, "%s", rest);
+    struct command op;
+    tokenize(rest_copy, &op);
+    if (op.ntok == 0) {
+        transcript.len = 0;
+        for (int i = 0; i < whole.ntok; i++) say(i == 0 ? "%s" : " %s", whole.tok[i]);
+        say(" -> syntax\n");
+        transcript_flush();
+        return;
+    }
+    int slot = task_find(task_name);
+    int is_fork = strcmp(op.tok[0], "fork") == 0, is_exit = strcmp(op.tok[0], "exit") == 0;
+    if (slot < 0 || is_fork || is_exit) {
+        for (int i = 0; i < op.ntok; i++) say(i == 0 ? "%s" : " %s", op.tok[i]);
+        say(" -> ");
+        if (slot < 0) say("ESRCH\n");
+        else if (is_fork) task_fork(slot, &op);
+        else task_exit(&op);
+    } else {
+        task_call(slot, CMD_LINE, 0, rest);
+    }
     transcript_flush();
 }
 
+/*
+ * Faults in the oracle's own buffers and enough stack for any line, before the status baseline:
+ * afterwards only the script's operations change a task's Rss and VM sizes.
+ */
+extern char __data_start[], _end[];
+
+static void __attribute__((noinline)) prefault_own_memory(void) {
+    volatile char stack[256 << 10];
+    for (size_t i = 0; i < sizeof stack; i += 1024) stack[i] = 0;
+    /* Every page of .data and .bss, written with the value it holds. */
+    for (volatile char *p = __data_start; p < _end; p += 1024) *p = *p;
+}
+
 int main(void) {
-    /* A line longer than the buffer is read (and answered) as several lines. */
-    static char line[512];
+    static char line[LINE_CHARS];
 
     /* Keep malloc (stdio's buffers) on brk: an mmap'ed buffer could land in the arena. */
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
@@ -549,10 +1032,32 @@ int main(void) {
     fault.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigaction(SIGSEGV, &fault, NULL);
     sigaction(SIGBUS, &fault, NULL);
+    /* A task that dies on a bad write to a pipe must not take the controller with it. */
+    signal(SIGPIPE, SIG_IGN);
 
     if (arena_init() != 0) return 1;
+    prefault_own_memory();
+    proc_baseline();
+    for (int i = 0; i < MAX_TASKS; i++)
+        if (pipe(cmd_pipe[i]) != 0 || pipe(reply_pipe[i]) != 0) return 1;
 
-    while (fgets(line, sizeof line, stdin)) run_line(line);
+    snprintf(tasks[0].name, sizeof tasks[0].name, "parent");
+    long pid = task_spawn(0);
+    if (pid < 0) return 1;
+    tasks[0].pid = (pid_t)pid;
+    tasks[0].alive = 1;
+    /* The tasks' ends: every task has them (tasks fork tasks), the controller needs none. */
+    for (int i = 0; i < MAX_TASKS; i++) {
+        close(cmd_pipe[i][0]);
+        close(reply_pipe[i][1]);
+    }
+
+    while (fgets(line, sizeof line, stdin)) control_line(line);
     transcript_flush();
+    for (int i = 0; i < MAX_TASKS; i++) {
+        if (!tasks[i].alive) continue;
+        close(cmd_pipe[i][1]);
+        task_wait_gone(tasks[i].pid);
+    }
     return 0;
 }

@@ -13,7 +13,9 @@ import java.util.stream.Stream;
 
 /**
  * The recorded vmscript scenarios on the test class path: {@code vmscript/corpus/} (this project's
- * corpus) and {@code vmscript/examples/} (the examples of the spec), each {@code NN-name.vms} with
+ * corpus), {@code vmscript/examples/} (the examples of the spec), {@code vmscript/fork/} (scenarios
+ * of several tasks: fork, exit, {@code in NAME:}) and {@code vmscript/proc/} (smaps, smaps_rollup,
+ * status), each {@code NN-name.vms} with
  * the transcript the real kernel printed for it in {@code NN-name.out}.
  */
 public final class ScenarioFiles {
@@ -22,9 +24,10 @@ public final class ScenarioFiles {
 
     private ScenarioFiles() {}
 
-    /** Every scenario of the corpus and the examples, sorted by folder then name. */
+    /** Every scenario of the examples, the corpus, the fork and the /proc scenarios, sorted by folder then name. */
     public static List<Recorded> all() {
-        return Stream.concat(in("vmscript/examples").stream(), in("vmscript/corpus").stream())
+        return Stream.of("vmscript/examples", "vmscript/corpus", "vmscript/fork", "vmscript/proc")
+                .flatMap(folder -> in(folder).stream())
                 .collect(Collectors.toList());
     }
 

@@ -13,8 +13,10 @@ final class Fork {
      * {@code vma_start_write} (BUG-02: per-VMA faulters on the parent are excluded while its page
      * tables are copied), copies the VMA and, where needed, the page tables with copy-on-write.
      *
-     * <p>Departure: the kernel does not copy the PTEs of VMAs without an anon_vma (shared memory
-     * refaults from the page cache); we copy shared VMAs too, which is observably the same.
+     * <p>Only where vma_needs_copy says so (an anon_vma, or VM_PFNMAP/VM_MIXEDMAP) are the page
+     * tables copied: a VMA without an anon_vma, a shared anonymous one included, is not, and the child
+     * refaults its pages from the shmem file, so its Rss (RssShmem, smaps) starts at 0 there, as in
+     * the kernel.
      */
     static MmStruct dupMmap(final MmStruct oldmm) {
         if (oldmm.mmapLock().writeLockKillable() != 0) {
@@ -52,7 +54,7 @@ final class Fork {
                     mm.vdso = tmp;
                 }
                 if ((mpnt.vmFlags & VmFlags.VM_WIPEONFORK) == 0
-                        && (mpnt.anonVma != null || mpnt.vmFile != null
+                        && (mpnt.anonVma != null
                                 || (mpnt.vmFlags & (VmFlags.VM_PFNMAP | VmFlags.VM_MIXEDMAP)) != 0)) {
                     final int e = oldmm.pageTables().copyRange(mm.pageTables(), mpnt.vmStart, mpnt.vmEnd,
                             VmFlags.isCowMapping(mpnt.vmFlags), tlb);

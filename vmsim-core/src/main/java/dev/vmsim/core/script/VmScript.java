@@ -38,13 +38,28 @@ public final class VmScript {
     private final MmStruct mm;
     private final Cpu cpu;
     private final long top;
+    /** This task's names: a forked task starts with a copy of its parent's, as a forked process does. */
     private final Map<String, Long> names = new LinkedHashMap<>();
-    private final StringBuilder out = new StringBuilder();
+    /** The transcript, shared by every task of the run. */
+    private final StringBuilder out;
 
-    private VmScript(final MmStruct mm, final Cpu cpu) {
+    /** One task of a run: its mm, the CPU it runs on and the transcript it writes to. */
+    VmScript(final MmStruct mm, final Cpu cpu, final StringBuilder out) {
         this.mm = mm;
         this.cpu = cpu;
         this.top = mm.mmapBase();
+        this.out = out;
+    }
+
+    /** The task {@link ScriptTasks} made with {@code childMm} on fork: this task's names, the child's mm. */
+    VmScript forked(final MmStruct childMm) {
+        final VmScript child = new VmScript(childMm, cpu, out);
+        child.names.putAll(names);
+        return child;
+    }
+
+    MmStruct mm() {
+        return mm;
     }
 
     /** Runs {@code script} on a fresh single-threaded process of {@code arch} and returns the transcript. */
@@ -71,13 +86,14 @@ public final class VmScript {
         mm.mmapLock().setUpgradeEnabled(mmapUpgrade);
         final Cpu cpu = machine.newCpu();
         cpu.switchMm(mm);
-        return new VmScript(mm, cpu);
+        return new VmScript(mm, cpu, new StringBuilder());
     }
 
-    /** Runs every line of {@code script}; the transcript. */
+    /** Runs every line of {@code script} with this task as {@code parent}; the transcript. */
     private String lines(final String script) {
+        final ScriptTasks tasks = new ScriptTasks(this, cpu, out);
         for (final String line : splitLines(script)) {
-            line(line);
+            tasks.line(line);
         }
         return out.toString();
     }
@@ -97,25 +113,31 @@ public final class VmScript {
     public static String runTraced(
             final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final int capacity) {
         final VmScript vs = fresh(new Machine(arch, FRAMES, 1), mode, mmapUpgrade);
+        final MmStruct mm = vs.mm;
+        final StringBuilder out = vs.out;
+        final ScriptTasks tasks = new ScriptTasks(vs, vs.cpu, out);
         final TraceRecorder rec = new TraceRecorder(capacity);
         FaultTrace.install(rec);
         try {
             for (final String line : splitLines(script)) {
                 rec.drain();
-                vs.line(line);
-                for (final String t : FaultTraceText.lines(rec.drain(), vs.top)) {
-                    vs.out.append("  # ").append(t).append('\n');
+                tasks.line(line);
+                for (final String t : FaultTraceText.lines(rec.drain(), mm.mmapBase())) {
+                    out.append("  # ").append(t).append('\n');
                 }
             }
         } finally {
             FaultTrace.install(null);
         }
-        return vs.out.toString();
+        return out.toString();
     }
 
-    /** Runs on an existing process; for tests that inspect the mm afterwards. */
+    /**
+     * Runs on an existing process, which is the task {@code parent}; for tests that inspect the mm
+     * afterwards. Tasks forked by the script are left as the script left them.
+     */
     public static String run(final String script, final MmStruct mm, final Cpu cpu) {
-        return new VmScript(mm, cpu).lines(script);
+        return new VmScript(mm, cpu, new StringBuilder()).lines(script);
     }
 
     /** Lines as fgets returns them (the newline does not matter: it is a token separator). */
@@ -133,7 +155,7 @@ public final class VmScript {
         return lines;
     }
 
-    private static List<String> tokens(final String line) {
+    static List<String> tokens(final String line) {
         final List<String> tok = new ArrayList<>();
         int i = 0;
         final int n = line.length();
@@ -153,7 +175,7 @@ public final class VmScript {
         return tok;
     }
 
-    private static boolean isSep(final char c) {
+    static boolean isSep(final char c) {
         return c == ' ' || c == '\t' || c == '\r' || c == '\n';
     }
 
@@ -161,7 +183,8 @@ public final class VmScript {
         out.append(s);
     }
 
-    private void line(final String raw) {
+    /** Runs one line (an operation of this task; not fork, exit or an {@code in} prefix) and writes its transcript. */
+    void line(final String raw) {
         String line = raw;
         final int hash = line.indexOf('#');
         if (hash >= 0) {
@@ -326,13 +349,13 @@ public final class VmScript {
     }
 
     /** Operations may only touch the arena [top - 1 GiB, top). */
-    private boolean outside(final long a, final long len0) {
+    boolean outside(final long a, final long len0) {
         final long len = len0 == 0 ? 1 : len0;
         return Long.compareUnsigned(a, top - ARENA) < 0 || Long.compareUnsigned(a, top) >= 0
                 || Long.compareUnsigned(len, top - a) > 0;
     }
 
-    private String rel(final long a) {
+    String rel(final long a) {
         if (Long.compareUnsigned(a, top) >= 0) {
             return "top+0x" + Long.toHexString(a - top);
         }
@@ -357,7 +380,7 @@ public final class VmScript {
     }
 
     /** EXPR := (NAME | NUM) (('+' | '-') NUM)*, as the oracle's expr(). */
-    private boolean expr(final String s0, final long[] v) {
+    boolean expr(final String s0, final long[] v) {
         final String buf = s0.length() > 63 ? s0.substring(0, 63) : s0;
         final boolean[] ok = new boolean[1];
         int op = indexOfOp(buf, 0);
