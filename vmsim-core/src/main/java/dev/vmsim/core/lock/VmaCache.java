@@ -36,8 +36,8 @@ public final class VmaCache {
         } else {
             reused.increment();
         }
-        VmaLock.lockInit(vma, fresh);
         vma.vmMm = mm;
+        VmaLock.lockInit(vma, fresh); // after vm_mm: the rw_semaphore modes' vm_lock belongs to it
         vma.vmStart = start;
         vma.vmEnd = end;
         vma.vmFlags = 0;
