@@ -29,7 +29,8 @@ class RunResultGoldenJsonTest {
                 c, 0, Double.NaN);
     }
 
-    private static final String RUN_JSON = "{\"workload\":\"spf\",\"arch\":\"arm64\",\"locking\":\"per-vma-wait\",\"machine\":\"host\","
+    private static final String RUN_JSON = "{\"workload\":\"spf\",\"arch\":\"arm64\",\"pageSize\":4096,\"locking\":\"per-vma-wait\","
+            + "\"mmapUpgrade\":false,\"machine\":\"host\","
             + "\"threads\":2,\"seed\":5,\"seconds\":0.25,\"rounds\":6,\"faults\":300,\"faultsPerSec\":1200.0,"
             + "\"syscalls\":12,\"syscallsPerSec\":48.0,\"signals\":0,\"syscallErrors\":1,"
             + "\"faultLatencyNs\":{\"p50\":400,\"p90\":800,\"p99\":1600,\"p999\":3200,\"max\":6400},"
