@@ -27,26 +27,10 @@ public final class RunResult {
     /** /proc/meminfo at the end of the run ({@link SimKernel#meminfo}); empty if the kernel has none. */
     private final Map<String, Long> meminfo;
 
-    /** @param workloadFaultsPerSec the workload's own faults/s (see {@link Workload.Instance#faultsPerSec}), or NaN */
-    public RunResult(
-            final RunConfig config,
-            final double seconds,
-            final long rounds,
-            final long touches,
-            final long syscalls,
-            final long signals,
-            final int firstSignal,
-            final long syscallErrors,
-            final Latency faultLatency,
-            final Latency syscallLatency,
-            final KernelCounters counters,
-            final long leakedFrames,
-            final double workloadFaultsPerSec) {
-        this(config, seconds, rounds, touches, syscalls, signals, firstSignal, syscallErrors, faultLatency,
-                syscallLatency, counters, leakedFrames, workloadFaultsPerSec, Map.of());
-    }
-
-    /** As above, with the kernel's /proc/meminfo at the end of the run ({@link SimKernel#meminfo}). */
+    /**
+     * @param workloadFaultsPerSec the workload's own faults/s (see {@link Workload.Instance#faultsPerSec}), or NaN
+     * @param meminfo the kernel's /proc/meminfo when the run ended ({@link SimKernel#meminfo}), or empty
+     */
     public RunResult(
             final RunConfig config,
             final double seconds,

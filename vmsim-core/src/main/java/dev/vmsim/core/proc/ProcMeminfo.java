@@ -5,7 +5,6 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.ShmemFile;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
-import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.phys.FrameAllocator;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -59,7 +58,7 @@ public final class ProcMeminfo {
         final long totalram = machine.memory().frames() - 1; // the zero page is reserved, as in the kernel image
         // NR_FREE_PAGES counts the buddy lists only: frames cached on per-CPU lists are not free to it.
         final long free = frames.zoneFreeFrames();
-        final Walk w = new Walk(frames);
+        final Walk w = new Walk();
         for (final MmStruct mm : machine.mms()) {
             w.add(mm);
         }
@@ -189,7 +188,6 @@ public final class ProcMeminfo {
 
     /** The machine-wide sums of one pass over the live mms. */
     private static final class Walk {
-        private final FrameAllocator frames;
         /** Anon pages mapped at least once: NR_ANON_MAPPED counts a page once however often mapped. */
         final BitSet anon = new BitSet();
         /** Shmem pages mapped at least once (NR_FILE_MAPPED). */
@@ -200,10 +198,6 @@ public final class ProcMeminfo {
         long shmemPages;
         long pageTables;
         long committed;
-
-        Walk(final FrameAllocator frames) {
-            this.frames = frames;
-        }
 
         void add(final MmStruct mm) {
             mm.mmapLock().readLock();
@@ -232,17 +226,9 @@ public final class ProcMeminfo {
                 committed += (vma.vmFlags & VmFlags.VM_NORESERVE) != 0 ? file.cachedPages()
                         : (file.size() + mm.pageSize() - 1) >>> mm.pageShift();
             }
-            final PageTableFormat format = mm.pageTables().format();
             final boolean locked = (vma.vmFlags & VmFlags.VM_LOCKED) != 0;
             final boolean isAnon = vma.isAnonymous();
-            mm.pageTables().forEachPte(vma.vmStart, vma.vmEnd, (va, pte) -> {
-                if (!format.ptePresent(pte) || format.pteSpecial(pte)) {
-                    return;
-                }
-                final long pfn = format.pfn(pte);
-                if (pfn == frames.zeroPfn()) {
-                    return;
-                }
+            NormalPages.forEach(mm, vma, (pfn, pte) -> {
                 (isAnon ? anon : fileMapped).set((int) pfn);
                 if (locked) {
                     mlocked.set((int) pfn);

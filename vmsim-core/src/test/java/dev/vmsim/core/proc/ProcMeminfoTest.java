@@ -22,6 +22,14 @@ class ProcMeminfoTest {
     /** show_val_kb's line, or the hugetlb counts' "%5lu" one. */
     private static final Pattern LINE = Pattern.compile("[A-Za-z_()0-9]+: *\\d+( kB)?");
 
+    /** A new mm of {@code machine} with {@code len} bytes of private anonymous rw memory mapped with {@code flags}. */
+    private static MmStruct mapped(final Machine machine, final long len, final int flags) {
+        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
+        final long a = mm.mmap(0, len, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | flags);
+        assertTrue(a > 0, Long.toString(a));
+        return mm;
+    }
+
     /** Each {@code meminfo} block of a transcript, as name to value. */
     private static List<Map<String, Long>> blocks(final String transcript) {
         final List<Map<String, Long>> out = new ArrayList<>();
@@ -75,10 +83,7 @@ class ProcMeminfoTest {
     @Test
     void memFreeIsTheZonesFreePagesAndAvailableKeepsTheHighWatermarkBack() {
         final Machine machine = TestArch.machine(1 << 16);
-        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
-        final long a = mm.mmap(0, 1 << 20, Mman.PROT_READ | Mman.PROT_WRITE,
-                Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE);
-        assertTrue(a > 0);
+        final MmStruct mm = mapped(machine, 1 << 20, Mman.MAP_POPULATE);
         final ProcMeminfo.Values v = ProcMeminfo.of(machine);
         assertEquals((1 << 16) - 1, v.memTotal());
         assertEquals(256, v.anonPages());
@@ -98,10 +103,7 @@ class ProcMeminfoTest {
     @Test
     void mlockedPagesAreUnevictableNotInactive() {
         final Machine machine = TestArch.machine(1 << 12);
-        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
-        final long a = mm.mmap(0, 8 << 12, Mman.PROT_READ | Mman.PROT_WRITE,
-                Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_LOCKED);
-        assertTrue(a > 0);
+        mapped(machine, 8 << 12, Mman.MAP_LOCKED);
         final ProcMeminfo.Values v = ProcMeminfo.of(machine);
         assertEquals(8, v.mlocked());
         assertEquals(8, v.unevictable());
@@ -112,9 +114,7 @@ class ProcMeminfoTest {
     @Test
     void anExitedMmNoLongerCounts() {
         final Machine machine = TestArch.machine(1 << 12);
-        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
-        mm.mmap(0, 4 << 12, Mman.PROT_READ | Mman.PROT_WRITE,
-                Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE);
+        final MmStruct mm = mapped(machine, 4 << 12, Mman.MAP_POPULATE);
         assertEquals(4, ProcMeminfo.of(machine).anonPages());
         mm.exitMmap();
         final ProcMeminfo.Values v = ProcMeminfo.of(machine);
