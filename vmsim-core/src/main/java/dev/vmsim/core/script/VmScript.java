@@ -336,11 +336,16 @@ public final class VmScript {
     }
 
     /**
-     * The oracle's SIGSEGV/SIGBUS handler prints by si_code alone: 1 is SEGV_MAPERR, 2 SEGV_ACCERR,
-     * anything else SEGV_OTHER (so a SIGBUS with BUS_ADRALN would print SEGV_MAPERR, as there).
+     * The fault as the oracle's SIGSEGV/SIGBUS handler names it, by signal and si_code: a SIGBUS is
+     * {@code SIGBUS BUS_ADRERR} (or BUS_ADRALN, else BUS_OTHER), never a SEGV code; a SIGSEGV is
+     * SEGV_MAPERR, SEGV_ACCERR, or SEGV_OTHER.
      */
     private static String segv(final int info) {
         final int code = SigInfo.code(info);
+        if (SigInfo.signo(info) == SigInfo.SIGBUS) {
+            return code == SigInfo.BUS_ADRERR ? "SIGBUS BUS_ADRERR"
+                    : code == SigInfo.BUS_ADRALN ? "SIGBUS BUS_ADRALN" : "SIGBUS BUS_OTHER";
+        }
         return code == SigInfo.SEGV_MAPERR ? "SEGV_MAPERR" : code == SigInfo.SEGV_ACCERR ? "SEGV_ACCERR" : "SEGV_OTHER";
     }
 
