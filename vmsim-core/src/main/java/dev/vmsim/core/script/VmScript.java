@@ -1,5 +1,6 @@
 package dev.vmsim.core.script;
 
+import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.SigInfo;
@@ -72,7 +73,13 @@ public final class VmScript {
      * mmap_lock upgrade is on ({@link dev.vmsim.core.lock.MmapLock#setUpgradeEnabled}).
      */
     public static String run(final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade) {
-        return fresh(new Machine(arch, FRAMES, 1), mode, mmapUpgrade).lines(script);
+        return run(script, arch, mode, mmapUpgrade, KernelVariant.VANILLA);
+    }
+
+    /** As {@link #run(String, Arch, LockingMode, boolean)}, on a machine running kernel {@code variant}. */
+    public static String run(
+            final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final KernelVariant variant) {
+        return fresh(new Machine(arch, FRAMES, 1, variant), mode, mmapUpgrade).lines(script);
     }
 
     /** Runs {@code script} on a fresh process of {@code machine} (one new CPU). */
@@ -112,7 +119,18 @@ public final class VmScript {
      */
     public static String runTraced(
             final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final int capacity) {
-        final VmScript vs = fresh(new Machine(arch, FRAMES, 1), mode, mmapUpgrade);
+        return runTraced(script, arch, mode, mmapUpgrade, KernelVariant.VANILLA, capacity);
+    }
+
+    /** As {@link #runTraced(String, Arch, LockingMode, boolean, int)}, on a machine running kernel {@code variant}. */
+    public static String runTraced(
+            final String script,
+            final Arch arch,
+            final LockingMode mode,
+            final boolean mmapUpgrade,
+            final KernelVariant variant,
+            final int capacity) {
+        final VmScript vs = fresh(new Machine(arch, FRAMES, 1, variant), mode, mmapUpgrade);
         final MmStruct mm = vs.mm;
         final StringBuilder out = vs.out;
         final ScriptTasks tasks = new ScriptTasks(vs, vs.cpu, out);
