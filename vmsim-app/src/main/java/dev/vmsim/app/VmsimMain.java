@@ -1,7 +1,10 @@
 package dev.vmsim.app;
 
+import dev.vmsim.app.script.KernelOracle;
 import dev.vmsim.bench.KernelFactory;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,6 +21,7 @@ import picocli.CommandLine.Command;
             CompareCommand.class,
             CalibrateCommand.class,
             ScriptCommand.class,
+            CheckKernelCommand.class,
         })
 public final class VmsimMain implements Runnable {
     @CommandLine.Spec
@@ -25,6 +29,7 @@ public final class VmsimMain implements Runnable {
 
     private final KernelFactory kernels;
     private final IntSupplier hostCpus;
+    private final Function<Path, KernelOracle.Built> oracle;
 
     public VmsimMain() {
         this(KernelFactory.simulator());
@@ -37,8 +42,19 @@ public final class VmsimMain implements Runnable {
 
     /** As above, with the host's CPU count from {@code hostCpus} (tests pass their own). */
     public VmsimMain(final KernelFactory kernels, final IntSupplier hostCpus) {
+        this(kernels, hostCpus, KernelOracle::build);
+    }
+
+    /** As above, with check-kernel's live kernel from {@code oracle} (given a work directory; tests pass their own). */
+    VmsimMain(final KernelFactory kernels, final IntSupplier hostCpus, final Function<Path, KernelOracle.Built> oracle) {
         this.kernels = kernels;
         this.hostCpus = hostCpus;
+        this.oracle = oracle;
+    }
+
+    /** Builds the kernel oracle in {@code dir}, for check-kernel. */
+    KernelOracle.Built oracle(final Path dir) {
+        return oracle.apply(dir);
     }
 
     /** How the subcommands build a machine and mm. */

@@ -21,17 +21,24 @@ public final class TextReport {
         return c.pageSize() == 4096 ? c.arch() : c.arch() + "/" + (c.pageSize() >> 10) + "K";
     }
 
+    /** "  kernel=--no-zero-page" for a run on a kernel variant, "" on the vanilla kernel. */
+    static String kernelNote(final RunConfig c) {
+        final String v = c.kernel().describe();
+        return v.isEmpty() ? "" : "  kernel=" + v;
+    }
+
     /** The report of one run. */
     public static String run(final RunResult r) {
         final StringBuilder b = new StringBuilder();
         b.append(String.format(
                 Locale.ROOT,
-                "%s  arch=%s  locking=%s  threads=%d  seed=%d%n",
+                "%s  arch=%s  locking=%s  threads=%d  seed=%d%s%n",
                 r.config().workload().name(),
                 archName(r.config()),
                 r.config().variant().name(),
                 r.config().threads(),
-                r.config().seed()));
+                r.config().seed(),
+                kernelNote(r.config())));
         b.append(String.format(
                 Locale.ROOT,
                 "%.3f s, %d rounds: %d faults (%s/s), %d syscalls (%s/s)%n",
@@ -112,9 +119,9 @@ public final class TextReport {
         final LockingVariant baseline = t.modes().get(0);
         b.append(String.format(
                 Locale.ROOT,
-                "%s  arch=%s  machine=%s  %d runs per mode and thread count, interleaved;"
+                "%s  arch=%s  machine=%s%s  %d runs per mode and thread count, interleaved;"
                         + " faults/s medians (delta against %s)%n%n",
-                t.workload(), cfg.arch(), cfg.machine().name(), t.rows().get(0).runsOf(baseline).size(),
+                t.workload(), cfg.arch(), cfg.machine().name(), kernelNote(cfg), t.rows().get(0).runsOf(baseline).size(),
                 baseline.name()));
         b.append(String.format(Locale.ROOT, "%-8s", "threads"));
         for (final LockingVariant m : t.modes()) {
