@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vmsim.bench.KernelFactory;
 import dev.vmsim.bench.MiniJson;
 import dev.vmsim.bench.ToyKernel;
 import java.nio.file.Files;
@@ -154,5 +155,18 @@ class CommandsTest {
         for (final String c : List.of("run", "compare", "calibrate")) {
             assertTrue(r.out.contains(c), r.out);
         }
+    }
+
+    /** run --no-zero-page runs its workload on a machine that forbids the zero page, and says so. */
+    @Test
+    void runOnAKernelWithoutTheZeroPage() {
+        final CliHarness r = CliHarness.run(KernelFactory.simulator(),
+                "run", "page-fault1", "--threads", "1", "--iterations", "1", "--no-zero-page");
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.out.lines().findFirst().orElseThrow().endsWith("  kernel=--no-zero-page"), r.out);
+        final CliHarness toy = CliHarness.run(ToyKernel.factory(),
+                "run", "spf", "--threads", "1", "--iterations", "1", "--no-zero-page");
+        assertEquals(1, toy.status, toy.out);
+        assertEquals("vmsim: this kernel factory builds only the vanilla kernel\n", toy.err);
     }
 }
