@@ -157,13 +157,17 @@ class CommandsTest {
         }
     }
 
-    /** run --no-zero-page runs its workload on a machine that forbids the zero page, and says so. */
+    /** run and compare --no-zero-page run on a machine that forbids the zero page, and say so. */
     @Test
     void runOnAKernelWithoutTheZeroPage() {
         final CliHarness r = CliHarness.run(KernelFactory.simulator(),
                 "run", "page-fault1", "--threads", "1", "--iterations", "1", "--no-zero-page");
         assertEquals(0, r.status, r.err);
         assertTrue(r.out.lines().findFirst().orElseThrow().endsWith("  kernel=--no-zero-page"), r.out);
+        final CliHarness cmp = CliHarness.run(KernelFactory.simulator(),
+                "compare", "page-fault1", "--threads", "1", "--iterations", "1", "--repeat", "1", "--no-zero-page");
+        assertEquals(0, cmp.status, cmp.err);
+        assertTrue(cmp.out.startsWith("page-fault1  arch=x86_64  threads=1  kernel=--no-zero-page  "), cmp.out);
         final CliHarness toy = CliHarness.run(ToyKernel.factory(),
                 "run", "spf", "--threads", "1", "--iterations", "1", "--no-zero-page");
         assertEquals(1, toy.status, toy.out);

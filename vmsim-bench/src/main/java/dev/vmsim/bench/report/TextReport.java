@@ -82,10 +82,11 @@ public final class TextReport {
         final RunResult first = cmp.runs().get(0);
         b.append(String.format(
                 Locale.ROOT,
-                "%s  arch=%s  threads=%d  %d runs per mode, interleaved; medians (ratio to %s)%n%n",
+                "%s  arch=%s  threads=%d%s  %d runs per mode, interleaved; medians (ratio to %s)%n%n",
                 cmp.workload(),
                 archName(first.config()),
                 first.config().threads(),
+                kernelNote(first.config()),
                 cmp.runsOf(cmp.columns().get(0)).size(),
                 cmp.columns().get(0).name()));
         b.append(String.format(Locale.ROOT, "%-22s", "metric"));
