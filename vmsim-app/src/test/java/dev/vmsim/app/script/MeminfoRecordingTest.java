@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
@@ -70,11 +71,10 @@ class MeminfoRecordingTest {
     @Test
     @Tag("kernel")
     void theLiveKernelAgrees() throws IOException {
-        final String why = KernelOracle.unavailableReason();
-        assumeTrue(why == null, () -> "kernel oracle unavailable: " + why);
+        final UnaryOperator<String> kernel = LiveKernel.oracle();
         assumeTrue(KernelOracle.isRecordedKernelSeries(),
                 "recorded on Linux 6.18; this kernel is " + KernelOracle.kernelRelease());
-        final String live = KernelOracle.run(resource(SCENARIO + ".vms"));
+        final String live = kernel.apply(resource(SCENARIO + ".vms"));
         sameLinesAndColumns(live);
         sameConstants(live);
         sameChanges(live);
