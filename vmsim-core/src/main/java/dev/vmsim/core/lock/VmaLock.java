@@ -286,7 +286,12 @@ public final class VmaLock {
             }
             old = vma.refcnt();
         }
-        Lockdep.acquire(LockClass.VMA_LOCK, vma, ml, false, false, null);
+        try {
+            Lockdep.acquire(LockClass.VMA_LOCK, vma, ml, false, false, null);
+        } catch (final Lockdep.LockdepSplat e) {
+            vma.refcntAddAndGet(-VM_REFCNT_EXCLUDE_READERS_FLAG); // a report leaves vm_refcnt as it was
+            throw e;
+        }
         LockHooks.at("__vma_start_exclude_readers:before_wait");
         final int err = rcuwaitWaitEvent(ml, vma, target, ves.killable);
         if (err != 0) {

@@ -23,7 +23,7 @@ final class Fork {
             return null;
         }
         final MmStruct mm = new MmStruct(oldmm);
-        mm.mmapLock().writeLock();
+        mm.mmapLock().writeLockNested(dev.vmsim.core.lock.MmapLock.SINGLE_DEPTH_NESTING);
         try {
             final List<Vma> vmas = oldmm.vmas();
             mm.totalVm = oldmm.totalVm;

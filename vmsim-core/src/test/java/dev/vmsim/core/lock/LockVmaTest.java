@@ -103,7 +103,11 @@ class LockVmaTest {
         final AtomicReference<Vma> got = new AtomicReference<>();
         final CountDownLatch done = new CountDownLatch(1);
         final Thread t = new Thread(() -> {
-            got.set(LockVma.underRcu(mm, a));
+            final Vma v = LockVma.underRcu(mm, a);
+            got.set(v);
+            if (v != null) {
+                VmaLock.endRead(v); // by the task that took it: lockdep tracks holds per task
+            }
             done.countDown();
         });
         t.start();
@@ -112,7 +116,6 @@ class LockVmaTest {
         mm.mmapLock().writeUnlock();
         assertTrue(done.await(10, TimeUnit.SECONDS));
         assertNotNull(got.get());
-        VmaLock.endRead(got.get());
         assertTrue(machine.vmstat().get(VmEvent.VMA_LOCK_WAIT) >= 1);
         assertNull(LockVma.underRcu(mm, a - 16 * PAGE), "no VMA: null without looping");
     }

@@ -169,6 +169,36 @@ class VmaLockTest {
         mm.mmapLock().readUnlock();
     }
 
+    /** Lockdep recursion: vma_start_write on a VMA this thread holds for read would wait for itself. */
+    @Test
+    void vmaStartWriteOnOwnReadLockIsRecursion() {
+        final MmapLock ml = mm.mmapLock();
+        ml.writeLock();
+        assertTrue(VmaLock.startReadLocked(v), "vma_start_read_locked under the mmap lock");
+        final Lockdep.LockdepSplat s = assertThrows(Lockdep.LockdepSplat.class, () -> VmaLock.startWrite(v));
+        assertTrue(s.getMessage().contains("possible recursive locking detected"), s.getMessage());
+        assertTrue(s.getMessage().contains("which it already holds"), s.getMessage());
+        assertTrue(s.getMessage().contains("VmaLockTest"), "the requesting stack: " + s.getMessage());
+        // Reported before the flag went in: vm_refcnt shows our one reader, no writer.
+        assertEquals(2, v.refcnt());
+        VmaLock.endRead(v);
+        VmaLock.startWrite(v);
+        assertTrue(VmaLock.isWriteLocked(v));
+        ml.writeUnlock();
+    }
+
+    /** Lockdep recursion: the mmap_lock taken under itself (read, then write) is reported, not hung on. */
+    @Test
+    void mmapLockUnderItselfIsRecursion() {
+        final MmapLock ml = mm.mmapLock();
+        ml.readLock();
+        final Lockdep.LockdepSplat s = assertThrows(Lockdep.LockdepSplat.class, ml::writeLock);
+        assertTrue(s.getMessage().contains("possible recursive locking detected"), s.getMessage());
+        assertTrue(s.getMessage().contains("mmap_lock"), s.getMessage());
+        assertEquals(dev.vmsim.core.sync.RwSemaphore.RWSEM_READER_BIAS, ml.rwsem().count(), "nothing taken");
+        ml.readUnlock();
+    }
+
     /** LOCK-07 / BUG-03 with the fix: the other mm is pinned across the put and freed only after it. */
     @Test
     void recycledVmaPinsTheOtherMm() {
