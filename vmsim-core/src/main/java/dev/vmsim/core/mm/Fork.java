@@ -1,5 +1,8 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
+import dev.vmsim.core.lock.LockHooks;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
 import java.util.List;
@@ -32,7 +35,9 @@ final class Fork {
             mm.stackVm = oldmm.stackVm;
             final MmuGather tlb = new MmuGather(oldmm);
             for (final Vma mpnt : vmas) {
-                VmaLock.startWrite(mpnt);
+                if (!BugSwitches.on(Bug.BUG_02)) {
+                    VmaLock.startWrite(mpnt); // the BUG-02 fix (fb49c455323f): no per-VMA fault on mpnt now
+                }
                 if ((mpnt.vmFlags & VmFlags.VM_DONTCOPY) != 0) {
                     mm.vmStatAccount(mpnt.vmFlags, -mpnt.pages(oldmm.pageShift));
                     continue;
@@ -48,6 +53,7 @@ final class Fork {
                     tmp.anonVma = new AnonVma(mpnt.anonVma);
                     tmp.anonVmaChainLength = mpnt.anonVmaChainLength + 1;
                 }
+                LockHooks.at("dup_mmap:after_anon_vma_fork");
                 VmaOps.storeNew(mm, tmp);
                 mm.mapCount++;
                 if (mpnt == oldmm.vdso) {

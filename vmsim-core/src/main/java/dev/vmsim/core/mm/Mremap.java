@@ -361,6 +361,7 @@ final class Mremap {
         if (err == 0 && (vrm.flags & Mman.MREMAP_DONTUNMAP) != 0) {
             // dontunmap_complete: the old VMA stays, unlocked and emptied.
             VmaLock.startWrite(vma);
+            VmaLock.assertWriteLocked(vma); // vm_flags_clear
             vma.vmFlags &= ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT);
         } else {
             // unmap_source_vma: the source on success, the new area on failure.

@@ -11,15 +11,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.PtRegs;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.sync.Lockdep;
 import dev.vmsim.core.testing.TestArch;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -175,6 +179,29 @@ class LockVmaTest {
         assertEquals(-1, cpu.load(s - 1024 * 1024));
         assertEquals(SigInfo.SEGV_MAPERR_SIG, cpu.lastSignal());
         assertEquals(0, cpu.load(s - 512 * 1024), "1 MiB gap still kept: growth to 512 KiB below is fine");
+    }
+
+    /**
+     * BUG-08 / LOCK-04: the first write fault under the VMA lock needs the anon_vma, and
+     * __vmf_anon_prepare may only trylock the mmap lock there. With BUG-08 on it sleeps on it, and
+     * lockdep reports the order that deadlocks against a writer waiting in vma_start_write.
+     */
+    @Test
+    void bug08SwitchTakesTheMmapLockUnderTheVmaReadLock() {
+        final MmStruct fixed = mm(LockingMode.PER_VMA);
+        final long a = fixed.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        assertEquals(SigInfo.OK, cpuOn(fixed).store(a, (byte) 1), "fixed: the trylock succeeds");
+        assertNotNull(fixed.vmaLookup(a).anonVma);
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final long b = mm.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final Cpu cpu = cpuOn(mm);
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_08)) {
+            final Lockdep.LockdepSplat s = assertThrows(Lockdep.LockdepSplat.class, () -> cpu.store(b, (byte) 1));
+            assertTrue(s.getMessage().contains("mmap_lock taken while holding a VMA read lock"), s.getMessage());
+            assertTrue(s.getMessage().contains("PteFault.vmfAnonPrepare"), "the requesting stack: " + s.getMessage());
+        } finally {
+            Lockdep.resetCurrentThread(); // the fault died holding its VMA read lock
+        }
     }
 
     /** §17 row 10: VMA-locked first write needs anon_vma; the mmap trylock fails behind a queued writer → RETRY. */

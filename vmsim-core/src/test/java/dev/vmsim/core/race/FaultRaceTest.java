@@ -31,6 +31,8 @@ import dev.vmsim.core.testing.TestArch;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -186,6 +188,39 @@ class FaultRaceTest {
         assertTrue(pa < 0 || mm.pageTables().readPte(pa) == 0, "nothing mapped after munmap");
         assertEquals(0, mm.anonRss());
         mm.validate();
+    }
+
+    /**
+     * BUG-07 reintroduced: vma_iter_store_new stores the new VMA without write-locking it. mmap is
+     * parked at mmap_write_unlock, still inside its write section, and a lockless fault read-locks
+     * the VMA it is still setting up.
+     */
+    @Test
+    void bug07SwitchLetsAFaultLockANewVmaBeforeMmapEnds() throws Exception {
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_07)) {
+            final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
+            final long hole = mm.mmap(0, 4 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+            assertEquals(0, mm.munmap(hole, 4 * PAGE));
+            final long a = hole + PAGE;
+            try (Pause pause = new Pause(mm.mmapLock(), Point.WRITE_UNLOCK, "mmap")) {
+                final Task mmap = new Task("mmap", () -> assertEquals(a,
+                        mm.mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)));
+                await(pause.reached, "mmap at mmap_write_unlock");
+                final AtomicLong gotVma = new AtomicLong(-1);
+                final Task probe = new Task("probe", () -> {
+                    final Vma v = LockVma.underRcu(mm, a);
+                    gotVma.set(v == null ? 0 : 1);
+                    if (v != null) {
+                        VmaLock.endRead(v);
+                    }
+                });
+                probe.join(mm);
+                assertTrue(mm.mmapLock().isWriteLocked(), "mmap is still in its write section");
+                assertEquals(1, gotVma.get(), "a lockless fault read-locked the VMA mmap is still setting up");
+                pause.release();
+                mmap.join(mm);
+            }
+        }
     }
 
     /**

@@ -27,6 +27,11 @@ import dev.vmsim.core.testing.TestArch;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
+import dev.vmsim.core.lock.Schedule;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -115,5 +120,69 @@ class ForkFaultRaceTest {
         assertEquals(9, cpu0.load(a + PAGE));
         c.exitMmap();
         parent.exitMmap();
+    }
+
+    /**
+     * BUG-02: fork is past V's anon_vma_fork (its copy of V decided) and about to copy V's page
+     * tables; a parent thread write-faults a page of V that is not yet present. Fixed, the fault
+     * cannot take V's read lock and waits for fork (catalogue invariant: while fork copies V no
+     * fault runs on V). With BUG-02 on it runs under the VMA lock and installs its page in the
+     * middle of the copy, and fork copies a page the parent faulted after fork began.
+     *
+     * <p>The catalogue's variant with V's anon_vma still NULL cannot be replayed by this switch
+     * alone: a first anonymous fault under the VMA lock needs __vmf_anon_prepare's mmap_read_trylock,
+     * which fails while fork holds the mmap write lock (the 6.4 kernel refused such VMAs in
+     * lock_vma_under_rcu instead), so the fault falls back and waits either way.
+     */
+    @Test
+    @Timeout(60)
+    void bug02SwitchLetsAFaultRunOnAVmaForkIsCopying() throws Exception {
+        final Bug02 fixed = replayBug02();
+        assertFalse(fixed.faultDuringFork, "fixed: the fault waited for fork");
+        assertEquals(0, fixed.childPte, "fixed: the child has no PTE for a page faulted after fork");
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_02)) {
+            final Bug02 broken = replayBug02();
+            assertTrue(broken.faultDuringFork, "bug: the fault ran under the VMA lock while fork copied V");
+            assertTrue(broken.childPte != 0, "bug: the child maps the page the parent faulted mid-fork");
+        }
+    }
+
+    private record Bug02(boolean faultDuringFork, long childPte) {}
+
+    private Bug02 replayBug02() throws Exception {
+        final MmStruct parent = new MmStruct(machine, LockingMode.PER_VMA);
+        final long a = parent.mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final Cpu cpu0 = machine.newCpu();
+        cpu0.switchMm(parent);
+        assertEquals(SigInfo.OK, cpu0.store(a, (byte) 7)); // anon_vma set; page 1 not yet faulted
+        final AtomicReference<MmStruct> child = new AtomicReference<>();
+        try (Schedule s = new Schedule()) {
+            final java.util.concurrent.CountDownLatch armed = new java.util.concurrent.CountDownLatch(1);
+            final Task fork = new Task("fork", () -> {
+                RaceSupport.await(armed, "the gate");
+                child.set(parent.fork());
+            });
+            final Schedule.Gate gate = s.stopAt(fork.thread, "dup_mmap:after_anon_vma_fork");
+            armed.countDown();
+            gate.awaitArrived(); // fork holds both mmap locks and is about to copy V's page tables
+            final Task fault = new Task("faulter", () -> {
+                final Cpu cpu1 = machine.newCpu();
+                cpu1.switchMm(parent);
+                assertEquals(SigInfo.OK, cpu1.store(a + PAGE, (byte) 9));
+            });
+            awaitState("the fault done, or blocked on the mmap lock",
+                    () -> fault.finished() || parent.mmapLock().rwsem().waiterCount() == 1, parent);
+            final boolean during = fault.finished();
+            gate.release();
+            fork.join(parent);
+            fault.join(parent);
+            final MmStruct c = child.get();
+            final long childPte = pte(c, a + PAGE);
+            parent.validate();
+            c.validate();
+            c.exitMmap();
+            parent.exitMmap();
+            return new Bug02(during, childPte);
+        }
     }
 }
