@@ -185,4 +185,55 @@ class ForkFaultRaceTest {
             return new Bug02(during, childPte);
         }
     }
+
+    /**
+     * BUG-13 / SIG-02: a leaked VMA read lock stops fork in the parent VMA's write lock. The lock
+     * state shows the blocked writer (mmap_lock owner) and the VMA with readers excluded. Fixed,
+     * vma_start_write_killable ends on SIGKILL: fork fails, the exclusion flag is gone, both mmap
+     * locks are dropped. With BUG-13 on the wait is uninterruptible: the task consumes the signal and
+     * sleeps on, and only the reader leaving lets fork finish.
+     */
+    @Test
+    @Timeout(60)
+    void bug13SwitchLeavesForkUnkillableBehindALeakedReader() throws Exception {
+        final Stuck fixed = forkBehindALeakedReader();
+        fixed.fork.thread.interrupt(); // SIGKILL
+        fixed.fork.join(fixed.parent);
+        assertEquals(null, fixed.child.get(), "the fatal signal ended fork");
+        assertEquals(2, fixed.leaked.refcnt(), "the exclusion flag was removed; the reader's reference stays");
+        assertFalse(fixed.parent.mmapLock().isWriteLocked());
+        VmaLock.endRead(fixed.leaked);
+        fixed.parent.validate();
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_13)) {
+            final Stuck s = forkBehindALeakedReader();
+            s.fork.thread.interrupt(); // SIGKILL
+            awaitState("fork took the signal and went back to sleep", () -> !s.fork.thread.isInterrupted()
+                    && s.fork.thread.getState() == Thread.State.WAITING, s.parent);
+            assertFalse(s.fork.finished(), "SIGKILL did not end the wait: the task stays in D state");
+            assertEquals(VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG + 2, s.leaked.refcnt());
+            VmaLock.endRead(s.leaked); // only the reader leaving frees it
+            s.fork.join(s.parent);
+            assertNotNull(s.child.get(), "fork completed despite the fatal signal");
+            s.child.get().exitMmap();
+            s.parent.exitMmap();
+        }
+    }
+
+    private record Stuck(MmStruct parent, Vma leaked, Task fork, AtomicReference<MmStruct> child) {}
+
+    private Stuck forkBehindALeakedReader() {
+        final MmStruct parent = new MmStruct(machine, LockingMode.PER_VMA);
+        final long a = parent.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final Vma leaked = LockVma.underRcu(parent, a); // never released by its task: the leak
+        assertNotNull(leaked);
+        final AtomicReference<MmStruct> child = new AtomicReference<>();
+        final Task fork = new Task("fork", () -> child.set(parent.fork()));
+        awaitState("fork waiting for the reader in vma_start_write",
+                () -> (leaked.refcnt() & VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG) != 0
+                        && fork.thread.getState() == Thread.State.WAITING, parent);
+        final String state = dev.vmsim.core.stress.Watchdog.lockState(parent);
+        assertTrue(state.contains("owner=fork"), "the blocked writer holds the mmap lock: " + state);
+        assertTrue(state.contains("vm_refcnt=0x40000002"), "readers excluded, one still in: " + state);
+        return new Stuck(parent, leaked, fork, child);
+    }
 }
