@@ -35,6 +35,9 @@ public final class BugSwitches {
 
     /** Turns the fix for {@code bug} off ({@code true}) or back on. */
     public static synchronized void set(final Bug bug, final boolean on) {
+        if (on && !bug.replayable()) {
+            throw new IllegalArgumentException(bug.id() + " " + bug.title());
+        }
         if (on && !AVAILABLE) {
             throw new IllegalStateException(
                     bug.id() + ": bug switches need the debug build (-Dvmsim.lockdep=true or -Dvmsim.bugswitches=true)");
