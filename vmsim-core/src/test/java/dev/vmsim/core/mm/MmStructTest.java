@@ -183,9 +183,74 @@ class MmStructTest {
         assertEquals(a >>> 12, arena().get(0).vmPgoff);
     }
 
+    /**
+     * MERGE-05 merge_new (tools/testing/vma), every step with the kernel's layout, offsets relative to
+     * a base {@code b} (anonymous pgoff = address >> 12, so pgoff b/0x1000 + offset/0x1000):
+     *
+     * <pre>
+     *   0123456789abc
+     *   AA B   **  CC    isolated new range: no merge, 4 VMAs
+     *   AA*B   DD  CC    both sides: A absorbs the new range and B, 3 VMAs
+     *   AAAA*  DD  CC    into prev
+     *   AAAAA *DD  CC    into next: D prepends, pgoff of the new range
+     *   AAAAA*DDD  CC    both sides again: D deleted, 2 VMAs
+     *   AAAAAAAAA *CC    into next (C)
+     *   AAAAAAAAA*CCC    both sides: one VMA [0, 0xc000), pgoff of A, 1 VMA
+     * </pre>
+     */
+    @Test
+    void mergeNewFollowsTheKernelsSteps() {
+        final long b = top - 0x100000;
+        fixed(b, 2);
+        fixed(b + 0x3000, 1);
+        fixed(b + 0xb000, 1);
+        final long[][] steps = {
+            // new range start, pages, VMAs left in the window, then the VMA holding the new range: start, end
+            {0x7000, 2, 4, 0x7000, 0x9000},
+            {0x2000, 1, 3, 0x0000, 0x4000},
+            {0x4000, 1, 3, 0x0000, 0x5000},
+            {0x6000, 1, 3, 0x6000, 0x9000},
+            {0x5000, 1, 2, 0x0000, 0x9000},
+            {0xa000, 1, 2, 0xa000, 0xc000},
+            {0x9000, 1, 1, 0x0000, 0xc000},
+        };
+        for (final long[] st : steps) {
+            fixed(b + st[0], st[1]);
+            final List<Vma> window = mm.vmas();
+            window.removeIf(v -> v.vmStart < b || v.vmEnd > b + 0xd000);
+            assertEquals(st[2], window.size(), "after mapping +" + Long.toHexString(st[0]));
+            final Vma merged = mm.vmaLookup(b + st[0]);
+            assertEquals(b + st[3], merged.vmStart, "start after +" + Long.toHexString(st[0]));
+            assertEquals(b + st[4], merged.vmEnd, "end after +" + Long.toHexString(st[0]));
+            assertEquals(merged.vmStart >>> 12, merged.vmPgoff, "pgoff follows the start");
+        }
+        assertEquals(b >>> 12, mm.vmaLookup(b).vmPgoff);
+    }
+
+    /**
+     * MERGE-16 mmap_region_basic: 3 pages at 0x300000 and at 0x250000, then 3 at 0x303000 and at
+     * 0x24d000 → two VMAs, [0x300000, 0x306000) pgoff 0x300 and [0x24d000, 0x253000) pgoff 0x24d.
+     */
+    @Test
+    void mmapRegionBasic() {
+        fixed(0x300000, 3);
+        fixed(0x250000, 3);
+        fixed(0x303000, 3);
+        fixed(0x24d000, 3);
+        final List<Vma> low = mm.vmas();
+        low.removeIf(v -> v.vmStart >= 0x400000);
+        assertEquals(2, low.size());
+        assertEquals(0x24d000, low.get(0).vmStart);
+        assertEquals(0x253000, low.get(0).vmEnd);
+        assertEquals(0x24d, low.get(0).vmPgoff);
+        assertEquals(0x300000, low.get(1).vmStart);
+        assertEquals(0x306000, low.get(1).vmEnd);
+        assertEquals(0x300, low.get(1).vmPgoff);
+    }
+
     @Test
     void newRangeMergesWithBothNeighbours() {
-        // MERGE-01 / MERGE-05 / MERGE-16: a new range between compatible neighbours merges them.
+        // MERGE-01: a new range between compatible neighbours merges them.
         final long a = fixed(top - 0x10000, 1);
         fixed(a + 2 * P, 1);
         assertEquals(2, arena().size());
