@@ -182,6 +182,61 @@ class LockVmaTest {
     }
 
     /**
+     * LOCK-06: lock_vma_under_rcu found V, then (before its vm_refcnt increment) an mprotect of half
+     * of V split it, leaving the address in the other half, outside V; the lock itself succeeds
+     * (the writer is gone) but the range re-check fails: the VMA is released, VMA_RECHECK_ADDRESS
+     * counted, and null returned (fallback).
+     */
+    @Test
+    void vmaShrunkBetweenLookupAndLockFailsTheAddressRecheck() {
+        // Which half keeps the original object is the split's choice: learn it on a twin mm.
+        final MmStruct twin = mm(LockingMode.PER_VMA);
+        final long t = twin.mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final Vma tv = twin.vmaLookup(t);
+        assertEquals(0, twin.mprotect(t + 2 * PAGE, 2 * PAGE, PROT_READ));
+        final boolean keepsLower = tv.vmStart == t;
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final long a = mm.mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final long addr = keepsLower ? a + 3 * PAGE : a; // in the half V will not keep
+        final Vma v = mm.vmaLookup(a);
+        final long recheck = machine.vmstat().get(VmEvent.VMA_RECHECK_ADDRESS);
+        try (Schedule s = new Schedule()) {
+            final Schedule.Actor r = new Schedule.Actor("R", () -> LockVma.lockVmaUnderRcu(mm, addr));
+            final Schedule.Gate early = s.stopAt(r, "vma_start_read:after_early_check");
+            r.start();
+            early.awaitArrived(); // V found by the walk, not yet counted
+            assertEquals(0, mm.mprotect(a + 2 * PAGE, 2 * PAGE, PROT_READ));
+            assertTrue(v.refcnt() == 1 && (addr < v.vmStart || addr >= v.vmEnd), "V attached, without the address");
+            early.release();
+            assertNull(r.joinResult(), "the address is no longer in V");
+        }
+        assertEquals(recheck + 1, machine.vmstat().get(VmEvent.VMA_RECHECK_ADDRESS));
+        assertEquals(1, v.refcnt(), "the read lock taken for the re-check was dropped");
+    }
+
+    /**
+     * SIG-05: a stack-growth fault in lock_mm_and_find_vma drops its read lock to take the write
+     * lock killably; a fatal signal while it waits returns null with no lock held, and the stack is
+     * not grown.
+     */
+    @Test
+    void fatalSignalWhileUpgradingForStackGrowthReturnsWithNoLockHeld() {
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final long s = mm.mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN);
+        final MmapLock lock = mm.mmapLock();
+        lock.readLock(); // keeps the write lock away
+        final Schedule.Actor t = new Schedule.Actor("faulter", () -> LockVma.lockMmAndFindVma(mm, s - PAGE, null));
+        t.start();
+        awaitTrue(() -> lock.rwsem().waiterCount() == 1 && t.getState() == Thread.State.WAITING);
+        t.interrupt(); // SIGKILL
+        assertNull(t.joinResult(), "no VMA: the fault is abandoned");
+        assertEquals(dev.vmsim.core.sync.RwSemaphore.RWSEM_READER_BIAS, lock.rwsem().count(),
+                "only our read hold is left: the faulter holds nothing");
+        lock.readUnlock();
+        assertEquals(s, mm.vmaLookup(s).vmStart, "the stack did not grow");
+    }
+
+    /**
      * BUG-08 / LOCK-04: the first write fault under the VMA lock needs the anon_vma, and
      * __vmf_anon_prepare may only trylock the mmap lock there. With BUG-08 on it sleeps on it, and
      * lockdep reports the order that deadlocks against a writer waiting in vma_start_write.

@@ -1,6 +1,7 @@
 package dev.vmsim.core.mm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -246,6 +247,38 @@ class MmStructTest {
         assertEquals(0x300000, low.get(1).vmStart);
         assertEquals(0x306000, low.get(1).vmEnd);
         assertEquals(0x300, low.get(1).vmPgoff);
+    }
+
+    /**
+     * SIG-09: the exit path is not killable: exit_mmap with a fatal signal pending still frees every
+     * page-table page and VMA (free_pgtables must finish).
+     */
+    @Test
+    void exitMmapFinishesWithAFatalSignalPending() throws Exception {
+        final long a = fixed(top - 0x10000, 4);
+        final dev.vmsim.core.cpu.Cpu cpu = mm.machine().newCpu();
+        cpu.switchMm(mm);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(0, cpu.store(a + i * P, (byte) 1));
+        }
+        final MmStruct victim = mm;
+        final Throwable[] failed = new Throwable[1];
+        final Thread t = new Thread(() -> {
+            Thread.currentThread().interrupt(); // SIGKILL already pending
+            try {
+                victim.exitMmap();
+            } catch (final Throwable e) {
+                failed[0] = e;
+            }
+        });
+        t.start();
+        t.join(10_000);
+        assertFalse(t.isAlive());
+        assertEquals(null, failed[0]);
+        assertEquals(0, mm.mapCount());
+        assertEquals(0, mm.anonRss());
+        assertEquals(0, mm.pageTables().tableFrames(), "every page-table page freed");
+        mm = new MmStruct(TestArch.machine(64), LockingMode.PER_VMA); // for the @AfterEach validate
     }
 
     @Test
