@@ -199,6 +199,35 @@ class VmaLockTest {
         ml.readUnlock();
     }
 
+    /** ISO-04: each mm has its own mm_lock_seq: ending mm A's write section unlocks A's VMAs only. */
+    @Test
+    void writeUnlockOfOneMmLeavesAnotherMmsVmasLocked() {
+        final MmStruct other = VmaFixture.mm();
+        final Vma ov = attached(other, 0x1000, 0x2000);
+        final CountDownLatch locked = new CountDownLatch(1);
+        final CountDownLatch done = new CountDownLatch(1);
+        final Actor wb = new Actor("W-B", () -> {
+            other.mmapLock().writeLock();
+            VmaLock.startWrite(ov);
+            locked.countDown();
+            Schedule.await(done);
+            other.mmapLock().writeUnlock();
+            return null;
+        });
+        wb.start();
+        Schedule.await(locked);
+        mm.mmapLock().writeLock();
+        VmaLock.startWrite(v);
+        mm.mmapLock().writeUnlock();
+        assertSame(v, tryRead(mm, v), "A's VMA is unlocked with A's write section");
+        VmaLock.endRead(v);
+        assertNull(tryRead(other, ov), "B's VMA stays write-locked: A's seq is not B's");
+        done.countDown();
+        wb.joinResult();
+        assertSame(ov, tryRead(other, ov));
+        VmaLock.endRead(ov);
+    }
+
     /** LOCK-07 / BUG-03 with the fix: the other mm is pinned across the put and freed only after it. */
     @Test
     void recycledVmaPinsTheOtherMm() {

@@ -281,6 +281,33 @@ class MmStructTest {
         mm = new MmStruct(TestArch.machine(64), LockingMode.PER_VMA); // for the @AfterEach validate
     }
 
+    /**
+     * ISO-06 / MERGE-17 fork variant: a VMA inherited through fork (its anon_vma chained to the
+     * parent's) merges with no fresh neighbour in the child, on either side; the same maps in the
+     * parent merge into one VMA.
+     */
+    @Test
+    void aForkedVmaMergesWithNoFreshNeighbourInTheChild() {
+        final long a = fixed(top - 0x10000, 2);
+        final dev.vmsim.core.cpu.Cpu cpu = mm.machine().newCpu();
+        cpu.switchMm(mm);
+        assertEquals(0, cpu.store(a, (byte) 1)); // anon_vma set
+        final MmStruct child = mm.fork();
+        final MmStruct parent = mm;
+        for (final MmStruct m : new MmStruct[] {parent, child}) {
+            assertEquals(a + 2 * P, m.mmap(a + 2 * P, P, RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | FIXED));
+            assertEquals(a - P, m.mmap(a - P, P, RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | FIXED));
+            m.validate();
+        }
+        assertEquals(a - P, parent.vmaLookup(a).vmStart, "parent: one VMA [a-P, a+3P)");
+        assertEquals(a + 3 * P, parent.vmaLookup(a).vmEnd);
+        final Vma forked = child.vmaLookup(a);
+        assertEquals(a, forked.vmStart, "child: the forked VMA stands alone");
+        assertEquals(a + 2 * P, forked.vmEnd);
+        assertTrue(forked.anonVmaChainLength > 1, "vma_is_fork_child");
+        child.exitMmap();
+    }
+
     @Test
     void newRangeMergesWithBothNeighbours() {
         // MERGE-01: a new range between compatible neighbours merges them.
