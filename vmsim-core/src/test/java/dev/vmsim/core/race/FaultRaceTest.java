@@ -190,6 +190,20 @@ class FaultRaceTest {
         mm.validate();
     }
 
+    /** Whether a lockless fault on another task can read-lock the VMA at {@code a} now (it drops it at once). */
+    private static boolean probeVmaReadLock(final MmStruct mm, final long a) throws InterruptedException {
+        final AtomicLong gotVma = new AtomicLong(-1);
+        final Task probe = new Task("probe", () -> {
+            final Vma v = LockVma.underRcu(mm, a);
+            gotVma.set(v == null ? 0 : 1);
+            if (v != null) {
+                VmaLock.endRead(v);
+            }
+        });
+        probe.join(mm);
+        return gotVma.get() == 1;
+    }
+
     /**
      * BUG-07 reintroduced: vma_iter_store_new stores the new VMA without write-locking it. mmap is
      * parked at mmap_write_unlock, still inside its write section, and a lockless fault read-locks
@@ -206,17 +220,9 @@ class FaultRaceTest {
                 final Task mmap = new Task("mmap", () -> assertEquals(a,
                         mm.mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)));
                 await(pause.reached, "mmap at mmap_write_unlock");
-                final AtomicLong gotVma = new AtomicLong(-1);
-                final Task probe = new Task("probe", () -> {
-                    final Vma v = LockVma.underRcu(mm, a);
-                    gotVma.set(v == null ? 0 : 1);
-                    if (v != null) {
-                        VmaLock.endRead(v);
-                    }
-                });
-                probe.join(mm);
+                final boolean got = probeVmaReadLock(mm, a);
                 assertTrue(mm.mmapLock().isWriteLocked(), "mmap is still in its write section");
-                assertEquals(1, gotVma.get(), "a lockless fault read-locked the VMA mmap is still setting up");
+                assertTrue(got, "a lockless fault read-locked the VMA mmap is still setting up");
                 pause.release();
                 mmap.join(mm);
             }
@@ -243,16 +249,7 @@ class FaultRaceTest {
             assertNotNull(fresh, "the new VMA is already visible in the tree");
             assertEquals(mm.mmapLock().lockSeqAcquire(), fresh.lockSeqAcquire(), "vm_lock_seq == mm_lock_seq");
             final long abort = count(VmEvent.VMA_LOCK_ABORT);
-            final AtomicLong gotVma = new AtomicLong(-1);
-            final Task probe = new Task("probe", () -> {
-                final Vma v = LockVma.underRcu(mm, a);
-                gotVma.set(v == null ? 0 : 1);
-                if (v != null) {
-                    VmaLock.endRead(v);
-                }
-            });
-            probe.join(mm);
-            assertEquals(0, gotVma.get(), "no VMA read lock before mmap_write_unlock");
+            assertFalse(probeVmaReadLock(mm, a), "no VMA read lock before mmap_write_unlock");
             assertEquals(abort + 1, count(VmEvent.VMA_LOCK_ABORT));
             final AtomicInteger sig = new AtomicInteger(-1);
             final Task fault = new Task("faulter", () -> sig.set(cpuOn(mm).store(a, (byte) 3)));
