@@ -308,6 +308,51 @@ class MmStructTest {
         child.exitMmap();
     }
 
+    /** A CPU running this test's mm. */
+    private dev.vmsim.core.cpu.Cpu cpuOnMm() {
+        final dev.vmsim.core.cpu.Cpu cpu = mm.machine().newCpu();
+        cpu.switchMm(mm);
+        return cpu;
+    }
+
+    /** FAULT-08: a PROT_NONE VMA below the stack enforces no guard gap: the stack grows up to it. */
+    @Test
+    void stackGrowsUpToAProtNoneVmaBelowIt() {
+        final long st = fixed(top - 0x100000, 4);
+        assertEquals(0, mm.munmap(st, 4 * P));
+        assertEquals(st, map(st, 4 * P, RW, FIXED | Mman.MAP_GROWSDOWN));
+        assertEquals(st - 3 * P, map(st - 3 * P, P, Mman.PROT_NONE, FIXED));
+        final dev.vmsim.core.cpu.Cpu cpu = cpuOnMm();
+        assertEquals(0, cpu.load(st - 2 * P), "grown into the 2-page gap above the PROT_NONE VMA");
+        assertEquals(st - 2 * P, mm.vmaLookup(st).vmStart);
+    }
+
+    /** FAULT-09: growth below mmap_min_addr fails (-EPERM): SIGSEGV, the stack unchanged. */
+    @Test
+    void stackGrowthBelowMmapMinAddrIsSegv() {
+        final long st = mm.mmapMinAddr();
+        assertEquals(st, map(st, 4 * P, RW, FIXED | Mman.MAP_GROWSDOWN));
+        final dev.vmsim.core.cpu.Cpu cpu = cpuOnMm();
+        assertEquals(-1, cpu.load(st - P));
+        assertEquals(dev.vmsim.core.arch.SigInfo.SEGV_MAPERR_SIG, cpu.lastSignal());
+        assertEquals(st, mm.vmaLookup(st).vmStart);
+    }
+
+    /** FAULT-10: growth past RLIMIT_STACK (acct_stack_growth: -ENOMEM) is SIGSEGV; up to it is fine. */
+    @Test
+    void stackGrowthPastRlimitStackIsSegv() {
+        mm.setRlimitStack(8 * P);
+        final long st = fixed(top - 0x100000, 4);
+        assertEquals(0, mm.munmap(st, 4 * P));
+        assertEquals(st, map(st, 4 * P, RW, FIXED | Mman.MAP_GROWSDOWN));
+        final dev.vmsim.core.cpu.Cpu cpu = cpuOnMm();
+        assertEquals(-1, cpu.load(st - 5 * P), "9 pages > RLIMIT_STACK");
+        assertEquals(dev.vmsim.core.arch.SigInfo.SEGV_MAPERR_SIG, cpu.lastSignal());
+        assertEquals(st, mm.vmaLookup(st).vmStart);
+        assertEquals(0, cpu.load(st - 4 * P), "8 pages: exactly the limit");
+        assertEquals(st - 4 * P, mm.vmaLookup(st).vmStart);
+    }
+
     @Test
     void newRangeMergesWithBothNeighbours() {
         // MERGE-01: a new range between compatible neighbours merges them.
