@@ -190,6 +190,21 @@ class FaultRaceTest {
         mm.validate();
     }
 
+    /** Maps and unmaps 4 pages; returns the second page of the hole left, where a new VMA goes. */
+    private static long hole(final MmStruct mm) {
+        final long hole = mm.mmap(0, 4 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+        assertEquals(0, mm.munmap(hole, 4 * PAGE));
+        return hole + PAGE;
+    }
+
+    /** An mmap of 2 pages at {@code a} on its own task, parked by {@code pause} at mmap_write_unlock. */
+    private static Task mmapParkedAtUnlock(final MmStruct mm, final long a, final Pause pause) {
+        final Task mmap = new Task("mmap", () -> assertEquals(a,
+                mm.mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)));
+        await(pause.reached, "mmap at mmap_write_unlock");
+        return mmap;
+    }
+
     /** Whether a lockless fault on another task can read-lock the VMA at {@code a} now (it drops it at once). */
     private static boolean probeVmaReadLock(final MmStruct mm, final long a) throws InterruptedException {
         final AtomicLong gotVma = new AtomicLong(-1);
@@ -213,13 +228,9 @@ class FaultRaceTest {
     void bug07SwitchLetsAFaultLockANewVmaBeforeMmapEnds() throws Exception {
         try (var bug = BugSwitches.reintroduce(Bug.BUG_07)) {
             final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
-            final long hole = mm.mmap(0, 4 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
-            assertEquals(0, mm.munmap(hole, 4 * PAGE));
-            final long a = hole + PAGE;
+            final long a = hole(mm);
             try (Pause pause = new Pause(mm.mmapLock(), Point.WRITE_UNLOCK, "mmap")) {
-                final Task mmap = new Task("mmap", () -> assertEquals(a,
-                        mm.mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)));
-                await(pause.reached, "mmap at mmap_write_unlock");
+                final Task mmap = mmapParkedAtUnlock(mm, a, pause);
                 final boolean got = probeVmaReadLock(mm, a);
                 assertTrue(mm.mmapLock().isWriteLocked(), "mmap is still in its write section");
                 assertTrue(got, "a lockless fault read-locked the VMA mmap is still setting up");
@@ -238,13 +249,9 @@ class FaultRaceTest {
     @Test
     void aNewVmaIsWriteLockedUntilMmapWriteUnlock() throws Exception {
         final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
-        final long hole = mm.mmap(0, 4 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
-        assertEquals(0, mm.munmap(hole, 4 * PAGE));
-        final long a = hole + PAGE;
+        final long a = hole(mm);
         try (Pause pause = new Pause(mm.mmapLock(), Point.WRITE_UNLOCK, "mmap")) {
-            final Task mmap = new Task("mmap", () -> assertEquals(a,
-                    mm.mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)));
-            await(pause.reached, "mmap at mmap_write_unlock");
+            final Task mmap = mmapParkedAtUnlock(mm, a, pause);
             final Vma fresh = mm.vmaLookup(a);
             assertNotNull(fresh, "the new VMA is already visible in the tree");
             assertEquals(mm.mmapLock().lockSeqAcquire(), fresh.lockSeqAcquire(), "vm_lock_seq == mm_lock_seq");
