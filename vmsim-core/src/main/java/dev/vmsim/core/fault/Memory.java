@@ -37,6 +37,7 @@ public final class Memory {
      */
     public static int handleMmFault(final Vma vma, final long address, final int flags, final PtRegs regs) {
         final MmStruct mm = vma.vmMm;
+        FaultLock.assertFaultLocked(vma, flags);
         FaultTrace.handleMmFaultEnter(address, flags);
         final int ret;
         if (!sanitizeFaultFlags(vma, flags)) {

@@ -8,6 +8,8 @@ import static dev.vmsim.core.fault.VmFault.VM_FAULT_OOM;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_RETRY;
 
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 
 import dev.vmsim.core.cpu.TlbFlush;
 import dev.vmsim.core.lock.VmaLock;
@@ -91,8 +93,10 @@ final class PteFault {
             return 0;
         }
         final boolean vmaLocked = (flags & FAULT_FLAG_VMA_LOCK) != 0;
-        if (vmaLocked && !mm.mmapLock().readTrylock()) {
-            VmaLock.endRead(vma);
+        if (vmaLocked && BugSwitches.on(Bug.BUG_08)) {
+            mm.mmapLock().readLock(); // BUG-08: a sleeping mmap_lock under the VMA read lock (LOCK-04)
+        } else if (vmaLocked && !mm.mmapLock().readTrylock()) { // the fix: trylock only, else retry
+            FaultLock.releaseFaultLock(vma, flags);
             return VM_FAULT_RETRY;
         }
         int ret = 0;

@@ -1,6 +1,8 @@
 package dev.vmsim.core.lock;
 
 import dev.vmsim.core.arch.PtRegs;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
@@ -154,6 +156,15 @@ public final class LockVma {
         if (vma == null || (vma.vmFlags & VmFlags.VM_GROWSDOWN) == 0) {
             lock.readUnlock();
             return null;
+        }
+        if (BugSwitches.on(Bug.BUG_01)) {
+            // 6.1-6.4: expand_stack under the read lock, the maple store racing other readers
+            // (StackRot). The fix is everything below: the write lock first.
+            if (mm.expandDownwards(vma, address) != 0) {
+                lock.readUnlock();
+                return null;
+            }
+            return vma;
         }
         final boolean upgraded = lock.upgradeTrylock();
         FaultTrace.mmapWriteLockVia(upgraded);

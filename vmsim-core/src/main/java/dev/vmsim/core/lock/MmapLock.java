@@ -32,6 +32,9 @@ import java.util.concurrent.atomic.LongAdder;
  * replayed in a few cycles.
  */
 public final class MmapLock {
+    /** SINGLE_DEPTH_NESTING: the lockdep subclass of a second lock of one class. */
+    public static final int SINGLE_DEPTH_NESTING = 1;
+
     private static final VarHandle MM_LOCK_SEQ;
 
     static {
@@ -179,8 +182,16 @@ public final class MmapLock {
 
     /** mmap_write_lock. */
     public void writeLock() {
+        writeLockNested(0);
+    }
+
+    /**
+     * mmap_write_lock_nested: a second mm's mmap_lock taken on purpose under another's, with a
+     * lockdep subclass (dup_mmap passes SINGLE_DEPTH_NESTING for the child).
+     */
+    public void writeLockNested(final int subclass) {
         traceStart(true);
-        sem.downWrite();
+        sem.downWriteNested(subclass);
         seqBegin();
         acquisitions.increment();
         traceReturned(true, true);

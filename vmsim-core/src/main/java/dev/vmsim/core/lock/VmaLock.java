@@ -1,5 +1,7 @@
 package dev.vmsim.core.lock;
 
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
@@ -47,13 +49,6 @@ public final class VmaLock {
     /** vma_start_read result: the VMA was detached under us (-EAGAIN). */
     public static final Vma EAGAIN = new Vma();
 
-    /**
-     * TEST ONLY: reintroduce BUG-06, a killable exclusion wait that returns -EINTR but leaves
-     * VM_REFCNT_EXCLUDE_READERS_FLAG in vm_refcnt.
-     */
-    public static volatile boolean bug06LeaveFlagOnEintr = false;
-    /** TEST ONLY: reintroduce BUG-03, drop the reference of a recycled VMA without pinning its mm. */
-    public static volatile boolean bug03NoMmgrab = false;
     /** TEST ONLY: skip the vm_mm re-validation in vma_start_read (shows why it is needed). */
     public static volatile boolean skipRevalidation = false;
 
@@ -146,18 +141,21 @@ public final class VmaLock {
             mm.machine().vmstat().count(VmEvent.VMA_RECHECK_VM_MM);
             Rcu.readUnlock();
             final MmapLock otherLock = other.mmapLock();
-            if (!bug03NoMmgrab) {
+            final boolean pin = !BugSwitches.on(Bug.BUG_03); // the BUG-03 fix: mmgrab before the put
+            if (pin) {
                 otherLock.mmgrab();
             }
             refcountPut(otherLock, vma);
-            if (!bug03NoMmgrab) {
+            if (pin) {
                 otherLock.mmdrop();
             }
             return null;
         }
         LockHooks.at("vma_start_read:before_recheck");
-        // 5. Re-check with ACQUIRE on mm_lock_seq; pairs with the RELEASE in vma_end_write_all.
-        if (vma.lockSeq() == ml.lockSeqAcquire()) {
+        // 5. Re-check with ACQUIRE on mm_lock_seq; pairs with the RELEASE in vma_end_write_all. The
+        //    reference now held keeps any later writer waiting, so a false "unlocked" is impossible
+        //    (BUG-05: turning this re-check off lets a reader in beside a writer).
+        if (!BugSwitches.on(Bug.BUG_05) && vma.lockSeq() == ml.lockSeqAcquire()) {
             refcountPut(ml, vma);
             Rcu.readUnlock();
             return null;
@@ -310,11 +308,16 @@ public final class VmaLock {
             }
             old = vma.refcnt();
         }
-        Lockdep.acquire(LockClass.VMA_LOCK, vma, ml, false, false, null);
+        try {
+            Lockdep.acquire(LockClass.VMA_LOCK, vma, ml, false, false, null);
+        } catch (final Lockdep.LockdepSplat e) {
+            vma.refcntAddAndGet(-VM_REFCNT_EXCLUDE_READERS_FLAG); // a report leaves vm_refcnt as it was
+            throw e;
+        }
         LockHooks.at("__vma_start_exclude_readers:before_wait");
         final int err = rcuwaitWaitEvent(ml, vma, target, ves.killable);
         if (err != 0) {
-            if (bug06LeaveFlagOnEintr) {
+            if (BugSwitches.on(Bug.BUG_06)) { // the BUG-06 fix is the endExcludeReaders below
                 Lockdep.release(LockClass.VMA_LOCK, vma);
             } else {
                 endExcludeReaders(ves);
@@ -422,6 +425,9 @@ public final class VmaLock {
             return;
         }
         LockHooks.at("vma_mark_detached:after_dec");
+        if (BugSwitches.on(Bug.BUG_04)) {
+            return; // before the BUG-04 fix: returns with a spurious reader still counted
+        }
         excludeReadersForDetach(vma);
     }
 

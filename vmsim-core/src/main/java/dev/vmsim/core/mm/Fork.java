@@ -1,5 +1,9 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
+import dev.vmsim.core.lock.LockHooks;
+import dev.vmsim.core.lock.MmapLock;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
 import java.util.List;
@@ -10,8 +14,10 @@ final class Fork {
 
     /**
      * dup_mmap: write-locks the parent mm (killable) and the child, then for every parent VMA
-     * {@code vma_start_write} (BUG-02: per-VMA faulters on the parent are excluded while its page
-     * tables are copied), copies the VMA and, where needed, the page tables with copy-on-write.
+     * {@code vma_start_write_killable} (BUG-02: per-VMA faulters on the parent are excluded while its
+     * page tables are copied; BUG-13: a fatal signal ends the wait for the VMA's readers), copies the
+     * VMA and, where needed, the page tables with copy-on-write. On a fatal signal or an allocation
+     * failure the half-built child is torn down and null returned.
      *
      * <p>Only where vma_needs_copy says so (an anon_vma, or VM_PFNMAP/VM_MIXEDMAP) are the page
      * tables copied: a VMA without an anon_vma, a shared anonymous one included, is not, and the child
@@ -23,7 +29,8 @@ final class Fork {
             return null;
         }
         final MmStruct mm = new MmStruct(oldmm);
-        mm.mmapLock().writeLock();
+        mm.mmapLock().writeLockNested(MmapLock.SINGLE_DEPTH_NESTING);
+        boolean failed = false;
         try {
             final List<Vma> vmas = oldmm.vmas();
             mm.totalVm = oldmm.totalVm;
@@ -32,7 +39,10 @@ final class Fork {
             mm.stackVm = oldmm.stackVm;
             final MmuGather tlb = new MmuGather(oldmm);
             for (final Vma mpnt : vmas) {
-                VmaLock.startWrite(mpnt);
+                if (!writeLockParentVma(mpnt)) {
+                    failed = true; // -EINTR: a fatal signal while readers drained
+                    break;
+                }
                 if ((mpnt.vmFlags & VmFlags.VM_DONTCOPY) != 0) {
                     mm.vmStatAccount(mpnt.vmFlags, -mpnt.pages(oldmm.pageShift));
                     continue;
@@ -47,6 +57,7 @@ final class Fork {
                     tmp.anonVma = new AnonVma(mpnt.anonVma);
                     tmp.anonVmaChainLength = mpnt.anonVmaChainLength + 1;
                 }
+                LockHooks.at("dup_mmap:after_anon_vma_fork");
                 VmaOps.storeNew(mm, tmp);
                 mm.mapCount++;
                 if (mpnt == oldmm.vdso) {
@@ -61,22 +72,39 @@ final class Fork {
                         mm.addRss(mpnt, e);
                     }
                     if (e < 0) {
-                        tlb.finish();
-                        mm.mmapLock().writeUnlock();
-                        mm.exitMmap();
-                        return null;
+                        failed = true;
+                        break;
                     }
                 }
             }
             // The parent's PTEs of COW mappings were write-protected: flush its TLBs.
             tlb.finish();
         } finally {
-            if (mm.mmapLock().isWriteLocked()) {
-                mm.mmapLock().writeUnlock();
-            }
+            mm.mmapLock().writeUnlock();
             oldmm.mmapLock().writeUnlock();
         }
+        if (failed) {
+            // The half-built child is torn down after both locks are dropped (mmput → exit_mmap).
+            mm.exitMmap();
+            return null;
+        }
         return mm;
+    }
+
+    /**
+     * The parent VMA's write lock for the copy: vma_start_write_killable, as dup_mmap has it since
+     * 6.19; false on a fatal signal. With BUG-02 on no lock is taken; with BUG-13 on the wait is
+     * uninterruptible (vma_start_write), so SIGKILL cannot end it.
+     */
+    private static boolean writeLockParentVma(final Vma mpnt) {
+        if (BugSwitches.on(Bug.BUG_02)) {
+            return true; // before the BUG-02 fix (fb49c455323f): faults on mpnt run during the copy
+        }
+        if (BugSwitches.on(Bug.BUG_13)) {
+            VmaLock.startWrite(mpnt); // before the BUG-13 fix: TASK_UNINTERRUPTIBLE
+            return true;
+        }
+        return VmaLock.startWriteKillable(mpnt) == 0;
     }
 
     /** exit_mmap: zap everything under the read lock, then free tables and VMAs under the write lock. */

@@ -103,6 +103,7 @@ final class Madvise {
     }
 
     private static int visit(final MmStruct mm, final Vma vma, final long start, final long end, final int behavior) {
+        VmaLock.assertStabilised(vma); // the mmap read lock, or the VMA read lock of MADVISE_VMA_READ_LOCK
         if (behavior == Mman.MADV_NORMAL) {
             return 0;
         }

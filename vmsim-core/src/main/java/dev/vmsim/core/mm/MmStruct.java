@@ -87,6 +87,7 @@ public class MmStruct {
     public MmStruct(final Machine machine, final LockingMode mode, final long taskSize, final boolean vdso) {
         this.machine = machine;
         this.mmapLock = new MmapLock(mode);
+        this.mmMt.setInRcu(); // MM_MT_FLAGS: MT_FLAGS_USE_RCU (BUG-01b's fix)
         this.pageTables = new PageTables(machine, machine.arch().pageTableFormat());
         this.pageShift = machine.arch().pageTableFormat().pageShift();
         this.pageSize = 1L << pageShift;

@@ -129,6 +129,7 @@ final class Mprotect {
         }
         pprev[0] = vma;
         VmaLock.startWrite(vma);
+        VmaLock.assertWriteLocked(vma); // vm_flags_reset
         vma.vmFlags = newflags;
         vma.vmPageProt = mm.machine().arch().pageTableFormat().vmGetPageProt(newflags);
         mm.pageTables().changeProtection(start, end, newflags, vmaWantsManualPteWriteUpgrade(newflags)

@@ -1,5 +1,8 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
+import dev.vmsim.core.lock.LockHooks;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
 
@@ -47,13 +50,18 @@ final class Mremap {
         if (p != 0) {
             return p;
         }
+        // BUG-12 reintroduced: map_count read before the lock (check_mremap_params, KCSAN 2026).
+        final int unlockedMapCount = BugSwitches.on(Bug.BUG_12) ? mm.mapCount : 0;
+        LockHooks.at("mremap:before_mmap_write_lock");
         if (mm.mmapLock().writeLockKillable() != 0) {
             return -Errno.EINTR;
         }
         vrm.mmapLocked = true;
         try {
-            // check_map_count_against_split_early: headroom for two unmap splits and a move.
-            if (mm.mapCount + 4 > mm.maxMapCount) {
+            // check_map_count_against_split_early: headroom for two unmap splits and a move, checked
+            // under the mmap write lock that every map_count writer holds (the BUG-12 fix).
+            final int mapCount = BugSwitches.on(Bug.BUG_12) ? unlockedMapCount : mm.mapCount;
+            if (mapCount + 4 > mm.maxMapCount) {
                 return -Errno.ENOMEM;
             }
             if ((flags & Mman.MREMAP_FIXED) != 0 && vrm.oldLen == vrm.newLen) {
@@ -361,6 +369,7 @@ final class Mremap {
         if (err == 0 && (vrm.flags & Mman.MREMAP_DONTUNMAP) != 0) {
             // dontunmap_complete: the old VMA stays, unlocked and emptied.
             VmaLock.startWrite(vma);
+            VmaLock.assertWriteLocked(vma); // vm_flags_clear
             vma.vmFlags &= ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT);
         } else {
             // unmap_source_vma: the source on success, the new area on failure.

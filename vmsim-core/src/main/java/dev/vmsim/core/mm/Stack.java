@@ -1,5 +1,7 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.lock.VmaLock;
 
 /** Stack growth (mm/vma.c expand_downwards, acct_stack_growth). */
@@ -11,7 +13,12 @@ final class Stack {
         if ((vma.vmFlags & VmFlags.VM_GROWSDOWN) == 0) {
             return -Errno.EFAULT;
         }
-        mm.mmapLock().assertWriteLocked();
+        // BUG-01 (StackRot) reintroduced: called under the read lock, as before the fix, with no VMA
+        // write lock (the old kernel serialised expanders with page_table_lock only).
+        final boolean underReadLock = BugSwitches.on(Bug.BUG_01) && !mm.mmapLock().isWriteLocked();
+        if (!underReadLock) {
+            mm.mmapLock().assertWriteLocked();
+        }
         final long address = address0 & -mm.pageSize;
         if (Long.compareUnsigned(address, mm.mmapMinAddr) < 0) {
             return -Errno.EPERM;
@@ -22,7 +29,9 @@ final class Stack {
             return -Errno.ENOMEM;
         }
         vma.anonVmaPrepare();
-        VmaLock.startWrite(vma);
+        if (!underReadLock) {
+            VmaLock.startWrite(vma);
+        }
         int error = 0;
         if (Long.compareUnsigned(address, vma.vmStart) < 0) {
             final long size = vma.vmEnd - address;

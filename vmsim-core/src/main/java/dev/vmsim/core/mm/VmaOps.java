@@ -1,5 +1,7 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.lock.VmaLock;
 
 /**
@@ -17,18 +19,22 @@ final class VmaOps {
     /** vma_iter_store_new: write-lock, mark attached, then publish in the tree. */
     static void storeNew(final MmStruct mm, final Vma vma) {
         mm.mmapLock().assertWriteLocked();
-        VmaLock.startWrite(vma);
+        if (!BugSwitches.on(Bug.BUG_07)) {
+            VmaLock.startWrite(vma); // the BUG-07 fix: invisible to lockless faults until mmap_write_unlock
+        }
         VmaLock.markAttached(vma);
         mm.mmMt.store(vma.vmStart, vma.vmEnd - 1, vma);
     }
 
     /** vma_iter_store_overwrite: re-stores an attached VMA whose range changed. */
     static void storeOverwrite(final MmStruct mm, final Vma vma) {
+        VmaLock.assertAttached(vma);
         mm.mmMt.store(vma.vmStart, vma.vmEnd - 1, vma);
     }
 
     /** Write-locks, removes from the tree, marks detached and frees one VMA (no accounting). */
     static void removeDetach(final MmStruct mm, final Vma vma) {
+        mm.mmapLock().assertWriteLocked();
         VmaLock.startWrite(vma);
         mm.mmMt.store(vma.vmStart, vma.vmEnd - 1, null);
         VmaLock.markDetached(vma);

@@ -1,6 +1,8 @@
 package dev.vmsim.core.pgtable;
 
 import dev.vmsim.core.cpu.TlbFlush;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FrameAllocator;
 import java.util.Arrays;
@@ -76,6 +78,9 @@ public final class MmuGather {
      * whole mm if tables were freed, so paging-structure caches go too) then tlb_flush_mmu_free.
      */
     public void flush() {
+        if (BugSwitches.on(Bug.BUG_11)) {
+            freeBatched(); // before the fix: frames reusable while other CPUs still cache them
+        }
         if (nrTables > 0) {
             TlbFlush.flushTlbMm(mm);
             flushes++;
@@ -89,6 +94,11 @@ public final class MmuGather {
         }
         start = Long.MAX_VALUE;
         end = 0;
+        freeBatched(); // the BUG-11 fix: only after every CPU of the mm was flushed
+    }
+
+    /** tlb_flush_mmu_free: the gathered frames go back to the allocator. */
+    private void freeBatched() {
         final int cpu = cpuHint();
         for (int i = 0; i < nrPages; i++) {
             frames.put(cpu, pages[i]);

@@ -245,7 +245,7 @@ public final class RwSemaphore {
         if (readersIn((long) COUNT.getVolatile(this)) == 0) {
             throw unbalanced("up_read", "no reader holds it");
         }
-        Lockdep.release(lockClass, this);
+        Lockdep.release(lockClass, this, true);
         final long old = (long) COUNT.getAndAdd(this, -RWSEM_READER_BIAS);
         if (readersIn(old) == 0) { // a racing unbalanced up_read took the last one: put ours back
             COUNT.getAndAdd(this, RWSEM_READER_BIAS);
@@ -339,7 +339,15 @@ public final class RwSemaphore {
 
     /** down_write: the fast path sets the owner itself (rwsem_write_trylock); the slow path under the wait lock. */
     public void downWrite() {
-        Lockdep.acquire(lockClass, this, lockdepMm, false, false, null);
+        downWriteNested(0);
+    }
+
+    /**
+     * down_write_nested: down_write with a lockdep subclass, for a second lock of the same class
+     * taken on purpose (dup_mmap's child mm: SINGLE_DEPTH_NESTING).
+     */
+    public void downWriteNested(final int subclass) {
+        Lockdep.acquire(lockClass, subclass, this, lockdepMm, false, false, null);
         if (COUNT.compareAndSet(this, 0L, RWSEM_WRITER_LOCKED)) {
             setOwner();
         } else {
@@ -380,7 +388,7 @@ public final class RwSemaphore {
         if (((long) COUNT.getVolatile(this) & RWSEM_WRITER_LOCKED) == 0) {
             throw unbalanced("up_write", "it is not write-locked");
         }
-        Lockdep.release(lockClass, this);
+        Lockdep.release(lockClass, this, false);
         OWNER.setOpaque(this, (Thread) null);
         OWNER_FLAGS.setOpaque(this, 0);
         final long tmp = (long) COUNT.getAndAdd(this, -RWSEM_WRITER_LOCKED);
@@ -421,10 +429,10 @@ public final class RwSemaphore {
         }
         // Without a read hold the CAS below would take another reader's hold as ours. The count shows
         // when nobody reads; lockdep (the debug build, like DEBUG_RWSEMS) shows whether we do.
-        if (readersIn((long) COUNT.getVolatile(this)) == 0
-                || (Lockdep.active() && !Lockdep.isHeld(lockClass, this, Boolean.TRUE))) {
+        if (readersIn((long) COUNT.getVolatile(this)) == 0) {
             throw unbalanced("upgrade", "the caller holds no read lock");
         }
+        Lockdep.checkUpgrade(lockClass, this);
         if (COUNT.compareAndSet(this, RWSEM_READER_BIAS, RWSEM_WRITER_LOCKED)) {
             setOwner();
             Lockdep.upgrade(lockClass, this);

@@ -13,6 +13,18 @@ public final class MaState<T> {
     public long index;
     /** End of the current range (inclusive). */
     public long last;
+    /**
+     * The leaf the last walk ended in and the slot it found (mas->node, mas->offset). {@link #prev}
+     * reads it again without going back to the root, as the kernel's maple state does; like the
+     * kernel's, it is valid only while the caller keeps the tree from changing (the mmap lock) or
+     * stays inside an RCU read section.
+     */
+    MapleNode node;
+
+    /** The first index {@link #node} covers. */
+    long nodeMin;
+
+    int offset;
 
     public MaState(final MapleTree<T> tree, final long first, final long last) {
         this.tree = tree;
@@ -104,5 +116,48 @@ public final class MaState<T> {
      */
     public int emptyAreaRev(final long min, final long max, final long size) {
         return MapleGapSearch.emptyAreaRev(tree.root(), min, max, size, this) ? 0 : -MapleTree.EBUSY;
+    }
+
+    /**
+     * mas_prev: the entry before the current one whose range ends at or after {@code min}, read from
+     * the leaf of the last walk when it holds one (the kernel's mas_prev_slot), else from a new walk.
+     * Returns null (cursor unchanged) if there is none.
+     *
+     * @throws AssertionError if the cached leaf was freed after an RCU grace period: the caller held
+     *     neither the lock that keeps the tree still nor an RCU read section (use-after-free, BUG-01)
+     */
+    @SuppressWarnings("unchecked")
+    public T prev(final long min) {
+        final MapleNode n = node;
+        if (n != null) {
+            for (int i = offset - 1; i >= 0; i--) {
+                final Object slot = n.slots[i];
+                if (slot == MapleNode.POISON) {
+                    throw new AssertionError("use-after-free: mas_prev read a maple node freed after an RCU grace "
+                            + "period (held without the mmap lock's exclusion or rcu_read_lock: StackRot, BUG-01)");
+                }
+                if (slot != null) {
+                    if (Long.compareUnsigned(n.pivot(i), min) < 0) {
+                        return null;
+                    }
+                    index = i == 0 ? nodeMin : n.pivot(i - 1) + 1;
+                    last = n.pivot(i);
+                    offset = i;
+                    return (T) slot;
+                }
+            }
+        }
+        if (index == 0) {
+            return null;
+        }
+        final long at = index;
+        final long saveLast = last;
+        index = at - 1;
+        final T t = findRev(min);
+        if (t == null) {
+            index = at;
+            last = saveLast;
+        }
+        return t;
     }
 }

@@ -37,6 +37,17 @@ final class MapleNode {
     /** mt_min_slots[maple_arange_64]. */
     static final int ARANGE64_MIN = 4;
 
+    /**
+     * What a freed node's slots hold after its RCU grace period (the kernel's slab poison): a reader
+     * that still holds the node outside any read section (StackRot) reads this instead of an entry.
+     */
+    static final Object POISON = new Object() {
+        @Override
+        public String toString() {
+            return "POISON";
+        }
+    };
+
     /** Offset of p0 when p0..p14 are contiguous (see {@link #pivot}); -1 if not. */
     private static final long P0 = contiguousPivotOffset();
 
@@ -314,5 +325,19 @@ final class MapleNode {
             count += child.count;
         }
         return new MapleNode(false, l.max, from, slots, gaps, gap, count);
+    }
+
+    /**
+     * The RCU callback of a replaced node (ma_free_rcu → kmem_cache_free, then slab poisoning): fills
+     * every slot with {@link #POISON}. Runs only after a grace period, when no reader inside a read
+     * section can still reach the node, so the immutability readers rely on is not broken for them.
+     */
+    void poison() {
+        java.util.Arrays.fill(slots, POISON);
+    }
+
+    /** Has this node been freed and poisoned? */
+    boolean isPoisoned() {
+        return slots.length > 0 && slots[0] == POISON;
     }
 }

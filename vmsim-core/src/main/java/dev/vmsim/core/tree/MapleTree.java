@@ -1,5 +1,6 @@
 package dev.vmsim.core.tree;
 
+import dev.vmsim.core.sync.Rcu;
 import java.util.function.Consumer;
 
 /**
@@ -46,6 +47,13 @@ public final class MapleTree<T> {
     private volatile MapleNode root;
 
     private final boolean allocRange;
+
+    /**
+     * MT_FLAGS_USE_RCU (mt_set_in_rcu): replaced nodes are freed through call_rcu and poisoned after
+     * the grace period (debug build; otherwise the garbage collector frees them). Set before the
+     * tree is shared; read only by the writer.
+     */
+    private boolean inRcu;
 
     /**
      * The tree's one writer and its scratch (path arrays, segment lists), reused by every store. Safe
@@ -120,6 +128,7 @@ public final class MapleTree<T> {
         long lo = 0;
         long hi = -1L;
         while (true) {
+            final long nodeMin = lo;
             final int i = n.slotOf(index);
             if (i > 0) {
                 lo = n.pivot(i - 1) + 1;
@@ -129,6 +138,9 @@ public final class MapleTree<T> {
             }
             final Object slot = n.slots[i];
             if (n.leaf) {
+                mas.node = n;
+                mas.nodeMin = nodeMin;
+                mas.offset = i;
                 mas.index = lo;
                 mas.last = hi;
                 return slot;
@@ -161,8 +173,12 @@ public final class MapleTree<T> {
         }
         assert enterWriter();
         try {
-            final MapleNode newRoot = writer.store(root, first, last, value);
+            final MapleNode oldRoot = root;
+            final MapleNode newRoot = writer.store(oldRoot, first, last, value);
             root = newRoot; // release: publishes the fully built replacement path
+            if (inRcu && oldRoot != null && Rcu.tracked()) {
+                retire(oldRoot, 0, newRoot);
+            }
         } finally {
             assert exitWriter();
         }
@@ -249,9 +265,38 @@ public final class MapleTree<T> {
         void visit(long first, long last, T value);
     }
 
-    /** Removes every entry (mtree_destroy). */
+    /** Removes every entry (mtree_destroy); in RCU mode the nodes are freed after a grace period. */
     public void destroy() {
+        final MapleNode oldRoot = root;
         root = null;
+        if (inRcu && Rcu.tracked() && oldRoot != null) {
+            retire(oldRoot, 0, null);
+        }
+    }
+
+    /** mt_set_in_rcu: the tree is read locklessly under RCU; see {@link #inRcu}. */
+    public void setInRcu() {
+        inRcu = true;
+    }
+
+    /**
+     * Queues call_rcu(poison) for every node under {@code old} (whose range starts at {@code lo})
+     * that is no longer in the tree rooted at {@code now}. Copy-on-write keeps an unchanged subtree by
+     * identity, and a node still in the tree lies on the path to its own first index, so one descent
+     * of {@code now} per node tells a kept node (skipped with its whole subtree) from a replaced one.
+     */
+    private static void retire(final MapleNode old, final long lo, final MapleNode now) {
+        for (MapleNode n = now; n != null; n = n.leaf ? null : (MapleNode) n.slots[n.slotOf(lo)]) {
+            if (n == old) {
+                return;
+            }
+        }
+        if (!old.leaf) {
+            for (int i = 0; i < old.slots.length; i++) {
+                retire((MapleNode) old.slots[i], i == 0 ? lo : old.pivot(i - 1) + 1, now);
+            }
+        }
+        Rcu.callRcu(old::poison);
     }
 
     /** Height of the tree: 0 when empty, 1 for a lone leaf (as mt_height()). */

@@ -1,5 +1,8 @@
 package dev.vmsim.core.tree;
 
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
+
 /**
  * The write side of the maple tree: {@code mas_store_gfp()} / {@code mas_wr_store_entry()} in
  * lib/maple_tree.c, in RCU mode.
@@ -439,8 +442,12 @@ final class MapleWriter {
                 nl = group(l, 1); // mas_wr_node_store: a copy of the node
                 ci = off;
                 cj = off;
+            } else if (BugSwitches.on(Bug.BUG_10)) {
+                nl = group(l, 1); // BUG-10 reintroduced: the under-full node is kept as it is
+                ci = off;
+                cj = off;
             } else {
-                // mas_rebalance: merge with, or redistribute against, a sibling.
+                // mas_rebalance: merge with, or redistribute against, a sibling (the BUG-10 fix).
                 final MapleNode gp = pathNode[p - 1];
                 final int sib = off + 1 < gp.slotCount() ? off + 1 : off - 1;
                 final MapleNode q = (MapleNode) gp.slots[sib];

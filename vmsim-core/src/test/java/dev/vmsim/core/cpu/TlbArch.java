@@ -34,6 +34,8 @@ public final class TlbArch implements Arch {
     public volatile LongConsumer onFlushRange = va -> {};
     /** Called by every flush of any CPU's TLB (on the flushing thread), after it invalidated. */
     public volatile Runnable onFlush = () -> {};
+    /** Runs on each flush of a CPU's TLB, before the entries go. */
+    public volatile Runnable beforeFlush = () -> {};
 
     public static Machine machine(final TlbArch arch, final long frames) {
         return new Machine(arch, frames, 4);
@@ -132,12 +134,14 @@ public final class TlbArch implements Arch {
 
         @Override
         public void flushPage(final MmStruct mm, final long va) {
+            beforeFlush.run();
             tlb.remove(va & ~0xfffL);
             onFlush.run();
         }
 
         @Override
         public void flushRange(final MmStruct mm, final long start, final long end) {
+            beforeFlush.run();
             tlb.keySet().removeIf(p -> p >= start && p < end);
             onFlushRange.accept(start);
             onFlush.run();
@@ -145,12 +149,14 @@ public final class TlbArch implements Arch {
 
         @Override
         public void flushMm(final MmStruct mm) {
+            beforeFlush.run();
             tlb.clear();
             onFlush.run();
         }
 
         @Override
         public void flushAll() {
+            beforeFlush.run();
             tlb.clear();
             onFlush.run();
         }
@@ -164,6 +170,12 @@ public final class TlbArch implements Arch {
         public long tlbMisses() {
             return misses;
         }
+    }
+
+    /** Whether {@code cpu}'s TLB caches a writable translation of {@code va}. */
+    public static boolean cachedWritable(final Cpu cpu, final long va) {
+        final Long pte = ((TlbMmu) cpu.mmu()).tlb.get(va & ~0xfffL);
+        return pte != null && FORMAT.pteWrite(pte);
     }
 
     /** Whether {@code cpu}'s TLB caches {@code va}. */

@@ -10,19 +10,24 @@ import dev.vmsim.core.sync.Lockdep;
 import dev.vmsim.core.sync.Rcu;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
+import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
- * A bounded (~3 s) stress run with lockdep on: per-VMA readers, mmap readers, VMA writers,
- * upgraders, and a killer that interrupts everyone at random. A VMA field is set to 1 and back to
- * 0 inside each write section; no reader holding a lock may see the 1. Afterwards the count word
- * is 0 with no waiters, and every vm_refcnt is back to 1.
+ * A bounded stress run with lockdep on: per-VMA readers, mmap readers, VMA writers, upgraders, and
+ * a killer that interrupts everyone at random. A VMA field is set to 1 and back to 0 inside each
+ * write section; no reader holding a lock may see the 1. Afterwards the count word is 0 with no
+ * waiters, and every vm_refcnt is back to 1.
+ *
+ * <p>Bounded by operations, not time: each worker runs {@link #OPS_PER_WORKER} steps. Every random
+ * choice comes from one seed ({@code -Dvmsim.seed=N} replays it; the failure message prints it);
+ * the thread interleaving itself is the host's and is not replayed.
  */
 class LockStressTest {
-    private static final long RUN_NANOS = TimeUnit.SECONDS.toNanos(3);
+    private static final int OPS_PER_WORKER = 20_000;
+    private static final long SEED = Long.getLong("vmsim.seed", 0x5eed_1ac4L);
 
     private final MmStruct mm = VmaFixture.mm();
     private final List<Vma> vmas = new ArrayList<>();
@@ -32,6 +37,7 @@ class LockStressTest {
     private volatile boolean stop;
 
     @Test
+    @Timeout(120)
     void readersWritersUpgradersAndKillers() throws Exception {
         assertTrue(Lockdep.ENABLED);
         mm.mmapLock().setUpgradeEnabled(true); // the upgrader exercises the simulator's upgrade
@@ -45,7 +51,7 @@ class LockStressTest {
         workers.add(worker("writer", this::writer));
         workers.add(worker("upgrader", this::upgrader));
         final Schedule.Actor killer = new Schedule.Actor("killer", () -> {
-            final ThreadLocalRandom rnd = ThreadLocalRandom.current();
+            final SplittableRandom rnd = new SplittableRandom(SEED);
             while (!stop) {
                 workers.get(rnd.nextInt(workers.size())).interrupt();
                 for (int i = 0; i < 2000; i++) {
@@ -56,18 +62,14 @@ class LockStressTest {
         });
         workers.forEach(Thread::start);
         killer.start();
-        final long end = System.nanoTime() + RUN_NANOS;
-        while (System.nanoTime() < end) {
-            Thread.onSpinWait();
-            Thread.yield();
-        }
-        stop = true;
-        killer.joinResult();
         for (final Schedule.Actor w : workers) {
             w.joinResult();
         }
-        assertEquals(0, torn.get(), "a locked reader saw a half-done write");
-        assertTrue(ops.get() > 1000, "made progress: " + ops.get());
+        stop = true;
+        killer.joinResult();
+        final String seed = "seed 0x" + Long.toHexString(SEED) + " (-Dvmsim.seed=" + SEED + " replays the choices)";
+        assertEquals(0, torn.get(), "a locked reader saw a half-done write; " + seed);
+        assertEquals((long) OPS_PER_WORKER * workers.size(), ops.get(), "every step ran; " + seed);
         assertEquals(0, mm.mmapLock().rwsem().count(), "count word");
         assertEquals(0, mm.mmapLock().rwsem().waiterCount());
         assertNull(mm.mmapLock().vmaWriterWait);
@@ -78,13 +80,13 @@ class LockStressTest {
     }
 
     private interface Step {
-        void run(ThreadLocalRandom rnd);
+        void run(SplittableRandom rnd);
     }
 
     private Schedule.Actor worker(final String name, final Step step) {
+        final SplittableRandom rnd = new SplittableRandom(SEED ^ name.hashCode());
         return new Schedule.Actor(name, () -> {
-            final ThreadLocalRandom rnd = ThreadLocalRandom.current();
-            while (!stop) {
+            for (int i = 0; i < OPS_PER_WORKER; i++) {
                 Thread.interrupted(); // a kill that landed outside a wait is forgotten
                 step.run(rnd);
                 if (!Lockdep.heldLocks().isEmpty()) {
@@ -96,11 +98,11 @@ class LockStressTest {
         });
     }
 
-    private Vma pick(final ThreadLocalRandom rnd) {
+    private Vma pick(final SplittableRandom rnd) {
         return vmas.get(rnd.nextInt(vmas.size()));
     }
 
-    private void vmaReader(final ThreadLocalRandom rnd) {
+    private void vmaReader(final SplittableRandom rnd) {
         final Vma v = pick(rnd);
         Rcu.readLock();
         final Vma got = VmaLock.startRead(mm, v);
@@ -114,7 +116,7 @@ class LockStressTest {
         VmaLock.endRead(got);
     }
 
-    private void mmapReader(final ThreadLocalRandom rnd) {
+    private void mmapReader(final SplittableRandom rnd) {
         if (!mm.mmapLock().readLockKillable()) {
             eintr.incrementAndGet();
             return;
@@ -126,7 +128,7 @@ class LockStressTest {
         mm.mmapLock().readUnlock();
     }
 
-    private void writer(final ThreadLocalRandom rnd) {
+    private void writer(final SplittableRandom rnd) {
         final MmapLock ml = mm.mmapLock();
         if (ml.writeLockKillable() != 0) {
             eintr.incrementAndGet();
@@ -141,7 +143,7 @@ class LockStressTest {
         }
     }
 
-    private void writeSection(final ThreadLocalRandom rnd) {
+    private void writeSection(final SplittableRandom rnd) {
         final Vma v = pick(rnd);
         final int r = rnd.nextBoolean() ? VmaLock.startWriteKillable(v) : 0;
         if (r != 0) {
@@ -153,7 +155,7 @@ class LockStressTest {
         v.vmFlags = 0;
     }
 
-    private void upgrader(final ThreadLocalRandom rnd) {
+    private void upgrader(final SplittableRandom rnd) {
         final MmapLock ml = mm.mmapLock();
         if (!ml.readLockKillable()) {
             eintr.incrementAndGet();

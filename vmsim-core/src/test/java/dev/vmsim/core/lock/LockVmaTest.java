@@ -11,15 +11,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.PtRegs;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.sync.Lockdep;
 import dev.vmsim.core.testing.TestArch;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -103,7 +107,11 @@ class LockVmaTest {
         final AtomicReference<Vma> got = new AtomicReference<>();
         final CountDownLatch done = new CountDownLatch(1);
         final Thread t = new Thread(() -> {
-            got.set(LockVma.underRcu(mm, a));
+            final Vma v = LockVma.underRcu(mm, a);
+            got.set(v);
+            if (v != null) {
+                VmaLock.endRead(v); // by the task that took it: lockdep tracks holds per task
+            }
             done.countDown();
         });
         t.start();
@@ -112,7 +120,6 @@ class LockVmaTest {
         mm.mmapLock().writeUnlock();
         assertTrue(done.await(10, TimeUnit.SECONDS));
         assertNotNull(got.get());
-        VmaLock.endRead(got.get());
         assertTrue(machine.vmstat().get(VmEvent.VMA_LOCK_WAIT) >= 1);
         assertNull(LockVma.underRcu(mm, a - 16 * PAGE), "no VMA: null without looping");
     }
@@ -172,6 +179,84 @@ class LockVmaTest {
         assertEquals(-1, cpu.load(s - 1024 * 1024));
         assertEquals(SigInfo.SEGV_MAPERR_SIG, cpu.lastSignal());
         assertEquals(0, cpu.load(s - 512 * 1024), "1 MiB gap still kept: growth to 512 KiB below is fine");
+    }
+
+    /**
+     * LOCK-06: lock_vma_under_rcu found V, then (before its vm_refcnt increment) an mprotect of half
+     * of V split it, leaving the address in the other half, outside V; the lock itself succeeds
+     * (the writer is gone) but the range re-check fails: the VMA is released, VMA_RECHECK_ADDRESS
+     * counted, and null returned (fallback).
+     */
+    @Test
+    void vmaShrunkBetweenLookupAndLockFailsTheAddressRecheck() {
+        // Which half keeps the original object is the split's choice: learn it on a twin mm.
+        final MmStruct twin = mm(LockingMode.PER_VMA);
+        final long t = twin.mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final Vma tv = twin.vmaLookup(t);
+        assertEquals(0, twin.mprotect(t + 2 * PAGE, 2 * PAGE, PROT_READ));
+        final boolean keepsLower = tv.vmStart == t;
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final long a = mm.mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final long addr = keepsLower ? a + 3 * PAGE : a; // in the half V will not keep
+        final Vma v = mm.vmaLookup(a);
+        final long recheck = machine.vmstat().get(VmEvent.VMA_RECHECK_ADDRESS);
+        try (Schedule s = new Schedule()) {
+            final Schedule.Actor r = new Schedule.Actor("R", () -> LockVma.lockVmaUnderRcu(mm, addr));
+            final Schedule.Gate early = s.stopAt(r, "vma_start_read:after_early_check");
+            r.start();
+            early.awaitArrived(); // V found by the walk, not yet counted
+            assertEquals(0, mm.mprotect(a + 2 * PAGE, 2 * PAGE, PROT_READ));
+            assertTrue(v.refcnt() == 1 && (addr < v.vmStart || addr >= v.vmEnd), "V attached, without the address");
+            early.release();
+            assertNull(r.joinResult(), "the address is no longer in V");
+        }
+        assertEquals(recheck + 1, machine.vmstat().get(VmEvent.VMA_RECHECK_ADDRESS));
+        assertEquals(1, v.refcnt(), "the read lock taken for the re-check was dropped");
+    }
+
+    /**
+     * SIG-05: a stack-growth fault in lock_mm_and_find_vma drops its read lock to take the write
+     * lock killably; a fatal signal while it waits returns null with no lock held, and the stack is
+     * not grown.
+     */
+    @Test
+    void fatalSignalWhileUpgradingForStackGrowthReturnsWithNoLockHeld() {
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final long s = mm.mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN);
+        final MmapLock lock = mm.mmapLock();
+        lock.readLock(); // keeps the write lock away
+        final Schedule.Actor t = new Schedule.Actor("faulter", () -> LockVma.lockMmAndFindVma(mm, s - PAGE, null));
+        t.start();
+        awaitTrue(() -> lock.rwsem().waiterCount() == 1 && t.getState() == Thread.State.WAITING);
+        t.interrupt(); // SIGKILL
+        assertNull(t.joinResult(), "no VMA: the fault is abandoned");
+        assertEquals(dev.vmsim.core.sync.RwSemaphore.RWSEM_READER_BIAS, lock.rwsem().count(),
+                "only our read hold is left: the faulter holds nothing");
+        lock.readUnlock();
+        assertEquals(s, mm.vmaLookup(s).vmStart, "the stack did not grow");
+    }
+
+    /**
+     * BUG-08 / LOCK-04: the first write fault under the VMA lock needs the anon_vma, and
+     * __vmf_anon_prepare may only trylock the mmap lock there. With BUG-08 on it sleeps on it, and
+     * lockdep reports the order that deadlocks against a writer waiting in vma_start_write.
+     */
+    @Test
+    void bug08SwitchTakesTheMmapLockUnderTheVmaReadLock() {
+        final MmStruct fixed = mm(LockingMode.PER_VMA);
+        final long a = fixed.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        assertEquals(SigInfo.OK, cpuOn(fixed).store(a, (byte) 1), "fixed: the trylock succeeds");
+        assertNotNull(fixed.vmaLookup(a).anonVma);
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final long b = mm.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final Cpu cpu = cpuOn(mm);
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_08)) {
+            final Lockdep.LockdepSplat s = assertThrows(Lockdep.LockdepSplat.class, () -> cpu.store(b, (byte) 1));
+            assertTrue(s.getMessage().contains("mmap_lock taken while holding a VMA read lock"), s.getMessage());
+            assertTrue(s.getMessage().contains("PteFault.vmfAnonPrepare"), "the requesting stack: " + s.getMessage());
+        } finally {
+            Lockdep.resetCurrentThread(); // the fault died holding its VMA read lock
+        }
     }
 
     /** §17 row 10: VMA-locked first write needs anon_vma; the mmap trylock fails behind a queued writer → RETRY. */

@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.lock.Schedule.Actor;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
@@ -32,8 +34,6 @@ class VmaLockTest {
     @AfterEach
     void tearDown() {
         LockHooks.install(null);
-        VmaLock.bug03NoMmgrab = false;
-        VmaLock.bug06LeaveFlagOnEintr = false;
         VmaLock.skipRevalidation = false;
         Lockdep.resetCurrentThread();
         Thread.interrupted();
@@ -169,6 +169,65 @@ class VmaLockTest {
         mm.mmapLock().readUnlock();
     }
 
+    /** Lockdep recursion: vma_start_write on a VMA this thread holds for read would wait for itself. */
+    @Test
+    void vmaStartWriteOnOwnReadLockIsRecursion() {
+        final MmapLock ml = mm.mmapLock();
+        ml.writeLock();
+        assertTrue(VmaLock.startReadLocked(v), "vma_start_read_locked under the mmap lock");
+        final Lockdep.LockdepSplat s = assertThrows(Lockdep.LockdepSplat.class, () -> VmaLock.startWrite(v));
+        assertTrue(s.getMessage().contains("possible recursive locking detected"), s.getMessage());
+        assertTrue(s.getMessage().contains("which it already holds"), s.getMessage());
+        assertTrue(s.getMessage().contains("VmaLockTest"), "the requesting stack: " + s.getMessage());
+        // Reported before the flag went in: vm_refcnt shows our one reader, no writer.
+        assertEquals(2, v.refcnt());
+        VmaLock.endRead(v);
+        VmaLock.startWrite(v);
+        assertTrue(VmaLock.isWriteLocked(v));
+        ml.writeUnlock();
+    }
+
+    /** Lockdep recursion: the mmap_lock taken under itself (read, then write) is reported, not hung on. */
+    @Test
+    void mmapLockUnderItselfIsRecursion() {
+        final MmapLock ml = mm.mmapLock();
+        ml.readLock();
+        final Lockdep.LockdepSplat s = assertThrows(Lockdep.LockdepSplat.class, ml::writeLock);
+        assertTrue(s.getMessage().contains("possible recursive locking detected"), s.getMessage());
+        assertTrue(s.getMessage().contains("mmap_lock"), s.getMessage());
+        assertEquals(dev.vmsim.core.sync.RwSemaphore.RWSEM_READER_BIAS, ml.rwsem().count(), "nothing taken");
+        ml.readUnlock();
+    }
+
+    /** ISO-04: each mm has its own mm_lock_seq: ending mm A's write section unlocks A's VMAs only. */
+    @Test
+    void writeUnlockOfOneMmLeavesAnotherMmsVmasLocked() {
+        final MmStruct other = VmaFixture.mm();
+        final Vma ov = attached(other, 0x1000, 0x2000);
+        final CountDownLatch locked = new CountDownLatch(1);
+        final CountDownLatch done = new CountDownLatch(1);
+        final Actor wb = new Actor("W-B", () -> {
+            other.mmapLock().writeLock();
+            VmaLock.startWrite(ov);
+            locked.countDown();
+            Schedule.await(done);
+            other.mmapLock().writeUnlock();
+            return null;
+        });
+        wb.start();
+        Schedule.await(locked);
+        mm.mmapLock().writeLock();
+        VmaLock.startWrite(v);
+        mm.mmapLock().writeUnlock();
+        assertSame(v, tryRead(mm, v), "A's VMA is unlocked with A's write section");
+        VmaLock.endRead(v);
+        assertNull(tryRead(other, ov), "B's VMA stays write-locked: A's seq is not B's");
+        done.countDown();
+        wb.joinResult();
+        assertSame(ov, tryRead(other, ov));
+        VmaLock.endRead(ov);
+    }
+
     /** LOCK-07 / BUG-03 with the fix: the other mm is pinned across the put and freed only after it. */
     @Test
     void recycledVmaPinsTheOtherMm() {
@@ -180,10 +239,11 @@ class VmaLockTest {
     /** BUG-03 reintroduced: without mmgrab the reader wakes a freed mm. */
     @Test
     void bug03SwitchShowsTheUseAfterFree() {
-        VmaLock.bug03NoMmgrab = true;
-        final Replay r = replayBug03();
-        final AssertionError e = assertThrows(AssertionError.class, r.reader::joinResult);
-        assertTrue(e.getMessage().contains("use-after-free"), e.getMessage());
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_03)) {
+            final Replay r = replayBug03();
+            final AssertionError e = assertThrows(AssertionError.class, r.reader::joinResult);
+            assertTrue(e.getMessage().contains("use-after-free"), e.getMessage());
+        }
     }
 
     private record Replay(Actor reader, MmStruct other) {}
@@ -291,6 +351,99 @@ class VmaLockTest {
             w.joinResult();
             assertEquals(0, v.refcnt(), "vma_mark_detached returns only at 0");
             assertNull(r.result);
+        }
+    }
+
+    /**
+     * BUG-04 reintroduced: vma_mark_detached returns while the spurious reader still counts, the
+     * mmap lock is dropped, and the reader's re-check then passes: it holds a read lock on a
+     * detached VMA (which the kernel may already have freed and reused).
+     */
+    @Test
+    void bug04SwitchLeavesAReaderInADetachedVma() {
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_04);
+                Schedule s = new Schedule()) {
+            final CountDownLatch goWrite = new CountDownLatch(1);
+            final CountDownLatch vLocked = new CountDownLatch(1);
+            final CountDownLatch goDetach = new CountDownLatch(1);
+            final CountDownLatch detached = new CountDownLatch(1);
+            final int[] refcntAtReturn = new int[1];
+            final Actor w = new Actor("W", () -> {
+                mm.mmapLock().writeLock();
+                Schedule.await(goWrite);
+                VmaLock.startWrite(v);
+                vLocked.countDown();
+                Schedule.await(goDetach);
+                VmaLock.markDetached(v);
+                refcntAtReturn[0] = v.refcnt();
+                mm.mmapLock().writeUnlock();
+                detached.countDown();
+                return null;
+            });
+            final Actor r = new Actor("R", () -> {
+                final Vma got = tryRead(mm, v);
+                if (got == null) {
+                    return "backed out";
+                }
+                final String held = "read-locked " + (v.refcnt() == 1 ? "a detached VMA" : "refcnt " + v.refcnt());
+                VmaLock.endRead(got);
+                return held;
+            });
+            final Schedule.Gate early = s.stopAt(r, "vma_start_read:after_early_check");
+            final Schedule.Gate inc = s.stopAt(r, "vma_start_read:after_inc");
+            w.start();
+            r.start();
+            early.awaitArrived(); // the early check passed before the write lock
+            goWrite.countDown();
+            Schedule.await(vLocked);
+            early.release();
+            inc.awaitArrived(); // R counted: the spurious reader
+            goDetach.countDown();
+            Schedule.await(detached);
+            w.joinResult();
+            assertEquals(1, refcntAtReturn[0], "vma_mark_detached returned with the reader still counted");
+            inc.release();
+            assertEquals("read-locked a detached VMA", r.joinResult(), "the re-check passes once the mmap lock is gone");
+            assertEquals(0, v.refcnt());
+        }
+    }
+
+    /**
+     * BUG-05: a reader whose early check passed before a writer locked V takes its reference after;
+     * the re-check under vm_refcnt makes it back out (fix), or without it lets it in beside the
+     * writer: a false "unlocked" result.
+     */
+    @Test
+    void bug05SwitchGivesAFalseUnlockedResult() {
+        assertNull(replayReaderAfterWriteLock(), "fix: the reader backs out");
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_05)) {
+            assertSame(v, replayReaderAfterWriteLock(), "bug: read-locked while write-locked");
+        }
+    }
+
+    /** R passes the early check, W write-locks V, R takes its reference; returns what R got (with W's lock still held). */
+    private Vma replayReaderAfterWriteLock() {
+        try (Schedule s = new Schedule()) {
+            final MmapLock ml = mm.mmapLock();
+            final boolean[] beside = new boolean[1];
+            final Actor r = new Actor("R", () -> {
+                final Vma got = tryRead(mm, v);
+                if (got != null) {
+                    beside[0] = VmaLock.isWriteLocked(v) && v.refcnt() == 2;
+                    VmaLock.endRead(got);
+                }
+                return got;
+            });
+            final Schedule.Gate early = s.stopAt(r, "vma_start_read:after_early_check");
+            r.start();
+            early.awaitArrived();
+            ml.writeLock();
+            VmaLock.startWrite(v); // no reader counted yet: no wait
+            early.release();
+            final Vma got = (Vma) r.joinResult();
+            ml.writeUnlock();
+            assertEquals(got != null, beside[0], "a reader that got V held it while W held V");
+            return got;
         }
     }
 
@@ -403,12 +556,13 @@ class VmaLockTest {
     /** BUG-06 reintroduced: the flag stays and every later reader fails. */
     @Test
     void bug06SwitchLeavesTheFlag() {
-        VmaLock.bug06LeaveFlagOnEintr = true;
-        final Sig02 o = replaySig02();
-        assertThrows(AssertionError.class, o::check);
-        assertEquals(FLAG + 1, v.refcnt());
-        assertNull(tryRead(mm, v), "readers fail forever");
-        v.refcntSetRelease(1);
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_06)) {
+            final Sig02 o = replaySig02();
+            assertThrows(AssertionError.class, o::check);
+            assertEquals(FLAG + 1, v.refcnt());
+            assertNull(tryRead(mm, v), "readers fail forever");
+            v.refcntSetRelease(1);
+        }
     }
 
     private record Sig02(int ret, int refcntBefore, int refcntAfter, int seqBefore, int seqAfter, boolean otherLocked,

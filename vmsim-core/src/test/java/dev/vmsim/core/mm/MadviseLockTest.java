@@ -76,7 +76,7 @@ class MadviseLockTest {
         assertEquals(0, mm.mprotect(a + P, P, Mman.PROT_READ)); // two VMAs
         final Future<Integer> f = madviseUnderWriteLock(mm, a, 2 * P);
         // Blocked on the mmap read lock until the writer leaves; then it zaps both VMAs.
-        assertFalse(f.isDone());
+        assertBlockedOnTheMmapLock(mm, f, 2);
         mm.mmapLock().writeUnlock();
         assertEquals(0, f.get(10, TimeUnit.SECONDS));
         assertEquals(0, mm.anonRss());
@@ -87,9 +87,25 @@ class MadviseLockTest {
         final MmStruct mm = new MmStruct(machine, LockingMode.MMAP_ONLY);
         final long a = mappedAndTouched(mm, 2);
         final Future<Integer> f = madviseUnderWriteLock(mm, a, 2 * P);
-        assertFalse(f.isDone());
+        assertBlockedOnTheMmapLock(mm, f, 2);
         mm.mmapLock().writeUnlock();
         assertEquals(0, f.get(10, TimeUnit.SECONDS));
         assertEquals(0, mm.anonRss());
+    }
+
+    /**
+     * The madvise task is queued on the mmap lock (the writer's rwsem has exactly one waiter), has
+     * not returned, and has zapped nothing.
+     */
+    private static void assertBlockedOnTheMmapLock(final MmStruct mm, final Future<Integer> f, final long rss) {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (mm.mmapLock().rwsem().waiterCount() != 1) {
+            if (System.nanoTime() > deadline || f.isDone()) {
+                throw new AssertionError("madvise never queued on the mmap lock (done: " + f.isDone() + ")");
+            }
+            Thread.onSpinWait();
+        }
+        assertFalse(f.isDone(), "queued behind the writer, so not returned");
+        assertEquals(rss, mm.anonRss(), "nothing zapped while the writer holds the lock");
     }
 }

@@ -1,6 +1,7 @@
 package dev.vmsim.core.mm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -183,9 +184,178 @@ class MmStructTest {
         assertEquals(a >>> 12, arena().get(0).vmPgoff);
     }
 
+    /**
+     * MERGE-05 merge_new (tools/testing/vma), every step with the kernel's layout, offsets relative to
+     * a base {@code b} (anonymous pgoff = address >> 12, so pgoff b/0x1000 + offset/0x1000):
+     *
+     * <pre>
+     *   0123456789abc
+     *   AA B   **  CC    isolated new range: no merge, 4 VMAs
+     *   AA*B   DD  CC    both sides: A absorbs the new range and B, 3 VMAs
+     *   AAAA*  DD  CC    into prev
+     *   AAAAA *DD  CC    into next: D prepends, pgoff of the new range
+     *   AAAAA*DDD  CC    both sides again: D deleted, 2 VMAs
+     *   AAAAAAAAA *CC    into next (C)
+     *   AAAAAAAAA*CCC    both sides: one VMA [0, 0xc000), pgoff of A, 1 VMA
+     * </pre>
+     */
+    @Test
+    void mergeNewFollowsTheKernelsSteps() {
+        final long b = top - 0x100000;
+        fixed(b, 2);
+        fixed(b + 0x3000, 1);
+        fixed(b + 0xb000, 1);
+        final long[][] steps = {
+            // new range start, pages, VMAs left in the window, then the VMA holding the new range: start, end
+            {0x7000, 2, 4, 0x7000, 0x9000},
+            {0x2000, 1, 3, 0x0000, 0x4000},
+            {0x4000, 1, 3, 0x0000, 0x5000},
+            {0x6000, 1, 3, 0x6000, 0x9000},
+            {0x5000, 1, 2, 0x0000, 0x9000},
+            {0xa000, 1, 2, 0xa000, 0xc000},
+            {0x9000, 1, 1, 0x0000, 0xc000},
+        };
+        for (final long[] st : steps) {
+            fixed(b + st[0], st[1]);
+            final List<Vma> window = mm.vmas();
+            window.removeIf(v -> v.vmStart < b || v.vmEnd > b + 0xd000);
+            assertEquals(st[2], window.size(), "after mapping +" + Long.toHexString(st[0]));
+            final Vma merged = mm.vmaLookup(b + st[0]);
+            assertEquals(b + st[3], merged.vmStart, "start after +" + Long.toHexString(st[0]));
+            assertEquals(b + st[4], merged.vmEnd, "end after +" + Long.toHexString(st[0]));
+            assertEquals(merged.vmStart >>> 12, merged.vmPgoff, "pgoff follows the start");
+        }
+        assertEquals(b >>> 12, mm.vmaLookup(b).vmPgoff);
+    }
+
+    /**
+     * MERGE-16 mmap_region_basic: 3 pages at 0x300000 and at 0x250000, then 3 at 0x303000 and at
+     * 0x24d000 → two VMAs, [0x300000, 0x306000) pgoff 0x300 and [0x24d000, 0x253000) pgoff 0x24d.
+     */
+    @Test
+    void mmapRegionBasic() {
+        fixed(0x300000, 3);
+        fixed(0x250000, 3);
+        fixed(0x303000, 3);
+        fixed(0x24d000, 3);
+        final List<Vma> low = mm.vmas();
+        low.removeIf(v -> v.vmStart >= 0x400000);
+        assertEquals(2, low.size());
+        assertEquals(0x24d000, low.get(0).vmStart);
+        assertEquals(0x253000, low.get(0).vmEnd);
+        assertEquals(0x24d, low.get(0).vmPgoff);
+        assertEquals(0x300000, low.get(1).vmStart);
+        assertEquals(0x306000, low.get(1).vmEnd);
+        assertEquals(0x300, low.get(1).vmPgoff);
+    }
+
+    /**
+     * SIG-09: the exit path is not killable: exit_mmap with a fatal signal pending still frees every
+     * page-table page and VMA (free_pgtables must finish).
+     */
+    @Test
+    void exitMmapFinishesWithAFatalSignalPending() throws Exception {
+        final long a = fixed(top - 0x10000, 4);
+        final dev.vmsim.core.cpu.Cpu cpu = mm.machine().newCpu();
+        cpu.switchMm(mm);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(0, cpu.store(a + i * P, (byte) 1));
+        }
+        final MmStruct victim = mm;
+        final Throwable[] failed = new Throwable[1];
+        final Thread t = new Thread(() -> {
+            Thread.currentThread().interrupt(); // SIGKILL already pending
+            try {
+                victim.exitMmap();
+            } catch (final Throwable e) {
+                failed[0] = e;
+            }
+        });
+        t.start();
+        t.join(10_000);
+        assertFalse(t.isAlive());
+        assertEquals(null, failed[0]);
+        assertEquals(0, mm.mapCount());
+        assertEquals(0, mm.anonRss());
+        assertEquals(0, mm.pageTables().tableFrames(), "every page-table page freed");
+        mm = new MmStruct(TestArch.machine(64), LockingMode.PER_VMA); // for the @AfterEach validate
+    }
+
+    /**
+     * ISO-06 / MERGE-17 fork variant: a VMA inherited through fork (its anon_vma chained to the
+     * parent's) merges with no fresh neighbour in the child, on either side; the same maps in the
+     * parent merge into one VMA.
+     */
+    @Test
+    void aForkedVmaMergesWithNoFreshNeighbourInTheChild() {
+        final long a = fixed(top - 0x10000, 2);
+        final dev.vmsim.core.cpu.Cpu cpu = mm.machine().newCpu();
+        cpu.switchMm(mm);
+        assertEquals(0, cpu.store(a, (byte) 1)); // anon_vma set
+        final MmStruct child = mm.fork();
+        final MmStruct parent = mm;
+        for (final MmStruct m : new MmStruct[] {parent, child}) {
+            assertEquals(a + 2 * P, m.mmap(a + 2 * P, P, RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | FIXED));
+            assertEquals(a - P, m.mmap(a - P, P, RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | FIXED));
+            m.validate();
+        }
+        assertEquals(a - P, parent.vmaLookup(a).vmStart, "parent: one VMA [a-P, a+3P)");
+        assertEquals(a + 3 * P, parent.vmaLookup(a).vmEnd);
+        final Vma forked = child.vmaLookup(a);
+        assertEquals(a, forked.vmStart, "child: the forked VMA stands alone");
+        assertEquals(a + 2 * P, forked.vmEnd);
+        assertTrue(forked.anonVmaChainLength > 1, "vma_is_fork_child");
+        child.exitMmap();
+    }
+
+    /** A CPU running this test's mm. */
+    private dev.vmsim.core.cpu.Cpu cpuOnMm() {
+        final dev.vmsim.core.cpu.Cpu cpu = mm.machine().newCpu();
+        cpu.switchMm(mm);
+        return cpu;
+    }
+
+    /** FAULT-08: a PROT_NONE VMA below the stack enforces no guard gap: the stack grows up to it. */
+    @Test
+    void stackGrowsUpToAProtNoneVmaBelowIt() {
+        final long st = fixed(top - 0x100000, 4);
+        assertEquals(0, mm.munmap(st, 4 * P));
+        assertEquals(st, map(st, 4 * P, RW, FIXED | Mman.MAP_GROWSDOWN));
+        assertEquals(st - 3 * P, map(st - 3 * P, P, Mman.PROT_NONE, FIXED));
+        final dev.vmsim.core.cpu.Cpu cpu = cpuOnMm();
+        assertEquals(0, cpu.load(st - 2 * P), "grown into the 2-page gap above the PROT_NONE VMA");
+        assertEquals(st - 2 * P, mm.vmaLookup(st).vmStart);
+    }
+
+    /** FAULT-09: growth below mmap_min_addr fails (-EPERM): SIGSEGV, the stack unchanged. */
+    @Test
+    void stackGrowthBelowMmapMinAddrIsSegv() {
+        final long st = mm.mmapMinAddr();
+        assertEquals(st, map(st, 4 * P, RW, FIXED | Mman.MAP_GROWSDOWN));
+        final dev.vmsim.core.cpu.Cpu cpu = cpuOnMm();
+        assertEquals(-1, cpu.load(st - P));
+        assertEquals(dev.vmsim.core.arch.SigInfo.SEGV_MAPERR_SIG, cpu.lastSignal());
+        assertEquals(st, mm.vmaLookup(st).vmStart);
+    }
+
+    /** FAULT-10: growth past RLIMIT_STACK (acct_stack_growth: -ENOMEM) is SIGSEGV; up to it is fine. */
+    @Test
+    void stackGrowthPastRlimitStackIsSegv() {
+        mm.setRlimitStack(8 * P);
+        final long st = fixed(top - 0x100000, 4);
+        assertEquals(0, mm.munmap(st, 4 * P));
+        assertEquals(st, map(st, 4 * P, RW, FIXED | Mman.MAP_GROWSDOWN));
+        final dev.vmsim.core.cpu.Cpu cpu = cpuOnMm();
+        assertEquals(-1, cpu.load(st - 5 * P), "9 pages > RLIMIT_STACK");
+        assertEquals(dev.vmsim.core.arch.SigInfo.SEGV_MAPERR_SIG, cpu.lastSignal());
+        assertEquals(st, mm.vmaLookup(st).vmStart);
+        assertEquals(0, cpu.load(st - 4 * P), "8 pages: exactly the limit");
+        assertEquals(st - 4 * P, mm.vmaLookup(st).vmStart);
+    }
+
     @Test
     void newRangeMergesWithBothNeighbours() {
-        // MERGE-01 / MERGE-05 / MERGE-16: a new range between compatible neighbours merges them.
+        // MERGE-01: a new range between compatible neighbours merges them.
         final long a = fixed(top - 0x10000, 1);
         fixed(a + 2 * P, 1);
         assertEquals(2, arena().size());

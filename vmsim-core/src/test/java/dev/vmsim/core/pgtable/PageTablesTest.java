@@ -214,8 +214,18 @@ class PageTablesTest {
             machine.memory().putLong(Pfn.physAddr(pfns[i]) + 64, 1000 + i);
         }
         final MmuGather tlb = new MmuGather(mm);
+        // Each flush must run with both PTLs of its move held: the source's and the destination's.
+        final List<String> heldAtFlush = new ArrayList<>();
+        ((TestArch) machine.arch()).onFlush = () -> heldAtFlush.add(
+                pt.ptl(pt.ptePa(A, false)).isHeldByCurrentThread() + "/"
+                        + pt.ptl(pt.ptePa(dst, false)).isHeldByCurrentThread() + "/"
+                        + pt.ptl(pt.ptePa(dst + 3 * Pfn.PAGE_SIZE, false)).isHeldByCurrentThread());
         assertEquals(4 * Pfn.PAGE_SIZE, pt.moveRange(A, dst, 4 * Pfn.PAGE_SIZE, tlb));
+        ((TestArch) machine.arch()).onFlush = () -> {};
         tlb.finish();
+        // The destination straddles a PTE page: two moves, the first under the lower destination
+        // page's lock, the second under the upper one's.
+        assertEquals(List.of("true/true/false", "true/false/true"), heldAtFlush);
         for (int i = 0; i < 4; i++) {
             assertEquals(0, pte(pt, A + i * Pfn.PAGE_SIZE));
             final long pte = pte(pt, dst + i * Pfn.PAGE_SIZE);

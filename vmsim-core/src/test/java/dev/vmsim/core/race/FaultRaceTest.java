@@ -31,6 +31,8 @@ import dev.vmsim.core.testing.TestArch;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -188,6 +190,56 @@ class FaultRaceTest {
         mm.validate();
     }
 
+    /** Maps and unmaps 4 pages; returns the second page of the hole left, where a new VMA goes. */
+    private static long hole(final MmStruct mm) {
+        final long hole = mm.mmap(0, 4 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+        assertEquals(0, mm.munmap(hole, 4 * PAGE));
+        return hole + PAGE;
+    }
+
+    /** An mmap of 2 pages at {@code a} on its own task, parked by {@code pause} at mmap_write_unlock. */
+    private static Task mmapParkedAtUnlock(final MmStruct mm, final long a, final Pause pause) {
+        final Task mmap = new Task("mmap", () -> assertEquals(a,
+                mm.mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)));
+        await(pause.reached, "mmap at mmap_write_unlock");
+        return mmap;
+    }
+
+    /** Whether a lockless fault on another task can read-lock the VMA at {@code a} now (it drops it at once). */
+    private static boolean probeVmaReadLock(final MmStruct mm, final long a) throws InterruptedException {
+        final AtomicLong gotVma = new AtomicLong(-1);
+        final Task probe = new Task("probe", () -> {
+            final Vma v = LockVma.underRcu(mm, a);
+            gotVma.set(v == null ? 0 : 1);
+            if (v != null) {
+                VmaLock.endRead(v);
+            }
+        });
+        probe.join(mm);
+        return gotVma.get() == 1;
+    }
+
+    /**
+     * BUG-07 reintroduced: vma_iter_store_new stores the new VMA without write-locking it. mmap is
+     * parked at mmap_write_unlock, still inside its write section, and a lockless fault read-locks
+     * the VMA it is still setting up.
+     */
+    @Test
+    void bug07SwitchLetsAFaultLockANewVmaBeforeMmapEnds() throws Exception {
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_07)) {
+            final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
+            final long a = hole(mm);
+            try (Pause pause = new Pause(mm.mmapLock(), Point.WRITE_UNLOCK, "mmap")) {
+                final Task mmap = mmapParkedAtUnlock(mm, a, pause);
+                final boolean got = probeVmaReadLock(mm, a);
+                assertTrue(mm.mmapLock().isWriteLocked(), "mmap is still in its write section");
+                assertTrue(got, "a lockless fault read-locked the VMA mmap is still setting up");
+                pause.release();
+                mmap.join(mm);
+            }
+        }
+    }
+
     /**
      * LOCK-16 / BUG-07: a new VMA is write-locked before it becomes visible. mmap is parked at
      * mmap_write_unlock: the VMA is in the tree, and lock_vma_under_rcu on it fails (ABORT) because
@@ -197,27 +249,14 @@ class FaultRaceTest {
     @Test
     void aNewVmaIsWriteLockedUntilMmapWriteUnlock() throws Exception {
         final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
-        final long hole = mm.mmap(0, 4 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
-        assertEquals(0, mm.munmap(hole, 4 * PAGE));
-        final long a = hole + PAGE;
+        final long a = hole(mm);
         try (Pause pause = new Pause(mm.mmapLock(), Point.WRITE_UNLOCK, "mmap")) {
-            final Task mmap = new Task("mmap", () -> assertEquals(a,
-                    mm.mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)));
-            await(pause.reached, "mmap at mmap_write_unlock");
+            final Task mmap = mmapParkedAtUnlock(mm, a, pause);
             final Vma fresh = mm.vmaLookup(a);
             assertNotNull(fresh, "the new VMA is already visible in the tree");
             assertEquals(mm.mmapLock().lockSeqAcquire(), fresh.lockSeqAcquire(), "vm_lock_seq == mm_lock_seq");
             final long abort = count(VmEvent.VMA_LOCK_ABORT);
-            final AtomicLong gotVma = new AtomicLong(-1);
-            final Task probe = new Task("probe", () -> {
-                final Vma v = LockVma.underRcu(mm, a);
-                gotVma.set(v == null ? 0 : 1);
-                if (v != null) {
-                    VmaLock.endRead(v);
-                }
-            });
-            probe.join(mm);
-            assertEquals(0, gotVma.get(), "no VMA read lock before mmap_write_unlock");
+            assertFalse(probeVmaReadLock(mm, a), "no VMA read lock before mmap_write_unlock");
             assertEquals(abort + 1, count(VmEvent.VMA_LOCK_ABORT));
             final AtomicInteger sig = new AtomicInteger(-1);
             final Task fault = new Task("faulter", () -> sig.set(cpuOn(mm).store(a, (byte) 3)));

@@ -27,6 +27,11 @@ import dev.vmsim.core.testing.TestArch;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
+import dev.vmsim.core.lock.Schedule;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -115,5 +120,120 @@ class ForkFaultRaceTest {
         assertEquals(9, cpu0.load(a + PAGE));
         c.exitMmap();
         parent.exitMmap();
+    }
+
+    /**
+     * BUG-02: fork is past V's anon_vma_fork (its copy of V decided) and about to copy V's page
+     * tables; a parent thread write-faults a page of V that is not yet present. Fixed, the fault
+     * cannot take V's read lock and waits for fork (catalogue invariant: while fork copies V no
+     * fault runs on V). With BUG-02 on it runs under the VMA lock and installs its page in the
+     * middle of the copy, and fork copies a page the parent faulted after fork began.
+     *
+     * <p>The catalogue's variant with V's anon_vma still NULL cannot be replayed by this switch
+     * alone: a first anonymous fault under the VMA lock needs __vmf_anon_prepare's mmap_read_trylock,
+     * which fails while fork holds the mmap write lock (the 6.4 kernel refused such VMAs in
+     * lock_vma_under_rcu instead), so the fault falls back and waits either way.
+     */
+    @Test
+    @Timeout(60)
+    void bug02SwitchLetsAFaultRunOnAVmaForkIsCopying() throws Exception {
+        final Bug02 fixed = replayBug02();
+        assertFalse(fixed.faultDuringFork, "fixed: the fault waited for fork");
+        assertEquals(0, fixed.childPte, "fixed: the child has no PTE for a page faulted after fork");
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_02)) {
+            final Bug02 broken = replayBug02();
+            assertTrue(broken.faultDuringFork, "bug: the fault ran under the VMA lock while fork copied V");
+            assertTrue(broken.childPte != 0, "bug: the child maps the page the parent faulted mid-fork");
+        }
+    }
+
+    private record Bug02(boolean faultDuringFork, long childPte) {}
+
+    private Bug02 replayBug02() throws Exception {
+        final MmStruct parent = new MmStruct(machine, LockingMode.PER_VMA);
+        final long a = parent.mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final Cpu cpu0 = machine.newCpu();
+        cpu0.switchMm(parent);
+        assertEquals(SigInfo.OK, cpu0.store(a, (byte) 7)); // anon_vma set; page 1 not yet faulted
+        final AtomicReference<MmStruct> child = new AtomicReference<>();
+        try (Schedule s = new Schedule()) {
+            final java.util.concurrent.CountDownLatch armed = new java.util.concurrent.CountDownLatch(1);
+            final Task fork = new Task("fork", () -> {
+                RaceSupport.await(armed, "the gate");
+                child.set(parent.fork());
+            });
+            final Schedule.Gate gate = s.stopAt(fork.thread, "dup_mmap:after_anon_vma_fork");
+            armed.countDown();
+            gate.awaitArrived(); // fork holds both mmap locks and is about to copy V's page tables
+            final Task fault = new Task("faulter", () -> {
+                final Cpu cpu1 = machine.newCpu();
+                cpu1.switchMm(parent);
+                assertEquals(SigInfo.OK, cpu1.store(a + PAGE, (byte) 9));
+            });
+            awaitState("the fault done, or blocked on the mmap lock",
+                    () -> fault.finished() || parent.mmapLock().rwsem().waiterCount() == 1, parent);
+            final boolean during = fault.finished();
+            gate.release();
+            fork.join(parent);
+            fault.join(parent);
+            final MmStruct c = child.get();
+            final long childPte = pte(c, a + PAGE);
+            parent.validate();
+            c.validate();
+            c.exitMmap();
+            parent.exitMmap();
+            return new Bug02(during, childPte);
+        }
+    }
+
+    /**
+     * BUG-13 / SIG-02: a leaked VMA read lock stops fork in the parent VMA's write lock. The lock
+     * state shows the blocked writer (mmap_lock owner) and the VMA with readers excluded. Fixed,
+     * vma_start_write_killable ends on SIGKILL: fork fails, the exclusion flag is gone, both mmap
+     * locks are dropped. With BUG-13 on the wait is uninterruptible: the task consumes the signal and
+     * sleeps on, and only the reader leaving lets fork finish.
+     */
+    @Test
+    @Timeout(60)
+    void bug13SwitchLeavesForkUnkillableBehindALeakedReader() throws Exception {
+        final Stuck fixed = forkBehindALeakedReader();
+        fixed.fork.thread.interrupt(); // SIGKILL
+        fixed.fork.join(fixed.parent);
+        assertEquals(null, fixed.child.get(), "the fatal signal ended fork");
+        assertEquals(2, fixed.leaked.refcnt(), "the exclusion flag was removed; the reader's reference stays");
+        assertFalse(fixed.parent.mmapLock().isWriteLocked());
+        VmaLock.endRead(fixed.leaked);
+        fixed.parent.validate();
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_13)) {
+            final Stuck s = forkBehindALeakedReader();
+            s.fork.thread.interrupt(); // SIGKILL
+            awaitState("fork took the signal and went back to sleep", () -> !s.fork.thread.isInterrupted()
+                    && s.fork.thread.getState() == Thread.State.WAITING, s.parent);
+            assertFalse(s.fork.finished(), "SIGKILL did not end the wait: the task stays in D state");
+            assertEquals(VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG + 2, s.leaked.refcnt());
+            VmaLock.endRead(s.leaked); // only the reader leaving frees it
+            s.fork.join(s.parent);
+            assertNotNull(s.child.get(), "fork completed despite the fatal signal");
+            s.child.get().exitMmap();
+            s.parent.exitMmap();
+        }
+    }
+
+    private record Stuck(MmStruct parent, Vma leaked, Task fork, AtomicReference<MmStruct> child) {}
+
+    private Stuck forkBehindALeakedReader() {
+        final MmStruct parent = new MmStruct(machine, LockingMode.PER_VMA);
+        final long a = parent.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+        final Vma leaked = LockVma.underRcu(parent, a); // never released by its task: the leak
+        assertNotNull(leaked);
+        final AtomicReference<MmStruct> child = new AtomicReference<>();
+        final Task fork = new Task("fork", () -> child.set(parent.fork()));
+        awaitState("fork waiting for the reader in vma_start_write",
+                () -> (leaked.refcnt() & VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG) != 0
+                        && fork.thread.getState() == Thread.State.WAITING, parent);
+        final String state = dev.vmsim.core.stress.Watchdog.lockState(parent);
+        assertTrue(state.contains("owner=fork"), "the blocked writer holds the mmap lock: " + state);
+        assertTrue(state.contains("vm_refcnt=0x40000002"), "readers excluded, one still in: " + state);
+        return new Stuck(parent, leaked, fork, child);
     }
 }

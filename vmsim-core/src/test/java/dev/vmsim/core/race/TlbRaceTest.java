@@ -25,6 +25,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -176,6 +178,30 @@ class TlbRaceTest {
      */
     @Test
     void loadAfterMunmapIsMapErrAndTheFrameIsFreedOnlyAfterTheFlush() throws Exception {
+        final Munmapped m = replayMunmapUnderACachedTranslation();
+        assertTrue(m.refcountDuringFlush >= 1,
+                "the frame was still held while CPUs were being flushed: " + m.refcountDuringFlush);
+        assertEquals(SigInfo.SEGV_MAPERR_SIG, m.after);
+    }
+
+    /**
+     * BUG-11 reintroduced: tlb_flush_mmu frees the gathered frames before the shootdown. While the
+     * CPUs are being flushed the frame is already back in the allocator (reusable by anyone) and
+     * CPU1's TLB still maps it: a write through that entry would land in the next owner's page.
+     */
+    @Test
+    void bug11SwitchFreesTheFrameWhileAnotherCpuStillMapsIt() throws Exception {
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_11)) {
+            final Munmapped m = replayMunmapUnderACachedTranslation();
+            assertEquals(0, m.refcountDuringFlush, "the frame was free while CPU1's TLB still mapped it");
+            assertTrue(m.cpu1CachedWhenFreed, "CPU1 held the translation when the frame went back");
+        }
+    }
+
+    private record Munmapped(int refcountDuringFlush, boolean cpu1CachedWhenFreed, int after) {}
+
+    /** CPU1 caches the page; CPU0 munmaps it; CPU1 loads again. The frame's refcount at the first flush. */
+    private Munmapped replayMunmapUnderACachedTranslation() throws Exception {
         final OnePage p = OnePage.written();
         final TlbArch arch = p.arch();
         final Machine machine = p.machine();
@@ -196,17 +222,20 @@ class TlbRaceTest {
         await(cached, "CPU1's load");
         assertTrue(TlbArch.cached(cpu1, a));
         final AtomicInteger refcountDuringFlush = new AtomicInteger(-1);
-        arch.onFlush = () -> refcountDuringFlush.compareAndSet(-1, machine.frames().refcount(pfn));
+        final java.util.concurrent.atomic.AtomicBoolean cpu1Cached = new java.util.concurrent.atomic.AtomicBoolean();
+        arch.beforeFlush = () -> {
+            if (refcountDuringFlush.compareAndSet(-1, machine.frames().refcount(pfn))) {
+                cpu1Cached.set(TlbArch.cached(cpu1, a)); // the first CPU flush has not run yet
+            }
+        };
         assertEquals(0, mm.munmap(a, PAGE));
         unmapped.countDown();
         user.join(mm);
-        assertTrue(refcountDuringFlush.get() >= 1,
-                "the frame was still held while CPUs were being flushed: " + refcountDuringFlush.get());
-        assertEquals(0, machine.frames().refcount(pfn), "freed after the flush");
-        assertEquals(SigInfo.SEGV_MAPERR_SIG, after.get());
+        assertEquals(0, machine.frames().refcount(pfn), "freed after munmap");
         assertFalse(TlbArch.cached(cpu1, a));
         assertEquals(0, mm.anonRss());
         mm.validate();
+        return new Munmapped(refcountDuringFlush.get(), cpu1Cached.get(), after.get());
     }
 
     /**
@@ -246,7 +275,7 @@ class TlbRaceTest {
         user.join(mm);
         assertEquals(SigInfo.OK, first.get(), "the store that walked before mprotect lands (before it returns)");
         assertEquals(SigInfo.SEGV_ACCERR_SIG, second.get(), "a stale writable TLB entry survived the shootdown");
-        assertFalse(TlbArch.cached(cpu1, a) && second.get() == SigInfo.OK);
+        assertFalse(TlbArch.cachedWritable(cpu1, a), "no writable translation of the page survives mprotect");
         assertEquals(1, byteAt(machine, pfn), "no write landed after mprotect returned");
     }
 }

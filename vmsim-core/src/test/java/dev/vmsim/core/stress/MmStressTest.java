@@ -57,7 +57,8 @@ class MmStressTest {
     private static final int THREADS = 4;
     private static final int WINDOW_PAGES = 32;
     private static final int MAX_RANGE_PAGES = 6;
-    private static final long DURATION_MS = Long.getLong("vmsim.stress.ms", 3000);
+    /** Operations per worker: a fixed budget, so a run does the same work on any machine. */
+    private static final long OPS = Long.getLong("vmsim.stress.ops", 6_000);
     private static final long BOUND_S = 10;
 
     /** The signature byte every store writes at page offset {@code o} (bit 7 set, so never 0). */
@@ -98,15 +99,11 @@ class MmStressTest {
                 workers[t].setDaemon(true); // a hung worker must not keep the JVM alive after the failure
                 workers[t].start();
             }
-            // The run length is wall-clock bounded; the watchdog polls while we wait here.
-            final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DURATION_MS);
-            while (!stop.get() && System.nanoTime() < deadline && !wd.fired()) {
-                workers[0].join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-            }
-            stop.set(true);
+            // Each worker stops after OPS operations (or at the first failure); the watchdog bounds the wait.
             for (final Thread w : workers) {
                 wd.join(w);
             }
+            stop.set(true);
             wd.check();
         }
         if (failure.get() != null) {
@@ -192,7 +189,7 @@ class MmStressTest {
         }
 
         void run(final AtomicBoolean stop) {
-            while (!stop.get()) {
+            for (long i = 0; i < OPS && !stop.get(); i++) {
                 final int r = rnd.nextInt(100);
                 if (r < 35) {
                     store();

@@ -63,9 +63,11 @@ class RwSemaphoreTest {
         assertEquals(RWSEM_READER_BIAS, sem.count());
         assertTrue(sem.isReaderOwned());
         assertSame(Thread.currentThread(), sem.owner());
-        sem.downRead();
-        assertEquals(2 * RWSEM_READER_BIAS, sem.count());
-        sem.upRead();
+        secondReadHold(() -> {
+            sem.downRead();
+            assertEquals(2 * RWSEM_READER_BIAS, sem.count());
+            sem.upRead();
+        });
         sem.upRead();
         assertEquals(0, sem.count());
         sem.downWrite();
@@ -102,14 +104,14 @@ class RwSemaphoreTest {
     void newReaderQueuesBehindAWaitingWriter() {
         sem.setOptimisticSpinTries(0);
         sem.downRead();
-        sem.downRead(); // two readers: reader-owned with rcnt > 1
+        secondReadHold(sem::downRead); // two readers: reader-owned with rcnt > 1
         final CountDownLatch hold = new CountDownLatch(1);
         final Actor w = writer("W", hold);
         untilQueued(w, 0);
         final Actor r = reader("R", hold);
         untilQueued(r, 1);
         assertEquals(2 * RWSEM_READER_BIAS | RWSEM_FLAG_WAITERS, sem.count());
-        sem.upRead();
+        secondReadHold(sem::upRead);
         sem.upRead();
         Schedule.until("W holds", () -> events.contains("W"));
         assertEquals(List.of("W"), events);
@@ -311,10 +313,10 @@ class RwSemaphoreTest {
         sem.upWrite();
 
         sem.downRead();
-        sem.downRead();
+        secondReadHold(sem::downRead);
         assertFalse(sem.upgradeTrylock(), "two readers");
         assertEquals(2 * RWSEM_READER_BIAS, sem.count(), "the read hold is kept");
-        sem.upRead();
+        secondReadHold(sem::upRead);
 
         sem.setOptimisticSpinTries(0);
         final CountDownLatch hold = new CountDownLatch(0);
@@ -404,11 +406,26 @@ class RwSemaphoreTest {
         final CountDownLatch hold = new CountDownLatch(1);
         final Actor r = reader("R", hold);
         Schedule.until("R holds", () -> events.contains("R"));
-        assertThrows(IllegalStateException.class, sem::upgradeTrylock,
+        final Lockdep.LockdepSplat splat = assertThrows(Lockdep.LockdepSplat.class, sem::upgradeTrylock,
                 "R's read hold is not ours to upgrade (lockdep knows whose it is)");
+        assertTrue(splat.getMessage().contains("upgrade without a read hold"), splat.getMessage());
         assertEquals(RWSEM_READER_BIAS, sem.count());
         hold.countDown();
         r.joinResult();
         assertEquals(0, sem.count());
+    }
+
+    /**
+     * A second read hold by this thread, with lockdep's bookkeeping suspended: lockdep rightly calls a
+     * second down_read of one rwsem by one task recursion (it can deadlock behind a queued writer);
+     * these tests build the count layout of two readers and need the second hold only as a count.
+     */
+    private static void secondReadHold(final Runnable r) {
+        Lockdep.setSuppressed(true);
+        try {
+            r.run();
+        } finally {
+            Lockdep.setSuppressed(false);
+        }
     }
 }

@@ -30,6 +30,9 @@ import dev.vmsim.core.stat.VmEvent;
 public final class TestArch implements Arch {
     private static final TestPageTableFormat FORMAT = new TestPageTableFormat();
 
+    /** Runs on every page or range flush of a CPU's TLB (tests observe what is held then). */
+    public volatile Runnable onFlush = () -> {};
+
     /** A machine on this architecture with {@code frames} frames. */
     public static Machine machine(final long frames) {
         return new Machine(new TestArch(), frames, 16);
@@ -47,7 +50,7 @@ public final class TestArch implements Arch {
 
     @Override
     public Mmu newMmu(final Machine machine, final Cpu cpu) {
-        return new WalkOnlyMmu(machine.memory());
+        return new WalkOnlyMmu(machine.memory(), this);
     }
 
     @Override
@@ -86,9 +89,11 @@ public final class TestArch implements Arch {
         private final TestFault fault = new TestFault();
         private long root = -1;
         private long walks;
+        private final TestArch arch;
 
-        WalkOnlyMmu(final PhysicalMemory mem) {
+        WalkOnlyMmu(final PhysicalMemory mem, final TestArch arch) {
             this.mem = mem;
+            this.arch = arch;
         }
 
         @Override
@@ -142,10 +147,14 @@ public final class TestArch implements Arch {
         }
 
         @Override
-        public void flushPage(final MmStruct mm, final long va) {}
+        public void flushPage(final MmStruct mm, final long va) {
+            arch.onFlush.run();
+        }
 
         @Override
-        public void flushRange(final MmStruct mm, final long start, final long end) {}
+        public void flushRange(final MmStruct mm, final long start, final long end) {
+            arch.onFlush.run();
+        }
 
         @Override
         public void flushMm(final MmStruct mm) {}

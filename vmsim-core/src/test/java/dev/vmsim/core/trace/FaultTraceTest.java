@@ -4,7 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vmsim.core.Machine;
+import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.mm.Mman;
+import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.script.VmScript;
 import dev.vmsim.core.testing.Allocations;
 import dev.vmsim.core.testing.TestArch;
@@ -75,10 +80,43 @@ class FaultTraceTest {
                 "E handle_mm_fault ret=0"), ev);
     }
 
+    /**
+     * The first write maps a new page; fork write-protects it and the child's exit leaves it
+     * exclusive again, so the second write's fault reuses the same frame in place (wp_page_reuse).
+     */
     @Test
     void secondWriteToAnExclusivePageReusesItAfterFirstWriteMapsANewPage() {
-        final List<String> ev = trace("map a 16K rw-\nwrite a\n", LockingMode.PER_VMA);
+        final Machine machine = TestArch.machine(256);
+        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
+        final long a = mm.mmap(0, 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS);
+        final Cpu cpu = machine.newCpu();
+        cpu.switchMm(mm);
+        final TraceRecorder rec = new TraceRecorder(10_000);
+        FaultTrace.install(rec);
+        final long first;
+        try {
+            assertEquals(SigInfo.OK, cpu.store(a, (byte) 1));
+            first = pfnAt(mm, a);
+            mm.fork().exitMmap(); // COW write-protects the PTE; the child's exit leaves the page exclusive
+            assertEquals(1, machine.frames().mapcount(first));
+            assertEquals(SigInfo.OK, cpu.store(a, (byte) 2));
+        } finally {
+            FaultTrace.install(null);
+        }
+        final List<String> ev = new ArrayList<>();
+        for (final TraceEvent e : rec.events()) {
+            ev.add(e.phase + " " + e.name + summary(e));
+        }
         assertTrue(ev.contains("i do_anonymous_page page=new"), ev.toString());
+        assertTrue(ev.contains("i do_wp_page action=reuse from=page"), ev.toString());
+        assertFalse(ev.stream().anyMatch(e -> e.startsWith("i do_wp_page action=copy")), ev.toString());
+        assertEquals(first, pfnAt(mm, a), "the same frame, reused in place");
+        assertEquals(2, cpu.load(a));
+    }
+
+    private static long pfnAt(final MmStruct mm, final long va) {
+        final long pa = mm.pageTables().ptePa(va, false);
+        return mm.pageTables().format().pfn(mm.pageTables().readPte(pa));
     }
 
     /** The kernel's path by default: mmap_upgrade_trylock fails, so the read lock is dropped and the write lock taken. */

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 class MapleTreeRcuTest {
     private static final int CELLS = 4096;
     private static final long CELL = 16;
-    private static final long RUN_NANOS = 1_500_000_000L;
+    /** Writes per run: a fixed budget, so the run does the same work on any machine. */
+    private static final long WRITES = 20_000;
 
     /** A stored value: its range in cells, and the writer sequence at which each cell stopped holding it. */
     static final class Val {
@@ -61,9 +62,8 @@ class MapleTreeRcuTest {
         }
         start.await();
         final SplittableRandom rnd = new SplittableRandom(42);
-        final long deadline = System.nanoTime() + RUN_NANOS;
         long seq = 0;
-        while (System.nanoTime() < deadline && errors.isEmpty()) {
+        while (seq < WRITES && errors.isEmpty()) {
             seq++;
             final int op = rnd.nextInt(3);
             final int first;
@@ -98,8 +98,8 @@ class MapleTreeRcuTest {
         }
         mt.validate();
         assertTrue(errors.isEmpty(), () -> errors.size() + " bad reads, first: " + errors.peek());
-        assertTrue(reads.get() > 10_000, "reads " + reads.get());
-        assertTrue(seq > 1000, "writes " + seq);
+        assertTrue(reads.get() > 0, "the readers ran beside the writer");
+        assertEquals(WRITES, seq);
         for (int c = 0; c < CELLS; c++) {
             assertEquals(model[c], mt.walk(c * CELL + 3));
         }

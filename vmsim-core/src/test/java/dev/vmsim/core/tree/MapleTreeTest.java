@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import org.junit.jupiter.api.Test;
 
 /** Per-operation tests of {@link MapleTree}, ported by name from lib/test_maple_tree.c and tools/testing/radix-tree/maple.c. */
@@ -192,40 +194,85 @@ class MapleTreeTest {
         assertEquals(4000, mt.walk(40_001));
     }
 
-    /** TREE-12 test_spanning_store_regression: a store spanning exactly the right-hand leaf of a full height-3 tree. */
+    /**
+     * TREE-12 test_spanning_store_regression (tools/testing/radix-tree/maple.c), ported: a height-3
+     * tree as full as sequential stores make it (one more store would grow it to height 4); under
+     * the root's first child A, leaves B (second to last) and C (last). A store of a value over
+     * [start of B's last slot, A's max] consumes all of C:
+     *
+     * <pre>
+     *   0                 Root
+     *                    /    \
+     *   1  pivot = to   A      ...
+     *                  / \
+     *   2            B    C        from = B's last slot, to = C's max
+     * </pre>
+     */
     @Test
     void spanningStoreOverWholeRightLeaf() {
-        final MapleTree<Integer> mt = new MapleTree<>(true);
-        int i = 0;
-        while (mt.height() < 3) {
-            mt.store(i * 10L, i * 10L + 5, i);
-            i++;
+        final MapleTree<Integer> grow = new MapleTree<>(true);
+        int n = 0;
+        for (; grow.height() <= 3; n++) {
+            grow.store(n * 10L, n * 10L + 5, n);
         }
-        MapleNode n = mt.root();
-        long lo = 0;
-        while (!n.leaf) {
-            lo = n.pivot(n.pivotCount() - 1) + 1;
-            n = (MapleNode) n.slots[n.slots.length - 1];
-        }
-        // The leaf before the rightmost one: descend to the second-last child of its parent.
-        final MapleNode parent = parentOfRightmostLeaf(mt.root());
-        final long leafLo = parent.pivotCount() >= 2 ? parent.pivot(parent.pivotCount() - 2) + 1 : lo;
-        final long leafHi = parent.pivot(parent.pivotCount() - 1);
-        mt.store(leafLo, leafHi, null);
+        final MapleTree<Integer> mt = sequential(n - 1); // the last store made it height 4
+        assertEquals(3, mt.height());
+        final MapleNode a = (MapleNode) mt.root().slots[0];
+        assertFalse(a.leaf);
+        assertTrue(a.slotCount() >= 2, "A has at least two leaves");
+        final int bi = a.slotCount() - 2;
+        final MapleNode b = (MapleNode) a.slots[bi];
+        final long bLo = bi == 0 ? 0 : a.pivot(bi - 1) + 1;
+        final long from = b.pivotCount() >= 1 ? b.pivot(b.pivotCount() - 1) + 1 : bLo; // get_last_index(B)
+        final long to = mt.root().pivot(0); // A's max = C's max
+        final Integer before = mt.walk(from - 1);
+        final Integer after = mt.walk(to + 1);
+        final int dead = 0xdead;
+        mt.store(from, to, dead);
         mt.validate();
-        assertNull(mt.walk(leafLo));
-        assertNull(mt.walk(leafHi));
-        mt.store(leafLo - 3, MAX, null);
-        mt.validate();
-        assertNull(mt.walk(leafLo - 3));
+        assertEquals(dead, mt.walk(from));
+        assertEquals(dead, mt.walk(to));
+        assertEquals(before, mt.walk(from - 1), "the entry before the store is intact");
+        assertEquals(after, mt.walk(to + 1), "the entry after A's range is intact");
     }
 
-    private static MapleNode parentOfRightmostLeaf(MapleNode n) {
-        while (!((MapleNode) n.slots[n.slots.length - 1]).leaf) {
-            n = (MapleNode) n.slots[n.slots.length - 1];
+    /** Entries i at [10 i, 10 i + 5] for i < n. */
+    private static MapleTree<Integer> sequential(final int n) {
+        final MapleTree<Integer> mt = new MapleTree<>(true);
+        for (int i = 0; i < n; i++) {
+            mt.store(i * 10L, i * 10L + 5, i);
         }
-        return n;
+        return mt;
     }
+
+    /**
+     * BUG-10: a spanning store that erases the left side of a height-3 tree (entries 0..58 of 200)
+     * leaves the leftmost internal node with too few children; mas_rebalance merges it with its
+     * sibling. With BUG-10 on the node is kept as it is and mt_validate reports it.
+     */
+    @Test
+    void bug10SwitchLeavesAnUnderfullNodeAfterASpanningStore() {
+        final MapleTree<Integer> fixed = spanningEraseOfTheLeftSide();
+        fixed.validate();
+        assertNull(fixed.walk(0));
+        assertEquals(141, fixed.size());
+        try (var bug = BugSwitches.reintroduce(Bug.BUG_10)) {
+            final MapleTree<Integer> broken = spanningEraseOfTheLeftSide();
+            final IllegalStateException e = assertThrows(IllegalStateException.class, broken::validate);
+            assertTrue(e.getMessage().contains("underfull"), e.getMessage());
+        }
+    }
+
+    private static MapleTree<Integer> spanningEraseOfTheLeftSide() {
+        final MapleTree<Integer> mt = new MapleTree<>(true);
+        for (int i = 0; i < 200; i++) {
+            mt.store(i * 10L, i * 10L + 5, i);
+        }
+        assertEquals(3, mt.height());
+        mt.store(0, 589, null);
+        return mt;
+    }
+
 
     /** TREE-13 check_collapsing_rebalance: a height-6 tree erased from the right stays valid and ends empty. */
     @Test

@@ -1,0 +1,37 @@
+package dev.vmsim.core.debug;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The switches themselves: off by default, scoped by try-with-resources, one bit each. */
+class BugSwitchesTest {
+    @Test
+    void everySwitchStartsOffAndReintroduceRestoresIt() {
+        assertTrue(BugSwitches.AVAILABLE, "surefire runs the debug build");
+        assertEquals(13, Bug.values().length);
+        for (final Bug b : Bug.values()) {
+            assertFalse(BugSwitches.on(b), b.id() + " is off by default");
+        }
+        try (var outer = BugSwitches.reintroduce(Bug.BUG_03)) {
+            assertTrue(BugSwitches.on(Bug.BUG_03));
+            assertFalse(BugSwitches.on(Bug.BUG_04), "one bit per bug");
+            try (var inner = BugSwitches.reintroduce(Bug.BUG_03)) {
+                assertTrue(BugSwitches.on(Bug.BUG_03));
+            }
+            assertTrue(BugSwitches.on(Bug.BUG_03), "the inner scope restored what it found");
+        }
+        assertFalse(BugSwitches.on(Bug.BUG_03));
+    }
+
+    @Test
+    void aBugVmsimCannotReplayIsRefused() {
+        assertFalse(Bug.BUG_09.replayable());
+        assertThrows(IllegalArgumentException.class, () -> BugSwitches.set(Bug.BUG_09, true));
+        assertFalse(BugSwitches.on(Bug.BUG_09));
+        assertEquals("BUG-09", Bug.BUG_09.id());
+    }
+}
