@@ -1,5 +1,6 @@
 package dev.vmsim.app;
 
+import dev.vmsim.bench.ClockKind;
 import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.Workload;
 import dev.vmsim.bench.profile.MachineProfile;
@@ -15,7 +16,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The options `run` and `compare` share: architecture, machine, threads, run bound, seed. */
+/** The options `run` and `compare` share: architecture, machine, clock, threads, run bound, seed. */
 final class CommonOptions {
     @Mixin
     ArchOption arch;
@@ -25,6 +26,9 @@ final class CommonOptions {
 
     @Mixin
     MachineOption machine;
+
+    @Mixin
+    ClockOption clock;
 
     @Option(names = "--threads", split = ",", paramLabel = "N[,N...]",
             description = "Simulated tasks of the one mm, each on its own CPU and platform thread: 1 to 1024"
@@ -58,17 +62,22 @@ final class CommonOptions {
             final Duration defaultDuration) {
         final int n = threadCounts(cl, defaultThreads).get(0);
         final MachineProfile m = machine.load(cl);
+        final ClockKind c = clock.kind(cl);
         if (duration != null && iterations != null) {
             throw new CommandLine.ParameterException(cl, "give --duration or --iterations, not both");
         }
         final long pageSize = granule.pageSize(cl, arch.arch);
         if (iterations != null) {
             checkAtLeastOne(cl, "--iterations", iterations);
-            return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed).withPageSize(pageSize).withMachine(m);
+            return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed)
+                    .withPageSize(pageSize)
+                    .withMachine(m)
+                    .withClock(c);
         }
         return RunConfig.timed(w, arch.arch, mode, n, duration != null ? duration : defaultDuration, seed)
                 .withPageSize(pageSize)
-                .withMachine(m);
+                .withMachine(m)
+                .withClock(c);
     }
 
     /** Refuses a list of thread counts where the command runs one (a list is for compare). */

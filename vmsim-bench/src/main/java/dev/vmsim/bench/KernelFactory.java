@@ -1,5 +1,7 @@
 package dev.vmsim.bench;
 
+import dev.vmsim.core.clock.Platform;
+
 import dev.vmsim.core.lock.LockingMode;
 
 /** Builds a fresh simulated machine and one mm on it for a run; tests substitute their own. */
@@ -23,6 +25,18 @@ public interface KernelFactory {
         return create(arch, mode, frames, cpus);
     }
 
+    /**
+     * The same on the clock {@code platform} (a virtual scheduler). A factory that builds only
+     * host-clock machines, as the default does, refuses a virtual one.
+     */
+    default SimKernel create(final String arch, final long pageSize, final LockingMode mode, final long frames,
+            final int cpus, final Platform platform) {
+        if (platform.isVirtual()) {
+            throw new IllegalArgumentException("this kernel factory builds only host-clock machines");
+        }
+        return create(arch, pageSize, mode, frames, cpus);
+    }
+
     /** The real simulator: {@link MmStructKernel}, on every page size its architectures have. */
     static KernelFactory simulator() {
         return new KernelFactory() {
@@ -35,6 +49,12 @@ public interface KernelFactory {
             public SimKernel create(
                     final String arch, final long pageSize, final LockingMode mode, final long frames, final int cpus) {
                 return MmStructKernel.create(arch, pageSize, mode, frames, cpus);
+            }
+
+            @Override
+            public SimKernel create(final String arch, final long pageSize, final LockingMode mode, final long frames,
+                    final int cpus, final Platform platform) {
+                return MmStructKernel.create(arch, pageSize, mode, frames, cpus, platform);
             }
         };
     }

@@ -1,5 +1,9 @@
 package dev.vmsim.bench;
 
+import dev.vmsim.core.clock.Platform;
+
+import dev.vmsim.core.clock.HostPlatform;
+
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
@@ -26,6 +30,12 @@ public final class MmStructKernel implements SimKernel {
      */
     public static MmStructKernel create(
             final String arch, final long pageSize, final LockingMode mode, final long frames, final int cpus) {
+        return create(arch, pageSize, mode, frames, cpus, HostPlatform.INSTANCE);
+    }
+
+    /** The same on the clock {@code platform}. */
+    public static MmStructKernel create(final String arch, final long pageSize, final LockingMode mode,
+            final long frames, final int cpus, final Platform platform) {
         final Arch found = ArchRegistry.find(arch);
         if (found == null) {
             throw new IllegalArgumentException(
@@ -35,7 +45,7 @@ public final class MmStructKernel implements SimKernel {
         if (a == null) {
             throw new IllegalArgumentException(arch + " has no " + (pageSize >> 10) + "K pages");
         }
-        final Machine machine = new Machine(a, frames, cpus);
+        final Machine machine = new Machine(a, frames, cpus, platform);
         return new MmStructKernel(machine, new MmStruct(machine, mode));
     }
 

@@ -10,7 +10,8 @@ import java.util.Objects;
  * What to run: a workload on an architecture (with its page size) in a locking variant (a mode,
  * and whether the simulator's mmap_lock upgrade is on) with a number of threads, bound by a
  * duration or by a number of rounds per thread (exactly one of the two), with a seed, on a machine
- * profile (the cost model of the virtual clock; default {@code host}).
+ * profile (the cost model of the virtual clock; default {@code host}), on a clock (default: the
+ * host's). Under the virtual clock a duration is virtual time.
  */
 public final class RunConfig {
     private final Workload workload;
@@ -23,6 +24,7 @@ public final class RunConfig {
     /** PAGE_SIZE of the machine: 4096 unless an arm64 granule says otherwise. */
     private final long pageSize;
     private final MachineProfile machine;
+    private final ClockKind clock;
 
     private RunConfig(
             final Workload workload,
@@ -33,7 +35,8 @@ public final class RunConfig {
             final long iterations,
             final long seed,
             final long pageSize,
-            final MachineProfile machine) {
+            final MachineProfile machine,
+            final ClockKind clock) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
@@ -49,19 +52,22 @@ public final class RunConfig {
         this.seed = seed;
         this.pageSize = pageSize;
         this.machine = Objects.requireNonNull(machine);
+        this.clock = Objects.requireNonNull(clock);
     }
 
     /** A run bound by wall-clock time. */
     public static RunConfig timed(
             final Workload w, final String arch, final LockingMode mode, final int threads, final Duration d, final long seed) {
-        return new RunConfig(w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096, MachineProfiles.defaultProfile());
+        return new RunConfig(w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096,
+                MachineProfiles.defaultProfile(), ClockKind.HOST);
     }
 
     /** A run of {@code iterations} rounds per thread. */
     public static RunConfig rounds(
             final Workload w, final String arch, final LockingMode mode, final int threads, final long iterations, final long seed) {
         return new RunConfig(
-                w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096, MachineProfiles.defaultProfile());
+                w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096,
+                MachineProfiles.defaultProfile(), ClockKind.HOST);
     }
 
     /** The same run in another locking mode (the mmap_lock upgrade as it was). */
@@ -71,27 +77,37 @@ public final class RunConfig {
 
     /** The same run in another locking variant. */
     public RunConfig withVariant(final LockingVariant v) {
-        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine);
+        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine, clock);
     }
 
     /** The same run with a duration instead of the current bound. */
     public RunConfig withDuration(final Duration d) {
-        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine);
+        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine, clock);
     }
 
     /** The same run on a machine with PAGE_SIZE {@code bytes} (an arm64 granule: 4K, 16K, 64K). */
     public RunConfig withPageSize(final long bytes) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine, clock);
     }
 
     /** The same run with {@code n} threads. */
     public RunConfig withThreads(final int n) {
-        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine);
+        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine, clock);
     }
 
     /** The same run on another machine profile. */
     public RunConfig withMachine(final MachineProfile m) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m, clock);
+    }
+
+    /** The same run on another clock. */
+    public RunConfig withClock(final ClockKind c) {
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, c);
+    }
+
+    /** The machine's clock. */
+    public ClockKind clock() {
+        return clock;
     }
 
     public Workload workload() {

@@ -22,6 +22,10 @@ public final class RunResult {
     private final long leakedFrames;
     /** The workload's own faults/s (pft's Hmean), or NaN to use pgfault / seconds. */
     private final double workloadFaultsPerSec;
+    /** Under the virtual clock: ns of virtual time per mechanism; empty on the host clock. */
+    private final Map<String, Long> attribution;
+    /** Host wall-clock seconds the run took (under the virtual clock, what simulating it cost). */
+    private final double hostSeconds;
 
     /** @param workloadFaultsPerSec the workload's own faults/s (see {@link Workload.Instance#faultsPerSec}), or NaN */
     public RunResult(
@@ -38,6 +42,32 @@ public final class RunResult {
             final KernelCounters counters,
             final long leakedFrames,
             final double workloadFaultsPerSec) {
+        this(config, seconds, rounds, touches, syscalls, signals, firstSignal, syscallErrors, faultLatency,
+                syscallLatency, counters, leakedFrames, workloadFaultsPerSec, Map.of(), seconds);
+    }
+
+    /**
+     * @param attribution ns of virtual time per mechanism (virtual clock), empty otherwise
+     * @param hostSeconds the host's wall-clock seconds for the run
+     */
+    public RunResult(
+            final RunConfig config,
+            final double seconds,
+            final long rounds,
+            final long touches,
+            final long syscalls,
+            final long signals,
+            final int firstSignal,
+            final long syscallErrors,
+            final Latency faultLatency,
+            final Latency syscallLatency,
+            final KernelCounters counters,
+            final long leakedFrames,
+            final double workloadFaultsPerSec,
+            final Map<String, Long> attribution,
+            final double hostSeconds) {
+        this.attribution = Map.copyOf(attribution);
+        this.hostSeconds = hostSeconds;
         this.workloadFaultsPerSec = workloadFaultsPerSec;
         this.config = config;
         this.seconds = seconds;
@@ -57,7 +87,10 @@ public final class RunResult {
         return config;
     }
 
-    /** Wall-clock seconds from the first task leaving the start barrier until the last finished its rounds. */
+    /**
+     * Seconds from the first task leaving the start barrier until the last finished its rounds: wall
+     * clock on the host clock, virtual seconds under the virtual clock.
+     */
     public double seconds() {
         return seconds;
     }
@@ -131,6 +164,16 @@ public final class RunResult {
         return leakedFrames;
     }
 
+    /** Where the virtual time went, ns per mechanism, sorted by name; empty on the host clock. */
+    public Map<String, Long> attribution() {
+        return new java.util.TreeMap<>(attribution);
+    }
+
+    /** Host wall-clock seconds of the run (the cost of simulating it, under the virtual clock). */
+    public double hostSeconds() {
+        return hostSeconds;
+    }
+
     /** The run as the JSON object `vmsim run --json` writes; members in a fixed order. */
     public ObjectNode toJsonNode() {
         final ObjectNode o = Json.object()
@@ -140,6 +183,7 @@ public final class RunResult {
                 .put("locking", config.locking().cliName())
                 .put("mmapUpgrade", config.mmapUpgrade())
                 .put("machine", config.machine().name())
+                .put("clock", config.clock().cliName())
                 .put("threads", config.threads())
                 .put("seed", config.seed())
                 .put("seconds", seconds)
@@ -163,7 +207,12 @@ public final class RunResult {
                 .put("hits", counters.tlbHits())
                 .put("misses", counters.tlbMisses())
                 .put("shootdowns", counters.tlbShootdowns());
-        return o.put("pageTableFrames", counters.pageTableFrames()).put("leakedFrames", leakedFrames);
+        o.put("pageTableFrames", counters.pageTableFrames()).put("leakedFrames", leakedFrames);
+        if (!attribution.isEmpty()) {
+            final ObjectNode a = o.putObject("virtualTimeNs");
+            attribution().forEach(a::put);
+        }
+        return o.put("hostSeconds", hostSeconds);
     }
 
     public String toJson() {

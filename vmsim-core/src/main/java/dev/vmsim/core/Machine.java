@@ -1,6 +1,8 @@
 package dev.vmsim.core;
 
 import dev.vmsim.core.arch.Arch;
+import dev.vmsim.core.clock.HostPlatform;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.VmaCache;
 import dev.vmsim.core.phys.FrameAllocator;
@@ -17,6 +19,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>PAGE_SIZE is a property of the machine, as it is of a kernel build: the architecture's
  * page-table format fixes it ({@link dev.vmsim.core.pgtable.PageTableFormat#pageShift()}), and
  * physical memory is carved into frames of that size (one struct page per frame).
+ *
+ * <p>The clock is chosen here, once per machine ({@link #platform()}): the host's, or a {@link
+ * dev.vmsim.core.clock.VirtualScheduler} whose tasks run one at a time in virtual time.
  */
 public final class Machine {
     private final Arch arch;
@@ -25,12 +30,24 @@ public final class Machine {
     private final VmStat vmstat = new VmStat();
     private final VmaCache vmaCache = new VmaCache();
     private final List<Cpu> cpus = new CopyOnWriteArrayList<>();
+    private final Platform platform;
 
-    /** A machine of {@code frames} frames of the architecture's page size. */
+    /** A machine of {@code frames} frames of the architecture's page size, on the host clock. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
+        this(arch, frames, maxCpus, HostPlatform.INSTANCE);
+    }
+
+    /** The same on {@code platform}'s clock. */
+    public Machine(final Arch arch, final long frames, final int maxCpus, final Platform platform) {
         this.arch = arch;
+        this.platform = platform;
         this.memory = new PhysicalMemory(frames, arch.pageTableFormat().pageShift());
         this.frames = new FrameAllocator(memory, maxCpus, vmstat);
+    }
+
+    /** The machine's clock: {@link HostPlatform#INSTANCE} or a virtual scheduler. */
+    public Platform platform() {
+        return platform;
     }
 
     public Arch arch() {

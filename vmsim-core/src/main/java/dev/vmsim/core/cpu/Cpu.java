@@ -1,5 +1,9 @@
 package dev.vmsim.core.cpu;
 
+import dev.vmsim.core.clock.Platform;
+
+import dev.vmsim.core.clock.Cost;
+
 import dev.vmsim.core.task.Task;
 
 import dev.vmsim.core.Machine;
@@ -51,6 +55,8 @@ public final class Cpu {
     private final Mmu mmu;
     private final FaultHandler faultHandler;
     private final PhysicalMemory memory;
+    /** Levels of a full hardware walk, what a TLB miss charges under the virtual clock. */
+    private final int walkLevels;
     private MmStruct mm;
     /** The signal of the last failed access ({@link SigInfo}). */
     private int lastSignal;
@@ -66,6 +72,7 @@ public final class Cpu {
         this.mmu = machine.arch().newMmu(machine, this);
         this.faultHandler = machine.arch().faultHandler();
         this.memory = machine.memory();
+        this.walkLevels = machine.arch().pageTableFormat().levels();
     }
 
     public int id() {
@@ -134,9 +141,10 @@ public final class Cpu {
             return;
         }
         int spins = 0;
+        final Platform p = Platform.current();
         while ((long) SEQ.getAcquire(this) == seq) {
-            if (++spins < DRAIN_SPINS) {
-                Thread.onSpinWait();
+            if (++spins < DRAIN_SPINS || p.isVirtual()) {
+                p.spinWait();
             } else {
                 // The target's thread is not running on the host (more simulated CPUs than host
                 // cores): give it the core instead of burning our time slice. A real target CPU
@@ -164,7 +172,9 @@ public final class Cpu {
      * One attempt of an access inside the bracket: translates, and if that succeeded performs the
      * memory operation. Returns the PA (or {@link Mmu#FAULT}); for a load, the byte is in {@code loaded}.
      */
-    private long attempt(final long va, final Access kind, final PtRegs regs, final boolean write, final byte value) {
+    private long attempt(
+            final Platform p, final long va, final Access kind, final PtRegs regs, final boolean write, final byte value) {
+        p.charge(Cost.TLB_HIT);
         accessEnter();
         try {
             final long pa = mmu.translate(va, kind, regs.userMode());
@@ -198,10 +208,18 @@ public final class Cpu {
             task.cpu = this;
         }
         int ooms = 0;
-        for (;;) {
-            if (attempt(va, kind, regs, write, value) >= 0) {
+        final Platform p = Platform.current();
+        p.preemptionPoint(); // between instructions: another CPU may run
+        for (boolean retry = false; ; retry = true) {
+            if (attempt(p, va, kind, regs, write, value) >= 0) {
+                if (retry) {
+                    p.charge(Cost.WALK_LEVEL, walkLevels); // the retry misses the TLB and walks
+                }
                 return true;
             }
+            p.charge(Cost.WALK_LEVEL, walkLevels); // the walk that found no usable entry
+            p.charge(Cost.FAULT_ENTRY_EXIT);
+            p.charge(Cost.FAULT_OTHER);
             final int sig = faultHandler.handle(this, mmu.lastFault(), regs);
             if (sig == SigInfo.PAGEFAULT_OOM && ++ooms < OOM_RETRIES) {
                 continue; // pagefault_out_of_memory returned: retry the access, as the kernel does

@@ -1,5 +1,9 @@
 package dev.vmsim.core.fault;
 
+import dev.vmsim.core.clock.Platform;
+
+import dev.vmsim.core.clock.Cost;
+
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_RETRY_NOWAIT;
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_TRIED;
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_UNSHARE;
@@ -78,6 +82,7 @@ public final class Memory {
      */
     private static int handleMmFaultInner(final MmStruct mm, final Vma vma, final long address, final int flags) {
         final PageTables pt = mm.pageTables();
+        Platform.current().charge(Cost.WALK_LEVEL, mm.machine().arch().pageTableFormat().levels());
         final long ptePa = pt.ptePa(address, true);
         if (ptePa < 0) {
             // A page-table page could not be allocated: nothing was installed (OOM-09).

@@ -1,12 +1,12 @@
 package dev.vmsim.core.lock;
 
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.sync.LockClass;
 import dev.vmsim.core.sync.Lockdep;
 import dev.vmsim.core.sync.Rcu;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Per-VMA locks: {@code vm_refcnt} and {@code vm_lock_seq} (include/linux/mmap_lock.h,
@@ -120,6 +120,7 @@ public final class VmaLock {
             return VmaRwsem.startRead(mm, ml, vma);
         }
         // 1. Lockless pessimistic check; READ_ONCE on both sides, the result is not relied on.
+        Platform.current().load(vma.line0);
         if (vma.lockSeqOpaque() == ml.lockSeqOpaque()) {
             Rcu.readUnlock();
             return null;
@@ -231,7 +232,7 @@ public final class VmaLock {
         }
         final Thread t = ml.vmaWriterWait; // volatile; Dekker pair with the sleeper's refcnt read
         if (t != null) {
-            LockSupport.unpark(t);
+            Platform.current().unpark(t);
         }
     }
 
@@ -355,15 +356,16 @@ public final class VmaLock {
      * @return true if vm_refcnt reached {@code target} while polling
      */
     private static boolean spinForReaders(final Vma vma, final int target) {
-        final long deadline = System.nanoTime() + VMA_WRITER_SPIN_NS;
+        final Platform p = Platform.current();
+        final long deadline = p.now() + VMA_WRITER_SPIN_NS;
         for (int loop = 1; ; loop++) {
             if (vma.refcnt() == target) {
                 return true;
             }
-            if ((loop & 0x7) == 0 && System.nanoTime() - deadline > 0) {
+            if ((loop & 0x7) == 0 && p.now() - deadline > 0) {
                 return false;
             }
-            Thread.onSpinWait();
+            p.spinWait();
         }
     }
 
@@ -387,7 +389,7 @@ public final class VmaLock {
                 if (!killable && Thread.interrupted()) {
                     interrupted = true;
                 }
-                LockSupport.park(vma);
+                Platform.current().park("vma_writer_wait");
             }
             return 0;
         } finally {
