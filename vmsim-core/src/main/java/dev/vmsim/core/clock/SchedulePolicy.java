@@ -11,6 +11,10 @@ import java.util.SplittableRandom;
  *   <li>{@link #earliestClock()}: the CPU with the smallest clock, ties by CPU id; for
  *       measurement, since it processes every cache-line access in virtual-time order.
  *   <li>{@link #random(long)}: a uniformly random runnable CPU at every point.
+ *   <li>{@link #randomDelays(long, double, long)}: earliest clock, but at each preemption point the
+ *       running CPU is, with probability p, delayed by a random time up to a bound: delay injection
+ *       (how Jann Horn reproduced BUG-03), for races whose windows are a few steps of one CPU
+ *       against many of another.
  *   <li>{@link #pct(long, int, long)}: PCT (Burckhardt et al., ASPLOS 2010): random distinct
  *       priorities, the highest runnable runs, and at {@code depth - 1} random steps the running
  *       CPU drops below all others; finds any bug of depth d with probability at least
@@ -73,6 +77,30 @@ public abstract class SchedulePolicy {
             @Override
             public String describe() {
                 return "random(seed=" + seed + ")";
+            }
+        };
+    }
+
+    /**
+     * @param probability chance that a preemption point delays the running CPU
+     * @param maxDelayNs the longest delay; each is uniform in [1, maxDelayNs]
+     */
+    public static SchedulePolicy randomDelays(final long seed, final double probability, final long maxDelayNs) {
+        final SchedulePolicy earliest = earliestClock();
+        return new SchedulePolicy() {
+            private final SplittableRandom rng = new SplittableRandom(seed);
+
+            @Override
+            VirtualCpu choose(final VirtualCpu current, final RunQueue queue, final long step) {
+                if (current != null && rng.nextDouble() < probability) {
+                    current.clockPs += 1000 * (1 + rng.nextLong(maxDelayNs)); // an injected delay, not a cost
+                }
+                return earliest.choose(current, queue, step);
+            }
+
+            @Override
+            public String describe() {
+                return "random-delays(seed=" + seed + ", p=" + probability + ", max=" + maxDelayNs + "ns)";
             }
         };
     }

@@ -375,7 +375,10 @@ public final class VmaLock {
      * so one of the two sees the other.
      */
     private static int rcuwaitWaitEvent(final MmapLock ml, final Vma vma, final int target, final boolean killable) {
-        if (spinForReaders(vma, target)) {
+        // The poll is the host clock's departure (a JVM park costs more than the reader's hold); the
+        // virtual clock charges sleep and wake-up as the profile says, so it sleeps at once, as the
+        // kernel's rcuwait_wait_event does.
+        if (!Platform.current().isVirtual() && spinForReaders(vma, target)) {
             return 0;
         }
         final Thread me = Thread.currentThread();

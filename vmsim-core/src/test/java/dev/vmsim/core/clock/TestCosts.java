@@ -4,14 +4,14 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** Cost models for tests: round numbers, so expected clocks are easy to state. */
-final class TestCosts {
+public final class TestCosts {
     private TestCosts() {}
 
     /**
      * One socket of {@code cores} cores, no SMT, one LLC; every cost 1 ns except: c2c_llc 50,
      * c2c_remote 100, handoff_queued 20, atomic_local 2, wakeup_latency 1000, context_switch 500.
      */
-    static Map<String, Double> values(final int cores) {
+    public static Map<String, Double> values(final int cores) {
         final Map<String, Double> v = new HashMap<>();
         for (final String name : CostModel.PARAMETERS) {
             v.put(name, 1.0);
@@ -28,7 +28,7 @@ final class TestCosts {
         return v;
     }
 
-    static CostModel model(final int cores) {
+    public static CostModel model(final int cores) {
         return new CostModel(values(cores));
     }
 }
