@@ -82,9 +82,9 @@ public final class VirtualScheduler implements Platform {
         }
     }
 
-    /** Observes preemption points (see {@link Stepper}). Runs on the baton holder's thread. */
+    /** Observes events (see {@link Stepper}). Runs on the baton holder's thread, before the event. */
     interface PointListener {
-        void at(VirtualCpu cpu, String point);
+        void at(VirtualCpu cpu, Stepper.Kind kind, String what);
     }
 
     public VirtualScheduler(final CostModel model, final SchedulePolicy policy) {
@@ -190,6 +190,7 @@ public final class VirtualScheduler implements Platform {
     }
 
     private void finish(final VirtualCpu me) {
+        notify(me, Stepper.Kind.DONE, failure != null && me.thread == Thread.currentThread() ? "failed" : "done");
         me.state = VirtualCpu.State.DONE;
         me.endPs = me.clockPs;
         VirtualCpu next = pick(null);
@@ -273,17 +274,21 @@ public final class VirtualScheduler implements Platform {
         return next;
     }
 
-    private void reschedule(final String point) {
+    private void reschedule(final Stepper.Kind kind, final String point) {
         final VirtualCpu me = running;
         me.lastPoint = point;
-        final PointListener l = listener;
-        if (l != null) {
-            l.at(me, point);
-        }
+        notify(me, kind, point);
         final VirtualCpu next = pick(me);
         if (next != me) {
             queue.add(me);
             switchTo(me, next);
+        }
+    }
+
+    private void notify(final VirtualCpu me, final Stepper.Kind kind, final String what) {
+        final PointListener l = listener;
+        if (l != null) {
+            l.at(me, kind, what);
         }
     }
 
@@ -326,6 +331,7 @@ public final class VirtualScheduler implements Platform {
         if (me.thread.isInterrupted()) {
             return; // LockSupport.park returns at once for an interrupted thread
         }
+        notify(me, Stepper.Kind.PARK, waitName(blocker));
         me.state = VirtualCpu.State.PARKED;
         me.blocker = waitName(blocker);
         add(me, Cost.CONTEXT_SWITCH, model.ps(Cost.CONTEXT_SWITCH));
@@ -387,7 +393,7 @@ public final class VirtualScheduler implements Platform {
     @Override
     public void spinWait() {
         charge(Cost.SPIN_STEP);
-        reschedule("spin");
+        reschedule(Stepper.Kind.SPIN, "spin");
     }
 
     @Override
@@ -398,12 +404,12 @@ public final class VirtualScheduler implements Platform {
 
     @Override
     public void preemptionPoint() {
-        reschedule("point");
+        reschedule(Stepper.Kind.POINT, "point");
     }
 
     /** A named preemption point (a lock hook), which the stepping API can stop at. */
     public void preemptionPoint(final String name) {
-        reschedule(name);
+        reschedule(Stepper.Kind.HOOK, name);
     }
 
     @Override
@@ -429,7 +435,7 @@ public final class VirtualScheduler implements Platform {
 
     @Override
     public void rmw(final CacheLine line) {
-        reschedule(line.name);
+        reschedule(Stepper.Kind.LINE, line.name);
         access(line, true, true);
     }
 
@@ -445,7 +451,7 @@ public final class VirtualScheduler implements Platform {
 
     @Override
     public void load(final CacheLine line) {
-        reschedule(line.name);
+        reschedule(Stepper.Kind.LINE, line.name);
         access(line, false, false);
     }
 
