@@ -16,13 +16,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import jdk.jfr.Recording;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** `vmsim run WORKLOAD`: one workload in one locking mode, and its report. */
 @Command(

@@ -1,7 +1,6 @@
 package dev.vmsim.bench;
 
 import dev.vmsim.core.clock.Platform;
-
 import dev.vmsim.core.lock.LockingMode;
 
 /** Builds a fresh simulated machine and one mm on it for a run; tests substitute their own. */

@@ -1,12 +1,10 @@
 package dev.vmsim.bench;
 
-import dev.vmsim.core.clock.Platform;
-
-import dev.vmsim.core.clock.HostPlatform;
-
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
+import dev.vmsim.core.clock.HostPlatform;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;

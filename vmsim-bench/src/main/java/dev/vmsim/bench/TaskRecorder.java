@@ -1,8 +1,7 @@
 package dev.vmsim.bench;
 
-import dev.vmsim.core.clock.Platform;
-
 import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.clock.Platform;
 import org.HdrHistogram.Histogram;
 
 /**

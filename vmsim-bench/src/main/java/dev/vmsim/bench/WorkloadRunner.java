@@ -1,13 +1,9 @@
 package dev.vmsim.bench;
 
-import java.util.Map;
-
-import dev.vmsim.core.clock.VirtualScheduler;
-
-import dev.vmsim.core.clock.SchedulePolicy;
-
 import dev.vmsim.bench.profile.CostModels;
-
+import dev.vmsim.core.clock.SchedulePolicy;
+import dev.vmsim.core.clock.VirtualScheduler;
+import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;

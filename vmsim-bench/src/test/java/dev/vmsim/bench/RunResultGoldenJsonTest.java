@@ -29,7 +29,8 @@ class RunResultGoldenJsonTest {
                 c, 0, Double.NaN);
     }
 
-    private static final String RUN_JSON = "{\"workload\":\"spf\",\"arch\":\"arm64\",\"locking\":\"per-vma-wait\",\"machine\":\"host\","
+    private static final String RUN_JSON = "{\"workload\":\"spf\",\"arch\":\"arm64\",\"pageSize\":4096,\"locking\":\"per-vma-wait\","
+            + "\"mmapUpgrade\":false,\"machine\":\"host\",\"clock\":\"host\","
             + "\"threads\":2,\"seed\":5,\"seconds\":0.25,\"rounds\":6,\"faults\":300,\"faultsPerSec\":1200.0,"
             + "\"syscalls\":12,\"syscallsPerSec\":48.0,\"signals\":0,\"syscallErrors\":1,"
             + "\"faultLatencyNs\":{\"p50\":400,\"p90\":800,\"p99\":1600,\"p999\":3200,\"max\":6400},"
@@ -37,7 +38,7 @@ class RunResultGoldenJsonTest {
             + "\"vmstat\":{\"pgfault\":300,\"vma_lock_success\":298},"
             + "\"mmapLock\":{\"acquisitions\":7,\"contended\":2,\"waitNs\":1500},"
             + "\"tlb\":{\"hits\":40,\"misses\":300,\"shootdowns\":0},"
-            + "\"pageTableFrames\":3,\"leakedFrames\":0}";
+            + "\"pageTableFrames\":3,\"leakedFrames\":0,\"hostSeconds\":0.25}";
 
     @Test
     void runJsonIsByteForByteTheDocumentedForm() {

@@ -1,15 +1,13 @@
 package dev.vmsim.bench.workload;
 
-import dev.vmsim.core.clock.Platform;
-
-import dev.vmsim.core.clock.Barrier;
-
 import static dev.vmsim.bench.workload.Pages.ANON;
 import static dev.vmsim.bench.workload.Pages.RW;
 
 import dev.vmsim.bench.SimKernel;
 import dev.vmsim.bench.TaskRecorder;
 import dev.vmsim.bench.Workload;
+import dev.vmsim.core.clock.Barrier;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.Errno;
 import java.util.Arrays;
 import java.util.OptionalDouble;

@@ -1,19 +1,16 @@
 package dev.vmsim.core.cpu;
 
-import dev.vmsim.core.clock.Platform;
-
-import dev.vmsim.core.clock.Cost;
-
-import dev.vmsim.core.task.Task;
-
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Access;
 import dev.vmsim.core.arch.FaultHandler;
 import dev.vmsim.core.arch.Mmu;
 import dev.vmsim.core.arch.PtRegs;
 import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.PhysicalMemory;
+import dev.vmsim.core.task.Task;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.LongAdder;

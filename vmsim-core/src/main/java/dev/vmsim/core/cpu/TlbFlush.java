@@ -1,7 +1,6 @@
 package dev.vmsim.core.cpu;
 
 import dev.vmsim.core.clock.Platform;
-
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.stat.VmStat;

@@ -1,9 +1,5 @@
 package dev.vmsim.core.fault;
 
-import dev.vmsim.core.clock.Platform;
-
-import dev.vmsim.core.clock.Cost;
-
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_RETRY_NOWAIT;
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_TRIED;
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_UNSHARE;
@@ -15,9 +11,11 @@ import static dev.vmsim.core.fault.VmFault.VM_FAULT_OOM;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_RETRY;
 
 import dev.vmsim.core.arch.PtRegs;
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.task.Task;

@@ -1,9 +1,7 @@
 package dev.vmsim.core.lock;
 
-import dev.vmsim.core.clock.VirtualScheduler;
-
 import dev.vmsim.core.clock.Platform;
-
+import dev.vmsim.core.clock.VirtualScheduler;
 import java.util.function.Consumer;
 
 /**

@@ -1,7 +1,6 @@
 package dev.vmsim.core.lock;
 
 import dev.vmsim.core.clock.CacheLine;
-
 import dev.vmsim.core.sync.LockClass;
 import dev.vmsim.core.sync.Lockdep;
 import dev.vmsim.core.sync.RwSemaphore;

@@ -1,10 +1,8 @@
 package dev.vmsim.core.mm;
 
-import dev.vmsim.core.clock.Platform;
-
-import dev.vmsim.core.clock.Cost;
-
 import dev.vmsim.core.Machine;
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.MmCpumask;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.lock.MmapLock;

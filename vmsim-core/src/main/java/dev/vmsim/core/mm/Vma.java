@@ -3,11 +3,7 @@ package dev.vmsim.core.mm;
 import dev.vmsim.core.clock.CacheLine;
 import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.sync.RwSemaphore;
-import dev.vmsim.core.clock.CacheLine;
-import dev.vmsim.core.clock.Platform;
 import java.lang.invoke.MethodHandles;
-import dev.vmsim.core.clock.CacheLine;
-import dev.vmsim.core.clock.Platform;
 import java.lang.invoke.VarHandle;
 
 /**

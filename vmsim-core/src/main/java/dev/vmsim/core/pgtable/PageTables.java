@@ -1,10 +1,8 @@
 package dev.vmsim.core.pgtable;
 
-import dev.vmsim.core.clock.Platform;
-
-import dev.vmsim.core.clock.Cost;
-
 import dev.vmsim.core.Machine;
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.TlbFlush;
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.VmFlags;

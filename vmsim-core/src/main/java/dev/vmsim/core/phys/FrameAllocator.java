@@ -1,11 +1,8 @@
 package dev.vmsim.core.phys;
 
-import dev.vmsim.core.clock.Platform;
-
-import dev.vmsim.core.clock.Cost;
-
 import dev.vmsim.core.clock.CacheLine;
-
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.inject.FaultAttr;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.stat.VmStat;

@@ -1,7 +1,6 @@
 package dev.vmsim.core.phys;
 
 import dev.vmsim.core.clock.Platform;
-
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;

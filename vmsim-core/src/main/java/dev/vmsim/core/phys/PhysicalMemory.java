@@ -1,9 +1,7 @@
 package dev.vmsim.core.phys;
 
-import dev.vmsim.core.clock.Platform;
-
 import dev.vmsim.core.clock.Cost;
-
+import dev.vmsim.core.clock.Platform;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 

@@ -1,9 +1,7 @@
 package dev.vmsim.core.tree;
 
-import dev.vmsim.core.clock.Platform;
-
 import dev.vmsim.core.clock.Cost;
-
+import dev.vmsim.core.clock.Platform;
 import java.util.function.Consumer;
 
 /**
