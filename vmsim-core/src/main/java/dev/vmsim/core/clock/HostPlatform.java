@@ -67,6 +67,9 @@ public final class HostPlatform implements Platform {
     public void store(final CacheLine line) {}
 
     @Override
+    public void storeLocked(final CacheLine line) {}
+
+    @Override
     public void load(final CacheLine line) {}
 
     @Override

@@ -14,8 +14,8 @@ import dev.vmsim.core.task.Task;
  * from a {@link CostModel}).
  *
  * <p><b>Preemption points.</b> Under the virtual clock another CPU may run only at a call of {@link
- * #preemptionPoint}, {@link #rmw}, {@link #load}, {@link #spinWait} or {@link #park}; {@link
- * #charge}, {@link #store} and {@link #rmwLocked} never switch. A caller inside a Java monitor
+ * #preemptionPoint}, {@link #rmw}, {@link #store}, {@link #load}, {@link #spinWait} or {@link
+ * #park}; {@link #charge}, {@link #rmwLocked} and {@link #storeLocked} never switch. A caller inside a Java monitor
  * (the model of a raw spinlock with preemption off, e.g. an rwsem's wait_lock) therefore uses only
  * charge and rmwLocked: the next CPU would block on the monitor on the host, where the virtual
  * scheduler cannot see it.
@@ -68,11 +68,14 @@ public interface Platform {
     void rmwLocked(CacheLine line);
 
     /**
-     * A plain store to a word on {@code line} (it still needs the line exclusively). Not a
-     * preemption point: the stores modelled (an rwsem's owner) follow the RMW that took the lock,
-     * some of them under the wait_lock.
+     * A plain store to a word on {@code line} (it still needs the line exclusively): a preemption
+     * point, so that a CPU already waiting for the line may take it first, as it does when an rwsem's
+     * owner store follows the count RMW on the same line.
      */
     void store(CacheLine line);
+
+    /** The same inside a spinlock section with preemption off: no preemption point. */
+    void storeLocked(CacheLine line);
 
     /** A load of a word on {@code line} that other CPUs write: a shared copy. */
     void load(CacheLine line);

@@ -446,6 +446,12 @@ public final class VirtualScheduler implements Platform {
 
     @Override
     public void store(final CacheLine line) {
+        reschedule(Stepper.Kind.LINE, line.name);
+        access(line, true, false);
+    }
+
+    @Override
+    public void storeLocked(final CacheLine line) {
         access(line, true, false);
     }
 

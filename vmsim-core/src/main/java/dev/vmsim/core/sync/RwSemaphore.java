@@ -886,20 +886,37 @@ public final class RwSemaphore implements VirtualScheduler.Named {
 
     /** rwsem_set_owner: the current thread, no flags. */
     void setOwner() {
-        Platform.current().store(ownerLine);
+        ownerStore();
         OWNER.setOpaque(this, Thread.currentThread());
         OWNER_FLAGS.setOpaque(this, 0);
     }
 
     /** rwsem_set_reader_owned: owner = t | READER_OWNED, preserving NONSPINNABLE. */
     void setReaderOwned(final Thread t) {
-        Platform.current().store(ownerLine); // the kernel's store is unconditional
+        ownerStore(); // the kernel's store is unconditional
         if (OWNER.getOpaque(this) != t) {
             OWNER.setOpaque(this, t);
         }
         final int f = (int) OWNER_FLAGS.getOpaque(this);
         if ((f & RWSEM_READER_OWNED) == 0) {
             OWNER_FLAGS.setOpaque(this, f | RWSEM_READER_OWNED);
+        }
+    }
+
+    /**
+     * The owner word's store as the virtual clock sees it: a preemption point where the caller may
+     * be preempted (a waiter may take the line between the count RMW and this store), none under
+     * the wait_lock (a raw spinlock; a Java monitor here).
+     */
+    private void ownerStore() {
+        final Platform p = Platform.current();
+        if (!p.isVirtual()) {
+            return;
+        }
+        if (Thread.holdsLock(waitList)) {
+            p.storeLocked(ownerLine);
+        } else {
+            p.store(ownerLine);
         }
     }
 

@@ -80,6 +80,31 @@ class VirtualSchedulerTest {
         assertEquals(2, s.lineStats().get("test").waitNs());
     }
 
+    /**
+     * A store after an RMW on the same line is an access of its own: a CPU already waiting for the
+     * line takes it in between, and the store pays to take it back (an rwsem's owner store after
+     * its count RMW).
+     */
+    @Test
+    void aWaiterTakesTheLineBetweenAnRmwAndTheStoreAfterIt() {
+        final VirtualScheduler s = new VirtualScheduler(TestCosts.model(2), SchedulePolicy.earliestClock());
+        final CacheLine line = new CacheLine("test");
+        final long[] t = new long[2];
+        s.spawn("a", () -> {
+            s.rmw(line); // memory 1 + atomic 2: busy until 3
+            s.store(line); // b (waiting since 1) went first: busy until 25, then the queued hand-on back
+            t[0] = s.now();
+        });
+        s.spawn("b", () -> {
+            s.charge(Cost.TLB_HIT, 1);
+            s.rmw(line); // waits until 3, queued hand-on 20, atomic 2
+            t[1] = s.now();
+        });
+        s.run();
+        assertEquals(25, t[1]);
+        assertEquals(45, t[0]);
+    }
+
     /** A sleeping reader wakes in virtual time: at the releaser's clock plus the wake-up latency. */
     @Test
     void rwsemWaitHappensInVirtualTime() {
