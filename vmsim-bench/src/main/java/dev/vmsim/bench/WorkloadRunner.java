@@ -9,6 +9,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -119,23 +120,40 @@ public final class WorkloadRunner {
             recs[index] = rec;
             final Workload.TaskLoop loop = instance.task(index, rec);
             go.await();
-            beginNs[index] = System.nanoTime();
-            final long bound = cfg.iterations();
-            long done = 0;
-            while (bound > 0 ? done < bound : !stop.requested) {
-                loop.round();
-                rounds.lazySet(index, ++done);
-                if (stop.requested) {
-                    break;
-                }
-            }
-            endNs[index] = System.nanoTime();
-            loop.finish();
+            rounds(cfg, loop, index, beginNs, endNs, rounds, stop, System::nanoTime, Long.MAX_VALUE);
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
             stop.requested = true;
             go.reset();
         }
+    }
+
+    /**
+     * A task's rounds: until its iteration bound, or until {@code now} passes {@code limitNs} or a
+     * stop is requested; the begin and end times on {@code now}'s clock; then the loop's finish.
+     */
+    private static void rounds(
+            final RunConfig cfg,
+            final Workload.TaskLoop loop,
+            final int index,
+            final long[] beginNs,
+            final long[] endNs,
+            final AtomicLongArray rounds,
+            final Stop stop,
+            final LongSupplier now,
+            final long limitNs) {
+        beginNs[index] = now.getAsLong();
+        final long bound = cfg.iterations();
+        long done = 0;
+        while (bound > 0 ? done < bound : !stop.requested && now.getAsLong() < limitNs) {
+            loop.round();
+            rounds.lazySet(index, ++done);
+            if (stop.requested) {
+                break;
+            }
+        }
+        endNs[index] = now.getAsLong();
+        loop.finish();
     }
 
     private static void supervise(
@@ -308,18 +326,7 @@ public final class WorkloadRunner {
             final TaskRecorder rec = new TaskRecorder(kernel, kernel.newTask());
             recs[index] = rec;
             final Workload.TaskLoop loop = instance.task(index, rec);
-            beginNs[index] = clock.now();
-            final long bound = cfg.iterations();
-            long done = 0;
-            while (bound > 0 ? done < bound : clock.now() < limitNs && !stop.requested) {
-                loop.round();
-                rounds.lazySet(index, ++done);
-                if (stop.requested) {
-                    break;
-                }
-            }
-            endNs[index] = clock.now();
-            loop.finish();
+            rounds(cfg, loop, index, beginNs, endNs, rounds, stop, clock::now, limitNs);
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
             stop.requested = true;

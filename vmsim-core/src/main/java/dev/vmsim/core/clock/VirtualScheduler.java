@@ -414,18 +414,12 @@ public final class VirtualScheduler implements Platform {
 
     @Override
     public void charge(final Cost cost) {
-        final VirtualCpu me = running;
-        final long ps = model.ps(cost);
-        me.clockPs += ps;
-        me.costPs[cost.ordinal()] += ps;
+        add(running, cost, model.ps(cost));
     }
 
     @Override
     public void charge(final Cost cost, final long times) {
-        final VirtualCpu me = running;
-        final long ps = model.ps(cost) * times;
-        me.clockPs += ps;
-        me.costPs[cost.ordinal()] += ps;
+        add(running, cost, model.ps(cost) * times);
     }
 
     private static void add(final VirtualCpu me, final Cost cost, final long ps) {
@@ -536,10 +530,7 @@ public final class VirtualScheduler implements Platform {
     /** Where the virtual time went, in ns, summed over CPUs, by mechanism; deterministic order. */
     public Map<String, Long> attribution() {
         final Map<String, Long> out = new TreeMap<>();
-        long end = 0;
-        for (final VirtualCpu c : cpus) {
-            end = Math.max(end, c.state == VirtualCpu.State.DONE ? c.endPs : c.clockPs);
-        }
+        final long end = endPs();
         for (final Cost cost : Cost.values()) {
             long ps = 0;
             for (final VirtualCpu c : cpus) {
@@ -560,7 +551,7 @@ public final class VirtualScheduler implements Platform {
         waits.forEach((k, v) -> out.put(k, v / 1000));
         long idle = 0;
         for (final VirtualCpu c : cpus) {
-            idle += end - (c.state == VirtualCpu.State.DONE ? c.endPs : c.clockPs);
+            idle += end - endOf(c);
         }
         out.put("idle", idle / 1000);
         return out;
@@ -573,10 +564,19 @@ public final class VirtualScheduler implements Platform {
 
     /** The latest clock of any CPU, in ns: how long the machine ran. */
     public long elapsedNs() {
+        return endPs() / 1000;
+    }
+
+    private long endPs() {
         long end = 0;
         for (final VirtualCpu c : cpus) {
-            end = Math.max(end, c.state == VirtualCpu.State.DONE ? c.endPs : c.clockPs);
+            end = Math.max(end, endOf(c));
         }
-        return end / 1000;
+        return end;
+    }
+
+    /** A CPU's clock when its task ended, or now if it has not. */
+    private static long endOf(final VirtualCpu c) {
+        return c.state == VirtualCpu.State.DONE ? c.endPs : c.clockPs;
     }
 }
