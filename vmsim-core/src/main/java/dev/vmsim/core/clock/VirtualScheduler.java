@@ -190,7 +190,7 @@ public final class VirtualScheduler implements Platform {
     }
 
     private void finish(final VirtualCpu me) {
-        notify(me, Stepper.Kind.DONE, failure != null && me.thread == Thread.currentThread() ? "failed" : "done");
+        notify(me, Stepper.Kind.DONE, "done");
         me.state = VirtualCpu.State.DONE;
         me.endPs = me.clockPs;
         VirtualCpu next = pick(null);
@@ -329,7 +329,11 @@ public final class VirtualScheduler implements Platform {
             return;
         }
         if (me.thread.isInterrupted()) {
-            return; // LockSupport.park returns at once for an interrupted thread
+            // LockSupport.park returns at once for an interrupted thread. A caller that parks again
+            // in a loop must not keep the baton at a standing clock: a spin step, and others run.
+            charge(Cost.SPIN_STEP);
+            reschedule(Stepper.Kind.SPIN, "interrupted");
+            return;
         }
         notify(me, Stepper.Kind.PARK, waitName(blocker));
         me.state = VirtualCpu.State.PARKED;

@@ -130,6 +130,27 @@ class VirtualSchedulerTest {
         assertEquals(0, sem.count());
     }
 
+    /** An interrupted task whose park returns at once still lets the others run (no livelock at a standing clock). */
+    @Test
+    void anInterruptedParkLoopLetsOthersRun() {
+        final VirtualScheduler s = new VirtualScheduler(TestCosts.model(2), SchedulePolicy.earliestClock());
+        final boolean[] flag = new boolean[1];
+        s.spawn("interrupted", () -> {
+            Thread.currentThread().interrupt();
+            while (!flag[0]) {
+                s.park("flag");
+            }
+            assertTrue(Thread.interrupted(), "the interrupt stays set");
+        });
+        s.spawn("setter", () -> {
+            s.charge(Cost.SYSCALL_ENTRY_EXIT, 50);
+            s.preemptionPoint();
+            flag[0] = true;
+        });
+        s.run();
+        assertTrue(flag[0]);
+    }
+
     /** Every CPU parked and nobody to wake them: each gets a SimulationDeadlock naming the waits. */
     @Test
     void allParkedIsADeadlock() {
