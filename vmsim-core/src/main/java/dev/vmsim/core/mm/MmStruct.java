@@ -427,8 +427,9 @@ public class MmStruct {
 
     /**
      * The system-call boundary under the virtual clock: a preemption point (the task was in user
-     * mode) and entry+exit. mmap and munmap also charge their fitted residuals; the other calls have
-     * none in the profiles, so they charge only what is modelled step by step.
+     * mode) and entry+exit. mmap and munmap also charge their fitted residuals, under the mmap write
+     * lock ({@link Mmap}); the other calls have none in the profiles, so they charge only what is
+     * modelled step by step.
      */
     private static void syscallEntry() {
         final Platform p = Platform.current();
@@ -438,19 +439,13 @@ public class MmStruct {
 
     /** mmap(2) of anonymous memory (ksys_mmap_pgoff → do_mmap): the address, or -errno. */
     public long mmap(final long addr, final long len, final int prot, final int flags) {
-        final Platform p = Platform.current();
-        p.preemptionPoint();
-        p.charge(Cost.SYSCALL_ENTRY_EXIT);
-        p.charge(Cost.MMAP_OTHER);
+        syscallEntry();
         return Mmap.mmap(this, addr, len, prot, flags);
     }
 
     /** munmap(2) (__vm_munmap): 0 or -errno. */
     public int munmap(final long addr, final long len) {
-        final Platform p = Platform.current();
-        p.preemptionPoint();
-        p.charge(Cost.SYSCALL_ENTRY_EXIT);
-        p.charge(Cost.MUNMAP_OTHER);
+        syscallEntry();
         return Mmap.munmap(this, addr, len);
     }
 
