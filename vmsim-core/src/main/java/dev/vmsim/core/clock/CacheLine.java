@@ -22,6 +22,10 @@ public final class CacheLine {
     long busyUntilPs;
     /** CPUs holding a shared copy since the last write (bit per CPU), or null. */
     long[] sharers;
+    /** The statistics of this line's name in {@link #statsOf}: saves a map lookup per access. */
+    VirtualScheduler.LineStats stats;
+
+    VirtualScheduler statsOf;
 
     /**
      * @param name the line's place in the kernel's data, as the attribution reports it

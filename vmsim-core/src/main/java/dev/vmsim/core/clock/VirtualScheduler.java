@@ -481,7 +481,12 @@ public final class VirtualScheduler implements Platform {
         final long atomicPs = atomic ? model.ps(Cost.ATOMIC_LOCAL) : 0;
         me.clockPs = start + transfer + atomicPs;
         me.costPs[Cost.ATOMIC_LOCAL.ordinal()] += atomicPs;
-        final LineStats s = lines.computeIfAbsent(line.name, k -> new LineStats());
+        LineStats s = line.stats;
+        if (s == null || line.statsOf != this) {
+            s = lines.computeIfAbsent(line.name, k -> new LineStats());
+            line.stats = s;
+            line.statsOf = this;
+        }
         s.accesses++;
         s.waitPs += start - t;
         if (transfer > 0) {
