@@ -28,6 +28,13 @@ import java.util.concurrent.atomic.LongAdder;
  * shootdown ({@link TlbFlush}) waits, after invalidating, until each target is outside the access
  * it was in, as the kernel's initiator waits for the IPI, which a CPU takes only between
  * instructions. The fault handler runs outside the bracket, so a CPU never blocks inside it.
+ *
+ * <p><b>Virtual clock.</b> An access is a preemption point (an instruction boundary); each attempt
+ * charges a TLB lookup, and an attempt that faults and the retry after a fault each charge a full
+ * walk, with fault entry/exit and the fitted {@code fault_other} per fault. Departure: a TLB miss
+ * that walks successfully on a first attempt is not charged a walk (the MMU counts hits and misses
+ * in striped counters, too dear to read per access); pft and page_fault1 never have one, a
+ * workload that re-touches pages after a shootdown does.
  */
 public final class Cpu {
     private static final VarHandle SEQ;
