@@ -1,5 +1,6 @@
 package dev.vmsim.app;
 
+import dev.vmsim.bench.ClockKind;
 import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.Workload;
 import dev.vmsim.bench.profile.MachineProfile;
@@ -11,11 +12,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
-/** The options `run` and `compare` share: architecture, machine, kernel variant, threads, run bound, seed. */
+/** The options `run` and `compare` share: architecture, machine, kernel variant, clock, threads, run bound, seed. */
 final class CommonOptions {
     @Mixin
     ArchOption arch;
@@ -28,6 +29,9 @@ final class CommonOptions {
 
     @Mixin
     ZeroPageOption zeroPage;
+
+    @Mixin
+    ClockOption clock;
 
     @Option(names = "--threads", split = ",", paramLabel = "N[,N...]",
             description = "Simulated tasks of the one mm, each on its own CPU and platform thread: 1 to 1024"
@@ -61,6 +65,7 @@ final class CommonOptions {
             final Duration defaultDuration) {
         final int n = threadCounts(cl, defaultThreads).get(0);
         final MachineProfile m = machine.load(cl);
+        final ClockKind c = clock.kind(cl);
         if (duration != null && iterations != null) {
             throw new CommandLine.ParameterException(cl, "give --duration or --iterations, not both");
         }
@@ -70,12 +75,14 @@ final class CommonOptions {
             return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed)
                     .withPageSize(pageSize)
                     .withMachine(m)
-                    .withKernel(zeroPage.variant());
+                    .withKernel(zeroPage.variant())
+                    .withClock(c);
         }
         return RunConfig.timed(w, arch.arch, mode, n, duration != null ? duration : defaultDuration, seed)
                 .withPageSize(pageSize)
                 .withMachine(m)
-                .withKernel(zeroPage.variant());
+                .withKernel(zeroPage.variant())
+                .withClock(c);
     }
 
     /** Refuses a list of thread counts where the command runs one (a list is for compare). */

@@ -1,5 +1,6 @@
 package dev.vmsim.app;
 
+import dev.vmsim.bench.ClockKind;
 import dev.vmsim.bench.Comparison;
 import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.bench.RunConfig;
@@ -17,13 +18,13 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * `vmsim compare [WORKLOAD]`: the workload in each locking mode (or the columns --modes names),
@@ -38,6 +39,13 @@ import picocli.CommandLine.Spec;
 final class CompareCommand implements Callable<Integer> {
     static final int DEFAULT_THREADS = 3;
     static final Duration DEFAULT_TOTAL = Duration.ofSeconds(15);
+    static final int DEFAULT_REPEAT = 3;
+    /**
+     * A virtual-clock run's default bound: 2 ms of virtual time, a few thousand faults per CPU, about a
+     * second of host time per mode at 128 CPUs. (A run always completes whole rounds, so pft's Hmean
+     * covers at least one repeat.)
+     */
+    static final Duration DEFAULT_VIRTUAL_RUN = Duration.ofMillis(2);
 
     @ParentCommand
     private VmsimMain parent;
@@ -69,8 +77,9 @@ final class CompareCommand implements Callable<Integer> {
                     + " +upgrade runs with the simulator's mmap_lock upgrade, e.g. --modes per-vma,per-vma+upgrade.")
     private List<LockingVariant> modes;
 
-    @Option(names = "--repeat", defaultValue = "3", description = "Runs per mode (default: ${DEFAULT-VALUE}).")
-    private int repeat;
+    @Option(names = "--repeat", description = "Runs per mode (default: 3 on the host clock; 1 on the virtual clock,"
+            + " where a repeat gives the same figures).")
+    private Integer repeat;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write {\"workload\":..,\"runs\":[..]} to FILE.")
     private Path json;
@@ -89,17 +98,24 @@ final class CompareCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl,
                     "--locking does not apply to compare: it runs every locking mode (choose the columns with --modes)");
         }
+        final boolean virtual = common.clock.kind(cl) == ClockKind.VIRTUAL;
+        final int repeat = this.repeat != null ? this.repeat : virtual ? 1 : DEFAULT_REPEAT;
         CommonOptions.checkAtLeastOne(cl, "--repeat", repeat);
         final Workload w = workload != null ? workload : new FaultVsMunmap();
         final List<LockingVariant> columns = columns(cl);
         final List<Integer> counts = common.threadCounts(cl, DEFAULT_THREADS);
-        // The default budget covers the measured runs and the per-column warm-ups (one slot each).
-        final Duration each = DEFAULT_TOTAL.dividedBy((long) (repeat + 1) * columns.size() * counts.size());
+        // The default budget covers the measured runs and the per-column warm-ups (one slot each);
+        // under the virtual clock a run's default bound is virtual time, and there is no warm-up.
+        final Duration each = virtual
+                ? DEFAULT_VIRTUAL_RUN
+                : DEFAULT_TOTAL.dividedBy((long) (repeat + 1) * columns.size() * counts.size());
         final RunConfig base = common.config(cl, w, LockingMode.MMAP_ONLY, counts.get(0), each);
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--html", html);
-        Oversubscription.warn(cl.getErr(), counts.stream().mapToInt(Integer::intValue).max().getAsInt(),
-                parent.hostCpus());
+        if (!virtual) {
+            Oversubscription.warn(cl.getErr(), counts.stream().mapToInt(Integer::intValue).max().getAsInt(),
+                    parent.hostCpus());
+        }
         final WorkloadRunner runner = new WorkloadRunner(parent.kernels());
         final WorkloadRunner.Progress progress = ProgressBar.forConsole(cl.getErr(), w.name());
         if (counts.size() > 1) {

@@ -1,5 +1,6 @@
 package dev.vmsim.app;
 
+import dev.vmsim.bench.ClockKind;
 import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.RunResult;
 import dev.vmsim.bench.Workload;
@@ -15,13 +16,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import jdk.jfr.Recording;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /** `vmsim run WORKLOAD`: one workload in one locking mode, and its report. */
 @Command(
@@ -80,7 +81,9 @@ final class RunCommand implements Callable<Integer> {
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--trace", trace);
         CommonOptions.checkWritable(cl, "--jfr", jfr);
-        Oversubscription.warn(cl.getErr(), cfg.threads(), parent.hostCpus());
+        if (cfg.clock() == ClockKind.HOST) {
+            Oversubscription.warn(cl.getErr(), cfg.threads(), parent.hostCpus());
+        }
         final TraceRecorder recorder = trace == null ? null : new TraceRecorder(TRACE_CAPACITY);
         final RunResult r;
         final Recording recording = jfr == null ? null : VmsimRecording.create();

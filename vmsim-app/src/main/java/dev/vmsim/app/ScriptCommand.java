@@ -1,7 +1,12 @@
 package dev.vmsim.app;
 
+import dev.vmsim.bench.ClockKind;
+import dev.vmsim.bench.profile.CostModels;
+import dev.vmsim.bench.profile.MachineProfile;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
+import dev.vmsim.core.clock.SchedulePolicy;
+import dev.vmsim.core.clock.VirtualScheduler;
 import dev.vmsim.core.script.VmScript;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -9,12 +14,13 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code vmsim script [--arch x86_64|arm64] [--granule 4K|16K|64K] [--locking mmap-only|per-vma|per-vma-wait] [--mmap-upgrade] [--no-zero-page] [--trace] FILE|-}: runs a
@@ -52,6 +58,9 @@ public final class ScriptCommand implements Callable<Integer> {
     @Mixin
     private ZeroPageOption zeroPage;
 
+    @Mixin
+    private ClockOption clock;
+
     @Option(names = "--trace",
             description = "After each line that faulted, print each fault's path (arch decode, locks, handler,"
                     + " result) as '  # ' lines; the transcript lines are unchanged.")
@@ -63,7 +72,8 @@ public final class ScriptCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         final CommandLine cl = spec.commandLine();
-        machine.load(cl); // checked now; the cost model applies once the virtual clock runs scripts
+        final MachineProfile profile = machine.load(cl);
+        final boolean virtual = clock.kind(cl) == ClockKind.VIRTUAL;
         final Arch found = ArchRegistry.find(arch.arch);
         if (found == null) {
             throw new CommandLine.ParameterException(cl, "architecture " + arch.arch + " is not on the class path");
@@ -76,11 +86,36 @@ public final class ScriptCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(cl, "cannot read " + file + ": " + IoErrors.reason(e));
         }
         final PrintWriter out = cl.getOut();
-        out.print(trace
-                ? VmScript.runTraced(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant(), TRACE_CAPACITY)
-                : VmScript.run(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant()));
+        if (virtual) {
+            out.print(virtualRun(script, a, profile, cl));
+        } else {
+            out.print(trace
+                    ? VmScript.runTraced(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant(), TRACE_CAPACITY)
+                    : VmScript.run(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant()));
+        }
         out.flush();
         return 0;
+    }
+
+    /**
+     * The script as the one task of a virtual machine charging {@code profile}: the same transcript,
+     * then '# ' lines with the virtual time the script took and where it went.
+     */
+    private String virtualRun(final String script, final Arch a, final MachineProfile profile, final CommandLine cl) {
+        if (trace) {
+            throw new CommandLine.ParameterException(cl, "--trace is for the host clock; use --clock host");
+        }
+        final VirtualScheduler vs = new VirtualScheduler(CostModels.of(profile), SchedulePolicy.earliestClock());
+        final StringBuilder out = new StringBuilder();
+        vs.spawn("cpu0", () -> out.append(VmScript.run(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant(), vs)));
+        vs.run();
+        out.append(String.format(Locale.ROOT, "# virtual time %d ns on %s%n", vs.elapsedNs(), profile.name()));
+        vs.attribution().forEach((k, v) -> {
+            if (v > 0) {
+                out.append(String.format(Locale.ROOT, "#   %-32s %12d ns%n", k, v));
+            }
+        });
+        return out.toString();
     }
 
     /** The scenario's text; malformed UTF-8 is an error, not replacement characters. */

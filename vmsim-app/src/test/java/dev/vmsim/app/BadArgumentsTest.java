@@ -75,6 +75,9 @@ class BadArgumentsTest {
                 Arguments.of(new String[] {"compare", "--machine", "/no/such/profile.json"},
                         "--machine /no/such/profile.json: no such file"),
                 Arguments.of(new String[] {"script", "--machine", "nope", "-"}, "--machine nope: unknown machine profile"),
+                Arguments.of(new String[] {"run", "pft", "--clock", "sundial"}, "--clock must be host or virtual, got 'sundial'"),
+                Arguments.of(new String[] {"compare", "--clock", "Virtual"}, "--clock must be host or virtual, got 'Virtual'"),
+                Arguments.of(new String[] {"script", "--clock", "x", "-"}, "--clock must be host or virtual, got 'x'"),
                 Arguments.of(new String[] {"calibrate", "--output", "/tmp/x.json"}, "--output applies to --fit only"));
     }
 

@@ -133,6 +133,19 @@ class CommandsTest {
         assertTrue(Files.readString(html).contains("faults/s against threads"));
     }
 
+    /** --clock virtual: 64 CPUs on this host, costs from the profile, and where the virtual time went. */
+    @Test
+    void runOnTheVirtualClockReportsVirtualTimeByMechanism() {
+        final CliHarness r = CliHarness.run(dev.vmsim.bench.KernelFactory.simulator(), "run", "pft", "--clock", "virtual",
+                "--machine", "zen5-2s-128c", "--threads", "64", "--iterations", "1", "--locking", "per-vma-rwsem");
+        assertEquals(0, r.status, r.err);
+        assertEquals("", r.err, "no oversubscription warning on the virtual clock");
+        assertTrue(r.out.contains("clock=virtual  machine=zen5-2s-128c"), r.out);
+        assertTrue(r.out.contains("virtual time by mechanism"), r.out);
+        assertTrue(r.out.contains("line transfer: vma_lock"), r.out);
+        assertTrue(r.out.contains("zero_page_4k"), r.out);
+    }
+
     @Test
     void runHelpListsPft() {
         final CliHarness r = CliHarness.run(ToyKernel.factory(), "run", "--help");

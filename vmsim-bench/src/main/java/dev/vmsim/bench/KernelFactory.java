@@ -1,6 +1,7 @@
 package dev.vmsim.bench;
 
 import dev.vmsim.core.KernelVariant;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.lock.LockingMode;
 
 /** Builds a fresh simulated machine and one mm on it for a run; tests substitute their own. */
@@ -24,9 +25,22 @@ public interface KernelFactory {
         return create(arch, mode, frames, cpus);
     }
 
+    /** The same on a machine running kernel {@code variant}, on the host clock. */
+    default SimKernel create(final String arch, final long pageSize, final LockingMode mode, final long frames,
+            final int cpus, final KernelVariant variant) {
+        return create(arch, pageSize, mode, frames, cpus, variant, dev.vmsim.core.clock.HostPlatform.INSTANCE);
+    }
+
+    /** The same on the clock {@code platform}, running the vanilla kernel. */
+    default SimKernel create(final String arch, final long pageSize, final LockingMode mode, final long frames,
+            final int cpus, final Platform platform) {
+        return create(arch, pageSize, mode, frames, cpus, KernelVariant.VANILLA, platform);
+    }
+
     /**
-     * The same on a machine running kernel {@code variant}. A factory that builds only the vanilla
-     * kernel, as the default does, refuses any other variant.
+     * The same on a machine running kernel {@code variant} on the clock {@code platform} (a virtual
+     * scheduler or the host's). A factory that builds only vanilla host-clock machines, as the
+     * default does, refuses anything else.
      */
     default SimKernel create(
             final String arch,
@@ -34,9 +48,13 @@ public interface KernelFactory {
             final LockingMode mode,
             final long frames,
             final int cpus,
-            final KernelVariant variant) {
+            final KernelVariant variant,
+            final Platform platform) {
         if (!variant.equals(KernelVariant.VANILLA)) {
             throw new IllegalArgumentException("this kernel factory builds only the vanilla kernel");
+        }
+        if (platform.isVirtual()) {
+            throw new IllegalArgumentException("this kernel factory builds only host-clock machines");
         }
         return create(arch, pageSize, mode, frames, cpus);
     }
@@ -62,8 +80,9 @@ public interface KernelFactory {
                     final LockingMode mode,
                     final long frames,
                     final int cpus,
-                    final KernelVariant variant) {
-                return MmStructKernel.create(arch, pageSize, mode, frames, cpus, variant);
+                    final KernelVariant variant,
+                    final Platform platform) {
+                return MmStructKernel.create(arch, pageSize, mode, frames, cpus, variant, platform);
             }
         };
     }

@@ -4,6 +4,8 @@ import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
+import dev.vmsim.core.clock.HostPlatform;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;
@@ -28,17 +30,30 @@ public final class MmStructKernel implements SimKernel {
      */
     public static MmStructKernel create(
             final String arch, final long pageSize, final LockingMode mode, final long frames, final int cpus) {
-        return create(arch, pageSize, mode, frames, cpus, KernelVariant.VANILLA);
+        return create(arch, pageSize, mode, frames, cpus, KernelVariant.VANILLA, HostPlatform.INSTANCE);
     }
 
-    /** As above, on a machine running kernel {@code variant}. */
+    /** As above, running kernel {@code variant}, on the host clock. */
+    public static MmStructKernel create(final String arch, final long pageSize, final LockingMode mode,
+            final long frames, final int cpus, final KernelVariant variant) {
+        return create(arch, pageSize, mode, frames, cpus, variant, HostPlatform.INSTANCE);
+    }
+
+    /** As above, running the vanilla kernel on the clock {@code platform}. */
+    public static MmStructKernel create(final String arch, final long pageSize, final LockingMode mode,
+            final long frames, final int cpus, final Platform platform) {
+        return create(arch, pageSize, mode, frames, cpus, KernelVariant.VANILLA, platform);
+    }
+
+    /** As above, on a machine running kernel {@code variant} on the clock {@code platform}. */
     public static MmStructKernel create(
             final String arch,
             final long pageSize,
             final LockingMode mode,
             final long frames,
             final int cpus,
-            final KernelVariant variant) {
+            final KernelVariant variant,
+            final Platform platform) {
         final Arch found = ArchRegistry.find(arch);
         if (found == null) {
             throw new IllegalArgumentException(
@@ -48,7 +63,7 @@ public final class MmStructKernel implements SimKernel {
         if (a == null) {
             throw new IllegalArgumentException(arch + " has no " + (pageSize >> 10) + "K pages");
         }
-        final Machine machine = new Machine(a, frames, cpus, variant);
+        final Machine machine = new Machine(a, frames, cpus, variant, platform);
         return new MmStructKernel(machine, new MmStruct(machine, mode));
     }
 

@@ -12,7 +12,8 @@ import java.util.Objects;
  * and whether the simulator's mmap_lock upgrade is on) with a number of threads, bound by a
  * duration or by a number of rounds per thread (exactly one of the two), with a seed, on a machine
  * profile (the cost model of the virtual clock; default {@code host}), running a kernel variant
- * (default the vanilla kernel).
+ * (default the vanilla kernel), on a clock (default: the host's). Under the virtual clock a
+ * duration is virtual time.
  */
 public final class RunConfig {
     private final Workload workload;
@@ -26,6 +27,7 @@ public final class RunConfig {
     private final long pageSize;
     private final MachineProfile machine;
     private final KernelVariant kernel;
+    private final ClockKind clock;
 
     private RunConfig(
             final Workload workload,
@@ -37,7 +39,8 @@ public final class RunConfig {
             final long seed,
             final long pageSize,
             final MachineProfile machine,
-            final KernelVariant kernel) {
+            final KernelVariant kernel,
+            final ClockKind clock) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
@@ -54,21 +57,22 @@ public final class RunConfig {
         this.pageSize = pageSize;
         this.machine = Objects.requireNonNull(machine);
         this.kernel = Objects.requireNonNull(kernel);
+        this.clock = Objects.requireNonNull(clock);
     }
 
     /** A run bound by wall-clock time. */
     public static RunConfig timed(
             final Workload w, final String arch, final LockingMode mode, final int threads, final Duration d, final long seed) {
-        return new RunConfig(
-                w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096, MachineProfiles.defaultProfile(), KernelVariant.VANILLA);
+        return new RunConfig(w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096,
+                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST);
     }
 
     /** A run of {@code iterations} rounds per thread. */
     public static RunConfig rounds(
             final Workload w, final String arch, final LockingMode mode, final int threads, final long iterations, final long seed) {
         return new RunConfig(
-                w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096, MachineProfiles.defaultProfile(),
-                KernelVariant.VANILLA);
+                w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096,
+                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST);
     }
 
     /** The same run in another locking mode (the mmap_lock upgrade as it was). */
@@ -78,32 +82,42 @@ public final class RunConfig {
 
     /** The same run in another locking variant. */
     public RunConfig withVariant(final LockingVariant v) {
-        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine, kernel);
+        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine, kernel, clock);
     }
 
     /** The same run with a duration instead of the current bound. */
     public RunConfig withDuration(final Duration d) {
-        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine, kernel);
+        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine, kernel, clock);
     }
 
     /** The same run on a machine with PAGE_SIZE {@code bytes} (an arm64 granule: 4K, 16K, 64K). */
     public RunConfig withPageSize(final long bytes) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine, kernel);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine, kernel, clock);
     }
 
     /** The same run with {@code n} threads. */
     public RunConfig withThreads(final int n) {
-        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine, kernel);
+        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine, kernel, clock);
     }
 
     /** The same run on another machine profile. */
     public RunConfig withMachine(final MachineProfile m) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m, kernel);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m, kernel, clock);
     }
 
     /** The same run on a machine running kernel {@code k} (the zero page, the stack guard gap). */
     public RunConfig withKernel(final KernelVariant k) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, k);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, k, clock);
+    }
+
+    /** The same run on another clock. */
+    public RunConfig withClock(final ClockKind c) {
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel, c);
+    }
+
+    /** The machine's clock. */
+    public ClockKind clock() {
+        return clock;
     }
 
     public Workload workload() {

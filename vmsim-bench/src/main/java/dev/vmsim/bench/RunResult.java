@@ -26,6 +26,10 @@ public final class RunResult {
     private final double workloadFaultsPerSec;
     /** /proc/meminfo at the end of the run ({@link SimKernel#meminfo}); empty if the kernel has none. */
     private final Map<String, Long> meminfo;
+    /** Under the virtual clock: ns of virtual time per mechanism; empty on the host clock. */
+    private final Map<String, Long> attribution;
+    /** Host wall-clock seconds the run took (under the virtual clock, what simulating it cost). */
+    private final double hostSeconds;
 
     /**
      * @param workloadFaultsPerSec the workload's own faults/s (see {@link Workload.Instance#faultsPerSec}), or NaN
@@ -44,8 +48,54 @@ public final class RunResult {
             final Latency syscallLatency,
             final KernelCounters counters,
             final long leakedFrames,
+            final double workloadFaultsPerSec) {
+        this(config, seconds, rounds, touches, syscalls, signals, firstSignal, syscallErrors, faultLatency,
+                syscallLatency, counters, leakedFrames, workloadFaultsPerSec, Map.of());
+    }
+
+    /** A host-clock run with the kernel's /proc/meminfo when it ended (or empty). */
+    public RunResult(
+            final RunConfig config,
+            final double seconds,
+            final long rounds,
+            final long touches,
+            final long syscalls,
+            final long signals,
+            final int firstSignal,
+            final long syscallErrors,
+            final Latency faultLatency,
+            final Latency syscallLatency,
+            final KernelCounters counters,
+            final long leakedFrames,
             final double workloadFaultsPerSec,
             final Map<String, Long> meminfo) {
+        this(config, seconds, rounds, touches, syscalls, signals, firstSignal, syscallErrors, faultLatency,
+                syscallLatency, counters, leakedFrames, workloadFaultsPerSec, meminfo, Map.of(), seconds);
+    }
+
+    /**
+     * @param attribution ns of virtual time per mechanism (virtual clock), empty otherwise
+     * @param hostSeconds the host's wall-clock seconds for the run
+     */
+    public RunResult(
+            final RunConfig config,
+            final double seconds,
+            final long rounds,
+            final long touches,
+            final long syscalls,
+            final long signals,
+            final int firstSignal,
+            final long syscallErrors,
+            final Latency faultLatency,
+            final Latency syscallLatency,
+            final KernelCounters counters,
+            final long leakedFrames,
+            final double workloadFaultsPerSec,
+            final Map<String, Long> meminfo,
+            final Map<String, Long> attribution,
+            final double hostSeconds) {
+        this.attribution = Map.copyOf(attribution);
+        this.hostSeconds = hostSeconds;
         this.workloadFaultsPerSec = workloadFaultsPerSec;
         this.meminfo = Collections.unmodifiableMap(new LinkedHashMap<>(meminfo));
         this.config = config;
@@ -66,7 +116,10 @@ public final class RunResult {
         return config;
     }
 
-    /** Wall-clock seconds from the first task leaving the start barrier until the last finished its rounds. */
+    /**
+     * Seconds from the first task leaving the start barrier until the last finished its rounds: wall
+     * clock on the host clock, virtual seconds under the virtual clock.
+     */
     public double seconds() {
         return seconds;
     }
@@ -145,9 +198,20 @@ public final class RunResult {
         return meminfo;
     }
 
+    /** Where the virtual time went, ns per mechanism, sorted by name; empty on the host clock. */
+    public Map<String, Long> attribution() {
+        return new java.util.TreeMap<>(attribution);
+    }
+
+    /** Host wall-clock seconds of the run (the cost of simulating it, under the virtual clock). */
+    public double hostSeconds() {
+        return hostSeconds;
+    }
+
     /**
      * The run as the JSON object `vmsim run --json` writes; members in a fixed order. "meminfo" (the
-     * machine's /proc/meminfo when the tasks finished, kB) is there when the kernel has one.
+     * machine's /proc/meminfo when the tasks finished, kB) is there when the kernel has one;
+     * "virtualTimeNs" (where the virtual time went) under the virtual clock.
      */
     public ObjectNode toJsonNode() {
         final ObjectNode o = Json.object()
@@ -157,6 +221,7 @@ public final class RunResult {
                 .put("locking", config.locking().cliName())
                 .put("mmapUpgrade", config.mmapUpgrade())
                 .put("machine", config.machine().name())
+                .put("clock", config.clock().cliName())
                 .put("threads", config.threads())
                 .put("seed", config.seed())
                 .put("seconds", seconds)
@@ -185,7 +250,11 @@ public final class RunResult {
             final ObjectNode m = o.putObject("meminfo");
             meminfo.forEach(m::put);
         }
-        return o;
+        if (!attribution.isEmpty()) {
+            final ObjectNode a = o.putObject("virtualTimeNs");
+            attribution().forEach(a::put);
+        }
+        return o.put("hostSeconds", hostSeconds);
     }
 
     public String toJson() {

@@ -1,11 +1,12 @@
 package dev.vmsim.bench;
 
 import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.clock.Platform;
 import org.HdrHistogram.Histogram;
 
 /**
  * One workload thread's view of the kernel: it makes the task's accesses and system calls and
- * records their latencies in histograms of its own.
+ * records their latencies in histograms of its own, in the machine's time (host or virtual ns).
  *
  * <p>Confined to the thread that drives the task: nothing here is shared, so recording takes no
  * lock and no atomic. The runner reads the histograms and counts only after joining the thread
@@ -41,9 +42,10 @@ public final class TaskRecorder {
      * as a fault latency. Returns {@link SigInfo#OK} or the signal.
      */
     public int touch(final long va) {
-        final long t0 = System.nanoTime();
+        final Platform p = Platform.current();
+        final long t0 = p.now();
         final int sig = task.store(va, (byte) 1);
-        faultNs.recordValue(Math.max(0, System.nanoTime() - t0));
+        faultNs.recordValue(Math.max(0, p.now() - t0));
         touches++;
         if (sig != SigInfo.OK) {
             signal(sig);
@@ -53,7 +55,7 @@ public final class TaskRecorder {
 
     /** mmap(2), timed. */
     public long mmap(final long addr, final long len, final int prot, final int flags) {
-        final long t0 = System.nanoTime();
+        final long t0 = Platform.current().now();
         final long ret = kernel.mmap(addr, len, prot, flags);
         syscallDone(t0, ret);
         return ret;
@@ -61,7 +63,7 @@ public final class TaskRecorder {
 
     /** munmap(2), timed. */
     public int munmap(final long addr, final long len) {
-        final long t0 = System.nanoTime();
+        final long t0 = Platform.current().now();
         final int ret = kernel.munmap(addr, len);
         syscallDone(t0, ret);
         return ret;
@@ -69,7 +71,7 @@ public final class TaskRecorder {
 
     /** mprotect(2), timed. */
     public int mprotect(final long addr, final long len, final int prot) {
-        final long t0 = System.nanoTime();
+        final long t0 = Platform.current().now();
         final int ret = kernel.mprotect(addr, len, prot);
         syscallDone(t0, ret);
         return ret;
@@ -77,14 +79,14 @@ public final class TaskRecorder {
 
     /** madvise(2), timed. */
     public int madvise(final long addr, final long len, final int advice) {
-        final long t0 = System.nanoTime();
+        final long t0 = Platform.current().now();
         final int ret = kernel.madvise(addr, len, advice);
         syscallDone(t0, ret);
         return ret;
     }
 
     private void syscallDone(final long t0, final long ret) {
-        syscallNs.recordValue(Math.max(0, System.nanoTime() - t0));
+        syscallNs.recordValue(Math.max(0, Platform.current().now() - t0));
         syscalls++;
         if (dev.vmsim.core.mm.Errno.isError(ret)) {
             syscallErrors++;

@@ -1,11 +1,15 @@
 package dev.vmsim.bench;
 
+import dev.vmsim.bench.profile.CostModels;
+import dev.vmsim.core.clock.SchedulePolicy;
+import dev.vmsim.core.clock.VirtualScheduler;
 import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -40,6 +44,9 @@ public final class WorkloadRunner {
 
     /** Runs {@code cfg}; throws {@link RunFailure} when a task or a post-run check failed. */
     public RunResult run(final RunConfig cfg, final Progress progress) {
+        if (cfg.clock() == ClockKind.VIRTUAL) {
+            return runVirtual(cfg, progress);
+        }
         final int n = cfg.threads();
         final SimKernel kernel = factory.create(
                 cfg.arch(), cfg.pageSize(), cfg.locking(), cfg.workload().frames(n, cfg.pageSize()), n + 1, cfg.kernel());
@@ -89,7 +96,8 @@ public final class WorkloadRunner {
             final double own = instance.faultsPerSec().orElse(Double.NaN);
             instance.finish();
             progress.update(1.0);
-            return merge(cfg, kernel, recs, beginNs, endNs, rounds, before, framesBefore, own);
+            final double hostSeconds = (System.nanoTime() - startNs) / 1e9;
+            return merge(cfg, kernel, recs, beginNs, endNs, rounds, before, framesBefore, own, Map.of(), hostSeconds);
         } finally {
             kernel.close();
         }
@@ -112,23 +120,40 @@ public final class WorkloadRunner {
             recs[index] = rec;
             final Workload.TaskLoop loop = instance.task(index, rec);
             go.await();
-            beginNs[index] = System.nanoTime();
-            final long bound = cfg.iterations();
-            long done = 0;
-            while (bound > 0 ? done < bound : !stop.requested) {
-                loop.round();
-                rounds.lazySet(index, ++done);
-                if (stop.requested) {
-                    break;
-                }
-            }
-            endNs[index] = System.nanoTime();
-            loop.finish();
+            rounds(cfg, loop, index, beginNs, endNs, rounds, stop, System::nanoTime, Long.MAX_VALUE);
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
             stop.requested = true;
             go.reset();
         }
+    }
+
+    /**
+     * A task's rounds: until its iteration bound, or until {@code now} passes {@code limitNs} or a
+     * stop is requested; the begin and end times on {@code now}'s clock; then the loop's finish.
+     */
+    private static void rounds(
+            final RunConfig cfg,
+            final Workload.TaskLoop loop,
+            final int index,
+            final long[] beginNs,
+            final long[] endNs,
+            final AtomicLongArray rounds,
+            final Stop stop,
+            final LongSupplier now,
+            final long limitNs) {
+        beginNs[index] = now.getAsLong();
+        final long bound = cfg.iterations();
+        long done = 0;
+        while (bound > 0 ? done < bound : !stop.requested && now.getAsLong() < limitNs) {
+            loop.round();
+            rounds.lazySet(index, ++done);
+            if (stop.requested) {
+                break;
+            }
+        }
+        endNs[index] = now.getAsLong();
+        loop.finish();
     }
 
     private static void supervise(
@@ -182,7 +207,9 @@ public final class WorkloadRunner {
             final AtomicLongArray rounds,
             final KernelCounters before,
             final long framesBefore,
-            final double workloadFaultsPerSec) {
+            final double workloadFaultsPerSec,
+            final Map<String, Long> attribution,
+            final double hostSeconds) {
         final Histogram faults = new Histogram(3);
         final Histogram syscalls = new Histogram(3);
         long touches = 0;
@@ -228,7 +255,84 @@ public final class WorkloadRunner {
                 after.minus(before),
                 leaked,
                 workloadFaultsPerSec,
-                meminfo);
+                meminfo,
+                attribution,
+                hostSeconds);
+    }
+
+    /**
+     * Runs {@code cfg} under the virtual clock: a {@link VirtualScheduler} charging the profile's
+     * cost model, earliest-clock first; every task starts at virtual time 0 (no start barrier is
+     * needed), and a duration bound is virtual time. The calling thread only waits; the result is a
+     * function of the configuration alone (the host's speed changes only {@code hostSeconds}).
+     */
+    private RunResult runVirtual(final RunConfig cfg, final Progress progress) {
+        final int n = cfg.threads();
+        final VirtualScheduler clock =
+                new VirtualScheduler(CostModels.of(cfg.machine()), SchedulePolicy.earliestClock());
+        final SimKernel kernel = factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(),
+                cfg.workload().frames(n, cfg.pageSize()), n + 1, cfg.kernel(), clock);
+        final long hostStart = System.nanoTime();
+        try {
+            if (cfg.mmapUpgrade()) {
+                kernel.enableMmapUpgrade();
+            }
+            final long framesBefore = kernel.allocatedFrames();
+            final KernelCounters before = kernel.counters();
+            final Workload.Instance instance = cfg.workload().start(kernel, n, cfg.seed());
+            final TaskRecorder[] recs = new TaskRecorder[n];
+            final long[] beginNs = new long[n];
+            final long[] endNs = new long[n];
+            final AtomicLongArray rounds = new AtomicLongArray(n);
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final Stop stop = new Stop();
+            final long limitNs = cfg.duration() == null ? Long.MAX_VALUE : cfg.duration().toNanos();
+            for (int i = 0; i < n; i++) {
+                final int index = i;
+                clock.spawn("cpu" + i, () -> virtualTask(cfg, kernel, instance, index, recs, beginNs, endNs, rounds,
+                        stop, failure, clock, limitNs));
+            }
+            try {
+                clock.run();
+            } catch (RuntimeException | Error e) {
+                failure.compareAndSet(null, e);
+            }
+            if (failure.get() != null) {
+                throw new RunFailure(cfg.workload().name() + ": " + describe(failure.get()), failure.get());
+            }
+            final double own = instance.faultsPerSec().orElse(Double.NaN);
+            instance.finish();
+            progress.update(1.0);
+            final double hostSeconds = (System.nanoTime() - hostStart) / 1e9;
+            return merge(cfg, kernel, recs, beginNs, endNs, rounds, before, framesBefore, own, clock.attribution(),
+                    hostSeconds);
+        } finally {
+            kernel.close();
+        }
+    }
+
+    private static void virtualTask(
+            final RunConfig cfg,
+            final SimKernel kernel,
+            final Workload.Instance instance,
+            final int index,
+            final TaskRecorder[] recs,
+            final long[] beginNs,
+            final long[] endNs,
+            final AtomicLongArray rounds,
+            final Stop stop,
+            final AtomicReference<Throwable> failure,
+            final VirtualScheduler clock,
+            final long limitNs) {
+        try {
+            final TaskRecorder rec = new TaskRecorder(kernel, kernel.newTask());
+            recs[index] = rec;
+            final Workload.TaskLoop loop = instance.task(index, rec);
+            rounds(cfg, loop, index, beginNs, endNs, rounds, stop, clock::now, limitNs);
+        } catch (Throwable t) {
+            failure.compareAndSet(null, t);
+            stop.requested = true;
+        }
     }
 
     private static void joinQuietly(final Thread[] threads) {

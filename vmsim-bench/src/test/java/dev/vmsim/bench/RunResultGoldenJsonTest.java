@@ -34,7 +34,7 @@ class RunResultGoldenJsonTest {
     }
 
     private static final String RUN_JSON = "{\"workload\":\"spf\",\"arch\":\"arm64\",\"pageSize\":4096,\"locking\":\"per-vma-wait\","
-            + "\"mmapUpgrade\":false,\"machine\":\"host\","
+            + "\"mmapUpgrade\":false,\"machine\":\"host\",\"clock\":\"host\","
             + "\"threads\":2,\"seed\":5,\"seconds\":0.25,\"rounds\":6,\"faults\":300,\"faultsPerSec\":1200.0,"
             + "\"syscalls\":12,\"syscallsPerSec\":48.0,\"signals\":0,\"syscallErrors\":1,"
             + "\"faultLatencyNs\":{\"p50\":400,\"p90\":800,\"p99\":1600,\"p999\":3200,\"max\":6400},"
@@ -43,7 +43,7 @@ class RunResultGoldenJsonTest {
             + "\"mmapLock\":{\"acquisitions\":7,\"contended\":2,\"waitNs\":1500},"
             + "\"tlb\":{\"hits\":40,\"misses\":300,\"shootdowns\":0},"
             + "\"pageTableFrames\":3,\"leakedFrames\":0,"
-            + "\"meminfo\":{\"MemTotal\":16380,\"MemFree\":15000,\"HugePages_Total\":0}}";
+            + "\"meminfo\":{\"MemTotal\":16380,\"MemFree\":15000,\"HugePages_Total\":0},\"hostSeconds\":0.25}";
 
     @Test
     void runJsonIsByteForByteTheDocumentedForm() {

@@ -1,6 +1,8 @@
 package dev.vmsim.core;
 
 import dev.vmsim.core.arch.Arch;
+import dev.vmsim.core.clock.HostPlatform;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.VmaCache;
 import dev.vmsim.core.mm.MmStruct;
@@ -20,6 +22,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>PAGE_SIZE is a property of the machine, as it is of a kernel build: the architecture's
  * page-table format fixes it ({@link dev.vmsim.core.pgtable.PageTableFormat#pageShift()}), and
  * physical memory is carved into frames of that size (one struct page per frame).
+ *
+ * <p>The clock is chosen here, once per machine ({@link #platform()}): the host's, or a {@link
+ * dev.vmsim.core.clock.VirtualScheduler} whose tasks run one at a time in virtual time.
  */
 public final class Machine {
     private final Arch arch;
@@ -37,18 +42,36 @@ public final class Machine {
     private final Set<MmStruct> mms = ConcurrentHashMap.newKeySet();
     /** The kernel settings every mm of this machine starts with; fixed, as a boot parameter is. */
     private final KernelVariant variant;
+    private final Platform platform;
 
-    /** A machine of {@code frames} frames of the architecture's page size, running the vanilla kernel. */
+    /** A machine of {@code frames} frames of the architecture's page size, running the vanilla kernel, on the host clock. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
-        this(arch, frames, maxCpus, KernelVariant.VANILLA);
+        this(arch, frames, maxCpus, KernelVariant.VANILLA, HostPlatform.INSTANCE);
     }
 
-    /** A machine of {@code frames} frames of the architecture's page size, running kernel {@code variant}. */
+    /** The same running kernel {@code variant}. */
     public Machine(final Arch arch, final long frames, final int maxCpus, final KernelVariant variant) {
+        this(arch, frames, maxCpus, variant, HostPlatform.INSTANCE);
+    }
+
+    /** The same on {@code platform}'s clock. */
+    public Machine(final Arch arch, final long frames, final int maxCpus, final Platform platform) {
+        this(arch, frames, maxCpus, KernelVariant.VANILLA, platform);
+    }
+
+    /** A machine running kernel {@code variant} on {@code platform}'s clock. */
+    public Machine(
+            final Arch arch, final long frames, final int maxCpus, final KernelVariant variant, final Platform platform) {
         this.arch = arch;
         this.variant = java.util.Objects.requireNonNull(variant);
+        this.platform = java.util.Objects.requireNonNull(platform);
         this.memory = new PhysicalMemory(frames, arch.pageTableFormat().pageShift());
         this.frames = new FrameAllocator(memory, maxCpus, vmstat);
+    }
+
+    /** The machine's clock: {@link HostPlatform#INSTANCE} or a virtual scheduler. */
+    public Platform platform() {
+        return platform;
     }
 
     public Arch arch() {

@@ -3,13 +3,15 @@ package dev.vmsim.bench.report;
 import dev.vmsim.bench.Comparison;
 import dev.vmsim.bench.KernelCounters;
 import dev.vmsim.bench.Latency;
-import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.LockingVariant;
+import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.RunResult;
 import dev.vmsim.bench.Scaling;
 import dev.vmsim.core.arch.SigInfo;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /** The plain-text reports of `vmsim run` and `vmsim compare`. */
@@ -38,7 +40,8 @@ public final class TextReport {
                 r.config().variant().name(),
                 r.config().threads(),
                 r.config().seed(),
-                kernelNote(r.config())));
+                kernelNote(r.config())
+                        + (r.attribution().isEmpty() ? "" : "  clock=virtual  machine=" + r.config().machine().name())));
         b.append(String.format(
                 Locale.ROOT,
                 "%.3f s, %d rounds: %d faults (%s/s), %d syscalls (%s/s)%n",
@@ -73,7 +76,46 @@ public final class TextReport {
         b.append(String.format(Locale.ROOT, "  %-30s %14d%n", "misses", c.tlbMisses()));
         b.append(String.format(Locale.ROOT, "  %-30s %14d%n", "shootdowns", c.tlbShootdowns()));
         b.append(String.format(Locale.ROOT, "page-table frames %s, leaked frames %d%n", count(c.pageTableFrames()), r.leakedFrames()));
+        if (!r.attribution().isEmpty()) {
+            b.append(String.format(Locale.ROOT,
+                    "%nvirtual time by mechanism, summed over CPUs (host: %.1f s to simulate)%n", r.hostSeconds()));
+            attribution(b, List.of(r.config().variant()), v -> r);
+        }
         return b.toString();
+    }
+
+    /**
+     * Where the virtual time went, one row per mechanism (a cost parameter, a cache line's transfers
+     * or waits, a lock's sleep, idle), one column per run: ns per fault, and the share of the run's
+     * CPU time.
+     */
+    static void attribution(
+            final StringBuilder b, final List<LockingVariant> modes, final Function<LockingVariant, RunResult> run) {
+        final java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+        for (final LockingVariant m : modes) {
+            keys.addAll(run.apply(m).attribution().keySet());
+        }
+        b.append(String.format(Locale.ROOT, "  %-34s", "ns per fault (share)"));
+        for (final LockingVariant m : modes) {
+            b.append(String.format(Locale.ROOT, "%24s", m.name()));
+        }
+        b.append('\n');
+        for (final String k : keys) {
+            b.append(String.format(Locale.ROOT, "  %-34s", k));
+            for (final LockingVariant m : modes) {
+                final RunResult r = run.apply(m);
+                final Map<String, Long> a = r.attribution();
+                long total = 0;
+                for (final long v : a.values()) {
+                    total += v;
+                }
+                final long v = a.getOrDefault(k, 0L);
+                final double perFault = r.faults() > 0 ? (double) v / r.faults() : 0;
+                b.append(String.format(Locale.ROOT, "%24s",
+                        String.format(Locale.ROOT, "%.1f (%4.1f%%)", perFault, total > 0 ? 100.0 * v / total : 0)));
+            }
+            b.append('\n');
+        }
     }
 
     /** The one table of `vmsim compare`: each column's medians and its ratio to the first column's. */
@@ -107,6 +149,10 @@ public final class TextReport {
         row(b, cmp, "vma_lock_abort", r -> r.counters().vmstat("vma_lock_abort"));
         row(b, cmp, "mmap_lock contended", r -> r.counters().mmapLockContended());
         row(b, cmp, "mmap_lock wait ms", r -> r.counters().mmapLockWaitNs() / 1e6);
+        if (!first.attribution().isEmpty()) {
+            b.append(String.format(Locale.ROOT, "%nvirtual time (machine %s), summed over CPUs%n", first.config().machine().name()));
+            attribution(b, cmp.columns(), m -> cmp.runsOf(m).get(0));
+        }
         return b.toString();
     }
 
@@ -139,6 +185,11 @@ public final class TextReport {
                         : fps + String.format(Locale.ROOT, " %+6.1f%%", 100 * d)));
             }
             b.append('\n');
+        }
+        final Comparison last = t.rows().get(t.rows().size() - 1);
+        if (!last.runs().get(0).attribution().isEmpty()) {
+            b.append(String.format(Locale.ROOT, "%nvirtual time at %d threads, summed over CPUs%n", Scaling.threads(last)));
+            attribution(b, t.modes(), m -> last.runsOf(m).get(0));
         }
         return b.toString();
     }

@@ -6,10 +6,11 @@ import static dev.vmsim.bench.workload.Pages.RW;
 import dev.vmsim.bench.SimKernel;
 import dev.vmsim.bench.TaskRecorder;
 import dev.vmsim.bench.Workload;
+import dev.vmsim.core.clock.Barrier;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.Errno;
 import java.util.Arrays;
 import java.util.OptionalDouble;
-import java.util.concurrent.Phaser;
 
 /**
  * mmtests pft-threads (pft.c, machine-profiles.md §5): one private anonymous mapping shared by all
@@ -23,10 +24,11 @@ import java.util.concurrent.Phaser;
  * repeats' rates (mmtests' Hmean for a higher-is-better figure). One round of the runner is one
  * repeat.
  *
- * <p>Synchronisation: a {@link Phaser} with two phases per repeat (start, end). The last thread to
- * reach a repeat's end records the rate, unmaps and maps the next region in onAdvance, before any
- * thread passes the barrier, so the address and the per-thread times it reads and writes are ordered
- * by the phaser (arrive happens-before the advance is observed). It makes those two system calls
+ * <p>Synchronisation: a platform {@link Barrier} passed twice per repeat (start, end), so that it
+ * waits in virtual time under the virtual clock; times are the platform's clock. The last thread to
+ * reach a repeat's end records the rate, unmaps and maps the next region in the barrier action,
+ * before any thread passes the barrier, so the address and the per-thread times it reads and writes
+ * are ordered by the barrier (arrive happens-before the release is observed). It makes those two system calls
  * through its own task's recorder, so they count as the run's system calls (outside pft's timing).
  * A thread whose run ends deregisters, and later repeats go on without its slice (their rate counts
  * only the pages faulted).
@@ -87,7 +89,9 @@ public final class Pft implements Workload {
         /** PAGE_SIZE of the run's machine. */
         private final long page;
         private final long pagesPerThread;
-        private final Phaser phaser;
+        private final Barrier phaser;
+        /** Barrier passes so far; odd passes end a repeat. Touched only in the barrier action. */
+        private int passes;
         /** Written in onAdvance (or start) and read by the threads after the phaser releases them. */
         private long addr;
         /** Per-thread loop times of the current repeat, ns; -1 for a thread that did not take part. */
@@ -114,15 +118,11 @@ public final class Pft implements Workload {
             this.faulted = new long[threads];
             Arrays.fill(begin, -1);
             this.addr = Pages.mapped(kernel.mmap(0, size, RW, ANON), "pft");
-            this.phaser = new Phaser(threads) {
-                @Override
-                protected boolean onAdvance(final int phase, final int registered) {
-                    if ((phase & 1) == 1) {
-                        endRepeat();
-                    }
-                    return registered == 0;
+            this.phaser = new Barrier(threads, () -> {
+                if ((passes++ & 1) == 1) {
+                    endRepeat();
                 }
-            };
+            });
         }
 
         @Override
@@ -131,10 +131,11 @@ public final class Pft implements Workload {
             return new TaskLoop() {
                 @Override
                 public void round() {
-                    phaser.arriveAndAwaitAdvance(); // pft's comm->go: every thread starts together
+                    phaser.arriveAndAwait(); // pft's comm->go: every thread starts together
                     final long from = addr + index * pagesPerThread * page;
                     final long to = Math.min(addr + size, from + pagesPerThread * page);
-                    final long t0 = System.nanoTime();
+                    final Platform clock = Platform.current();
+                    final long t0 = clock.now();
                     try {
                         for (long va = from; va < to; va += page) {
                             rec.touch(va);
@@ -143,10 +144,10 @@ public final class Pft implements Workload {
                         phaser.arriveAndDeregister(); // the others must not wait for a failed thread
                         throw e;
                     }
-                    end[index] = System.nanoTime();
+                    end[index] = clock.now();
                     begin[index] = t0;
                     faulted[index] = Math.max(0, (to - from) / page);
-                    phaser.arriveAndAwaitAdvance(); // the last one records the repeat and maps the next
+                    phaser.arriveAndAwait(); // the last one records the repeat and maps the next
                 }
 
                 @Override
@@ -156,7 +157,7 @@ public final class Pft implements Workload {
             };
         }
 
-        /** The repeat's rate, then a fresh region for the next one. Runs in onAdvance: one thread, all others waiting. */
+        /** The repeat's rate, then a fresh region for the next one. The barrier action: one thread, all others waiting. */
         private void endRepeat() {
             long first = Long.MAX_VALUE;
             long last = Long.MIN_VALUE;

@@ -1,15 +1,16 @@
 package dev.vmsim.core.cpu;
 
-import dev.vmsim.core.task.Task;
-
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Access;
 import dev.vmsim.core.arch.FaultHandler;
 import dev.vmsim.core.arch.Mmu;
 import dev.vmsim.core.arch.PtRegs;
 import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.PhysicalMemory;
+import dev.vmsim.core.task.Task;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.LongAdder;
@@ -27,6 +28,13 @@ import java.util.concurrent.atomic.LongAdder;
  * shootdown ({@link TlbFlush}) waits, after invalidating, until each target is outside the access
  * it was in, as the kernel's initiator waits for the IPI, which a CPU takes only between
  * instructions. The fault handler runs outside the bracket, so a CPU never blocks inside it.
+ *
+ * <p><b>Virtual clock.</b> An access is a preemption point (an instruction boundary); each attempt
+ * charges a TLB lookup, and an attempt that faults and the retry after a fault each charge a full
+ * walk, with fault entry/exit and the fitted {@code fault_other} per fault. Departure: a TLB miss
+ * that walks successfully on a first attempt is not charged a walk (the MMU counts hits and misses
+ * in striped counters, too dear to read per access); pft and page_fault1 never have one, a
+ * workload that re-touches pages after a shootdown does.
  */
 public final class Cpu {
     private static final VarHandle SEQ;
@@ -51,6 +59,8 @@ public final class Cpu {
     private final Mmu mmu;
     private final FaultHandler faultHandler;
     private final PhysicalMemory memory;
+    /** Levels of a full hardware walk, what a TLB miss charges under the virtual clock. */
+    private final int walkLevels;
     private MmStruct mm;
     /** The signal of the last failed access ({@link SigInfo}). */
     private int lastSignal;
@@ -66,6 +76,7 @@ public final class Cpu {
         this.mmu = machine.arch().newMmu(machine, this);
         this.faultHandler = machine.arch().faultHandler();
         this.memory = machine.memory();
+        this.walkLevels = machine.arch().pageTableFormat().levels();
     }
 
     public int id() {
@@ -134,9 +145,10 @@ public final class Cpu {
             return;
         }
         int spins = 0;
+        final Platform p = Platform.current();
         while ((long) SEQ.getAcquire(this) == seq) {
-            if (++spins < DRAIN_SPINS) {
-                Thread.onSpinWait();
+            if (++spins < DRAIN_SPINS || p.isVirtual()) {
+                p.spinWait();
             } else {
                 // The target's thread is not running on the host (more simulated CPUs than host
                 // cores): give it the core instead of burning our time slice. A real target CPU
@@ -164,7 +176,9 @@ public final class Cpu {
      * One attempt of an access inside the bracket: translates, and if that succeeded performs the
      * memory operation. Returns the PA (or {@link Mmu#FAULT}); for a load, the byte is in {@code loaded}.
      */
-    private long attempt(final long va, final Access kind, final PtRegs regs, final boolean write, final byte value) {
+    private long attempt(
+            final Platform p, final long va, final Access kind, final PtRegs regs, final boolean write, final byte value) {
+        p.charge(Cost.TLB_HIT);
         accessEnter();
         try {
             final long pa = mmu.translate(va, kind, regs.userMode());
@@ -198,10 +212,18 @@ public final class Cpu {
             task.cpu = this;
         }
         int ooms = 0;
-        for (;;) {
-            if (attempt(va, kind, regs, write, value) >= 0) {
+        final Platform p = Platform.current();
+        p.preemptionPoint(); // between instructions: another CPU may run
+        for (boolean retry = false; ; retry = true) {
+            if (attempt(p, va, kind, regs, write, value) >= 0) {
+                if (retry) {
+                    p.charge(Cost.WALK_LEVEL, walkLevels); // the retry misses the TLB and walks
+                }
                 return true;
             }
+            p.charge(Cost.WALK_LEVEL, walkLevels); // the walk that found no usable entry
+            p.charge(Cost.FAULT_ENTRY_EXIT);
+            p.charge(Cost.FAULT_OTHER);
             final int sig = faultHandler.handle(this, mmu.lastFault(), regs);
             if (sig == SigInfo.PAGEFAULT_OOM && ++ooms < OOM_RETRIES) {
                 continue; // pagefault_out_of_memory returned: retry the access, as the kernel does

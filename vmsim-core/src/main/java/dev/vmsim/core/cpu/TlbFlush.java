@@ -1,5 +1,6 @@
 package dev.vmsim.core.cpu;
 
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.stat.VmStat;
@@ -116,6 +117,7 @@ public final class TlbFlush {
         if (remotes > 0 && ipi) {
             vmstat.count(VmEvent.NR_TLB_REMOTE_FLUSH);
         }
+        Platform.current().tlbShootdown(cpus > remotes ? (pages < 0 ? -1 : pages) : 0, remotes);
         JfrSites.tlbShootdownEnd(jfr, start, end, pages, cpus, remotes);
     }
 

@@ -11,9 +11,11 @@ import static dev.vmsim.core.fault.VmFault.VM_FAULT_OOM;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_RETRY;
 
 import dev.vmsim.core.arch.PtRegs;
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.task.Task;
@@ -79,6 +81,7 @@ public final class Memory {
      */
     private static int handleMmFaultInner(final MmStruct mm, final Vma vma, final long address, final int flags) {
         final PageTables pt = mm.pageTables();
+        Platform.current().charge(Cost.WALK_LEVEL, mm.machine().arch().pageTableFormat().levels());
         final long ptePa = pt.ptePa(address, true);
         if (ptePa < 0) {
             // A page-table page could not be allocated: nothing was installed (OOM-09).

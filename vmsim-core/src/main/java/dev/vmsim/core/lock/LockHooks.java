@@ -1,5 +1,7 @@
 package dev.vmsim.core.lock;
 
+import dev.vmsim.core.clock.Platform;
+import dev.vmsim.core.clock.VirtualScheduler;
 import java.util.function.Consumer;
 
 /**
@@ -32,8 +34,15 @@ public final class LockHooks {
         hook = h;
     }
 
-    /** Passes the named point. */
+    /**
+     * Passes the named point. Under the virtual clock every point is also a preemption point, named
+     * so that schedule exploration and the stepping API can stop there.
+     */
     public static void at(final String point) {
+        final Platform p = Platform.current();
+        if (p instanceof VirtualScheduler v) {
+            v.preemptionPoint(point);
+        }
         if (!ENABLED) {
             return;
         }

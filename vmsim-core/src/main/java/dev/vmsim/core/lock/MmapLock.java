@@ -1,5 +1,6 @@
 package dev.vmsim.core.lock;
 
+import dev.vmsim.core.clock.CacheLine;
 import dev.vmsim.core.sync.LockClass;
 import dev.vmsim.core.sync.Lockdep;
 import dev.vmsim.core.sync.RwSemaphore;
@@ -76,7 +77,10 @@ public final class MmapLock {
 
     public MmapLock(final LockingMode mode) {
         this.mode = mode;
-        this.sem = new RwSemaphore(LockClass.MMAP_LOCK, this);
+        // mm_struct places the rwsem at offset 120: count ends one cache line, owner starts the
+        // next (machine-profiles.md §6, [FT]); the virtual clock's lines follow that layout.
+        this.sem = new RwSemaphore(LockClass.MMAP_LOCK, this, new CacheLine("mmap_lock.count"),
+                new CacheLine("mmap_lock.owner"));
     }
 
     public LockingMode mode() {

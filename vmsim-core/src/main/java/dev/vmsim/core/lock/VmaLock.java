@@ -2,13 +2,13 @@ package dev.vmsim.core.lock;
 
 import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.sync.LockClass;
 import dev.vmsim.core.sync.Lockdep;
 import dev.vmsim.core.sync.Rcu;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Per-VMA locks: {@code vm_refcnt} and {@code vm_lock_seq} (include/linux/mmap_lock.h,
@@ -115,6 +115,7 @@ public final class VmaLock {
             return VmaRwsem.startRead(mm, ml, vma);
         }
         // 1. Lockless pessimistic check; READ_ONCE on both sides, the result is not relied on.
+        Platform.current().load(vma.line0);
         if (vma.lockSeqOpaque() == ml.lockSeqOpaque()) {
             Rcu.readUnlock();
             return null;
@@ -229,7 +230,7 @@ public final class VmaLock {
         }
         final Thread t = ml.vmaWriterWait; // volatile; Dekker pair with the sleeper's refcnt read
         if (t != null) {
-            LockSupport.unpark(t);
+            Platform.current().unpark(t);
         }
     }
 
@@ -358,15 +359,16 @@ public final class VmaLock {
      * @return true if vm_refcnt reached {@code target} while polling
      */
     private static boolean spinForReaders(final Vma vma, final int target) {
-        final long deadline = System.nanoTime() + VMA_WRITER_SPIN_NS;
+        final Platform p = Platform.current();
+        final long deadline = p.now() + VMA_WRITER_SPIN_NS;
         for (int loop = 1; ; loop++) {
             if (vma.refcnt() == target) {
                 return true;
             }
-            if ((loop & 0x7) == 0 && System.nanoTime() - deadline > 0) {
+            if ((loop & 0x7) == 0 && p.now() - deadline > 0) {
                 return false;
             }
-            Thread.onSpinWait();
+            p.spinWait();
         }
     }
 
@@ -376,7 +378,10 @@ public final class VmaLock {
      * so one of the two sees the other.
      */
     private static int rcuwaitWaitEvent(final MmapLock ml, final Vma vma, final int target, final boolean killable) {
-        if (spinForReaders(vma, target)) {
+        // The poll is the host clock's departure (a JVM park costs more than the reader's hold); the
+        // virtual clock charges sleep and wake-up as the profile says, so it sleeps at once, as the
+        // kernel's rcuwait_wait_event does.
+        if (!Platform.current().isVirtual() && spinForReaders(vma, target)) {
             return 0;
         }
         final Thread me = Thread.currentThread();
@@ -390,7 +395,7 @@ public final class VmaLock {
                 if (!killable && Thread.interrupted()) {
                     interrupted = true;
                 }
-                LockSupport.park(vma);
+                Platform.current().park("vma_writer_wait");
             }
             return 0;
         } finally {

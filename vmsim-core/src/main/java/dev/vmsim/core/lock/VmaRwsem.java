@@ -1,5 +1,7 @@
 package dev.vmsim.core.lock;
 
+import dev.vmsim.core.clock.CacheLine;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.sync.LockClass;
@@ -36,9 +38,27 @@ import dev.vmsim.core.sync.RwSemaphore;
 final class VmaRwsem {
     private VmaRwsem() {}
 
-    /** vma_lock_init's init_rwsem (or vma_lock_alloc): a fresh, unlocked rw_semaphore of the VMA's mm. */
+    /**
+     * vma_lock_init's init_rwsem (or vma_lock_alloc): a fresh, unlocked rw_semaphore of the VMA's
+     * mm, its count and owner words on the lines the mode's {@link VmaLockLayout} gives: one line of
+     * its own for both (the separate vma_lock object), or the count on the VMA's first line and the
+     * owner on the next (embedded).
+     */
     static void init(final Vma vma, final MmStruct mm) {
-        vma.vmLock = new RwSemaphore(LockClass.VMA_LOCK, mm.mmapLock());
+        final VmaLockLayout layout = mm.mmapLock().mode().vmaLockLayout();
+        final CacheLine count = layout.sharesWithVmaFields("count") ? vma.line0 : new CacheLine(lineName(layout, "count"));
+        final CacheLine owner = layout.shareLine("count", "owner") ? count : new CacheLine(lineName(layout, "owner"));
+        vma.vmLock = new RwSemaphore(LockClass.VMA_LOCK, mm.mmapLock(), count, owner);
+    }
+
+    /** The name of the layout's line holding {@code word}. */
+    private static String lineName(final VmaLockLayout layout, final String word) {
+        for (final VmaLockLayout.Line l : layout.lines()) {
+            if (l.lockWords().contains(word)) {
+                return l.name();
+            }
+        }
+        return "vma_lock." + word;
     }
 
     /**
@@ -48,6 +68,7 @@ final class VmaRwsem {
      */
     static Vma startRead(final MmStruct mm, final MmapLock ml, final Vma vma) {
         // READ_ONCE on both sides; a false "locked" result is allowed.
+        Platform.current().load(vma.line0);
         if (vma.lockSeqOpaque() == ml.lockSeqOpaque()) {
             Rcu.readUnlock();
             return null;

@@ -2,6 +2,8 @@ package dev.vmsim.core.mm;
 
 import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.MmCpumask;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.lock.MmapLock;
@@ -434,33 +436,51 @@ public class MmStruct {
 
     // ---- system calls ----
 
+    /**
+     * The system-call boundary under the virtual clock: a preemption point (the task was in user
+     * mode) and entry+exit. mmap and munmap also charge their fitted residuals, under the mmap write
+     * lock ({@link Mmap}); the other calls have none in the profiles, so they charge only what is
+     * modelled step by step.
+     */
+    private static void syscallEntry() {
+        final Platform p = Platform.current();
+        p.preemptionPoint();
+        p.charge(Cost.SYSCALL_ENTRY_EXIT);
+    }
+
     /** mmap(2) of anonymous memory (ksys_mmap_pgoff → do_mmap): the address, or -errno. */
     public long mmap(final long addr, final long len, final int prot, final int flags) {
+        syscallEntry();
         return Mmap.mmap(this, addr, len, prot, flags);
     }
 
     /** munmap(2) (__vm_munmap): 0 or -errno. */
     public int munmap(final long addr, final long len) {
+        syscallEntry();
         return Mmap.munmap(this, addr, len);
     }
 
     /** mprotect(2) (do_mprotect_pkey): 0 or -errno. */
     public int mprotect(final long addr, final long len, final int prot) {
+        syscallEntry();
         return Mprotect.mprotect(this, addr, len, prot);
     }
 
     /** mremap(2) (do_mremap): the new address, or -errno. */
     public long mremap(final long oldAddr, final long oldLen, final long newLen, final int flags, final long newAddr) {
+        syscallEntry();
         return Mremap.mremap(this, oldAddr, oldLen, newLen, flags, newAddr);
     }
 
     /** madvise(2): 0 or -errno (MADV_NORMAL and MADV_DONTNEED are modelled; others EINVAL). */
     public int madvise(final long addr, final long len, final int advice) {
+        syscallEntry();
         return Madvise.madvise(this, addr, len, advice);
     }
 
     /** brk(2): the new break, or the unchanged one on failure. */
     public long brk(final long newBrk) {
+        syscallEntry();
         return Mmap.brk(this, newBrk);
     }
 

@@ -1,5 +1,7 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.clock.CacheLine;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.sync.RwSemaphore;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -60,6 +62,16 @@ public class Vma {
     /** vm_refcnt: 0 detached, 1 attached, more = readers; see VmaLock. */
     @SuppressWarnings("unused")
     private volatile int vmRefcnt;
+
+    /**
+     * The VMA's first cache line (vm_start, vm_end, vm_mm, vm_flags, vm_lock_seq), which every
+     * lookup reads; in the embedded rw_semaphore layout the lock's count shares it
+     * ({@link dev.vmsim.core.lock.VmaLockLayout}). Used by the virtual clock only.
+     */
+    public final CacheLine line0 = new CacheLine("vma+0");
+
+    /** vm_refcnt's own line ({@code ____cacheline_aligned_in_smp} since 6.15). Virtual clock only. */
+    public final CacheLine refcntLine = new CacheLine("vma.vm_refcnt");
     /**
      * vm_lock: the per-VMA rw_semaphore of the 6.4-6.14 locking modes ({@link
      * dev.vmsim.core.lock.LockingMode#vmaLockIsRwsem}), null in the others. Written by vma_lock_init
@@ -179,15 +191,19 @@ public class Vma {
     }
 
     public final void refcntSetRelease(final int v) {
+        Platform.current().store(refcntLine);
         VM_REFCNT.setRelease(this, v);
     }
 
+    /** A compare-and-set of vm_refcnt; under the virtual clock a preemption point before it. */
     public final boolean refcntCompareAndSet(final int expected, final int update) {
+        Platform.current().rmw(refcntLine);
         return VM_REFCNT.compareAndSet(this, expected, update);
     }
 
     /** Atomic add; returns the new value. */
     public final int refcntAddAndGet(final int delta) {
+        Platform.current().rmw(refcntLine);
         return (int) VM_REFCNT.getAndAdd(this, delta) + delta;
     }
 

@@ -1,6 +1,8 @@
 package dev.vmsim.core.pgtable;
 
 import dev.vmsim.core.Machine;
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.TlbFlush;
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.VmFlags;
@@ -48,7 +50,7 @@ public final class PageTables {
     private final int pageShift;
     private final long pageSize;
     /** mm->page_table_lock: guards installing and clearing upper-level entries. */
-    private final Ptl pageTableLock = new Ptl();
+    private final Ptl pageTableLock = new Ptl("page_table_lock");
     /** The split PTL of each PTE page of this mm, keyed by the PTE page's frame. */
     private final ConcurrentHashMap<Long, Ptl> ptls = new ConcurrentHashMap<>();
     /** Page-table frames currently allocated, root included (mm_pgtables_bytes / VmPTE). */
@@ -188,11 +190,13 @@ public final class PageTables {
 
     /** ptep_cmpxchg (the fault path's pte_same check and A/D updates). */
     public boolean casPte(final long ptePa, final long expected, final long update) {
+        Platform.current().charge(Cost.PTE_UPDATE);
         return mem.compareAndSetLong(ptePa, expected, update);
     }
 
     /** set_pte_at: release store. <b>Context:</b> PTL held, or the entry not yet visible. */
     public void setPte(final long ptePa, final long value) {
+        Platform.current().charge(Cost.PTE_UPDATE);
         mem.putLongRelease(ptePa, value);
     }
 

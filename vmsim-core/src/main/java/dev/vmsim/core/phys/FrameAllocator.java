@@ -1,5 +1,8 @@
 package dev.vmsim.core.phys;
 
+import dev.vmsim.core.clock.CacheLine;
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.inject.FaultAttr;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.stat.VmStat;
@@ -41,6 +44,8 @@ public final class FrameAllocator {
 
     private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
     private static final int MAX_BATCH = 31;
+    /** zone->lock's cache line (virtual clock only). */
+    private final CacheLine zoneLockLine = new CacheLine("zone->lock");
 
     private final PhysicalMemory memory;
     private final ZoneFreeArea zone;
@@ -108,6 +113,8 @@ public final class FrameAllocator {
             return NO_FRAME;
         }
         final PerCpuPages list = pcpOf(cpu);
+        final Platform p = Platform.current();
+        final long refills = p.isVirtual() ? list.refills() : 0;
         long pfn = list.alloc(zone);
         if (pfn == NO_FRAME) {
             drainAllPages();
@@ -117,6 +124,7 @@ public final class FrameAllocator {
                 return NO_FRAME;
             }
         }
+        chargeAlloc(p, list, refills);
         memory.zeroFrame(pfn);
         final int i = (int) pfn;
         INTS.setVolatile(mapcount, i, 0);
@@ -127,6 +135,23 @@ public final class FrameAllocator {
             vmstat.count(VmEvent.PGALLOC);
         }
         return pfn;
+    }
+
+    /**
+     * The virtual clock's cost of one allocation: the pcp list; a refill from the buddy lists under
+     * zone->lock when this allocation made one (the lock word's line moves to this CPU); clearing the
+     * page (__GFP_ZERO) in 4 KiB units.
+     */
+    private void chargeAlloc(final Platform p, final PerCpuPages list, final long refillsBefore) {
+        if (!p.isVirtual()) {
+            return;
+        }
+        p.charge(Cost.FRAME_ALLOC_PCP);
+        if (list.refills() != refillsBefore) {
+            p.rmw(zoneLockLine);
+            p.charge(Cost.FRAME_ALLOC_ZONE);
+        }
+        p.charge(Cost.ZERO_PAGE_4K, Math.max(1, memory.frameSize() >> 12));
     }
 
     /**

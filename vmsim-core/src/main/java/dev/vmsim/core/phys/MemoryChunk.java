@@ -1,5 +1,6 @@
 package dev.vmsim.core.phys;
 
+import dev.vmsim.core.clock.Platform;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
@@ -116,8 +117,9 @@ final class MemoryChunk {
                 break;
             }
             // Another writer is zeroing this line: wait for its valid bit.
+            final Platform p = Platform.current();
             while (((long) MASK.getAcquire(valid, f) & b) == 0) {
-                Thread.onSpinWait();
+                p.spinWait();
                 if (((long) MASK.getVolatile(busy, f) & b) == 0) {
                     break;
                 }

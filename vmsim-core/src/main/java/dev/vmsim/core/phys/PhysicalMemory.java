@@ -1,5 +1,7 @@
 package dev.vmsim.core.phys;
 
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -234,6 +236,7 @@ public final class PhysicalMemory {
      * copy of each line is then racy, as in the kernel).
      */
     public void copyFrame(final long srcPfn, final long dstPfn) {
+        Platform.current().charge(Cost.COPY_PAGE_4K, Math.max(1, frameSize() >> 12));
         final long srcPa = physAddr(srcPfn);
         final long dstPa = physAddr(dstPfn);
         check(dstPa);

@@ -4,13 +4,14 @@ import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Errno;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
+import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.trace.FaultTrace;
 import dev.vmsim.core.trace.FaultTraceText;
 import dev.vmsim.core.trace.TraceRecorder;
@@ -80,6 +81,21 @@ public final class VmScript {
     public static String run(
             final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final KernelVariant variant) {
         return fresh(new Machine(arch, FRAMES, 1, variant), mode, mmapUpgrade).lines(script);
+    }
+
+    /**
+     * As {@link #run(String, Arch, LockingMode, boolean)} on a machine of the clock {@code platform};
+     * under a virtual clock, call it from the scheduler's one task.
+     */
+    public static String run(final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade,
+            final Platform platform) {
+        return run(script, arch, mode, mmapUpgrade, KernelVariant.VANILLA, platform);
+    }
+
+    /** The same on a machine running kernel {@code variant} on {@code platform}'s clock. */
+    public static String run(final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade,
+            final KernelVariant variant, final Platform platform) {
+        return fresh(new Machine(arch, FRAMES, 1, variant, platform), mode, mmapUpgrade).lines(script);
     }
 
     /** Runs {@code script} on a fresh process of {@code machine} (one new CPU). */

@@ -1,5 +1,8 @@
 package dev.vmsim.core.sync;
 
+import dev.vmsim.core.clock.CacheLine;
+import dev.vmsim.core.clock.Platform;
+import dev.vmsim.core.clock.VirtualScheduler;
 import dev.vmsim.core.lock.LockHooks;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -7,7 +10,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The kernel's rw_semaphore (kernel/locking/rwsem.c, non-PREEMPT_RT): one 64-bit count word, an
@@ -37,7 +39,7 @@ import java.util.concurrent.locks.LockSupport;
  *   bit 63     RWSEM_FLAG_READFAIL   reader overflow guard
  * </pre>
  */
-public final class RwSemaphore {
+public final class RwSemaphore implements VirtualScheduler.Named {
     /*
      * Implementation notes.
      *
@@ -61,6 +63,10 @@ public final class RwSemaphore {
  *    (1 ms) of spinning in all. The handoff writer spins on the owner (rwsem_spin_on_owner)
  *    before sleeping, as in the kernel.
  *  - wait_lock is a Java monitor; wake_q is a local list of threads unparked after it is dropped.
+     *  - Time, parking and spinning go through the Platform (host or virtual clock). Under the
+     *    virtual clock the count and owner words sit on the cache lines given at construction
+     *    (countLine, ownerLine: one line for both in the 6.4-6.14 vma_lock object); count RMWs
+     *    outside the wait_lock are preemption points, those under it are not (raw spinlock).
      *  - RT/DL tasks (which may set HANDOFF at once) do not exist.
      */
 
@@ -120,7 +126,7 @@ public final class RwSemaphore {
 
         final Thread thread;
         final boolean write;
-        /** System.nanoTime() after which the waiter may ask for handoff. */
+        /** Platform.now() after which the waiter may ask for handoff. */
         final long timeout;
         /** Guarded by waitList's monitor. */
         boolean handoffSet;
@@ -169,6 +175,10 @@ public final class RwSemaphore {
 
     private final LockClass lockClass;
     private final Object lockdepMm;
+    /** The line of the count word, and of the owner word (the same object when they share one). */
+    private final CacheLine countLine;
+
+    private final CacheLine ownerLine;
     private volatile long waitTimeoutNs = RWSEM_WAIT_TIMEOUT_NS;
     private volatile long optSpinBudgetNs = DEFAULT_OPT_SPIN_BUDGET_NS;
     private final LongAdder contended = new LongAdder();
@@ -189,8 +199,25 @@ public final class RwSemaphore {
      * @param lockdepMm the mm (its MmapLock) this lock belongs to, for lockdep's mm rules; or null
      */
     public RwSemaphore(final LockClass lockClass, final Object lockdepMm) {
+        this(lockClass, lockdepMm, new CacheLine(lockClass + ".count"), new CacheLine(lockClass + ".owner"));
+    }
+
+    /**
+     * @param countLine the cache line of the count word
+     * @param ownerLine the cache line of the owner word; {@code countLine} when they share a line
+     */
+    public RwSemaphore(final LockClass lockClass, final Object lockdepMm, final CacheLine countLine,
+            final CacheLine ownerLine) {
         this.lockClass = lockClass;
         this.lockdepMm = lockdepMm;
+        this.countLine = countLine;
+        this.ownerLine = ownerLine;
+    }
+
+    /** The lock class's name: what a task parked here waits on, in the virtual clock's attribution. */
+    @Override
+    public String waitName() {
+        return lockClass.name();
     }
 
     // ---------------------------------------------------------------- readers
@@ -198,6 +225,7 @@ public final class RwSemaphore {
     /** down_read: fast path = add READER_BIAS and check READ_FAILED_MASK (rwsem_read_trylock). */
     public void downRead() {
         Lockdep.acquire(lockClass, this, lockdepMm, true, false, null);
+        Platform.current().rmw(countLine);
         final long c = (long) COUNT.getAndAdd(this, RWSEM_READER_BIAS) + RWSEM_READER_BIAS;
         if ((c & RWSEM_READ_FAILED_MASK) == 0) {
             setReaderOwned(Thread.currentThread());
@@ -209,6 +237,7 @@ public final class RwSemaphore {
     /** down_read_killable: 0, or -EINTR with the lock not held. */
     public int downReadKillable() {
         Lockdep.acquire(lockClass, this, lockdepMm, true, false, null);
+        Platform.current().rmw(countLine);
         final long c = (long) COUNT.getAndAdd(this, RWSEM_READER_BIAS) + RWSEM_READER_BIAS;
         if ((c & RWSEM_READ_FAILED_MASK) == 0) {
             setReaderOwned(Thread.currentThread());
@@ -223,6 +252,7 @@ public final class RwSemaphore {
 
     /** down_read_trylock: never sleeps; fails whenever WAITERS or HANDOFF is set. */
     public boolean downReadTrylock() {
+        Platform.current().rmw(countLine);
         long c = (long) COUNT.getVolatile(this);
         while ((c & RWSEM_READ_FAILED_MASK) == 0) {
             final long w = (long) COUNT.compareAndExchange(this, c, c + RWSEM_READER_BIAS);
@@ -246,6 +276,7 @@ public final class RwSemaphore {
             throw unbalanced("up_read", "no reader holds it");
         }
         Lockdep.release(lockClass, this, true);
+        Platform.current().rmw(countLine);
         final long old = (long) COUNT.getAndAdd(this, -RWSEM_READER_BIAS);
         if (readersIn(old) == 0) { // a racing unbalanced up_read took the last one: put ours back
             COUNT.getAndAdd(this, RWSEM_READER_BIAS);
@@ -261,7 +292,8 @@ public final class RwSemaphore {
     /** rwsem_down_read_slowpath, entered with our reader bias still added. */
     private int downReadSlowpath(final long countAfterBias, final boolean killable) {
         contended.increment();
-        final long t0 = System.nanoTime();
+        final Platform p = Platform.current();
+        final long t0 = p.now();
         long c = countAfterBias;
         long adjustment = -RWSEM_READER_BIAS;
         final long rcnt = (c & ~RWSEM_FLAG_READFAIL) >>> RWSEM_READER_SHIFT;
@@ -282,22 +314,23 @@ public final class RwSemaphore {
                     }
                     wake(wakeQ);
                 }
-                waitNanos.add(System.nanoTime() - t0);
+                waitNanos.add(p.now() - t0);
                 return 0;
             }
         }
         // 3. Queue.
-        final Waiter waiter = new Waiter(me, false, System.nanoTime() + waitTimeoutNs);
+        final Waiter waiter = new Waiter(me, false, p.now() + waitTimeoutNs);
         synchronized (waitList) {
             if (waitList.isEmpty()) {
                 if (((long) COUNT.getVolatile(this) & RWSEM_WRITER_LOCKED) == 0) {
                     setReaderOwned(me);
-                    waitNanos.add(System.nanoTime() - t0);
+                    waitNanos.add(p.now() - t0);
                     return 0;
                 }
                 adjustment += RWSEM_FLAG_WAITERS;
             }
             waitList.addLast(waiter);
+            p.rmwLocked(countLine);
             c = (long) COUNT.getAndAdd(this, adjustment) + adjustment;
             condWakeWaiter(c, wakeQ);
         }
@@ -326,12 +359,12 @@ public final class RwSemaphore {
             if (!killable && Thread.interrupted()) {
                 interrupted = true;
             }
-            LockSupport.park(this);
+            p.park(this);
         }
         if (interrupted) {
             me.interrupt();
         }
-        waitNanos.add(System.nanoTime() - t0);
+        waitNanos.add(p.now() - t0);
         return result;
     }
 
@@ -348,6 +381,7 @@ public final class RwSemaphore {
      */
     public void downWriteNested(final int subclass) {
         Lockdep.acquire(lockClass, subclass, this, lockdepMm, false, false, null);
+        Platform.current().rmw(countLine);
         if (COUNT.compareAndSet(this, 0L, RWSEM_WRITER_LOCKED)) {
             setOwner();
         } else {
@@ -358,6 +392,7 @@ public final class RwSemaphore {
     /** down_write_killable: 0, or -EINTR with the lock not held. */
     public int downWriteKillable() {
         Lockdep.acquire(lockClass, this, lockdepMm, false, false, null);
+        Platform.current().rmw(countLine);
         if (COUNT.compareAndSet(this, 0L, RWSEM_WRITER_LOCKED)) {
             setOwner();
             return 0;
@@ -371,6 +406,7 @@ public final class RwSemaphore {
 
     /** down_write_trylock: only the 0 → WRITER_LOCKED CAS. */
     public boolean downWriteTrylock() {
+        Platform.current().rmw(countLine);
         if (COUNT.compareAndSet(this, 0L, RWSEM_WRITER_LOCKED)) {
             setOwner();
             Lockdep.acquire(lockClass, this, lockdepMm, false, true, null);
@@ -389,8 +425,11 @@ public final class RwSemaphore {
             throw unbalanced("up_write", "it is not write-locked");
         }
         Lockdep.release(lockClass, this, false);
+        final Platform p = Platform.current();
+        p.store(ownerLine);
         OWNER.setOpaque(this, (Thread) null);
         OWNER_FLAGS.setOpaque(this, 0);
+        p.rmw(countLine);
         final long tmp = (long) COUNT.getAndAdd(this, -RWSEM_WRITER_LOCKED);
         if ((tmp & RWSEM_WRITER_LOCKED) == 0) { // a racing unbalanced up_write released it first
             COUNT.getAndAdd(this, RWSEM_WRITER_LOCKED);
@@ -405,6 +444,7 @@ public final class RwSemaphore {
     public void downgradeWrite() {
         Lockdep.downgrade(lockClass, this);
         setReaderOwned(Thread.currentThread());
+        Platform.current().rmw(countLine);
         final long tmp = (long) COUNT.getAndAdd(this, RWSEM_READER_BIAS - RWSEM_WRITER_LOCKED);
         if ((tmp & RWSEM_FLAG_WAITERS) != 0) {
             final ArrayList<Thread> wakeQ = new ArrayList<>(2);
@@ -433,6 +473,7 @@ public final class RwSemaphore {
             throw unbalanced("upgrade", "the caller holds no read lock");
         }
         Lockdep.checkUpgrade(lockClass, this);
+        Platform.current().rmw(countLine);
         if (COUNT.compareAndSet(this, RWSEM_READER_BIAS, RWSEM_WRITER_LOCKED)) {
             setOwner();
             Lockdep.upgrade(lockClass, this);
@@ -444,22 +485,24 @@ public final class RwSemaphore {
     /** rwsem_down_write_slowpath. */
     private int downWriteSlowpath(final boolean killable) {
         contended.increment();
-        final long t0 = System.nanoTime();
+        final Platform p = Platform.current();
+        final long t0 = p.now();
         final long spinBudget = optSpinBudgetNs;
         if (spinBudget > 0 && canSpinOnOwner() && optimisticSpin(spinBudget, t0 + Math.max(spinBudget, SPIN_TICK_NS))) {
             optLock.increment();
-            waitNanos.add(System.nanoTime() - t0);
+            waitNanos.add(p.now() - t0);
             return 0;
         }
         writersQueued.increment();
         final Thread me = Thread.currentThread();
-        final Waiter waiter = new Waiter(me, true, System.nanoTime() + waitTimeoutNs);
+        final Waiter waiter = new Waiter(me, true, p.now() + waitTimeoutNs);
         final ArrayList<Thread> wakeQ = new ArrayList<>(2);
         synchronized (waitList) {
             waitList.addLast(waiter);
             if (waitList.peekFirst() != waiter) {
                 condWakeWaiter((long) COUNT.getVolatile(this), wakeQ);
             } else {
+                p.rmwLocked(countLine);
                 COUNT.getAndBitwiseOr(this, RWSEM_FLAG_WAITERS);
             }
         }
@@ -489,19 +532,19 @@ public final class RwSemaphore {
             // wait lock where written; a stale false only means we sleep as before).
             if (waiter.handoffSet && spinBudget > 0) {
                 if (handoffSpinUntil == 0) {
-                    handoffSpinUntil = System.nanoTime() + spinBudget;
+                    handoffSpinUntil = p.now() + spinBudget;
                 }
-                if (System.nanoTime() - handoffSpinUntil < 0 && spinOnOwner(spinBudget) == OwnerState.NULL) {
+                if (p.now() - handoffSpinUntil < 0 && spinOnOwner(spinBudget) == OwnerState.NULL) {
                     continue;
                 }
             }
-            LockSupport.park(this);
+            p.park(this);
         }
         LockHooks.at("rwsem_down_write_slowpath:after_wait_lock");
         if (interrupted) {
             me.interrupt();
         }
-        waitNanos.add(System.nanoTime() - t0);
+        waitNanos.add(p.now() - t0);
         return result;
     }
 
@@ -518,12 +561,12 @@ public final class RwSemaphore {
     }
 
     /**
-     * owner_on_cpu, approximated: the owner has not blocked (parked on any lock, waiting or
-     * blocked on a monitor). The kernel also checks vcpu_is_preempted; the JVM cannot see OS
-     * preemption, which the caller's time budget (the need_resched stand-in) bounds instead.
+     * owner_on_cpu: the platform's answer (host: the owner thread has not blocked; the JVM cannot
+     * see OS preemption, which the caller's time budget, the need_resched stand-in, bounds instead;
+     * virtual: the owner's simulated CPU is not parked).
      */
     private static boolean ownerOnCpu(final Thread owner) {
-        return owner.getState() == Thread.State.RUNNABLE;
+        return Platform.current().onCpu(owner);
     }
 
     /** rwsem_owner_state for an owner/flags pair read together. */
@@ -549,7 +592,8 @@ public final class RwSemaphore {
         if (state != OwnerState.WRITER) {
             return state;
         }
-        final long deadline = System.nanoTime() + budget;
+        final Platform p = Platform.current();
+        final long deadline = p.now() + budget;
         for (int loop = 0; ; loop++) {
             final Thread now = (Thread) OWNER.getOpaque(this);
             final int nowFlags = (int) OWNER_FLAGS.getOpaque(this);
@@ -558,10 +602,10 @@ public final class RwSemaphore {
             }
             // Thread.getState and nanoTime cost tens of ns: check them every 16th pass, as the
             // kernel checks sched_clock in the reader-owned loop.
-            if ((loop & 0xf) == 0 && (!ownerOnCpu(owner) || System.nanoTime() - deadline > 0)) {
+            if ((loop & 0xf) == 0 && (!ownerOnCpu(owner) || p.now() - deadline > 0)) {
                 return OwnerState.NONSPINNABLE;
             }
-            Thread.onSpinWait();
+            p.spinWait();
         }
     }
 
@@ -573,14 +617,15 @@ public final class RwSemaphore {
      * in all (another runnable task would be switched in then).
      */
     private boolean optimisticSpin(final long budget, final long tickDeadline) {
-        if (!osqLock(System.nanoTime() + budget)) {
+        final Platform p = Platform.current();
+        if (!osqLock(p.now() + budget)) {
             return false;
         }
         boolean taken = false;
         try {
             OwnerState prev = OwnerState.NULL;
             long rspinThreshold = 0;
-            long progress = System.nanoTime();
+            long progress = p.now();
             for (int loop = 0; ; ) {
                 final OwnerState state = spinOnOwner(budget);
                 if (state == OwnerState.NONSPINNABLE) {
@@ -597,13 +642,13 @@ public final class RwSemaphore {
                         }
                         rspinThreshold = rspinThreshold();
                         loop = 0;
-                    } else if ((++loop & 0xf) == 0 && System.nanoTime() - rspinThreshold > 0) {
+                    } else if ((++loop & 0xf) == 0 && p.now() - rspinThreshold > 0) {
                         setNonspinnable();
                         optNospin.increment();
                         break;
                     }
                 }
-                final long now = System.nanoTime();
+                final long now = p.now();
                 if (now - tickDeadline > 0) {
                     break; // need_resched(): a tick's worth of spinning
                 }
@@ -613,7 +658,7 @@ public final class RwSemaphore {
                     break; // need_resched(): no progress for a budget's time
                 }
                 prev = state;
-                Thread.onSpinWait();
+                p.spinWait();
             }
         } finally {
             osqUnlock();
@@ -624,11 +669,12 @@ public final class RwSemaphore {
     /** rwsem_rspin_threshold: now + (10 + readers/2) us, readers capped at 30. */
     private long rspinThreshold() {
         final long readers = Math.min(readerCount(), RWSEM_RSPIN_MAX_READERS);
-        return System.nanoTime() + (20 + readers) * 1000L / 2;
+        return Platform.current().now() + (20 + readers) * 1000L / 2;
     }
 
     /** rwsem_try_write_lock_unqueued: grab while neither LOCK_MASK nor HANDOFF is set. */
     private boolean tryWriteLockUnqueued() {
+        Platform.current().rmw(countLine);
         long c = (long) COUNT.getVolatile(this);
         while ((c & (RWSEM_LOCK_MASK | RWSEM_FLAG_HANDOFF)) == 0) {
             final long w = (long) COUNT.compareAndExchange(this, c, c | RWSEM_WRITER_LOCKED);
@@ -663,14 +709,15 @@ public final class RwSemaphore {
      */
     private boolean osqLock(final long deadline) {
         final Thread me = Thread.currentThread();
+        final Platform p = Platform.current();
         for (int loop = 0; ; loop++) {
             if (OSQ.getOpaque(this) == null && OSQ.compareAndSet(this, null, me)) {
                 return true;
             }
-            if ((loop & 0xf) == 0 && System.nanoTime() - deadline > 0) {
+            if ((loop & 0xf) == 0 && p.now() - deadline > 0) {
                 return false;
             }
-            Thread.onSpinWait();
+            p.spinWait();
         }
     }
 
@@ -682,6 +729,8 @@ public final class RwSemaphore {
     /** rwsem_try_write_lock; caller holds the wait lock. */
     private boolean tryWriteLock(final Waiter waiter) {
         final Waiter first = waitList.peekFirst();
+        final Platform p = Platform.current();
+        p.rmwLocked(countLine);
         long c = (long) COUNT.getVolatile(this);
         long n;
         for (; ; ) {
@@ -691,7 +740,7 @@ public final class RwSemaphore {
             }
             n = c;
             if ((c & RWSEM_LOCK_MASK) != 0) {
-                if (hasHandoff || System.nanoTime() - waiter.timeout <= 0) {
+                if (hasHandoff || p.now() - waiter.timeout <= 0) {
                     return false;
                 }
                 n |= RWSEM_FLAG_HANDOFF;
@@ -762,12 +811,13 @@ public final class RwSemaphore {
         long adjustment = 0;
         if (type != WakeType.READ_OWNED) {
             adjustment = RWSEM_READER_BIAS;
+            Platform.current().rmwLocked(countLine);
             final long old = (long) COUNT.getAndAdd(this, adjustment);
             if ((old & RWSEM_WRITER_LOCKED) != 0) {
                 // A writer stole the lock: undo, and ask for handoff if the first waited too long. A
                 // HANDOFF already set (by a waiter that has since left) is inherited: handoff_set
                 // is set all the same, so that writers behind honour it (rwsem_try_write_lock).
-                if (System.nanoTime() - first.timeout > 0) {
+                if (Platform.current().now() - first.timeout > 0) {
                     if ((old & RWSEM_FLAG_HANDOFF) == 0) {
                         adjustment -= RWSEM_FLAG_HANDOFF;
                     }
@@ -802,6 +852,7 @@ public final class RwSemaphore {
             adjustment -= RWSEM_FLAG_HANDOFF;
         }
         if (adjustment != 0) {
+            Platform.current().rmwLocked(countLine);
             COUNT.getAndAdd(this, adjustment);
         }
         for (final Waiter w : woken) {
@@ -829,8 +880,12 @@ public final class RwSemaphore {
     }
 
     private static void wake(final ArrayList<Thread> wakeQ) {
+        if (wakeQ.isEmpty()) {
+            return;
+        }
+        final Platform p = Platform.current();
         for (int i = 0; i < wakeQ.size(); i++) {
-            LockSupport.unpark(wakeQ.get(i));
+            p.unpark(wakeQ.get(i));
         }
         wakeQ.clear();
     }
@@ -839,18 +894,37 @@ public final class RwSemaphore {
 
     /** rwsem_set_owner: the current thread, no flags. */
     void setOwner() {
+        ownerStore();
         OWNER.setOpaque(this, Thread.currentThread());
         OWNER_FLAGS.setOpaque(this, 0);
     }
 
     /** rwsem_set_reader_owned: owner = t | READER_OWNED, preserving NONSPINNABLE. */
     void setReaderOwned(final Thread t) {
+        ownerStore(); // the kernel's store is unconditional
         if (OWNER.getOpaque(this) != t) {
             OWNER.setOpaque(this, t);
         }
         final int f = (int) OWNER_FLAGS.getOpaque(this);
         if ((f & RWSEM_READER_OWNED) == 0) {
             OWNER_FLAGS.setOpaque(this, f | RWSEM_READER_OWNED);
+        }
+    }
+
+    /**
+     * The owner word's store as the virtual clock sees it: a preemption point where the caller may
+     * be preempted (a waiter may take the line between the count RMW and this store), none under
+     * the wait_lock (a raw spinlock; a Java monitor here).
+     */
+    private void ownerStore() {
+        final Platform p = Platform.current();
+        if (!p.isVirtual()) {
+            return;
+        }
+        if (Thread.holdsLock(waitList)) {
+            p.storeLocked(ownerLine);
+        } else {
+            p.store(ownerLine);
         }
     }
 

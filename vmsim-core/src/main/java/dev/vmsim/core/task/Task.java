@@ -35,6 +35,12 @@ public final class Task {
     /** The CPU this task last ran on (switch_mm or an access), or null. */
     public Cpu cpu;
 
+    /**
+     * The platform of the virtual machine this task runs on, set by its {@link
+     * dev.vmsim.core.clock.VirtualScheduler} while the task runs; null on the host clock.
+     */
+    public dev.vmsim.core.clock.Platform platform;
+
     /** rcu_read_lock_nesting. */
     public int rcuReadLockNesting;
 

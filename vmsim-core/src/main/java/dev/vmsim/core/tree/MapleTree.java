@@ -1,6 +1,8 @@
 package dev.vmsim.core.tree;
 
 import dev.vmsim.core.sync.Rcu;
+import dev.vmsim.core.clock.Cost;
+import dev.vmsim.core.clock.Platform;
 import java.util.function.Consumer;
 
 /**
@@ -104,8 +106,10 @@ public final class MapleTree<T> {
      */
     static Object load(final MapleNode root, final long index) {
         final long key = index ^ Long.MIN_VALUE;
+        final Platform p = Platform.current();
         MapleNode n = root;
         while (true) {
+            p.charge(Cost.MAPLE_NODE_VISIT);
             final Object slot = n.slots[n.slotOfFlipped(key)];
             if (n.leaf) {
                 return slot;
@@ -127,8 +131,10 @@ public final class MapleTree<T> {
         MapleNode n = root;
         long lo = 0;
         long hi = -1L;
+        final Platform p = Platform.current();
         while (true) {
             final long nodeMin = lo;
+            p.charge(Cost.MAPLE_NODE_VISIT);
             final int i = n.slotOf(index);
             if (i > 0) {
                 lo = n.pivot(i - 1) + 1;

@@ -1,0 +1,130 @@
+package dev.vmsim.core.clock;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The simulator's statement about one machine's hardware: what each modelled step costs
+ * ({@link Cost}, from a machine profile) and the topology that decides what a cache-line transfer
+ * between two CPUs costs. Immutable; built from a profile's values (the bench module reads the JSON
+ * and passes the numbers; core knows no JSON).
+ *
+ * <p>Costs are kept in picoseconds so that fractional nanoseconds from the profiles (8.7 ns) add
+ * up without rounding drift; the virtual clock reads in ns.
+ *
+ * <p><b>CPU numbering</b> follows Linux's enumeration on these machines: the first thread of every
+ * core across all sockets first (cpu {@code k} is core {@code k mod cores}), then the SMT siblings
+ * in the same order. A run of N tasks uses CPUs 0..N-1, so it fills distinct cores before siblings,
+ * as the scheduler places N runnable threads on an idle machine. Core {@code c} is on socket
+ * {@code c / cores_per_socket}, in LLC {@code c / cores_per_llc} and NUMA node
+ * {@code c / (cores / numa_nodes)}.
+ */
+public final class CostModel {
+    /** The topology counts of a profile, in the profile's order. */
+    public static final List<String> COUNTS =
+            List.of("sockets", "cores_per_socket", "threads_per_core", "cores_per_llc", "numa_nodes");
+
+    /** Every parameter a profile gives: the counts, then each {@link Cost}'s parameter. */
+    public static final List<String> PARAMETERS;
+
+    static {
+        final List<String> all = new ArrayList<>(COUNTS);
+        for (final Cost c : Cost.values()) {
+            all.add(c.parameter());
+        }
+        PARAMETERS = Collections.unmodifiableList(all);
+    }
+
+    private final long[] ps = new long[Cost.values().length];
+    private final int sockets;
+    private final int coresPerSocket;
+    private final int threadsPerCore;
+    private final int coresPerLlc;
+    private final int numaNodes;
+
+    /**
+     * @param values every name of {@link #PARAMETERS}: counts as whole numbers of at least 1, costs
+     *     in ns, none negative
+     * @throws IllegalArgumentException naming the first missing or invalid parameter
+     */
+    public CostModel(final Map<String, Double> values) {
+        for (final String name : PARAMETERS) {
+            final Double v = values.get(name);
+            if (v == null) {
+                throw new IllegalArgumentException("missing parameter " + name);
+            }
+            if (v.isNaN() || v < 0) {
+                throw new IllegalArgumentException("parameter " + name + " must not be negative: " + v);
+            }
+        }
+        for (final Cost c : Cost.values()) {
+            ps[c.ordinal()] = Math.round(values.get(c.parameter()) * 1000);
+        }
+        this.sockets = count(values, "sockets");
+        this.coresPerSocket = count(values, "cores_per_socket");
+        this.threadsPerCore = count(values, "threads_per_core");
+        this.coresPerLlc = count(values, "cores_per_llc");
+        this.numaNodes = count(values, "numa_nodes");
+    }
+
+    private static int count(final Map<String, Double> values, final String name) {
+        final double v = values.get(name);
+        if (v < 1 || v != Math.rint(v)) {
+            throw new IllegalArgumentException("parameter " + name + " must be a whole number of at least 1: " + v);
+        }
+        return (int) v;
+    }
+
+    /** What {@code cost} charges, in ps. */
+    public long ps(final Cost cost) {
+        return ps[cost.ordinal()];
+    }
+
+    /** Logical CPUs of the machine (sockets x cores x threads). */
+    public int logicalCpus() {
+        return sockets * coresPerSocket * threadsPerCore;
+    }
+
+    private int cores() {
+        return sockets * coresPerSocket;
+    }
+
+    /** The physical core of logical CPU {@code cpu} (wrapping past the last logical CPU). */
+    int core(final int cpu) {
+        return Math.floorMod(cpu, cores());
+    }
+
+    /** The NUMA node of logical CPU {@code cpu}. */
+    public int node(final int cpu) {
+        return core(cpu) / Math.max(1, cores() / numaNodes);
+    }
+
+    /**
+     * One ownership transfer of a cache line from {@code from} to {@code to}, in ps: 0 on the same
+     * CPU, else by the closest level the two share (core, LLC, socket, or none).
+     */
+    public long transferPs(final int from, final int to) {
+        if (from == to) {
+            return 0;
+        }
+        final int a = core(from);
+        final int b = core(to);
+        if (a == b) {
+            return ps(Cost.C2C_SMT);
+        }
+        if (a / coresPerLlc == b / coresPerLlc && a / coresPerSocket == b / coresPerSocket) {
+            return ps(Cost.C2C_LLC);
+        }
+        if (a / coresPerSocket == b / coresPerSocket) {
+            return ps(Cost.C2C_SOCKET);
+        }
+        return ps(Cost.C2C_REMOTE);
+    }
+
+    /** A line nobody holds, from the memory of {@code homeNode}, read by {@code cpu}. */
+    public long memoryPs(final int cpu, final int homeNode) {
+        return ps(homeNode < 0 || node(cpu) == homeNode ? Cost.DRAM_LOCAL : Cost.DRAM_REMOTE);
+    }
+}
