@@ -2,6 +2,7 @@ package dev.vmsim.core;
 
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.inject.FailInject;
 import dev.vmsim.core.lock.VmaCache;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
@@ -30,7 +31,15 @@ public final class Machine {
     public Machine(final Arch arch, final long frames, final int maxCpus) {
         this.arch = arch;
         this.memory = new PhysicalMemory(frames, arch.pageTableFormat().pageShift());
-        this.frames = new FrameAllocator(memory, maxCpus, vmstat);
+        this.frames = new FrameAllocator(memory, maxCpus, vmstat, new FailInject());
+    }
+
+    /**
+     * The machine's fault injection (fail_page_alloc, failslab, fail_prealloc): off until a test
+     * sets a site's attribute.
+     */
+    public FailInject failInject() {
+        return frames.failInject();
     }
 
     public Arch arch() {

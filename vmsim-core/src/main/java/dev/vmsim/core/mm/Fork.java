@@ -1,5 +1,6 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
 import java.util.List;
@@ -22,7 +23,13 @@ final class Fork {
         if (oldmm.mmapLock().writeLockKillable() != 0) {
             return null;
         }
-        final MmStruct mm = new MmStruct(oldmm);
+        final MmStruct mm;
+        try {
+            mm = new MmStruct(oldmm);
+        } catch (final OutOfMemoryError e) { // mm_alloc_pgd failing: thrown by PageTables, not the JVM
+            oldmm.mmapLock().writeUnlock();
+            return null;
+        }
         mm.mmapLock().writeLock();
         try {
             final List<Vma> vmas = oldmm.vmas();
@@ -38,6 +45,16 @@ final class Fork {
                     continue;
                 }
                 final Vma tmp = VmaOps.dup(mpnt);
+                if (tmp == null || (mpnt.anonVma != null && (mpnt.vmFlags & VmFlags.VM_WIPEONFORK) == 0
+                        && mm.machine().failInject().shouldFail(FailSite.ANON_VMA))
+                        || !VmaOps.iterPrealloc(mm)) {
+                    // fail_nomem / fail_nomem_anon_vma_fork: the child, as far as it got, is torn down.
+                    if (tmp != null) {
+                        VmaOps.fput(mm, tmp);
+                        VmaOps.free(mm, tmp);
+                    }
+                    return abandon(mm, tlb);
+                }
                 tmp.vmMm = mm;
                 tmp.vmFlags &= ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT);
                 if ((mpnt.vmFlags & VmFlags.VM_WIPEONFORK) != 0) {
@@ -62,10 +79,7 @@ final class Fork {
                         mm.addRss(mpnt, e);
                     }
                     if (e < 0) {
-                        tlb.finish();
-                        mm.mmapLock().writeUnlock();
-                        mm.exitMmap();
-                        return null;
+                        return abandon(mm, tlb);
                     }
                 }
             }
@@ -78,6 +92,18 @@ final class Fork {
             oldmm.mmapLock().writeUnlock();
         }
         return mm;
+    }
+
+    /**
+     * dup_mmap's error exit (-ENOMEM): flushes the parent's TLBs for the PTEs already write-protected
+     * (they stay write-protected, as in the kernel; the next write takes a copy-on-write fault that
+     * finds the page unshared) and tears the partial child down with exit_mmap.
+     */
+    private static MmStruct abandon(final MmStruct mm, final MmuGather tlb) {
+        tlb.finish();
+        mm.mmapLock().writeUnlock();
+        mm.exitMmap();
+        return null;
     }
 
     /** exit_mmap: zap everything under the read lock, then free tables and VMAs under the write lock. */

@@ -21,7 +21,9 @@ final class Stack {
                 && Long.compareUnsigned(address - prev.vmEnd, mm.stackGuardGap) < 0) {
             return -Errno.ENOMEM;
         }
-        vma.anonVmaPrepare();
+        if (vma.anonVmaPrepare() != 0) {
+            return -Errno.ENOMEM;
+        }
         VmaLock.startWrite(vma);
         int error = 0;
         if (Long.compareUnsigned(address, vma.vmStart) < 0) {
