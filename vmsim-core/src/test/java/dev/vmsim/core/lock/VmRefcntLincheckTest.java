@@ -59,7 +59,7 @@ public class VmRefcntLincheckTest {
         mm.mmapLock().writeUnlock();
     }
 
-    /** How the writer write-locks the VMA; the broken twin overrides it. */
+    /** How the writer write-locks the VMA ({@link BrokenVmRefcntLincheckTest} leaves it out). */
     void writeLockVma() {
         VmaLock.startWrite(vma);
     }
@@ -74,6 +74,6 @@ public class VmRefcntLincheckTest {
 
     @Test
     public void modelChecking() {
-        LincheckRuns.modelCheck(VmRefcntLincheckTest.class, 4, 40, 3, 2);
+        LincheckRuns.modelCheck(VmRefcntLincheckTest.class, null, LincheckRuns.budget(4, 40), 3, 2);
     }
 }
