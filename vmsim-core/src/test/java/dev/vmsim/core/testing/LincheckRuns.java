@@ -10,8 +10,7 @@ import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
  *
  * <p><b>Budget.</b> Each test names the invocations per iteration it runs in the default build (a few
  * seconds on 2 cores); the {@code lincheck} Maven profile sets {@code -Dvmsim.lincheck.scale=N}, and
- * {@link #budget} multiplies the invocations by N, the realistic budget of issue [2/6] (what fits
- * in about 2 minutes for all of them together).
+ * {@link #budget} multiplies the invocations by N.
  */
 public final class LincheckRuns {
     /** The factor on invocations per iteration: 1 in the default build, more under -Plincheck. */
