@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
-import dev.vmsim.core.sync.Rcu;
 import dev.vmsim.core.testing.LincheckRuns;
 import org.jetbrains.lincheck.LincheckAssertionError;
 import org.jetbrains.lincheck.datastructures.Operation;
@@ -24,18 +23,7 @@ public class BrokenVmRefcntLincheckTest {
     /** lock_vma_under_rcu and, on failure, the mmap read-lock fallback: as VmRefcntLincheckTest.read. */
     @Operation
     public long read() {
-        Rcu.readLock();
-        final Vma v = VmaLock.startRead(mm, vma);
-        if (v != null && v != VmaLock.EAGAIN) {
-            Rcu.readUnlock();
-            final long f = v.vmFlags;
-            VmaLock.endRead(v);
-            return f;
-        }
-        mm.mmapLock().readLock();
-        final long f = vma.vmFlags;
-        mm.mmapLock().readUnlock();
-        return f;
+        return VmRefcntLincheckTest.readFlags(mm, vma);
     }
 
     @Operation

@@ -23,6 +23,11 @@ public class VmRefcntLincheckTest {
     /** lock_vma_under_rcu and, on failure, the mmap read-lock fallback. */
     @Operation
     public long read() {
+        return readFlags(mm, vma);
+    }
+
+    /** The reader of both this test and its broken twin: vm_flags under a VMA or mmap read lock. */
+    static long readFlags(final MmStruct mm, final Vma vma) {
         Rcu.readLock();
         final Vma v = VmaLock.startRead(mm, vma);
         if (v != null && v != VmaLock.EAGAIN) {
