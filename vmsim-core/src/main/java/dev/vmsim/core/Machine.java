@@ -4,6 +4,7 @@ import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.clock.HostPlatform;
 import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.inject.FailInject;
 import dev.vmsim.core.lock.VmaCache;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FrameAllocator;
@@ -66,7 +67,15 @@ public final class Machine {
         this.variant = java.util.Objects.requireNonNull(variant);
         this.platform = java.util.Objects.requireNonNull(platform);
         this.memory = new PhysicalMemory(frames, arch.pageTableFormat().pageShift());
-        this.frames = new FrameAllocator(memory, maxCpus, vmstat);
+        this.frames = new FrameAllocator(memory, maxCpus, vmstat, new FailInject());
+    }
+
+    /**
+     * The machine's fault injection (fail_page_alloc, failslab, fail_prealloc): off until a test
+     * sets a site's attribute.
+     */
+    public FailInject failInject() {
+        return frames.failInject();
     }
 
     /** The machine's clock: {@link HostPlatform#INSTANCE} or a virtual scheduler. */

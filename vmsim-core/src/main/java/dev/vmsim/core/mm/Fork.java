@@ -4,6 +4,7 @@ import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.lock.LockHooks;
 import dev.vmsim.core.lock.MmapLock;
+import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
 import java.util.List;
@@ -28,7 +29,13 @@ final class Fork {
         if (oldmm.mmapLock().writeLockKillable() != 0) {
             return null;
         }
-        final MmStruct mm = new MmStruct(oldmm);
+        final MmStruct mm;
+        try {
+            mm = new MmStruct(oldmm);
+        } catch (final OutOfMemoryError e) { // mm_alloc_pgd failing: thrown by PageTables, not the JVM
+            oldmm.mmapLock().writeUnlock();
+            return null;
+        }
         mm.mmapLock().writeLockNested(MmapLock.SINGLE_DEPTH_NESTING);
         boolean failed = false;
         try {
@@ -48,6 +55,17 @@ final class Fork {
                     continue;
                 }
                 final Vma tmp = VmaOps.dup(mpnt, mm);
+                if (tmp == null || (mpnt.anonVma != null && (mpnt.vmFlags & VmFlags.VM_WIPEONFORK) == 0
+                        && mm.machine().failInject().shouldFail(FailSite.ANON_VMA))
+                        || !VmaOps.iterPrealloc(mm)) {
+                    // fail_nomem / fail_nomem_anon_vma_fork: the child, as far as it got, is torn down.
+                    if (tmp != null) {
+                        VmaOps.fput(mm, tmp);
+                        VmaOps.free(mm, tmp);
+                    }
+                    failed = true;
+                    break;
+                }
                 tmp.vmFlags &= ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT);
                 if ((mpnt.vmFlags & VmFlags.VM_WIPEONFORK) != 0) {
                     tmp.anonVma = null;

@@ -484,7 +484,7 @@ public class MmStruct {
         return Mmap.brk(this, newBrk);
     }
 
-    /** dup_mmap (kernel/fork.c, mm/mmap.c): a copy-on-write copy of this mm, or null on -EINTR. */
+    /** dup_mmap (kernel/fork.c, mm/mmap.c): a copy-on-write copy of this mm, or null on -EINTR or -ENOMEM. */
     public MmStruct fork() {
         return Fork.dupMmap(this);
     }

@@ -178,6 +178,16 @@ final class Mmap {
         }
         if (vma == null) {
             vma = VmaOps.alloc(mm);
+            if (vma == null || !VmaOps.iterPrealloc(mm)) {
+                // __mmap_new_vma failing after the old PTEs were cleared: vms_abort_munmap_vmas
+                // cannot restore them, so it leaves a gap where the old mapping was (its
+                // "old failure method"); with nothing replaced, nothing has changed.
+                if (vma != null) {
+                    VmaOps.free(mm, vma);
+                }
+                vms.complete(false);
+                return -Errno.ENOMEM;
+            }
             vma.vmStart = addr;
             vma.vmEnd = end;
             vma.vmFlags = vmFlags;
@@ -464,15 +474,26 @@ final class Mmap {
                 if (Long.compareUnsigned(end, vma.vmEnd) < 0 && mm.mapCount >= mm.maxMapCount) {
                     return -Errno.ENOMEM;
                 }
-                VmaOps.splitVmaNoCheck(mm, vma, start, true);
+                final int e = VmaOps.splitVmaNoCheck(mm, vma, start, true);
+                if (e != 0) {
+                    return e; // start_split_failed: nothing has changed
+                }
+            }
+            // The split at end comes before any VMA is detached, so a failure leaves none detached.
+            // The kernel splits it when the loop reaches it and reattaches the gathered VMAs on
+            // failure (reattach_vmas): the same end state, the split at start kept.
+            final Vma last = mm.vmaLookup(end - 1);
+            if (last != null && Long.compareUnsigned(last.vmEnd, end) > 0
+                    && Long.compareUnsigned(last.vmStart, end) < 0) {
+                final int e = VmaOps.splitVmaNoCheck(mm, last, end, false);
+                if (e != 0) {
+                    return e;
+                }
             }
             final Vma prev = mm.vmaPrev(start);
             unmapStart = prev != null ? prev.vmEnd : 0;
             for (Vma next = mm.findVma(start); next != null && Long.compareUnsigned(next.vmStart, end) < 0;
                     next = mm.findVma(next.vmEnd)) {
-                if (Long.compareUnsigned(next.vmEnd, end) > 0) {
-                    VmaOps.splitVmaNoCheck(mm, next, end, false);
-                }
                 VmaLock.startWrite(next);
                 VmaLock.markDetached(next);
                 detached.add(next);
@@ -604,6 +625,9 @@ final class Mmap {
         if (mm.mapCount > mm.maxMapCount) {
             return -Errno.ENOMEM;
         }
+        if (!VmaOps.iterPrealloc(mm)) {
+            return -Errno.ENOMEM; // vma_iter_prealloc / vma_iter_store_gfp failing: nothing changed
+        }
         if (vma != null && vma.vmEnd == addr && vma.vmFile == null
                 && ((vma.vmFlags ^ flags) & ~VmaOps.VM_IGNORE_MERGE) == 0 && !vma.isForkChild()) {
             VmaLock.startWrite(vma);
@@ -611,6 +635,9 @@ final class Mmap {
             VmaOps.storeOverwrite(mm, vma);
         } else {
             final Vma n = VmaOps.alloc(mm);
+            if (n == null) {
+                return -Errno.ENOMEM; // vma_alloc_fail
+            }
             n.vmStart = addr;
             n.vmEnd = addr + len;
             n.vmPgoff = addr >>> mm.pageShift;

@@ -350,6 +350,9 @@ final class Mremap {
         final long newPgoff = vma.vmPgoff + ((vrm.addr - vma.vmStart) >>> mm.pageShift);
         final Vma[] vmap = {vma};
         final Vma newVma = copyVma(mm, vmap, vrm.newAddr, vrm.newLen, newPgoff);
+        if (newVma == null) {
+            return -Errno.ENOMEM; // copy_vma failed: nothing has moved
+        }
         vma = vmap[0];
         vrm.vma = vma;
         final MmuGather tlb = new MmuGather(mm);
@@ -406,7 +409,17 @@ final class Mremap {
             }
             return newVma;
         }
+        if (vmg.nomem) {
+            return null;
+        }
         newVma = VmaOps.dup(vma);
+        if (newVma == null || !VmaOps.iterPrealloc(mm)) {
+            if (newVma != null) { // out_free_vma
+                VmaOps.fput(mm, newVma);
+                VmaOps.free(mm, newVma);
+            }
+            return null;
+        }
         newVma.vmStart = addr;
         newVma.vmEnd = addr + len;
         newVma.vmPgoff = pgoff;

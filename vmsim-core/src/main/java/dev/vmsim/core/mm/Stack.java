@@ -28,7 +28,9 @@ final class Stack {
                 && Long.compareUnsigned(address - prev.vmEnd, mm.stackGuardGap) < 0) {
             return -Errno.ENOMEM;
         }
-        vma.anonVmaPrepare();
+        if (vma.anonVmaPrepare() != 0) {
+            return -Errno.ENOMEM;
+        }
         if (!underReadLock) {
             VmaLock.startWrite(vma);
         }

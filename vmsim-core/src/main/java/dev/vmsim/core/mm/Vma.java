@@ -3,6 +3,7 @@ package dev.vmsim.core.mm;
 import dev.vmsim.core.clock.CacheLine;
 import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.sync.RwSemaphore;
+import dev.vmsim.core.inject.FailSite;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -108,8 +109,8 @@ public class Vma {
     /**
      * anon_vma_prepare (mm/rmap.c): gives the VMA an anon_vma if it has none. Called by the fault
      * path on the first write fault of a private VMA, under the mmap read lock or the VMA read
-     * lock; racing callers agree on one object. Always succeeds here (returns 0; the kernel's
-     * -ENOMEM on allocation failure cannot happen).
+     * lock; racing callers agree on one object. Returns 0, or -ENOMEM when the new anon_vma's
+     * allocation fails ({@link FailSite#ANON_VMA}); then the VMA is unchanged.
      *
      * <p>As __anon_vma_prepare, it first tries find_mergeable_anon_vma: an adjacent neighbour whose
      * flags differ at most in access bits, with the same file and contiguous pgoff, lends its
@@ -122,6 +123,9 @@ public class Vma {
         synchronized (this) {
             if (anonVma == null) {
                 final AnonVma reuse = findMergeableAnonVma();
+                if (reuse == null && vmMm.machine().failInject().shouldFail(FailSite.ANON_VMA)) {
+                    return -Errno.ENOMEM; // anon_vma_alloc failing (out_enomem)
+                }
                 anonVmaChainLength = 1;
                 anonVma = reuse != null ? reuse : new AnonVma(null);
             }

@@ -2,6 +2,7 @@ package dev.vmsim.core.mm;
 
 import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
+import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.VmaLock;
 
 /**
@@ -46,26 +47,44 @@ final class VmaOps {
      * freed that a lock-free reader still holds (typesafe-by-RCU).
      */
     static Vma alloc(final MmStruct mm) {
+        if (mm.machine().failInject().shouldFail(FailSite.VMA_ALLOC)) {
+            return null; // kmem_cache_alloc(vm_area_cachep) failing
+        }
         return mm.machine().vmaCache().alloc(mm, 0, 0);
     }
 
-    /** vm_area_dup (+ get_file): a detached copy from the VMA cache, lock state initialised. */
+    /** vm_area_dup (+ get_file): a detached copy from the VMA cache, lock state initialised; null on -ENOMEM. */
     static Vma dup(final Vma vma) {
         return dup(vma, vma.vmMm);
     }
 
     /**
      * vm_area_dup for {@code mm} (dup_mmap passes the child's): allocated for {@code mm}, so the lock
-     * state vma_lock_init makes (vm_lock in the rw_semaphore modes) belongs to it.
+     * state vma_lock_init makes (vm_lock in the rw_semaphore modes) belongs to it; null on -ENOMEM.
      */
     static Vma dup(final Vma vma, final MmStruct mm) {
         final Vma n = alloc(mm);
+        if (n == null) {
+            return null;
+        }
         n.copyFieldsFrom(vma);
         n.vmMm = mm;
         if (n.vmFile != null) {
             n.vmFile.get();
         }
         return n;
+    }
+
+    /**
+     * vma_iter_prealloc (mas_preallocate): reserves the maple nodes the next tree store of {@code mm}
+     * needs, so that the store cannot fail once the VMAs have started to change. The simulator's tree
+     * allocates its path copy inside the store and never fails there; this is the point where the
+     * kernel's allocation can fail (fail_prealloc), and every caller calls it before its first change.
+     *
+     * @return false on -ENOMEM
+     */
+    static boolean iterPrealloc(final MmStruct mm) {
+        return !mm.machine().failInject().shouldFail(FailSite.MAPLE_NODE);
     }
 
     /**
@@ -101,6 +120,14 @@ final class VmaOps {
      */
     static int splitVmaNoCheck(final MmStruct mm, final Vma vma, final long addr, final boolean newBelow) {
         final Vma n = dup(vma);
+        if (n == null) {
+            return -Errno.ENOMEM;
+        }
+        if (!iterPrealloc(mm)) {
+            fput(mm, n);
+            free(mm, n);
+            return -Errno.ENOMEM; // out_free_vma: nothing has changed yet
+        }
         if (newBelow) {
             n.vmEnd = addr;
         } else {
@@ -138,6 +165,8 @@ final class VmaOps {
         Vma copiedFrom;
         /** vma_merge_new_range's just-expand mode: do not merge with next. */
         boolean justExpand;
+        /** VMA_MERGE_ERROR_NOMEM: the merge was possible but vma_iter_prealloc failed; nothing changed. */
+        boolean nomem;
     }
 
     private static boolean isMergeableVma(final Vmg vmg, final Vma vma) {
@@ -249,6 +278,10 @@ final class VmaOps {
             target = next;
         }
         final boolean removeNext = left && right;
+        if (!iterPrealloc(mm)) {
+            vmg.nomem = true;
+            return null;
+        }
         // vma_expand: lock everything that changes, then commit.
         VmaLock.startWrite(target);
         if (removeNext) {
@@ -288,6 +321,11 @@ final class VmaOps {
         final boolean mergeRight = rightSide && canMergeRight(mm, vmg, mergeLeft);
         if (!mergeLeft && !mergeRight) {
             vmg.prev = prev;
+            return null;
+        }
+        if (!iterPrealloc(mm)) { // commit_merge's vma_iter_prealloc, before the first change
+            vmg.prev = prev;
+            vmg.nomem = true;
             return null;
         }
         final long shift = mm.pageShift;
@@ -360,6 +398,10 @@ final class VmaOps {
         final Vma merged = mergeExistingRange(mm, vmg);
         if (merged != null) {
             return merged;
+        }
+        if (vmg.nomem) {
+            err[0] = -Errno.ENOMEM;
+            return null;
         }
         if (vma.vmStart < start) {
             final int e = splitVma(mm, vma, start, true);

@@ -4,6 +4,7 @@ import dev.vmsim.core.Machine;
 import dev.vmsim.core.clock.Cost;
 import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.TlbFlush;
+import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.phys.FrameAllocator;
@@ -156,6 +157,9 @@ public final class PageTables {
      * entry now in the slot, or {@link #PTE_ALLOC_OOM}.
      */
     private long install(final long slot, final int level) {
+        if (machine.failInject().shouldFail(FailSite.PGTABLE_ALLOC)) {
+            return PTE_ALLOC_OOM;
+        }
         final long fresh = frames.allocZeroed(MmuGather.cpuHint());
         if (fresh == FrameAllocator.NO_FRAME) {
             return PTE_ALLOC_OOM;

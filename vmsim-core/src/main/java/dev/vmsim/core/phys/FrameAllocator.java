@@ -3,6 +3,8 @@ package dev.vmsim.core.phys;
 import dev.vmsim.core.clock.CacheLine;
 import dev.vmsim.core.clock.Cost;
 import dev.vmsim.core.clock.Platform;
+import dev.vmsim.core.inject.FailInject;
+import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.inject.FaultAttr;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.stat.VmStat;
@@ -58,10 +60,10 @@ public final class FrameAllocator {
     /** The machine's vm_event counters (pgalloc_normal, pgfree), or null to count nothing. */
     private final VmStat vmstat;
     /**
-     * fail_page_alloc.attr, or null when off. A plain field: the check costs one load when off. Set
-     * it while no allocation is in flight; thread start (or the test's own lock) publishes it.
+     * The machine's fault-injection attributes; {@link FailSite#PAGE_ALLOC} is fail_page_alloc.attr.
+     * Plain slots: the check costs two loads when off. Set them while no allocation is in flight.
      */
-    private FaultAttr failPageAlloc;
+    private final FailInject failInject;
 
     public FrameAllocator(final PhysicalMemory memory, final int cpus) {
         this(memory, cpus, null);
@@ -69,7 +71,13 @@ public final class FrameAllocator {
 
     /** An allocator that also counts pgalloc_normal / pgfree into {@code vmstat} (may be null). */
     public FrameAllocator(final PhysicalMemory memory, final int cpus, final VmStat vmstat) {
+        this(memory, cpus, vmstat, new FailInject());
+    }
+
+    /** An allocator whose fail_page_alloc is {@code failInject}'s {@link FailSite#PAGE_ALLOC} slot. */
+    public FrameAllocator(final PhysicalMemory memory, final int cpus, final VmStat vmstat, final FailInject failInject) {
         this.memory = memory;
+        this.failInject = failInject;
         this.vmstat = vmstat;
         final int n = (int) memory.frames();
         this.refcount = new int[n];
@@ -107,8 +115,7 @@ public final class FrameAllocator {
      * mapcount 0, or {@link #NO_FRAME}. Zeroing is O(1) ({@link PhysicalMemory#zeroFrame}).
      */
     public long allocZeroed(final int cpu) {
-        final FaultAttr fail = failPageAlloc;
-        if (fail != null && fail.shouldFail(1)) { // should_fail_alloc_page(gfp, order 0): size 1 << order
+        if (failInject.shouldFail(FailSite.PAGE_ALLOC)) { // should_fail_alloc_page(gfp, order 0): size 1 << order
             failures.increment();
             return NO_FRAME;
         }
@@ -161,7 +168,12 @@ public final class FrameAllocator {
      * allocation in flight (the field is plain).
      */
     public void setFailPageAlloc(final FaultAttr attr) {
-        this.failPageAlloc = attr;
+        failInject.set(FailSite.PAGE_ALLOC, attr);
+    }
+
+    /** The fault-injection attributes this allocator (and its machine) asks. */
+    public FailInject failInject() {
+        return failInject;
     }
 
     /** drain_all_pages(): returns every CPU's cached frames to the zone (before declaring OOM). */

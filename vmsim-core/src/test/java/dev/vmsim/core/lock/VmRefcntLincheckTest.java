@@ -23,6 +23,11 @@ public class VmRefcntLincheckTest {
     /** lock_vma_under_rcu and, on failure, the mmap read-lock fallback. */
     @Operation
     public long read() {
+        return readFlags(mm, vma);
+    }
+
+    /** The reader of both this test and its broken twin: vm_flags under a VMA or mmap read lock. */
+    static long readFlags(final MmStruct mm, final Vma vma) {
         Rcu.readLock();
         final Vma v = VmaLock.startRead(mm, vma);
         if (v != null && v != VmaLock.EAGAIN) {
@@ -59,7 +64,7 @@ public class VmRefcntLincheckTest {
         mm.mmapLock().writeUnlock();
     }
 
-    /** How the writer write-locks the VMA; the broken twin overrides it. */
+    /** How the writer write-locks the VMA ({@link BrokenVmRefcntLincheckTest} leaves it out). */
     void writeLockVma() {
         VmaLock.startWrite(vma);
     }
@@ -74,6 +79,6 @@ public class VmRefcntLincheckTest {
 
     @Test
     public void modelChecking() {
-        LincheckRuns.modelCheck(VmRefcntLincheckTest.class, 4, 40, 3, 2);
+        LincheckRuns.modelCheck(VmRefcntLincheckTest.class, null, LincheckRuns.budget(4, 40), 3, 2);
     }
 }

@@ -75,6 +75,6 @@ public class RwSemaphoreLincheckTest {
 
     @Test
     public void modelChecking() {
-        LincheckRuns.modelCheck(RwSemaphoreLincheckTest.class, 4, 60, 3, 2);
+        LincheckRuns.modelCheck(RwSemaphoreLincheckTest.class, null, LincheckRuns.budget(4, 60), 3, 2);
     }
 }
