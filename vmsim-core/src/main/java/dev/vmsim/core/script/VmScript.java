@@ -62,6 +62,14 @@ public final class VmScript {
         return mm;
     }
 
+    Cpu cpu() {
+        return cpu;
+    }
+
+    StringBuilder out() {
+        return out;
+    }
+
     /** Runs {@code script} on a fresh single-threaded process of {@code arch} and returns the transcript. */
     public static String run(final String script, final Arch arch, final LockingMode mode) {
         return run(script, arch, mode, false);
@@ -72,7 +80,11 @@ public final class VmScript {
      * mmap_lock upgrade is on ({@link dev.vmsim.core.lock.MmapLock#setUpgradeEnabled}).
      */
     public static String run(final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade) {
-        return fresh(new Machine(arch, FRAMES, 1), mode, mmapUpgrade).lines(script);
+        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, null);
+        for (final String line : splitLines(script)) {
+            session.step(line);
+        }
+        return session.transcript();
     }
 
     /** Runs {@code script} on a fresh process of {@code machine} (one new CPU). */
@@ -81,7 +93,7 @@ public final class VmScript {
     }
 
     /** A fresh process of {@code machine} on one new CPU. */
-    private static VmScript fresh(final Machine machine, final LockingMode mode, final boolean mmapUpgrade) {
+    static VmScript fresh(final Machine machine, final LockingMode mode, final boolean mmapUpgrade) {
         final MmStruct mm = new MmStruct(machine, mode);
         mm.mmapLock().setUpgradeEnabled(mmapUpgrade);
         final Cpu cpu = machine.newCpu();
@@ -112,24 +124,20 @@ public final class VmScript {
      */
     public static String runTraced(
             final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final int capacity) {
-        final VmScript vs = fresh(new Machine(arch, FRAMES, 1), mode, mmapUpgrade);
-        final MmStruct mm = vs.mm;
-        final StringBuilder out = vs.out;
-        final ScriptTasks tasks = new ScriptTasks(vs, vs.cpu, out);
         final TraceRecorder rec = new TraceRecorder(capacity);
+        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, rec);
         FaultTrace.install(rec);
         try {
             for (final String line : splitLines(script)) {
-                rec.drain();
-                tasks.line(line);
-                for (final String t : FaultTraceText.lines(rec.drain(), mm.mmapBase())) {
-                    out.append("  # ").append(t).append('\n');
+                final ScriptSession.Step step = session.step(line);
+                for (final String t : FaultTraceText.lines(step.events(), session.top())) {
+                    session.append("  # " + t + "\n");
                 }
             }
         } finally {
             FaultTrace.install(null);
         }
-        return out.toString();
+        return session.transcript();
     }
 
     /**
@@ -141,7 +149,7 @@ public final class VmScript {
     }
 
     /** Lines as fgets returns them (the newline does not matter: it is a token separator). */
-    private static List<String> splitLines(final String script) {
+    static List<String> splitLines(final String script) {
         final List<String> lines = new ArrayList<>();
         int from = 0;
         while (from < script.length()) {
