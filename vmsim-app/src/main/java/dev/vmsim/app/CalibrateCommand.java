@@ -1,7 +1,9 @@
 package dev.vmsim.app;
 
 import dev.vmsim.bench.calibrate.Calibration;
+import dev.vmsim.bench.calibrate.HostFit;
 import dev.vmsim.bench.calibrate.NativeProbe;
+import dev.vmsim.bench.profile.MachineProfiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -12,7 +14,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-/** `vmsim calibrate`: the real kernel's cost per fault and per mmap+munmap beside the simulator's. */
+/**
+ * `vmsim calibrate`: the real kernel's cost per fault and per mmap+munmap beside the simulator's;
+ * with --fit, the host machine profile fitted from the same native probes.
+ */
 @Command(
         mixinStandardHelpOptions = true,
         name = "calibrate",
@@ -40,6 +45,15 @@ final class CalibrateCommand implements Callable<Integer> {
     @Option(names = "--cache", paramLabel = "DIR", description = "Where compiled probes are kept (default: <tmp>/vmsim-probes).")
     private Path cache;
 
+    @Option(names = "--fit",
+            description = "Fit the host machine profile instead: the native probes alone, 1 thread, in alternating"
+                    + " repeats; prints the spread and the profile JSON (or writes it to --output).")
+    private boolean fit;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "With --fit: write the profile to FILE"
+            + " (use it with --machine FILE).")
+    private Path output;
+
     @Override
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
@@ -48,12 +62,38 @@ final class CalibrateCommand implements Callable<Integer> {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new CommandLine.ParameterException(cl, "--cache " + dir + ": not a directory");
         }
+        if (output != null && !fit) {
+            throw new CommandLine.ParameterException(cl, "--output applies to --fit only");
+        }
+        CommonOptions.checkWritable(cl, "--output", output);
         Files.createDirectories(dir);
+        if (fit) {
+            return fit(cl, dir);
+        }
         final Calibration c = new Calibration(
                 parent.kernels(), new NativeProbe("page_fault1", dir), new NativeProbe("mmap1", dir), arch.arch, locking.locking);
         final String report = c.run(repeat, seed, ProgressBar.forConsole(cl.getErr(), "calibrate"));
         cl.getOut().print(report);
         cl.getOut().flush();
+        return 0;
+    }
+
+    /** --fit: the spread goes to stdout when the profile goes to a file, else to stderr beside the JSON. */
+    private int fit(final CommandLine cl, final Path dir) throws Exception {
+        final HostFit.Result r = new HostFit(new NativeProbe("page_fault1", dir)::run, new NativeProbe("mmap1", dir)::run)
+                .run(MachineProfiles.shipped(MachineProfiles.DEFAULT), repeat, HostDescription.now(),
+                        ProgressBar.forConsole(cl.getErr(), "calibrate --fit"));
+        if (output != null) {
+            CommonOptions.write("--output", output, r.profile().toJson());
+            cl.getOut().print(r.report());
+            cl.getOut().println("profile written to " + output + " (use: --machine " + output + ")");
+            cl.getOut().flush();
+        } else {
+            cl.getErr().print(r.report());
+            cl.getErr().flush();
+            cl.getOut().print(r.profile().toJson());
+            cl.getOut().flush();
+        }
         return 0;
     }
 }

@@ -2,17 +2,20 @@ package dev.vmsim.app;
 
 import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.Workload;
+import dev.vmsim.bench.profile.MachineProfile;
 import dev.vmsim.core.lock.LockingMode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The options `run`, `compare` and `calibrate` share: architecture, threads, run bound, seed. */
+/** The options `run` and `compare` share: architecture, machine, threads, run bound, seed. */
 final class CommonOptions {
     @Mixin
     ArchOption arch;
@@ -20,9 +23,13 @@ final class CommonOptions {
     @Mixin
     GranuleOption granule;
 
-    @Option(names = "--threads", description = "Simulated tasks of the one mm, each on its own CPU and platform thread: 1 to 1024"
-                    + " (default: 2 for run, 3 for compare).")
-    Integer threads;
+    @Mixin
+    MachineOption machine;
+
+    @Option(names = "--threads", split = ",", paramLabel = "N[,N...]",
+            description = "Simulated tasks of the one mm, each on its own CPU and platform thread: 1 to 1024"
+                    + " (default: 2 for run, 3 for compare). compare takes a list, e.g. 1,4,48,128: one row per count.")
+    List<Integer> threads;
 
     @Option(
             names = "--duration",
@@ -38,7 +45,8 @@ final class CommonOptions {
     long seed;
 
     /**
-     * The run these options describe; {@code defaultDuration} when neither bound is given.
+     * The run these options describe, with the first --threads count; {@code defaultDuration} when
+     * neither bound is given.
      *
      * @throws CommandLine.ParameterException on a bad combination (exit status 2)
      */
@@ -48,21 +56,45 @@ final class CommonOptions {
             final LockingMode mode,
             final int defaultThreads,
             final Duration defaultDuration) {
-        final int n = threads == null ? defaultThreads : threads;
-        checkAtLeastOne(cl, "--threads", n);
-        if (n > 1024) {
-            throw new CommandLine.ParameterException(cl, "--threads must be at most 1024, got " + n);
-        }
+        final int n = threadCounts(cl, defaultThreads).get(0);
+        final MachineProfile m = machine.load(cl);
         if (duration != null && iterations != null) {
             throw new CommandLine.ParameterException(cl, "give --duration or --iterations, not both");
         }
         final long pageSize = granule.pageSize(cl, arch.arch);
         if (iterations != null) {
             checkAtLeastOne(cl, "--iterations", iterations);
-            return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed).withPageSize(pageSize);
+            return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed).withPageSize(pageSize).withMachine(m);
         }
         return RunConfig.timed(w, arch.arch, mode, n, duration != null ? duration : defaultDuration, seed)
-                .withPageSize(pageSize);
+                .withPageSize(pageSize)
+                .withMachine(m);
+    }
+
+    /** Refuses a list of thread counts where the command runs one (a list is for compare). */
+    void checkOneThreadCount(final CommandLine cl) {
+        if (threads != null && threads.size() > 1) {
+            throw new CommandLine.ParameterException(cl, "--threads takes one count here, got " + threads.size()
+                    + " (a list is for compare)");
+        }
+    }
+
+    /**
+     * The --threads counts in the order given ({@code defaultThreads} alone when absent), each 1 to
+     * 1024, no count twice.
+     */
+    List<Integer> threadCounts(final CommandLine cl, final int defaultThreads) {
+        final List<Integer> counts = threads == null ? List.of(defaultThreads) : threads;
+        for (final int n : counts) {
+            checkAtLeastOne(cl, "--threads", n);
+            if (n > 1024) {
+                throw new CommandLine.ParameterException(cl, "--threads must be at most 1024, got " + n);
+            }
+        }
+        if (new HashSet<>(counts).size() != counts.size()) {
+            throw new CommandLine.ParameterException(cl, "--threads lists a count twice: " + counts);
+        }
+        return List.copyOf(counts);
     }
 
     /** Rejects a count option below 1 with the usage error (exit status 2) every command gives for it. */

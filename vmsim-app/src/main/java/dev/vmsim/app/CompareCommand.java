@@ -3,6 +3,7 @@ package dev.vmsim.app;
 import dev.vmsim.bench.Comparison;
 import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.bench.RunConfig;
+import dev.vmsim.bench.Scaling;
 import dev.vmsim.bench.Workload;
 import dev.vmsim.bench.WorkloadRunner;
 import dev.vmsim.bench.report.HtmlReport;
@@ -15,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,9 +26,10 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * `vmsim compare [WORKLOAD]`: the workload in every locking mode (or the columns --modes names),
- * interleaved, K times; one table of medians and ratios to the first column. With no arguments:
- * fault-vs-munmap, 3 threads, every mode, about 15 s.
+ * `vmsim compare [WORKLOAD]`: the workload in each locking mode (or the columns --modes names),
+ * interleaved, K times; one table of medians and ratios to the first column. With a list of thread
+ * counts, one scaling table (a row per count, the published pft tables' form). With no arguments:
+ * fault-vs-munmap, 3 threads, mmap-only, per-vma and per-vma-wait, about 15 s.
  */
 @Command(
         mixinStandardHelpOptions = true,
@@ -61,9 +64,9 @@ final class CompareCommand implements Callable<Integer> {
             split = ",",
             paramLabel = "MODE[+upgrade]",
             converter = Converters.VariantConverter.class,
-            description = "The columns, in order; the first is the baseline of the ratios (default: every locking mode,"
-                    + " mmap-only first). A mode followed by +upgrade runs with the simulator's mmap_lock upgrade, e.g."
-                    + " --modes per-vma,per-vma+upgrade.")
+            description = "The columns, in order; the first is the baseline of the ratios and deltas (default:"
+                    + " mmap-only,per-vma,per-vma-wait; also per-vma-rwsem, per-vma-rwsem-embedded). A mode followed by"
+                    + " +upgrade runs with the simulator's mmap_lock upgrade, e.g. --modes per-vma,per-vma+upgrade.")
     private List<LockingVariant> modes;
 
     @Option(names = "--repeat", defaultValue = "3", description = "Runs per mode (default: ${DEFAULT-VALUE}).")
@@ -89,26 +92,31 @@ final class CompareCommand implements Callable<Integer> {
         CommonOptions.checkAtLeastOne(cl, "--repeat", repeat);
         final Workload w = workload != null ? workload : new FaultVsMunmap();
         final List<LockingVariant> columns = columns(cl);
+        final List<Integer> counts = common.threadCounts(cl, DEFAULT_THREADS);
         // The default budget covers the measured runs and the per-column warm-ups (one slot each).
-        final Duration each = DEFAULT_TOTAL.dividedBy((long) (repeat + 1) * columns.size());
-        final RunConfig base = common.config(cl, w, LockingMode.MMAP_ONLY, DEFAULT_THREADS, each);
+        final Duration each = DEFAULT_TOTAL.dividedBy((long) (repeat + 1) * columns.size() * counts.size());
+        final RunConfig base = common.config(cl, w, LockingMode.MMAP_ONLY, counts.get(0), each);
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--html", html);
-        Oversubscription.warn(cl.getErr(), base.threads(), parent.hostCpus());
-        final Comparison cmp = Comparison.run(new WorkloadRunner(parent.kernels()), base, columns, repeat,
-                ProgressBar.forConsole(cl.getErr(), w.name()));
+        Oversubscription.warn(cl.getErr(), counts.stream().mapToInt(Integer::intValue).max().getAsInt(),
+                parent.hostCpus());
+        final WorkloadRunner runner = new WorkloadRunner(parent.kernels());
+        final WorkloadRunner.Progress progress = ProgressBar.forConsole(cl.getErr(), w.name());
+        if (counts.size() > 1) {
+            final Scaling t = Scaling.run(runner, base, counts, columns, repeat, progress);
+            cl.getOut().print(TextReport.scaling(t));
+            cl.getOut().flush();
+            writeReports(t.toJson(), html != null ? HtmlReport.render(t) : null);
+            return 0;
+        }
+        final Comparison cmp = Comparison.run(runner, base, columns, repeat, progress);
         cl.getOut().print(TextReport.compare(cmp));
         cl.getOut().flush();
-        if (json != null) {
-            CommonOptions.write("--json", json, cmp.toJson() + "\n");
-        }
-        if (html != null) {
-            CommonOptions.write("--html", html, HtmlReport.render(cmp));
-        }
+        writeReports(cmp.toJson(), html != null ? HtmlReport.render(cmp) : null);
         return 0;
     }
 
-    /** --modes (default: every mode), each with the upgrade if --mmap-upgrade; a column named twice is a usage error. */
+    /** --modes (default: {@link Comparison#MODES}), each with the upgrade if --mmap-upgrade; a column named twice is a usage error. */
     private List<LockingVariant> columns(final CommandLine cl) {
         final Set<LockingVariant> out = new LinkedHashSet<>();
         for (final LockingVariant v : modes != null ? modes : Comparison.MODES) {
@@ -118,5 +126,15 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         return List.copyOf(out);
+    }
+
+    /** Writes --json and --html where given. */
+    private void writeReports(final String jsonText, final String htmlText) {
+        if (json != null) {
+            CommonOptions.write("--json", json, jsonText + "\n");
+        }
+        if (html != null) {
+            CommonOptions.write("--html", html, htmlText);
+        }
     }
 }

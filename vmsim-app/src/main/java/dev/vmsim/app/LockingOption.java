@@ -9,6 +9,7 @@ final class LockingOption {
             names = "--locking",
             defaultValue = "per-vma",
             converter = Converters.LockingConverter.class,
-            description = "Fault locking: mmap-only, per-vma or per-vma-wait (default: ${DEFAULT-VALUE}).")
+            description = "Fault locking: mmap-only, per-vma, per-vma-wait, per-vma-rwsem (6.4-6.14) or"
+                    + " per-vma-rwsem-embedded (the 2023 series) (default: ${DEFAULT-VALUE}).")
     LockingMode locking;
 }

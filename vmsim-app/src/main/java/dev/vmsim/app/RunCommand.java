@@ -42,7 +42,7 @@ final class RunCommand implements Callable<Integer> {
             index = "0",
             paramLabel = "WORKLOAD",
             converter = Converters.WorkloadConverter.class,
-            description = "page-fault1, mmap1, spf, fault-vs-munmap, shared-vma or stack-growth.")
+            description = "page-fault1, mmap1, spf, fault-vs-munmap, shared-vma, stack-growth or pft.")
     private Workload workload;
 
     @Mixin
@@ -74,6 +74,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
+        common.checkOneThreadCount(cl);
         final RunConfig base = common.config(cl, workload, locking.locking, DEFAULT_THREADS, DEFAULT_DURATION);
         final RunConfig cfg = base.withVariant(base.variant().withMmapUpgrade(mmapUpgrade.on));
         CommonOptions.checkWritable(cl, "--json", json);

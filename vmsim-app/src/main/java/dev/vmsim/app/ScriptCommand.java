@@ -46,6 +46,9 @@ public final class ScriptCommand implements Callable<Integer> {
     @Mixin
     private MmapUpgradeOption mmapUpgrade;
 
+    @Mixin
+    private MachineOption machine;
+
     @Option(names = "--trace",
             description = "After each line that faulted, print each fault's path (arch decode, locks, handler,"
                     + " result) as '  # ' lines; the transcript lines are unchanged.")
@@ -57,6 +60,7 @@ public final class ScriptCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         final CommandLine cl = spec.commandLine();
+        machine.load(cl); // checked now; the cost model applies once the virtual clock runs scripts
         final Arch found = ArchRegistry.find(arch.arch);
         if (found == null) {
             throw new CommandLine.ParameterException(cl, "architecture " + arch.arch + " is not on the class path");

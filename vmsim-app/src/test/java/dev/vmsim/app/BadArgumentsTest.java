@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vmsim.bench.KernelFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,48 @@ class BadArgumentsTest {
                 Arguments.of(new String[] {"script", "--arch", "mips", "-"}, "unknown arch 'mips'"),
                 Arguments.of(new String[] {"script", "--locking", "foo", "-"}, "unknown locking mode 'foo'"),
                 Arguments.of(new String[] {"script"}, "FILE"),
-                Arguments.of(new String[] {"no-such-command"}, "no-such-command"));
+                Arguments.of(new String[] {"no-such-command"}, "no-such-command"),
+                Arguments.of(new String[] {"run", "pft", "--threads", "1,4"}, "--threads takes one count here, got 2"),
+                Arguments.of(new String[] {"compare", "pft", "--threads", "1,2000"}, "--threads must be at most 1024, got 2000"),
+                Arguments.of(new String[] {"compare", "pft", "--threads", "1,0"}, "--threads must be at least 1, got 0"),
+                Arguments.of(new String[] {"compare", "pft", "--threads", "4,4"}, "--threads lists a count twice"),
+                Arguments.of(new String[] {"compare", "pft", "--modes", "mmap-only,big-lock"}, "unknown locking mode 'big-lock'"),
+                Arguments.of(new String[] {"compare", "--modes", "per-vma,per-vma"}, "--modes lists a mode twice: per-vma,per-vma"),
+                Arguments.of(new String[] {"run", "pft", "--machine", "cray-1"},
+                        "--machine cray-1: unknown machine profile (known: host, icelake-2s-64c, zen5-2s-128c"),
+                Arguments.of(new String[] {"compare", "--machine", "/no/such/profile.json"},
+                        "--machine /no/such/profile.json: no such file"),
+                Arguments.of(new String[] {"script", "--machine", "nope", "-"}, "--machine nope: unknown machine profile"),
+                Arguments.of(new String[] {"calibrate", "--output", "/tmp/x.json"}, "--output applies to --fit only"));
+    }
+
+    /** A profile file with one field broken, and the line that names it. */
+    static Stream<Arguments> badProfiles() {
+        return Stream.of(
+                Arguments.of("\"c2c_smt\": {\"value\": -1,", "parameters.c2c_smt: must be >= 0, got -1"),
+                Arguments.of("\"c2c_smt\": {\"value\": \"slow\",", "parameters.c2c_smt: must be a number, got a string \"slow\""),
+                Arguments.of("\"c2c_smt\": {\"valu\": 8,", "parameters.c2c_smt.valu: unknown field"),
+                Arguments.of("\"c2c_smt\": {\"value\": 8,,", "malformed JSON at line 1"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("badProfiles")
+    void aBadMachineProfileExitsTwoNamingTheField(final String replacement, final String expected, @TempDir final Path dir)
+            throws Exception {
+        final String good = dev.vmsim.bench.profile.MachineProfiles.shipped("icelake-2s-64c").toJsonNode().toString();
+        final String bad = good.replace("\"c2c_smt\":{\"value\":8,", replacement);
+        assertTrue(!bad.equals(good), "the edit applied");
+        final Path f = Files.writeString(dir.resolve("bad.json"), bad);
+        for (final String[] args : List.of(
+                new String[] {"run", "pft", "--machine", f.toString()},
+                new String[] {"compare", "pft", "--machine", f.toString()},
+                new String[] {"script", "--machine", f.toString(), "-"})) {
+            final CliHarness r = CliHarness.run(counting, args);
+            assertEquals(2, r.status, r.err);
+            assertTrue(r.err.startsWith("vmsim: --machine " + f + ": " + expected), r.err);
+            assertEquals(1, r.err.strip().split("\n").length, r.err);
+            assertEquals(0, kernelsMade.get());
+        }
     }
 
     @ParameterizedTest

@@ -113,6 +113,33 @@ class CommandsTest {
     }
 
     @Test
+    void compareWithAThreadListPrintsAScalingTableOfTheChosenModes(@TempDir final Path dir) throws Exception {
+        final Path json = dir.resolve("scaling.json");
+        final Path html = dir.resolve("scaling.html");
+        final CliHarness r = CliHarness.run(ToyKernel.factory(),
+                "compare", "spf", "--threads", "1,2", "--modes", "per-vma-rwsem,per-vma", "--iterations", "1",
+                "--repeat", "1", "--machine", "zen5-2s-128c", "--json", json.toString(), "--html", html.toString());
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.out.startsWith("spf  arch=x86_64  machine=zen5-2s-128c"), r.out);
+        assertTrue(r.out.contains("delta against per-vma-rwsem"), r.out);
+        final List<String> rows = r.out.lines().filter(l -> l.matches(" +[0-9]+ .*")).toList();
+        assertEquals(2, rows.size(), r.out);
+        assertTrue(rows.get(1).matches(" +2 +\\S+ +\\S+ +[+-][0-9]+\\.[0-9]%"), rows.get(1));
+        final com.fasterxml.jackson.databind.JsonNode j = dev.vmsim.bench.Json.mapper().readTree(json.toFile());
+        assertEquals(2, j.get("rows").size());
+        assertEquals("per-vma-rwsem", j.get("modes").get(0).asText());
+        assertEquals("zen5-2s-128c", j.get("comparisons").get(0).get("runs").get(0).get("machine").asText());
+        assertTrue(Files.readString(html).contains("faults/s against threads"));
+    }
+
+    @Test
+    void runHelpListsPft() {
+        final CliHarness r = CliHarness.run(ToyKernel.factory(), "run", "--help");
+        assertTrue(r.out.contains("pft"), r.out);
+        assertTrue(r.out.contains("--machine"), r.out);
+    }
+
+    @Test
     void compareWithNoWorkloadRunsFaultVsMunmap() {
         final CliHarness r = CliHarness.run(ToyKernel.factory(), "compare", "--iterations", "1", "--repeat", "1");
         assertEquals(0, r.status, r.err);

@@ -1,5 +1,8 @@
 package dev.vmsim.bench;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vmsim.core.lock.LockingMode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,13 +20,24 @@ import java.util.function.ToDoubleFunction;
  * ratios.
  */
 public final class Comparison {
-    /** The default columns: every locking mode as the kernel has it; mmap-only first, the baseline. */
-    public static final List<LockingVariant> MODES = LockingVariant.kernelModes();
+    /**
+     * The default columns: mmap-only (the baseline of the ratios), the per-VMA lock of today and the
+     * 2026 waiting variant. {@code compare --modes} picks others, e.g. the rw_semaphore of 6.4-6.14.
+     */
+    public static final List<LockingVariant> MODES = List.of(
+            LockingVariant.of(LockingMode.MMAP_ONLY), LockingVariant.of(LockingMode.PER_VMA),
+            LockingVariant.of(LockingMode.PER_VMA_WAIT));
 
     private final String workload;
     private final List<LockingVariant> columns;
     private final List<RunResult> runs;
 
+    /** A comparison of the columns {@code runs} ran in, in the order each first appears. */
+    public Comparison(final String workload, final List<RunResult> runs) {
+        this(workload, runs.stream().map(r -> r.config().variant()).distinct().toList(), runs);
+    }
+
+    /** A comparison of {@code columns} (the first is the baseline of the ratios). */
     public Comparison(final String workload, final List<LockingVariant> columns, final List<RunResult> runs) {
         if (columns.isEmpty()) {
             throw new IllegalArgumentException("a comparison needs at least one column");
@@ -132,13 +146,16 @@ public final class Comparison {
     }
 
     /** {"workload": ..., "runs": [run objects]} */
-    public String toJson() {
-        final JsonWriter w = new JsonWriter();
-        w.beginObject().name("workload").value(workload).name("runs").beginArray();
+    public ObjectNode toJsonNode() {
+        final ObjectNode o = Json.object().put("workload", workload);
+        final ArrayNode a = o.putArray("runs");
         for (final RunResult r : runs) {
-            r.writeJson(w);
+            a.add(r.toJsonNode());
         }
-        w.endArray().endObject();
-        return w.toString();
+        return o;
+    }
+
+    public String toJson() {
+        return Json.write(toJsonNode());
     }
 }

@@ -1,5 +1,6 @@
 package dev.vmsim.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.HdrHistogram.Histogram;
 
 /** The percentiles a report shows of one latency histogram, in ns. */
@@ -84,13 +85,7 @@ public final class Latency {
     }
 
     /** {"p50":..,"p90":..,"p99":..,"p999":..,"max":..} */
-    public void writeJson(final JsonWriter w) {
-        w.beginObject()
-                .name("p50").value(p50)
-                .name("p90").value(p90)
-                .name("p99").value(p99)
-                .name("p999").value(p999)
-                .name("max").value(max)
-                .endObject();
+    public ObjectNode toJsonNode() {
+        return Json.object().put("p50", p50).put("p90", p90).put("p99", p99).put("p999", p999).put("max", max);
     }
 }

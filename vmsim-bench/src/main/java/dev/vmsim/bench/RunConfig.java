@@ -1,5 +1,7 @@
 package dev.vmsim.bench;
 
+import dev.vmsim.bench.profile.MachineProfile;
+import dev.vmsim.bench.profile.MachineProfiles;
 import dev.vmsim.core.lock.LockingMode;
 import java.time.Duration;
 import java.util.Objects;
@@ -7,7 +9,8 @@ import java.util.Objects;
 /**
  * What to run: a workload on an architecture (with its page size) in a locking variant (a mode,
  * and whether the simulator's mmap_lock upgrade is on) with a number of threads, bound by a
- * duration or by a number of rounds per thread (exactly one of the two), with a seed.
+ * duration or by a number of rounds per thread (exactly one of the two), with a seed, on a machine
+ * profile (the cost model of the virtual clock; default {@code host}).
  */
 public final class RunConfig {
     private final Workload workload;
@@ -19,6 +22,7 @@ public final class RunConfig {
     private final long seed;
     /** PAGE_SIZE of the machine: 4096 unless an arm64 granule says otherwise. */
     private final long pageSize;
+    private final MachineProfile machine;
 
     private RunConfig(
             final Workload workload,
@@ -28,7 +32,8 @@ public final class RunConfig {
             final Duration duration,
             final long iterations,
             final long seed,
-            final long pageSize) {
+            final long pageSize,
+            final MachineProfile machine) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
@@ -43,18 +48,20 @@ public final class RunConfig {
         this.iterations = iterations;
         this.seed = seed;
         this.pageSize = pageSize;
+        this.machine = Objects.requireNonNull(machine);
     }
 
     /** A run bound by wall-clock time. */
     public static RunConfig timed(
             final Workload w, final String arch, final LockingMode mode, final int threads, final Duration d, final long seed) {
-        return new RunConfig(w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096);
+        return new RunConfig(w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096, MachineProfiles.defaultProfile());
     }
 
     /** A run of {@code iterations} rounds per thread. */
     public static RunConfig rounds(
             final Workload w, final String arch, final LockingMode mode, final int threads, final long iterations, final long seed) {
-        return new RunConfig(w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096);
+        return new RunConfig(
+                w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096, MachineProfiles.defaultProfile());
     }
 
     /** The same run in another locking mode (the mmap_lock upgrade as it was). */
@@ -64,17 +71,27 @@ public final class RunConfig {
 
     /** The same run in another locking variant. */
     public RunConfig withVariant(final LockingVariant v) {
-        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize);
+        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine);
     }
 
     /** The same run with a duration instead of the current bound. */
     public RunConfig withDuration(final Duration d) {
-        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize);
+        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine);
     }
 
     /** The same run on a machine with PAGE_SIZE {@code bytes} (an arm64 granule: 4K, 16K, 64K). */
     public RunConfig withPageSize(final long bytes) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine);
+    }
+
+    /** The same run with {@code n} threads. */
+    public RunConfig withThreads(final int n) {
+        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine);
+    }
+
+    /** The same run on another machine profile. */
+    public RunConfig withMachine(final MachineProfile m) {
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m);
     }
 
     public Workload workload() {
@@ -120,5 +137,10 @@ public final class RunConfig {
     /** PAGE_SIZE of the machine the run builds. */
     public long pageSize() {
         return pageSize;
+    }
+
+    /** The machine profile: the cost model a virtual-clock run charges. */
+    public MachineProfile machine() {
+        return machine;
     }
 }

@@ -1,5 +1,7 @@
 package dev.vmsim.bench;
 
+import java.util.OptionalDouble;
+
 /**
  * A named benchmark workload: what each simulated task of one mm does, round after round.
  *
@@ -31,6 +33,14 @@ public interface Workload {
 
         /** Undoes {@link #start}; called once after every task finished. */
         default void finish() {}
+
+        /**
+         * The workload's own measure of faults/s when it times itself (pft: the Hmean over its
+         * repeats); empty to use pgfault over the run's wall-clock time. Called after every task finished.
+         */
+        default OptionalDouble faultsPerSec() {
+            return OptionalDouble.empty();
+        }
     }
 
     /** What one task does. Confined to one thread. */

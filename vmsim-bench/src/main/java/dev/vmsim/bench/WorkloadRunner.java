@@ -85,9 +85,10 @@ public final class WorkloadRunner {
         }
         // Every task has been joined: nothing runs on the machine any more, so its memory may go.
         try {
+            final double own = instance.faultsPerSec().orElse(Double.NaN);
             instance.finish();
             progress.update(1.0);
-            return merge(cfg, kernel, recs, beginNs, endNs, rounds, before, framesBefore);
+            return merge(cfg, kernel, recs, beginNs, endNs, rounds, before, framesBefore, own);
         } finally {
             kernel.close();
         }
@@ -179,7 +180,8 @@ public final class WorkloadRunner {
             final long[] endNs,
             final AtomicLongArray rounds,
             final KernelCounters before,
-            final long framesBefore) {
+            final long framesBefore,
+            final double workloadFaultsPerSec) {
         final Histogram faults = new Histogram(3);
         final Histogram syscalls = new Histogram(3);
         long touches = 0;
@@ -222,7 +224,8 @@ public final class WorkloadRunner {
                 Latency.of(faults),
                 Latency.of(syscalls),
                 after.minus(before),
-                leaked);
+                leaked,
+                workloadFaultsPerSec);
     }
 
     private static void joinQuietly(final Thread[] threads) {

@@ -8,6 +8,7 @@ import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.script.VmScript;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * 6.18 series the simulator models. To reproduce a failure, run
  * {@code ScenarioGenerator.generate(seed, LINES)} through {@code ./vmsim script -}.
  */
+@Tag("kernel")
 class KernelDifferentialTest {
     private static final int SCENARIOS = 200;
     private static final int LINES = 30;

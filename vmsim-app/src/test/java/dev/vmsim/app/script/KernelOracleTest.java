@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * the differential test compares the simulator with the same kernel behaviour the corpus shows.
  * Skipped (with the reason) where gcc or a static libc is missing.
  */
+@Tag("kernel")
 class KernelOracleTest {
     @Test
     void recordedCorpusReproducesOnTheRecordedKernelSeries() {

@@ -4,6 +4,7 @@ import dev.vmsim.bench.Comparison;
 import dev.vmsim.bench.Latency;
 import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.bench.RunResult;
+import dev.vmsim.bench.Scaling;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -15,29 +16,88 @@ import java.util.function.ToDoubleFunction;
  * so the page opens anywhere, offline included.
  */
 public final class HtmlReport {
-    private static final String[] COLORS = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759"};
+    private static final String[] COLORS = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2"};
     private static final int W = 560;
     private static final int H = 300;
     private static final int PAD = 60;
+    private static final String STYLE = "<style>body{font-family:sans-serif;margin:2em;color:#222}"
+            + "pre{background:#f6f6f6;padding:1em;overflow-x:auto}"
+            + "svg{background:#fff;border:1px solid #ddd;margin:0 1em 1em 0}"
+            + "text{font-size:12px}</style>";
 
     private HtmlReport() {}
 
     public static String render(final Comparison cmp) {
-        final StringBuilder b = new StringBuilder();
-        b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-                .append("<title>vmsim compare: ").append(esc(cmp.workload())).append("</title>")
-                .append("<style>body{font-family:sans-serif;margin:2em;color:#222}"
-                        + "pre{background:#f6f6f6;padding:1em;overflow-x:auto}"
-                        + "svg{background:#fff;border:1px solid #ddd;margin:0 1em 1em 0}"
-                        + "text{font-size:12px}</style></head><body>\n");
-        b.append("<h1>vmsim compare: ").append(esc(cmp.workload())).append("</h1>\n");
-        b.append("<pre>").append(esc(TextReport.compare(cmp))).append("</pre>\n");
+        final StringBuilder b = page("vmsim compare: " + cmp.workload(), TextReport.compare(cmp));
         b.append(bars(cmp, "faults/s (median, dots: each run)", RunResult::faultsPerSec));
         b.append(bars(cmp, "syscalls/s (median, dots: each run)", RunResult::syscallsPerSec));
         b.append(curves("fault latency percentiles (ns, log scale, medians)", cmp.medianPercentiles(true)));
         b.append(curves("syscall latency percentiles (ns, log scale, medians)", cmp.medianPercentiles(false)));
         b.append("\n</body></html>\n");
         return b.toString();
+    }
+
+    /**
+     * The page of `vmsim compare --threads N,N,..`: the scaling table, faults/s against threads (one
+     * line per mode, threads on a log scale), and each thread count's own comparison charts.
+     */
+    public static String render(final Scaling t) {
+        final StringBuilder b = page("vmsim compare: " + t.workload() + ", scaling", TextReport.scaling(t));
+        b.append(scalingChart(t));
+        for (final Comparison row : t.rows()) {
+            b.append("<h2>").append(Scaling.threads(row)).append(" threads</h2>\n");
+            b.append("<pre>").append(esc(TextReport.compare(row))).append("</pre>\n");
+            b.append(bars(row, "faults/s (median, dots: each run)", RunResult::faultsPerSec));
+        }
+        b.append("\n</body></html>\n");
+        return b.toString();
+    }
+
+    /** faults/s (median) against threads, one polyline per mode; threads on a log2 axis. */
+    static String scalingChart(final Scaling t) {
+        double max = 0;
+        for (final Comparison row : t.rows()) {
+            for (final LockingVariant m : t.modes()) {
+                max = Math.max(max, Scaling.faultsPerSec(row, m));
+            }
+        }
+        max = max <= 0 || Double.isNaN(max) ? 1 : max * 1.1;
+        final StringBuilder b = svgOpen("faults/s against threads (medians)");
+        axisY(b, max, false);
+        final int first = Scaling.threads(t.rows().get(0));
+        final int last = Scaling.threads(t.rows().get(t.rows().size() - 1));
+        final double lo = Math.log(Math.min(first, last));
+        final double span = Math.max(1e-9, Math.log(Math.max(first, last)) - lo);
+        final java.util.function.IntToDoubleFunction x = n -> PAD + (W - 2.0 * PAD) * (Math.log(n) - lo) / span;
+        for (final Comparison row : t.rows()) {
+            b.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>",
+                    x.applyAsDouble(Scaling.threads(row)), H - PAD + 18, Scaling.threads(row)));
+        }
+        int c = 0;
+        for (final LockingVariant m : t.modes()) {
+            final StringBuilder pts = new StringBuilder();
+            for (final Comparison row : t.rows()) {
+                final double v = Math.max(0, Scaling.faultsPerSec(row, m));
+                pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", x.applyAsDouble(Scaling.threads(row)),
+                        H - PAD - (H - 2.0 * PAD) * (Double.isNaN(v) ? 0 : v) / max));
+            }
+            final String color = COLORS[c % COLORS.length];
+            b.append("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"").append(color)
+                    .append("\" points=\"").append(pts.toString().trim()).append("\"/>");
+            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>",
+                    W - PAD - 150, PAD - 10 + 14 * c, color, esc(m.name())));
+            c++;
+        }
+        return b.append("</svg>\n").toString();
+    }
+
+    /** The page's head, its title as the heading, and the text report as preformatted text. */
+    private static StringBuilder page(final String title, final String table) {
+        return new StringBuilder()
+                .append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+                .append("<title>").append(esc(title)).append("</title>").append(STYLE).append("</head><body>\n")
+                .append("<h1>").append(esc(title)).append("</h1>\n")
+                .append("<pre>").append(esc(table)).append("</pre>\n");
     }
 
     /** One bar per mode at its median, with a dot per run. */

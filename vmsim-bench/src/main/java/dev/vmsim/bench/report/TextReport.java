@@ -6,6 +6,7 @@ import dev.vmsim.bench.Latency;
 import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.bench.RunResult;
+import dev.vmsim.bench.Scaling;
 import dev.vmsim.core.arch.SigInfo;
 import java.util.Locale;
 import java.util.Map;
@@ -98,6 +99,39 @@ public final class TextReport {
         row(b, cmp, "vma_lock_abort", r -> r.counters().vmstat("vma_lock_abort"));
         row(b, cmp, "mmap_lock contended", r -> r.counters().mmapLockContended());
         row(b, cmp, "mmap_lock wait ms", r -> r.counters().mmapLockWaitNs() / 1e6);
+        return b.toString();
+    }
+
+    /**
+     * `vmsim compare --threads 1,4,48,128`: one row per thread count, each mode's median faults/s and
+     * its delta against the first mode of the row, as the published pft tables show them.
+     */
+    public static String scaling(final Scaling t) {
+        final StringBuilder b = new StringBuilder();
+        final RunConfig cfg = t.rows().get(0).runs().get(0).config();
+        final LockingVariant baseline = t.modes().get(0);
+        b.append(String.format(
+                Locale.ROOT,
+                "%s  arch=%s  machine=%s  %d runs per mode and thread count, interleaved;"
+                        + " faults/s medians (delta against %s)%n%n",
+                t.workload(), cfg.arch(), cfg.machine().name(), t.rows().get(0).runsOf(baseline).size(),
+                baseline.name()));
+        b.append(String.format(Locale.ROOT, "%-8s", "threads"));
+        for (final LockingVariant m : t.modes()) {
+            b.append(String.format(Locale.ROOT, "%24s", m.name()));
+        }
+        b.append('\n');
+        for (final Comparison row : t.rows()) {
+            b.append(String.format(Locale.ROOT, "%7d ", Scaling.threads(row)));
+            for (final LockingVariant m : t.modes()) {
+                final String fps = si(Scaling.faultsPerSec(row, m));
+                final double d = Scaling.delta(row, m);
+                b.append(String.format(Locale.ROOT, "%24s", m == baseline || Double.isNaN(d)
+                        ? fps
+                        : fps + String.format(Locale.ROOT, " %+6.1f%%", 100 * d)));
+            }
+            b.append('\n');
+        }
         return b.toString();
     }
 

@@ -36,8 +36,8 @@ public final class VmaCache {
         } else {
             reused.increment();
         }
-        VmaLock.lockInit(vma, fresh);
         vma.vmMm = mm;
+        VmaLock.lockInit(vma, fresh); // after vm_mm: the rw_semaphore modes' vm_lock belongs to it
         vma.vmStart = start;
         vma.vmEnd = end;
         vma.vmFlags = 0;
@@ -49,9 +49,20 @@ public final class VmaCache {
         return vma;
     }
 
-    /** vm_area_free: precondition detached (vm_refcnt == 0). */
+    /**
+     * vm_area_free: precondition detached (vm_refcnt == 0).
+     *
+     * <p>In the rw_semaphore modes (6.4-6.14) the cache was not yet SLAB_TYPESAFE_BY_RCU: vm_area_free
+     * went through call_rcu (vm_area_free_rcu_cb), so no VMA was reused while a lock_vma_under_rcu
+     * reader could still hold it, and that reader's up_read on vma->vm_lock relied on it. The object
+     * is then left to the garbage collector, which frees it only once no reader can reach it: the
+     * grace period, without reuse.
+     */
     public void free(final Vma vma) {
         VmaLock.assertDetached(vma);
+        if (vma.vmLock != null) {
+            return;
+        }
         free.addFirst(vma);
     }
 

@@ -30,6 +30,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Assumptions: vm_lock_seq is written only under the mmap write lock with FLAG set (or the VMA
  * detached); attach/detach happen only under the mmap write lock with the VMA write-locked.
  *
+ * <p>In the rw_semaphore modes (6.4-6.14) the read, write and assert calls go to {@link VmaRwsem}.
+ *
  * <p>Departures: in {@link LockingMode#MMAP_ONLY} the read/write calls are no-ops and {@link
  * #startRead} always fails, as with CONFIG_PER_VMA_LOCK=n, but attach/detach still keep vm_refcnt
  * at 1/0 so that attachment assertions work in every mode. mm lifetime (mm_count) is modelled on
@@ -79,12 +81,21 @@ public final class VmaLock {
         return mm.mmapLock().mode() != LockingMode.MMAP_ONLY;
     }
 
-    /** vma_lock_init: optionally vm_refcnt := 0; vm_lock_seq := UINT_MAX. */
+    /**
+     * vma_lock_init: optionally vm_refcnt := 0; vm_lock_seq := UINT_MAX; in the rw_semaphore modes a
+     * fresh vm_lock as well ({@link VmaRwsem#init}). Context: vm_mm already set, VMA detached.
+     */
     public static void lockInit(final Vma vma, final boolean resetRefcnt) {
         if (resetRefcnt) {
             vma.refcntSetRelease(0);
         }
         vma.setLockSeq(-1);
+        final MmStruct mm = vma.vmMm;
+        if (mm != null && mm.mmapLock().mode().vmaLockIsRwsem()) {
+            VmaRwsem.init(vma, mm);
+        } else {
+            vma.vmLock = null;
+        }
     }
 
     // ---------------------------------------------------------------- readers
@@ -104,6 +115,9 @@ public final class VmaLock {
         if (ml.mode() == LockingMode.MMAP_ONLY) {
             Rcu.readUnlock();
             return null;
+        }
+        if (ml.mode().vmaLockIsRwsem()) {
+            return VmaRwsem.startRead(mm, ml, vma);
         }
         // 1. Lockless pessimistic check; READ_ONCE on both sides, the result is not relied on.
         if (vma.lockSeqOpaque() == ml.lockSeqOpaque()) {
@@ -164,6 +178,9 @@ public final class VmaLock {
         if (ml.mode() == LockingMode.MMAP_ONLY) {
             return false;
         }
+        if (ml.mode().vmaLockIsRwsem()) {
+            return VmaRwsem.startReadLocked(vma);
+        }
         int old = vma.refcnt();
         for (; ; ) {
             if (old == 0 || old >= VM_REFCNT_LIMIT) {
@@ -183,6 +200,10 @@ public final class VmaLock {
         final MmStruct mm = vma.vmMm; // copy first: the VMA may be freed once the count drops
         final MmapLock ml = mm.mmapLock();
         if (ml.mode() == LockingMode.MMAP_ONLY) {
+            return;
+        }
+        if (ml.mode().vmaLockIsRwsem()) {
+            VmaRwsem.endRead(vma);
             return;
         }
         refcountPut(ml, vma);
@@ -240,6 +261,9 @@ public final class VmaLock {
         final int seq = ml.lockSeq();
         if (vma.lockSeq() == seq) {
             return 0; // already write-locked in this mmap write section
+        }
+        if (ml.mode().vmaLockIsRwsem()) {
+            return VmaRwsem.startWrite(vma, seq, killable);
         }
         return vmaStartWrite(vma, seq, killable);
     }
@@ -432,6 +456,12 @@ public final class VmaLock {
         final int r = vma.refcnt();
         if (r == 0) {
             throw new AssertionError("vma_assert_locked: detached " + vma);
+        }
+        if (ml.mode().vmaLockIsRwsem()) {
+            if (!VmaRwsem.readLocked(vma)) {
+                assertWriteLocked(vma);
+            }
+            return;
         }
         if (Lockdep.active() ? Lockdep.isHeld(LockClass.VMA_LOCK, vma, true) : r > 1) {
             return;

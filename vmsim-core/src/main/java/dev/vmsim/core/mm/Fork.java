@@ -37,8 +37,7 @@ final class Fork {
                     mm.vmStatAccount(mpnt.vmFlags, -mpnt.pages(oldmm.pageShift));
                     continue;
                 }
-                final Vma tmp = VmaOps.dup(mpnt);
-                tmp.vmMm = mm;
+                final Vma tmp = VmaOps.dup(mpnt, mm);
                 tmp.vmFlags &= ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT);
                 if ((mpnt.vmFlags & VmFlags.VM_WIPEONFORK) != 0) {
                     tmp.anonVma = null;

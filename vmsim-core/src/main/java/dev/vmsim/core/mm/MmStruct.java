@@ -4,6 +4,7 @@ import dev.vmsim.core.Machine;
 import dev.vmsim.core.cpu.MmCpumask;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.lock.MmapLock;
+import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.tree.MaState;
 import dev.vmsim.core.tree.MapleTree;

@@ -1,5 +1,6 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.sync.RwSemaphore;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -59,6 +60,13 @@ public class Vma {
     /** vm_refcnt: 0 detached, 1 attached, more = readers; see VmaLock. */
     @SuppressWarnings("unused")
     private volatile int vmRefcnt;
+    /**
+     * vm_lock: the per-VMA rw_semaphore of the 6.4-6.14 locking modes ({@link
+     * dev.vmsim.core.lock.LockingMode#vmaLockIsRwsem}), null in the others. Written by vma_lock_init
+     * while the VMA is detached, before vma_mark_attached's release store publishes it; volatile so a
+     * stale RCU reader of a recycled VMA sees either the old or the new lock, never a torn one.
+     */
+    public volatile RwSemaphore vmLock;
     /** vm_lock_seq: equals mm_lock_seq while write-locked; UINT_MAX (-1) after vma_lock_init. */
     @SuppressWarnings("unused")
     private volatile int vmLockSeq = -1;

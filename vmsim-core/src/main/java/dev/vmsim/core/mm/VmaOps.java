@@ -45,8 +45,17 @@ final class VmaOps {
 
     /** vm_area_dup (+ get_file): a detached copy from the VMA cache, lock state initialised. */
     static Vma dup(final Vma vma) {
-        final Vma n = alloc(vma.vmMm);
+        return dup(vma, vma.vmMm);
+    }
+
+    /**
+     * vm_area_dup for {@code mm} (dup_mmap passes the child's): allocated for {@code mm}, so the lock
+     * state vma_lock_init makes (vm_lock in the rw_semaphore modes) belongs to it.
+     */
+    static Vma dup(final Vma vma, final MmStruct mm) {
+        final Vma n = alloc(mm);
         n.copyFieldsFrom(vma);
+        n.vmMm = mm;
         if (n.vmFile != null) {
             n.vmFile.get();
         }
