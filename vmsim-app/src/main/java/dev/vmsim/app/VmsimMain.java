@@ -1,6 +1,7 @@
 package dev.vmsim.app;
 
 import dev.vmsim.bench.KernelFactory;
+import dev.vmsim.bench.WorkloadRunner;
 import java.io.PrintWriter;
 import java.util.function.IntSupplier;
 import picocli.CommandLine;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Command;
             CompareCommand.class,
             CalibrateCommand.class,
             ScriptCommand.class,
+            dev.vmsim.app.serve.ServeCommand.class,
         })
 public final class VmsimMain implements Runnable {
     @CommandLine.Spec
@@ -25,6 +27,8 @@ public final class VmsimMain implements Runnable {
 
     private final KernelFactory kernels;
     private final IntSupplier hostCpus;
+    /** Where run and compare report progress: a console bar unless {@link #withProgress} replaced it. */
+    private java.util.function.BiFunction<PrintWriter, String, WorkloadRunner.Progress> progress = ProgressBar::forConsole;
 
     public VmsimMain() {
         this(KernelFactory.simulator());
@@ -39,6 +43,17 @@ public final class VmsimMain implements Runnable {
     public VmsimMain(final KernelFactory kernels, final IntSupplier hostCpus) {
         this.kernels = kernels;
         this.hostCpus = hostCpus;
+    }
+
+    /** This command line with run's and compare's progress sent to {@code sink} (the server's job events). */
+    public VmsimMain withProgress(final WorkloadRunner.Progress sink) {
+        this.progress = (err, label) -> sink;
+        return this;
+    }
+
+    /** The progress sink for a run of {@code label} whose messages go to {@code err}. */
+    WorkloadRunner.Progress progress(final PrintWriter err, final String label) {
+        return progress.apply(err, label);
     }
 
     /** How the subcommands build a machine and mm. */
@@ -74,7 +89,7 @@ public final class VmsimMain implements Runnable {
     }
 
     /** Runs the CLI of {@code main} with its output on {@code out} and {@code err}; the exit status. */
-    static int run(final VmsimMain main, final PrintWriter out, final PrintWriter err, final String... args) {
+    public static int run(final VmsimMain main, final PrintWriter out, final PrintWriter err, final String... args) {
         final CommandLine cl = new CommandLine(main);
         cl.setOut(out);
         cl.setErr(err);
