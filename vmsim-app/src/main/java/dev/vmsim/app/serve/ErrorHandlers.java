@@ -1,5 +1,6 @@
 package dev.vmsim.app.serve;
 
+import io.micronaut.context.annotation.Replaces;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.core.convert.exceptions.ConversionErrorException;
 import io.micronaut.http.HttpRequest;
@@ -8,6 +9,8 @@ import io.micronaut.http.HttpStatus;
 import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.codec.CodecException;
 import io.micronaut.http.server.exceptions.ExceptionHandler;
+import io.micronaut.http.server.exceptions.JsonExceptionHandler;
+import io.micronaut.json.JsonSyntaxException;
 import jakarta.inject.Singleton;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +47,18 @@ final class ErrorHandlers {
     static final class Codec implements ExceptionHandler<CodecException, HttpResponse<ApiError>> {
         @Override
         public HttpResponse<ApiError> handle(final HttpRequest request, final CodecException e) {
+            return response(HttpStatus.BAD_REQUEST, null, "malformed JSON: " + firstLine(e.getMessage()));
+        }
+    }
+
+    /** A body that does not parse as JSON (replaces Micronaut's handler, whose body is HAL, not ours). */
+    @Produces
+    @Singleton
+    @Replaces(JsonExceptionHandler.class)
+    @Requires(classes = {JsonSyntaxException.class, ExceptionHandler.class})
+    static final class Syntax implements ExceptionHandler<JsonSyntaxException, HttpResponse<ApiError>> {
+        @Override
+        public HttpResponse<ApiError> handle(final HttpRequest request, final JsonSyntaxException e) {
             return response(HttpStatus.BAD_REQUEST, null, "malformed JSON: " + firstLine(e.getMessage()));
         }
     }

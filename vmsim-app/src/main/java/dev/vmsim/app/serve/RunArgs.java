@@ -1,12 +1,12 @@
 package dev.vmsim.app.serve;
 
 import dev.vmsim.bench.LockingVariant;
+import dev.vmsim.bench.profile.MachineProfiles;
 import dev.vmsim.bench.workload.Workloads;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -20,8 +20,6 @@ final class RunArgs {
     /** run's default duration (RunCommand.DEFAULT_DURATION). */
     static final Duration RUN_DEFAULT = Duration.ofSeconds(5);
     static final int MAX_REPEAT = 20;
-    /** A profile name: no path, so a request cannot make the server read its files. */
-    private static final Pattern PROFILE_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
 
     private RunArgs() {}
 
@@ -127,9 +125,9 @@ final class RunArgs {
             a.add(Long.toString(r.seed()));
         }
         if (r.machine() != null) {
-            if (!PROFILE_NAME.matcher(r.machine()).matches()) {
-                throw ApiException.badField("machine", "'" + r.machine() + "' is not a profile name (host,"
-                        + " icelake-2s-64c, zen5-2s-128c)");
+            if (!MachineProfiles.SHIPPED.contains(r.machine())) {
+                throw ApiException.badField("machine", "unknown profile '" + r.machine() + "' (known: "
+                        + String.join(", ", MachineProfiles.SHIPPED) + "; no files: the server reads none for a request)");
             }
             a.add("--machine");
             a.add(r.machine());
