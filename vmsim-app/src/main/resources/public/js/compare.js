@@ -74,7 +74,7 @@
       const first = document.querySelector("#modes input:checked");
       const job = await vmsim.api("/api/runs", {command: "run", workload: $("workload").value, arch: $("arch").value,
         threads: [Number($("threads").value)], locking: first ? first.value.replace("+upgrade", "") : "per-vma",
-        duration: "200ms", trace: true});
+        iterations: 2, trace: true});
       await follow(job, p => { $("tracestate").textContent = `${p.state} ${Math.round(p.progress * 100)}%`; });
       const st = await vmsim.api(`/api/runs/${job.id}/status`);
       if (!st.trace) { throw new Error(st.error || "no trace"); }

@@ -6,8 +6,10 @@ import io.micronaut.core.convert.exceptions.ConversionErrorException;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.codec.CodecException;
+import io.micronaut.http.server.exceptions.ConversionErrorHandler;
 import io.micronaut.http.server.exceptions.ExceptionHandler;
 import io.micronaut.http.server.exceptions.JsonExceptionHandler;
 import io.micronaut.json.JsonSyntaxException;
@@ -66,11 +68,14 @@ final class ErrorHandlers {
     /** A field of the wrong type ("threads": "many"). */
     @Produces
     @Singleton
+    @Replaces(ConversionErrorHandler.class)
     @Requires(classes = {ConversionErrorException.class, ExceptionHandler.class})
     static final class Conversion implements ExceptionHandler<ConversionErrorException, HttpResponse<ApiError>> {
         @Override
         public HttpResponse<ApiError> handle(final HttpRequest request, final ConversionErrorException e) {
-            return response(HttpStatus.BAD_REQUEST, e.getArgument().getName(), "malformed JSON: "
+            // A field's conversion names the field; the body's as a whole (an array for an object) names none.
+            final boolean body = e.getArgument().getAnnotationMetadata().hasAnnotation(Body.class);
+            return response(HttpStatus.BAD_REQUEST, body ? null : e.getArgument().getName(), "malformed JSON: "
                     + firstLine(e.getConversionError().getCause().getMessage()));
         }
     }

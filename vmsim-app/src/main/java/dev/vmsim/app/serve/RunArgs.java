@@ -109,10 +109,6 @@ final class RunArgs {
         } else {
             total = run ? RUN_DEFAULT : COMPARE_DEFAULT_TOTAL.multipliedBy(rows);
         }
-        if (total.compareTo(limits.runDuration()) > 0) {
-            throw ApiException.badField("duration", (run ? "" : "in all (repeat + 1 warm-up) x modes x thread counts: ")
-                    + total.toMillis() + " ms is over this server's cap of " + limits.runDuration().toMillis() + " ms");
-        }
         if (r.iterations() != null) {
             if (r.iterations() < 1 || r.iterations() > limits.runIterations()) {
                 throw ApiException.badField("iterations", "must be 1 to " + limits.runIterations() + ", got " + r.iterations());
@@ -141,6 +137,10 @@ final class RunArgs {
             }
             a.add("--trace");
             a.add(trace.toString());
+        }
+        if (total.compareTo(limits.runDuration()) > 0) {
+            throw ApiException.badField("duration", (run ? "" : "in all (repeat + 1 warm-up) x modes x thread counts: ")
+                    + total.toMillis() + " ms is over this server's cap of " + limits.runDuration().toMillis() + " ms");
         }
         a.add("--json");
         a.add(json.toString());
