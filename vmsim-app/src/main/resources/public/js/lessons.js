@@ -204,4 +204,6 @@ const LESSONS = [
   if (h.lesson) { $("lesson").value = h.lesson; }
   if (h.seed !== undefined) { $("seed").value = h.seed; }
   start();
+  // A link pasted into an open page: load the scenario it holds (the page's own replaceState fires no event).
+  window.addEventListener("hashchange", () => location.reload());
 })();

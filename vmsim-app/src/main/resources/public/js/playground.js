@@ -207,4 +207,6 @@
     if (e.key === "ArrowLeft") { e.preventDefault(); move(-1); }
   });
   init().catch(e => { $("error").textContent = e.message; });
+  // A link pasted into an open page: load the scenario it holds (the page's own replaceState fires no event).
+  window.addEventListener("hashchange", () => location.reload());
 })();

@@ -25,11 +25,19 @@ public final class VmsimServer implements AutoCloseable {
      * @throws IllegalStateException with one line when the server cannot start (the port is taken)
      */
     public static VmsimServer start(final String bind, final int port) {
+        return start(bind, port, Map.of());
+    }
+
+    /** As {@link #start(String, int)}, with more properties (e.g. {@code vmsim.limits.*}). */
+    public static VmsimServer start(final String bind, final int port, final Map<String, Object> properties) {
+        final Map<String, Object> props = new java.util.HashMap<>(properties);
+        props.put("micronaut.server.host", bind);
+        props.put("micronaut.server.port", port);
         final ApplicationContext ctx = ApplicationContext.builder()
                 .deduceEnvironment(false)
                 .deduceCloudEnvironment(false)
                 .banner(false)
-                .properties(Map.of("micronaut.server.host", bind, "micronaut.server.port", port))
+                .properties(props)
                 .start();
         try {
             final EmbeddedServer server = ctx.getBean(EmbeddedServer.class).start();
