@@ -70,7 +70,6 @@ class BadArgumentsTest {
                 Arguments.of(new String[] {"compare", "pft", "--threads", "1,0"}, "--threads must be at least 1, got 0"),
                 Arguments.of(new String[] {"compare", "pft", "--threads", "4,4"}, "--threads lists a count twice"),
                 Arguments.of(new String[] {"compare", "pft", "--modes", "mmap-only,big-lock"}, "unknown locking mode 'big-lock'"),
-                Arguments.of(new String[] {"compare", "--modes", "per-vma,per-vma"}, "--modes lists a mode twice: per-vma,per-vma"),
                 Arguments.of(new String[] {"run", "pft", "--machine", "cray-1"},
                         "--machine cray-1: unknown machine profile (known: host, icelake-2s-64c, zen5-2s-128c"),
                 Arguments.of(new String[] {"compare", "--machine", "/no/such/profile.json"},

@@ -6,6 +6,7 @@ import dev.vmsim.core.arch.ArchRegistry;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.proc.ProcMeminfo;
 import dev.vmsim.core.stat.VmEvent;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -130,6 +131,12 @@ public final class MmStructKernel implements SimKernel {
                 misses,
                 mm.pageTables().tableFrames(),
                 machine.frames().allocatedFrames());
+    }
+
+    /** {@link ProcMeminfo}: the machine's /proc/meminfo, read on the quiescent machine after a run. */
+    @Override
+    public Map<String, Long> meminfo() {
+        return ProcMeminfo.fields(ProcMeminfo.lines(machine));
     }
 
     private static UnsupportedOperationException pending(final String call) {

@@ -1,6 +1,8 @@
 package dev.vmsim.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -22,8 +24,13 @@ public final class RunResult {
     private final long leakedFrames;
     /** The workload's own faults/s (pft's Hmean), or NaN to use pgfault / seconds. */
     private final double workloadFaultsPerSec;
+    /** /proc/meminfo at the end of the run ({@link SimKernel#meminfo}); empty if the kernel has none. */
+    private final Map<String, Long> meminfo;
 
-    /** @param workloadFaultsPerSec the workload's own faults/s (see {@link Workload.Instance#faultsPerSec}), or NaN */
+    /**
+     * @param workloadFaultsPerSec the workload's own faults/s (see {@link Workload.Instance#faultsPerSec}), or NaN
+     * @param meminfo the kernel's /proc/meminfo when the run ended ({@link SimKernel#meminfo}), or empty
+     */
     public RunResult(
             final RunConfig config,
             final double seconds,
@@ -37,8 +44,10 @@ public final class RunResult {
             final Latency syscallLatency,
             final KernelCounters counters,
             final long leakedFrames,
-            final double workloadFaultsPerSec) {
+            final double workloadFaultsPerSec,
+            final Map<String, Long> meminfo) {
         this.workloadFaultsPerSec = workloadFaultsPerSec;
+        this.meminfo = Collections.unmodifiableMap(new LinkedHashMap<>(meminfo));
         this.config = config;
         this.seconds = seconds;
         this.rounds = rounds;
@@ -131,7 +140,15 @@ public final class RunResult {
         return leakedFrames;
     }
 
-    /** The run as the JSON object `vmsim run --json` writes; members in a fixed order. */
+    /** The machine's /proc/meminfo when the run ended, in the file's order; empty if the kernel has none. */
+    public Map<String, Long> meminfo() {
+        return meminfo;
+    }
+
+    /**
+     * The run as the JSON object `vmsim run --json` writes; members in a fixed order. "meminfo" (the
+     * machine's /proc/meminfo when the tasks finished, kB) is there when the kernel has one.
+     */
     public ObjectNode toJsonNode() {
         final ObjectNode o = Json.object()
                 .put("workload", config.workload().name())
@@ -163,7 +180,12 @@ public final class RunResult {
                 .put("hits", counters.tlbHits())
                 .put("misses", counters.tlbMisses())
                 .put("shootdowns", counters.tlbShootdowns());
-        return o.put("pageTableFrames", counters.pageTableFrames()).put("leakedFrames", leakedFrames);
+        o.put("pageTableFrames", counters.pageTableFrames()).put("leakedFrames", leakedFrames);
+        if (!meminfo.isEmpty()) {
+            final ObjectNode m = o.putObject("meminfo");
+            meminfo.forEach(m::put);
+        }
+        return o;
     }
 
     public String toJson() {

@@ -1,5 +1,7 @@
 package dev.vmsim.bench;
 
+import java.util.Map;
+
 /**
  * The system-call surface of one simulated address space, as the workloads see it: the adapter
  * between the benchmark runner and {@link dev.vmsim.core.mm.MmStruct}.
@@ -52,6 +54,14 @@ public interface SimKernel {
 
     /** A snapshot of the machine's and the mm's counters. */
     KernelCounters counters();
+
+    /**
+     * The machine's /proc/meminfo now, name to value in the file's order (kB; a count for the
+     * HugePages_* lines); empty for a kernel that has no machine of its own to report.
+     */
+    default Map<String, Long> meminfo() {
+        return Map.of();
+    }
 
     /** Checks the mm's invariants (validate_mm); throws {@link IllegalStateException} when broken. */
     void validate();

@@ -1,5 +1,6 @@
 package dev.vmsim.bench;
 
+import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
@@ -208,6 +209,7 @@ public final class WorkloadRunner {
             lastEnd = Math.max(lastEnd, endNs[i]);
         }
         final KernelCounters after = kernel.counters();
+        final Map<String, Long> meminfo = kernel.meminfo();
         kernel.validate();
         final long ptBefore = Math.max(0, before.pageTableFrames());
         final long ptAfter = Math.max(0, after.pageTableFrames());
@@ -225,7 +227,8 @@ public final class WorkloadRunner {
                 Latency.of(syscalls),
                 after.minus(before),
                 leaked,
-                workloadFaultsPerSec);
+                workloadFaultsPerSec,
+                meminfo);
     }
 
     private static void joinQuietly(final Thread[] threads) {

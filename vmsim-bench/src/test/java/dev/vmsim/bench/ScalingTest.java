@@ -62,7 +62,7 @@ class ScalingTest {
             final RunConfig c = RunConfig.rounds(new Pft(), "x86_64", MODES.get(i).mode(), threads, 1, 1);
             runs.add(new RunResult(c, 1, 1, 0, 0, 0, 0, 0, new Latency(0, 0, 0, 0, 0, 0, 0),
                     new Latency(0, 0, 0, 0, 0, 0, 0), new KernelCounters(Map.of(), 0, 0, 0, 0, 0, 0, 0), 0,
-                    faultsPerSec[i]));
+                    faultsPerSec[i], Map.of()));
         }
         return new Comparison("pft", MODES, runs);
     }

@@ -3,10 +3,13 @@ package dev.vmsim.core;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.VmaCache;
+import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.stat.VmStat;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -25,6 +28,13 @@ public final class Machine {
     private final VmStat vmstat = new VmStat();
     private final VmaCache vmaCache = new VmaCache();
     private final List<Cpu> cpus = new CopyOnWriteArrayList<>();
+    /**
+     * The live address spaces, from creation to exit_mmap: what a walk of the task list
+     * (for_each_process) reaches. Machine-wide /proc figures are summed over them when read
+     * ({@link dev.vmsim.core.proc.ProcMeminfo}) instead of kept in node counters that every fault
+     * would update, so that the fault path shares no counter (DESIGN: counters are striped).
+     */
+    private final Set<MmStruct> mms = ConcurrentHashMap.newKeySet();
 
     /** A machine of {@code frames} frames of the architecture's page size. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
@@ -67,6 +77,21 @@ public final class Machine {
 
     public List<Cpu> cpus() {
         return cpus;
+    }
+
+    /** An mm was created on this machine (mm_init). */
+    public void mmCreated(final MmStruct mm) {
+        mms.add(mm);
+    }
+
+    /** An mm's exit_mmap tore it down: it no longer counts in the machine's figures. */
+    public void mmExited(final MmStruct mm) {
+        mms.remove(mm);
+    }
+
+    /** The live mms, in no particular order (sum over them; do not rely on the order). */
+    public Set<MmStruct> mms() {
+        return mms;
     }
 
     /**

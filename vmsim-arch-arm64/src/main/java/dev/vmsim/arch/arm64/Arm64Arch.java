@@ -63,6 +63,27 @@ public final class Arm64Arch implements Arch {
         return g == config.format().granule() ? this : new Arm64Arch(config.withFormat(Arm64PageTableFormat.forGranule(g)), ops);
     }
 
+    /**
+     * VMALLOC_TOTAL (asm/memory.h, asm/pgtable.h): VMALLOC_START is MODULES_END, 2 GiB of modules
+     * above _PAGE_END(VA_BITS_MIN); VMALLOC_END is 256 MiB below VMEMMAP_START, and the vmemmap
+     * (64 bytes of struct page for each page of the linear map) ends 1 GiB below the top.
+     * VA_BITS_MIN is VA_BITS up to 48, else 48 (47 with 16K pages).
+     */
+    @Override
+    public long vmallocTotal() {
+        final int vaBits = config.format().vaBits();
+        final int pageShift = config.format().pageShift();
+        final int vaBitsMin = vaBits <= 48 ? vaBits : pageShift == 14 ? 47 : 48;
+        final long pageOffset = -(1L << vaBits);
+        final long pageEnd = -(1L << (vaBitsMin - 1));
+        final long modulesEnd = pageEnd + (2L << 30);
+        final long structPageSize = 64;
+        final long vmemmapSize = ((pageEnd - pageOffset) >>> pageShift) * structPageSize;
+        final long vmemmapStart = -(1L << 30) - vmemmapSize;
+        final long vmallocEnd = vmemmapStart - (256L << 20);
+        return vmallocEnd - modulesEnd;
+    }
+
     @Override
     public Mmu newMmu(final Machine machine, final Cpu cpu) {
         return new Arm64Mmu(machine.memory(), cpu.id(), config, asidAllocator(machine));

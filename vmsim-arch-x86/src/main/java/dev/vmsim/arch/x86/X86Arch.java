@@ -7,6 +7,7 @@ import dev.vmsim.core.arch.Mmu;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.fault.FaultOps;
 import dev.vmsim.core.pgtable.PageTableFormat;
+import java.util.List;
 
 /**
  * The x86-64 architecture ("x86_64"): {@link X86PageTableFormat}, one {@link X86Mmu} per CPU and
@@ -115,6 +116,30 @@ public final class X86Arch implements Arch {
     @Override
     public X86FaultHandler faultHandler() {
         return handler;
+    }
+
+    /**
+     * VMALLOC_TOTAL: VMALLOC_SIZE_TB_L4 (32 TiB) or, with LA57, VMALLOC_SIZE_TB_L5 (12800 TiB), less
+     * the byte that VMALLOC_END's inclusive definition takes off (pgtable_64_types.h).
+     */
+    @Override
+    public long vmallocTotal() {
+        return ((format.la57() ? 12800L : 32L) << 40) - 1;
+    }
+
+    /**
+     * arch_report_meminfo (arch/x86/mm/pat/set_memory.c): the direct map's pages by size, for RAM
+     * from physical address 0 mapped as init_memory_mapping maps it, 2M pages where a whole aligned
+     * 2 MiB fits and 4k pages for the rest. Departures: no gbpages (no DirectMap1G line, as on a
+     * CPU without X86_FEATURE_GBPAGES such as the recorded machine's), and no 2M page split by
+     * set_memory_*() or by holes in the e820 map.
+     */
+    @Override
+    public List<String> archReportMeminfo(final long ramBytes) {
+        final long twoMb = 2L << 20;
+        final long large = ramBytes / twoMb * twoMb;
+        return List.of(String.format("DirectMap4k:    %8d kB", (ramBytes - large) >> 10),
+                String.format("DirectMap2M:    %8d kB", large >> 10));
     }
 
     @Override

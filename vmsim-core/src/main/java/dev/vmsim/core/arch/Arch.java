@@ -3,6 +3,7 @@ package dev.vmsim.core.arch;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.pgtable.PageTableFormat;
+import java.util.List;
 
 /**
  * An architecture: the page-table format, the per-CPU MMU (TLB and hardware walker) and the fault
@@ -38,5 +39,23 @@ public interface Arch {
      */
     default boolean tlbShootdownByIpi() {
         return true;
+    }
+
+    /**
+     * VMALLOC_TOTAL (VMALLOC_END - VMALLOC_START) in bytes, the size of the kernel's vmalloc area
+     * that /proc/meminfo prints as VmallocTotal: a constant of the architecture and its paging
+     * mode. The default, 0, is for an architecture that does not say.
+     */
+    default long vmallocTotal() {
+        return 0;
+    }
+
+    /**
+     * arch_report_meminfo: the lines the architecture appends to /proc/meminfo, in the kernel's
+     * format, for a machine with {@code ramBytes} of RAM. The default (the kernel's weak one)
+     * prints nothing.
+     */
+    default List<String> archReportMeminfo(final long ramBytes) {
+        return List.of();
     }
 }

@@ -118,5 +118,6 @@ final class Fork {
         } finally {
             mm.mmapLock().writeUnlock();
         }
+        mm.machine().mmExited(mm);
     }
 }

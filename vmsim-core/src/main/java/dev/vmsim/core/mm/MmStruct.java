@@ -101,6 +101,7 @@ public class MmStruct {
         if (vdso) {
             installVdso();
         }
+        machine.mmCreated(this);
     }
 
     /** For fork: an empty mm with the same layout as {@code parent}, no vDSO (dup_mmap copies it). */

@@ -35,9 +35,8 @@ final class MemSizeStats {
     long pssLocked;
 
     /**
-     * smap_gather_stats: walks the present PTEs of {@code vma} (caller holds the mmap_lock for read)
-     * and accounts each normal page with smaps_account. The zero page and special PTEs are not
-     * normal pages (vm_normal_page returns NULL) and count nowhere, not even in Rss.
+     * smap_gather_stats: walks the normal pages of {@code vma} ({@link NormalPages}; caller holds the
+     * mmap_lock for read) and accounts each with smaps_account.
      */
     void gather(final MmStruct mm, final Vma vma) {
         final PageTableFormat format = mm.pageTables().format();
@@ -45,16 +44,8 @@ final class MemSizeStats {
         final long pageSize = mm.pageSize();
         final boolean anon = vma.isAnonymous();
         final boolean locked = (vma.vmFlags & VmFlags.VM_LOCKED) != 0;
-        mm.pageTables().forEachPte(vma.vmStart, vma.vmEnd, (va, pte) -> {
-            if (!format.ptePresent(pte) || format.pteSpecial(pte)) {
-                return;
-            }
-            final long pfn = format.pfn(pte);
-            if (pfn == frames.zeroPfn()) {
-                return;
-            }
-            account(pageSize, frames.mapcount(pfn), anon, format.pteYoung(pte), format.pteDirty(pte), locked);
-        });
+        NormalPages.forEach(mm, vma, (pfn, pte) -> account(pageSize, frames.mapcount(pfn), anon, format.pteYoung(pte),
+                format.pteDirty(pte), locked));
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.vmsim.core.script;
 
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
+import dev.vmsim.core.proc.ProcMeminfo;
 import dev.vmsim.core.proc.ProcVmstat;
 import dev.vmsim.core.proc.Smaps;
 import dev.vmsim.core.proc.TaskMem;
@@ -10,9 +11,9 @@ import java.util.List;
 
 /**
  * The vmscript lines that print a /proc file of the running task: {@code smaps ADDR} (the block of
- * the VMA containing ADDR), {@code smaps_rollup}, {@code status} and {@code vmstat}. Each prints its
- * echo, {@code " ->"}, and the file's lines indented by two spaces, as {@code maps} does; or
- * {@code " -> "} and {@code syntax}, {@code outside} (ADDR not in the arena) or {@code ENOENT} (no
+ * the VMA containing ADDR), {@code smaps_rollup}, {@code status}, {@code vmstat} and {@code
+ * meminfo}. Each prints its echo, {@code " ->"}, and the file's lines indented by two spaces, as
+ * {@code maps} does; or {@code " -> "} and {@code syntax}, {@code outside} (ADDR not in the arena) or {@code ENOENT} (no
  * VMA contains ADDR).
  *
  * <p>What the transcript shows of each, so that the oracle's copy on any host prints the same:
@@ -24,7 +25,11 @@ import java.util.List;
  *   <li>status: the lines {@link TaskMem#scriptLines} names, as the change since the first task
  *       started (the oracle subtracts its own start-up values);
  *   <li>vmstat: the simulated machine's counters since the run began. The live kernel's /proc/vmstat
- *       counts the whole machine, so no transcript of it is recorded.
+ *       counts the whole machine, so no transcript of it is recorded;
+ *   <li>meminfo: the simulated machine's whole /proc/meminfo ({@link ProcMeminfo}). The live kernel's
+ *       is the whole host's, so a recording of it is compared only in what can be compared: the
+ *       lines, their order and format, and the change in the script-decided lines between two
+ *       {@code meminfo} lines (vmscript/meminfo/ and its test).
  * </ul>
  */
 final class ProcLines {
@@ -36,7 +41,8 @@ final class ProcLines {
     }
 
     static boolean handles(final String op) {
-        return op.equals("smaps") || op.equals("smaps_rollup") || op.equals("status") || op.equals("vmstat");
+        return op.equals("smaps") || op.equals("smaps_rollup") || op.equals("status") || op.equals("vmstat")
+                || op.equals("meminfo");
     }
 
     /** Runs one of the lines {@link #handles} in {@code task}; returns the transcript after the echo. */
@@ -78,6 +84,9 @@ final class ProcLines {
         }
         if (verb.equals("status")) {
             return block(List.of(TaskMem.scriptLines(TaskMem.of(mm).minus(start))));
+        }
+        if (verb.equals("meminfo")) {
+            return block(ProcMeminfo.lines(mm.machine()));
         }
         return block(ProcVmstat.lines(mm.machine().vmstat()));
     }
