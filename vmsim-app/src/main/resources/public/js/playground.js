@@ -104,7 +104,7 @@
                       : ' <span class="linux-bad">&#10007; differs from Linux</span>') : "";
         let html = `${vmsim.esc(s.source)}${res}${mark}`;
         if (shown && s.events && s.events.length) {
-          html += `<details><summary>fault path (${s.events.length} events)</summary><div class="timeline">`
+          html += `<details><summary>kernel path (${s.events.length} trace events)</summary><div class="timeline">`
             + s.events.map(e => `<div>${e.phase === "B" ? "&#9654;" : e.phase === "E" ? "&#9664;" : "&#8226;"} `
               + `<b>${vmsim.esc(e.name)}</b> ${vmsim.esc(Object.entries(e.args).map(([k, v]) => k + "=" + v).join(" "))}</div>`).join("")
             + `</div><pre>${vmsim.esc(s.trace.join("\n"))}</pre></details>`;
