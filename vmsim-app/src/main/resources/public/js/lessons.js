@@ -39,7 +39,7 @@ const LESSONS = [
         + "read s-4K\nmaps\n", walk: "top-0x401000", questions: [
         {line: 2, prompt: `The neighbour x ends ${dist} - 0x1000 bytes below the stack. What does "read s-4K" print?`,
           choices: ["ok 0", "SEGV_MAPERR", "SEGV_ACCERR"], truth: r => r.steps[2].result},
-        {line: 3, prompt: "How many VMAs does maps list now?", choices: ["1", "2", "3"],
+        {line: 3, prompt: '"maps": how many VMAs does it list now?', choices: ["1", "2", "3"],
           truth: r => String(r.steps[3].snapshot.maps.length)}]};
     },
   },
@@ -61,7 +61,7 @@ const LESSONS = [
           {line: 4, prompt: `"${second}": and this one, now that the other task has its own copy?`,
             choices: ["do_wp_page copies the page", "do_wp_page reuses the page", "do_anonymous_page maps a new page", "no fault"],
             truth: r => lessonKit.handler(r.steps[4])},
-          {line: 5, prompt: "What does the parent read?", choices: [`ok ${v1}`, `ok ${v2}`, "ok 5"],
+          {line: 5, prompt: '"read a": what does the parent read?', choices: [`ok ${v1}`, `ok ${v2}`, "ok 5"],
             truth: r => r.steps[5].result}]};
     },
   },
@@ -79,12 +79,12 @@ const LESSONS = [
           {line: 1, prompt: `"read z+${off}": which function resolves the fault?`,
             choices: ["do_anonymous_page maps the zero page", "do_anonymous_page maps a new page", "do_wp_page copies the page", "no fault"],
             truth: r => lessonKit.handler(r.steps[1])},
-          {line: 1, prompt: "How many page-table pages does that fault allocate?", choices: ["0", "1", "2", "3", "4"],
+          {line: 1, prompt: `"read z+${off}": how many page-table pages does its fault allocate?`, choices: ["0", "1", "2", "3", "4"],
             truth: r => String(lessonKit.levels(r.steps[1]) - lessonKit.levels(r.steps[0]))},
           {line: 2, prompt: `"write z+${off} 7": which function resolves this fault?`,
             choices: ["do_anonymous_page maps the zero page", "do_anonymous_page maps a new page", "do_wp_page copies the page", "no fault"],
             truth: r => lessonKit.handler(r.steps[2])},
-          {line: 3, prompt: "And the read after it?", choices: ["ok 0", "ok 7", "SEGV_MAPERR"], truth: r => r.steps[3].result}]};
+          {line: 3, prompt: `"read z+${off}" after the write: what does it print?`, choices: ["ok 0", "ok 7", "SEGV_MAPERR"], truth: r => r.steps[3].result}]};
     },
   },
   {
@@ -101,9 +101,9 @@ const LESSONS = [
       return {script: s, questions: [
         {line: n, prompt: `After ${n} writes, how many TLB entries does CPU 0 hold?`, choices: ["0", "1", String(n), String(n + 1)].filter((v, i, a) => a.indexOf(v) === i),
           truth: r => String(r.steps[n].snapshot.tlbs[0].entries.length)},
-        {line: n + 1, prompt: "munmap: how many of them remain after it?", choices: ["0", "1", String(n)].filter((v, i, a) => a.indexOf(v) === i),
+        {line: n + 1, prompt: `"unmap m ${n * 4}K": how many of those entries remain after it?`, choices: ["0", "1", String(n)].filter((v, i, a) => a.indexOf(v) === i),
           truth: r => String(r.steps[n + 1].snapshot.tlbs[0].entries.length)},
-        {line: n + 1, prompt: "Which vmstat counter does its flush raise?",
+        {line: n + 1, prompt: `"unmap m ${n * 4}K": which vmstat counter does its TLB flush raise?`,
           choices: ["nr_tlb_local_flush_one", "nr_tlb_local_flush_all", "nr_tlb_remote_flush"],
           truth: r => ["nr_tlb_local_flush_one", "nr_tlb_local_flush_all", "nr_tlb_remote_flush"]
             .find(k => r.steps[n + 1].snapshot.vmstat[k] > r.steps[n].snapshot.vmstat[k]) || "none"}]};
@@ -124,7 +124,7 @@ const LESSONS = [
         {line: 2, prompt: '"write s" is inside the stack VMA. Which lock path now?',
           choices: ["per-VMA lock only", "per-VMA lock fails, then the mmap_lock", "the mmap_lock only"],
           truth: r => lessonKit.lockPath(r.steps[2])},
-        {line: 3, prompt: "What does vmstat's vma_lock_abort say now?", choices: ["0", "1", "2"],
+        {line: 3, prompt: '"vmstat": what does its vma_lock_abort say now?', choices: ["0", "1", "2"],
           truth: r => String(r.steps[3].snapshot.vmstat.vma_lock_abort)}]};
     },
   },
@@ -164,7 +164,7 @@ const LESSONS = [
     $("question").hidden = !q;
     $("step").disabled = !!q || !resp || pos >= resp.steps.length;
     if (q) {
-      $("prompt").textContent = `Line ${pos + 1}, "${resp.steps[pos].source}": ${q.prompt}`;
+      $("prompt").textContent = `Line ${pos + 1}: ${q.prompt}`;
       $("choices").innerHTML = q.choices.map((c, i) => `<label><input type="radio" name="answer" value="${vmsim.esc(c)}"`
         + `${i === 0 ? " autofocus" : ""}> ${vmsim.esc(c)}</label><br>`).join("");
       $("verdict").textContent = "";
