@@ -82,10 +82,15 @@ final class RunJobs {
         return new RunsApi.Accepted(id, "/api/runs/" + id + "/events", "/api/runs/" + id, job.command());
     }
 
+    /**
+     * Runs the job's command. The slot is released before the job says it is done, so a client that
+     * starts its next run on the done event finds the slot free.
+     */
     private void run(final RunJob job, final List<String> args) {
         final StringWriter out = new StringWriter();
         final StringWriter err = new StringWriter();
         job.started();
+        String failure = null;
         try {
             if (job.tracePath() != null) {
                 traceLock.lock(limits.requestTimeout());
@@ -93,10 +98,8 @@ final class RunJobs {
             try {
                 final VmsimMain main = new VmsimMain(KernelFactory.simulator()).withProgress(job);
                 final int rc = VmsimMain.run(main, new PrintWriter(out), new PrintWriter(err), args.toArray(String[]::new));
-                if (rc == 0) {
-                    job.finished(out.toString());
-                } else {
-                    job.failed(ErrorHandlers.firstLine(err.toString().replaceFirst("^vmsim: ", "")));
+                if (rc != 0) {
+                    failure = ErrorHandlers.firstLine(err.toString().replaceFirst("^vmsim: ", ""));
                 }
             } finally {
                 if (job.tracePath() != null) {
@@ -104,11 +107,17 @@ final class RunJobs {
                 }
             }
         } catch (ApiException e) {
-            job.failed(e.getMessage());
-        } catch (RuntimeException e) {
-            job.failed("internal error: " + e);
+            failure = e.getMessage();
+        } catch (RuntimeException | Error e) {
+            // An Error too (a lockdep assertion, OutOfMemoryError): the job must end, not hang in running.
+            failure = "internal error: " + e;
         } finally {
             slots.release();
+        }
+        if (failure == null) {
+            job.finished(out.toString());
+        } else {
+            job.failed(failure);
         }
     }
 
