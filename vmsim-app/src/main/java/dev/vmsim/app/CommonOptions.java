@@ -15,7 +15,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The options `run` and `compare` share: architecture, machine, threads, run bound, seed. */
+/** The options `run` and `compare` share: architecture, machine, kernel variant, threads, run bound, seed. */
 final class CommonOptions {
     @Mixin
     ArchOption arch;
@@ -25,6 +25,9 @@ final class CommonOptions {
 
     @Mixin
     MachineOption machine;
+
+    @Mixin
+    ZeroPageOption zeroPage;
 
     @Option(names = "--threads", split = ",", paramLabel = "N[,N...]",
             description = "Simulated tasks of the one mm, each on its own CPU and platform thread: 1 to 1024"
@@ -64,11 +67,15 @@ final class CommonOptions {
         final long pageSize = granule.pageSize(cl, arch.arch);
         if (iterations != null) {
             checkAtLeastOne(cl, "--iterations", iterations);
-            return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed).withPageSize(pageSize).withMachine(m);
+            return RunConfig.rounds(w, arch.arch, mode, n, iterations, seed)
+                    .withPageSize(pageSize)
+                    .withMachine(m)
+                    .withKernel(zeroPage.variant());
         }
         return RunConfig.timed(w, arch.arch, mode, n, duration != null ? duration : defaultDuration, seed)
                 .withPageSize(pageSize)
-                .withMachine(m);
+                .withMachine(m)
+                .withKernel(zeroPage.variant());
     }
 
     /** Refuses a list of thread counts where the command runs one (a list is for compare). */

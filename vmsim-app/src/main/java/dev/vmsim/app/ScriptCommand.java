@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code vmsim script [--arch x86_64|arm64] [--granule 4K|16K|64K] [--locking mmap-only|per-vma|per-vma-wait] [--mmap-upgrade] [--trace] FILE|-}: runs a
+ * {@code vmsim script [--arch x86_64|arm64] [--granule 4K|16K|64K] [--locking mmap-only|per-vma|per-vma-wait] [--mmap-upgrade] [--no-zero-page] [--trace] FILE|-}: runs a
  * vmscript scenario on a fresh simulated process and prints its transcript, which is meant to be
  * byte-identical to the real kernel's (vmoracle.c). Exit status 0; 2 for an unknown architecture,
  * locking mode, or a file that cannot be read as UTF-8 text (one line on stderr, as for every
@@ -49,6 +49,9 @@ public final class ScriptCommand implements Callable<Integer> {
     @Mixin
     private MachineOption machine;
 
+    @Mixin
+    private ZeroPageOption zeroPage;
+
     @Option(names = "--trace",
             description = "After each line that faulted, print each fault's path (arch decode, locks, handler,"
                     + " result) as '  # ' lines; the transcript lines are unchanged.")
@@ -74,8 +77,8 @@ public final class ScriptCommand implements Callable<Integer> {
         }
         final PrintWriter out = cl.getOut();
         out.print(trace
-                ? VmScript.runTraced(script, a, locking.locking, mmapUpgrade.on, TRACE_CAPACITY)
-                : VmScript.run(script, a, locking.locking, mmapUpgrade.on));
+                ? VmScript.runTraced(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant(), TRACE_CAPACITY)
+                : VmScript.run(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant()));
         out.flush();
         return 0;
     }

@@ -1,8 +1,11 @@
 package dev.vmsim.app;
 
+import dev.vmsim.app.script.KernelOracle;
 import dev.vmsim.bench.KernelFactory;
 import dev.vmsim.bench.WorkloadRunner;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.function.Function;
 import java.util.function.IntSupplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,6 +22,7 @@ import picocli.CommandLine.Command;
             CompareCommand.class,
             CalibrateCommand.class,
             ScriptCommand.class,
+            CheckKernelCommand.class,
             dev.vmsim.app.serve.ServeCommand.class,
         })
 public final class VmsimMain implements Runnable {
@@ -27,6 +31,7 @@ public final class VmsimMain implements Runnable {
 
     private final KernelFactory kernels;
     private final IntSupplier hostCpus;
+    private final Function<Path, KernelOracle.Built> oracle;
     /** Where run and compare report progress: a console bar unless {@link #withProgress} replaced it. */
     private java.util.function.BiFunction<PrintWriter, String, WorkloadRunner.Progress> progress = ProgressBar::forConsole;
 
@@ -41,8 +46,19 @@ public final class VmsimMain implements Runnable {
 
     /** As above, with the host's CPU count from {@code hostCpus} (tests pass their own). */
     public VmsimMain(final KernelFactory kernels, final IntSupplier hostCpus) {
+        this(kernels, hostCpus, KernelOracle::build);
+    }
+
+    /** As above, with check-kernel's live kernel from {@code oracle} (given a work directory; tests pass their own). */
+    VmsimMain(final KernelFactory kernels, final IntSupplier hostCpus, final Function<Path, KernelOracle.Built> oracle) {
         this.kernels = kernels;
         this.hostCpus = hostCpus;
+        this.oracle = oracle;
+    }
+
+    /** Builds the kernel oracle in {@code dir}, for check-kernel. */
+    KernelOracle.Built oracle(final Path dir) {
+        return oracle.apply(dir);
     }
 
     /** This command line with run's and compare's progress sent to {@code sink} (the server's job events). */

@@ -1,8 +1,11 @@
 package dev.vmsim.app;
 
+import dev.vmsim.app.script.KernelOracle;
 import dev.vmsim.bench.KernelFactory;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.function.Function;
 
 /** Runs the CLI in-process with captured stdout and stderr. */
 final class CliHarness {
@@ -28,6 +31,15 @@ final class CliHarness {
         final StringWriter out = new StringWriter();
         final StringWriter err = new StringWriter();
         final int status = VmsimMain.run(new VmsimMain(kernels, () -> hostCpus), new PrintWriter(out), new PrintWriter(err), args);
+        return new CliHarness(status, out.toString(), err.toString());
+    }
+
+    /** As {@link #run}, with check-kernel's live kernel from {@code oracle} instead of the compiled oracle. */
+    static CliHarness withOracle(final Function<Path, KernelOracle.Built> oracle, final String... args) {
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final VmsimMain main = new VmsimMain(KernelFactory.simulator(), () -> HOST_CPUS, oracle);
+        final int status = VmsimMain.run(main, new PrintWriter(out), new PrintWriter(err), args);
         return new CliHarness(status, out.toString(), err.toString());
     }
 }

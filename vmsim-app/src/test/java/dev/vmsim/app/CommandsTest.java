@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vmsim.bench.KernelFactory;
 import dev.vmsim.bench.MiniJson;
 import dev.vmsim.bench.ToyKernel;
 import java.nio.file.Files;
@@ -154,5 +155,22 @@ class CommandsTest {
         for (final String c : List.of("run", "compare", "calibrate")) {
             assertTrue(r.out.contains(c), r.out);
         }
+    }
+
+    /** run and compare --no-zero-page run on a machine that forbids the zero page, and say so. */
+    @Test
+    void runOnAKernelWithoutTheZeroPage() {
+        final CliHarness r = CliHarness.run(KernelFactory.simulator(),
+                "run", "page-fault1", "--threads", "1", "--iterations", "1", "--no-zero-page");
+        assertEquals(0, r.status, r.err);
+        assertTrue(r.out.lines().findFirst().orElseThrow().endsWith("  kernel=--no-zero-page"), r.out);
+        final CliHarness cmp = CliHarness.run(KernelFactory.simulator(),
+                "compare", "page-fault1", "--threads", "1", "--iterations", "1", "--repeat", "1", "--no-zero-page");
+        assertEquals(0, cmp.status, cmp.err);
+        assertTrue(cmp.out.startsWith("page-fault1  arch=x86_64  threads=1  kernel=--no-zero-page  "), cmp.out);
+        final CliHarness toy = CliHarness.run(ToyKernel.factory(),
+                "run", "spf", "--threads", "1", "--iterations", "1", "--no-zero-page");
+        assertEquals(1, toy.status, toy.out);
+        assertEquals("vmsim: this kernel factory builds only the vanilla kernel\n", toy.err);
     }
 }

@@ -89,4 +89,16 @@ class ScriptCommandTest {
         assertEquals(0, res.status, res.err);
         assertEquals(r.transcript(), res.out, r.name());
     }
+
+    /** --no-zero-page: the scenarios recorded on a kernel without the zero page, as that kernel printed them. */
+    @Test
+    void noZeroPageGivesTheTranscriptsOfAKernelWithoutTheZeroPage(@TempDir final Path dir) throws IOException {
+        for (final ScenarioFiles.Recorded r : ScenarioFiles.in(ScenarioFiles.NO_ZERO_PAGE)) {
+            final Path f = dir.resolve("s.vms");
+            Files.writeString(f, r.script());
+            final CliHarness res = run("script", "--no-zero-page", f.toString());
+            assertEquals(0, res.status, res.err);
+            assertEquals(r.transcript(), res.out, r.name());
+        }
+    }
 }

@@ -66,6 +66,15 @@ class TraceCommandTest {
                 ""), out);
     }
 
+    /** Beyond the shmem object of a shared mapping grown by mremap: a SIGBUS, in the transcript and in the trace. */
+    @Test
+    void aSigbusIsNamedAsASigbusInTheTranscriptAndTheTrace() throws Exception {
+        final String out = script("map a 4K rw- shared at top-0x100000 fixed\nremap g a 4K 8K\nread a+4K\n", "--trace");
+        assertTrue(out.contains("read a+4K -> SIGBUS BUS_ADRERR\n  # #PF err=0x4 [U] cr2=top-0xff000"), out);
+        assertTrue(out.contains(" -> signal SIGBUS BUS_ADRERR\n"), out);
+        assertFalse(out.contains("SEGV"), out);
+    }
+
     /** --mmap-upgrade: the stack grows under the write lock reached by the simulator's atomic upgrade. */
     @Test
     void withMmapUpgradeTheStackGrowsUnderTheUpgradedLock() throws Exception {

@@ -1,5 +1,6 @@
 package dev.vmsim.bench;
 
+import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.lock.LockingMode;
 
 /** Builds a fresh simulated machine and one mm on it for a run; tests substitute their own. */
@@ -23,6 +24,23 @@ public interface KernelFactory {
         return create(arch, mode, frames, cpus);
     }
 
+    /**
+     * The same on a machine running kernel {@code variant}. A factory that builds only the vanilla
+     * kernel, as the default does, refuses any other variant.
+     */
+    default SimKernel create(
+            final String arch,
+            final long pageSize,
+            final LockingMode mode,
+            final long frames,
+            final int cpus,
+            final KernelVariant variant) {
+        if (!variant.equals(KernelVariant.VANILLA)) {
+            throw new IllegalArgumentException("this kernel factory builds only the vanilla kernel");
+        }
+        return create(arch, pageSize, mode, frames, cpus);
+    }
+
     /** The real simulator: {@link MmStructKernel}, on every page size its architectures have. */
     static KernelFactory simulator() {
         return new KernelFactory() {
@@ -35,6 +53,17 @@ public interface KernelFactory {
             public SimKernel create(
                     final String arch, final long pageSize, final LockingMode mode, final long frames, final int cpus) {
                 return MmStructKernel.create(arch, pageSize, mode, frames, cpus);
+            }
+
+            @Override
+            public SimKernel create(
+                    final String arch,
+                    final long pageSize,
+                    final LockingMode mode,
+                    final long frames,
+                    final int cpus,
+                    final KernelVariant variant) {
+                return MmStructKernel.create(arch, pageSize, mode, frames, cpus, variant);
             }
         };
     }

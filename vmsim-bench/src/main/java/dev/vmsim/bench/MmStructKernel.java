@@ -1,5 +1,6 @@
 package dev.vmsim.bench;
 
+import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
@@ -27,6 +28,17 @@ public final class MmStructKernel implements SimKernel {
      */
     public static MmStructKernel create(
             final String arch, final long pageSize, final LockingMode mode, final long frames, final int cpus) {
+        return create(arch, pageSize, mode, frames, cpus, KernelVariant.VANILLA);
+    }
+
+    /** As above, on a machine running kernel {@code variant}. */
+    public static MmStructKernel create(
+            final String arch,
+            final long pageSize,
+            final LockingMode mode,
+            final long frames,
+            final int cpus,
+            final KernelVariant variant) {
         final Arch found = ArchRegistry.find(arch);
         if (found == null) {
             throw new IllegalArgumentException(
@@ -36,7 +48,7 @@ public final class MmStructKernel implements SimKernel {
         if (a == null) {
             throw new IllegalArgumentException(arch + " has no " + (pageSize >> 10) + "K pages");
         }
-        final Machine machine = new Machine(a, frames, cpus);
+        final Machine machine = new Machine(a, frames, cpus, variant);
         return new MmStructKernel(machine, new MmStruct(machine, mode));
     }
 

@@ -2,6 +2,7 @@ package dev.vmsim.bench;
 
 import dev.vmsim.bench.profile.MachineProfile;
 import dev.vmsim.bench.profile.MachineProfiles;
+import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.lock.LockingMode;
 import java.time.Duration;
 import java.util.Objects;
@@ -10,7 +11,8 @@ import java.util.Objects;
  * What to run: a workload on an architecture (with its page size) in a locking variant (a mode,
  * and whether the simulator's mmap_lock upgrade is on) with a number of threads, bound by a
  * duration or by a number of rounds per thread (exactly one of the two), with a seed, on a machine
- * profile (the cost model of the virtual clock; default {@code host}).
+ * profile (the cost model of the virtual clock; default {@code host}), running a kernel variant
+ * (default the vanilla kernel).
  */
 public final class RunConfig {
     private final Workload workload;
@@ -23,6 +25,7 @@ public final class RunConfig {
     /** PAGE_SIZE of the machine: 4096 unless an arm64 granule says otherwise. */
     private final long pageSize;
     private final MachineProfile machine;
+    private final KernelVariant kernel;
 
     private RunConfig(
             final Workload workload,
@@ -33,7 +36,8 @@ public final class RunConfig {
             final long iterations,
             final long seed,
             final long pageSize,
-            final MachineProfile machine) {
+            final MachineProfile machine,
+            final KernelVariant kernel) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
@@ -49,19 +53,22 @@ public final class RunConfig {
         this.seed = seed;
         this.pageSize = pageSize;
         this.machine = Objects.requireNonNull(machine);
+        this.kernel = Objects.requireNonNull(kernel);
     }
 
     /** A run bound by wall-clock time. */
     public static RunConfig timed(
             final Workload w, final String arch, final LockingMode mode, final int threads, final Duration d, final long seed) {
-        return new RunConfig(w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096, MachineProfiles.defaultProfile());
+        return new RunConfig(
+                w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096, MachineProfiles.defaultProfile(), KernelVariant.VANILLA);
     }
 
     /** A run of {@code iterations} rounds per thread. */
     public static RunConfig rounds(
             final Workload w, final String arch, final LockingMode mode, final int threads, final long iterations, final long seed) {
         return new RunConfig(
-                w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096, MachineProfiles.defaultProfile());
+                w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096, MachineProfiles.defaultProfile(),
+                KernelVariant.VANILLA);
     }
 
     /** The same run in another locking mode (the mmap_lock upgrade as it was). */
@@ -71,27 +78,32 @@ public final class RunConfig {
 
     /** The same run in another locking variant. */
     public RunConfig withVariant(final LockingVariant v) {
-        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine);
+        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine, kernel);
     }
 
     /** The same run with a duration instead of the current bound. */
     public RunConfig withDuration(final Duration d) {
-        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine);
+        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine, kernel);
     }
 
     /** The same run on a machine with PAGE_SIZE {@code bytes} (an arm64 granule: 4K, 16K, 64K). */
     public RunConfig withPageSize(final long bytes) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine, kernel);
     }
 
     /** The same run with {@code n} threads. */
     public RunConfig withThreads(final int n) {
-        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine);
+        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine, kernel);
     }
 
     /** The same run on another machine profile. */
     public RunConfig withMachine(final MachineProfile m) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m, kernel);
+    }
+
+    /** The same run on a machine running kernel {@code k} (the zero page, the stack guard gap). */
+    public RunConfig withKernel(final KernelVariant k) {
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, k);
     }
 
     public Workload workload() {
@@ -137,6 +149,11 @@ public final class RunConfig {
     /** PAGE_SIZE of the machine the run builds. */
     public long pageSize() {
         return pageSize;
+    }
+
+    /** The kernel variant the run's machine runs. */
+    public KernelVariant kernel() {
+        return kernel;
     }
 
     /** The machine profile: the cost model a virtual-clock run charges. */

@@ -41,8 +41,8 @@ public final class WorkloadRunner {
     /** Runs {@code cfg}; throws {@link RunFailure} when a task or a post-run check failed. */
     public RunResult run(final RunConfig cfg, final Progress progress) {
         final int n = cfg.threads();
-        final SimKernel kernel =
-                factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(), cfg.workload().frames(n, cfg.pageSize()), n + 1);
+        final SimKernel kernel = factory.create(
+                cfg.arch(), cfg.pageSize(), cfg.locking(), cfg.workload().frames(n, cfg.pageSize()), n + 1, cfg.kernel());
         if (cfg.mmapUpgrade()) {
             kernel.enableMmapUpgrade();
         }

@@ -35,16 +35,29 @@ public final class Machine {
      * would update, so that the fault path shares no counter (DESIGN: counters are striped).
      */
     private final Set<MmStruct> mms = ConcurrentHashMap.newKeySet();
+    /** The kernel settings every mm of this machine starts with; fixed, as a boot parameter is. */
+    private final KernelVariant variant;
 
-    /** A machine of {@code frames} frames of the architecture's page size. */
+    /** A machine of {@code frames} frames of the architecture's page size, running the vanilla kernel. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
+        this(arch, frames, maxCpus, KernelVariant.VANILLA);
+    }
+
+    /** A machine of {@code frames} frames of the architecture's page size, running kernel {@code variant}. */
+    public Machine(final Arch arch, final long frames, final int maxCpus, final KernelVariant variant) {
         this.arch = arch;
+        this.variant = java.util.Objects.requireNonNull(variant);
         this.memory = new PhysicalMemory(frames, arch.pageTableFormat().pageShift());
         this.frames = new FrameAllocator(memory, maxCpus, vmstat);
     }
 
     public Arch arch() {
         return arch;
+    }
+
+    /** The kernel variant this machine runs (zero page, stack guard gap). */
+    public KernelVariant kernelVariant() {
+        return variant;
     }
 
     public PhysicalMemory memory() {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
@@ -41,6 +42,13 @@ class MeminfoRecordingTest {
      * AnonPages +73 MiB), but rarely shmem, mapped shmem or commit in the milliseconds between two
      * lines. The scenario's steps are 16 MiB and more, so each tolerance is below the smallest step.
      */
+    /**
+     * Runs of the scenario on the live kernel, of which one must agree: the machine's other processes
+     * (the build's own JVMs among them) move the machine-wide Committed_AS and AnonPages between two
+     * lines by more than the tolerance now and then; a simulator that differs fails every run.
+     */
+    private static final int LIVE_ATTEMPTS = 3;
+
     private static final Map<String, Long> TOLERANCE_KB =
             Map.of("AnonPages", 12L << 10, "Mapped", 1L << 10, "Shmem", 1L << 10, "Committed_AS", 1L << 10);
 
@@ -64,20 +72,28 @@ class MeminfoRecordingTest {
 
     /**
      * The same checks on this machine's kernel now (with -Pkernel): on the recorded kernel series,
-     * whose configuration prints these lines. A busy machine can move AnonPages by more than the
-     * tolerance between two lines; rerun on a quieter one before suspecting the simulator.
+     * whose configuration prints these lines. A busy machine can move AnonPages or Committed_AS by
+     * more than the tolerance between two lines, so one of {@value #LIVE_ATTEMPTS} runs must agree.
      */
     @Test
     @Tag("kernel")
     void theLiveKernelAgrees() throws IOException {
-        final String why = KernelOracle.unavailableReason();
-        assumeTrue(why == null, () -> "kernel oracle unavailable: " + why);
+        final UnaryOperator<String> kernel = LiveKernel.oracle();
         assumeTrue(KernelOracle.isRecordedKernelSeries(),
                 "recorded on Linux 6.18; this kernel is " + KernelOracle.kernelRelease());
-        final String live = KernelOracle.run(resource(SCENARIO + ".vms"));
-        sameLinesAndColumns(live);
-        sameConstants(live);
-        sameChanges(live);
+        AssertionError last = null;
+        for (int attempt = 0; attempt < LIVE_ATTEMPTS; attempt++) {
+            final String live = kernel.apply(resource(SCENARIO + ".vms"));
+            sameLinesAndColumns(live);
+            sameConstants(live);
+            try {
+                sameChanges(live);
+                return;
+            } catch (final AssertionError e) {
+                last = e;
+            }
+        }
+        throw last;
     }
 
     private static void sameLinesAndColumns(final String kernelTranscript) throws IOException {

@@ -21,17 +21,24 @@ public final class TextReport {
         return c.pageSize() == 4096 ? c.arch() : c.arch() + "/" + (c.pageSize() >> 10) + "K";
     }
 
+    /** "  kernel=--no-zero-page" for a run on a kernel variant, "" on the vanilla kernel. */
+    static String kernelNote(final RunConfig c) {
+        final String v = c.kernel().describe();
+        return v.isEmpty() ? "" : "  kernel=" + v;
+    }
+
     /** The report of one run. */
     public static String run(final RunResult r) {
         final StringBuilder b = new StringBuilder();
         b.append(String.format(
                 Locale.ROOT,
-                "%s  arch=%s  locking=%s  threads=%d  seed=%d%n",
+                "%s  arch=%s  locking=%s  threads=%d  seed=%d%s%n",
                 r.config().workload().name(),
                 archName(r.config()),
                 r.config().variant().name(),
                 r.config().threads(),
-                r.config().seed()));
+                r.config().seed(),
+                kernelNote(r.config())));
         b.append(String.format(
                 Locale.ROOT,
                 "%.3f s, %d rounds: %d faults (%s/s), %d syscalls (%s/s)%n",
@@ -75,10 +82,11 @@ public final class TextReport {
         final RunResult first = cmp.runs().get(0);
         b.append(String.format(
                 Locale.ROOT,
-                "%s  arch=%s  threads=%d  %d runs per mode, interleaved; medians (ratio to %s)%n%n",
+                "%s  arch=%s  threads=%d%s  %d runs per mode, interleaved; medians (ratio to %s)%n%n",
                 cmp.workload(),
                 archName(first.config()),
                 first.config().threads(),
+                kernelNote(first.config()),
                 cmp.runsOf(cmp.columns().get(0)).size(),
                 cmp.columns().get(0).name()));
         b.append(String.format(Locale.ROOT, "%-22s", "metric"));
@@ -112,9 +120,9 @@ public final class TextReport {
         final LockingVariant baseline = t.modes().get(0);
         b.append(String.format(
                 Locale.ROOT,
-                "%s  arch=%s  machine=%s  %d runs per mode and thread count, interleaved;"
+                "%s  arch=%s  machine=%s%s  %d runs per mode and thread count, interleaved;"
                         + " faults/s medians (delta against %s)%n%n",
-                t.workload(), cfg.arch(), cfg.machine().name(), t.rows().get(0).runsOf(baseline).size(),
+                t.workload(), cfg.arch(), cfg.machine().name(), kernelNote(cfg), t.rows().get(0).runsOf(baseline).size(),
                 baseline.name()));
         b.append(String.format(Locale.ROOT, "%-8s", "threads"));
         for (final LockingVariant m : t.modes()) {

@@ -2,6 +2,7 @@ package dev.vmsim.bench.calibrate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.vmsim.bench.WorkloadRunner;
 import dev.vmsim.bench.profile.MachineProfile;
@@ -19,6 +20,8 @@ class HostFitKernelTest {
 
     @Test
     void theNativeProbesFitAHostProfileThatReadsBack() throws Exception {
+        final String why = NativeToolchain.unavailableReason();
+        assumeTrue(why == null, () -> "skipped: " + why);
         final HostFit.Result r = new HostFit(
                         new NativeProbe("page_fault1", cache)::run, new NativeProbe("mmap1", cache)::run)
                 .run(MachineProfiles.shipped("host"), 2, "kernel test", WorkloadRunner.Progress.NONE);

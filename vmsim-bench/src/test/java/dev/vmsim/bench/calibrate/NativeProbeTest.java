@@ -13,9 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 @Tag("kernel")
 class NativeProbeTest {
-    private static boolean haveGccAndProc() {
-        return Files.isRegularFile(Path.of("/proc/self/status"))
-                && (Files.isExecutable(Path.of("/usr/bin/gcc")) || Files.isExecutable(Path.of("/usr/local/bin/gcc")));
+    private static void assumeToolchain() {
+        final String why = NativeToolchain.unavailableReason();
+        assumeTrue(why == null, () -> "skipped: " + why);
     }
 
     @Test
@@ -25,7 +25,7 @@ class NativeProbeTest {
 
     @Test
     void compilesOnceAndReusesTheCachedBinary(@TempDir final Path cache) throws Exception {
-        assumeTrue(haveGccAndProc(), "needs gcc and /proc (Linux)");
+        assumeToolchain();
         final NativeProbe p = new NativeProbe("mmap1", cache);
         final Path bin = p.binary();
         assertTrue(Files.isExecutable(bin));
@@ -36,7 +36,7 @@ class NativeProbeTest {
 
     @Test
     void pageFault1ProbeCountsOneMinorFaultPerPage(@TempDir final Path cache) throws Exception {
-        assumeTrue(haveGccAndProc(), "needs gcc and /proc (Linux)");
+        assumeToolchain();
         final Map<String, String> out = new NativeProbe("page_fault1", cache).run("1");
         final long pages = Long.parseLong(out.get("pages"));
         final long minflt = Long.parseLong(out.get("minflt"));
@@ -51,7 +51,7 @@ class NativeProbeTest {
 
     @Test
     void mmap1ProbeReportsNsPerPair(@TempDir final Path cache) throws Exception {
-        assumeTrue(haveGccAndProc(), "needs gcc and /proc (Linux)");
+        assumeToolchain();
         final Map<String, String> out = new NativeProbe("mmap1", cache).run("100");
         assertEquals("100", out.get("rounds"));
         assertTrue(Double.parseDouble(out.get("ns_per_mmap_munmap")) > 0);

@@ -52,7 +52,7 @@ public final class SigInfo {
         return info & 0xffff;
     }
 
-    /** "SEGV_MAPERR", "SEGV_ACCERR", "SIGBUS/BUS_ADRERR", ... */
+    /** "SEGV_MAPERR", "SEGV_ACCERR", "SIGBUS BUS_ADRERR" (signal and si_code, as the vmscript transcript names a SIGBUS), ... */
     public static String describe(final int info) {
         if (info == OK) {
             return "ok";
@@ -70,11 +70,11 @@ public final class SigInfo {
         }
         if (s == SIGBUS) {
             switch (c) {
-                case BUS_ADRALN: return "SIGBUS/BUS_ADRALN";
-                case BUS_ADRERR: return "SIGBUS/BUS_ADRERR";
-                case BUS_OBJERR: return "SIGBUS/BUS_OBJERR";
-                case BUS_MCEERR_AR: return "SIGBUS/BUS_MCEERR_AR";
-                default: return "SIGBUS/" + c;
+                case BUS_ADRALN: return "SIGBUS BUS_ADRALN";
+                case BUS_ADRERR: return "SIGBUS BUS_ADRERR";
+                case BUS_OBJERR: return "SIGBUS BUS_OBJERR";
+                case BUS_MCEERR_AR: return "SIGBUS BUS_MCEERR_AR";
+                default: return "SIGBUS " + c;
             }
         }
         if (info == OOPS) {

@@ -105,13 +105,17 @@ final class PteFault {
         return ret;
     }
 
-    /** do_anonymous_page (§9.6). */
+    /**
+     * do_anonymous_page (§9.6). A read fault maps the shared zero page unless mm_forbids_zeropage():
+     * then it takes the write fault's path (vmf_anon_prepare, a zeroed page of its own, writable and
+     * dirty when the VMA is writable), so the VMA gets an anon_vma, as on such a kernel.
+     */
     static int doAnonymousPage(final MmStruct mm, final Vma vma, final long address, final int flags, final long ptePa) {
         final PageTables pt = mm.pageTables();
         final PageTableFormat fmt = pt.format();
         final FrameAllocator frames = mm.machine().frames();
         final long prot = fmt.vmGetPageProt(vma.vmFlags);
-        if ((flags & FAULT_FLAG_WRITE) == 0) {
+        if ((flags & FAULT_FLAG_WRITE) == 0 && !mm.forbidsZeropage()) {
             // Read fault: map the shared zero page, never writable in a private mapping.
             final long entry = fmt.pteMkspecial(fmt.pfnPte(frames.zeroPfn(), prot));
             final Ptl ptl = pt.ptl(ptePa);

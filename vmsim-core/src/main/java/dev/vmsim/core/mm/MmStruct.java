@@ -1,5 +1,6 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.cpu.MmCpumask;
 import dev.vmsim.core.lock.LockingMode;
@@ -28,7 +29,7 @@ public class MmStruct {
     /** RLIMIT_STACK default (_STK_LIM). */
     public static final long DEFAULT_RLIMIT_STACK = 8L << 20;
     /** stack_guard_gap default, in pages. */
-    public static final long DEFAULT_STACK_GUARD_GAP_PAGES = 256;
+    public static final long DEFAULT_STACK_GUARD_GAP_PAGES = KernelVariant.DEFAULT_STACK_GUARD_GAP_PAGES;
     /** mmap_min_addr (CONFIG_DEFAULT_MMAP_MIN_ADDR on x86-64 and arm64). */
     public static final long DEFAULT_MMAP_MIN_ADDR = 65536;
     /** The minimum gap between the stack top and mmap_base (MIN_GAP, 128 MiB). */
@@ -92,7 +93,7 @@ public class MmStruct {
         this.taskSize = taskSize;
         this.mapWindow = Math.min(taskSize, machine.arch().pageTableFormat().defaultMapWindow());
         this.stackTop = mapWindow;
-        this.stackGuardGap = DEFAULT_STACK_GUARD_GAP_PAGES << pageShift;
+        this.stackGuardGap = machine.kernelVariant().stackGuardGapPages() << pageShift;
         this.mmapBase = computeMmapBase();
         // A brk area a long way below the mmap area, like a PIE binary's (ELF_ET_DYN_BASE-ish, which
         // is DEFAULT_MAP_WINDOW / 3 * 2: inside the window with LA57 too).
@@ -233,6 +234,14 @@ public class MmStruct {
     /** setrlimit(RLIMIT_STACK). */
     public final void setRlimitStack(final long bytes) {
         this.rlimitStack = bytes;
+    }
+
+    /**
+     * mm_forbids_zeropage(): true on a machine whose kernel variant never maps the shared zero page
+     * (a machine-wide setting here, as the boot parameter of the kernel it models is).
+     */
+    public final boolean forbidsZeropage() {
+        return machine.kernelVariant().forbidsZeropage();
     }
 
     /** stack_guard_gap in bytes. */

@@ -1,5 +1,6 @@
 package dev.vmsim.core.script;
 
+import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.cpu.Cpu;
@@ -37,7 +38,13 @@ public final class ScriptSession {
      */
     public static ScriptSession start(
             final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final TraceRecorder recorder) {
-        return new ScriptSession(VmScript.fresh(new Machine(arch, VmScript.FRAMES, 1), mode, mmapUpgrade), recorder);
+        return start(arch, mode, mmapUpgrade, KernelVariant.VANILLA, recorder);
+    }
+
+    /** As {@link #start(Arch, LockingMode, boolean, TraceRecorder)}, on a machine running kernel {@code variant}. */
+    public static ScriptSession start(final Arch arch, final LockingMode mode, final boolean mmapUpgrade,
+            final KernelVariant variant, final TraceRecorder recorder) {
+        return new ScriptSession(VmScript.fresh(new Machine(arch, VmScript.FRAMES, 1, variant), mode, mmapUpgrade), recorder);
     }
 
     /** One line's transcript text (empty for a blank or comment line), the task it ran in, its trace events. */

@@ -1,5 +1,6 @@
 package dev.vmsim.core.script;
 
+import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.SigInfo;
@@ -80,7 +81,13 @@ public final class VmScript {
      * mmap_lock upgrade is on ({@link dev.vmsim.core.lock.MmapLock#setUpgradeEnabled}).
      */
     public static String run(final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade) {
-        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, null);
+        return run(script, arch, mode, mmapUpgrade, KernelVariant.VANILLA);
+    }
+
+    /** As {@link #run(String, Arch, LockingMode, boolean)}, on a machine running kernel {@code variant}. */
+    public static String run(
+            final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final KernelVariant variant) {
+        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, variant, null);
         for (final String line : splitLines(script)) {
             session.step(line);
         }
@@ -124,8 +131,19 @@ public final class VmScript {
      */
     public static String runTraced(
             final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final int capacity) {
+        return runTraced(script, arch, mode, mmapUpgrade, KernelVariant.VANILLA, capacity);
+    }
+
+    /** As {@link #runTraced(String, Arch, LockingMode, boolean, int)}, on a machine running kernel {@code variant}. */
+    public static String runTraced(
+            final String script,
+            final Arch arch,
+            final LockingMode mode,
+            final boolean mmapUpgrade,
+            final KernelVariant variant,
+            final int capacity) {
         final TraceRecorder rec = new TraceRecorder(capacity);
-        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, rec);
+        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, variant, rec);
         FaultTrace.install(rec);
         try {
             for (final String line : splitLines(script)) {
@@ -344,11 +362,16 @@ public final class VmScript {
     }
 
     /**
-     * The oracle's SIGSEGV/SIGBUS handler prints by si_code alone: 1 is SEGV_MAPERR, 2 SEGV_ACCERR,
-     * anything else SEGV_OTHER (so a SIGBUS with BUS_ADRALN would print SEGV_MAPERR, as there).
+     * The fault as the oracle's SIGSEGV/SIGBUS handler names it, by signal and si_code: a SIGBUS is
+     * {@code SIGBUS BUS_ADRERR} (or BUS_ADRALN, else BUS_OTHER), never a SEGV code; a SIGSEGV is
+     * SEGV_MAPERR, SEGV_ACCERR, or SEGV_OTHER.
      */
     private static String segv(final int info) {
         final int code = SigInfo.code(info);
+        if (SigInfo.signo(info) == SigInfo.SIGBUS) {
+            return code == SigInfo.BUS_ADRERR ? "SIGBUS BUS_ADRERR"
+                    : code == SigInfo.BUS_ADRALN ? "SIGBUS BUS_ADRALN" : "SIGBUS BUS_OTHER";
+        }
         return code == SigInfo.SEGV_MAPERR ? "SEGV_MAPERR" : code == SigInfo.SEGV_ACCERR ? "SEGV_ACCERR" : "SEGV_OTHER";
     }
 

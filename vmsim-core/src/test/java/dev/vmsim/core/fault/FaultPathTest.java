@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.PtRegs;
 import dev.vmsim.core.arch.SigInfo;
@@ -132,6 +133,35 @@ class FaultPathTest {
         assertEquals(0, cpu.load(a + 6), "the copy of the zero page is zero elsewhere");
         assertEquals(1, mm.anonRss());
         mm.validate();
+    }
+
+    /**
+     * mm_forbids_zeropage(): a read fault allocates a zeroed page of its own, writable and dirty in a
+     * writable VMA, and prepares the anon_vma, so the next write does not fault.
+     */
+    @Test
+    void withoutTheZeroPageAReadFaultAllocatesAPageAndAnAnonVma() {
+        final Machine noZero = new Machine(new TestArch(), 4096, 16, KernelVariant.VANILLA.withZeroPage(false));
+        final MmStruct mm = new MmStruct(noZero, LockingMode.PER_VMA);
+        final Cpu cpu = cpuOn(noZero, mm);
+        final long a = map(mm, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE);
+        assertNull(mm.findVma(a).anonVma);
+
+        assertEquals(0, cpu.load(a + 10));
+
+        final PageTableFormat fmt = mm.pageTables().format();
+        final long e = pte(mm, a);
+        assertFalse(fmt.pteSpecial(e), "no zero page");
+        assertNotEquals(noZero.frames().zeroPfn(), fmt.pfn(e));
+        assertTrue(fmt.pteWrite(e) && fmt.pteDirty(e), "writable and dirty, as do_anonymous_page makes it");
+        assertNotNull(mm.findVma(a).anonVma, "the read fault prepared the anon_vma");
+        assertEquals(1, mm.anonRss());
+        final long faults = noZero.vmstat().get(VmEvent.PGFAULT);
+        assertEquals(SigInfo.OK, cpu.store(a + 5, (byte) 7));
+        assertEquals(faults, noZero.vmstat().get(VmEvent.PGFAULT), "the write needs no fault");
+        assertEquals(7, cpu.load(a + 5));
+        mm.validate();
+        noZero.close();
     }
 
     @Test

@@ -27,8 +27,8 @@
  *
  * The transcript format is fixed by the recorded corpus, quirks included (they are listed where
  * each one is implemented): numbers are strtoul base 0 with a K/M/G shift and wrap silently, a
- * bound name hides a number of the same spelling, "maps" with arguments is a syntax error whose
- * echo still ends in "->", and a fault is named from si_code whatever the signal was.
+ * bound name hides a number of the same spelling, and "maps" with arguments is a syntax error whose
+ * echo still ends in "->". A fault is named by its signal and si_code ("SIGBUS BUS_ADRERR").
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -309,20 +309,27 @@ static int parse_prot(const char *text) {
 /* ---------------------------------------------------------------- faults --------------------- */
 
 static sigjmp_buf fault_return;
+static volatile sig_atomic_t fault_signo;
 static volatile sig_atomic_t fault_code;
 
 static void on_fault(int signo, siginfo_t *info, void *context) {
-    (void)signo;
     (void)context;
+    fault_signo = signo;
     fault_code = info->si_code;
     siglongjmp(fault_return, 1);
 }
 
 /*
- * The fault is named by si_code's value alone, as the corpus was recorded: a SIGBUS with code 2
- * (BUS_ADRERR) would also print SEGV_ACCERR.
+ * The fault is named by its signal and si_code: a SIGBUS is "SIGBUS BUS_ADRERR" (a shared anonymous
+ * mapping grown by mremap beyond its object's size), never a SEGV code, which si_code 2 alone would
+ * also spell (BUS_ADRERR == SEGV_ACCERR == 2).
  */
-static const char *fault_name(int code) {
+static const char *fault_name(int signo, int code) {
+    if (signo == SIGBUS) {
+        if (code == BUS_ADRERR) return "SIGBUS BUS_ADRERR";
+        if (code == BUS_ADRALN) return "SIGBUS BUS_ADRALN";
+        return "SIGBUS BUS_OTHER";
+    }
     if (code == SEGV_MAPERR) return "SEGV_MAPERR";
     if (code == SEGV_ACCERR) return "SEGV_ACCERR";
     return "SEGV_OTHER";
@@ -332,7 +339,7 @@ static const char *fault_name(int code) {
 static void touch(uintptr_t addr, int store, unsigned char value) {
     volatile unsigned char *byte = (volatile unsigned char *)addr;
     if (sigsetjmp(fault_return, 1) != 0) {
-        say("%s\n", fault_name(fault_code));
+        say("%s\n", fault_name(fault_signo, fault_code));
         return;
     }
     if (store) {
