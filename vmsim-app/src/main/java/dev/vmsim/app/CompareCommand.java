@@ -117,7 +117,7 @@ final class CompareCommand implements Callable<Integer> {
                     parent.hostCpus());
         }
         final WorkloadRunner runner = new WorkloadRunner(parent.kernels());
-        final WorkloadRunner.Progress progress = ProgressBar.forConsole(cl.getErr(), w.name());
+        final WorkloadRunner.Progress progress = parent.progress(cl.getErr(), w.name());
         if (counts.size() > 1) {
             final Scaling t = Scaling.run(runner, base, counts, columns, repeat, progress);
             cl.getOut().print(TextReport.scaling(t));

@@ -95,7 +95,7 @@ final class RunCommand implements Callable<Integer> {
         }
         FaultTrace.install(recorder);
         try {
-            r = new WorkloadRunner(parent.kernels()).run(cfg, ProgressBar.forConsole(cl.getErr(), workload.name()));
+            r = new WorkloadRunner(parent.kernels()).run(cfg, parent.progress(cl.getErr(), workload.name()));
         } finally {
             FaultTrace.install(null);
             if (recorder != null) {

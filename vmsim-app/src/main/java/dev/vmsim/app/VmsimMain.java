@@ -2,6 +2,7 @@ package dev.vmsim.app;
 
 import dev.vmsim.app.script.KernelOracle;
 import dev.vmsim.bench.KernelFactory;
+import dev.vmsim.bench.WorkloadRunner;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.function.Function;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Command;
             CalibrateCommand.class,
             ScriptCommand.class,
             CheckKernelCommand.class,
+            dev.vmsim.app.serve.ServeCommand.class,
         })
 public final class VmsimMain implements Runnable {
     @CommandLine.Spec
@@ -30,6 +32,8 @@ public final class VmsimMain implements Runnable {
     private final KernelFactory kernels;
     private final IntSupplier hostCpus;
     private final Function<Path, KernelOracle.Built> oracle;
+    /** Where run and compare report progress: a console bar unless {@link #withProgress} replaced it. */
+    private java.util.function.BiFunction<PrintWriter, String, WorkloadRunner.Progress> progress = ProgressBar::forConsole;
 
     public VmsimMain() {
         this(KernelFactory.simulator());
@@ -55,6 +59,17 @@ public final class VmsimMain implements Runnable {
     /** Builds the kernel oracle in {@code dir}, for check-kernel. */
     KernelOracle.Built oracle(final Path dir) {
         return oracle.apply(dir);
+    }
+
+    /** This command line with run's and compare's progress sent to {@code sink} (the server's job events). */
+    public VmsimMain withProgress(final WorkloadRunner.Progress sink) {
+        this.progress = (err, label) -> sink;
+        return this;
+    }
+
+    /** The progress sink for a run of {@code label} whose messages go to {@code err}. */
+    WorkloadRunner.Progress progress(final PrintWriter err, final String label) {
+        return progress.apply(err, label);
     }
 
     /** How the subcommands build a machine and mm. */
@@ -90,7 +105,7 @@ public final class VmsimMain implements Runnable {
     }
 
     /** Runs the CLI of {@code main} with its output on {@code out} and {@code err}; the exit status. */
-    static int run(final VmsimMain main, final PrintWriter out, final PrintWriter err, final String... args) {
+    public static int run(final VmsimMain main, final PrintWriter out, final PrintWriter err, final String... args) {
         final CommandLine cl = new CommandLine(main);
         cl.setOut(out);
         cl.setErr(err);

@@ -3,6 +3,7 @@ package dev.vmsim.arch.arm64;
 import dev.vmsim.core.arch.Access;
 import dev.vmsim.core.arch.ArchFault;
 import dev.vmsim.core.arch.Mmu;
+import dev.vmsim.core.arch.TlbEntry;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.PhysicalMemory;
 
@@ -145,6 +146,24 @@ public final class Arm64Mmu implements Mmu {
     @Override
     public long tlbHits() {
         return tlb.hits();
+    }
+
+    /** The TLB's live entries, decoded from Arm64Tlb's tag and data words (call on the owner thread). */
+    @Override
+    public java.util.List<TlbEntry> tlbEntries() {
+        final java.util.List<TlbEntry> out = new java.util.ArrayList<>();
+        for (final long[] e : tlb.entries()) {
+            final long tag = e[0];
+            final long d = e[1];
+            final StringBuilder perms = new StringBuilder("EL0:");
+            perms.append((d & Arm64Walker.P_EL0_R) != 0 ? "R" : "-").append((d & Arm64Walker.P_EL0_W) != 0 ? "W" : "-");
+            perms.append((d & Arm64Walker.P_EL0_X) != 0 ? "X" : "-");
+            perms.append(" EL1:").append((d & Arm64Walker.P_EL1_W) != 0 ? "W" : "-");
+            perms.append((d & Arm64Walker.P_EL1_X) != 0 ? "X" : "-");
+            out.add(new TlbEntry((tag & Arm64Tlb.VPN_MASK) << pageShift, (int) ((tag >>> Arm64Tlb.ASID_SHIFT) & 0xffff),
+                    (tag & Arm64Tlb.TAG_GLOBAL) != 0, (d & Arm64Tlb.DATA_PAGE_MASK) << pageShift, perms.toString()));
+        }
+        return out;
     }
 
     @Override

@@ -158,6 +158,21 @@ public final class Arm64Tlb {
         }
     }
 
+    /**
+     * The live entries as (tag, data) pairs, for teaching views; racy by nature (a data word read
+     * after its tag may belong to a newer fill, so the owner thread should call this).
+     */
+    java.util.List<long[]> entries() {
+        final java.util.List<long[]> out = new java.util.ArrayList<>();
+        for (int i = 0; i < tags.length; i++) {
+            final long t = (long) SLOT.getAcquire(tags, i);
+            if (t != 0) {
+                out.add(new long[] {t, data[i]});
+            }
+        }
+        return out;
+    }
+
     /** Live entries (for tests and statistics; racy by nature). */
     public int liveEntries() {
         int n = 0;

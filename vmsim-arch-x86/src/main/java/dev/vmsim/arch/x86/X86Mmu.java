@@ -3,6 +3,7 @@ package dev.vmsim.arch.x86;
 import dev.vmsim.core.arch.Access;
 import dev.vmsim.core.arch.ArchFault;
 import dev.vmsim.core.arch.Mmu;
+import dev.vmsim.core.arch.TlbEntry;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.PhysicalMemory;
 
@@ -391,6 +392,22 @@ public final class X86Mmu implements Mmu {
     @Override
     public long tlbHits() {
         return hits;
+    }
+
+    /** The TLB's valid entries, decoded from X86Tlb's tag and data words (call on the owner thread). */
+    @Override
+    public java.util.List<TlbEntry> tlbEntries() {
+        final java.util.List<TlbEntry> out = new java.util.ArrayList<>();
+        for (final long[] e : tlb.entries()) {
+            final long tag = e[0];
+            final long d = e[1];
+            final StringBuilder perms = new StringBuilder("P");
+            perms.append((d & X86Pte.RW) != 0 ? " RW" : "").append((d & X86Pte.USER) != 0 ? " US" : "");
+            perms.append((d & X86Pte.NX) != 0 ? " NX" : "").append((d & X86Pte.DIRTY) != 0 ? " D" : "");
+            out.add(new TlbEntry((tag & X86Tlb.VPN_MASK) << 12, (int) ((tag >>> X86Tlb.PCID_SHIFT) & X86Tlb.PCID_MASK),
+                    (tag & X86Tlb.GLOBAL) != 0, d & X86Pte.PTE_PFN_MASK, perms.toString()));
+        }
+        return out;
     }
 
     @Override

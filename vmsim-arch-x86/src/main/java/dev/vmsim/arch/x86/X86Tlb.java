@@ -211,6 +211,21 @@ public final class X86Tlb {
         }
     }
 
+    /**
+     * The valid entries as (tag, data) pairs, for teaching views; racy against concurrent flushes
+     * (the owner thread should call this: only it writes data).
+     */
+    java.util.List<long[]> entries() {
+        final java.util.List<long[]> out = new java.util.ArrayList<>();
+        for (int i = 0; i < tags.length; i++) {
+            final long t = (long) TAGS.getAcquire(tags, i);
+            if ((t & VALID) != 0) {
+                out.add(new long[] {t, data[i]});
+            }
+        }
+        return out;
+    }
+
     /** Number of valid entries (for tests and dumps; racy against concurrent flushes). */
     public int validEntries() {
         int n = 0;

@@ -39,4 +39,13 @@ public interface Mmu {
     long tlbHits();
 
     long tlbMisses();
+
+    /**
+     * The valid entries of this CPU's TLB, for teaching views; racy against concurrent flushes (an
+     * entry may be gone by the time the list is read). The default, for test MMUs without a TLB, is
+     * none.
+     */
+    default java.util.List<TlbEntry> tlbEntries() {
+        return java.util.List.of();
+    }
 }

@@ -9,6 +9,8 @@ import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -677,18 +679,32 @@ public final class PageTables {
         return tableFrames.get();
     }
 
-    /** A teaching dump of the walk for {@code va}: one line per level, root first. */
-    public String dumpWalk(final long va) {
-        final StringBuilder sb = new StringBuilder();
+    /**
+     * The walk for {@code va}, root first, one {@link WalkStep} per level read; it stops at the PTE
+     * level or at the first entry that is not a table. Reads entries with acquire semantics and
+     * changes nothing (no accessed/dirty bits), unlike the hardware walker.
+     */
+    public List<WalkStep> walk(final long va) {
+        final List<WalkStep> steps = new ArrayList<>();
         long table = rootPfn;
         for (int level = rootLevel; level >= 0; level--) {
             final int idx = format.index(va, level);
             final long e = mem.getLongAcquire(slotPa(table, idx));
-            sb.append(String.format("level %d index %3d entry 0x%016x %s%n", level, idx, e, format.describe(e, level)));
+            steps.add(new WalkStep(level, format.levelShift(level), format.indexBits(level), idx, table, e,
+                    format.describe(e, level)));
             if (level == 0 || !format.isTable(e, level)) {
                 break;
             }
             table = format.pfn(e);
+        }
+        return steps;
+    }
+
+    /** A teaching dump of the walk for {@code va}: one line per level, root first ({@link #walk}). */
+    public String dumpWalk(final long va) {
+        final StringBuilder sb = new StringBuilder();
+        for (final WalkStep s : walk(va)) {
+            sb.append(String.format("level %d index %3d entry 0x%016x %s%n", s.level(), s.index(), s.entry(), s.decoded()));
         }
         return sb.toString();
     }

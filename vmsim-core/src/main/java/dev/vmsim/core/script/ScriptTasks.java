@@ -36,6 +36,8 @@ final class ScriptTasks {
     private final Cpu cpu;
     private final StringBuilder out;
     private final ProcLines proc;
+    /** The task the last line named (the parent when it named none); written and read by the stepping thread. */
+    private String lastTask = PARENT;
 
     ScriptTasks(final VmScript parent, final Cpu cpu, final StringBuilder out) {
         this.cpu = cpu;
@@ -66,6 +68,7 @@ final class ScriptTasks {
             return;
         }
         final VmScript task = live.get(taskName);
+        lastTask = taskName;
         out.append(prefix);
         if (task == null) {
             out.append(String.join(" ", op)).append(" -> ESRCH\n");
@@ -81,6 +84,22 @@ final class ScriptTasks {
             }
             task.line(rest);
         }
+    }
+
+    /** The task the last line ran in (or named, if it did not exist). */
+    String lastTask() {
+        return lastTask;
+    }
+
+    /** The live tasks' names in the order they were created. */
+    java.util.Set<String> names() {
+        return live.keySet();
+    }
+
+    /** The mm of live task {@code name}, or null. */
+    MmStruct mmOf(final String name) {
+        final VmScript t = live.get(name);
+        return t == null ? null : t.mm();
     }
 
     /** fork NAME in {@code task}: copy_process's dup_mmap, and the child's names are the parent's. */

@@ -64,6 +64,14 @@ public final class VmScript {
         return mm;
     }
 
+    Cpu cpu() {
+        return cpu;
+    }
+
+    StringBuilder out() {
+        return out;
+    }
+
     /** Runs {@code script} on a fresh single-threaded process of {@code arch} and returns the transcript. */
     public static String run(final String script, final Arch arch, final LockingMode mode) {
         return run(script, arch, mode, false);
@@ -80,7 +88,11 @@ public final class VmScript {
     /** As {@link #run(String, Arch, LockingMode, boolean)}, on a machine running kernel {@code variant}. */
     public static String run(
             final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final KernelVariant variant) {
-        return fresh(new Machine(arch, FRAMES, 1, variant), mode, mmapUpgrade).lines(script);
+        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, variant, null);
+        for (final String line : splitLines(script)) {
+            session.step(line);
+        }
+        return session.transcript();
     }
 
     /**
@@ -104,7 +116,7 @@ public final class VmScript {
     }
 
     /** A fresh process of {@code machine} on one new CPU. */
-    private static VmScript fresh(final Machine machine, final LockingMode mode, final boolean mmapUpgrade) {
+    static VmScript fresh(final Machine machine, final LockingMode mode, final boolean mmapUpgrade) {
         final MmStruct mm = new MmStruct(machine, mode);
         mm.mmapLock().setUpgradeEnabled(mmapUpgrade);
         final Cpu cpu = machine.newCpu();
@@ -146,24 +158,20 @@ public final class VmScript {
             final boolean mmapUpgrade,
             final KernelVariant variant,
             final int capacity) {
-        final VmScript vs = fresh(new Machine(arch, FRAMES, 1, variant), mode, mmapUpgrade);
-        final MmStruct mm = vs.mm;
-        final StringBuilder out = vs.out;
-        final ScriptTasks tasks = new ScriptTasks(vs, vs.cpu, out);
         final TraceRecorder rec = new TraceRecorder(capacity);
+        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, variant, rec);
         FaultTrace.install(rec);
         try {
             for (final String line : splitLines(script)) {
-                rec.drain();
-                tasks.line(line);
-                for (final String t : FaultTraceText.lines(rec.drain(), mm.mmapBase())) {
-                    out.append("  # ").append(t).append('\n');
+                final ScriptSession.Step step = session.step(line);
+                for (final String t : FaultTraceText.lines(step.events(), session.top())) {
+                    session.append("  # " + t + "\n");
                 }
             }
         } finally {
             FaultTrace.install(null);
         }
-        return out.toString();
+        return session.transcript();
     }
 
     /**
@@ -175,7 +183,7 @@ public final class VmScript {
     }
 
     /** Lines as fgets returns them (the newline does not matter: it is a token separator). */
-    private static List<String> splitLines(final String script) {
+    static List<String> splitLines(final String script) {
         final List<String> lines = new ArrayList<>();
         int from = 0;
         while (from < script.length()) {

@@ -1,8 +1,10 @@
 package dev.vmsim.core.tree;
 
-import dev.vmsim.core.sync.Rcu;
 import dev.vmsim.core.clock.Cost;
 import dev.vmsim.core.clock.Platform;
+import dev.vmsim.core.sync.Rcu;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -263,6 +265,45 @@ public final class MapleTree<T> {
                 visitor.visit(slo, shi, (T) n.slots[i]);
             }
         }
+    }
+
+    /**
+     * The nodes of the tree in pre-order from the root, each with its pivots, slots and gaps (the
+     * information mt_dump() prints). Reads {@link #root} once (acquire), so the list is one consistent
+     * version of the tree even while a writer runs.
+     */
+    public List<MapleNodeView> nodes() {
+        final List<MapleNodeView> out = new ArrayList<>();
+        final MapleNode root = this.root;
+        if (root != null) {
+            dump(root, -1, 0, -1L, out);
+        }
+        return out;
+    }
+
+    private static int dump(
+            final MapleNode n, final int parent, final long lo, final long hi, final List<MapleNodeView> out) {
+        final int id = out.size();
+        out.add(null); // reserve the pre-order position; filled below once the children have theirs
+        final List<MapleNodeView.Slot> slots = new ArrayList<>();
+        for (int i = 0; i < n.slots.length; i++) {
+            final long slo = i == 0 ? lo : n.pivot(i - 1) + 1;
+            final long shi = i < n.pivotCount() ? n.pivot(i) : hi;
+            if (n.leaf) {
+                slots.add(new MapleNodeView.Slot(slo, shi, -1, n.slots[i]));
+            } else {
+                slots.add(new MapleNodeView.Slot(slo, shi, dump((MapleNode) n.slots[i], id, slo, shi, out), null));
+            }
+        }
+        final List<Long> gaps = new ArrayList<>();
+        if (n.gaps != null) {
+            for (final long g : n.gaps) {
+                gaps.add(g);
+            }
+        }
+        final String type = n.leaf ? "maple_leaf_64" : n.gaps != null ? "maple_arange_64" : "maple_range_64";
+        out.set(id, new MapleNodeView(id, parent, type, lo, hi, List.copyOf(slots), List.copyOf(gaps)));
+        return id;
     }
 
     /** Callback for {@link #forEachRange}. */
