@@ -29,11 +29,11 @@ class SigInfoTest {
         assertEquals("SEGV_PKUERR", SigInfo.describe(SigInfo.SEGV_PKUERR_SIG));
         assertEquals("SEGV_MTESERR", SigInfo.describe(SigInfo.make(SigInfo.SIGSEGV, SigInfo.SEGV_MTESERR)));
         assertEquals("SIGSEGV/3", SigInfo.describe(SigInfo.make(SigInfo.SIGSEGV, 3)));
-        assertEquals("SIGBUS/BUS_ADRALN", SigInfo.describe(SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_ADRALN)));
-        assertEquals("SIGBUS/BUS_ADRERR", SigInfo.describe(SigInfo.BUS_ADRERR_SIG));
-        assertEquals("SIGBUS/BUS_OBJERR", SigInfo.describe(SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_OBJERR)));
-        assertEquals("SIGBUS/BUS_MCEERR_AR", SigInfo.describe(SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_MCEERR_AR)));
-        assertEquals("SIGBUS/7", SigInfo.describe(SigInfo.make(SigInfo.SIGBUS, 7)));
+        assertEquals("SIGBUS BUS_ADRALN", SigInfo.describe(SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_ADRALN)));
+        assertEquals("SIGBUS BUS_ADRERR", SigInfo.describe(SigInfo.BUS_ADRERR_SIG));
+        assertEquals("SIGBUS BUS_OBJERR", SigInfo.describe(SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_OBJERR)));
+        assertEquals("SIGBUS BUS_MCEERR_AR", SigInfo.describe(SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_MCEERR_AR)));
+        assertEquals("SIGBUS 7", SigInfo.describe(SigInfo.make(SigInfo.SIGBUS, 7)));
         assertEquals("OOPS", SigInfo.describe(SigInfo.OOPS));
         assertEquals("pagefault_out_of_memory", SigInfo.describe(SigInfo.PAGEFAULT_OOM));
         assertEquals("signal 9/1", SigInfo.describe(SigInfo.make(SigInfo.SIGKILL, 1)));
