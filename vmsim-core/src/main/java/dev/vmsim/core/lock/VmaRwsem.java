@@ -79,6 +79,16 @@ final class VmaRwsem {
             return null;
         }
         LockHooks.at("vma_start_read:after_inc");
+        // The VMA was freed and reused (a fresh vm_lock) between our read of vm_lock and the
+        // trylock: the lock we hold is not the VMA's, and vma_end_read would release the new one.
+        // Holding the VMA's own lock pins it (freeing it needs vma_start_write, a down_write), so
+        // once this passes vm_lock stays ours until up_read. 6.14 freed VMAs after a grace period
+        // and needed no such check.
+        if (vma.vmLock != sem) {
+            sem.upRead();
+            Rcu.readUnlock();
+            return null;
+        }
         // Re-check with ACQUIRE on mm_lock_seq; pairs with the RELEASE in vma_end_write_all. Under the
         // read lock vm_lock_seq cannot change (vma_start_write writes it under the write lock).
         final boolean recycled = vma.vmMm != mm;
