@@ -168,11 +168,6 @@ class ScriptApiTest {
     }
 
     @Test
-    void interleavingsAre501UntilTheVirtualClockLands() {
-        ApiErrors.assertError(http, HttpStatus.NOT_IMPLEMENTED, null, "virtual clock", HttpRequest.GET("/api/interleavings"));
-    }
-
-    @Test
     void thePagesAndChartJsComeFromTheJar() {
         for (final String page : List.of("/", "/compare.html", "/lessons.html", "/openapi.yml", "/js/playground.js",
                 "/examples/index.json", "/webjars/chart.js/4.5.1/dist/chart.umd.min.js")) {
