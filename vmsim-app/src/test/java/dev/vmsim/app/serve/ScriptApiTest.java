@@ -169,7 +169,7 @@ class ScriptApiTest {
 
     @Test
     void thePagesAndChartJsComeFromTheJar() {
-        for (final String page : List.of("/", "/compare.html", "/lessons.html", "/openapi.yml", "/js/playground.js",
+        for (final String page : List.of("/", "/compare.html", "/lessons.html", "/interleavings.html", "/js/interleavings.js", "/openapi.yml", "/js/playground.js",
                 "/examples/index.json", "/webjars/chart.js/4.5.1/dist/chart.umd.min.js")) {
             final String body = http.toBlocking().retrieve(HttpRequest.GET(page));
             assertNotNull(body, page);
