@@ -188,7 +188,8 @@ final class Interleavings {
         final Map<String, String> waits = new HashMap<>();
         for (final Stepper.CpuState c : st.cpus()) {
             // At a PARK stop the CPU is about to block: its wait is the event's, not yet its state's.
-            final String wait = c.blocker() != null ? c.blocker()
+            // A woken CPU keeps its blocker until it runs again; it is RUNNABLE, no longer waiting.
+            final String wait = c.state() == VirtualCpu.State.PARKED && c.blocker() != null ? c.blocker()
                     : p.kind() == Stepper.Kind.PARK && p.cpu() == c.id() ? p.what()
                     : c.state() == VirtualCpu.State.RUNNABLE && SPIN.equals(c.lastPoint()) ? "spinning" : null;
             if (wait != null) {
@@ -244,7 +245,7 @@ final class Interleavings {
             }
         }
         final String state = (write ? "write-locked" : readers > 0 ? "read-locked" : "unlocked")
-                + (write && writer == null ? ", owner not yet recorded" : "");
+                + (write && writer == null ? ", owner field not set" : "");
         return new InterleavingApi.Lock("mmap_lock", state + String.format(" (count 0x%x)", c), holders, readers,
                 waiters);
     }
