@@ -226,9 +226,9 @@ final class Interleavings {
         final boolean write = (c & RwSemaphore.RWSEM_WRITER_LOCKED) != 0;
         final int readers = (int) ((c & RwSemaphore.RWSEM_READER_MASK & ~RwSemaphore.RWSEM_FLAG_READFAIL)
                 >>> RwSemaphore.RWSEM_READER_SHIFT);
-        // The writer sets the owner field after its count CAS and clears it before its release, so
-        // between the two the field is empty or still a reader's hint (RWSEM_READER_OWNED): the
-        // holder is then not yet known, as rwsem_owner() would say.
+        // The writer sets the owner field just after its count CAS and clears it just before its
+        // release; in those windows the field is empty or still a reader's hint (RWSEM_READER_OWNED),
+        // and the holder is not known from the lock alone.
         final String writer = write && !sem.isReaderOwned() ? names.get(sem.owner()) : null;
         final List<String> holders = writer != null ? List.of(writer) : List.of();
         final String[] queue = new String[names.size()];
