@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(
         name = "serve",
         mixinStandardHelpOptions = true,
-        description = "Start the teaching server (playground, compare, lessons) and print its URL.")
+        description = "Start the teaching server (playground, compare, lessons, interleavings) and print its URL.")
 public final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

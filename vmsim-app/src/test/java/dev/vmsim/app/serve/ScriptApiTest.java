@@ -168,13 +168,8 @@ class ScriptApiTest {
     }
 
     @Test
-    void interleavingsAre501UntilTheVirtualClockLands() {
-        ApiErrors.assertError(http, HttpStatus.NOT_IMPLEMENTED, null, "virtual clock", HttpRequest.GET("/api/interleavings"));
-    }
-
-    @Test
     void thePagesAndChartJsComeFromTheJar() {
-        for (final String page : List.of("/", "/compare.html", "/lessons.html", "/openapi.yml", "/js/playground.js",
+        for (final String page : List.of("/", "/compare.html", "/lessons.html", "/interleavings.html", "/js/interleavings.js", "/openapi.yml", "/js/playground.js",
                 "/examples/index.json", "/webjars/chart.js/4.5.1/dist/chart.umd.min.js")) {
             final String body = http.toBlocking().retrieve(HttpRequest.GET(page));
             assertNotNull(body, page);
