@@ -46,6 +46,14 @@ public final class FrameAllocator {
 
     private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
     private static final int MAX_BATCH = 31;
+    /**
+     * PAGE_FLAGS_CHECK_AT_FREE, as far as modelled: a frame still locked, under writeback, on an LRU
+     * or in the swap cache must not be freed.
+     */
+    private static final long FREE_CHECK_FLAGS = (1L << PageFlags.PG_LOCKED)
+            | (1L << PageFlags.PG_WRITEBACK)
+            | (1L << PageFlags.PG_LRU)
+            | (1L << PageFlags.PG_SWAPCACHE);
     /** zone->lock's cache line (virtual clock only). */
     private final CacheLine zoneLockLine = new CacheLine("zone->lock");
 
@@ -54,6 +62,8 @@ public final class FrameAllocator {
     private final PerCpuPages[] pcp;
     private final int[] refcount;
     private final int[] mapcount;
+    /** struct page of every frame (flags, mapping, index, private). */
+    private final MemMap memMap;
     private final LongAdder allocated = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder drainAllCalls = new LongAdder();
@@ -82,6 +92,7 @@ public final class FrameAllocator {
         final int n = (int) memory.frames();
         this.refcount = new int[n];
         this.mapcount = new int[n];
+        this.memMap = new MemMap(n);
         this.zone = new ZoneFreeArea(n);
         final int lists = Math.max(1, cpus);
         // pcp->batch as zone_batchsize() sizes it: a fraction of the zone, capped; pcp->high a few batches.
@@ -99,6 +110,11 @@ public final class FrameAllocator {
 
     public PhysicalMemory memory() {
         return memory;
+    }
+
+    /** mem_map: the struct page of every frame. */
+    public MemMap memMap() {
+        return memMap;
     }
 
     /** The shared zero page (ZERO_PAGE(0)). Never freed. */
@@ -133,6 +149,7 @@ public final class FrameAllocator {
         }
         chargeAlloc(p, list, refills);
         memory.zeroFrame(pfn);
+        memMap.reset(pfn);
         final int i = (int) pfn;
         INTS.setVolatile(mapcount, i, 0);
         // Release: the zeroing above happens-before any thread that sees refcount 1.
@@ -201,6 +218,8 @@ public final class FrameAllocator {
         }
         if (r == 0) {
             assert mapcount(pfn) == 0 : "freeing pfn " + pfn + " still mapped " + mapcount(pfn) + " times";
+            assert (memMap.flags(pfn) & FREE_CHECK_FLAGS) == 0
+                    : "freeing pfn " + pfn + " with flags " + PageFlags.format(memMap.flags(pfn));
             allocated.decrement();
             pcpOf(cpu).free(zone, pfn);
             if (vmstat != null) {
