@@ -64,6 +64,8 @@ public final class FrameAllocator {
     private final int[] mapcount;
     /** struct page of every frame (flags, mapping, index, private). */
     private final MemMap memMap;
+    /** The folio lock and writeback waits over {@link #memMap}. */
+    private final FolioWait folioWait;
     private final LongAdder allocated = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder drainAllCalls = new LongAdder();
@@ -93,6 +95,7 @@ public final class FrameAllocator {
         this.refcount = new int[n];
         this.mapcount = new int[n];
         this.memMap = new MemMap(n);
+        this.folioWait = new FolioWait(memMap);
         this.zone = new ZoneFreeArea(n);
         final int lists = Math.max(1, cpus);
         // pcp->batch as zone_batchsize() sizes it: a fraction of the zone, capped; pcp->high a few batches.
@@ -110,6 +113,11 @@ public final class FrameAllocator {
 
     public PhysicalMemory memory() {
         return memory;
+    }
+
+    /** folio_lock / folio_wait_writeback over this allocator's frames. */
+    public FolioWait folioWait() {
+        return folioWait;
     }
 
     /** mem_map: the struct page of every frame. */
