@@ -30,11 +30,11 @@ public final class ServeCommand implements Callable<Integer> {
     private CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--port", defaultValue = DEFAULT_PORT, description = "TCP port, 0 for any free one (default: ${DEFAULT-VALUE}).")
-    private int port;
+    int port;
 
     @Option(names = "--bind", defaultValue = DEFAULT_BIND,
             description = "Address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for a classroom network).")
-    private String bind;
+    String bind;
 
     @Override
     public Integer call() throws InterruptedException {
