@@ -6,7 +6,8 @@
 #   scripts/serve-startup.sh -n 7 before='/tmp/before/vmsim serve' after='./vmsim serve'
 #
 # Each COMMAND is run with `--port PORT` appended. Per run: check that nothing listens on PORT,
-# start the command, poll with curl every 10 ms until it answers (wall ms recorded), send SIGTERM
+# start the command, poll with curl every 10 ms until it answers (wall ms recorded, and when the URL
+# line appeared on its output, and the CPU time it had used), send SIGTERM
 # and WAIT for the process to exit, so that the next run finds the port free. One unmeasured run of
 # each command comes first (it writes the launcher's class-data-sharing archive, fills the page
 # cache). Prints every run, then per command the median, minimum and maximum, and the load average
@@ -47,7 +48,11 @@ once() {
     # shellcheck disable=SC2086 # the command is word-split on purpose
     $1 --port "$port" >"$log" 2>&1 &
     pid=$!
+    turl=""
     until answers; do
+        if [ -z "$turl" ] && grep -q "^vmsim serve: http" "$log"; then
+            turl=$(date +%s%N)
+        fi
         if ! kill -0 "$pid" 2>/dev/null; then
             echo "serve-startup: '$1' exited before answering:" >&2
             cat "$log" >&2
@@ -56,27 +61,29 @@ once() {
         sleep 0.01
     done
     t1=$(date +%s%N)
+    [ -n "$turl" ] || turl=$t1
     # CPU time of all its threads so far (utime + stime, in clock ticks): less load-dependent than wall
     cpu=$(awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$pid/stat")
     kill -TERM "$pid"
     wait "$pid" || true   # 143 after SIGTERM is expected
     rm -f "$log"
-    echo "$(((t1 - t0) / 1000000)) $cpu"
+    echo "$(((t1 - t0) / 1000000)) $cpu $(((turl - t0) / 1000000))"
 }
 
 echo "load before: $(uptime)"
 for i in "${!cmds[@]}"; do
-    read -r ms cpu < <(once "${cmds[$i]}")
-    echo "warm-up ${names[$i]}: $ms ms wall, $cpu ms CPU"
+    read -r ms cpu urlms < <(once "${cmds[$i]}")
+    echo "warm-up ${names[$i]}: $ms ms wall, $cpu ms CPU, URL printed at $urlms ms"
 done
-declare -A all cpus
+declare -A all cpus urls
 for r in $(seq 1 "$runs"); do
     for i in "${!cmds[@]}"; do
-        read -r ms cpu < <(once "${cmds[$i]}")
+        read -r ms cpu urlms < <(once "${cmds[$i]}")
         [ -n "$ms" ] || exit 1
         all[$i]="${all[$i]:-} $ms"
         cpus[$i]="${cpus[$i]:-} $cpu"
-        echo "run $r ${names[$i]}: $ms ms wall, $cpu ms CPU"
+        urls[$i]="${urls[$i]:-} $urlms"
+        echo "run $r ${names[$i]}: $ms ms wall, $cpu ms CPU, URL printed at $urlms ms"
     done
 done
 echo "load after: $(uptime)"
@@ -89,5 +96,5 @@ stats() {
 }
 for i in "${!cmds[@]}"; do
     # shellcheck disable=SC2086
-    echo "${names[$i]}: wall ms $(stats ${all[$i]}); CPU ms $(stats ${cpus[$i]}); $runs runs of '${cmds[$i]}'"
+    echo "${names[$i]}: first page, wall ms $(stats ${all[$i]}); CPU ms $(stats ${cpus[$i]}); URL printed, wall ms $(stats ${urls[$i]}); $runs runs of '${cmds[$i]}'"
 done
