@@ -22,9 +22,10 @@ import java.util.concurrent.locks.LockSupport;
  * A cache-line access ({@link #rmw}, {@link #store}, {@link #load}) waits until the line's current
  * write is over (a line serves one writer at a time), then pays the transfer from the CPU that
  * holds it (SMT / LLC / socket / remote, from the topology), or memory's latency for a line nobody
- * holds. A writer that was already waiting when the line became busy is handed it on after {@code
- * handoff_queued} instead of a full transfer when that is shorter (machine-profiles.md §4: back-to-
- * back transfers to queued requesters are faster than a ping-pong round trip). Blocking charges a
+ * holds. A read that fetches the line is a transaction too: the next access waits for it. A CPU
+ * that was already waiting when the line became busy is handed it on after {@code handoff_queued}
+ * instead of a full transfer when that is shorter (machine-profiles.md §4: back-to-back transfers
+ * to queued requesters are faster than a ping-pong round trip). Blocking charges a
  * context switch; a wake-up makes the wakee runnable at the waker's clock plus {@code
  * wakeup_latency}, and the gap is the wait's.
  *
@@ -471,7 +472,7 @@ public final class VirtualScheduler implements Platform {
             transfer = model.memoryPs(id, line.home);
         } else {
             transfer = model.transferPs(line.owner, id);
-            if (write && t < line.busyUntilPs) {
+            if (t < line.busyUntilPs) {
                 transfer = Math.min(transfer, model.ps(Cost.HANDOFF_QUEUED)); // handed on to a waiter
             }
         }
@@ -502,6 +503,11 @@ public final class VirtualScheduler implements Platform {
             }
         } else {
             line.addSharer(id);
+            if (transfer > 0) {
+                // A read that fetched the line is a coherence transaction like a write's: the line's
+                // home serves one at a time, so the next access waits for this one.
+                line.busyUntilPs = me.clockPs;
+            }
         }
     }
 

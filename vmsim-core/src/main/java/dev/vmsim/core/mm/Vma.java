@@ -205,6 +205,29 @@ public class Vma {
         return VM_REFCNT.compareAndSet(this, expected, update);
     }
 
+    /**
+     * refcount_read as the leading read of a cmpxchg loop: under the virtual clock a load of the
+     * refcount's line (a shared copy, a transfer while other CPUs write it).
+     */
+    public final int refcntLoad() {
+        Platform.current().load(refcntLine);
+        return (int) VM_REFCNT.getVolatile(this);
+    }
+
+    /**
+     * atomic_try_cmpxchg on vm_refcnt: returns the value found (== {@code expected} on success).
+     * {@code retry}: this follows a failed cmpxchg of the same CPU, which left the line here, so no
+     * preemption point and no transfer ({@link Platform#rmwLocked}).
+     */
+    public final int refcntCompareAndExchange(final int expected, final int update, final boolean retry) {
+        if (retry) {
+            Platform.current().rmwLocked(refcntLine);
+        } else {
+            Platform.current().rmw(refcntLine);
+        }
+        return (int) VM_REFCNT.compareAndExchange(this, expected, update);
+    }
+
     /** Atomic add; returns the new value. */
     public final int refcntAddAndGet(final int delta) {
         Platform.current().rmw(refcntLine);

@@ -45,7 +45,8 @@ public final class FrameAllocator {
     public static final long NO_FRAME = -1;
 
     private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
-    private static final int MAX_BATCH = 31;
+    /** The largest pcp->batch: frames a refill takes from the zone (the fault fit prices one refill per batch). */
+    public static final int MAX_BATCH = 31;
     /**
      * PAGE_FLAGS_CHECK_AT_FREE, as far as modelled: a frame still locked, under writeback, on an LRU
      * or in the swap cache must not be freed.
