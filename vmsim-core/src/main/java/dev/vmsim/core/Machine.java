@@ -10,6 +10,9 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.stat.VmStat;
+import dev.vmsim.core.vmscan.SwapBackend;
+import dev.vmsim.core.vmscan.Vmscan;
+import dev.vmsim.core.vmscan.VmscanValidator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,6 +47,7 @@ public final class Machine {
     /** The kernel settings every mm of this machine starts with; fixed, as a boot parameter is. */
     private final KernelVariant variant;
     private final Platform platform;
+    private final Vmscan vmscan;
 
     /** A machine of {@code frames} frames of the architecture's page size, running the vanilla kernel, on the host clock. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
@@ -68,6 +72,38 @@ public final class Machine {
         this.platform = java.util.Objects.requireNonNull(platform);
         this.memory = new PhysicalMemory(frames, arch.pageTableFormat().pageShift());
         this.frames = new FrameAllocator(memory, maxCpus, vmstat, new FailInject());
+        this.vmscan = new Vmscan(this, maxCpus);
+        this.frames.setReclaim(vmscan);
+    }
+
+    /** The machine's reclaim state: the LRU, its lru_add batches, kswapd (pgdat's reclaim half). */
+    public Vmscan vmscan() {
+        return vmscan;
+    }
+
+    /** The swap reclaim writes anonymous folios to; {@link SwapBackend#NONE} unless set. */
+    public SwapBackend swapBackend() {
+        return vmscan.swap();
+    }
+
+    /**
+     * swapon: {@code backend} becomes the machine's swap. <b>Context:</b> before the workload runs
+     * (a reclaimer reads it once per pass).
+     */
+    public void setSwapBackend(final SwapBackend backend) {
+        vmscan.setSwap(backend);
+    }
+
+    /**
+     * The machine's consistency checks (CONFIG_DEBUG_VM): every live mm's {@link MmStruct#validate},
+     * then the frame accounting and the rmap ({@link VmscanValidator}). <b>Context:</b> quiescent:
+     * no task runs and kswapd is idle.
+     */
+    public void validate() {
+        for (final MmStruct mm : mms) {
+            mm.validate();
+        }
+        VmscanValidator.validate(this);
     }
 
     /**
@@ -144,6 +180,7 @@ public final class Machine {
      * ({@link PhysicalMemory#close}). Only once nothing runs on it any more.
      */
     public void close() {
+        vmscan.shutdown();
         memory.close();
     }
 }

@@ -68,6 +68,8 @@ public class MmStruct {
 
     /** rss_stat MM_ANONPAGES / MM_SHMEMPAGES: changed by faults and zaps under any lock, hence atomic. */
     private final java.util.concurrent.atomic.AtomicLong anonRss = new java.util.concurrent.atomic.AtomicLong();
+    /** MM_SWAPENTS. */
+    private final java.util.concurrent.atomic.AtomicLong swapEnts = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong shmemRss = new java.util.concurrent.atomic.AtomicLong();
 
     // Counters (mmap write lock).
@@ -311,6 +313,16 @@ public class MmStruct {
         anonRss.addAndGet(delta);
     }
 
+    /** add_mm_counter(mm, MM_SWAPENTS, delta): swap entries in this mm's PTEs. */
+    public final void addSwapEnts(final long delta) {
+        swapEnts.addAndGet(delta);
+    }
+
+    /** get_mm_counter(mm, MM_SWAPENTS). */
+    public final long swapEnts() {
+        return swapEnts.get();
+    }
+
     /** add_mm_counter(mm, MM_SHMEMPAGES, delta). */
     public final void addShmemRss(final long delta) {
         shmemRss.addAndGet(delta);
@@ -530,6 +542,7 @@ public class MmStruct {
             if (vma.anonVma != null && vma.anonVmaChainLength < 1) {
                 throw new IllegalStateException(vma + " anon_vma without a chain");
             }
+            dev.vmsim.core.rmap.AnonVmas.validateChain(vma);
         });
         if (count[0] != mapCount) {
             throw new IllegalStateException("map_count " + mapCount + " but " + count[0] + " VMAs");

@@ -99,6 +99,11 @@ public final class MmuGather {
 
     /** tlb_flush_mmu_free: the gathered frames go back to the allocator. */
     private void freeBatched() {
+        if (nrPages > 0) {
+            // free_pages_and_swap_cache: lru_add_drain first, so the batch's references go too.
+            final dev.vmsim.core.cpu.Cpu self = dev.vmsim.core.cpu.Cpu.current();
+            mm.machine().vmscan().lruAddDrain(self == null ? 0 : self.id());
+        }
         final int cpu = cpuHint();
         for (int i = 0; i < nrPages; i++) {
             frames.put(cpu, pages[i]);

@@ -9,6 +9,7 @@ import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
+import dev.vmsim.core.rmap.Rmap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -286,7 +287,7 @@ public final class PageTables {
 
     /**
      * unmap_page_range / zap_pte_range: clears every non-none PTE in [start, end) under its PTL. For
-     * each present, non-special page: page_remove_rmap (decMapcount) and tlb_remove_page, so the
+     * each present, non-special page: folio_remove_rmap_pte and tlb_remove_page, so the
      * frame is freed only after the gather's flush. Records the range to flush.
      *
      * @return the number of pages unmapped, for the caller's rss accounting (add_mm_rss_vec)
@@ -316,7 +317,7 @@ public final class PageTables {
                 cleared = true;
                 if (format.ptePresent(old) && !format.pteSpecial(old)) {
                     final long pfn = format.pfn(old);
-                    frames.decMapcount(pfn);
+                    Rmap.folioRemoveRmapPte(frames, pfn);
                     tlb.removePage(pfn);
                     pages++;
                 }
@@ -492,14 +493,16 @@ public final class PageTables {
 
     /**
      * can_change_pte_writable (mm/mprotect.c) for a VM_WRITE mapping: in a private mapping only an
-     * exclusive anonymous page (normal, mapped and referenced once, as do_wp_page would reuse it); in
+     * exclusive anonymous page (PageAnonExclusive, as do_wp_page would reuse it); in
      * a shared one a dirty PTE (a clean one may still need the write fault for dirty tracking). No
      * NUMA hinting, soft-dirty or uffd-wp is modelled, so their refusals never apply.
      */
     private boolean canChangePteWritable(final long vmFlags, final long pte) {
         if ((vmFlags & VmFlags.VM_SHARED) == 0) {
+            // vm_normal_page && PageAnon && PageAnonExclusive: what the write fault would reuse.
             final long pfn = format.pfn(pte);
-            return !format.pteSpecial(pte) && frames.mapcount(pfn) == 1 && frames.refcount(pfn) == 1;
+            return !format.pteSpecial(pte) && Rmap.folioTestAnon(frames.memMap(), pfn)
+                    && frames.memMap().test(pfn, dev.vmsim.core.phys.PageFlags.PG_ANON_EXCLUSIVE);
         }
         return format.pteDirty(pte);
     }
@@ -582,7 +585,7 @@ public final class PageTables {
 
     /**
      * copy_page_range / copy_pte_range for fork: copies the entries of [start, end) into {@code dst}.
-     * For each present, non-special page: get_page + page_dup_rmap (incMapcount). When {@code cow}
+     * For each present, non-special page: get_page + folio_try_dup_anon_rmap_pte. When {@code cow}
      * (a private writable mapping), a writable PTE is write-protected in the parent
      * (ptep_set_wrprotect) and in the child, and the parent range is recorded in {@code tlb} to be
      * flushed before fork returns. The child's PTE is made old (pte_mkold), as __copy_present_pte does.
@@ -616,7 +619,7 @@ public final class PageTables {
                         if (!format.pteSpecial(pte)) {
                             final long pfn = format.pfn(pte);
                             frames.get(pfn);
-                            frames.incMapcount(pfn);
+                            Rmap.folioDupAnonRmapPte(frames, pfn);
                             copied[0]++;
                         }
                         if (cow && format.pteWrite(pte)) {
