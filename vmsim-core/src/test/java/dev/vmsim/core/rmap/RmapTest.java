@@ -4,6 +4,8 @@ import static dev.vmsim.core.mm.Mman.MAP_ANONYMOUS;
 import static dev.vmsim.core.mm.Mman.MAP_PRIVATE;
 import static dev.vmsim.core.mm.Mman.PROT_READ;
 import static dev.vmsim.core.mm.Mman.PROT_WRITE;
+import static dev.vmsim.core.testing.Faults.pte;
+import static dev.vmsim.core.testing.Faults.writeFault;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -11,16 +13,11 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.Machine;
-import dev.vmsim.core.arch.PtRegs;
-import dev.vmsim.core.fault.FaultFlags;
-import dev.vmsim.core.fault.Memory;
 import dev.vmsim.core.fault.VmFault;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.AnonVma;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.PageTableFormat;
-import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PageFlags;
 import dev.vmsim.core.testing.TestArch;
@@ -37,24 +34,6 @@ class RmapTest {
 
     private final Machine machine = TestArch.machine(4096);
     private final FrameAllocator frames = machine.frames();
-
-    /** A write fault at {@code va} through handle_mm_fault under the mmap read lock (no access retry). */
-    static int writeFault(final MmStruct mm, final long va) {
-        mm.mmapLock().readLock();
-        try {
-            final Vma vma = mm.findVma(va);
-            return Memory.handleMmFault(vma, va,
-                    FaultFlags.FAULT_FLAG_DEFAULT | FaultFlags.FAULT_FLAG_USER | FaultFlags.FAULT_FLAG_WRITE, PtRegs.USER);
-        } finally {
-            mm.mmapLock().readUnlock();
-        }
-    }
-
-    static long pte(final MmStruct mm, final long va) {
-        final PageTables pt = mm.pageTables();
-        final long pa = pt.ptePa(va, false);
-        return pa < 0 ? 0 : pt.readPte(pa);
-    }
 
     private long mapAndWrite(final MmStruct mm, final int pages) {
         final long a = mm.mmap(0, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
