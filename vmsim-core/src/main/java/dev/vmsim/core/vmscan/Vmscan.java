@@ -344,6 +344,23 @@ public final class Vmscan implements PageReclaim {
         return active;
     }
 
+    /** Folios isolate_lru_folios took ({@code folios[0..taken)}) and how many it scanned. */
+    private record Isolated(long[] folios, int taken, long scanned) {}
+
+    /** The start of both shrink_*_list: lru_add_drain, then isolate_lru_folios under lru_lock. */
+    private Isolated drainAndIsolate(final int lru, final long nrToScan, final ScanControl sc) {
+        lruAddDrain(sc.cpu);
+        final Ptl lock = lruvec.lruLock();
+        lock.lock();
+        try {
+            final long[] dst = new long[(int) Math.min(nrToScan, lruvec.size(lru))];
+            final long[] r = isolateLruFolios(dst.length, lru, dst);
+            return new Isolated(dst, (int) r[0], r[1]);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * shrink_active_list: isolates up to {@code nrToScan} active folios (pgrefill), clears the
      * young bits of their PTEs (folio_referenced), and deactivates them all (PG_workingset set,
@@ -352,18 +369,10 @@ public final class Vmscan implements PageReclaim {
      * the folio is used again.
      */
     public void shrinkActiveList(final long nrToScan, final ScanControl sc) {
-        lruAddDrain(sc.cpu);
-        final long[] hold = new long[(int) Math.min(nrToScan, lruvec.size(LRU_ACTIVE_ANON) + 1)];
-        final long[] r;
-        final Ptl lock = lruvec.lruLock();
-        lock.lock();
-        try {
-            r = isolateLruFolios(hold.length, LRU_ACTIVE_ANON, hold);
-        } finally {
-            lock.unlock();
-        }
-        vmstat.add(VmEvent.PGREFILL, r[1]);
-        final int n = (int) r[0];
+        final Isolated iso = drainAndIsolate(LRU_ACTIVE_ANON, nrToScan, sc);
+        vmstat.add(VmEvent.PGREFILL, iso.scanned());
+        final long[] hold = iso.folios();
+        final int n = iso.taken();
         final long[] vmFlags = new long[1];
         for (int i = 0; i < n; i++) {
             final long pfn = hold[i];
@@ -381,19 +390,11 @@ public final class Vmscan implements PageReclaim {
      * back and counts what was freed (pgsteal_kswapd / pgsteal_direct).
      */
     public long shrinkInactiveList(final long nrToScan, final ScanControl sc) {
-        lruAddDrain(sc.cpu);
-        final long[] list = new long[(int) Math.min(nrToScan, lruvec.size(LRU_INACTIVE_ANON) + 1)];
-        final long[] r;
-        final Ptl lock = lruvec.lruLock();
-        lock.lock();
-        try {
-            r = isolateLruFolios(list.length, LRU_INACTIVE_ANON, list);
-        } finally {
-            lock.unlock();
-        }
-        vmstat.add(sc.kswapd ? VmEvent.PGSCAN_KSWAPD : VmEvent.PGSCAN_DIRECT, r[1]);
-        vmstat.add(VmEvent.PGSCAN_ANON, r[1]);
-        final int taken = (int) r[0];
+        final Isolated iso = drainAndIsolate(LRU_INACTIVE_ANON, nrToScan, sc);
+        vmstat.add(sc.kswapd ? VmEvent.PGSCAN_KSWAPD : VmEvent.PGSCAN_DIRECT, iso.scanned());
+        vmstat.add(VmEvent.PGSCAN_ANON, iso.scanned());
+        final long[] list = iso.folios();
+        final int taken = iso.taken();
         if (taken == 0) {
             return 0;
         }
