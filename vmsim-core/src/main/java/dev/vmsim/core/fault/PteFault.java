@@ -141,7 +141,8 @@ final class PteFault {
         if (prep != 0) {
             return prep;
         }
-        final long pfn = frames.allocZeroed(cpuId());
+        final int cpu = cpuId();
+        final long pfn = frames.allocZeroed(cpu);
         if (pfn == FrameAllocator.NO_FRAME) {
             return VM_FAULT_OOM;
         }
@@ -153,12 +154,12 @@ final class PteFault {
         ptl.lock();
         try {
             if (!fmt.pteNone(pt.readPte(ptePa))) {
-                frames.put(cpuId(), pfn); // lost the race: release the fresh page
+                frames.put(cpu, pfn); // lost the race: release the fresh page
                 return 0;
             }
             mm.addAnonRss(1);
             Rmap.folioAddNewAnonRmap(frames, pfn, vma, address, true); // RMAP_EXCLUSIVE
-            mm.machine().vmscan().folioAddLruVma(cpuId(), pfn, vma);
+            mm.machine().vmscan().folioAddLruVma(cpu, pfn, vma);
             pt.setPte(ptePa, entry);
         } finally {
             ptl.unlock();

@@ -105,9 +105,7 @@ public final class MmuGather {
             mm.machine().vmscan().lruAddDrain(self == null ? 0 : self.id());
         }
         final int cpu = cpuHint();
-        for (int i = 0; i < nrPages; i++) {
-            frames.put(cpu, pages[i]);
-        }
+        frames.putBatch(cpu, pages, nrPages); // free_pages_and_swap_cache → folios_put
         nrPages = 0;
         for (int i = 0; i < nrTables; i++) {
             frames.put(cpu, tables[i]);

@@ -336,6 +336,39 @@ public final class FrameAllocator {
     }
 
     /**
+     * folios_put_refs: drops one reference on each of {@code pfns[0..n)}; the folios whose last
+     * reference goes leave their LRU lists under one hold of lru_lock (the kernel relocks only when
+     * the lruvec changes) and are then freed to {@code cpu}'s list. Returns how many were freed.
+     * {@code pfns} is reordered (the freed ones first).
+     */
+    public int putBatch(final int cpu, final long[] pfns, final int n) {
+        int freed = 0;
+        boolean onLru = false;
+        for (int i = 0; i < n; i++) {
+            final long pfn = pfns[i];
+            if (pfn == zeroPfn()) {
+                continue;
+            }
+            final int r = (int) INTS.getAndAdd(refcount, (int) pfn, -1) - 1;
+            if (r < 0) {
+                throw new IllegalStateException("refcount underflow on pfn " + pfn);
+            }
+            if (r == 0) {
+                onLru |= memMap.test(pfn, PageFlags.PG_LRU);
+                pfns[i] = pfns[freed];
+                pfns[freed++] = pfn;
+            }
+        }
+        if (onLru && reclaim != null) {
+            reclaim.releaseLruFolios(pfns, freed);
+        }
+        for (int i = 0; i < freed; i++) {
+            freeRefZero(cpu, pfns[i]);
+        }
+        return freed;
+    }
+
+    /**
      * folio_ref_freeze: sets the refcount from {@code expected} to 0 if it is exactly that
      * (__remove_mapping's check that only the isolation and the swap cache hold it). True on success;
      * the caller then frees it with {@link #freeFrozen}.

@@ -22,4 +22,10 @@ public interface PageReclaim {
      * freed.
      */
     void releaseLruFolio(long pfn);
+
+    /**
+     * The same for a batch whose last references went together (folios_put_refs): the folios of
+     * {@code pfns[0..n)} that are on an LRU leave it under one hold of lru_lock.
+     */
+    void releaseLruFolios(long[] pfns, int n);
 }

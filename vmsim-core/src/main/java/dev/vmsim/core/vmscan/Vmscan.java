@@ -152,10 +152,7 @@ public final class Vmscan implements PageReclaim {
             lock.unlock();
         }
         b.nr = 0;
-        final int cpu = cpuHint();
-        for (int i = 0; i < n; i++) {
-            frames.put(cpu, b.folios[i]);
-        }
+        frames.putBatch(cpuHint(), b.folios, n); // folios_put
     }
 
     /** lru_add: PG_lru set, then on its list. <b>Context:</b> lru_lock held. */
@@ -233,10 +230,28 @@ public final class Vmscan implements PageReclaim {
         final Ptl lock = lruvec.lruLock();
         lock.lock();
         try {
-            if (memMap.test(pfn, PageFlags.PG_LRU)) {
-                lruvec.delFolio(pfn, lruvec.folioLruList(pfn));
-                memMap.clear(pfn, PageFlags.PG_LRU);
-                memMap.clear(pfn, PageFlags.PG_ACTIVE);
+            lruvecDelFolio(pfn);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** page_cache_release's part under lru_lock: off its list, PG_lru and PG_active cleared. */
+    private void lruvecDelFolio(final long pfn) {
+        if (memMap.test(pfn, PageFlags.PG_LRU)) {
+            lruvec.delFolio(pfn, lruvec.folioLruList(pfn));
+            memMap.clear(pfn, PageFlags.PG_LRU);
+            memMap.clear(pfn, PageFlags.PG_ACTIVE);
+        }
+    }
+
+    @Override
+    public void releaseLruFolios(final long[] pfns, final int n) {
+        final Ptl lock = lruvec.lruLock();
+        lock.lock();
+        try {
+            for (int i = 0; i < n; i++) {
+                lruvecDelFolio(pfns[i]);
             }
         } finally {
             lock.unlock();
@@ -337,10 +352,7 @@ public final class Vmscan implements PageReclaim {
             lock.unlock();
         }
         nrIsolated.addAndGet(-n);
-        final int cpu = cpuHint();
-        for (int i = 0; i < n; i++) {
-            frames.put(cpu, folios[i]);
-        }
+        frames.putBatch(cpuHint(), folios, n);
         return active;
     }
 
