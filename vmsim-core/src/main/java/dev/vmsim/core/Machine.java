@@ -10,6 +10,9 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.stat.VmStat;
+import dev.vmsim.core.swap.Swap;
+import dev.vmsim.core.swap.SwapParams;
+import dev.vmsim.core.vmscan.SwapBackend;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,6 +47,8 @@ public final class Machine {
     /** The kernel settings every mm of this machine starts with; fixed, as a boot parameter is. */
     private final KernelVariant variant;
     private final Platform platform;
+    /** The swap device after {@link #swapon}; null before. Volatile: set once, read by zap and faults. */
+    private volatile Swap swap;
 
     /** A machine of {@code frames} frames of the architecture's page size, running the vanilla kernel, on the host clock. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
@@ -140,10 +145,38 @@ public final class Machine {
     }
 
     /**
+     * swapon(2): gives the machine its swap device (type 0). Once only, before any task runs.
+     *
+     * @throws IllegalStateException if it already has one
+     */
+    public synchronized Swap swapon(final SwapParams params) {
+        if (swap != null) {
+            throw new IllegalStateException("swap is already on");
+        }
+        swap = new Swap(this, 0, params);
+        return swap;
+    }
+
+    /** The swap device, or null if {@link #swapon} was not called. */
+    public Swap swap() {
+        return swap;
+    }
+
+    /** What reclaim swaps through: the device, or {@link SwapBackend#NONE} without one. */
+    public SwapBackend swapBackend() {
+        final Swap s = swap;
+        return s != null ? s : SwapBackend.NONE;
+    }
+
+    /**
      * Ends this machine: its host memory goes to the next machine of the process
      * ({@link PhysicalMemory#close}). Only once nothing runs on it any more.
      */
     public void close() {
+        final Swap s = swap;
+        if (s != null) {
+            s.close();
+        }
         memory.close();
     }
 }

@@ -5,6 +5,7 @@ import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FrameAllocator;
+import dev.vmsim.core.swap.Swap;
 import java.util.Arrays;
 
 /**
@@ -97,10 +98,18 @@ public final class MmuGather {
         freeBatched(); // the BUG-11 fix: only after every CPU of the mm was flushed
     }
 
-    /** tlb_flush_mmu_free: the gathered frames go back to the allocator. */
+    /**
+     * tlb_flush_mmu_free: the gathered frames go back to the allocator, each first through
+     * free_swap_cache (free_pages_and_swap_cache): an unmapped folio whose swap copy no PTE needs
+     * leaves the swap cache, so its frame and slot go now rather than at reclaim.
+     */
     private void freeBatched() {
         final int cpu = cpuHint();
+        final Swap swap = mm.machine().swap();
         for (int i = 0; i < nrPages; i++) {
+            if (swap != null) {
+                swap.freeSwapCache(pages[i]);
+            }
             frames.put(cpu, pages[i]);
         }
         nrPages = 0;

@@ -215,6 +215,23 @@ public final class FrameAllocator {
         assert r > 0 : "get_page on a free frame " + pfn;
     }
 
+    /**
+     * folio_try_get: takes a reference unless the count is 0 (the frame is being freed, or was
+     * freed: a lockless lookup, such as the swap cache's, raced with its removal). The caller then
+     * rechecks that the frame is still what it looked up.
+     */
+    public boolean tryGet(final long pfn) {
+        for (;;) {
+            final int r = (int) INTS.getVolatile(refcount, (int) pfn);
+            if (r <= 0) {
+                return false;
+            }
+            if (INTS.compareAndSet(refcount, (int) pfn, r, r + 1)) {
+                return true;
+            }
+        }
+    }
+
     /** put_page: drops a reference and frees the frame to {@code cpu}'s list when it was the last. Returns true if freed. */
     public boolean put(final int cpu, final long pfn) {
         if (pfn == zeroPfn()) {

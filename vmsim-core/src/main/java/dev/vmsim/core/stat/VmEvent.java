@@ -26,7 +26,15 @@ public enum VmEvent {
     NR_TLB_REMOTE_FLUSH("nr_tlb_remote_flush"),
     NR_TLB_REMOTE_FLUSH_RECEIVED("nr_tlb_remote_flush_received"),
     NR_TLB_LOCAL_FLUSH_ALL("nr_tlb_local_flush_all"),
-    NR_TLB_LOCAL_FLUSH_ONE("nr_tlb_local_flush_one");
+    NR_TLB_LOCAL_FLUSH_ONE("nr_tlb_local_flush_one"),
+    /** Pages read from swap (swap_read_folio). */
+    PSWPIN("pswpin"),
+    /** Pages written to swap (__swap_writepage). */
+    PSWPOUT("pswpout"),
+    /** Pages read by swap readahead beyond the one faulted on (swap_vma_readahead). */
+    SWAP_RA("swap_ra"),
+    /** Readahead pages found in the swap cache by a later fault (swap_cache_get_folio). */
+    SWAP_RA_HIT("swap_ra_hit");
 
     private final String kernelName;
 
