@@ -330,6 +330,9 @@ public final class Swap implements SwapBackend {
             return false;
         }
         memMap().set(pfn, PageFlags.PG_DIRTY); // folio_mark_dirty
+        // An anonymous folio is uptodate from birth (__folio_mark_uptodate in do_anonymous_page and
+        // wp_page_copy, which do not keep the bit here); the swap cache needs it for do_swap_page.
+        memMap().set(pfn, PageFlags.PG_UPTODATE);
         return true;
     }
 

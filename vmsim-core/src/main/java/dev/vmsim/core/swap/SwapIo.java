@@ -151,6 +151,7 @@ public final class SwapIo {
         if (tagBusyUntilNs[tag] > start) {
             p.sleepUntil(tagBusyUntilNs[tag], "swap_tag"); // blk_mq_get_tag: every tag is busy
             start = Math.max(start, tagBusyUntilNs[tag]);
+            reap(); // the requests that freed the tag have ended
         }
         r.doneAtNs = start + latency;
         tagBusyUntilNs[tag] = r.doneAtNs;
