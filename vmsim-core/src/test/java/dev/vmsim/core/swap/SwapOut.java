@@ -16,7 +16,7 @@ import dev.vmsim.core.vmscan.SwapBackend;
  * Test helper: swaps out one page the way shrink_folio_list and try_to_unmap_one do for a folio
  * with a single mapping, through the {@link SwapBackend} interface reclaim uses.
  */
-final class SwapOut {
+public final class SwapOut {
     private SwapOut() {}
 
     /**
@@ -24,7 +24,7 @@ final class SwapOut {
      * the TLB flushed, the mapping's mapcount and reference dropped, MM_ANONPAGES down) and pageout.
      * Returns the folio's pfn: unlocked, in the swap cache, under writeback.
      */
-    static long unmapAndWrite(final MmStruct mm, final long va) {
+    public static long unmapAndWrite(final MmStruct mm, final long va) {
         final Swap swap = mm.machine().swap();
         final FrameAllocator frames = mm.machine().frames();
         final FolioWait fw = frames.folioWait();
@@ -60,7 +60,7 @@ final class SwapOut {
      * (deleteFromSwapCache with the references frozen: here the swap cache's is the only one left),
      * folio_unlock, and the frame freed.
      */
-    static void reclaim(final MmStruct mm, final long pfn) {
+    public static void reclaim(final MmStruct mm, final long pfn) {
         final Swap swap = mm.machine().swap();
         final FrameAllocator frames = mm.machine().frames();
         final FolioWait fw = frames.folioWait();
@@ -74,14 +74,14 @@ final class SwapOut {
     }
 
     /** Both steps: the page at {@code va} ends on swap only. */
-    static long swapOut(final MmStruct mm, final long va) {
+    public static long swapOut(final MmStruct mm, final long va) {
         final long pfn = unmapAndWrite(mm, va);
         reclaim(mm, pfn);
         return pfn;
     }
 
     /** The swap entry in the PTE at {@code va} (0 if the PTE is not a swap PTE). */
-    static long entryAt(final MmStruct mm, final long va) {
+    public static long entryAt(final MmStruct mm, final long va) {
         final PageTables pt = mm.pageTables();
         final long pa = pt.ptePa(va, false);
         if (pa < 0) {
@@ -92,7 +92,7 @@ final class SwapOut {
     }
 
     /** The PTE at {@code va} (0 if none). */
-    static long pteAt(final MmStruct mm, final long va) {
+    public static long pteAt(final MmStruct mm, final long va) {
         final PageTables pt = mm.pageTables();
         final long pa = pt.ptePa(va, false);
         return pa < 0 ? 0 : pt.readPte(pa);
