@@ -248,6 +248,40 @@ class SwapFaultTest {
         swap.validate();
     }
 
+    /** mprotect leaves swap PTEs alone; mremap carries them to the new address; the fault there honours the new protection. */
+    @Test
+    void mprotectAndMremapCarrySwapPtes() {
+        final MmStruct mm = mm(LockingMode.PER_VMA);
+        final Cpu cpu = cpuOn(mm);
+        final long a = map(mm, 2);
+        fill(cpu, a, 0);
+        fill(cpu, a + PAGE, 1);
+        SwapOut.swapOut(mm, a);
+        SwapOut.swapOut(mm, a + PAGE);
+        final long e0 = SwapOut.entryAt(mm, a);
+        final long e1 = SwapOut.entryAt(mm, a + PAGE);
+        assertEquals(0, mm.mprotect(a, 2L * PAGE, PROT_READ));
+        assertEquals(e0, SwapOut.entryAt(mm, a), "change_protection skips swap PTEs");
+        final long b = mm.mremap(a, 2L * PAGE, 2L * PAGE, dev.vmsim.core.mm.Mman.MREMAP_MAYMOVE | dev.vmsim.core.mm.Mman.MREMAP_FIXED,
+                a + 64L * PAGE);
+        assertEquals(a + 64L * PAGE, b);
+        assertEquals(e0, SwapOut.entryAt(mm, b));
+        assertEquals(e1, SwapOut.entryAt(mm, b + PAGE));
+        assertEquals(2, mm.swapEnts());
+        mm.validate();
+        swap.validate();
+        check(cpu, b, 0);
+        final PageTableFormat fmt = mm.pageTables().format();
+        assertFalse(fmt.pteWrite(SwapOut.pteAt(mm, b)), "PROT_READ: mapped read-only although exclusive");
+        assertEquals(0, mm.mprotect(b, 2L * PAGE, PROT_READ | PROT_WRITE));
+        assertEquals(SigInfo.OK, cpu.store(b + PAGE, (byte) 1));
+        for (int off = 512; off < PAGE; off += 512) {
+            assertEquals(pattern(1, off) & 0xff, cpu.load(b + PAGE + off));
+        }
+        mm.validate();
+        swap.validate();
+    }
+
     /** The trace of a swap-in under the VMA lock: decoded entry, cache miss, readahead, lock dropped, retry, hit. */
     @Test
     void theTraceShowsEachStep() {
