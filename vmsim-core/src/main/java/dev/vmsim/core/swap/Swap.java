@@ -272,6 +272,7 @@ public final class Swap implements SwapBackend {
      * PG_reclaim's bit) counts a swap_ra_hit and loses the mark.
      */
     public long swapCacheGetFolio(final long entry) {
+        io.reap(); // virtual clock: the completions this CPU's clock has passed
         final long pfn = swapCacheGetFolioNoRa(entry);
         if (pfn >= 0 && memMap().testAndClear(pfn, PageFlags.PG_RECLAIM) && !memMap().test(pfn, PageFlags.PG_WRITEBACK)) {
             machine.vmstat().count(VmEvent.SWAP_RA_HIT);
@@ -367,6 +368,7 @@ public final class Swap implements SwapBackend {
      */
     @Override
     public Pageout pageout(final int cpu, final long pfn) {
+        io.reap();
         final MemMap mm = memMap();
         final FolioWait fw = folioWait();
         if (!mm.test(pfn, PageFlags.PG_SWAPCACHE)) {
