@@ -13,6 +13,8 @@ import dev.vmsim.core.stat.VmStat;
 import dev.vmsim.core.vmscan.SwapBackend;
 import dev.vmsim.core.vmscan.Vmscan;
 import dev.vmsim.core.vmscan.VmscanValidator;
+import dev.vmsim.core.swap.Swap;
+import dev.vmsim.core.swap.SwapParams;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -48,6 +50,8 @@ public final class Machine {
     private final KernelVariant variant;
     private final Platform platform;
     private final Vmscan vmscan;
+    /** The swap device after {@link #swapon}; null before. Volatile: set once, read by zap and faults. */
+    private volatile Swap swap;
 
     /** A machine of {@code frames} frames of the architecture's page size, running the vanilla kernel, on the host clock. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
@@ -96,14 +100,19 @@ public final class Machine {
 
     /**
      * The machine's consistency checks (CONFIG_DEBUG_VM): every live mm's {@link MmStruct#validate},
-     * then the frame accounting and the rmap ({@link VmscanValidator}). <b>Context:</b> quiescent:
-     * no task runs and kswapd is idle.
+     * then the frame accounting and the rmap ({@link VmscanValidator}), then the swap slots against
+     * the swap PTEs and the swap cache ({@link Swap#validate}). <b>Context:</b> quiescent: no task
+     * runs, kswapd is idle and no swap I/O is in flight.
      */
     public void validate() {
         for (final MmStruct mm : mms) {
             mm.validate();
         }
         VmscanValidator.validate(this);
+        final Swap s = swap;
+        if (s != null) {
+            s.validate();
+        }
     }
 
     /**
@@ -176,11 +185,35 @@ public final class Machine {
     }
 
     /**
+     * swapon(2): gives the machine its swap device (type 0). Once only, before any task runs.
+     *
+     * @throws IllegalStateException if it already has one
+     */
+    public synchronized Swap swapon(final SwapParams params) {
+        if (swap != null) {
+            throw new IllegalStateException("swap is already on");
+        }
+        swap = new Swap(this, 0, params);
+        vmscan.setSwap(swap); // reclaim now swaps anonymous folios out through it
+        return swap;
+    }
+
+    /** The swap device, or null if {@link #swapon} was not called. */
+    public Swap swap() {
+        return swap;
+    }
+
+
+    /**
      * Ends this machine: its host memory goes to the next machine of the process
      * ({@link PhysicalMemory#close}). Only once nothing runs on it any more.
      */
     public void close() {
         vmscan.shutdown();
+        final Swap s = swap;
+        if (s != null) {
+            s.close();
+        }
         memory.close();
     }
 }

@@ -46,6 +46,9 @@ final class PteFault {
             }
             return doAnonymousPage(mm, vma, address, flags, ptePa);
         }
+        if (!fmt.ptePresent(orig)) {
+            return SwapFault.doSwapPage(mm, vma, address, flags, ptePa, orig);
+        }
         final Ptl ptl = pt.ptl(ptePa);
         ptl.lock();
         try {

@@ -10,6 +10,7 @@ import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.rmap.Rmap;
+import dev.vmsim.core.swap.SwpEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,6 +58,12 @@ public final class PageTables {
     private final Ptl pageTableLock = new Ptl("page_table_lock");
     /** The split PTL of each PTE page of this mm, keyed by the PTE page's frame. */
     private final ConcurrentHashMap<Long, Ptl> ptls = new ConcurrentHashMap<>();
+    /**
+     * rss_stat MM_SWAPENTS of the mm these tables belong to: its swap PTEs. Kept here, not in the
+     * MmStruct, because zap and fork change it where they walk the tables (departure: the kernel
+     * keeps it with the other rss counters).
+     */
+    private final AtomicLong swapEnts = new AtomicLong();
     /** Page-table frames currently allocated, root included (mm_pgtables_bytes / VmPTE). */
     private final AtomicLong tableFrames = new AtomicLong();
 
@@ -315,11 +322,15 @@ public final class PageTables {
                 }
                 final long old = getAndClear(pa);
                 cleared = true;
-                if (format.ptePresent(old) && !format.pteSpecial(old)) {
-                    final long pfn = format.pfn(old);
-                    Rmap.folioRemoveRmapPte(frames, pfn);
-                    tlb.removePage(pfn);
-                    pages++;
+                if (format.ptePresent(old)) {
+                    if (!format.pteSpecial(old)) {
+                        final long pfn = format.pfn(old);
+                        Rmap.folioRemoveRmapPte(frames, pfn);
+                        tlb.removePage(pfn);
+                        pages++;
+                    }
+                } else {
+                    zapNonpresentPte(old);
                 }
             }
             if (cleared) {
@@ -329,6 +340,16 @@ public final class PageTables {
         } finally {
             ptl.unlock();
         }
+    }
+
+    /** zap_nonpresent_ptes for a swap PTE: free_swap_and_cache and MM_SWAPENTS. */
+    private void zapNonpresentPte(final long pte) {
+        final long entry = format.pteToSwpEntry(pte);
+        if (SwpEntry.nonSwapEntry(entry)) {
+            return;
+        }
+        machine.swapBackend().freeSwapAndCache(entry);
+        swapEnts.decrementAndGet();
     }
 
     // ---------------------------------------------------------------- free_pgtables
@@ -608,6 +629,7 @@ public final class PageTables {
             srcPtl.lock(); // spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING)
             try {
                 boolean wrprotected = false;
+                int err = 0;
                 for (long addr = s; addr != e; addr += pageSize) {
                     final int idx = format.index(addr, 0);
                     final long src = slotPa(pt, idx);
@@ -615,7 +637,13 @@ public final class PageTables {
                     if (format.pteNone(pte)) {
                         continue;
                     }
-                    if (format.ptePresent(pte)) {
+                    if (!format.ptePresent(pte)) {
+                        pte = copyNonpresentPte(dst, src, pte);
+                        if (format.pteNone(pte)) {
+                            err = -Errno.ENOMEM;
+                            break;
+                        }
+                    } else {
                         if (!format.pteSpecial(pte)) {
                             final long pfn = format.pfn(pte);
                             frames.get(pfn);
@@ -636,6 +664,9 @@ public final class PageTables {
                 if (wrprotected) {
                     tlb.flushRange(s, e);
                 }
+                if (err != 0) {
+                    return err;
+                }
             } finally {
                 srcPtl.unlock();
                 dstPtl.unlock();
@@ -643,6 +674,40 @@ public final class PageTables {
             return 0;
         });
         return r < 0 ? r : copied[0];
+    }
+
+    /**
+     * copy_nonpresent_pte for a swap PTE: one more reference on the slot (swap_duplicate) for the
+     * child, and the entry marked shared: the exclusive bit cleared in the parent's PTE and in the
+     * child's. Returns the child's PTE, or 0 (pte_none) when the slot cannot take another reference (the
+     * kernel would add a swap count continuation; not modelled, so fork fails with -ENOMEM).
+     * <b>Context:</b> both PTLs held.
+     */
+    private long copyNonpresentPte(final PageTables dst, final long srcPa, final long pte) {
+        final long entry = format.pteToSwpEntry(pte);
+        if (SwpEntry.nonSwapEntry(entry)) {
+            return pte;
+        }
+        if (machine.swapBackend().swapDuplicate(entry) < 0) {
+            return 0;
+        }
+        long child = pte;
+        if (format.pteSwpExclusive(pte)) {
+            child = format.pteSwpClearExclusive(pte);
+            mem.putLongRelease(srcPa, child); // set_pte_at(src_mm, ...): not present, nothing to flush
+        }
+        dst.swapEnts.incrementAndGet();
+        return child;
+    }
+
+    /** MM_SWAPENTS: the swap PTEs of this mm. */
+    public long swapEnts() {
+        return swapEnts.get();
+    }
+
+    /** add_mm_counter(mm, MM_SWAPENTS, delta): a swap PTE installed (+1, try_to_unmap) or mapped back (-1, do_swap_page). */
+    public void addSwapEnts(final long delta) {
+        swapEnts.addAndGet(delta);
     }
 
     // ---------------------------------------------------------------- teardown and introspection

@@ -316,6 +316,24 @@ public final class FrameAllocator {
         assert r > 0 : "get_page on a free frame " + pfn;
     }
 
+    /**
+     * folio_try_get: takes a reference unless the count is 0 (the frame is being freed, or was
+     * freed: a lockless lookup, such as the swap cache's, raced with its removal; reclaim's
+     * isolation, so it never revives a frame whose last reference is gone). The caller then rechecks
+     * that the frame is still what it looked up.
+     */
+    public boolean tryGet(final long pfn) {
+        for (;;) {
+            final int r = (int) INTS.getVolatile(refcount, (int) pfn);
+            if (r <= 0) {
+                return false;
+            }
+            if (INTS.compareAndSet(refcount, (int) pfn, r, r + 1)) {
+                return true;
+            }
+        }
+    }
+
     /** put_page: drops a reference and frees the frame to {@code cpu}'s list when it was the last. Returns true if freed. */
     public boolean put(final int cpu, final long pfn) {
         if (pfn == zeroPfn()) {
@@ -388,22 +406,6 @@ public final class FrameAllocator {
             throw new IllegalStateException("freeing pfn " + pfn + " with refcount " + refcount(pfn));
         }
         freeRefZero(cpu, pfn);
-    }
-
-    /**
-     * folio_try_get (get_page_unless_zero): a reference unless the frame is already being freed.
-     * Reclaim's isolation uses it, so it never revives a frame whose last reference is gone.
-     */
-    public boolean tryGet(final long pfn) {
-        final int i = (int) pfn;
-        int r;
-        do {
-            r = (int) INTS.getVolatile(refcount, i);
-            if (r == 0) {
-                return false;
-            }
-        } while (!INTS.compareAndSet(refcount, i, r, r + 1));
-        return true;
     }
 
     /** free_unref_page: the frame, its refcount at 0, back on {@code cpu}'s list. */

@@ -60,14 +60,23 @@ public final class Rmap {
     }
 
     /**
-     * folio_add_anon_rmap_pte: one more PTE maps an existing anonymous folio (swap-in of a folio
-     * already in the swap cache). Sets PG_anon_exclusive when {@code exclusive} (RMAP_EXCLUSIVE).
-     * <b>Context:</b> folio locked, PTL held.
+     * folio_add_anon_rmap_pte: one more PTE maps a folio of the swap cache (swap-in). A folio the
+     * swap-in just read is not anonymous yet: as __folio_add_anon_rmap does, it becomes so here
+     * (__folio_set_anon: mapping = the VMA's anon_vma, index = linear_page_index), with atomic bit
+     * operations because the folio is already on the LRU, where reclaim changes other bits. Sets
+     * PG_anon_exclusive when {@code exclusive} (RMAP_EXCLUSIVE). <b>Context:</b> folio locked, PTL
+     * held.
      */
     public static void folioAddAnonRmapPte(final FrameAllocator frames, final long pfn, final Vma vma,
             final long address, final boolean exclusive) {
+        final MemMap memMap = frames.memMap();
+        if (!folioTestAnon(memMap, pfn)) {
+            memMap.set(pfn, PageFlags.PG_SWAPBACKED);
+            memMap.setIndex(pfn, linearPageIndex(vma, address));
+            memMap.setMapping(pfn, vma.anonVma);
+        }
         if (exclusive) {
-            frames.memMap().set(pfn, PageFlags.PG_ANON_EXCLUSIVE);
+            memMap.set(pfn, PageFlags.PG_ANON_EXCLUSIVE);
         }
         frames.incMapcount(pfn);
     }

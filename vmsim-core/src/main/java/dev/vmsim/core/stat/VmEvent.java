@@ -43,7 +43,15 @@ public enum VmEvent {
     /** Direct reclaim entered by an allocation (ALLOCSTALL_NORMAL, the one zone's). */
     ALLOCSTALL("allocstall_normal"),
     /** A simulator counter (the kernel has only a tracepoint, mm_vmscan_wakeup_kswapd): kswapd woken. */
-    KSWAPD_WAKEUP("kswapd_wakeup");
+    KSWAPD_WAKEUP("kswapd_wakeup"),
+    /** Pages read from swap (swap_read_folio). */
+    PSWPIN("pswpin"),
+    /** Pages written to swap (__swap_writepage). */
+    PSWPOUT("pswpout"),
+    /** Pages read by swap readahead beyond the one faulted on (swap_vma_readahead). */
+    SWAP_RA("swap_ra"),
+    /** Readahead pages found in the swap cache by a later fault (swap_cache_get_folio). */
+    SWAP_RA_HIT("swap_ra_hit");
 
     private final String kernelName;
 

@@ -62,6 +62,18 @@ public interface SwapBackend {
      */
     void deleteFromSwapCache(long pfn);
 
+    /**
+     * swap_duplicate (copy_nonpresent_pte at fork): one more swap PTE references {@code entry}'s
+     * slot. 0, or a negative errno when the slot cannot take another reference (the fork then fails).
+     */
+    int swapDuplicate(long entry);
+
+    /**
+     * free_swap_and_cache (zap_nonpresent_ptes): a swap PTE referencing {@code entry} is gone; the
+     * slot's count drops, and a cached folio no one needs any more may leave the swap cache.
+     */
+    void freeSwapAndCache(long entry);
+
     /** A machine without swap. */
     SwapBackend NONE = new SwapBackend() {
         @Override
@@ -87,6 +99,16 @@ public interface SwapBackend {
         @Override
         public void deleteFromSwapCache(final long pfn) {
             throw new IllegalStateException("no swap: pfn " + pfn + " cannot be in the swap cache");
+        }
+
+        @Override
+        public int swapDuplicate(final long entry) {
+            throw new IllegalStateException("no swap: a swap PTE cannot exist");
+        }
+
+        @Override
+        public void freeSwapAndCache(final long entry) {
+            throw new IllegalStateException("no swap: a swap PTE cannot exist");
         }
     };
 }

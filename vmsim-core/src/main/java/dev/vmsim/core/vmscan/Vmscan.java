@@ -184,6 +184,15 @@ public final class Vmscan implements PageReclaim {
     }
 
     /** Folios waiting in the lru_add batches (racy). */
+    /** Marks in {@code seen} every folio in an lru_add batch (validation on a quiescent machine). */
+    void markBatched(final long[] seen) {
+        for (final FolioBatch b : lruAdd) {
+            for (int i = 0; i < b.count(); i++) {
+                seen[(int) b.folios[i]]++;
+            }
+        }
+    }
+
     public long batchedFolios() {
         long n = 0;
         for (final FolioBatch b : lruAdd) {

@@ -62,12 +62,13 @@ public final class VmscanValidator {
             onLru += n;
         }
         final long batched = vmscan.batchedFolios();
+        vmscan.markBatched(seen); // a swap-cache folio in a batch is counted there, not again below
         long swapCacheOffLru = 0;
         for (int pfn = 1; pfn < memMap.size(); pfn++) {
             if (frames.refcount(pfn) > 0 && memMap.test(pfn, PageFlags.PG_SWAPCACHE) && seen[pfn] == 0) {
                 swapCacheOffLru++;
             }
-            if (seen[pfn] == 0 && memMap.test(pfn, PageFlags.PG_LRU) && frames.refcount(pfn) > 0) {
+            if (seen[pfn] == 0 && memMap.test(pfn, PageFlags.PG_LRU) && frames.refcount(pfn) > 0) { // (batched folios have no PG_lru)
                 throw new IllegalStateException("pfn " + pfn + " has PG_lru but is on no list");
             }
         }

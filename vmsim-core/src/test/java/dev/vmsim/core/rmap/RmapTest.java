@@ -76,6 +76,15 @@ class RmapTest {
             public void deleteFromSwapCache(final long pfn) {
                 frames.memMap().clear(pfn, PageFlags.PG_SWAPCACHE);
             }
+
+            @Override
+            public int swapDuplicate(final long entry) {
+                return 0; // no slot counts kept: these tests look at the PTEs only
+            }
+
+            @Override
+            public void freeSwapAndCache(final long entry) {
+            }
         };
     }
 

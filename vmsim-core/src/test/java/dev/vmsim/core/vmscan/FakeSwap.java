@@ -5,6 +5,7 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.MemMap;
 import dev.vmsim.core.phys.PageFlags;
+import dev.vmsim.core.swap.SwpEntry;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,8 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A swap device for reclaim's tests, doing what the {@link SwapBackend} contract asks and nothing
- * more: slots numbered from 1, a swap-cache reference taken by addToSwap, swap PTEs that are
- * non-present entries holding the slot number (x86-like: present bit clear, slot above bit 12), and
+ * more: slots numbered from 1 (folio->swap is the swp_entry_t of type 0 and that offset), a
+ * swap-cache reference taken by addToSwap, swap PTEs in the architecture's swap-PTE layout, and
  * a write that completes at once ({@code async == false}) or when the test calls {@link
  * #completeWrites}.
  */
@@ -38,9 +39,9 @@ final class FakeSwap implements SwapBackend {
         this.freeSlots = new AtomicLong(slots);
     }
 
-    /** The swap PTE this device installs for {@code slot}. */
-    static long swapPteOf(final long slot) {
-        return slot << 12;
+    /** The swap PTE this device installs in {@code mm} for the swap entry {@code entry}. */
+    static long swapPteOf(final MmStruct mm, final long entry) {
+        return mm.pageTables().format().swpEntryToPte(entry);
     }
 
     @Override
@@ -54,7 +55,7 @@ final class FakeSwap implements SwapBackend {
             freeSlots.incrementAndGet();
             return false;
         }
-        final long slot = nextSlot.getAndIncrement();
+        final long slot = SwpEntry.swpEntry(0, nextSlot.getAndIncrement());
         final FrameAllocator frames = machine.frames();
         final MemMap memMap = frames.memMap();
         frames.get(pfn); // the swap cache's reference
@@ -70,7 +71,18 @@ final class FakeSwap implements SwapBackend {
     public long swapPte(final MmStruct mm, final long pfn, final boolean exclusive) {
         final long slot = machine.frames().memMap().privateValue(pfn);
         swapMap.get(slot).incrementAndGet();
-        return swapPteOf(slot);
+        return swapPteOf(mm, slot);
+    }
+
+    @Override
+    public int swapDuplicate(final long entry) {
+        swapMap.get(entry).incrementAndGet();
+        return 0;
+    }
+
+    @Override
+    public void freeSwapAndCache(final long entry) {
+        swapMap.get(entry).decrementAndGet();
     }
 
     @Override

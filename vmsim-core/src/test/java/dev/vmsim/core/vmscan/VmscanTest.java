@@ -157,7 +157,7 @@ class VmscanTest {
         assertEquals(3, swap.added.get());
         assertEquals(3, swap.written.get());
         for (int i = 1; i < 4; i++) {
-            assertEquals(FakeSwap.swapPteOf(memMap.privateValue(pfns[i])), pte(mm, a + i * PAGE), "swap PTE " + i);
+            assertEquals(FakeSwap.swapPteOf(mm, memMap.privateValue(pfns[i])), pte(mm, a + i * PAGE), "swap PTE " + i);
             assertTrue(memMap.test(pfns[i], PageFlags.PG_WRITEBACK));
             assertTrue(memMap.test(pfns[i], PageFlags.PG_RECLAIM), "pageout marks it for rotation");
             assertEquals(0, frames().mapcount(pfns[i]));
