@@ -352,6 +352,23 @@ public final class VirtualScheduler implements Platform {
         }
     }
 
+    /**
+     * The running task's clock jumps to {@code ns} (if it is behind), the gap counted as a wait on
+     * {@code blocker}; then a preemption point. A sleeper is not parked: it stays runnable at its
+     * later clock, so the earliest-clock policy runs every CPU behind it first and no deadlock is
+     * declared while it sleeps.
+     */
+    @Override
+    public void sleepUntil(final long ns, final Object blocker) {
+        final VirtualCpu me = running;
+        final long ps = ns * 1000;
+        if (me.clockPs < ps) {
+            waits.merge("wait: " + waitName(blocker), ps - me.clockPs, Long::sum);
+            me.clockPs = ps;
+        }
+        reschedule(Stepper.Kind.POINT, "sleep");
+    }
+
     private static String waitName(final Object blocker) {
         if (blocker instanceof Named n) {
             return n.waitName();

@@ -4,6 +4,7 @@ import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.VmaLock;
+import dev.vmsim.core.rmap.AnonVmas;
 
 /**
  * The VMA-tree write side of mm/vma.c: store/remove, __split_vma, vma_merge_new_range,
@@ -92,6 +93,7 @@ final class VmaOps {
      * at once. The caller holds no further reference to it.
      */
     static void free(final MmStruct mm, final Vma vma) {
+        AnonVmas.unlinkAnonVmas(vma); // a no-op when free_pgtables already unlinked it
         mm.machine().vmaCache().free(vma);
     }
 
@@ -134,14 +136,25 @@ final class VmaOps {
             n.vmStart = addr;
             n.vmPgoff += (addr - vma.vmStart) >>> mm.pageShift;
         }
-        // anon_vma_clone: the new half shares the anon_vma and chain.
+        AnonVmas.anonVmaClone(n, vma); // after its range is set, as __split_vma orders it
         VmaLock.startWrite(vma);
         VmaLock.startWrite(n);
-        if (newBelow) {
-            vma.vmPgoff += (addr - n.vmStart) >>> mm.pageShift;
-            vma.vmStart = addr;
-        } else {
-            vma.vmEnd = addr;
+        // vma_prepare: the anon_vma lock excludes rmap walks while vm_start / vm_pgoff change.
+        final AnonVma anonVma = vma.anonVma;
+        if (anonVma != null) {
+            anonVma.lockWrite();
+        }
+        try {
+            if (newBelow) {
+                vma.vmPgoff += (addr - n.vmStart) >>> mm.pageShift;
+                vma.vmStart = addr;
+            } else {
+                vma.vmEnd = addr;
+            }
+        } finally {
+            if (anonVma != null) {
+                anonVma.unlockWrite();
+            }
         }
         // vma_complete: store the new VMA (over part of the old entry) and count it.
         VmaLock.markAttached(n);
@@ -229,6 +242,7 @@ final class VmaOps {
         if (src != null && src.anonVma != null && dst.anonVma == null) {
             dst.anonVma = src.anonVma;
             dst.anonVmaChainLength = src.anonVmaChainLength;
+            AnonVmas.anonVmaClone(dst, src);
         }
     }
 

@@ -29,8 +29,10 @@ public interface SwapBackend {
 
     /**
      * folio_alloc_swap (add_to_swap): a slot for an anonymous folio, and the folio in the swap cache
-     * (PG_swapcache set, folio->swap = the entry, PG_dirty set so it is written). False when no slot
-     * is free; the folio is then activated.
+     * (PG_swapcache set, folio->swap = the entry, PG_dirty set so it is written), the swap cache
+     * holding one reference on the folio (folio_ref_add in add_to_swap_cache: __remove_mapping later
+     * freezes the refcount at 2, the isolation's and this one). False when no slot is free; the folio
+     * is then activated.
      */
     boolean addToSwap(int cpu, long pfn);
 
@@ -45,8 +47,11 @@ public interface SwapBackend {
 
     /**
      * pageout → swap_writeout: starts writing the dirty folio to its slot. On PAGE_SUCCESS, PG_dirty
-     * is clear and PG_writeback set; the completion (after the device's modelled latency) calls
-     * folio_end_writeback.
+     * is clear, PG_writeback set, and the folio unlocked (swap_writeout unlocks it once the write is
+     * submitted); the completion (after the device's modelled latency) calls {@link
+     * Vmscan#folioEndWriteback}, which rotates a PG_reclaim folio to the inactive tail before
+     * folio_end_writeback. A write that completed before returning leaves PG_writeback clear; reclaim
+     * then relocks the folio and frees it at once. On the other results the folio stays locked.
      */
     Pageout pageout(int cpu, long pfn);
 
@@ -56,6 +61,18 @@ public interface SwapBackend {
      * free to go.
      */
     void deleteFromSwapCache(long pfn);
+
+    /**
+     * swap_duplicate (copy_nonpresent_pte at fork): one more swap PTE references {@code entry}'s
+     * slot. 0, or a negative errno when the slot cannot take another reference (the fork then fails).
+     */
+    int swapDuplicate(long entry);
+
+    /**
+     * free_swap_and_cache (zap_nonpresent_ptes): a swap PTE referencing {@code entry} is gone; the
+     * slot's count drops, and a cached folio no one needs any more may leave the swap cache.
+     */
+    void freeSwapAndCache(long entry);
 
     /** A machine without swap. */
     SwapBackend NONE = new SwapBackend() {
@@ -82,6 +99,16 @@ public interface SwapBackend {
         @Override
         public void deleteFromSwapCache(final long pfn) {
             throw new IllegalStateException("no swap: pfn " + pfn + " cannot be in the swap cache");
+        }
+
+        @Override
+        public int swapDuplicate(final long entry) {
+            throw new IllegalStateException("no swap: a swap PTE cannot exist");
+        }
+
+        @Override
+        public void freeSwapAndCache(final long entry) {
+            throw new IllegalStateException("no swap: a swap PTE cannot exist");
         }
     };
 }

@@ -38,6 +38,33 @@ class VirtualSchedulerTest {
         assertEquals(4, s.elapsedNs());
     }
 
+    /**
+     * sleepUntil: the sleeper's clock jumps to the deadline and every CPU behind it runs first; the
+     * gap is attributed to the wait; a deadline already past costs nothing.
+     */
+    @Test
+    void sleepUntilRunsTheCpusBehindFirstAndCountsTheWait() {
+        final VirtualScheduler s = new VirtualScheduler(TestCosts.model(2), SchedulePolicy.earliestClock());
+        final List<String> trace = new ArrayList<>();
+        s.spawn("io", () -> {
+            trace.add("sleep" + s.now());
+            s.sleepUntil(5, "swap_io");
+            trace.add("woke" + s.now());
+            s.sleepUntil(2, "swap_io"); // already past
+            trace.add("still" + s.now());
+        });
+        s.spawn("b", () -> {
+            for (int i = 0; i < 3; i++) {
+                trace.add("b" + s.now());
+                s.charge(Cost.TLB_HIT, 2); // 2 ns
+                s.preemptionPoint();
+            }
+        });
+        s.run();
+        assertEquals(List.of("sleep0", "b0", "b2", "b4", "woke5", "still5"), trace);
+        assertEquals(5L, s.attribution().get("wait: swap_io"));
+    }
+
     /** An RMW on a line another CPU wrote pays that pair's transfer; on its own line only the atomic. */
     @Test
     void rmwOnAForeignLinePaysTheTransfer() {

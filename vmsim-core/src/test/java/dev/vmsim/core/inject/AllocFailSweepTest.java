@@ -9,15 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.Machine;
-import dev.vmsim.core.arch.PtRegs;
-import dev.vmsim.core.fault.FaultFlags;
-import dev.vmsim.core.fault.Memory;
 import dev.vmsim.core.fault.VmFault;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
+import dev.vmsim.core.testing.Faults;
 import dev.vmsim.core.testing.TestArch;
 import java.util.ArrayList;
 import java.util.List;
@@ -86,14 +84,7 @@ class AllocFailSweepTest {
 
     /** A user write fault at {@code va} under the mmap read lock: the VM_FAULT_* result. */
     private static long fault(final MmStruct mm, final long va) {
-        mm.mmapLock().readLock();
-        try {
-            final Vma vma = mm.findVma(va);
-            return Memory.handleMmFault(vma, va,
-                    FaultFlags.FAULT_FLAG_DEFAULT | FaultFlags.FAULT_FLAG_USER | FaultFlags.FAULT_FLAG_WRITE, PtRegs.USER);
-        } finally {
-            mm.mmapLock().readUnlock();
-        }
+        return Faults.writeFault(mm, va);
     }
 
     /** What "nothing half done" compares: each VMA's range, flags, pgoff, anon_vma presence, and every PTE's frame. */
