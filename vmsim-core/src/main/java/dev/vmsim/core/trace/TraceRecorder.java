@@ -1,5 +1,6 @@
 package dev.vmsim.core.trace;
 
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,6 +27,9 @@ import org.agrona.concurrent.SleepingMillisIdleStrategy;
  *
  * <p>Timestamps: ns since the recorder was created, from {@link #now()} alone (monotonic across
  * threads), so the merged event list is ordered by time and each thread's events keep their order.
+ * A simulated CPU of a virtual-clock machine stamps its events with its own clock instead (ns since
+ * the machine started, {@link Platform#now()}), so such a trace shows virtual time; each CPU's
+ * clock only moves forward, and the merge orders the CPUs' events by virtual time.
  */
 public final class TraceRecorder implements TraceSink, AutoCloseable {
     /** Events one CPU's ring holds: ftrace's default buffer_size_kb (1.4 MB) holds about as many. */
@@ -79,9 +83,13 @@ public final class TraceRecorder implements TraceSink, AutoCloseable {
         this.keep = keep;
     }
 
-    /** The trace clock: ns since this recorder was created. The one place a timestamp is taken. */
+    /**
+     * The trace clock: the running CPU's virtual clock on a virtual-clock machine, else host ns since
+     * this recorder was created. The one place a timestamp is taken.
+     */
     long now() {
-        return System.nanoTime() - originNs;
+        final Platform p = Platform.current();
+        return p.isVirtual() ? p.now() : System.nanoTime() - originNs;
     }
 
     @Override

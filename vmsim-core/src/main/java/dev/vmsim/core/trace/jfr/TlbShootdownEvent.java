@@ -6,6 +6,7 @@ import jdk.jfr.Label;
 import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
 
 /** A TLB shootdown (flush_tlb_mm_range / flush_tlb_multi), from the first invalidation to the last target's ack. */
 @Name("vmsim.tlb.Shootdown")
@@ -34,4 +35,16 @@ public final class TlbShootdownEvent extends jdk.jfr.Event {
     @Label("Remote CPUs")
     @Description("CPUs other than the initiator that were flushed and waited for (nr_tlb_remote_flush_received)")
     public int remoteCpus;
+
+    @Label("Virtual Time")
+    @Description("Under --clock virtual: the simulated CPU's clock at the event, ns since the machine started (JFR's own"
+            + " start time is the host's); 0 on the host clock")
+    @Timespan(Timespan.NANOSECONDS)
+    public long virtualTime;
+
+    @Label("Virtual Duration")
+    @Description("Under --clock virtual: the duration in the simulated CPU's time (JFR's own duration is the host's); 0 on"
+            + " the host clock")
+    @Timespan(Timespan.NANOSECONDS)
+    public long virtualDuration;
 }

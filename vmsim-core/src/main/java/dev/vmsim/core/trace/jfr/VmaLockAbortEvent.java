@@ -6,6 +6,7 @@ import jdk.jfr.Label;
 import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
 
 /** lock_vma_under_rcu gave up (VMA_LOCK_ABORT): the fault falls back to the mmap_lock. */
 @Name("vmsim.mm.VmaLockAbort")
@@ -17,4 +18,10 @@ public final class VmaLockAbortEvent extends jdk.jfr.Event {
     @Label("Address")
     @MemoryAddress
     public long address;
+
+    @Label("Virtual Time")
+    @Description("Under --clock virtual: the simulated CPU's clock at the event, ns since the machine started (JFR's own"
+            + " start time is the host's); 0 on the host clock")
+    @Timespan(Timespan.NANOSECONDS)
+    public long virtualTime;
 }
