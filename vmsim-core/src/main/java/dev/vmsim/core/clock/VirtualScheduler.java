@@ -129,6 +129,26 @@ public final class VirtualScheduler implements Platform {
         join();
     }
 
+    /**
+     * As {@link #run()}, and calls {@code tick} on the calling thread about every {@code tickMs} while
+     * the machine runs (a progress display). {@code tick} must not touch the machine: it runs
+     * concurrently with the baton holder.
+     */
+    public void run(final Runnable tick, final long tickMs) {
+        start();
+        try {
+            for (final VirtualCpu c : cpus) {
+                while (c.thread.isAlive()) {
+                    tick.run();
+                    c.thread.join(tickMs);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // join() below reports it
+        }
+        join();
+    }
+
     void start() {
         if (started) {
             throw new IllegalStateException("already run");
