@@ -86,7 +86,9 @@ final class RunCommand implements Callable<Integer> {
         if (cfg.clock() == ClockKind.HOST) {
             Oversubscription.warn(cl.getErr(), cfg.threads(), parent.hostCpus());
         }
-        final TraceRecorder recorder = trace == null ? null : new TraceRecorder(TRACE_CAPACITY);
+        final TraceRecorder recorder = trace == null
+                ? null
+                : cfg.clock() == ClockKind.VIRTUAL ? TraceRecorder.virtual(TRACE_CAPACITY) : new TraceRecorder(TRACE_CAPACITY);
         final RunResult r;
         final Recording recording = jfr == null ? null : VmsimRecording.create();
         if (recorder != null) {

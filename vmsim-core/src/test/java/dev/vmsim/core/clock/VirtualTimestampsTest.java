@@ -57,6 +57,27 @@ class VirtualTimestampsTest {
         assertEquals(List.of(0L, 500L, 1000L, 1500L, 2000L), clocks.stream().sorted().collect(Collectors.toList()));
     }
 
+    /**
+     * A recorder made for a virtual machine stamps the events of a thread outside it (the runner's
+     * set-up and tear-down) with the latest virtual stamp: 0 before the machine ran, its last CPU
+     * event after, never host time.
+     */
+    @Test
+    void aVirtualRecorderStampsOutsideEventsInVirtualTime() {
+        final TraceRecorder rec = TraceRecorder.virtual(100);
+        rec.event('i', "setup", new String[0]);
+        final VirtualScheduler s = new VirtualScheduler(TestCosts.model(1), SchedulePolicy.earliestClock());
+        s.spawn("cpu0", () -> {
+            s.charge(Cost.SYSCALL_ENTRY_EXIT, 700);
+            rec.event('i', "cpu", new String[0]);
+            s.charge(Cost.SYSCALL_ENTRY_EXIT, 5000); // no event after: the outside stamp is the last event's
+        });
+        s.run();
+        rec.event('i', "teardown", new String[0]);
+        final List<String> got = rec.events().stream().map(e -> e.name + "@" + e.tsNs).collect(Collectors.toList());
+        assertEquals(List.of("setup@0", "cpu@700", "teardown@700"), got);
+    }
+
     /** Outside a virtual machine the recorder keeps the host's clock: ns since it was created. */
     @Test
     void traceRecorderOnTheHostClockStampsHostTime() throws Exception {
