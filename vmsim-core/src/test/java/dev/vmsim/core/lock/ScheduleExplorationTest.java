@@ -22,6 +22,8 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.sync.Lockdep;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,6 +48,23 @@ class ScheduleExplorationTest {
     /** BUG-06's schedules: PCT of depth 2 over about 40 preemption points. */
     private static SchedulePolicy pct(final long seed) {
         return SchedulePolicy.pct(seed, 2, 40);
+    }
+
+    /**
+     * With {@code bug}'s fix off, explores {@code policies} over the scenario up to the bound: some
+     * schedule must fail, and its seed must replay the same failure. Returns the finding.
+     */
+    private static Explorer.Finding findAndReplay(final Bug bug, final LongFunction<SchedulePolicy> policies,
+            final Supplier<? extends Explorer.Scenario> scenario, final String what) {
+        BugSwitches.set(bug, true);
+        final Explorer.Finding f = Explorer.explore(COSTS, policies, scenario, BOUND);
+        assertNotNull(f, "some schedule within " + BOUND + " " + what);
+        System.out.println(bug.id() + " found by " + f.schedule() + " after " + f.schedulesTried() + " schedules: "
+                + f.failure().getMessage());
+        final Throwable again = Explorer.replay(COSTS, policies.apply(f.seed()), scenario);
+        assertNotNull(again, "the seed replays the failure: " + f.schedule());
+        assertEquals(f.failure().getMessage(), again.getMessage());
+        return f;
     }
 
     @AfterEach
@@ -107,14 +126,9 @@ class ScheduleExplorationTest {
 
     @Test
     void randomDelaysFindBug03WithTheFixOffAndReplayIt() {
-        BugSwitches.set(Bug.BUG_03, true);
-        final Explorer.Finding f = Explorer.explore(COSTS, ScheduleExplorationTest::delays, Bug03::new, BOUND);
-        assertNotNull(f, "some schedule within " + BOUND + " shows the use-after-free");
+        final Explorer.Finding f = findAndReplay(Bug.BUG_03, ScheduleExplorationTest::delays, Bug03::new,
+                "shows the use-after-free");
         assertTrue(f.failure().getMessage().contains("use-after-free"), f.failure().toString());
-        System.out.println("BUG-03 found by " + f.schedule() + " after " + f.schedulesTried() + " schedules");
-        final Throwable again = Explorer.replay(COSTS, delays(f.seed()), Bug03::new);
-        assertNotNull(again, "the seed replays the failure: " + f.schedule());
-        assertEquals(f.failure().getMessage(), again.getMessage());
     }
 
     @Test
@@ -163,15 +177,9 @@ class ScheduleExplorationTest {
 
     @Test
     void pctFindsBug06WithTheFixOffAndReplaysIt() {
-        BugSwitches.set(Bug.BUG_06, true);
-        final Explorer.Finding f = Explorer.explore(COSTS, ScheduleExplorationTest::pct, Bug06::new, BOUND);
-        assertNotNull(f, "some schedule within " + BOUND + " leaves the exclusion flag");
+        final Explorer.Finding f = findAndReplay(Bug.BUG_06, ScheduleExplorationTest::pct, Bug06::new,
+                "leaves the exclusion flag");
         assertTrue(f.failure() instanceof AssertionError, f.failure().toString());
-        System.out.println("BUG-06 found by " + f.schedule() + " after " + f.schedulesTried() + " schedules: "
-                + f.failure().getMessage());
-        final Throwable again = Explorer.replay(COSTS, pct(f.seed()), Bug06::new);
-        assertNotNull(again, "the seed replays the failure: " + f.schedule());
-        assertEquals(f.failure().getMessage(), again.getMessage());
     }
 
     @Test
@@ -220,14 +228,9 @@ class ScheduleExplorationTest {
 
     @Test
     void randomDelaysFindBug04WithTheFixOffAndReplayIt() {
-        BugSwitches.set(Bug.BUG_04, true);
-        final Explorer.Finding f = Explorer.explore(COSTS, ScheduleExplorationTest::delays, Bug04::new, BOUND);
-        assertNotNull(f, "some schedule within " + BOUND + " leaves a reader in the detached VMA");
+        final Explorer.Finding f = findAndReplay(Bug.BUG_04, ScheduleExplorationTest::delays, Bug04::new,
+                "leaves a reader in the detached VMA");
         assertTrue(f.failure().getMessage().contains("read-locked a detached VMA"), f.failure().toString());
-        System.out.println("BUG-04 found by " + f.schedule() + " after " + f.schedulesTried() + " schedules");
-        final Throwable again = Explorer.replay(COSTS, delays(f.seed()), Bug04::new);
-        assertNotNull(again, "the seed replays the failure: " + f.schedule());
-        assertEquals(f.failure().getMessage(), again.getMessage());
     }
 
     @Test
@@ -275,14 +278,9 @@ class ScheduleExplorationTest {
 
     @Test
     void randomDelaysFindBug05WithTheFixOffAndReplayIt() {
-        BugSwitches.set(Bug.BUG_05, true);
-        final Explorer.Finding f = Explorer.explore(COSTS, ScheduleExplorationTest::delays, Bug05::new, BOUND);
-        assertNotNull(f, "some schedule within " + BOUND + " lets a reader in beside the writer");
+        final Explorer.Finding f = findAndReplay(Bug.BUG_05, ScheduleExplorationTest::delays, Bug05::new,
+                "lets a reader in beside the writer");
         assertTrue(f.failure().getMessage().contains("read-locked while write-locked"), f.failure().toString());
-        System.out.println("BUG-05 found by " + f.schedule() + " after " + f.schedulesTried() + " schedules");
-        final Throwable again = Explorer.replay(COSTS, delays(f.seed()), Bug05::new);
-        assertNotNull(again, "the seed replays the failure: " + f.schedule());
-        assertEquals(f.failure().getMessage(), again.getMessage());
     }
 
     @Test

@@ -6,7 +6,6 @@ import jdk.jfr.Label;
 import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
-import jdk.jfr.Timespan;
 import jdk.jfr.Unsigned;
 
 /**
@@ -19,7 +18,7 @@ import jdk.jfr.Unsigned;
 @Category({"vmsim", "mm"})
 @Description("A simulated page fault: the arch's fault record, the locking path do_user_addr_fault/do_page_fault took and the result")
 @StackTrace(false)
-public final class PageFaultEvent extends jdk.jfr.Event {
+public final class PageFaultEvent extends VirtualSpanEvent {
     @Label("Architecture")
     public String arch;
 
@@ -61,16 +60,4 @@ public final class PageFaultEvent extends jdk.jfr.Event {
     @Label("Result")
     @Description("ok (the access is retried), or the signal delivered")
     public String result;
-
-    @Label("Virtual Time")
-    @Description("Under --clock virtual: the simulated CPU's clock at the event, ns since the machine started (JFR's own"
-            + " start time is the host's); 0 on the host clock")
-    @Timespan(Timespan.NANOSECONDS)
-    public long virtualTime;
-
-    @Label("Virtual Duration")
-    @Description("Under --clock virtual: the duration in the simulated CPU's time (JFR's own duration is the host's); 0 on"
-            + " the host clock")
-    @Timespan(Timespan.NANOSECONDS)
-    public long virtualDuration;
 }

@@ -6,7 +6,6 @@ import jdk.jfr.Label;
 import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
-import jdk.jfr.Timespan;
 
 /** A TLB shootdown (flush_tlb_mm_range / flush_tlb_multi), from the first invalidation to the last target's ack. */
 @Name("vmsim.tlb.Shootdown")
@@ -14,7 +13,7 @@ import jdk.jfr.Timespan;
 @Category({"vmsim", "tlb"})
 @Description("flush_tlb_mm_range: invalidate an mm's translations on every CPU in its cpumask and wait for the remote ones")
 @StackTrace(false)
-public final class TlbShootdownEvent extends jdk.jfr.Event {
+public final class TlbShootdownEvent extends VirtualSpanEvent {
     @Label("Start Address")
     @MemoryAddress
     public long startAddress;
@@ -35,16 +34,4 @@ public final class TlbShootdownEvent extends jdk.jfr.Event {
     @Label("Remote CPUs")
     @Description("CPUs other than the initiator that were flushed and waited for (nr_tlb_remote_flush_received)")
     public int remoteCpus;
-
-    @Label("Virtual Time")
-    @Description("Under --clock virtual: the simulated CPU's clock at the event, ns since the machine started (JFR's own"
-            + " start time is the host's); 0 on the host clock")
-    @Timespan(Timespan.NANOSECONDS)
-    public long virtualTime;
-
-    @Label("Virtual Duration")
-    @Description("Under --clock virtual: the duration in the simulated CPU's time (JFR's own duration is the host's); 0 on"
-            + " the host clock")
-    @Timespan(Timespan.NANOSECONDS)
-    public long virtualDuration;
 }

@@ -6,7 +6,6 @@ import jdk.jfr.Label;
 import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
-import jdk.jfr.Timespan;
 
 /** lock_vma_under_rcu gave up (VMA_LOCK_ABORT): the fault falls back to the mmap_lock. */
 @Name("vmsim.mm.VmaLockAbort")
@@ -14,14 +13,8 @@ import jdk.jfr.Timespan;
 @Category({"vmsim", "mm"})
 @Description("lock_vma_under_rcu found no VMA, a write-locked one, or one that moved: VMA_LOCK_ABORT, mmap_lock fallback")
 @StackTrace(false)
-public final class VmaLockAbortEvent extends jdk.jfr.Event {
+public final class VmaLockAbortEvent extends VirtualInstantEvent {
     @Label("Address")
     @MemoryAddress
     public long address;
-
-    @Label("Virtual Time")
-    @Description("Under --clock virtual: the simulated CPU's clock at the event, ns since the machine started (JFR's own"
-            + " start time is the host's); 0 on the host clock")
-    @Timespan(Timespan.NANOSECONDS)
-    public long virtualTime;
 }
