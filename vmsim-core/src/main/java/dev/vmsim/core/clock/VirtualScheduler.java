@@ -11,8 +11,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The virtual clock: every simulated CPU has a clock in ns, and one simulated task runs at a time.
- * Tasks are still platform threads (the kernel code blocks, spins and hands off as on the host), but
- * a task runs only while it holds the baton; at each preemption point ({@link Platform}) the
+ * Tasks are still host threads (the kernel code blocks, spins and hands off as on the host; platform
+ * threads, or virtual threads on Java 21+, see {@link Carriers}), but a task runs only while it holds
+ * the baton; at each preemption point ({@link Platform}) the
  * {@link SchedulePolicy} picks who runs next, and the baton passes with a volatile store and an
  * unpark. A task that parks gives the baton to the next runnable CPU, so a blocked task never stops
  * the machine; when no CPU is runnable and some are parked, every parked task gets a {@link
@@ -52,6 +53,8 @@ public final class VirtualScheduler implements Platform {
     /** The CPU holding the baton. */
     private VirtualCpu running;
     private long steps;
+    /** Hand-overs of the baton from one host thread to another (each a park and an unpark). */
+    private long switches;
     private boolean started;
     private boolean deadlocked;
     private String deadlockReport;
@@ -107,8 +110,7 @@ public final class VirtualScheduler implements Platform {
             throw new IllegalStateException("spawn after run");
         }
         final VirtualCpu c = new VirtualCpu(cpus.size(), name, body);
-        c.thread = new Thread(() -> taskMain(c), name);
-        c.thread.setDaemon(true);
+        c.thread = Carriers.unstarted(name, () -> taskMain(c));
         cpus.add(c);
         byThread.put(c.thread, c);
         return c;
@@ -125,6 +127,26 @@ public final class VirtualScheduler implements Platform {
      */
     public void run() {
         start();
+        join();
+    }
+
+    /**
+     * As {@link #run()}, and calls {@code tick} on the calling thread about every {@code tickMs} while
+     * the machine runs (a progress display). {@code tick} must not touch the machine: it runs
+     * concurrently with the baton holder.
+     */
+    public void run(final Runnable tick, final long tickMs) {
+        start();
+        try {
+            for (final VirtualCpu c : cpus) {
+                while (c.thread.isAlive()) {
+                    tick.run();
+                    c.thread.join(tickMs);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // join() below reports it
+        }
         join();
     }
 
@@ -247,6 +269,7 @@ public final class VirtualScheduler implements Platform {
     // ---------------------------------------------------------------- the baton
 
     private void handTo(final VirtualCpu next) {
+        switches++;
         running = next;
         next.go = true; // volatile: publishes everything the previous holder wrote
         LockSupport.unpark(next.thread);
@@ -305,6 +328,11 @@ public final class VirtualScheduler implements Platform {
     /** Preemption points passed so far. */
     public long steps() {
         return steps;
+    }
+
+    /** Hand-overs of the baton so far: the points where another CPU ran next, each a host thread switch. */
+    public long switches() {
+        return switches;
     }
 
     // ---------------------------------------------------------------- Platform
