@@ -75,6 +75,9 @@ final class Fork {
                     tmp.anonVma = new AnonVma(mpnt.anonVma);
                     tmp.anonVmaChainLength = mpnt.anonVmaChainLength + 1;
                 }
+                if (tmp.vmOps != null && tmp.vmOps.open != null) {
+                    tmp.vmOps.open.accept(tmp);
+                }
                 LockHooks.at("dup_mmap:after_anon_vma_fork");
                 VmaOps.storeNew(mm, tmp);
                 mm.mapCount++;
@@ -149,6 +152,7 @@ final class Fork {
             for (final Vma v : mm.vmas()) {
                 VmaLock.startWrite(v);
                 VmaLock.markDetached(v);
+                VmaOps.close(v); // remove_vma
                 VmaOps.fput(mm, v);
                 VmaOps.free(mm, v);
             }

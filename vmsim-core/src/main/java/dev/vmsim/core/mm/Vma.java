@@ -57,6 +57,8 @@ public class Vma {
     public int anonVmaChainLength;
     /** vm_file: the shmem object of a shared anonymous mapping, else null. */
     public ShmemFile vmFile;
+    /** vm_ops: null for the simulator's anonymous and shmem mappings; see {@link VmOperations}. */
+    public VmOperations vmOps;
     /** vm_page_prot: the PTE protection bits for vmFlags (vm_get_page_prot). */
     public volatile long vmPageProt;
 
@@ -181,6 +183,7 @@ public class Vma {
         anonVma = src.anonVma;
         anonVmaChainLength = src.anonVmaChainLength;
         vmFile = src.vmFile;
+        vmOps = src.vmOps;
         vmPageProt = src.vmPageProt;
     }
 
