@@ -91,6 +91,13 @@ public final class MapleTree<T> {
      */
     private final ReentrantLock maLock = new ReentrantLock();
 
+    /**
+     * trace_ma_write: sees every {@link #store} (range and entry; null is an erase) before it is
+     * made, to record a tree's op stream as a replayable fixture (TREE-17). Null when off, which
+     * costs {@link #store} one plain load. Set while the tree has no writer.
+     */
+    private RangeVisitor<? super T> storeTrace;
+
     /** A tree with gap tracking (MT_FLAGS_ALLOC_RANGE) if {@code allocRange}. */
     public MapleTree(final boolean allocRange) {
         this.allocRange = allocRange;
@@ -198,6 +205,10 @@ public final class MapleTree<T> {
         if (Long.compareUnsigned(first, last) > 0) {
             throw new IllegalArgumentException("first > last");
         }
+        final RangeVisitor<? super T> trace = storeTrace;
+        if (trace != null) {
+            trace.visit(first, last, value);
+        }
         assert enterWriter();
         try {
             final MapleNode oldRoot = root;
@@ -293,6 +304,11 @@ public final class MapleTree<T> {
         if (inRcu && oldRoot != null && Rcu.tracked()) {
             retire(oldRoot, 0, newRoot);
         }
+    }
+
+    /** Sets (or with null clears) the {@link #storeTrace} that sees every {@link #store}. */
+    public void setStoreTrace(final RangeVisitor<? super T> trace) {
+        this.storeTrace = trace;
     }
 
     /** mtree_lock: takes ma_lock. Not reentrant (a spinlock): taking it twice is a self-deadlock. */
