@@ -311,6 +311,34 @@ public final class MapleTree<T> {
         this.storeTrace = trace;
     }
 
+    /**
+     * mas_expected_entries: puts the tree's writer in bulk mode (MA_STATE_BULK). Until
+     * {@link #bulkDestroy}, a store that leaves a node under its minimum keeps that node rather than
+     * rebalancing it, so {@link #validate} may fail in between, as mt_validate would in the kernel.
+     * The entry count is the kernel's preallocation hint; nodes are not preallocated here.
+     */
+    public void expectedEntries(final long nrEntries) {
+        if (nrEntries <= 0) {
+            throw new IllegalArgumentException("mas_expected_entries(" + nrEntries + ")");
+        }
+        writer.bulk = true;
+    }
+
+    /** mas_destroy after bulk mode: ends it and rebalances whatever it left short (MA_STATE_REBALANCE). */
+    public void bulkDestroy() {
+        final boolean rebuild = writer.shortNodeKept;
+        final MapleNode oldRoot = root;
+        final MapleNode rebuilt = writer.rebalanceAfterBulk(oldRoot);
+        if (rebuild) {
+            publish(oldRoot, rebuilt);
+        }
+    }
+
+    /** Whether the last {@link #store} chose a rebalance (mas->store_type == wr_rebalance). */
+    public boolean lastStoreRebalanced() {
+        return writer.rebalanced;
+    }
+
     /** mtree_lock: takes ma_lock. Not reentrant (a spinlock): taking it twice is a self-deadlock. */
     public void mtreeLock() {
         if (maLock.isHeldByCurrentThread()) {
