@@ -210,38 +210,18 @@ class VmaMergeTest {
             // (b)
             prev = link(0, 0x3000, 0, F);
             Vma vma = link(0x3000, 0x5000, 3, F);
-            vma.vmOps = CLOSE;
-            startMerging();
-            vmg = existing(vma, 0x3000, 0x5000, F);
-            assertNull(VmaOps.mergeExistingRange(mm, vmg));
-            assertEquals(MergeState.NOMERGE, vmg.state);
-            assertEquals(2, lowCount());
-            assertFalse(VmaLock.isWriteLocked(prev));
-            cleanup();
+            assertModifyingMiddleWithCloseDoesNotMerge(vma, prev, null);
 
             // (c)
             vma = link(0x3000, 0x5000, 3, F);
             next = link(0x5000, 0x9000, 5, F);
-            vma.vmOps = CLOSE;
-            startMerging();
-            vmg = existing(vma, 0x3000, 0x5000, F);
-            assertNull(VmaOps.mergeExistingRange(mm, vmg));
-            assertEquals(MergeState.NOMERGE, vmg.state);
-            assertEquals(2, lowCount());
-            assertFalse(VmaLock.isWriteLocked(next));
-            cleanup();
+            assertModifyingMiddleWithCloseDoesNotMerge(vma, null, next);
 
             // (d)
             prev = link(0, 0x3000, 0, F);
             vma = link(0x3000, 0x5000, 3, F);
             next = link(0x5000, 0x9000, 5, F);
-            vma.vmOps = CLOSE;
-            startMerging();
-            vmg = existing(vma, 0x3000, 0x5000, F);
-            assertNull(VmaOps.mergeExistingRange(mm, vmg));
-            assertEquals(MergeState.NOMERGE, vmg.state);
-            assertEquals(3, lowCount());
-            cleanup();
+            assertModifyingMiddleWithCloseDoesNotMerge(vma, prev, next);
 
             // (e)
             prev = link(0, 0x3000, 0, F);
@@ -257,6 +237,28 @@ class VmaMergeTest {
             assertTrue(VmaLock.isWriteLocked(prev));
             assertEquals(2, lowCount());
         });
+    }
+
+    /**
+     * Gives {@code vma} a close hook and modifies all of it with its own flags, which would merge it
+     * into {@code prev} and/or {@code next} (either may be null): NOMERGE, nothing changed, neither
+     * neighbour write-locked. Then cleans up.
+     */
+    private void assertModifyingMiddleWithCloseDoesNotMerge(final Vma vma, final Vma prev, final Vma next) {
+        vma.vmOps = CLOSE;
+        final int count = lowCount();
+        startMerging();
+        final Vmg vmg = existing(vma, vma.vmStart, vma.vmEnd, F);
+        assertNull(VmaOps.mergeExistingRange(mm, vmg));
+        assertEquals(MergeState.NOMERGE, vmg.state);
+        assertEquals(count, lowCount());
+        assertVma(vma, 0x3000, 0x5000, 3);
+        for (final Vma v : new Vma[] {prev, next}) {
+            if (v != null) {
+                assertFalse(VmaLock.isWriteLocked(v));
+            }
+        }
+        cleanup();
     }
 
     /**
