@@ -68,17 +68,6 @@ public final class MaState<T> {
     }
 
     /**
-     * mas_find on a cursor positioned on an entry (mas_for_each's step): the first entry after the
-     * current one that starts at or before {@code max}, or null. Equivalent to {@link #pause} then
-     * {@link #find}; the simulator walks from the root each time, so a cursor holds nothing that a
-     * pause would have to give up except its cached leaf.
-     */
-    public T next(final long max) {
-        pause();
-        return find(max);
-    }
-
-    /**
      * mas_walk: returns the entry covering {@link #index} (null in a gap) and sets index/last to
      * that entry's whole range, or to the whole gap.
      */
