@@ -423,6 +423,9 @@ final class Mremap {
         newVma.vmStart = addr;
         newVma.vmEnd = addr + len;
         newVma.vmPgoff = pgoff;
+        if (newVma.vmOps != null && newVma.vmOps.open != null) {
+            newVma.vmOps.open.accept(newVma); // copy_vma: the copy is a VMA of its own
+        }
         // vma_link.
         VmaOps.storeNew(mm, newVma);
         mm.mapCount++;

@@ -404,6 +404,22 @@ class VmaMergeTest {
         assertEquals(List.of(a + 0x1000, a, a + 0x2000), closed, "the two VMAs left are closed when removed");
     }
 
+    /** vm_ops across mremap's move: copy_vma opens the copy, and removing the source closes it. */
+    @Test
+    void mremapMoveOpensTheCopyAndClosesTheSource() {
+        final List<Long> opened = new ArrayList<>();
+        final List<Long> closed = new ArrayList<>();
+        final long a = 0x40000;
+        final long b = 0x80000;
+        assertEquals(a, mm.mmap(a, 2 * 0x1000, Mman.PROT_READ | Mman.PROT_WRITE,
+                Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED));
+        mm.vmaLookup(a).vmOps = new VmOperations(v -> opened.add(v.vmStart), v -> closed.add(v.vmStart));
+        assertEquals(b, mm.mremap(a, 2 * 0x1000, 2 * 0x1000, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, b));
+        assertEquals(List.of(b), opened, "the copy at the destination is opened");
+        assertEquals(List.of(a), closed, "the source is closed when it is unmapped");
+        assertNull(mm.vmaLookup(a));
+    }
+
     private static String listString(final List<long[]> l) {
         final StringBuilder b = new StringBuilder();
         for (final long[] r : l) {
