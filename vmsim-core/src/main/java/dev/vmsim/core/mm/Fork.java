@@ -76,6 +76,9 @@ final class Fork {
                     AnonVmas.anonVmaFork(tmp, mpnt);
                     tmp.anonVmaChainLength = mpnt.anonVmaChainLength + 1;
                 }
+                if (tmp.vmOps != null && tmp.vmOps.open != null) {
+                    tmp.vmOps.open.accept(tmp);
+                }
                 LockHooks.at("dup_mmap:after_anon_vma_fork");
                 VmaOps.storeNew(mm, tmp);
                 mm.mapCount++;
@@ -153,6 +156,7 @@ final class Fork {
             for (final Vma v : mm.vmas()) {
                 VmaLock.startWrite(v);
                 VmaLock.markDetached(v);
+                VmaOps.close(v); // remove_vma
                 VmaOps.fput(mm, v);
                 VmaOps.free(mm, v);
             }

@@ -551,8 +551,9 @@ final class Mmap {
                 mm.execVm -= execVm;
                 mm.stackVm -= stackVm;
                 mm.dataVm -= dataVm;
-                // remove_vma: drop file references and free the VMAs into the cache (reusable at once).
+                // remove_vma: vm_ops->close, drop file references and free the VMAs into the cache (reusable at once).
                 for (final Vma v : detached) {
+                    VmaOps.close(v);
                     VmaOps.fput(mm, v);
                     VmaOps.free(mm, v);
                 }

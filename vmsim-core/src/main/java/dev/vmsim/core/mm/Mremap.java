@@ -425,6 +425,9 @@ final class Mremap {
         newVma.vmEnd = addr + len;
         newVma.vmPgoff = pgoff;
         AnonVmas.anonVmaClone(newVma, vma); // copy_vma: the copy is found by every rmap walk of vma
+        if (newVma.vmOps != null && newVma.vmOps.open != null) {
+            newVma.vmOps.open.accept(newVma); // copy_vma: the copy is a VMA of its own
+        }
         // vma_link.
         VmaOps.storeNew(mm, newVma);
         mm.mapCount++;

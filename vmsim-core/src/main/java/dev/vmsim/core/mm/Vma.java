@@ -64,6 +64,8 @@ public class Vma {
     public final java.util.List<dev.vmsim.core.rmap.AnonVmaChain> anonVmaChain = new java.util.ArrayList<>();
     /** vm_file: the shmem object of a shared anonymous mapping, else null. */
     public ShmemFile vmFile;
+    /** vm_ops: null for the simulator's anonymous and shmem mappings; see {@link VmOperations}. */
+    public VmOperations vmOps;
     /** vm_page_prot: the PTE protection bits for vmFlags (vm_get_page_prot). */
     public volatile long vmPageProt;
 
@@ -207,6 +209,7 @@ public class Vma {
         anonVma = src.anonVma;
         anonVmaChainLength = src.anonVmaChainLength;
         vmFile = src.vmFile;
+        vmOps = src.vmOps;
         vmPageProt = src.vmPageProt;
     }
 
