@@ -171,16 +171,27 @@ public final class Kswapd {
         }
     }
 
-    /** kswapd_stop: ends the thread; later wakeups are ignored. */
+    /**
+     * kswapd_stop: ends the thread, waiting (up to a few seconds) for a pass in progress to finish,
+     * so that nothing reclaims on a machine being closed; later wakeups are ignored.
+     */
     public void stop() {
         lock.lock();
         try {
             stopped = true;
             wait.signalAll();
+            long left = STOP_WAIT_NANOS;
+            while (running && left > 0) {
+                left = wait.awaitNanos(left);
+            }
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             lock.unlock();
         }
     }
+
+    private static final long STOP_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     /** The thread now running, or null (for tests). */
     public Thread thread() {

@@ -47,7 +47,8 @@ class ReclaimStressTest {
             threads.add(new Thread(() -> run(failure, start, () -> faulter(parent, seed)), "faulter-" + t));
         }
         threads.add(new Thread(() -> run(failure, start, () -> forker(parent)), "forker"));
-        threads.add(new Thread(() -> run(failure, start, () -> reclaimer(machine)), "reclaimer"));
+        final List<Thread> faulters = List.copyOf(threads);
+        threads.add(new Thread(() -> run(failure, start, () -> reclaimer(machine, faulters)), "reclaimer"));
         threads.forEach(Thread::start);
         start.countDown();
         for (final Thread t : threads) {
@@ -59,7 +60,7 @@ class ReclaimStressTest {
         }
         assertTrue(machine.vmscan().kswapd().quiesce(10_000));
         assertTrue(machine.vmstat().get(VmEvent.PGSTEAL_KSWAPD) + machine.vmstat().get(VmEvent.PGSTEAL_DIRECT) > 0,
-                "memory pressure made reclaim free something");
+                "a working set larger than memory made reclaim free something");
         machine.validate();
         parent.exitMmap();
         machine.validate();
@@ -79,7 +80,7 @@ class ReclaimStressTest {
         }
     }
 
-    /** Maps a region, writes each page once, and unmaps some regions again: about 400 pages stay mapped per thread. */
+    /** Maps a region, writes each page once, and unmaps some regions again: about 340 pages stay mapped per thread, so the two need more than the machine's 512 frames. */
     private static void faulter(final MmStruct mm, final long seed) {
         final SplittableRandom rnd = new SplittableRandom(seed);
         final List<long[]> mapped = new ArrayList<>();
@@ -96,7 +97,7 @@ class ReclaimStressTest {
                 }
             }
             mapped.add(new long[] {a, pages});
-            if (mapped.size() > 24 || rnd.nextInt(4) == 0) {
+            if (mapped.size() > 40 || rnd.nextInt(4) == 0) {
                 final long[] victim = mapped.remove(rnd.nextInt(mapped.size()));
                 if (mm.munmap(victim[0], victim[1] * PAGE) != 0) {
                     throw new AssertionError("munmap");
@@ -115,9 +116,10 @@ class ReclaimStressTest {
         }
     }
 
-    private static void reclaimer(final Machine machine) {
+    /** Direct reclaim and active-list aging for as long as the others run (a bounded number of passes). */
+    private static void reclaimer(final Machine machine, final List<Thread> others) {
         final Vmscan vmscan = machine.vmscan();
-        for (int r = 0; r < ROUNDS; r++) {
+        for (int r = 0; r < 100 * ROUNDS && others.stream().anyMatch(Thread::isAlive); r++) {
             vmscan.tryToFreePages(3);
             vmscan.shrinkActiveList(ScanControl.SWAP_CLUSTER_MAX, new ScanControl(false, 3));
         }
