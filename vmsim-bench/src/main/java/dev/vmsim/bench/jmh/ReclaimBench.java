@@ -89,6 +89,16 @@ public class ReclaimBench {
         public void deleteFromSwapCache(final long pfn) {
             machine.frames().memMap().clear(pfn, PageFlags.PG_SWAPCACHE);
         }
+
+        @Override
+        public int swapDuplicate(final long entry) {
+            return 0; // no fork here
+        }
+
+        @Override
+        public void freeSwapAndCache(final long entry) {
+            // the region's munmap: no slot counts are kept
+        }
     }
 
     @Setup(Level.Trial)
