@@ -50,12 +50,16 @@ public final class HostPlatform implements Platform {
     }
 
     /**
-     * Approximated: the thread has not blocked (parked, waiting, or blocked on a monitor). A JVM
+     * Approximated: the thread has not slept (parked or waiting). A thread BLOCKED on a Java monitor
+     * is on its CPU: a monitor here models a raw spinlock with preemption off (see {@link Platform}),
+     * and a task spinning for a spinlock stays on the CPU, so a lock holder that briefly contends
+     * for one (lockdep's graph, an rwsem's wait_lock) is still a running owner to spin on. A JVM
      * thread cannot see whether the OS preempted it; callers bound their spin by time instead.
      */
     @Override
     public boolean onCpu(final Thread t) {
-        return t.getState() == Thread.State.RUNNABLE;
+        final Thread.State s = t.getState();
+        return s == Thread.State.RUNNABLE || s == Thread.State.BLOCKED;
     }
 
     @Override
