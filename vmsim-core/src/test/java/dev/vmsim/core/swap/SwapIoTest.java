@@ -77,6 +77,54 @@ class SwapIoTest {
         assertEquals(List.of(0L, 1L, 2L), ended);
     }
 
+    /** The same virtual run twice: the same clocks and the same waits, to the nanosecond. */
+    @Test
+    void aVirtualRunWithSwapIsDeterministic() {
+        final String first = virtualSwapRun();
+        assertEquals(first, virtualSwapRun());
+        final String[] words = first.split(" ");
+        assertEquals("16", words[words.length - 2], "each slot read once: " + first);
+        assertTrue(Long.parseLong(words[words.length - 1]) > 0, "some faults hit readahead pages: " + first);
+    }
+
+    /** Two CPUs fault 8 swapped-out pages each (readahead on, queue depth 2); returns the elapsed time and the attribution. */
+    private static String virtualSwapRun() {
+        final VirtualScheduler s = new VirtualScheduler(TestCosts.model(2), SchedulePolicy.earliestClock());
+        final Machine m = new Machine(new TestArch(), 1024, 4, s);
+        try {
+            m.swapon(new SwapParams(64, 50_000, 20_000, 2, 2));
+            final MmStruct mm = new MmStruct(m, LockingMode.PER_VMA);
+            final long[] base = new long[1];
+            s.spawn("setup-and-fault", () -> {
+                final Cpu cpu = m.newCpu();
+                cpu.switchMm(mm);
+                base[0] = mm.mmap(0, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+                for (int p = 0; p < 16; p++) {
+                    assertEquals(SigInfo.OK, cpu.store(base[0] + p * 4096L, (byte) p));
+                }
+                for (int p = 0; p < 16; p++) {
+                    SwapOut.swapOut(mm, base[0] + p * 4096L);
+                }
+                for (int p = 0; p < 8; p++) {
+                    assertEquals(p, cpu.load(base[0] + p * 4096L));
+                }
+            });
+            s.spawn("fault", () -> {
+                final Cpu cpu = m.newCpu();
+                cpu.switchMm(mm);
+                s.sleepUntil(3_000_000, "start"); // after the swap-out
+                for (int p = 15; p >= 8; p--) {
+                    assertEquals(p, cpu.load(base[0] + p * 4096L));
+                }
+            });
+            s.run();
+            return s.elapsedNs() + " " + s.attribution() + " " + m.vmstat().get(VmEvent.PSWPIN) + " "
+                    + m.vmstat().get(VmEvent.SWAP_RA_HIT);
+        } finally {
+            m.close();
+        }
+    }
+
     /**
      * A major fault under the virtual clock costs the faulting CPU the read's latency while another
      * CPU keeps running, and the page comes back with its data.
