@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -68,14 +69,15 @@ public final class Schedule implements AutoCloseable {
         }
     }
 
-    /** Spins (yielding) until {@code cond} holds; fails after 20 s. */
+    /** Polls (sleeping 10 µs between tries) until {@code cond} holds; fails after 20 s. */
     public static void until(final String what, final BooleanSupplier cond) {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("schedule: timed out waiting for " + what);
             }
-            Thread.yield();
+            // Sleep briefly rather than yield: on a 2-core host the thread we wait for needs the core.
+            LockSupport.parkNanos(10_000);
         }
     }
 
