@@ -2,7 +2,6 @@ package dev.vmsim.core.testing;
 
 import dev.vmsim.core.sync.Lockdep;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
-import org.jetbrains.lincheck.datastructures.StressOptions;
 
 /**
  * Runs a Lincheck model check with lockdep suppressed around it, the one shape every Lincheck test in
@@ -32,34 +31,6 @@ public final class LincheckRuns {
             final int threads,
             final int actorsPerThread) {
         modelCheck(testClass, null, new int[] {iterations, invocationsPerIteration}, threads, actorsPerThread);
-    }
-
-    /**
-     * A stress run (real threads, no managed schedule) of {@code testClass} against {@code sequentialSpec}
-     * with {@code budget} = {iterations, invocations per iteration}, lockdep off for its duration. It
-     * finds what model checking's bounded exploration can miss: a window in the middle of a long
-     * operation, which the model checker reaches only after trying every earlier switch point.
-     */
-    public static void stress(
-            final Class<?> testClass,
-            final Class<?> sequentialSpec,
-            final int[] budget,
-            final int threads,
-            final int actorsPerThread) {
-        Lockdep.setSuppressed(true);
-        try {
-            final StressOptions o = new StressOptions()
-                    .iterations(budget[0])
-                    .invocationsPerIteration(budget[1])
-                    .threads(threads)
-                    .actorsPerThread(actorsPerThread);
-            if (sequentialSpec != null) {
-                o.sequentialSpecification(sequentialSpec);
-            }
-            o.check(testClass);
-        } finally {
-            Lockdep.setSuppressed(false);
-        }
     }
 
     /**
