@@ -152,8 +152,7 @@ final class SoakInterleaved {
     }
 
     private void checkSignal(final int s, final String where) {
-        check(s == SigInfo.SEGV_MAPERR_SIG || s == SigInfo.SEGV_ACCERR_SIG || s == SigInfo.BUS_ADRERR_SIG, where,
-                "unexpected " + SigInfo.describe(s));
+        check(SoakRun.allowedSignal(s), where, "unexpected " + SigInfo.describe(s));
     }
 
     private void check(final boolean ok, final String where, final String what) {

@@ -7,7 +7,6 @@ import static dev.vmsim.core.mm.Mman.PROT_READ;
 import static dev.vmsim.core.mm.Mman.PROT_WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,20 +40,25 @@ class MmAllLocksTest {
         return mm.findVma(addr);
     }
 
+    /** A page fault that read-locks {@code v} (lock_vma_under_rcu), says so, and holds it until told. */
+    private Schedule.Actor faultHolding(final Vma v, final CountDownLatch holds, final CountDownLatch ends) {
+        return new Schedule.Actor("fault", () -> {
+            final Vma locked = LockVma.lockVmaUnderRcu(mm, v.vmStart);
+            assertSame(v, locked);
+            holds.countDown();
+            Schedule.await(ends);
+            VmaLock.endRead(locked);
+            return null;
+        });
+    }
+
     @Test
     void everyVmaIsWriteLockedAfterTheFaultHoldingOneLeaves() throws Exception {
         final Vma v = map(0x10000, PROT_READ | PROT_WRITE);
         final Vma w = map(0x30000, PROT_READ);
         final CountDownLatch faultHolds = new CountDownLatch(1);
         final CountDownLatch faultEnds = new CountDownLatch(1);
-        final Schedule.Actor fault = new Schedule.Actor("fault", () -> {
-            final Vma locked = LockVma.lockVmaUnderRcu(mm, 0x10000);
-            assertSame(v, locked);
-            faultHolds.countDown();
-            Schedule.await(faultEnds);
-            VmaLock.endRead(locked);
-            return null;
-        });
+        final Schedule.Actor fault = faultHolding(v, faultHolds, faultEnds);
         final Schedule.Actor register = new Schedule.Actor("mmu_notifier_register", () -> {
             mm.mmapLock().writeLock();
             final int ret = MmAllLocks.mmTakeAllLocks(mm);
@@ -99,17 +103,10 @@ class MmAllLocksTest {
     /** A fatal signal while V's reader drains: -EINTR, and the mutex is free for the next caller. */
     @Test
     void aFatalSignalWhileWaitingReturnsEintrAndReleasesTheMutex() throws Exception {
-        map(0x10000, PROT_READ | PROT_WRITE);
+        final Vma v = map(0x10000, PROT_READ | PROT_WRITE);
         final CountDownLatch faultHolds = new CountDownLatch(1);
         final CountDownLatch faultEnds = new CountDownLatch(1);
-        final Schedule.Actor fault = new Schedule.Actor("fault", () -> {
-            final Vma locked = LockVma.lockVmaUnderRcu(mm, 0x10000);
-            assertNotNull(locked);
-            faultHolds.countDown();
-            Schedule.await(faultEnds);
-            VmaLock.endRead(locked);
-            return null;
-        });
+        final Schedule.Actor fault = faultHolding(v, faultHolds, faultEnds);
         final Schedule.Actor register = new Schedule.Actor("mmu_notifier_register", () -> {
             mm.mmapLock().writeLock();
             try {
