@@ -9,7 +9,7 @@
     const modes = [...document.querySelectorAll("#modes input:checked")].map(i => i.value);
     return {command: "compare", workload: $("workload").value, arch: $("arch").value,
       threads: [Number($("threads").value)], modes, duration: $("duration").value, repeat: Number($("repeat").value),
-      machine: $("machine").value};
+      machine: $("machine").value, clock: $("clock").value};
   }
 
   function follow(job, onProgress) {

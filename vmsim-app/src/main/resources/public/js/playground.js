@@ -83,6 +83,10 @@
     $("position").textContent = `line ${pos} of ${st.length}`;
     $("command").textContent = main() ? main().command : "";
     const marks = linuxMarks();
+    // The selected address's page, for the fault path: an event about an address in it is highlighted.
+    const selPage = selectedAddress(main() && pos > 0 ? main().steps[pos - 1].snapshot : null);
+    const onSelected = e => selPage !== null && e.args.address !== undefined
+      && (BigInt(e.args.address) & ~0xfffn) === (selPage & ~0xfffn);
     const lines = $("lines");
     lines.innerHTML = "";
     (st.length ? st : $("editor").value.split("\n").map((l, i) => ({line: i + 1, source: l, output: "", result: "", events: [], trace: []})))
@@ -105,7 +109,7 @@
         let html = `${vmsim.esc(s.source)}${res}${mark}`;
         if (shown && s.events && s.events.length) {
           html += `<details><summary>kernel path (${s.events.length} trace events)</summary><div class="timeline">`
-            + s.events.map(e => `<div>${e.phase === "B" ? "&#9654;" : e.phase === "E" ? "&#9664;" : "&#8226;"} `
+            + s.events.map(e => `<div${onSelected(e) ? ' class="selected"' : ""}>${e.phase === "B" ? "&#9654;" : e.phase === "E" ? "&#9664;" : "&#8226;"} `
               + `<b>${vmsim.esc(e.name)}</b> ${vmsim.esc(Object.entries(e.args).map(([k, v]) => k + "=" + v).join(" "))}</div>`).join("")
             + `</div><pre>${vmsim.esc(s.trace.join("\n"))}</pre></details>`;
         }
@@ -133,12 +137,7 @@
       const r = results[a];
       const s = r && pos > 0 ? r.steps[pos - 1].snapshot : null;
       const p = r && pos > 1 ? r.steps[pos - 2].snapshot : null;
-      let sel = null;
-      if (s && selected) {
-        const top = panels.top(s);
-        sel = selected.startsWith("top") ? top + panels.relOffset(selected) : BigInt(selected);
-      }
-      panels.render(div, a, s, p, sel, r && pos > 0 ? r.steps[pos - 1] : null);
+      panels.render(div, a, s, p, selectedAddress(s), r && pos > 0 ? r.steps[pos - 1] : null);
       views.appendChild(div);
     }
     views.querySelectorAll(".vma-link").forEach(link => link.addEventListener("click", ev => {
@@ -147,6 +146,12 @@
     }));
     $("walk-help").textContent = selected ? `selected ${selected}: highlighted in every panel` : "";
     saveHash();
+  }
+
+  /** The selected address in the state `snap` (a "top-0x3000" is relative to its top), or null. */
+  function selectedAddress(snap) {
+    if (!snap || !selected) { return null; }
+    return selected.startsWith("top") ? panels.top(snap) + panels.relOffset(selected) : BigInt(selected);
   }
 
   function select(addr) {

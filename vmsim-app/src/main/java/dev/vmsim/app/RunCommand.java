@@ -61,12 +61,14 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--trace", paramLabel = "FILE.json",
             description = "Also record the fault path (page faults, mmap_lock waits, lock_vma_under_rcu, handle_mm_fault)"
                     + " as Chrome/Perfetto trace-event JSON in FILE: one track per CPU, flows from a wait to the release"
-                    + " that ended it, counters; per-CPU ring buffers, the first " + TRACE_CAPACITY + " events.")
+                    + " that ended it, counters; per-CPU ring buffers, the first " + TRACE_CAPACITY + " events. Under"
+                    + " --clock virtual the timestamps are virtual time.")
     private Path trace;
 
     @Option(names = "--jfr", paramLabel = "FILE.jfr",
             description = "Also record the simulator's JDK Flight Recorder events (vmsim.mm.PageFault, MmapLockAcquire,"
-                    + " MmapLockRelease, VmaLockAbort, vmsim.tlb.Shootdown) to FILE, for `jfr print` and Mission Control.")
+                    + " MmapLockRelease, VmaLockAbort, vmsim.tlb.Shootdown) to FILE, for `jfr print` and Mission Control."
+                    + " Under --clock virtual each event also carries virtualTime (and virtualDuration) in virtual ns.")
     private Path jfr;
 
     /** Events a --trace run keeps: about 20 per fault, so the first ~10,000 faults (tens of MB of JSON). */
@@ -84,7 +86,9 @@ final class RunCommand implements Callable<Integer> {
         if (cfg.clock() == ClockKind.HOST) {
             Oversubscription.warn(cl.getErr(), cfg.threads(), parent.hostCpus());
         }
-        final TraceRecorder recorder = trace == null ? null : new TraceRecorder(TRACE_CAPACITY);
+        final TraceRecorder recorder = trace == null
+                ? null
+                : cfg.clock() == ClockKind.VIRTUAL ? TraceRecorder.virtual(TRACE_CAPACITY) : new TraceRecorder(TRACE_CAPACITY);
         final RunResult r;
         final Recording recording = jfr == null ? null : VmsimRecording.create();
         if (recorder != null) {

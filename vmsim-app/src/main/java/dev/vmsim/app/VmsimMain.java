@@ -1,10 +1,12 @@
 package dev.vmsim.app;
 
 import dev.vmsim.app.script.KernelOracle;
+import dev.vmsim.app.serve.ServeCommand;
 import dev.vmsim.bench.KernelFactory;
 import dev.vmsim.bench.WorkloadRunner;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 import picocli.CommandLine;
@@ -23,7 +25,7 @@ import picocli.CommandLine.Command;
             CalibrateCommand.class,
             ScriptCommand.class,
             CheckKernelCommand.class,
-            dev.vmsim.app.serve.ServeCommand.class,
+            ServeCommand.class,
         })
 public final class VmsimMain implements Runnable {
     @CommandLine.Spec
@@ -106,7 +108,26 @@ public final class VmsimMain implements Runnable {
 
     /** Runs the CLI of {@code main} with its output on {@code out} and {@code err}; the exit status. */
     public static int run(final VmsimMain main, final PrintWriter out, final PrintWriter err, final String... args) {
-        final CommandLine cl = new CommandLine(main);
+        // serve starts without picocli when its line is plain (ServeCommand.plain says why), and
+        // otherwise with a command line of its own: building the model of every subcommand (their
+        // options, converters and the classes those load) is a third of a second of its startup.
+        final boolean serve = args.length > 0 && "serve".equals(args[0]);
+        final ServeCommand plain = serve ? ServeCommand.plain(Arrays.asList(args).subList(1, args.length)) : null;
+        if (plain != null) {
+            try {
+                return plain.serve(out);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 1;
+            } catch (RuntimeException e) {
+                err.println("vmsim: " + why(e));
+                err.flush();
+                return 1;
+            }
+        }
+        final CommandLine cl = serve
+                ? new CommandLine(new ServeCommand()).setCommandName("vmsim serve")
+                : new CommandLine(main);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -116,14 +137,19 @@ public final class VmsimMain implements Runnable {
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
-            cmd.getErr().println("vmsim: " + oneLine(ex.getMessage() != null ? ex.getMessage() : ex.toString()));
+            cmd.getErr().println("vmsim: " + why(ex));
             cmd.getErr().flush();
             return 1;
         });
-        final int status = cl.execute(args);
+        final int status = cl.execute(serve ? Arrays.copyOfRange(args, 1, args.length) : args);
         out.flush();
         err.flush();
         return status;
+    }
+
+    /** A failure in one line: its message's first line, or what it is. */
+    private static String why(final Exception e) {
+        return oneLine(e.getMessage() != null ? e.getMessage() : e.toString());
     }
 
     private static String oneLine(final String s) {

@@ -134,6 +134,9 @@ public final class MmStructKernel implements SimKernel {
 
     @Override
     public long allocatedFrames() {
+        // Quiescent: every CPU's lru_add batch drained (lru_add_drain_all), so a folio unmapped during
+        // the run is not counted as held only because a batch still references it.
+        machine.vmscan().lruAddDrainAll();
         return machine.frames().allocatedFrames();
     }
 

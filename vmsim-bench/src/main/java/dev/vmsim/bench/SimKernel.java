@@ -66,7 +66,7 @@ public interface SimKernel {
     /** Checks the mm's invariants (validate_mm); throws {@link IllegalStateException} when broken. */
     void validate();
 
-    /** Frames allocated on the machine right now (page tables included). */
+    /** Frames allocated on the machine right now (page tables included), the per-CPU LRU batches drained first. */
     long allocatedFrames();
 
     /**

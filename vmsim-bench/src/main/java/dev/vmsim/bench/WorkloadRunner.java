@@ -120,7 +120,7 @@ public final class WorkloadRunner {
             recs[index] = rec;
             final Workload.TaskLoop loop = instance.task(index, rec);
             go.await();
-            rounds(cfg, loop, index, beginNs, endNs, rounds, stop, System::nanoTime, Long.MAX_VALUE);
+            rounds(cfg, loop, index, beginNs, endNs, rounds, null, stop, System::nanoTime, Long.MAX_VALUE);
         } catch (final InterruptedException e) {
             Thread.currentThread().interrupt(); // keep the interrupt for whoever owns this thread
             fail(e, failure, stop, go);
@@ -148,6 +148,7 @@ public final class WorkloadRunner {
             final long[] beginNs,
             final long[] endNs,
             final AtomicLongArray rounds,
+            final AtomicLongArray clocks,
             final Stop stop,
             final LongSupplier now,
             final long limitNs) {
@@ -157,6 +158,9 @@ public final class WorkloadRunner {
         while (bound > 0 ? done < bound : !stop.requested && now.getAsLong() < limitNs) {
             loop.round();
             rounds.lazySet(index, ++done);
+            if (clocks != null) {
+                clocks.lazySet(index, now.getAsLong());
+            }
             if (stop.requested) {
                 break;
             }
@@ -184,11 +188,7 @@ public final class WorkloadRunner {
             if (cfg.duration() != null) {
                 progress.update((double) elapsed / limitNs);
             } else {
-                long sum = 0;
-                for (int i = 0; i < rounds.length(); i++) {
-                    sum += rounds.get(i);
-                }
-                progress.update((double) sum / (cfg.iterations() * rounds.length()));
+                progress.update(roundsFraction(cfg, rounds));
             }
             final long waitMs = Math.max(1, Math.min(TICK_MS, (limitNs - elapsed) / 1_000_000));
             threads[threads.length - 1].join(waitMs);
@@ -296,13 +296,14 @@ public final class WorkloadRunner {
             final AtomicReference<Throwable> failure = new AtomicReference<>();
             final Stop stop = new Stop();
             final long limitNs = cfg.duration() == null ? Long.MAX_VALUE : cfg.duration().toNanos();
+            final AtomicLongArray clocks = new AtomicLongArray(n);
             for (int i = 0; i < n; i++) {
                 final int index = i;
                 clock.spawn("cpu" + i, () -> virtualTask(cfg, kernel, instance, index, recs, beginNs, endNs, rounds,
-                        stop, failure, clock, limitNs));
+                        clocks, stop, failure, clock, limitNs));
             }
             try {
-                clock.run();
+                clock.run(() -> progress.update(virtualFraction(cfg, rounds, clocks, limitNs)), TICK_MS);
             } catch (RuntimeException | Error e) {
                 failure.compareAndSet(null, e);
             }
@@ -329,6 +330,7 @@ public final class WorkloadRunner {
             final long[] beginNs,
             final long[] endNs,
             final AtomicLongArray rounds,
+            final AtomicLongArray clocks,
             final Stop stop,
             final AtomicReference<Throwable> failure,
             final VirtualScheduler clock,
@@ -337,11 +339,38 @@ public final class WorkloadRunner {
             final TaskRecorder rec = new TaskRecorder(kernel, kernel.newTask());
             recs[index] = rec;
             final Workload.TaskLoop loop = instance.task(index, rec);
-            rounds(cfg, loop, index, beginNs, endNs, rounds, stop, clock::now, limitNs);
+            rounds(cfg, loop, index, beginNs, endNs, rounds, clocks, stop, clock::now, limitNs);
         } catch (Throwable t) {
             failure.compareAndSet(null, t);
             stop.requested = true;
         }
+    }
+
+    /**
+     * How far a virtual run is, as the host runs' {@link #supervise} measures it: rounds done of the
+     * rounds asked for, or the virtual time the slowest task had reached at its last round's end of
+     * the duration asked for. Read on the runner's thread from what the tasks publish ({@code
+     * lazySet}: a display may lag a round, never sees a torn value).
+     */
+    static double virtualFraction(final RunConfig cfg, final AtomicLongArray rounds, final AtomicLongArray clocks,
+            final long limitNs) {
+        if (cfg.duration() == null) {
+            return roundsFraction(cfg, rounds);
+        }
+        long slowest = Long.MAX_VALUE;
+        for (int i = 0; i < clocks.length(); i++) {
+            slowest = Math.min(slowest, clocks.get(i));
+        }
+        return (double) slowest / limitNs;
+    }
+
+    /** Rounds done of the rounds asked for ({@code --iterations}), over every task. */
+    private static double roundsFraction(final RunConfig cfg, final AtomicLongArray rounds) {
+        long sum = 0;
+        for (int i = 0; i < rounds.length(); i++) {
+            sum += rounds.get(i);
+        }
+        return (double) sum / (cfg.iterations() * rounds.length());
     }
 
     private static void joinQuietly(final Thread[] threads) {

@@ -10,6 +10,11 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.stat.VmStat;
+import dev.vmsim.core.vmscan.SwapBackend;
+import dev.vmsim.core.vmscan.Vmscan;
+import dev.vmsim.core.vmscan.VmscanValidator;
+import dev.vmsim.core.swap.Swap;
+import dev.vmsim.core.swap.SwapParams;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -44,6 +49,9 @@ public final class Machine {
     /** The kernel settings every mm of this machine starts with; fixed, as a boot parameter is. */
     private final KernelVariant variant;
     private final Platform platform;
+    private final Vmscan vmscan;
+    /** The swap device after {@link #swapon}; null before. Volatile: set once, read by zap and faults. */
+    private volatile Swap swap;
 
     /** A machine of {@code frames} frames of the architecture's page size, running the vanilla kernel, on the host clock. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
@@ -68,6 +76,43 @@ public final class Machine {
         this.platform = java.util.Objects.requireNonNull(platform);
         this.memory = new PhysicalMemory(frames, arch.pageTableFormat().pageShift());
         this.frames = new FrameAllocator(memory, maxCpus, vmstat, new FailInject());
+        this.vmscan = new Vmscan(this, maxCpus);
+        this.frames.setReclaim(vmscan);
+    }
+
+    /** The machine's reclaim state: the LRU, its lru_add batches, kswapd (pgdat's reclaim half). */
+    public Vmscan vmscan() {
+        return vmscan;
+    }
+
+    /** The swap reclaim writes anonymous folios to; {@link SwapBackend#NONE} unless set. */
+    public SwapBackend swapBackend() {
+        return vmscan.swap();
+    }
+
+    /**
+     * swapon: {@code backend} becomes the machine's swap. <b>Context:</b> before the workload runs
+     * (a reclaimer reads it once per pass).
+     */
+    public void setSwapBackend(final SwapBackend backend) {
+        vmscan.setSwap(backend);
+    }
+
+    /**
+     * The machine's consistency checks (CONFIG_DEBUG_VM): every live mm's {@link MmStruct#validate},
+     * then the frame accounting and the rmap ({@link VmscanValidator}), then the swap slots against
+     * the swap PTEs and the swap cache ({@link Swap#validate}). <b>Context:</b> quiescent: no task
+     * runs, kswapd is idle and no swap I/O is in flight.
+     */
+    public void validate() {
+        for (final MmStruct mm : mms) {
+            mm.validate();
+        }
+        VmscanValidator.validate(this);
+        final Swap s = swap;
+        if (s != null) {
+            s.validate();
+        }
     }
 
     /**
@@ -140,10 +185,35 @@ public final class Machine {
     }
 
     /**
+     * swapon(2): gives the machine its swap device (type 0). Once only, before any task runs.
+     *
+     * @throws IllegalStateException if it already has one
+     */
+    public synchronized Swap swapon(final SwapParams params) {
+        if (swap != null) {
+            throw new IllegalStateException("swap is already on");
+        }
+        swap = new Swap(this, 0, params);
+        vmscan.setSwap(swap); // reclaim now swaps anonymous folios out through it
+        return swap;
+    }
+
+    /** The swap device, or null if {@link #swapon} was not called. */
+    public Swap swap() {
+        return swap;
+    }
+
+
+    /**
      * Ends this machine: its host memory goes to the next machine of the process
      * ({@link PhysicalMemory#close}). Only once nothing runs on it any more.
      */
     public void close() {
+        vmscan.shutdown();
+        final Swap s = swap;
+        if (s != null) {
+            s.close();
+        }
         memory.close();
     }
 }

@@ -1,5 +1,6 @@
 package dev.vmsim.app.serve;
 
+import dev.vmsim.bench.ClockKind;
 import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.bench.profile.MachineProfiles;
 import dev.vmsim.bench.workload.Workloads;
@@ -127,6 +128,13 @@ final class RunArgs {
             }
             a.add("--machine");
             a.add(r.machine());
+        }
+        if (r.clock() != null) {
+            if (ClockKind.fromCliName(r.clock()) == null) {
+                throw ApiException.badField("clock", "unknown clock '" + r.clock() + "' (known: host, virtual)");
+            }
+            a.add("--clock");
+            a.add(r.clock());
         }
         if (Boolean.TRUE.equals(r.mmapUpgrade())) {
             a.add("--mmap-upgrade");

@@ -24,6 +24,7 @@ public final class RunsApi {
      * @param machine     the machine profile (host, icelake-2s-64c, zen5-2s-128c)
      * @param mmapUpgrade the simulator's atomic mmap_lock upgrade
      * @param trace       run only: also record a Chrome/Perfetto trace (GET /api/runs/{id}/trace)
+     * @param clock       host or virtual (the virtual clock charges the machine profile's costs)
      */
     @Serdeable
     public record Request(
@@ -39,7 +40,8 @@ public final class RunsApi {
             @Nullable Long seed,
             @Nullable String machine,
             @Nullable Boolean mmapUpgrade,
-            @Nullable Boolean trace) {}
+            @Nullable Boolean trace,
+            @Nullable String clock) {}
 
     /** A job accepted: its id, where to follow it, and the CLI command it runs. */
     @Serdeable

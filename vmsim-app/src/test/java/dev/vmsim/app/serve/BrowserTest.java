@@ -16,6 +16,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.client.HttpClient;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
@@ -125,6 +127,22 @@ class BrowserTest {
         waitFor(60, d -> !d.findElements(By.id("arm64-walk")).isEmpty());
         assertTrue(driver.findElement(By.id("arm64-vmas")).getText().contains("top-0x4000 top+0x0 rw-p"));
         shot("playground-side-by-side.png");
+        // The selected address links the fault path too: the write's events about its page stand out.
+        driver.findElement(By.id("back")).click();
+        final List<String> written = selectedEvents("top-0x3000");
+        assertTrue(written.stream().anyMatch(t -> t.contains("handle_mm_fault")), written.toString());
+        assertEquals(List.of(), selectedEvents("top-0x1000"), "no event is about another page");
+    }
+
+    /** Selects {@code address}, opens the current line's fault path and returns its highlighted events. */
+    private static List<String> selectedEvents(final String address) {
+        final WebElement walk = driver.findElement(By.id("walk"));
+        walk.clear();
+        walk.sendKeys(address, Keys.ENTER);
+        waitFor(60, d -> d.findElement(By.id("walk-help")).getText().contains("selected " + address));
+        final WebElement line = driver.findElement(By.cssSelector("#lines li.current"));
+        line.findElement(By.tagName("summary")).click();
+        return line.findElements(By.cssSelector(".timeline .selected")).stream().map(WebElement::getText).toList();
     }
 
     @Test
@@ -169,5 +187,95 @@ class BrowserTest {
         final String verdict = driver.findElement(By.id("verdict")).getText();
         assertTrue(verdict.startsWith("Right"), verdict);
         shot("lesson-zero-page.png");
+    }
+
+    /**
+     * The interleavings page steps fault-vs-munmap under mmap-only to a stop where one CPU waits on
+     * the mmap_lock the other holds, and on to the end; at each, the page shows what
+     * {@code /api/interleavings} returned for that stop: where each CPU is, the lock's waiters, the
+     * outcome. The seed is the first that has such a stop (the API test shows one within 20).
+     */
+    @Test
+    void theInterleavingsPageStepsAFaultRacingMunmap() throws Exception {
+        InterleavingApi.Response run = null;
+        int waitAt = -1;
+        InterleavingApi.Lock waited = null;
+        try (HttpClient http = HttpClient.create(new java.net.URL(server.url()))) {
+            for (long seed = 0; seed < 20 && waitAt < 0; seed++) {
+                run = http.toBlocking().retrieve(HttpRequest.POST("/api/interleavings",
+                        new InterleavingApi.Request("fault-vs-munmap", "x86_64", "mmap-only", seed)),
+                        InterleavingApi.Response.class);
+                for (final InterleavingApi.Step s : run.steps()) {
+                    waited = s.locks().stream().filter(l -> !l.waiters().isEmpty()).findFirst().orElse(null);
+                    if (waited != null) {
+                        waitAt = s.index();
+                        break;
+                    }
+                }
+            }
+        }
+        assertTrue(waitAt > 0, "no seed below 20 has a stop with a waiter");
+        final int n = run.steps().size();
+        open(server.url() + "interleavings.html" + hash("{\"scenario\":\"fault-vs-munmap\",\"arch\":\"x86_64\","
+                + "\"locking\":\"mmap-only\",\"seed\":" + run.seed() + "}"));
+        waitFor(60, d -> d.findElement(By.id("where")).getText().startsWith("step 1 of " + n + ":"));
+        assertLanes(run.steps().get(0));
+        // Step by step to the stop with a waiter.
+        for (int i = 0; i < waitAt; i++) {
+            driver.findElement(By.id("step")).click();
+        }
+        final InterleavingApi.Step atWait = run.steps().get(waitAt);
+        assertEquals("step " + (waitAt + 1) + " of " + n + ": " + atWait.cpu() + " at " + atWait.kind() + " " + atWait.what()
+                + " (" + atWait.clockNs() + " ns)", driver.findElement(By.id("where")).getText());
+        assertLanes(atWait);
+        final WebElement row = driver.findElements(By.cssSelector("#locks tr")).stream()
+                .filter(r -> !r.findElements(By.tagName("td")).isEmpty())
+                .filter(r -> r.findElements(By.tagName("td")).get(0).getText().equals(waitedName(atWait)))
+                .findFirst().orElseThrow(() -> new AssertionError("no row for the waited lock in "
+                        + driver.findElement(By.id("locks")).getText()));
+        final List<WebElement> cells = row.findElements(By.tagName("td"));
+        final InterleavingApi.Lock lock = atWait.locks().stream().filter(l -> !l.waiters().isEmpty()).findFirst().orElseThrow();
+        assertEquals(String.join(", ", lock.waiters()), cells.get(4).getText(), "the waiters");
+        assertEquals(String.join(", ", lock.holders()), cells.get(2).getText(), "the holders");
+        assertEquals(lock.state(), cells.get(1).getText());
+        assertTrue(cells.get(4).getAttribute("class").contains("linux-bad"), "the waiters stand out");
+        for (final String w : lock.waiters()) {
+            final String lane = driver.findElement(By.cssSelector("section.lane[aria-label='" + w + "']")).getText();
+            assertTrue(lane.contains("waiting on"), w + " shows its wait: " + lane);
+        }
+        shot("interleavings-waiter.png");
+        // Run to the end: the last stop, the outcome, the munmap's result; Back steps one stop back.
+        driver.findElement(By.id("end")).click();
+        final InterleavingApi.Step last = run.steps().get(n - 1);
+        assertTrue(driver.findElement(By.id("where")).getText().startsWith("step " + n + " of " + n + ": "));
+        assertLanes(last);
+        assertTrue(!driver.findElement(By.id("step")).isEnabled() && !driver.findElement(By.id("end")).isEnabled());
+        final String results = driver.findElement(By.id("results")).getText();
+        assertTrue(results.contains("done") && results.contains(run.results().get(1)), results);
+        assertTrue(run.results().get(1).contains("munmap ok"), run.results().toString());
+        assertEquals(last.maps().isEmpty() ? "" : String.join("\n", last.maps()), driver.findElement(By.id("maps")).getText());
+        shot("interleavings-end.png");
+        driver.findElement(By.id("back")).click();
+        assertTrue(driver.findElement(By.id("where")).getText().startsWith("step " + (n - 1) + " of " + n + ": "));
+    }
+
+    /** The lock that has waiters at {@code s}. */
+    private static String waitedName(final InterleavingApi.Step s) {
+        return s.locks().stream().filter(l -> !l.waiters().isEmpty()).findFirst().orElseThrow().name();
+    }
+
+    /** Each CPU's lane shows its state, its virtual clock and the last event it passed, as the API has them. */
+    private static void assertLanes(final InterleavingApi.Step s) {
+        for (final InterleavingApi.Lane l : s.lanes()) {
+            final WebElement section = driver.findElement(By.cssSelector("section.lane[aria-label='" + l.cpu() + "']"));
+            final String lane = section.getText();
+            assertTrue(lane.contains(l.state() + " @ " + l.clockNs() + " ns"), "step " + s.index() + ": " + lane);
+            assertTrue(lane.contains("last event: " + l.lastEvent()), "step " + s.index() + ": " + lane);
+            assertEquals(l.waitingOn() != null, lane.contains("waiting on " + l.waitingOn()), "step " + s.index() + ": " + lane);
+            // The CPU about to run the stop's event is marked, with the event; the other is not.
+            final String title = section.findElement(By.tagName("h2")).getText();
+            assertEquals(l.cpu().equals(s.cpu()) ? l.cpu() + " \u25b6 " + s.kind() + " " + s.what() : l.cpu(), title,
+                    "step " + s.index());
+        }
     }
 }

@@ -2,6 +2,7 @@ package dev.vmsim.app.serve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micronaut.context.annotation.Property;
@@ -49,18 +50,31 @@ class RunsApiTest {
 
     private static RunsApi.Request compare(final String duration, final List<String> modes) {
         return new RunsApi.Request("compare", "page-fault1", null, null, modes, List.of(2), duration, null, 1, null, null, null,
-                null);
+                null, null);
     }
 
     private static RunsApi.Request run(final String duration, final boolean trace) {
         return new RunsApi.Request("run", "page-fault1", "arm64", "per-vma", null, List.of(2), duration, null, null, 7L, null,
-                null, trace);
+                null, trace, null);
     }
 
     /** A run of a few rounds of mmap1 (a traced run writes ~20 events a fault: keep it small). */
     private static RunsApi.Request rounds(final long iterations, final boolean trace) {
         return new RunsApi.Request("run", "mmap1", "arm64", "per-vma", null, List.of(2), null, iterations, null, 7L, null,
-                null, trace);
+                null, trace, null);
+    }
+
+    /** A compare of mmap1 in two modes for 10 ms of virtual time each, costs from a shipped profile. */
+    private static RunsApi.Request virtualCompare() {
+        return new RunsApi.Request("compare", "mmap1", null, null, List.of("mmap-only", "per-vma"), List.of(2), "10ms", null, 1,
+                7L, "icelake-2s-64c", null, null, "virtual");
+    }
+
+    /** The runs of a compare's JSON less their host seconds (the one figure of a virtual-clock run that is the host's). */
+    private List<?> runsLessHostTime(final RunsApi.Accepted job) {
+        final List<?> runs = (List<?>) http.toBlocking().retrieve(HttpRequest.GET(job.result()), Map.class).get("runs");
+        runs.forEach(r -> assertNotNull(((Map<?, ?>) r).remove("hostSeconds"), "a run's host seconds"));
+        return runs;
     }
 
     /** The job's events until it ends; the last is done or failed. */
@@ -88,6 +102,21 @@ class RunsApiTest {
         final RunsApi.Status st = http.toBlocking().retrieve(HttpRequest.GET("/api/runs/" + job.id() + "/status"), RunsApi.Status.class);
         assertTrue(st.report().contains("faults/s"), st.report());
         assertFalse(st.trace());
+    }
+
+    @Test
+    void aVirtualClockCompareRunsTheCliWithItsClockAndRepeatsItself() {
+        final RunsApi.Accepted first = start(virtualCompare());
+        assertEquals("./vmsim compare mmap1 --modes mmap-only,per-vma --threads 2 --repeat 1 --duration 10ms --seed 7"
+                + " --machine icelake-2s-64c --clock virtual --json RESULT.json", first.command());
+        final List<RunsApi.Progress> events = follow(first);
+        assertEquals("done", events.get(events.size() - 1).state(), events::toString);
+        final List<?> a = runsLessHostTime(first);
+        assertEquals("virtual", ((Map<?, ?>) a.get(0)).get("clock"));
+        final RunsApi.Accepted second = start(virtualCompare());
+        follow(second);
+        // Virtual time charged from the profile: the same request gives the same figures, on any host.
+        assertEquals(a, runsLessHostTime(second));
     }
 
     @Test
@@ -141,6 +170,8 @@ class RunsApiTest {
                 HttpRequest.POST("/api/runs", Map.of("command", "compare", "modes", List.of("fastest"))));
         ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "machine", "unknown profile",
                 HttpRequest.POST("/api/runs", Map.of("command", "compare", "machine", "/etc/passwd")));
+        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "clock", "unknown clock 'sundial' (known: host, virtual)",
+                HttpRequest.POST("/api/runs", Map.of("command", "compare", "clock", "sundial")));
         ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "command", "not run or compare",
                 HttpRequest.POST("/api/runs", Map.of("command", "calibrate")));
         ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "trace", "only run",

@@ -1,6 +1,7 @@
 package dev.vmsim.app.serve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +24,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** What surrounds the API: the OpenAPI document against the routes, the shipped examples, the serve command. */
 @MicronautTest
@@ -107,6 +109,48 @@ class ServeSurfaceTest {
                     () -> VmsimServer.start("127.0.0.1", taken.getLocalPort()));
             assertTrue(e.getMessage().startsWith("cannot serve on 127.0.0.1:" + taken.getLocalPort()), e.getMessage());
             assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aTakenPortOnAPlainServeLineIsExitStatusOneAndOneLine() throws IOException {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            final StringWriter err = new StringWriter();
+            final int rc = VmsimMain.run(new VmsimMain(KernelFactory.simulator()), new PrintWriter(new StringWriter()),
+                    new PrintWriter(err), "serve", "--port", Integer.toString(taken.getLocalPort()));
+            assertEquals(1, rc);
+            assertTrue(err.toString().startsWith("vmsim: cannot serve on 127.0.0.1:" + taken.getLocalPort() + ": "), err.toString());
+            assertEquals(1, err.toString().lines().count(), err.toString());
+        }
+    }
+
+    @Test
+    void aPlainServeLineIsReadWithoutPicocliAndAnyOtherLineIsLeftToIt() {
+        final ServeCommand given = ServeCommand.plain(List.of("--port", "0", "--bind=0.0.0.0"));
+        assertEquals(0, given.port);
+        assertEquals("0.0.0.0", given.bind);
+        final ServeCommand defaults = ServeCommand.plain(List.of());
+        assertEquals(8080, defaults.port);
+        assertEquals("127.0.0.1", defaults.bind);
+        assertEquals(9000, ServeCommand.plain(List.of("--port=9000")).port);
+        for (final List<String> other : List.of(List.of("--help"), List.of("-V"), List.of("--port", "70000"), List.of("--port", "-1"),
+                List.of("--port", "x"), List.of("--port"), List.of("--port", "1", "--port", "2"), List.of("--bind", "--port"),
+                List.of("--bind="), List.of("8080"))) {
+            assertNull(ServeCommand.plain(other), other::toString);
+        }
+    }
+
+    /** The launcher's training run for the class-data-sharing archive: serve, load the first page, stop. */
+    @Test
+    @Timeout(120)
+    void theTrainingRunServesItsFirstPageAndStops() throws Exception {
+        System.setProperty(ServeCommand.TRAINING, "true");
+        try {
+            final StringWriter out = new StringWriter();
+            assertEquals(0, ServeCommand.plain(List.of("--port", "0")).serve(new PrintWriter(out)));
+            assertTrue(out.toString().startsWith("vmsim serve: http://127.0.0.1:"), out.toString());
+        } finally {
+            System.clearProperty(ServeCommand.TRAINING);
         }
     }
 

@@ -104,4 +104,10 @@ public final class Arm64Arch implements Arch {
     public boolean tlbShootdownByIpi() {
         return false;
     }
+
+    /** ptep_clear_flush_young (arch/arm64/include/asm/pgtable.h): flush_tlb_page_nosync when the entry was young. */
+    @Override
+    public boolean clearFlushYoungFlushesTlb() {
+        return true;
+    }
 }

@@ -343,6 +343,45 @@ public final class Arm64PageTableFormat implements PageTableFormat {
         return pte | PTE_SPECIAL;
     }
 
+    // ---- swap PTEs (arch/arm64/include/asm/pgtable.h) ----
+
+    /**
+     * __swp_entry_to_pte(__swp_entry(type, offset)): bits 0-1 zero (not valid), bit 2 the exclusive
+     * marker, bit 3 uffd-wp, type in bits 6-10, bit 11 (PTE_PRESENT_INVALID) zero so the entry is not
+     * a PROT_NONE one, offset in bits 12-61. The same layout for every granule.
+     */
+    @Override
+    public long mkSwapPte(final int type, final long offset) {
+        return (((long) type & ((1L << SWP_TYPE_BITS) - 1)) << SWP_TYPE_SHIFT)
+                | ((offset & ((1L << SWP_OFFSET_BITS) - 1)) << SWP_OFFSET_SHIFT);
+    }
+
+    @Override
+    public int swapPteType(final long pte) {
+        return (int) ((pte >>> SWP_TYPE_SHIFT) & ((1L << SWP_TYPE_BITS) - 1));
+    }
+
+    @Override
+    public long swapPteOffset(final long pte) {
+        return (pte >>> SWP_OFFSET_SHIFT) & ((1L << SWP_OFFSET_BITS) - 1);
+    }
+
+    /** pte_swp_exclusive: PTE_SWP_EXCLUSIVE (bit 2). */
+    @Override
+    public boolean pteSwpExclusive(final long pte) {
+        return (pte & PTE_SWP_EXCLUSIVE) != 0;
+    }
+
+    @Override
+    public long pteSwpMkexclusive(final long pte) {
+        return pte | PTE_SWP_EXCLUSIVE;
+    }
+
+    @Override
+    public long pteSwpClearExclusive(final long pte) {
+        return pte & ~PTE_SWP_EXCLUSIVE;
+    }
+
     @Override
     public String describe(final long entry, final int level) {
         return DescriptorDecoder.describe(this, entry, level);

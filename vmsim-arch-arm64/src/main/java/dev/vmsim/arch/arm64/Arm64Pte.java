@@ -36,6 +36,18 @@ public final class Arm64Pte {
     public static final long PTE_DIRTY = 1L << 55; // software
     public static final long PTE_SPECIAL = 1L << 56; // software
     public static final long PTE_UFFD_WP = 1L << 58; // software
+    /** PTE_SWP_EXCLUSIVE: bit 2 of a swap PTE (remembers PG_anon_exclusive). */
+    public static final long PTE_SWP_EXCLUSIVE = 1L << 2;
+    /** PTE_SWP_UFFD_WP: bit 3 of a swap PTE. */
+    public static final long PTE_SWP_UFFD_WP = 1L << 3;
+    /** __SWP_TYPE_SHIFT: swap type in bits 6-10. */
+    public static final int SWP_TYPE_SHIFT = 6;
+    /** __SWP_TYPE_BITS. */
+    public static final int SWP_TYPE_BITS = 5;
+    /** __SWP_OFFSET_SHIFT: swap offset in bits 12-61. */
+    public static final int SWP_OFFSET_SHIFT = 12;
+    /** __SWP_OFFSET_BITS. */
+    public static final int SWP_OFFSET_BITS = 50;
 
     /** Table descriptor: PXNTable, UXNTable, APTable[0] (no EL0 access below), APTable[1] (read-only below). */
     public static final long PMD_TABLE_PXN = 1L << 59;

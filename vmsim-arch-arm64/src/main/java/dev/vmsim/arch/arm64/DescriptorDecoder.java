@@ -12,6 +12,18 @@ final class DescriptorDecoder {
             if (d == 0) {
                 return "INVALID (none)";
             }
+            if (level == 0 && !f.ptePresent(d)) {
+                // a swap PTE: pte_to_swp_entry, then the swap flag bits
+                sb.append("swap type=").append(f.swapPteType(d)).append(" offset=0x")
+                        .append(Long.toHexString(f.swapPteOffset(d)));
+                if (f.pteSwpExclusive(d)) {
+                    sb.append(" EXCLUSIVE");
+                }
+                if ((d & PTE_SWP_UFFD_WP) != 0) {
+                    sb.append(" UFFD_WP");
+                }
+                return sb.toString();
+            }
             sb.append("INVALID");
             if (level == 0 && (d & PTE_PRESENT_INVALID) != 0) {
                 sb.append(" PRESENT_INVALID(PROT_NONE)");

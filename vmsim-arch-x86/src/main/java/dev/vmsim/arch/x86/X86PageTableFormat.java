@@ -275,6 +275,47 @@ public final class X86PageTableFormat implements PageTableFormat {
         return pte | X86Pte.SPECIAL;
     }
 
+    // ---- swap PTEs (arch/x86/include/asm/pgtable_64.h) ----
+
+    /**
+     * __swp_entry: type in bits 59-63, the offset <em>inverted</em> in bits 9-58 (L1TF: a
+     * non-present PTE whose address bits are set points above any real memory, so a speculative
+     * walk through it reads nothing; arch/x86/include/asm/pgtable-invert.h). Bits 0-8 are left to
+     * PRESENT, the swap flags and PROTNONE (bit 8 must stay clear or pte_present would say yes).
+     */
+    @Override
+    public long mkSwapPte(final int type, final long offset) {
+        return (~offset << X86Pte.SWP_OFFSET_SHIFT >>> X86Pte.SWP_TYPE_BITS) | ((long) type << (64 - X86Pte.SWP_TYPE_BITS));
+    }
+
+    /** __swp_type: the top SWP_TYPE_BITS. */
+    @Override
+    public int swapPteType(final long pte) {
+        return (int) (pte >>> (64 - X86Pte.SWP_TYPE_BITS));
+    }
+
+    /** __swp_offset: shifted up past the type, inverted back, shifted down. */
+    @Override
+    public long swapPteOffset(final long pte) {
+        return ~pte << X86Pte.SWP_TYPE_BITS >>> X86Pte.SWP_OFFSET_SHIFT;
+    }
+
+    /** pte_swp_exclusive: _PAGE_SWP_EXCLUSIVE, which is _PAGE_PWT (bit 3). */
+    @Override
+    public boolean pteSwpExclusive(final long pte) {
+        return (pte & X86Pte.SWP_EXCLUSIVE) != 0;
+    }
+
+    @Override
+    public long pteSwpMkexclusive(final long pte) {
+        return pte | X86Pte.SWP_EXCLUSIVE;
+    }
+
+    @Override
+    public long pteSwpClearExclusive(final long pte) {
+        return pte & ~X86Pte.SWP_EXCLUSIVE;
+    }
+
     @Override
     public String describe(final long entry, final int level) {
         return X86Pte.describe(entry, level);

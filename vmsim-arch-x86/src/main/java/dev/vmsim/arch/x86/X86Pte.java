@@ -50,6 +50,19 @@ public final class X86Pte {
     /** _PAGE_BIT_NX: no-execute (EFER.NXE is always on in the simulated CPU). */
     public static final long NX = 1L << 63;
 
+    /** _PAGE_SWP_SOFT_DIRTY: RW's bit, in a swap PTE. */
+    public static final long SWP_SOFT_DIRTY = RW;
+    /** _PAGE_SWP_UFFD_WP: USER's bit, in a swap PTE. */
+    public static final long SWP_UFFD_WP = USER;
+    /** _PAGE_SWP_EXCLUSIVE: PWT's bit, in a swap PTE (remembers PG_anon_exclusive). */
+    public static final long SWP_EXCLUSIVE = PWT;
+    /** SWP_TYPE_BITS: the swap type sits in the top 5 bits. */
+    public static final int SWP_TYPE_BITS = 5;
+    /** SWP_OFFSET_FIRST_BIT = _PAGE_BIT_PROTNONE + 1. */
+    public static final int SWP_OFFSET_FIRST_BIT = 9;
+    /** SWP_OFFSET_SHIFT = SWP_OFFSET_FIRST_BIT + SWP_TYPE_BITS. */
+    public static final int SWP_OFFSET_SHIFT = SWP_OFFSET_FIRST_BIT + SWP_TYPE_BITS;
+
     /** PTE_PFN_MASK (physical-address bits 12-51 with __PHYSICAL_MASK_SHIFT = 52). */
     public static final long PTE_PFN_MASK = ((1L << 52) - 1) & ~0xFFFL;
 
@@ -107,6 +120,9 @@ public final class X86Pte {
         if (e == 0) {
             return "none";
         }
+        if (level == 0 && !present(e)) {
+            return describeSwap(e);
+        }
         final StringBuilder sb = new StringBuilder();
         flag(sb, e, PRESENT, "P");
         flag(sb, e, RW, "RW");
@@ -127,6 +143,23 @@ public final class X86Pte {
         }
         flag(sb, e, NX, "NX");
         sb.append("pfn=0x").append(Long.toHexString((e & PTE_PFN_MASK) >>> 12));
+        return sb.toString();
+    }
+
+    /** A swap PTE: "swap type=0 offset=0x2a EXCLUSIVE" (pte_to_swp_entry, then the swap flag bits). */
+    static String describeSwap(final long e) {
+        final long type = e >>> (64 - SWP_TYPE_BITS);
+        final long offset = ~e << SWP_TYPE_BITS >>> SWP_OFFSET_SHIFT;
+        final StringBuilder sb = new StringBuilder("swap type=").append(type).append(" offset=0x").append(Long.toHexString(offset));
+        if ((e & SWP_EXCLUSIVE) != 0) {
+            sb.append(" EXCLUSIVE");
+        }
+        if ((e & SWP_SOFT_DIRTY) != 0) {
+            sb.append(" SOFT_DIRTY");
+        }
+        if ((e & SWP_UFFD_WP) != 0) {
+            sb.append(" UFFD_WP");
+        }
         return sb.toString();
     }
 

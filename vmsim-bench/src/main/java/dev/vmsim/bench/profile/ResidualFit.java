@@ -1,5 +1,6 @@
 package dev.vmsim.bench.profile;
 
+import dev.vmsim.core.phys.FrameAllocator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -26,15 +27,29 @@ import java.util.StringJoiner;
  */
 public final class ResidualFit {
     /**
-     * One anonymous write fault on an uncontended mm: exception entry/exit; the TLB lookup of the
-     * faulting access and of its retry; the hardware walk that finds the PTE absent (4 levels), the
-     * software walk of handle_mm_fault (4) and the retry's walk (4); the maple-tree lookup (root and
-     * leaf); the per-VMA read lock and unlock (two RMWs on a line the CPU owns); a frame from the pcp
-     * list; zeroing it; the PTE store.
+     * One anonymous write fault on an uncontended mm, as the virtual clock charges it: exception
+     * entry/exit; the TLB lookup of the faulting access and of its retry; the hardware walk that
+     * finds the PTE absent (4 levels), the software walk of handle_mm_fault (4) and the retry's walk
+     * (4); the maple-tree lookup (one node: a tree of a few VMAs is a single leaf); three RMWs on
+     * lines the CPU owns (the read lock, its release, the PTE lock); a frame from the pcp list;
+     * zeroing it; the PTE store. Plus {@link #PCP_REFILL} once per {@link FrameAllocator#MAX_BATCH}
+     * faults ({@link #anonWriteFaultNs}).
      */
     public static final Map<String, Integer> ANON_WRITE_FAULT = steps(
-            "fault_entry_exit", 1, "tlb_hit", 2, "walk_level", 12, "maple_node_visit", 2,
-            "atomic_local", 2, "frame_alloc_pcp", 1, "zero_page_4k", 1, "pte_update", 1);
+            "fault_entry_exit", 1, "tlb_hit", 2, "walk_level", 12, "maple_node_visit", 1,
+            "atomic_local", 3, "frame_alloc_pcp", 1, "zero_page_4k", 1, "pte_update", 1);
+
+    /** A pcp refill: one batch from the buddy lists, and the zone->lock RMW that takes it. */
+    public static final Map<String, Integer> PCP_REFILL = steps("frame_alloc_zone", 1, "atomic_local", 1);
+
+    /** The modelled cost of one anonymous write fault: {@link #ANON_WRITE_FAULT} and a refill's share. */
+    public static double anonWriteFaultNs(final MachineProfile p) {
+        return modelled(p, ANON_WRITE_FAULT) + modelled(p, PCP_REFILL) / FrameAllocator.MAX_BATCH;
+    }
+
+    private static String describeAnonWriteFault() {
+        return describe(ANON_WRITE_FAULT) + " + (" + describe(PCP_REFILL) + ") / " + FrameAllocator.MAX_BATCH;
+    }
 
     /** mmap of an anonymous range: syscall entry/exit, mmap_write_lock/unlock, the gap search and the store. */
     public static final Map<String, Integer> MMAP =
@@ -60,7 +75,7 @@ public final class ResidualFit {
      * was measured, e.g. "page_fault1 (native probe, 1 thread)".
      */
     public static MachineProfile.Parameter faultOther(final MachineProfile p, final Spread measured, final String what) {
-        return residual(p, measured.median(), ANON_WRITE_FAULT, 1,
+        return residual(measured.median(), anonWriteFaultNs(p), describeAnonWriteFault(), 1,
                 "fit: " + what + " " + measured.describe() + " per fault");
     }
 
@@ -73,7 +88,7 @@ public final class ResidualFit {
         final Map<String, Integer> both = new LinkedHashMap<>();
         MMAP.forEach((k, v) -> both.merge(k, v, Integer::sum));
         MUNMAP.forEach((k, v) -> both.merge(k, v, Integer::sum));
-        final MachineProfile.Parameter half = residual(p, measured.median(), both, 2,
+        final MachineProfile.Parameter half = residual(measured.median(), modelled(p, both), describe(both), 2,
                 "fit: " + what + " " + measured.describe() + " per mmap+munmap");
         final Map<String, MachineProfile.Parameter> out = new LinkedHashMap<>();
         out.put("mmap_other", half);
@@ -82,12 +97,10 @@ public final class ResidualFit {
     }
 
     private static MachineProfile.Parameter residual(
-            final MachineProfile p, final double measured, final Map<String, Integer> steps, final int shares,
-            final String what) {
-        final double modelled = modelled(p, steps);
+            final double measured, final double modelled, final String steps, final int shares, final String what) {
         final double rest = (measured - modelled) / shares;
         final StringBuilder s = new StringBuilder(what)
-                .append(String.format(Locale.ROOT, ", minus the modelled steps (%s = %.1f ns)", describe(steps), modelled));
+                .append(String.format(Locale.ROOT, ", minus the modelled steps (%s = %.1f ns)", steps, modelled));
         if (shares > 1) {
             s.append(String.format(Locale.ROOT, ", divided by %d (the probe times them together)", shares));
         }

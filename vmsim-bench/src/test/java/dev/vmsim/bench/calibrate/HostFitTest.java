@@ -40,7 +40,7 @@ class HostFitTest {
         final MachineProfile p = r.profile();
         assertEquals("host", p.name());
         assertEquals("test machine", p.description());
-        assertEquals(2000 - ResidualFit.modelled(base, ResidualFit.ANON_WRITE_FAULT), p.value("fault_other"), 0.051);
+        assertEquals(2000 - ResidualFit.anonWriteFaultNs(base), p.value("fault_other"), 0.051);
         final double pair = ResidualFit.modelled(base, ResidualFit.MMAP) + ResidualFit.modelled(base, ResidualFit.MUNMAP);
         assertEquals((4000 - pair) / 2, p.value("mmap_other"), 0.051);
         assertEquals(p.value("mmap_other"), p.value("munmap_other"));

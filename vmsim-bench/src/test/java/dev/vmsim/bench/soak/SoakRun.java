@@ -121,6 +121,7 @@ final class SoakRun implements AutoCloseable {
                 return null;
             });
         }
+        machine.vmscan().lruAddDrainAll(); // every CPU's lru_add batch gives its references back
         check(machine.frames().allocatedFrames() == framesBaseline,
                 "frames lost: " + (machine.frames().allocatedFrames() - framesBaseline));
     }

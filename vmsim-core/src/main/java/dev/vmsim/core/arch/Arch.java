@@ -42,6 +42,16 @@ public interface Arch {
     }
 
     /**
+     * Does ptep_clear_flush_young flush the TLB entry of a PTE whose young bit it cleared? x86: no
+     * (arch/x86/mm/pgtable.c: a stale entry only makes a page look older than it is, so the flush
+     * is skipped as an optimisation); arm64: yes, flush_tlb_page_nosync, so that the next access
+     * walks and sets AF again (in hardware with FEAT_HAFDBS, by an access-flag fault without).
+     */
+    default boolean clearFlushYoungFlushesTlb() {
+        return false;
+    }
+
+    /**
      * VMALLOC_TOTAL (VMALLOC_END - VMALLOC_START) in bytes, the size of the kernel's vmalloc area
      * that /proc/meminfo prints as VmallocTotal: a constant of the architecture and its paging
      * mode. The default, 0, is for an architecture that does not say.

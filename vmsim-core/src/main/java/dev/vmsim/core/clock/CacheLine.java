@@ -18,7 +18,7 @@ public final class CacheLine {
     int owner = -1;
     /** NUMA node whose memory backs the line: the node of its first writer; -1 before. */
     int home = -1;
-    /** The end of the current write (ps): the line serves one writer at a time. */
+    /** The end of the current transaction (ps): a write, or a read that fetched the line; one at a time. */
     long busyUntilPs;
     /** CPUs holding a shared copy since the last write (bit per CPU), or null. */
     long[] sharers;

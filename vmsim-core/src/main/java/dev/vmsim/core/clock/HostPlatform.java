@@ -30,6 +30,16 @@ public final class HostPlatform implements Platform {
     }
 
     @Override
+    public void sleepUntil(final long ns, final Object blocker) {
+        for (long left = ns - System.nanoTime(); left > 0; left = ns - System.nanoTime()) {
+            LockSupport.parkNanos(blocker, left);
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
+        }
+    }
+
+    @Override
     public void unpark(final Thread t) {
         LockSupport.unpark(t);
     }

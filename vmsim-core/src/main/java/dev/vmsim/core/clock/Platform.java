@@ -43,6 +43,14 @@ public interface Platform {
      */
     void park(Object blocker);
 
+    /**
+     * Sleeps the calling task until the clock reads {@code ns} (a timer, a device completion):
+     * parkNanos on the host; under the virtual clock the task's clock jumps to {@code ns} and it
+     * yields, so CPUs behind it in time run first. Returns early only on interrupt (host).
+     * {@code blocker} names the wait.
+     */
+    void sleepUntil(long ns, Object blocker);
+
     /** Makes {@code t} runnable, or gives it a permit if it is not parked. */
     void unpark(Thread t);
 

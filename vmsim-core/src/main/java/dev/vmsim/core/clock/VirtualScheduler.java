@@ -11,8 +11,9 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The virtual clock: every simulated CPU has a clock in ns, and one simulated task runs at a time.
- * Tasks are still platform threads (the kernel code blocks, spins and hands off as on the host), but
- * a task runs only while it holds the baton; at each preemption point ({@link Platform}) the
+ * Tasks are still host threads (the kernel code blocks, spins and hands off as on the host; platform
+ * threads, or virtual threads on Java 21+, see {@link Carriers}), but a task runs only while it holds
+ * the baton; at each preemption point ({@link Platform}) the
  * {@link SchedulePolicy} picks who runs next, and the baton passes with a volatile store and an
  * unpark. A task that parks gives the baton to the next runnable CPU, so a blocked task never stops
  * the machine; when no CPU is runnable and some are parked, every parked task gets a {@link
@@ -22,9 +23,10 @@ import java.util.concurrent.locks.LockSupport;
  * A cache-line access ({@link #rmw}, {@link #store}, {@link #load}) waits until the line's current
  * write is over (a line serves one writer at a time), then pays the transfer from the CPU that
  * holds it (SMT / LLC / socket / remote, from the topology), or memory's latency for a line nobody
- * holds. A writer that was already waiting when the line became busy is handed it on after {@code
- * handoff_queued} instead of a full transfer when that is shorter (machine-profiles.md §4: back-to-
- * back transfers to queued requesters are faster than a ping-pong round trip). Blocking charges a
+ * holds. A read that fetches the line is a transaction too: the next access waits for it. A CPU
+ * that was already waiting when the line became busy is handed it on after {@code handoff_queued}
+ * instead of a full transfer when that is shorter (machine-profiles.md §4: back-to-back transfers
+ * to queued requesters are faster than a ping-pong round trip). Blocking charges a
  * context switch; a wake-up makes the wakee runnable at the waker's clock plus {@code
  * wakeup_latency}, and the gap is the wait's.
  *
@@ -51,6 +53,8 @@ public final class VirtualScheduler implements Platform {
     /** The CPU holding the baton. */
     private VirtualCpu running;
     private long steps;
+    /** Hand-overs of the baton from one host thread to another (each a park and an unpark). */
+    private long switches;
     private boolean started;
     private boolean deadlocked;
     private String deadlockReport;
@@ -106,8 +110,7 @@ public final class VirtualScheduler implements Platform {
             throw new IllegalStateException("spawn after run");
         }
         final VirtualCpu c = new VirtualCpu(cpus.size(), name, body);
-        c.thread = new Thread(() -> taskMain(c), name);
-        c.thread.setDaemon(true);
+        c.thread = Carriers.unstarted(name, () -> taskMain(c));
         cpus.add(c);
         byThread.put(c.thread, c);
         return c;
@@ -124,6 +127,26 @@ public final class VirtualScheduler implements Platform {
      */
     public void run() {
         start();
+        join();
+    }
+
+    /**
+     * As {@link #run()}, and calls {@code tick} on the calling thread about every {@code tickMs} while
+     * the machine runs (a progress display). {@code tick} must not touch the machine: it runs
+     * concurrently with the baton holder.
+     */
+    public void run(final Runnable tick, final long tickMs) {
+        start();
+        try {
+            for (final VirtualCpu c : cpus) {
+                while (c.thread.isAlive()) {
+                    tick.run();
+                    c.thread.join(tickMs);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // join() below reports it
+        }
         join();
     }
 
@@ -246,6 +269,7 @@ public final class VirtualScheduler implements Platform {
     // ---------------------------------------------------------------- the baton
 
     private void handTo(final VirtualCpu next) {
+        switches++;
         running = next;
         next.go = true; // volatile: publishes everything the previous holder wrote
         LockSupport.unpark(next.thread);
@@ -306,6 +330,11 @@ public final class VirtualScheduler implements Platform {
         return steps;
     }
 
+    /** Hand-overs of the baton so far: the points where another CPU ran next, each a host thread switch. */
+    public long switches() {
+        return switches;
+    }
+
     // ---------------------------------------------------------------- Platform
 
     @Override
@@ -349,6 +378,23 @@ public final class VirtualScheduler implements Platform {
         if (deadlocked) {
             throw new SimulationDeadlock(deadlockReport);
         }
+    }
+
+    /**
+     * The running task's clock jumps to {@code ns} (if it is behind), the gap counted as a wait on
+     * {@code blocker}; then a preemption point. A sleeper is not parked: it stays runnable at its
+     * later clock, so the earliest-clock policy runs every CPU behind it first and no deadlock is
+     * declared while it sleeps.
+     */
+    @Override
+    public void sleepUntil(final long ns, final Object blocker) {
+        final VirtualCpu me = running;
+        final long ps = ns * 1000;
+        if (me.clockPs < ps) {
+            waits.merge("wait: " + waitName(blocker), ps - me.clockPs, Long::sum);
+            me.clockPs = ps;
+        }
+        reschedule(Stepper.Kind.POINT, "sleep");
     }
 
     private static String waitName(final Object blocker) {
@@ -471,7 +517,7 @@ public final class VirtualScheduler implements Platform {
             transfer = model.memoryPs(id, line.home);
         } else {
             transfer = model.transferPs(line.owner, id);
-            if (write && t < line.busyUntilPs) {
+            if (t < line.busyUntilPs) {
                 transfer = Math.min(transfer, model.ps(Cost.HANDOFF_QUEUED)); // handed on to a waiter
             }
         }
@@ -502,6 +548,11 @@ public final class VirtualScheduler implements Platform {
             }
         } else {
             line.addSharer(id);
+            if (transfer > 0) {
+                // A read that fetched the line is a coherence transaction like a write's: the line's
+                // home serves one at a time, so the next access waits for this one.
+                line.busyUntilPs = me.clockPs;
+            }
         }
     }
 

@@ -81,6 +81,7 @@ public final class Memory {
      */
     private static int handleMmFaultInner(final MmStruct mm, final Vma vma, final long address, final int flags) {
         final PageTables pt = mm.pageTables();
+        Platform.current().load(mm.mmapLock().pgdLine()); // pgd_offset reads mm->pgd
         Platform.current().charge(Cost.WALK_LEVEL, mm.machine().arch().pageTableFormat().levels());
         final long ptePa = pt.ptePa(address, true);
         if (ptePa < 0) {
@@ -97,10 +98,9 @@ public final class Memory {
      * e.g. MAP_POPULATE) the kernel skips only the perf events, which the simulator does not have,
      * so the task counters are kept for every caller.
      *
-     * <p>The vmstat pgmajfault is not counted by mm_account_fault in the kernel but by the handler that
-     * did the I/O (filemap_fault, do_swap_page, shmem's swap-in), each of which returns VM_FAULT_MAJOR;
-     * the simulator counts it here on that bit, the same set of faults. A FAULT_FLAG_TRIED retry is
-     * not a major fault for vmstat.
+     * <p>The vmstat pgmajfault is not counted here: as in the kernel, the handler that started the
+     * I/O counts it (do_swap_page), on the attempt that returns VM_FAULT_MAJOR, even when that
+     * attempt ends in VM_FAULT_RETRY. A FAULT_FLAG_TRIED retry is not a major fault for vmstat.
      */
     static void mmAccountFault(final MmStruct mm, final int flags, final int ret) {
         if ((ret & VM_FAULT_RETRY) != 0) {
@@ -109,9 +109,6 @@ public final class Memory {
         mm.machine().vmstat().count(VmEvent.PGFAULT);
         if ((ret & VM_FAULT_ERROR) != 0) {
             return;
-        }
-        if ((ret & VM_FAULT_MAJOR) != 0) {
-            mm.machine().vmstat().count(VmEvent.PGMAJFAULT);
         }
         if ((ret & VM_FAULT_MAJOR) != 0 || (flags & FAULT_FLAG_TRIED) != 0) {
             Task.current().majFlt++;

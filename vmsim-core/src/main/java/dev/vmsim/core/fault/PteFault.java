@@ -20,6 +20,8 @@ import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.pgtable.Ptl;
 import dev.vmsim.core.phys.FrameAllocator;
+import dev.vmsim.core.phys.PageFlags;
+import dev.vmsim.core.rmap.Rmap;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.trace.FaultTrace;
 
@@ -43,6 +45,9 @@ final class PteFault {
                 return ShmemFault.doSharedFault(mm, vma, address, flags, ptePa);
             }
             return doAnonymousPage(mm, vma, address, flags, ptePa);
+        }
+        if (!fmt.ptePresent(orig)) {
+            return SwapFault.doSwapPage(mm, vma, address, flags, ptePa, orig);
         }
         final Ptl ptl = pt.ptl(ptePa);
         ptl.lock();
@@ -139,7 +144,8 @@ final class PteFault {
         if (prep != 0) {
             return prep;
         }
-        final long pfn = frames.allocZeroed(cpuId());
+        final int cpu = cpuId();
+        final long pfn = frames.allocZeroed(cpu);
         if (pfn == FrameAllocator.NO_FRAME) {
             return VM_FAULT_OOM;
         }
@@ -151,11 +157,12 @@ final class PteFault {
         ptl.lock();
         try {
             if (!fmt.pteNone(pt.readPte(ptePa))) {
-                frames.put(cpuId(), pfn); // lost the race: release the fresh page
+                frames.put(cpu, pfn); // lost the race: release the fresh page
                 return 0;
             }
-            frames.incMapcount(pfn); // folio_add_new_anon_rmap
             mm.addAnonRss(1);
+            Rmap.folioAddNewAnonRmap(frames, pfn, vma, address, true); // RMAP_EXCLUSIVE
+            mm.machine().vmscan().folioAddLruVma(cpu, pfn, vma);
             pt.setPte(ptePa, entry);
         } finally {
             ptl.unlock();
@@ -181,7 +188,8 @@ final class PteFault {
             return 0;
         }
         final long oldPfn = fmt.pfn(pte);
-        if (!fmt.pteSpecial(pte) && frames.mapcount(oldPfn) == 1 && frames.refcount(oldPfn) == 1) {
+        if (!fmt.pteSpecial(pte) && Rmap.folioTestAnon(frames.memMap(), oldPfn)
+                && (frames.memMap().test(oldPfn, PageFlags.PG_ANON_EXCLUSIVE) || wpCanReuseAnonFolio(mm, vma, oldPfn))) {
             if ((flags & FAULT_FLAG_UNSHARE) != 0) {
                 return 0;
             }
@@ -197,6 +205,39 @@ final class PteFault {
             return wpPageCopy(mm, vma, address, flags, ptePa, pte);
         } finally {
             ptl.lock(); // the caller unlocks
+        }
+    }
+
+    /**
+     * wp_can_reuse_anon_folio (mm/memory.c): a folio no longer marked exclusive (shared at fork)
+     * may be reused in place when this mapping holds its only reference: a folio not yet on the LRU
+     * may owe a reference to this CPU's lru_add batch, so that is drained first (lru_add_drain); then
+     * the refcount must be 1, checked again under the folio lock, and the folio's rmap is narrowed
+     * to this VMA's anon_vma (folio_move_anon_rmap, which marks it exclusive). A folio in the swap
+     * cache is not reused here (folio_free_swap is the swap code's). <b>Context:</b> PTL held.
+     */
+    private static boolean wpCanReuseAnonFolio(final MmStruct mm, final Vma vma, final long pfn) {
+        final FrameAllocator frames = mm.machine().frames();
+        if (frames.refcount(pfn) > 3) {
+            return false;
+        }
+        if (!frames.memMap().test(pfn, PageFlags.PG_LRU)) {
+            mm.machine().vmscan().lruAddDrain(cpuId());
+        }
+        if (frames.refcount(pfn) > 1 || frames.memMap().test(pfn, PageFlags.PG_SWAPCACHE)) {
+            return false;
+        }
+        if (!frames.folioWait().trylock(pfn)) {
+            return false;
+        }
+        try {
+            if (frames.refcount(pfn) != 1) {
+                return false;
+            }
+            Rmap.folioMoveAnonRmap(frames.memMap(), pfn, vma);
+            return true;
+        } finally {
+            frames.folioWait().unlock(pfn);
         }
     }
 
@@ -234,12 +275,13 @@ final class PteFault {
             // ptep_clear_flush: no CPU may keep using the old page once the new one is visible.
             pt.setPte(ptePa, 0);
             TlbFlush.flushTlbPage(mm, address & -mm.pageSize());
-            frames.incMapcount(newPfn);
+            Rmap.folioAddNewAnonRmap(frames, newPfn, vma, address, true); // RMAP_EXCLUSIVE
+            mm.machine().vmscan().folioAddLruVma(cpu, newPfn, vma);
             pt.setPte(ptePa, entry);
             if (fromZero) {
                 mm.addAnonRss(1);
             } else {
-                frames.decMapcount(oldPfn); // folio_remove_rmap_pte
+                Rmap.folioRemoveRmapPte(frames, oldPfn);
                 frames.put(cpu, oldPfn);
             }
         } finally {

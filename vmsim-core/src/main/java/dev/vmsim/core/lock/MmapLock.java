@@ -77,10 +77,30 @@ public final class MmapLock {
 
     public MmapLock(final LockingMode mode) {
         this.mode = mode;
-        // mm_struct places the rwsem at offset 120: count ends one cache line, owner starts the
-        // next (machine-profiles.md §6, [FT]); the virtual clock's lines follow that layout.
-        this.sem = new RwSemaphore(LockClass.MMAP_LOCK, this, new CacheLine("mmap_lock.count"),
-                new CacheLine("mmap_lock.owner"));
+        // mm_struct's second line as 6.2 lays it out (see mmLine): count and owner on one line.
+        this.sem = new RwSemaphore(LockClass.MMAP_LOCK, this, mmLine, mmLine);
+    }
+
+    /**
+     * The second cache line of struct mm_struct (bytes 64-127) as 6.2 (Table A's base kernel) lays
+     * it out on x86-64 with COMPAT and MEMBARRIER: mm_mt (24 bytes: ma_lock, ma_root, ma_flags),
+     * get_unmapped_area, mmap_base, mmap_legacy_base, mmap_compat_base, mmap_compat_legacy_base,
+     * task_size @64, pgd @72, membarrier_state @80, mm_users @84, mm_count @88, pgtables_bytes @96,
+     * map_count @104, page_table_lock @108, mmap_lock @112: count @112 and owner @120 on this one
+     * line, with pgd, which every fault reads (pgd_offset). 5.13 had the rwsem at 120, count and
+     * owner on two lines ([FT]); 6.1's maple tree took the place of mmap, mm_rb and vmacache_seqnum
+     * (the same 24 bytes) and dropped highest_vm_end (8), and 5.16 dropped has_pinned (4), which
+     * moved the rwsem back by 8 bytes, so count and owner share a line, as the comment above
+     * mmap_lock warns ("can easily push the 2 fields into one cacheline"). Derived from the field
+     * order and sizes, not measured with pahole. Departure: 6.5 moved mm_count to a line of its
+     * own and later kernels added mm_cid fields before mmap_lock; the simulator keeps 6.2's layout
+     * for every machine.
+     */
+    private final CacheLine mmLine = new CacheLine("mm+64 (pgd, mmap_lock)");
+
+    /** The line holding mm->pgd, which the fault path reads (pgd_offset): mmap_lock's line in 6.2. */
+    public CacheLine pgdLine() {
+        return mmLine;
     }
 
     public LockingMode mode() {

@@ -45,6 +45,7 @@ public final class VmaCache {
         vma.anonVma = null;
         vma.anonVmaChainLength = 0;
         vma.vmFile = null;
+        vma.vmOps = null;
         vma.vmPageProt = 0;
         return vma;
     }

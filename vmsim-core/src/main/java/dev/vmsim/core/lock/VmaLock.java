@@ -122,16 +122,19 @@ public final class VmaLock {
         }
         LockHooks.at("vma_start_read:after_early_check");
         // 2. __refcount_inc_not_zero_limited_acquire: FLAG > LIMIT, so a set flag refuses us too.
-        int old = vma.refcnt();
-        for (; ; ) {
+        //    refcount_read, then atomic_try_cmpxchg_acquire from the value read; a failed cmpxchg
+        //    returns the value it found and leaves the line here for the retry.
+        int old = vma.refcntLoad();
+        for (boolean retry = false; ; retry = true) {
             if (old == 0 || old >= VM_REFCNT_LIMIT) {
                 Rcu.readUnlock();
                 return old == 0 ? EAGAIN : null;
             }
-            if (vma.refcntCompareAndSet(old, old + 1)) {
+            final int found = vma.refcntCompareAndExchange(old, old + 1, retry);
+            if (found == old) {
                 break;
             }
-            old = vma.refcnt();
+            old = found;
         }
         // 3. lockdep: a read acquisition that never waits (trylock, no order check).
         Lockdep.acquire(LockClass.VMA_LOCK, vma, ml, true, true, null);

@@ -7,6 +7,7 @@ import dev.vmsim.core.lock.MmapLock;
 import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
+import dev.vmsim.core.rmap.AnonVmas;
 import java.util.List;
 
 /** dup_mmap (mm/mmap.c, called from kernel/fork.c) and exit_mmap. */
@@ -68,12 +69,15 @@ final class Fork {
                 }
                 tmp.vmFlags &= ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT);
                 if ((mpnt.vmFlags & VmFlags.VM_WIPEONFORK) != 0) {
-                    tmp.anonVma = null;
+                    tmp.anonVma = null; // the chain was never cloned: vm_area_dup copies no chain
                     tmp.anonVmaChainLength = 0;
                 } else if (mpnt.anonVma != null) {
                     // anon_vma_fork: the child gets its own anon_vma chained to the parent's.
-                    tmp.anonVma = new AnonVma(mpnt.anonVma);
+                    AnonVmas.anonVmaFork(tmp, mpnt);
                     tmp.anonVmaChainLength = mpnt.anonVmaChainLength + 1;
+                }
+                if (tmp.vmOps != null && tmp.vmOps.open != null) {
+                    tmp.vmOps.open.accept(tmp);
                 }
                 LockHooks.at("dup_mmap:after_anon_vma_fork");
                 VmaOps.storeNew(mm, tmp);
@@ -143,12 +147,16 @@ final class Fork {
         try {
             final MmuGather tlb = new MmuGather(mm);
             if (!vmas.isEmpty()) {
+                for (final Vma v : vmas) {
+                    AnonVmas.unlinkAnonVmas(v); // free_pgtables: before the tables go
+                }
                 mm.pageTables().freePgtables(vmas.get(0).vmStart, vmas.get(vmas.size() - 1).vmEnd, 0, 0, tlb);
             }
             tlb.finish();
             for (final Vma v : mm.vmas()) {
                 VmaLock.startWrite(v);
                 VmaLock.markDetached(v);
+                VmaOps.close(v); // remove_vma
                 VmaOps.fput(mm, v);
                 VmaOps.free(mm, v);
             }

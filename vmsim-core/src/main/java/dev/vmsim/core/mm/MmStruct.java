@@ -68,6 +68,7 @@ public class MmStruct {
 
     /** rss_stat MM_ANONPAGES / MM_SHMEMPAGES: changed by faults and zaps under any lock, hence atomic. */
     private final java.util.concurrent.atomic.AtomicLong anonRss = new java.util.concurrent.atomic.AtomicLong();
+    /** MM_SWAPENTS. */
     private final java.util.concurrent.atomic.AtomicLong shmemRss = new java.util.concurrent.atomic.AtomicLong();
 
     // Counters (mmap write lock).
@@ -311,6 +312,14 @@ public class MmStruct {
         anonRss.addAndGet(delta);
     }
 
+    /**
+     * add_mm_counter(mm, MM_SWAPENTS, delta): swap entries in this mm's PTEs. The counter lives in
+     * {@link dev.vmsim.core.pgtable.PageTables}, which zaps and copies swap PTEs without the mm.
+     */
+    public final void addSwapEnts(final long delta) {
+        pageTables.addSwapEnts(delta);
+    }
+
     /** add_mm_counter(mm, MM_SHMEMPAGES, delta). */
     public final void addShmemRss(final long delta) {
         shmemRss.addAndGet(delta);
@@ -323,6 +332,11 @@ public class MmStruct {
         } else {
             addAnonRss(delta);
         }
+    }
+
+    /** get_mm_counter(mm, MM_SWAPENTS): this mm's swap PTEs. */
+    public final long swapEnts() {
+        return pageTables.swapEnts();
     }
 
     public final long anonRss() {
@@ -530,6 +544,7 @@ public class MmStruct {
             if (vma.anonVma != null && vma.anonVmaChainLength < 1) {
                 throw new IllegalStateException(vma + " anon_vma without a chain");
             }
+            dev.vmsim.core.rmap.AnonVmas.validateChain(vma);
         });
         if (count[0] != mapCount) {
             throw new IllegalStateException("map_count " + mapCount + " but " + count[0] + " VMAs");
@@ -549,19 +564,27 @@ public class MmStruct {
      * PTE lies inside a VMA (no stray translation survives munmap), is writable only if its VMA is,
      * maps a frame that is referenced and mapped (the zero page excepted), and the mm's rss
      * counters equal the pages its PTEs map (MM_ANONPAGES for anonymous VMAs, MM_SHMEMPAGES for
-     * shmem). <b>Context:</b> a quiescent mm (no fault or system call in flight).
+     * shmem), and MM_SWAPENTS equals its swap PTEs. <b>Context:</b> a quiescent mm (no fault or
+     * system call in flight). The machine-wide swap-slot check is {@link dev.vmsim.core.swap.Swap#validate}.
      */
     private void validatePtes() {
         final dev.vmsim.core.pgtable.PageTableFormat fmt = pageTables.format();
         final dev.vmsim.core.phys.FrameAllocator frames = machine.frames();
         final long[] rss = new long[2];
+        final long[] swapPtes = new long[1];
         pageTables.forEachPte(0, taskSize, (va, pte) -> {
             final Vma v = vmaLookup(va);
             if (v == null) {
                 throw new IllegalStateException("stray PTE 0x" + Long.toHexString(pte) + " at 0x"
                         + Long.toHexString(va) + " outside every VMA");
             }
-            if (!fmt.ptePresent(pte) || (v.vmFlags & (VmFlags.VM_PFNMAP | VmFlags.VM_IO)) != 0) {
+            if (!fmt.ptePresent(pte)) {
+                if (fmt.isSwapPte(pte)) {
+                    swapPtes[0]++;
+                }
+                return;
+            }
+            if ((v.vmFlags & (VmFlags.VM_PFNMAP | VmFlags.VM_IO)) != 0) {
                 return;
             }
             if (fmt.pteWrite(pte) && (v.vmFlags & VmFlags.VM_WRITE) == 0) {
@@ -580,6 +603,9 @@ public class MmStruct {
         if (rss[0] != anonRss() || rss[1] != shmemRss()) {
             throw new IllegalStateException("rss anon=" + anonRss() + " shmem=" + shmemRss() + " but PTEs map anon="
                     + rss[0] + " shmem=" + rss[1]);
+        }
+        if (swapPtes[0] != swapEnts()) {
+            throw new IllegalStateException("MM_SWAPENTS " + swapEnts() + " but " + swapPtes[0] + " swap PTEs");
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.vmsim.core.fault.FaultFlags;
 import dev.vmsim.core.fault.Memory;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
+import dev.vmsim.core.rmap.AnonVmas;
 import dev.vmsim.core.tree.MaState;
 import java.util.ArrayList;
 import java.util.List;
@@ -530,6 +531,9 @@ final class Mmap {
             }
             final Vma firstV = detached.get(0);
             final Vma lastV = detached.get(detached.size() - 1);
+            for (final Vma v : detached) {
+                AnonVmas.unlinkAnonVmas(v); // free_pgtables: no rmap walk reaches the tables it frees
+            }
             mm.pageTables().freePgtables(firstV.vmStart, lastV.vmEnd, unmapStart, unmapEnd, tlb);
             tlb.finish();
         }
@@ -547,8 +551,9 @@ final class Mmap {
                 mm.execVm -= execVm;
                 mm.stackVm -= stackVm;
                 mm.dataVm -= dataVm;
-                // remove_vma: drop file references and free the VMAs into the cache (reusable at once).
+                // remove_vma: vm_ops->close, drop file references and free the VMAs into the cache (reusable at once).
                 for (final Vma v : detached) {
+                    VmaOps.close(v);
                     VmaOps.fput(mm, v);
                     VmaOps.free(mm, v);
                 }

@@ -5,6 +5,7 @@ import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.lock.LockHooks;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
+import dev.vmsim.core.rmap.AnonVmas;
 
 /** mremap(2) (mm/mremap.c: do_mremap and its helpers) for anonymous memory. */
 final class Mremap {
@@ -423,6 +424,10 @@ final class Mremap {
         newVma.vmStart = addr;
         newVma.vmEnd = addr + len;
         newVma.vmPgoff = pgoff;
+        AnonVmas.anonVmaClone(newVma, vma); // copy_vma: the copy is found by every rmap walk of vma
+        if (newVma.vmOps != null && newVma.vmOps.open != null) {
+            newVma.vmOps.open.accept(newVma); // copy_vma: the copy is a VMA of its own
+        }
         // vma_link.
         VmaOps.storeNew(mm, newVma);
         mm.mapCount++;

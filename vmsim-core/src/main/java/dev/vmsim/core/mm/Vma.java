@@ -55,8 +55,17 @@ public class Vma {
      * with an anon_vma makes vma_is_fork_child true.
      */
     public int anonVmaChainLength;
+    /**
+     * anon_vma_chain: the VMA's links to every anon_vma whose folios it may map (the same_vma list),
+     * kept by {@link dev.vmsim.core.rmap.AnonVmas}; its size equals {@link #anonVmaChainLength}.
+     * Changed under the mmap write lock with the anon_vma root's rwsem, or by anon_vma_prepare under
+     * the VMA's page_table_lock; read under the mmap lock.
+     */
+    public final java.util.List<dev.vmsim.core.rmap.AnonVmaChain> anonVmaChain = new java.util.ArrayList<>();
     /** vm_file: the shmem object of a shared anonymous mapping, else null. */
     public ShmemFile vmFile;
+    /** vm_ops: null for the simulator's anonymous and shmem mappings; see {@link VmOperations}. */
+    public VmOperations vmOps;
     /** vm_page_prot: the PTE protection bits for vmFlags (vm_get_page_prot). */
     public volatile long vmPageProt;
 
@@ -120,15 +129,34 @@ public class Vma {
         if (anonVma != null) {
             return 0;
         }
+        final AnonVma reuse;
         synchronized (this) {
-            if (anonVma == null) {
-                final AnonVma reuse = findMergeableAnonVma();
-                if (reuse == null && vmMm.machine().failInject().shouldFail(FailSite.ANON_VMA)) {
-                    return -Errno.ENOMEM; // anon_vma_alloc failing (out_enomem)
-                }
-                anonVmaChainLength = 1;
-                anonVma = reuse != null ? reuse : new AnonVma(null);
+            if (anonVma != null) {
+                return 0;
             }
+            reuse = findMergeableAnonVma();
+        }
+        if (reuse == null && vmMm.machine().failInject().shouldFail(FailSite.ANON_VMA)) {
+            return -Errno.ENOMEM; // anon_vma_alloc failing (out_enomem)
+        }
+        final AnonVma candidate = reuse != null ? reuse : new AnonVma(null);
+        // Lock order as the kernel's: anon_vma_lock_write, then page_table_lock (this VMA's monitor).
+        boolean used = false;
+        candidate.lockWrite();
+        try {
+            synchronized (this) {
+                if (anonVma == null) {
+                    dev.vmsim.core.rmap.AnonVmas.prepareLink(this, candidate, reuse == null);
+                    anonVmaChainLength = 1;
+                    anonVma = candidate;
+                    used = true;
+                }
+            }
+        } finally {
+            candidate.unlockWrite();
+        }
+        if (!used && reuse == null) {
+            candidate.put(); // put_anon_vma(allocated): another fault prepared first
         }
         return 0;
     }
@@ -181,6 +209,7 @@ public class Vma {
         anonVma = src.anonVma;
         anonVmaChainLength = src.anonVmaChainLength;
         vmFile = src.vmFile;
+        vmOps = src.vmOps;
         vmPageProt = src.vmPageProt;
     }
 
@@ -203,6 +232,29 @@ public class Vma {
     public final boolean refcntCompareAndSet(final int expected, final int update) {
         Platform.current().rmw(refcntLine);
         return VM_REFCNT.compareAndSet(this, expected, update);
+    }
+
+    /**
+     * refcount_read as the leading read of a cmpxchg loop: under the virtual clock a load of the
+     * refcount's line (a shared copy, a transfer while other CPUs write it).
+     */
+    public final int refcntLoad() {
+        Platform.current().load(refcntLine);
+        return (int) VM_REFCNT.getVolatile(this);
+    }
+
+    /**
+     * atomic_try_cmpxchg on vm_refcnt: returns the value found (== {@code expected} on success).
+     * {@code retry}: this follows a failed cmpxchg of the same CPU, which left the line here, so no
+     * preemption point and no transfer ({@link Platform#rmwLocked}).
+     */
+    public final int refcntCompareAndExchange(final int expected, final int update, final boolean retry) {
+        if (retry) {
+            Platform.current().rmwLocked(refcntLine);
+        } else {
+            Platform.current().rmw(refcntLine);
+        }
+        return (int) VM_REFCNT.compareAndExchange(this, expected, update);
     }
 
     /** Atomic add; returns the new value. */

@@ -4,6 +4,7 @@ import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.VmaLock;
+import dev.vmsim.core.rmap.AnonVmas;
 
 /**
  * The VMA-tree write side of mm/vma.c: store/remove, __split_vma, vma_merge_new_range,
@@ -92,7 +93,20 @@ final class VmaOps {
      * at once. The caller holds no further reference to it.
      */
     static void free(final MmStruct mm, final Vma vma) {
+        AnonVmas.unlinkAnonVmas(vma); // a no-op when free_pgtables already unlinked it
         mm.machine().vmaCache().free(vma);
+    }
+
+    /** vma_close (remove_vma's first step): runs vm_ops->close, if the VMA has one. */
+    static void close(final Vma vma) {
+        if (vma.vmOps != null && vma.vmOps.close != null) {
+            vma.vmOps.close.accept(vma);
+        }
+    }
+
+    /** can_merge_remove_vma: a merge may delete a VMA only if it has no vm_ops->close. */
+    static boolean canMergeRemoveVma(final Vma vma) {
+        return vma.vmOps == null || vma.vmOps.close == null;
     }
 
     /** remove_vma's fput: drops the VMA's reference on its shmem file. */
@@ -134,14 +148,28 @@ final class VmaOps {
             n.vmStart = addr;
             n.vmPgoff += (addr - vma.vmStart) >>> mm.pageShift;
         }
-        // anon_vma_clone: the new half shares the anon_vma and chain.
+        AnonVmas.anonVmaClone(n, vma); // after its range is set, as __split_vma orders it
+        if (n.vmOps != null && n.vmOps.open != null) {
+            n.vmOps.open.accept(n);
+        }
         VmaLock.startWrite(vma);
         VmaLock.startWrite(n);
-        if (newBelow) {
-            vma.vmPgoff += (addr - n.vmStart) >>> mm.pageShift;
-            vma.vmStart = addr;
-        } else {
-            vma.vmEnd = addr;
+        // vma_prepare: the anon_vma lock excludes rmap walks while vm_start / vm_pgoff change.
+        final AnonVma anonVma = vma.anonVma;
+        if (anonVma != null) {
+            anonVma.lockWrite();
+        }
+        try {
+            if (newBelow) {
+                vma.vmPgoff += (addr - n.vmStart) >>> mm.pageShift;
+                vma.vmStart = addr;
+            } else {
+                vma.vmEnd = addr;
+            }
+        } finally {
+            if (anonVma != null) {
+                anonVma.unlockWrite();
+            }
         }
         // vma_complete: store the new VMA (over part of the old entry) and count it.
         VmaLock.markAttached(n);
@@ -167,6 +195,16 @@ final class VmaOps {
         boolean justExpand;
         /** VMA_MERGE_ERROR_NOMEM: the merge was possible but vma_iter_prealloc failed; nothing changed. */
         boolean nomem;
+        /** vmg->state: the outcome of the last merge attempt. */
+        MergeState state = MergeState.START;
+    }
+
+    /** enum vma_merge_state. */
+    enum MergeState {
+        START,
+        ERROR_NOMEM,
+        NOMERGE,
+        SUCCESS
     }
 
     private static boolean isMergeableVma(final Vmg vmg, final Vma vma) {
@@ -229,6 +267,7 @@ final class VmaOps {
         if (src != null && src.anonVma != null && dst.anonVma == null) {
             dst.anonVma = src.anonVma;
             dst.anonVmaChainLength = src.anonVmaChainLength;
+            AnonVmas.anonVmaClone(dst, src);
         }
     }
 
@@ -245,7 +284,8 @@ final class VmaOps {
      * next, or both (removing next). Returns the VMA that now covers the range, or null (NOMERGE).
      */
     static Vma mergeNewRange(final MmStruct mm, final Vmg vmg) {
-        if (special(vmg.flags)) {
+        vmg.state = MergeState.NOMERGE;
+        if (special(vmg.flags) || (vmg.prev == null && vmg.next == null)) {
             return null;
         }
         final Vma prev = vmg.prev;
@@ -257,9 +297,12 @@ final class VmaOps {
             vmg.next = null;
         }
         final boolean left = canMergeLeft(mm, vmg);
-        final boolean right = !vmg.justExpand && canMergeRight(mm, vmg, left);
+        boolean right = !vmg.justExpand && canMergeRight(mm, vmg, left);
         vmg.prev = prev;
         vmg.next = next;
+        if (left && right && !canMergeRemoveVma(next)) {
+            right = false; // next may not be deleted: reduce to extending prev (MERGE-08)
+        }
         if (!left && !right) {
             return null;
         }
@@ -280,6 +323,7 @@ final class VmaOps {
         final boolean removeNext = left && right;
         if (!iterPrealloc(mm)) {
             vmg.nomem = true;
+            vmg.state = MergeState.ERROR_NOMEM;
             return null;
         }
         // vma_expand: lock everything that changes, then commit.
@@ -298,6 +342,7 @@ final class VmaOps {
         if (removeNext) {
             removeMerged(mm, next);
         }
+        vmg.state = MergeState.SUCCESS;
         return target;
     }
 
@@ -308,6 +353,7 @@ final class VmaOps {
      */
     static Vma mergeExistingRange(final MmStruct mm, final Vmg vmg) {
         final Vma middle = vmg.middle;
+        vmg.state = MergeState.NOMERGE;
         if (special(vmg.flags) || special(middle.vmFlags)) {
             return null;
         }
@@ -318,16 +364,26 @@ final class VmaOps {
         vmg.prev = leftSide ? prev : null;
         vmg.next = next != null && !special(next.vmFlags) ? next : null;
         final boolean mergeLeft = leftSide && canMergeLeft(mm, vmg);
-        final boolean mergeRight = rightSide && canMergeRight(mm, vmg, mergeLeft);
+        boolean mergeRight = rightSide && canMergeRight(mm, vmg, mergeLeft);
         if (!mergeLeft && !mergeRight) {
             vmg.prev = prev;
             return null;
         }
+        // A merge over the whole of middle deletes it, which its vm_ops->close forbids (MERGE-07).
+        if (leftSide && rightSide && !canMergeRemoveVma(middle)) {
+            vmg.prev = prev;
+            return null;
+        }
+        if (mergeLeft && mergeRight && !canMergeRemoveVma(vmg.next)) {
+            mergeRight = false; // next may not be deleted: reduce to merging prev and middle
+        }
         if (!iterPrealloc(mm)) { // commit_merge's vma_iter_prealloc, before the first change
             vmg.prev = prev;
             vmg.nomem = true;
+            vmg.state = MergeState.ERROR_NOMEM;
             return null;
         }
+        vmg.state = MergeState.SUCCESS;
         final long shift = mm.pageShift;
         if (mergeLeft && mergeRight) {
             final Vma p = vmg.prev;

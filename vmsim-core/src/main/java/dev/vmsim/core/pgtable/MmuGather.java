@@ -5,6 +5,7 @@ import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FrameAllocator;
+import dev.vmsim.core.swap.Swap;
 import java.util.Arrays;
 
 /**
@@ -97,12 +98,25 @@ public final class MmuGather {
         freeBatched(); // the BUG-11 fix: only after every CPU of the mm was flushed
     }
 
-    /** tlb_flush_mmu_free: the gathered frames go back to the allocator. */
+    /**
+     * tlb_flush_mmu_free: the gathered frames go back to the allocator, each first through
+     * free_swap_cache (free_pages_and_swap_cache): an unmapped folio whose swap copy no PTE needs
+     * leaves the swap cache, so its frame and slot go now rather than at reclaim.
+     */
     private void freeBatched() {
-        final int cpu = cpuHint();
-        for (int i = 0; i < nrPages; i++) {
-            frames.put(cpu, pages[i]);
+        if (nrPages > 0) {
+            // free_pages_and_swap_cache: lru_add_drain first, so the batch's references go too.
+            final dev.vmsim.core.cpu.Cpu self = dev.vmsim.core.cpu.Cpu.current();
+            mm.machine().vmscan().lruAddDrain(self == null ? 0 : self.id());
         }
+        final Swap swap = mm.machine().swap();
+        if (swap != null) {
+            for (int i = 0; i < nrPages; i++) {
+                swap.freeSwapCache(pages[i]); // free_swap_cache, before folios_put drops the reference
+            }
+        }
+        final int cpu = cpuHint();
+        frames.putBatch(cpu, pages, nrPages); // free_pages_and_swap_cache → folios_put
         nrPages = 0;
         for (int i = 0; i < nrTables; i++) {
             frames.put(cpu, tables[i]);

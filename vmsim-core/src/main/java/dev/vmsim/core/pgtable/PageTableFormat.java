@@ -114,6 +114,42 @@ public interface PageTableFormat {
 
     long pteMkspecial(long pte);
 
+    // ---- swap PTEs (non-present leaf entries holding a swp_entry_t) ----
+
+    /**
+     * __swp_entry_to_pte(__swp_entry(type, offset)): the arch's swap PTE for a slot, with no flag
+     * bits (not exclusive). It is never none and never present.
+     */
+    long mkSwapPte(int type, long offset);
+
+    /** __swp_type(__pte_to_swp_entry(pte)) of a swap PTE (flag bits ignored, as pte_swp_clear_flags would). */
+    int swapPteType(long pte);
+
+    /** __swp_offset(__pte_to_swp_entry(pte)) of a swap PTE. */
+    long swapPteOffset(long pte);
+
+    /** pte_swp_exclusive: the PG_anon_exclusive the page had when it was unmapped. */
+    boolean pteSwpExclusive(long pte);
+
+    long pteSwpMkexclusive(long pte);
+
+    long pteSwpClearExclusive(long pte);
+
+    /** is_swap_pte: neither none nor present. */
+    default boolean isSwapPte(final long pte) {
+        return !pteNone(pte) && !ptePresent(pte);
+    }
+
+    /** pte_to_swp_entry: the architecture-independent {@link dev.vmsim.core.swap.SwpEntry} of a swap PTE. */
+    default long pteToSwpEntry(final long pte) {
+        return dev.vmsim.core.swap.SwpEntry.swpEntry(swapPteType(pte), swapPteOffset(pte));
+    }
+
+    /** swp_entry_to_pte. */
+    default long swpEntryToPte(final long entry) {
+        return mkSwapPte(dev.vmsim.core.swap.SwpEntry.swpType(entry), dev.vmsim.core.swap.SwpEntry.swpOffset(entry));
+    }
+
     /** A human-readable decode of an entry at a level, for walk dumps ("P RW US A D NX pfn=0x1234"). */
     String describe(long entry, int level);
 }

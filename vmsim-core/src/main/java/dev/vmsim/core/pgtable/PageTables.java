@@ -9,6 +9,8 @@ import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
+import dev.vmsim.core.rmap.Rmap;
+import dev.vmsim.core.swap.SwpEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,6 +58,12 @@ public final class PageTables {
     private final Ptl pageTableLock = new Ptl("page_table_lock");
     /** The split PTL of each PTE page of this mm, keyed by the PTE page's frame. */
     private final ConcurrentHashMap<Long, Ptl> ptls = new ConcurrentHashMap<>();
+    /**
+     * rss_stat MM_SWAPENTS of the mm these tables belong to: its swap PTEs. Kept here, not in the
+     * MmStruct, because zap and fork change it where they walk the tables (departure: the kernel
+     * keeps it with the other rss counters).
+     */
+    private final AtomicLong swapEnts = new AtomicLong();
     /** Page-table frames currently allocated, root included (mm_pgtables_bytes / VmPTE). */
     private final AtomicLong tableFrames = new AtomicLong();
 
@@ -286,7 +294,7 @@ public final class PageTables {
 
     /**
      * unmap_page_range / zap_pte_range: clears every non-none PTE in [start, end) under its PTL. For
-     * each present, non-special page: page_remove_rmap (decMapcount) and tlb_remove_page, so the
+     * each present, non-special page: folio_remove_rmap_pte and tlb_remove_page, so the
      * frame is freed only after the gather's flush. Records the range to flush.
      *
      * @return the number of pages unmapped, for the caller's rss accounting (add_mm_rss_vec)
@@ -314,11 +322,15 @@ public final class PageTables {
                 }
                 final long old = getAndClear(pa);
                 cleared = true;
-                if (format.ptePresent(old) && !format.pteSpecial(old)) {
-                    final long pfn = format.pfn(old);
-                    frames.decMapcount(pfn);
-                    tlb.removePage(pfn);
-                    pages++;
+                if (format.ptePresent(old)) {
+                    if (!format.pteSpecial(old)) {
+                        final long pfn = format.pfn(old);
+                        Rmap.folioRemoveRmapPte(frames, pfn);
+                        tlb.removePage(pfn);
+                        pages++;
+                    }
+                } else {
+                    zapNonpresentPte(old);
                 }
             }
             if (cleared) {
@@ -328,6 +340,16 @@ public final class PageTables {
         } finally {
             ptl.unlock();
         }
+    }
+
+    /** zap_nonpresent_ptes for a swap PTE: free_swap_and_cache and MM_SWAPENTS. */
+    private void zapNonpresentPte(final long pte) {
+        final long entry = format.pteToSwpEntry(pte);
+        if (SwpEntry.nonSwapEntry(entry)) {
+            return;
+        }
+        machine.swapBackend().freeSwapAndCache(entry);
+        swapEnts.decrementAndGet();
     }
 
     // ---------------------------------------------------------------- free_pgtables
@@ -492,14 +514,16 @@ public final class PageTables {
 
     /**
      * can_change_pte_writable (mm/mprotect.c) for a VM_WRITE mapping: in a private mapping only an
-     * exclusive anonymous page (normal, mapped and referenced once, as do_wp_page would reuse it); in
+     * exclusive anonymous page (PageAnonExclusive, as do_wp_page would reuse it); in
      * a shared one a dirty PTE (a clean one may still need the write fault for dirty tracking). No
      * NUMA hinting, soft-dirty or uffd-wp is modelled, so their refusals never apply.
      */
     private boolean canChangePteWritable(final long vmFlags, final long pte) {
         if ((vmFlags & VmFlags.VM_SHARED) == 0) {
+            // vm_normal_page && PageAnon && PageAnonExclusive: what the write fault would reuse.
             final long pfn = format.pfn(pte);
-            return !format.pteSpecial(pte) && frames.mapcount(pfn) == 1 && frames.refcount(pfn) == 1;
+            return !format.pteSpecial(pte) && Rmap.folioTestAnon(frames.memMap(), pfn)
+                    && frames.memMap().test(pfn, dev.vmsim.core.phys.PageFlags.PG_ANON_EXCLUSIVE);
         }
         return format.pteDirty(pte);
     }
@@ -582,7 +606,7 @@ public final class PageTables {
 
     /**
      * copy_page_range / copy_pte_range for fork: copies the entries of [start, end) into {@code dst}.
-     * For each present, non-special page: get_page + page_dup_rmap (incMapcount). When {@code cow}
+     * For each present, non-special page: get_page + folio_try_dup_anon_rmap_pte. When {@code cow}
      * (a private writable mapping), a writable PTE is write-protected in the parent
      * (ptep_set_wrprotect) and in the child, and the parent range is recorded in {@code tlb} to be
      * flushed before fork returns. The child's PTE is made old (pte_mkold), as __copy_present_pte does.
@@ -605,6 +629,7 @@ public final class PageTables {
             srcPtl.lock(); // spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING)
             try {
                 boolean wrprotected = false;
+                int err = 0;
                 for (long addr = s; addr != e; addr += pageSize) {
                     final int idx = format.index(addr, 0);
                     final long src = slotPa(pt, idx);
@@ -612,11 +637,17 @@ public final class PageTables {
                     if (format.pteNone(pte)) {
                         continue;
                     }
-                    if (format.ptePresent(pte)) {
+                    if (!format.ptePresent(pte)) {
+                        pte = copyNonpresentPte(dst, src, pte);
+                        if (format.pteNone(pte)) {
+                            err = -Errno.ENOMEM;
+                            break;
+                        }
+                    } else {
                         if (!format.pteSpecial(pte)) {
                             final long pfn = format.pfn(pte);
                             frames.get(pfn);
-                            frames.incMapcount(pfn);
+                            Rmap.folioDupAnonRmapPte(frames, pfn);
                             copied[0]++;
                         }
                         if (cow && format.pteWrite(pte)) {
@@ -633,6 +664,9 @@ public final class PageTables {
                 if (wrprotected) {
                     tlb.flushRange(s, e);
                 }
+                if (err != 0) {
+                    return err;
+                }
             } finally {
                 srcPtl.unlock();
                 dstPtl.unlock();
@@ -640,6 +674,40 @@ public final class PageTables {
             return 0;
         });
         return r < 0 ? r : copied[0];
+    }
+
+    /**
+     * copy_nonpresent_pte for a swap PTE: one more reference on the slot (swap_duplicate) for the
+     * child, and the entry marked shared: the exclusive bit cleared in the parent's PTE and in the
+     * child's. Returns the child's PTE, or 0 (pte_none) when the slot cannot take another reference (the
+     * kernel would add a swap count continuation; not modelled, so fork fails with -ENOMEM).
+     * <b>Context:</b> both PTLs held.
+     */
+    private long copyNonpresentPte(final PageTables dst, final long srcPa, final long pte) {
+        final long entry = format.pteToSwpEntry(pte);
+        if (SwpEntry.nonSwapEntry(entry)) {
+            return pte;
+        }
+        if (machine.swapBackend().swapDuplicate(entry) < 0) {
+            return 0;
+        }
+        long child = pte;
+        if (format.pteSwpExclusive(pte)) {
+            child = format.pteSwpClearExclusive(pte);
+            mem.putLongRelease(srcPa, child); // set_pte_at(src_mm, ...): not present, nothing to flush
+        }
+        dst.swapEnts.incrementAndGet();
+        return child;
+    }
+
+    /** MM_SWAPENTS: the swap PTEs of this mm. */
+    public long swapEnts() {
+        return swapEnts.get();
+    }
+
+    /** add_mm_counter(mm, MM_SWAPENTS, delta): a swap PTE installed (+1, try_to_unmap) or mapped back (-1, do_swap_page). */
+    public void addSwapEnts(final long delta) {
+        swapEnts.addAndGet(delta);
     }
 
     // ---------------------------------------------------------------- teardown and introspection

@@ -45,7 +45,8 @@ public final class FrameAllocator {
     public static final long NO_FRAME = -1;
 
     private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
-    private static final int MAX_BATCH = 31;
+    /** The largest pcp->batch: frames a refill takes from the zone (the fault fit prices one refill per batch). */
+    public static final int MAX_BATCH = 31;
     /**
      * PAGE_FLAGS_CHECK_AT_FREE, as far as modelled: a frame still locked, under writeback, on an LRU
      * or in the swap cache must not be freed.
@@ -64,6 +65,8 @@ public final class FrameAllocator {
     private final int[] mapcount;
     /** struct page of every frame (flags, mapping, index, private). */
     private final MemMap memMap;
+    /** The folio lock and writeback waits over {@link #memMap}. */
+    private final FolioWait folioWait;
     private final LongAdder allocated = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder drainAllCalls = new LongAdder();
@@ -74,6 +77,17 @@ public final class FrameAllocator {
      * Plain slots: the check costs two loads when off. Set them while no allocation is in flight.
      */
     private final FailInject failInject;
+    /** The zone's watermarks, from the machine's memory size (__setup_per_zone_wmarks). */
+    private final Watermarks watermarks;
+    /** WMARK_LOW, the fast path's one comparison (a copy of {@code watermarks.low()}). */
+    private final long wmarkLow;
+    /**
+     * Reclaim, or null for an allocator that never reclaims. Set once while nothing allocates
+     * (machine construction); plain, as a boot-time pointer is.
+     */
+    private PageReclaim reclaim;
+    /** PF_MEMALLOC: the current thread is reclaiming; its allocations skip the slow path. */
+    private static final ThreadLocal<boolean[]> PF_MEMALLOC = ThreadLocal.withInitial(() -> new boolean[1]);
 
     public FrameAllocator(final PhysicalMemory memory, final int cpus) {
         this(memory, cpus, null);
@@ -93,7 +107,10 @@ public final class FrameAllocator {
         this.refcount = new int[n];
         this.mapcount = new int[n];
         this.memMap = new MemMap(n);
+        this.folioWait = new FolioWait(memMap);
         this.zone = new ZoneFreeArea(n);
+        this.watermarks = new Watermarks(n - 1, memory.pageShift());
+        this.wmarkLow = watermarks.low();
         final int lists = Math.max(1, cpus);
         // pcp->batch as zone_batchsize() sizes it: a fraction of the zone, capped; pcp->high a few batches.
         final int batch = Math.max(1, Math.min(MAX_BATCH, n / (lists * 8)));
@@ -110,6 +127,11 @@ public final class FrameAllocator {
 
     public PhysicalMemory memory() {
         return memory;
+    }
+
+    /** folio_lock / folio_wait_writeback over this allocator's frames. */
+    public FolioWait folioWait() {
+        return folioWait;
     }
 
     /** mem_map: the struct page of every frame. */
@@ -138,14 +160,14 @@ public final class FrameAllocator {
         final PerCpuPages list = pcpOf(cpu);
         final Platform p = Platform.current();
         final long refills = p.isVirtual() ? list.refills() : 0;
-        long pfn = list.alloc(zone);
+        final PageReclaim r = reclaim;
+        // get_page_from_freelist's zone_watermark_fast at WMARK_LOW: the fast path's one comparison.
+        final long pfn = r != null && !Watermarks.zoneWatermarkOk(zone.countRacy(), wmarkLow)
+                ? allocSlowpath(cpu, list, r)
+                : rmqueue(list);
         if (pfn == NO_FRAME) {
-            drainAllPages();
-            pfn = list.alloc(zone);
-            if (pfn == NO_FRAME) {
-                failures.increment();
-                return NO_FRAME;
-            }
+            failures.increment();
+            return NO_FRAME;
         }
         chargeAlloc(p, list, refills);
         memory.zeroFrame(pfn);
@@ -159,6 +181,94 @@ public final class FrameAllocator {
             vmstat.count(VmEvent.PGALLOC);
         }
         return pfn;
+    }
+
+    /** rmqueue: a frame from the CPU's list (refilled from the zone), draining every list before giving up. */
+    private long rmqueue(final PerCpuPages list) {
+        long pfn = list.alloc(zone);
+        if (pfn == NO_FRAME) {
+            drainAllPages();
+            pfn = list.alloc(zone);
+        }
+        return pfn;
+    }
+
+    /**
+     * __alloc_pages_slowpath for an order-0 GFP_HIGHUSER_MOVABLE allocation: wake kswapd
+     * (wake_all_kswapds), try again at WMARK_MIN, then direct reclaim
+     * (__alloc_pages_direct_reclaim: try_to_free_pages, then drain_all_pages when it freed nothing)
+     * and retry while it makes progress, up to MAX_RECLAIM_RETRIES.
+     *
+     * <p>Departure: when reclaim has failed the kernel goes to __alloc_pages_may_oom; until the OOM
+     * killer exists here, the allocation then takes what is left below min (as an OOM victim may,
+     * ALLOC_OOM), so it fails only when no frame is left at all, as it did before watermarks.
+     * An allocation made while reclaiming (PF_MEMALLOC) skips all this (ALLOC_NO_WATERMARKS).
+     */
+    private long allocSlowpath(final int cpu, final PerCpuPages list, final PageReclaim r) {
+        final boolean[] memalloc = PF_MEMALLOC.get();
+        if (memalloc[0]) {
+            return rmqueue(list);
+        }
+        memalloc[0] = true;
+        try {
+            r.wakeupKswapd();
+            final long min = watermarks.min();
+            for (int retries = 0; retries < MAX_RECLAIM_RETRIES; retries++) {
+                if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
+                    return rmqueue(list);
+                }
+                final long progress = r.tryToFreePages(cpu);
+                if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
+                    return rmqueue(list);
+                }
+                if (progress == 0) {
+                    drainAllPages(); // the pcp lists may hold what the zone lacks
+                    if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
+                        return rmqueue(list);
+                    }
+                    break;
+                }
+            }
+            return rmqueue(list);
+        } finally {
+            memalloc[0] = false;
+        }
+    }
+
+    /** MAX_RECLAIM_RETRIES (mm/internal.h). */
+    public static final int MAX_RECLAIM_RETRIES = 16;
+
+    /**
+     * Runs {@code work} as a reclaimer (PF_MEMALLOC, memalloc_noreclaim_save): allocations inside
+     * it never enter the slow path again.
+     */
+    public static void asReclaimer(final Runnable work) {
+        final boolean[] memalloc = PF_MEMALLOC.get();
+        final boolean was = memalloc[0];
+        memalloc[0] = true;
+        try {
+            work.run();
+        } finally {
+            memalloc[0] = was;
+        }
+    }
+
+    /** The zone's watermarks. */
+    public Watermarks watermarks() {
+        return watermarks;
+    }
+
+    /**
+     * NR_FREE_PAGES: frames on the zone's free area, read without its lock (zone_page_state), as
+     * the watermark checks read it. Frames on the per-CPU lists are not counted, as in the kernel.
+     */
+    public long zoneFreePagesRacy() {
+        return zone.countRacy();
+    }
+
+    /** Installs reclaim (machine construction, before anything allocates). */
+    public void setReclaim(final PageReclaim reclaim) {
+        this.reclaim = reclaim;
     }
 
     /**
@@ -207,6 +317,24 @@ public final class FrameAllocator {
         assert r > 0 : "get_page on a free frame " + pfn;
     }
 
+    /**
+     * folio_try_get: takes a reference unless the count is 0 (the frame is being freed, or was
+     * freed: a lockless lookup, such as the swap cache's, raced with its removal; reclaim's
+     * isolation, so it never revives a frame whose last reference is gone). The caller then rechecks
+     * that the frame is still what it looked up.
+     */
+    public boolean tryGet(final long pfn) {
+        for (;;) {
+            final int r = (int) INTS.getVolatile(refcount, (int) pfn);
+            if (r <= 0) {
+                return false;
+            }
+            if (INTS.compareAndSet(refcount, (int) pfn, r, r + 1)) {
+                return true;
+            }
+        }
+    }
+
     /** put_page: drops a reference and frees the frame to {@code cpu}'s list when it was the last. Returns true if freed. */
     public boolean put(final int cpu, final long pfn) {
         if (pfn == zeroPfn()) {
@@ -217,17 +345,80 @@ public final class FrameAllocator {
             throw new IllegalStateException("refcount underflow on pfn " + pfn);
         }
         if (r == 0) {
-            assert mapcount(pfn) == 0 : "freeing pfn " + pfn + " still mapped " + mapcount(pfn) + " times";
-            assert (memMap.flags(pfn) & FREE_CHECK_FLAGS) == 0
-                    : "freeing pfn " + pfn + " with flags " + PageFlags.format(memMap.flags(pfn));
-            allocated.decrement();
-            pcpOf(cpu).free(zone, pfn);
-            if (vmstat != null) {
-                vmstat.count(VmEvent.PGFREE);
+            if (memMap.test(pfn, PageFlags.PG_LRU) && reclaim != null) {
+                reclaim.releaseLruFolio(pfn); // __folio_put → page_cache_release
             }
+            freeRefZero(cpu, pfn);
             return true;
         }
         return false;
+    }
+
+    /**
+     * folios_put_refs: drops one reference on each of {@code pfns[0..n)}; the folios whose last
+     * reference goes leave their LRU lists under one hold of lru_lock (the kernel relocks only when
+     * the lruvec changes) and are then freed to {@code cpu}'s list. Returns how many were freed.
+     * {@code pfns} is reordered (the freed ones first).
+     */
+    public int putBatch(final int cpu, final long[] pfns, final int n) {
+        int freed = 0;
+        boolean onLru = false;
+        for (int i = 0; i < n; i++) {
+            final long pfn = pfns[i];
+            if (pfn == zeroPfn()) {
+                continue;
+            }
+            final int r = (int) INTS.getAndAdd(refcount, (int) pfn, -1) - 1;
+            if (r < 0) {
+                throw new IllegalStateException("refcount underflow on pfn " + pfn);
+            }
+            if (r == 0) {
+                onLru |= memMap.test(pfn, PageFlags.PG_LRU);
+                pfns[i] = pfns[freed];
+                pfns[freed++] = pfn;
+            }
+        }
+        if (onLru && reclaim != null) {
+            reclaim.releaseLruFolios(pfns, freed);
+        }
+        for (int i = 0; i < freed; i++) {
+            freeRefZero(cpu, pfns[i]);
+        }
+        return freed;
+    }
+
+    /**
+     * folio_ref_freeze: sets the refcount from {@code expected} to 0 if it is exactly that
+     * (__remove_mapping's check that only the isolation and the swap cache hold it). True on success;
+     * the caller then frees it with {@link #freeFrozen}.
+     */
+    public boolean refFreeze(final long pfn, final int expected) {
+        return INTS.compareAndSet(refcount, (int) pfn, expected, 0);
+    }
+
+    /** folio_ref_unfreeze: undoes {@link #refFreeze} when the folio must stay. */
+    public void refUnfreeze(final long pfn, final int count) {
+        INTS.setRelease(refcount, (int) pfn, count);
+    }
+
+    /** free_unref_folios for a folio whose refcount reclaim froze to 0 (shrink_folio_list's free_it). */
+    public void freeFrozen(final int cpu, final long pfn) {
+        if (refcount(pfn) != 0) {
+            throw new IllegalStateException("freeing pfn " + pfn + " with refcount " + refcount(pfn));
+        }
+        freeRefZero(cpu, pfn);
+    }
+
+    /** free_unref_page: the frame, its refcount at 0, back on {@code cpu}'s list. */
+    private void freeRefZero(final int cpu, final long pfn) {
+        assert mapcount(pfn) == 0 : "freeing pfn " + pfn + " still mapped " + mapcount(pfn) + " times";
+        assert (memMap.flags(pfn) & FREE_CHECK_FLAGS) == 0
+                : "freeing pfn " + pfn + " with flags " + PageFlags.format(memMap.flags(pfn));
+        allocated.decrement();
+        pcpOf(cpu).free(zone, pfn);
+        if (vmstat != null) {
+            vmstat.count(VmEvent.PGFREE);
+        }
     }
 
     public int refcount(final long pfn) {

@@ -36,4 +36,22 @@ final class ZoneFreeArea {
     synchronized int count() {
         return top;
     }
+
+    /**
+     * zone_page_state(NR_FREE_PAGES) without the lock: an opaque read of a word written under it,
+     * whole but possibly stale, as the watermark checks read the kernel's counter.
+     */
+    int countRacy() {
+        return (int) TOP.getOpaque(this);
+    }
+
+    private static final java.lang.invoke.VarHandle TOP;
+
+    static {
+        try {
+            TOP = java.lang.invoke.MethodHandles.lookup().findVarHandle(ZoneFreeArea.class, "top", int.class);
+        } catch (final ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 }

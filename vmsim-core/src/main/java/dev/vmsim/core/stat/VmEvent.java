@@ -26,7 +26,32 @@ public enum VmEvent {
     NR_TLB_REMOTE_FLUSH("nr_tlb_remote_flush"),
     NR_TLB_REMOTE_FLUSH_RECEIVED("nr_tlb_remote_flush_received"),
     NR_TLB_LOCAL_FLUSH_ALL("nr_tlb_local_flush_all"),
-    NR_TLB_LOCAL_FLUSH_ONE("nr_tlb_local_flush_one");
+    NR_TLB_LOCAL_FLUSH_ONE("nr_tlb_local_flush_one"),
+    /** Reclaim (mm/vmscan.c): folios moved to the active list by reclaim. */
+    PGACTIVATE("pgactivate"),
+    PGDEACTIVATE("pgdeactivate"),
+    /** Active folios scanned by shrink_active_list. */
+    PGREFILL("pgrefill"),
+    PGSTEAL_KSWAPD("pgsteal_kswapd"),
+    PGSTEAL_DIRECT("pgsteal_direct"),
+    PGSCAN_KSWAPD("pgscan_kswapd"),
+    PGSCAN_DIRECT("pgscan_direct"),
+    PGSCAN_ANON("pgscan_anon"),
+    PGSTEAL_ANON("pgsteal_anon"),
+    /** balance_pgdat runs of kswapd. */
+    PAGEOUTRUN("pageoutrun"),
+    /** Direct reclaim entered by an allocation (ALLOCSTALL_NORMAL, the one zone's). */
+    ALLOCSTALL("allocstall_normal"),
+    /** A simulator counter (the kernel has only a tracepoint, mm_vmscan_wakeup_kswapd): kswapd woken. */
+    KSWAPD_WAKEUP("kswapd_wakeup"),
+    /** Pages read from swap (swap_read_folio). */
+    PSWPIN("pswpin"),
+    /** Pages written to swap (__swap_writepage). */
+    PSWPOUT("pswpout"),
+    /** Pages read by swap readahead beyond the one faulted on (swap_vma_readahead). */
+    SWAP_RA("swap_ra"),
+    /** Readahead pages found in the swap cache by a later fault (swap_cache_get_folio). */
+    SWAP_RA_HIT("swap_ra_hit");
 
     private final String kernelName;
 

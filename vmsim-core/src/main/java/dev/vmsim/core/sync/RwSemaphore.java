@@ -250,11 +250,27 @@ public final class RwSemaphore implements VirtualScheduler.Named {
         return r;
     }
 
-    /** down_read_trylock: never sleeps; fails whenever WAITERS or HANDOFF is set. */
+    /**
+     * down_read_trylock (__down_read_trylock): never sleeps; fails whenever WAITERS or HANDOFF is
+     * set. As the kernel's: a plain read of the count, then an atomic_long_try_cmpxchg_acquire loop
+     * from the value read. Under the virtual clock the read takes a shared copy of the count's line
+     * and the cmpxchg needs it exclusively: two transfers while other CPUs write the line, where a
+     * single locked add would need one ("a load + CAS can cost two cache misses"; the leading load
+     * "can get stolen by a competing CPU", machine-profiles.md §6 [PZ]). A cmpxchg that failed
+     * because another CPU changed the count in between still took the line and returned the new
+     * value, so the retry, the next instruction, finds the line here ({@link Platform#rmwLocked}).
+     */
     public boolean downReadTrylock() {
-        Platform.current().rmw(countLine);
+        final Platform p = Platform.current();
+        p.load(countLine);
         long c = (long) COUNT.getVolatile(this);
+        boolean retry = false;
         while ((c & RWSEM_READ_FAILED_MASK) == 0) {
+            if (retry) {
+                p.rmwLocked(countLine);
+            } else {
+                p.rmw(countLine);
+            }
             final long w = (long) COUNT.compareAndExchange(this, c, c + RWSEM_READER_BIAS);
             if (w == c) {
                 setReaderOwned(Thread.currentThread());
@@ -262,6 +278,7 @@ public final class RwSemaphore implements VirtualScheduler.Named {
                 return true;
             }
             c = w;
+            retry = true;
         }
         return false;
     }

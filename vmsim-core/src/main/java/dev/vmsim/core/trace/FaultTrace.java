@@ -30,7 +30,8 @@ import dev.vmsim.core.trace.jfr.JfrSites;
  *   <li>{@code handle_mm_fault}: a slice; BEGIN carries the FAULT_FLAG_* decoded, END the VM_FAULT_*
  *       result decoded; inside it the handler that ran: {@code do_anonymous_page} (page zero / new),
  *       {@code do_wp_page} (action reuse / copy / shared), {@code shmem_fault}, {@code handle_pte_fault}
- *       (action access_flags / spurious / raced);
+ *       (action access_flags / spurious / raced), {@code do_swap_page} (one event per step:
+ *       the swap PTE decoded, swap cache hit or miss, readahead, I/O wait, the lock dropped, mapped);
  *   <li>the mmap_lock tracepoints, bridged from {@link MmapLock#setTraceSink}.
  * </ul>
  *
@@ -54,6 +55,7 @@ public final class FaultTrace {
     public static final String DO_WP_PAGE = "do_wp_page";
     public static final String SHMEM_FAULT = "shmem_fault";
     public static final String HANDLE_PTE_FAULT = "handle_pte_fault";
+    public static final String DO_SWAP_PAGE = "do_swap_page";
 
     /** The installed sink or null. Volatile: written by install (release), read once per site (acquire). */
     private static volatile TraceSink sink;
@@ -229,6 +231,20 @@ public final class FaultTrace {
         final TraceSink s = sink;
         if (s != null) {
             s.event(TraceSink.INSTANT, HANDLE_PTE_FAULT, new String[] {"action", action});
+        }
+    }
+
+    /**
+     * A step of do_swap_page: {@code step} is one of "swap_pte" (the PTE decoded: {@code detail} is
+     * the entry), "swap_cache" (hit / miss), "readahead" (pages read around the fault), "io_wait"
+     * (waiting for the read), "lock_dropped" (the fault lock released to wait: "vma" or "mmap"),
+     * "locked" (folio locked with the fault lock held), "raced" and "mapped" (how the page was
+     * mapped). Callers build {@code detail} only when {@link #enabled()}.
+     */
+    public static void doSwapPage(final String step, final String detail) {
+        final TraceSink s = sink;
+        if (s != null) {
+            s.event(TraceSink.INSTANT, DO_SWAP_PAGE, new String[] {"step", step, "detail", detail});
         }
     }
 

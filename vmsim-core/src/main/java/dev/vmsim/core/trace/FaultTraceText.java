@@ -92,6 +92,10 @@ public final class FaultTraceText {
                 case FaultTrace.HANDLE_PTE_FAULT:
                     handler = handlePteFaultText(e.arg("action"));
                     break;
+                case FaultTrace.DO_SWAP_PAGE:
+                    handler = (handler == null || !handler.startsWith("do_swap_page") ? "do_swap_page " : handler + ", ")
+                            + swapStepText(e.arg("step"), e.arg("detail"));
+                    break;
                 default:
                     break; // mmap_lock tracepoints: in the JSON trace only
             }
@@ -115,6 +119,19 @@ public final class FaultTraceText {
                 return "spurious (local TLB flush)";
             default:
                 return "pte changed under us";
+        }
+    }
+
+    private static String swapStepText(final String step, final String detail) {
+        switch (step) {
+            case "swap_pte":
+                return detail;
+            case "swap_cache":
+                return "swap cache " + detail;
+            case "lock_dropped":
+                return detail + " lock dropped";
+            default:
+                return step.replace('_', ' ') + (detail.isEmpty() ? "" : " " + detail);
         }
     }
 

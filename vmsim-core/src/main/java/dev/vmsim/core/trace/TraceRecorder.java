@@ -1,5 +1,6 @@
 package dev.vmsim.core.trace;
 
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -26,6 +27,10 @@ import org.agrona.concurrent.SleepingMillisIdleStrategy;
  *
  * <p>Timestamps: ns since the recorder was created, from {@link #now()} alone (monotonic across
  * threads), so the merged event list is ordered by time and each thread's events keep their order.
+ * A simulated CPU of a virtual-clock machine stamps its events with its own clock instead (ns since
+ * the machine started, {@link Platform#now()}), so such a trace shows virtual time; each CPU's
+ * clock only moves forward, and the merge orders the CPUs' events by virtual time. A recorder made
+ * with {@link #virtual} stamps the events of threads outside the machine in virtual time too.
  */
 public final class TraceRecorder implements TraceSink, AutoCloseable {
     /** Events one CPU's ring holds: ftrace's default buffer_size_kb (1.4 MB) holds about as many. */
@@ -39,6 +44,13 @@ public final class TraceRecorder implements TraceSink, AutoCloseable {
     /** False: the consumer discards what it reads ({@link #discarding()}). */
     private final boolean keep;
     private final long originNs = System.nanoTime();
+    /** A trace of a virtual-clock machine: stamps in virtual time only ({@link #virtual}). */
+    private final boolean virtualClock;
+    /**
+     * The latest virtual stamp, for events of threads outside the machine (set-up and tear-down on the
+     * runner's thread). Volatile: the machine's CPUs write it, an outside thread reads it.
+     */
+    private volatile long lastVirtualNs;
     /** Per-CPU rings, created on a CPU's first event (CAS); a volatile read per event. */
     private final AtomicReferenceArray<RingBufferPerCpu> rings = new AtomicReferenceArray<>(MAX_CPUS);
     /** Threads that run no CPU (a test's main thread): the one multi-producer ring. */
@@ -61,15 +73,24 @@ public final class TraceRecorder implements TraceSink, AutoCloseable {
      * /dev/null): the full recording cost with bounded memory, for measuring what tracing adds.
      */
     public static TraceRecorder discarding() {
-        return new TraceRecorder(Integer.MAX_VALUE, DEFAULT_RING_SIZE, false);
+        return new TraceRecorder(Integer.MAX_VALUE, DEFAULT_RING_SIZE, false, false);
     }
 
     /** A recorder keeping at most {@code capacity} events, with rings of {@code ringSize} events per CPU. */
     public TraceRecorder(final int capacity, final int ringSize) {
-        this(capacity, ringSize, true);
+        this(capacity, ringSize, true, false);
     }
 
-    private TraceRecorder(final int capacity, final int ringSize, final boolean keep) {
+    /**
+     * A recorder for a virtual-clock machine: every stamp is virtual time, those of threads outside
+     * the machine too (they get the latest virtual stamp so far: 0 before the machine starts, its end
+     * after), so host and virtual ns never mix in one trace.
+     */
+    public static TraceRecorder virtual(final int capacity) {
+        return new TraceRecorder(capacity, DEFAULT_RING_SIZE, true, true);
+    }
+
+    private TraceRecorder(final int capacity, final int ringSize, final boolean keep, final boolean virtualClock) {
         if (capacity <= 0 || ringSize <= 0) {
             throw new IllegalArgumentException("capacity " + capacity + ", ring size " + ringSize);
         }
@@ -77,11 +98,23 @@ public final class TraceRecorder implements TraceSink, AutoCloseable {
         this.ringSize = ringSize;
         this.noCpu = new RingBufferPerCpu(-1, ringSize);
         this.keep = keep;
+        this.virtualClock = virtualClock;
     }
 
-    /** The trace clock: ns since this recorder was created. The one place a timestamp is taken. */
+    /**
+     * The trace clock: the running CPU's virtual clock on a virtual-clock machine, else host ns since
+     * this recorder was created. The one place a timestamp is taken.
+     */
     long now() {
-        return System.nanoTime() - originNs;
+        final Platform p = Platform.current();
+        if (!p.isVirtual()) {
+            return virtualClock ? lastVirtualNs : System.nanoTime() - originNs;
+        }
+        final long t = p.now();
+        if (virtualClock && t > lastVirtualNs) {
+            lastVirtualNs = t;
+        }
+        return t;
     }
 
     @Override

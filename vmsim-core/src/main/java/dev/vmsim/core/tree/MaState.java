@@ -26,6 +26,12 @@ public final class MaState<T> {
 
     int offset;
 
+    /**
+     * ma_overflow: {@link #pause} found the cursor at ULONG_MAX, so there is nothing after it and
+     * {@link #find} returns null until the cursor is {@link #set}.
+     */
+    private boolean overflow;
+
     public MaState(final MapleTree<T> tree, final long first, final long last) {
         this.tree = tree;
         this.index = first;
@@ -40,6 +46,25 @@ public final class MaState<T> {
     public void set(final long first, final long last) {
         this.index = first;
         this.last = last;
+        this.node = null;
+        this.overflow = false;
+    }
+
+    /**
+     * mas_pause: readies the cursor to be left while the caller drops its lock (or RCU read section)
+     * and resumed with {@link #find} after taking it again. The cursor forgets the node it holds, which
+     * may be freed meanwhile, and keeps only the index after the current entry, so the resumed
+     * iteration starts at the next entry whatever the tree looks like by then: no entry before the
+     * pause is returned again, none after it is skipped (TREE-19).
+     */
+    public void pause() {
+        node = null;
+        if (last == -1L) {
+            overflow = true;
+            return;
+        }
+        index = last + 1;
+        last = index;
     }
 
     /**
@@ -58,7 +83,7 @@ public final class MaState<T> {
     @SuppressWarnings("unchecked")
     public T find(final long max) {
         final MapleNode root = tree.root();
-        if (root == null) {
+        if (root == null || overflow) {
             return null;
         }
         final long at = index;

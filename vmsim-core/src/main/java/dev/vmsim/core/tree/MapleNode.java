@@ -306,6 +306,14 @@ final class MapleNode {
         return new MapleNode(n, slots, gaps, gap, n.count - old.count + child.count);
     }
 
+    /**
+     * A node with {@code n}'s type, pivots, gaps and counts over {@code slots} (the same entries, or
+     * copies of the same children): one node of mas_dup_build.
+     */
+    static MapleNode copyOf(final MapleNode n, final Object[] slots) {
+        return new MapleNode(n, slots, n.gaps == null ? null : n.gaps.clone(), n.maxGap, n.count);
+    }
+
     /** Builds an internal node over children {@code [from, to)} of {@code l}; arange64 if {@code arange}. */
     static MapleNode internal(final NodeList l, final int from, final int to, final boolean arange) {
         final int n = to - from;

@@ -5,6 +5,7 @@ import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.sync.Rcu;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -42,6 +43,10 @@ public final class MapleTree<T> {
     public static final int EBUSY = 16;
     /** mtree_insert found the range occupied (-EEXIST). */
     public static final int EEXIST = 17;
+    /** A node allocation failed (-ENOMEM). */
+    public static final int ENOMEM = 12;
+    /** __mt_dup into a tree that is not empty or has other flags (-EINVAL). */
+    public static final int EINVAL = 22;
 
     /**
      * The root node, or null for an empty tree. Written only by the (serialised) writer with a volatile
@@ -71,6 +76,27 @@ public final class MapleTree<T> {
 
     /** -ea only: set while a store runs, to catch unserialised writers (plain field: a best-effort check). */
     private boolean writerBusy;
+
+    /**
+     * Where the {@code mtree_*} API ({@link #storeGfp} and its callers) and {@link #dup} take nodes.
+     * The VMA tree's stores ({@link #store}) take none here: mm/vma.c preallocates before it changes
+     * anything (vma_iter_prealloc), so the store itself cannot fail.
+     */
+    private MapleNodeCache nodeCache = new MapleNodeCache();
+
+    /**
+     * ma_lock, the tree's own lock for the {@code mtree_*} API (a spinlock in the kernel; here a
+     * non-reentrant use of a ReentrantLock, as {@code Ptl}). Trees with an external lock (the VMA
+     * tree: MT_FLAGS_LOCK_EXTERN, the mmap lock) never take it.
+     */
+    private final ReentrantLock maLock = new ReentrantLock();
+
+    /**
+     * trace_ma_write: sees every {@link #store} (range and entry; null is an erase) before it is
+     * made, to record a tree's op stream as a replayable fixture (TREE-17). Null when off, which
+     * costs {@link #store} one plain load. Set while the tree has no writer.
+     */
+    private RangeVisitor<? super T> storeTrace;
 
     /** A tree with gap tracking (MT_FLAGS_ALLOC_RANGE) if {@code allocRange}. */
     public MapleTree(final boolean allocRange) {
@@ -179,17 +205,284 @@ public final class MapleTree<T> {
         if (Long.compareUnsigned(first, last) > 0) {
             throw new IllegalArgumentException("first > last");
         }
+        final RangeVisitor<? super T> trace = storeTrace;
+        if (trace != null) {
+            trace.visit(first, last, value);
+        }
         assert enterWriter();
         try {
             final MapleNode oldRoot = root;
-            final MapleNode newRoot = writer.store(oldRoot, first, last, value);
-            root = newRoot; // release: publishes the fully built replacement path
-            if (inRcu && oldRoot != null && Rcu.tracked()) {
-                retire(oldRoot, 0, newRoot);
-            }
+            publish(oldRoot, writer.store(oldRoot, first, last, value));
         } finally {
             assert exitWriter();
         }
+    }
+
+    /**
+     * mas_store_gfp: {@link #store} with its nodes taken from {@link #nodeCache}, as the kernel's
+     * {@code mtree_*} API does. The first allocation may not sleep (GFP_NOWAIT under the tree lock);
+     * if it fails and {@code gfp} may sleep, mas_nomem drops {@link #maLock} (when the caller holds
+     * it), allocates with GFP_KERNEL, takes the lock again and retries the whole store from a fresh
+     * walk (mas_reset): another writer may have changed the tree meanwhile, and the retry must keep
+     * that change (OOM-03). Nothing is published until the nodes are allocated, so a failed store
+     * leaves the tree exactly as it was.
+     *
+     * <p>Departure: the writer builds its nodes first and then asks the cache for as many as it
+     * built (the kernel asks first, for the worst case of the store type); the count differs from the
+     * kernel's but the outcome of a failure, -ENOMEM with the tree unchanged, is the same. A store of
+     * index 0 alone into an empty tree needs no node, as the kernel keeps such an entry in the root
+     * pointer.
+     *
+     * @return 0, or -{@link #ENOMEM}
+     */
+    public int storeGfp(final long first, final long last, final T value, final MapleNodeCache.Gfp gfp) {
+        if (Long.compareUnsigned(first, last) > 0) {
+            throw new IllegalArgumentException("first > last");
+        }
+        long held = 0; // nodes mas_nomem allocated for a retry (mas->alloc)
+        while (true) {
+            final MapleNode oldRoot = root;
+            final MapleNode newRoot;
+            assert enterWriter();
+            try {
+                newRoot = writer.store(oldRoot, first, last, value);
+            } finally {
+                assert exitWriter();
+            }
+            final int need = oldRoot == null && first == 0 && last == 0 ? 0 : newNodes(newRoot, 0, oldRoot);
+            if (need <= held || nodeCache.alloc((int) (need - held), MapleNodeCache.Gfp.ATOMIC)) {
+                nodeCache.free(Math.max(0, held - need)); // mas_destroy: the unused preallocation
+                publish(oldRoot, newRoot);
+                return 0;
+            }
+            if (gfp != MapleNodeCache.Gfp.KERNEL) {
+                nodeCache.free(held);
+                return -ENOMEM;
+            }
+            // mas_nomem: allocate where sleeping is allowed, then retry from the root.
+            final boolean dropLock = maLock.isHeldByCurrentThread();
+            if (dropLock) {
+                maLock.unlock();
+            }
+            final boolean ok;
+            try {
+                ok = nodeCache.alloc((int) (need - held), MapleNodeCache.Gfp.KERNEL);
+            } finally {
+                if (dropLock) {
+                    maLock.lock();
+                }
+            }
+            if (!ok) {
+                nodeCache.free(held);
+                return -ENOMEM;
+            }
+            held = need;
+        }
+    }
+
+    /** The nodes under {@code n} (whose range starts at {@code lo}) that are not in the tree rooted at {@code old}. */
+    private static int newNodes(final MapleNode n, final long lo, final MapleNode old) {
+        if (n == null) {
+            return 0;
+        }
+        for (MapleNode m = old; m != null; m = m.leaf ? null : (MapleNode) m.slots[m.slotOf(lo)]) {
+            if (m == n) {
+                return 0; // copy-on-write kept this subtree
+            }
+        }
+        int c = 1;
+        if (!n.leaf) {
+            for (int i = 0; i < n.slots.length; i++) {
+                c += newNodes((MapleNode) n.slots[i], i == 0 ? lo : n.pivot(i - 1) + 1, old);
+            }
+        }
+        return c;
+    }
+
+    private void publish(final MapleNode oldRoot, final MapleNode newRoot) {
+        root = newRoot; // release: publishes the fully built replacement path
+        if (inRcu && oldRoot != null && Rcu.tracked()) {
+            retire(oldRoot, 0, newRoot);
+        }
+    }
+
+    /** Sets (or with null clears) the {@link #storeTrace} that sees every {@link #store}. */
+    public void setStoreTrace(final RangeVisitor<? super T> trace) {
+        this.storeTrace = trace;
+    }
+
+    /**
+     * mas_expected_entries: puts the tree's writer in bulk mode (MA_STATE_BULK). Until
+     * {@link #bulkDestroy}, a store that leaves a node under its minimum keeps that node rather than
+     * rebalancing it, so {@link #validate} may fail in between, as mt_validate would in the kernel.
+     * The entry count is the kernel's preallocation hint; nodes are not preallocated here.
+     */
+    public void expectedEntries(final long nrEntries) {
+        if (nrEntries <= 0) {
+            throw new IllegalArgumentException("mas_expected_entries(" + nrEntries + ")");
+        }
+        writer.bulk = true;
+    }
+
+    /** mas_destroy after bulk mode: ends it and rebalances whatever it left short (MA_STATE_REBALANCE). */
+    public void bulkDestroy() {
+        final boolean rebuild = writer.shortNodeKept;
+        final MapleNode oldRoot = root;
+        final MapleNode rebuilt = writer.rebalanceAfterBulk(oldRoot);
+        if (rebuild) {
+            publish(oldRoot, rebuilt);
+        }
+    }
+
+    /** Whether the last {@link #store} chose a rebalance (mas->store_type == wr_rebalance). */
+    public boolean lastStoreRebalanced() {
+        return writer.rebalanced;
+    }
+
+    /** mtree_lock: takes ma_lock. Not reentrant (a spinlock): taking it twice is a self-deadlock. */
+    public void mtreeLock() {
+        if (maLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("mtree_lock taken recursively (self-deadlock)");
+        }
+        maLock.lock();
+    }
+
+    /** mtree_unlock. */
+    public void mtreeUnlock() {
+        maLock.unlock();
+    }
+
+    /** Whether this thread holds ma_lock (lockdep_is_held(&mt->ma_lock)). */
+    public boolean mtreeLockHeld() {
+        return maLock.isHeldByCurrentThread();
+    }
+
+    /** mtree_store_range: takes the tree lock and stores with {@code gfp}; returns 0 or -ENOMEM. */
+    public int mtreeStoreRange(final long first, final long last, final T value, final MapleNodeCache.Gfp gfp) {
+        mtreeLock();
+        try {
+            return storeGfp(first, last, value, gfp);
+        } finally {
+            mtreeUnlock();
+        }
+    }
+
+    /** mtree_insert_range: stores only into an empty range; returns 0, -EEXIST or -ENOMEM. */
+    public int mtreeInsertRange(final long first, final long last, final T value, final MapleNodeCache.Gfp gfp) {
+        if (value == null) {
+            throw new IllegalArgumentException("mtree_insert of NULL (-EINVAL)");
+        }
+        mtreeLock();
+        try {
+            final MaState<T> mas = new MaState<>(this, first, first);
+            if (mas.find(last) != null) {
+                return -EEXIST;
+            }
+            return storeGfp(first, last, value, gfp);
+        } finally {
+            mtreeUnlock();
+        }
+    }
+
+    /**
+     * mas_erase under the tree lock held by the caller: erases the whole entry at {@code index}. The
+     * range is that of the first walk; if the store's allocation fails, mas_nomem retries it from the
+     * root with GFP_KERNEL (OOM-03). Returns the erased entry, or null.
+     */
+    @SuppressWarnings("unchecked")
+    public T masErase(final long index) {
+        final MaState<T> mas = new MaState<>(this, index, index);
+        final T old = (T) walkInto(root, index, mas);
+        if (old != null && storeGfp(mas.index, mas.last, null, MapleNodeCache.Gfp.KERNEL) != 0) {
+            return null;
+        }
+        return old;
+    }
+
+    /**
+     * mtree_alloc_rrange: the highest free range of {@code size} indices in [min, max]
+     * (mas_empty_area_rev), then stores {@code entry} there. On success {@code startp[0]} is its start.
+     *
+     * @return 0, -{@link #EBUSY} when no gap fits, or -{@link #ENOMEM}
+     */
+    public int allocRrange(final long[] startp, final T entry, final long size, final long min, final long max,
+            final MapleNodeCache.Gfp gfp) {
+        mtreeLock();
+        try {
+            final MaState<T> mas = new MaState<>(this, 0, 0);
+            final int rc = mas.emptyAreaRev(min, max, size);
+            if (rc != 0) {
+                return rc;
+            }
+            final int st = storeGfp(mas.index, mas.last, entry, gfp);
+            if (st == 0) {
+                startp[0] = mas.index;
+            }
+            return st;
+        } finally {
+            mtreeUnlock();
+        }
+    }
+
+    /** The cache this tree's {@code mtree_*} stores and {@link #dup} take nodes from. */
+    public MapleNodeCache nodeCache() {
+        return nodeCache;
+    }
+
+    /** Makes this tree take nodes from {@code cache} (the kernel's maple_node_cache is one, shared). */
+    public void useNodeCache(final MapleNodeCache cache) {
+        this.nodeCache = cache;
+    }
+
+    /**
+     * __mt_dup: copies this tree into the empty tree {@code dst}, node for node (same types, pivots,
+     * gaps and entries; new node objects), with the nodes taken from {@code dst}'s cache. Used by
+     * dup_mmap in the kernel; the simulator's fork still rebuilds the child tree VMA by VMA (see
+     * {@code Fork}), so this is the tree-level operation only.
+     *
+     * <p>On a failed allocation every node already copied is given back and {@code dst} stays empty
+     * (mas_dup_free), so nothing leaks (OOM-05).
+     *
+     * <p><b>Context:</b> the caller serialises writers of both trees.
+     *
+     * @return 0, -{@link #EINVAL} if {@code dst} is not empty or its flags differ, -{@link #ENOMEM}
+     */
+    public int dup(final MapleTree<T> dst, final MapleNodeCache.Gfp gfp) {
+        if (dst.root != null || dst.allocRange != allocRange) {
+            return -EINVAL;
+        }
+        final MapleNode src = root;
+        if (src == null) {
+            return 0;
+        }
+        final long[] taken = new long[1];
+        final MapleNode copy = dupNode(src, dst.nodeCache, gfp, taken);
+        if (copy == null) {
+            dst.nodeCache.free(taken[0]);
+            return -ENOMEM;
+        }
+        dst.root = copy; // release: the copy is complete before it is reachable
+        return 0;
+    }
+
+    /** A copy of {@code n}'s subtree, children first; null (with {@code taken[0]} nodes taken) on -ENOMEM. */
+    private static MapleNode dupNode(final MapleNode n, final MapleNodeCache cache, final MapleNodeCache.Gfp gfp,
+            final long[] taken) {
+        if (!cache.alloc(1, gfp)) {
+            return null;
+        }
+        taken[0]++;
+        final Object[] slots = n.slots.clone();
+        if (!n.leaf) {
+            for (int i = 0; i < slots.length; i++) {
+                final MapleNode child = dupNode((MapleNode) slots[i], cache, gfp, taken);
+                if (child == null) {
+                    return null;
+                }
+                slots[i] = child;
+            }
+        }
+        return MapleNode.copyOf(n, slots);
     }
 
     private boolean enterWriter() {

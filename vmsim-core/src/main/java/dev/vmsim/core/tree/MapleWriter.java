@@ -48,6 +48,17 @@ final class MapleWriter {
     private long[] pathMax = new long[4];
     private int[] pathOff = new int[4];
 
+    /**
+     * MA_STATE_BULK (mas_expected_entries): a store that leaves a node under its minimum keeps it as
+     * a plain node store instead of rebalancing, and {@link #shortNodeKept} records that the tree
+     * needs the rebalance {@code mas_destroy} does when bulk mode ends.
+     */
+    boolean bulk;
+    /** MA_STATE_REBALANCE: a bulk store left a node under its minimum. */
+    boolean shortNodeKept;
+    /** Whether the last store chose a rebalance (mas->store_type == wr_rebalance), for tests. */
+    boolean rebalanced;
+
     /** Scratch: the flattened old contents, the contents after the store, and a push's two nodes. */
     private final SegmentList raw = new SegmentList();
     private final SegmentList applied = new SegmentList();
@@ -61,6 +72,7 @@ final class MapleWriter {
 
     /** Returns the root after storing {@code v} over [a, b] in the tree rooted at {@code root}. */
     MapleNode store(final MapleNode root, final long a, final long b, final Object v) {
+        rebalanced = false;
         if (root == null) {
             if (v == null) {
                 return null;
@@ -161,6 +173,7 @@ final class MapleWriter {
                 return replaceChildren(p, ci, cj, built);
             }
             // Too little left to fill a node at this height: take in a sibling (mas_rebalance).
+            rebalanced = true;
             if (cj + 1 < parent.slotCount()) {
                 cj++;
             } else if (ci > 0) {
@@ -221,8 +234,11 @@ final class MapleWriter {
             }
             return MapleNode.leaf(out, 0, out.size);
         }
-        if (n < MapleNode.RANGE64_MIN || n > MapleNode.RANGE64_SLOTS) {
+        if (n > MapleNode.RANGE64_SLOTS || (n < MapleNode.RANGE64_MIN && !bulk)) {
             return null;
+        }
+        if (n < MapleNode.RANGE64_MIN) {
+            shortNodeKept = true; // bulk: wr_node_store instead of wr_rebalance
         }
         MapleNode child = MapleNode.leaf(out, 0, out.size);
         for (int d = depth - 1; d >= 0; d--) {
@@ -348,8 +364,11 @@ final class MapleWriter {
         return c;
     }
 
-    /** Fewest leaf segments a non-root node of height {@code h} must hold. */
+    /** Fewest leaf segments a non-root node of height {@code h} must hold (one in bulk mode). */
     private long minSegments(final int h) {
+        if (bulk) {
+            return 1;
+        }
         long c = MapleNode.RANGE64_MIN;
         for (int i = 0; i < h && c < Integer.MAX_VALUE; i++) {
             c *= minI;
@@ -384,6 +403,7 @@ final class MapleWriter {
         if (!root) {
             k = Math.max(k, minI);
         }
+        k = Math.min(k, total); // bulk mode only: too few segments to give minI children one each
         final NodeList kids = new NodeList(k);
         for (int j = 0; j < k; j++) {
             final int f = from + (int) ((long) total * j / k);
@@ -442,11 +462,14 @@ final class MapleWriter {
                 nl = group(l, 1); // mas_wr_node_store: a copy of the node
                 ci = off;
                 cj = off;
-            } else if (BugSwitches.on(Bug.BUG_10)) {
-                nl = group(l, 1); // BUG-10 reintroduced: the under-full node is kept as it is
+            } else if (BugSwitches.on(Bug.BUG_10) || bulk) {
+                // BUG-10 reintroduced, or bulk mode: the under-full node is kept as it is
+                shortNodeKept |= bulk;
+                nl = group(l, 1);
                 ci = off;
                 cj = off;
             } else {
+                rebalanced = true;
                 // mas_rebalance: merge with, or redistribute against, a sibling (the BUG-10 fix).
                 final MapleNode gp = pathNode[p - 1];
                 final int sib = off + 1 < gp.slotCount() ? off + 1 : off - 1;
@@ -515,5 +538,35 @@ final class MapleWriter {
             return l.node[0];
         }
         return MapleNode.internal(l, 0, l.size, arange);
+    }
+
+    /**
+     * mas_destroy's rebalance after bulk mode: the tree rebuilt from its entries with every node at
+     * or above its minimum. Departure: the kernel rebalances the one node bulk appends left short;
+     * bulk stores here may leave short nodes anywhere (erases, not only appends), so the whole tree
+     * is rebuilt, in O(entries).
+     */
+    MapleNode rebalanceAfterBulk(final MapleNode root) {
+        bulk = false;
+        shortNodeKept = false;
+        if (root == null) {
+            return null;
+        }
+        final SegmentList all = applied;
+        all.clear();
+        flatten(root, 0, -1L, all);
+        return buildRoot(all);
+    }
+
+    private static void flatten(final MapleNode n, final long lo, final long hi, final SegmentList out) {
+        for (int i = 0; i < n.slots.length; i++) {
+            final long slo = i == 0 ? lo : n.pivot(i - 1) + 1;
+            final long shi = i < n.pivotCount() ? n.pivot(i) : hi;
+            if (n.leaf) {
+                out.addCoalescing(slo, shi, n.slots[i]);
+            } else {
+                flatten((MapleNode) n.slots[i], slo, shi, out);
+            }
+        }
     }
 }

@@ -38,6 +38,33 @@ class VirtualSchedulerTest {
         assertEquals(4, s.elapsedNs());
     }
 
+    /**
+     * sleepUntil: the sleeper's clock jumps to the deadline and every CPU behind it runs first; the
+     * gap is attributed to the wait; a deadline already past costs nothing.
+     */
+    @Test
+    void sleepUntilRunsTheCpusBehindFirstAndCountsTheWait() {
+        final VirtualScheduler s = new VirtualScheduler(TestCosts.model(2), SchedulePolicy.earliestClock());
+        final List<String> trace = new ArrayList<>();
+        s.spawn("io", () -> {
+            trace.add("sleep" + s.now());
+            s.sleepUntil(5, "swap_io");
+            trace.add("woke" + s.now());
+            s.sleepUntil(2, "swap_io"); // already past
+            trace.add("still" + s.now());
+        });
+        s.spawn("b", () -> {
+            for (int i = 0; i < 3; i++) {
+                trace.add("b" + s.now());
+                s.charge(Cost.TLB_HIT, 2); // 2 ns
+                s.preemptionPoint();
+            }
+        });
+        s.run();
+        assertEquals(List.of("sleep0", "b0", "b2", "b4", "woke5", "still5"), trace);
+        assertEquals(5L, s.attribution().get("wait: swap_io"));
+    }
+
     /** An RMW on a line another CPU wrote pays that pair's transfer; on its own line only the atomic. */
     @Test
     void rmwOnAForeignLinePaysTheTransfer() {
@@ -103,6 +130,63 @@ class VirtualSchedulerTest {
         s.run();
         assertEquals(25, t[1]);
         assertEquals(45, t[0]);
+    }
+
+    /**
+     * A read that fetches a line another CPU wrote is a transaction of its own: a writer arriving
+     * while it runs waits for it, then takes the line and invalidates the reader's copy.
+     */
+    @Test
+    void aFetchingReadMakesTheNextWriterWait() {
+        final VirtualScheduler s = new VirtualScheduler(TestCosts.model(3), SchedulePolicy.earliestClock());
+        final CacheLine line = new CacheLine("test");
+        final long[] t = new long[2];
+        s.spawn("a", () -> s.rmw(line)); // memory 1 + atomic 2: owner a, busy until 3
+        s.spawn("b", () -> {
+            s.charge(Cost.SYSCALL_ENTRY_EXIT, 10);
+            s.load(line); // from a: c2c 50, busy until 60
+            t[0] = s.now();
+        });
+        s.spawn("c", () -> {
+            s.charge(Cost.SYSCALL_ENTRY_EXIT, 20); // arrives at 20, while b's read runs to 60
+            s.rmw(line);
+            t[1] = s.now();
+        });
+        s.run();
+        assertEquals(60, t[0]);
+        assertEquals(60 + 50 + 2, t[1],
+                "waits for b's read, then invalidates b's copy (c2c 50, more than the queued hand-on from a) and the atomic");
+        assertEquals(40, s.lineStats().get("test").waitNs());
+    }
+
+    /**
+     * down_read_trylock as the kernel does it: the count is read (a shared copy), then cmpxchg'd
+     * (the line exclusively), so on a count line another CPU wrote last it moves twice; the owner
+     * store on the same line follows.
+     */
+    @Test
+    void readTrylockReadsTheCountThenCmpxchgsIt() {
+        final VirtualScheduler s = new VirtualScheduler(TestCosts.model(2), SchedulePolicy.earliestClock());
+        final CacheLine count = new CacheLine("count");
+        final CacheLine owner = new CacheLine("owner");
+        final RwSemaphore sem = new RwSemaphore(dev.vmsim.core.sync.LockClass.MMAP_LOCK, new Object(), count, owner);
+        s.spawn("a", () -> {
+            assertTrue(sem.downReadTrylock());
+            sem.upRead();
+        });
+        s.spawn("b", () -> {
+            s.charge(Cost.SYSCALL_ENTRY_EXIT, 1000); // a is done by then
+            assertTrue(sem.downReadTrylock());
+            sem.upRead();
+        });
+        s.run();
+        // a: the load and the cmpxchg each fetch from memory (1 ns), up_read on its own line; b: the
+        // load copies the line from a (50), the cmpxchg takes it from a (50), up_read is local.
+        final VirtualScheduler.LineStats st = s.lineStats().get("count");
+        assertEquals(6, st.accesses(), "load + cmpxchg + up_read per CPU");
+        assertEquals(4, st.transfers(), "two fetches each: a's from memory, b's from a");
+        assertEquals(2 + 50 + 50, st.transferNs());
+        assertEquals(0, sem.count());
     }
 
     /** A sleeping reader wakes in virtual time: at the releaser's clock plus the wake-up latency. */

@@ -128,7 +128,9 @@ class FaultPathTest {
         final long pfn = fmt.pfn(e);
         assertNotEquals(machine.frames().zeroPfn(), pfn);
         assertEquals(1, machine.frames().mapcount(pfn));
-        assertEquals(1, machine.frames().refcount(pfn));
+        assertEquals(2, machine.frames().refcount(pfn), "the mapping's and the lru_add batch's (folio_add_lru)");
+        machine.vmscan().lruAddDrainAll();
+        assertEquals(1, machine.frames().refcount(pfn), "on the LRU, the batch's reference dropped");
         assertEquals(42, cpu.load(a + 5));
         assertEquals(0, cpu.load(a + 6), "the copy of the zero page is zero elsewhere");
         assertEquals(1, mm.anonRss());

@@ -9,15 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.Machine;
-import dev.vmsim.core.arch.PtRegs;
-import dev.vmsim.core.fault.FaultFlags;
-import dev.vmsim.core.fault.Memory;
 import dev.vmsim.core.fault.VmFault;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
+import dev.vmsim.core.testing.Faults;
 import dev.vmsim.core.testing.TestArch;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,8 +36,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * test asserts that each site is reached by at least one operation.
  */
 class AllocFailSweepTest {
-    private static final long PAGE = 4096;
-    private static final long BASE = 0x4000_0000L;
+    static final long PAGE = 4096;
+    static final long BASE = 0x4000_0000L;
 
     /** One operation on an mm prepared by its setup; returns the syscall's or fault's result. */
     private enum Op {
@@ -72,7 +70,7 @@ class AllocFailSweepTest {
     }
 
     /** The mapping every operation starts from: 8 written pages at BASE, 8 untouched pages at BASE + 32 pages. */
-    private static MmStruct setup(final Machine machine) {
+    static MmStruct setup(final Machine machine) {
         final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
         mm.setStartBrk(BASE + 4096 * PAGE);
         assertEquals(BASE, mm.mmap(BASE, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | Mman.MAP_FIXED));
@@ -85,19 +83,12 @@ class AllocFailSweepTest {
     }
 
     /** A user write fault at {@code va} under the mmap read lock: the VM_FAULT_* result. */
-    private static long fault(final MmStruct mm, final long va) {
-        mm.mmapLock().readLock();
-        try {
-            final Vma vma = mm.findVma(va);
-            return Memory.handleMmFault(vma, va,
-                    FaultFlags.FAULT_FLAG_DEFAULT | FaultFlags.FAULT_FLAG_USER | FaultFlags.FAULT_FLAG_WRITE, PtRegs.USER);
-        } finally {
-            mm.mmapLock().readUnlock();
-        }
+    static long fault(final MmStruct mm, final long va) {
+        return Faults.writeFault(mm, va);
     }
 
     /** What "nothing half done" compares: each VMA's range, flags, pgoff, anon_vma presence, and every PTE's frame. */
-    private static List<String> state(final MmStruct mm) {
+    static List<String> state(final MmStruct mm) {
         final List<String> s = new ArrayList<>();
         for (final Vma v : mm.vmas()) {
             s.add(String.format("vma %x-%x flags %x pgoff %x anon %b", v.vmStart, v.vmEnd, v.vmFlags, v.vmPgoff,
@@ -164,7 +155,7 @@ class AllocFailSweepTest {
      * The state with adjacent VMAs of equal flags and contiguous pgoff joined: a split the kernel
      * keeps after a later step fails (munmap's split at start) changes no address or permission.
      */
-    private static List<String> normalise(final List<String> state) {
+    static List<String> normalise(final List<String> state) {
         final List<String> out = new ArrayList<>();
         long[] cur = null;
         String curTail = null;

@@ -3,6 +3,7 @@ package dev.vmsim.core.lock;
 import static dev.vmsim.core.lock.VmaFixture.attached;
 import static dev.vmsim.core.lock.VmaFixture.tryRead;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -21,17 +22,18 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.sync.Lockdep;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Schedule exploration on the virtual clock: the per-VMA lock scenarios of BUG-03 and BUG-06
- * (test-catalogue.md) run under many seeded schedules with nothing but the tasks' code, no hooks
- * placed by the test. With a bug's fix switched off some schedule within the bound fails, and its
- * seed replays the failure; with the fix on, the same schedules all pass.
- *
- * <p>BUG-04 and BUG-05 have no fix switch on this branch (listed as not done).
+ * Schedule exploration on the virtual clock: the per-VMA lock scenarios of BUG-03, BUG-04, BUG-05
+ * and BUG-06 (test-catalogue.md) run under many seeded schedules with nothing but the tasks' code,
+ * no hooks placed by the test. With a bug's fix switched off some schedule within the bound fails,
+ * and its seed replays the failure; with the fix on, the same schedules all pass. (VmaLockTest
+ * replays the same four with gates at named points; here the policy has to find the interleaving.)
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ScheduleExplorationTest {
@@ -48,9 +50,28 @@ class ScheduleExplorationTest {
         return SchedulePolicy.pct(seed, 2, 40);
     }
 
+    /**
+     * With {@code bug}'s fix off, explores {@code policies} over the scenario up to the bound: some
+     * schedule must fail, and its seed must replay the same failure. Returns the finding.
+     */
+    private static Explorer.Finding findAndReplay(final Bug bug, final LongFunction<SchedulePolicy> policies,
+            final Supplier<? extends Explorer.Scenario> scenario, final String what) {
+        BugSwitches.set(bug, true);
+        final Explorer.Finding f = Explorer.explore(COSTS, policies, scenario, BOUND);
+        assertNotNull(f, "some schedule within " + BOUND + " " + what);
+        System.out.println(bug.id() + " found by " + f.schedule() + " after " + f.schedulesTried() + " schedules: "
+                + f.failure().getMessage());
+        final Throwable again = Explorer.replay(COSTS, policies.apply(f.seed()), scenario);
+        assertNotNull(again, "the seed replays the failure: " + f.schedule());
+        assertEquals(f.failure().getMessage(), again.getMessage());
+        return f;
+    }
+
     @AfterEach
     void tearDown() {
         BugSwitches.set(Bug.BUG_03, false);
+        BugSwitches.set(Bug.BUG_04, false);
+        BugSwitches.set(Bug.BUG_05, false);
         BugSwitches.set(Bug.BUG_06, false);
         Lockdep.resetCurrentThread();
     }
@@ -105,14 +126,9 @@ class ScheduleExplorationTest {
 
     @Test
     void randomDelaysFindBug03WithTheFixOffAndReplayIt() {
-        BugSwitches.set(Bug.BUG_03, true);
-        final Explorer.Finding f = Explorer.explore(COSTS, ScheduleExplorationTest::delays, Bug03::new, BOUND);
-        assertNotNull(f, "some schedule within " + BOUND + " shows the use-after-free");
+        final Explorer.Finding f = findAndReplay(Bug.BUG_03, ScheduleExplorationTest::delays, Bug03::new,
+                "shows the use-after-free");
         assertTrue(f.failure().getMessage().contains("use-after-free"), f.failure().toString());
-        System.out.println("BUG-03 found by " + f.schedule() + " after " + f.schedulesTried() + " schedules");
-        final Throwable again = Explorer.replay(COSTS, delays(f.seed()), Bug03::new);
-        assertNotNull(again, "the seed replays the failure: " + f.schedule());
-        assertEquals(f.failure().getMessage(), again.getMessage());
     }
 
     @Test
@@ -161,20 +177,115 @@ class ScheduleExplorationTest {
 
     @Test
     void pctFindsBug06WithTheFixOffAndReplaysIt() {
-        BugSwitches.set(Bug.BUG_06, true);
-        final Explorer.Finding f = Explorer.explore(COSTS, ScheduleExplorationTest::pct, Bug06::new, BOUND);
-        assertNotNull(f, "some schedule within " + BOUND + " leaves the exclusion flag");
+        final Explorer.Finding f = findAndReplay(Bug.BUG_06, ScheduleExplorationTest::pct, Bug06::new,
+                "leaves the exclusion flag");
         assertTrue(f.failure() instanceof AssertionError, f.failure().toString());
-        System.out.println("BUG-06 found by " + f.schedule() + " after " + f.schedulesTried() + " schedules: "
-                + f.failure().getMessage());
-        final Throwable again = Explorer.replay(COSTS, pct(f.seed()), Bug06::new);
-        assertNotNull(again, "the seed replays the failure: " + f.schedule());
-        assertEquals(f.failure().getMessage(), again.getMessage());
     }
 
     @Test
     void bug06FixHoldsUnderTheSameSchedules() {
         final Explorer.Finding f = Explorer.explore(COSTS, ScheduleExplorationTest::pct, Bug06::new, BOUND);
+        assertNull(f, () -> "with the fix no schedule fails, but " + f.schedule() + ": " + f.failure());
+    }
+
+    /**
+     * BUG-04: R passes vma_start_read's early check before W (munmap) write-locks V, and takes its
+     * reference after; W's vma_mark_detached then finds the spurious reader. The fix waits until R
+     * has re-checked and backed out; before it, vma_mark_detached returned with R still counted, W
+     * dropped the mmap lock, and R's re-check passed: a read lock on a detached VMA. Between
+     * vma_start_write and vma_mark_detached W does the rest of the unmap's work (a charge).
+     */
+    private static final class Bug04 implements Explorer.Scenario {
+        private final MmStruct mm = VmaFixture.mm();
+        private final Vma v = attached(mm, 0x1000, 0x5000);
+        /** Set by W once vma_mark_detached returned; read by R (one task runs at a time). */
+        private boolean detachReturned;
+
+        @Override
+        public void spawn(final VirtualScheduler s) {
+            s.spawn("R", () -> {
+                if (tryRead(mm, v) == v) {
+                    assertFalse(detachReturned, "read-locked a detached VMA");
+                    VmaLock.endRead(v);
+                }
+            });
+            s.spawn("W", () -> {
+                final MmapLock ml = mm.mmapLock();
+                ml.writeLock();
+                VmaLock.startWrite(v);
+                s.charge(Cost.SPIN_STEP, 200); // the unmap's work before the detach (split, gather)
+                VmaLock.markDetached(v);
+                detachReturned = true;
+                ml.writeUnlock();
+            });
+        }
+
+        @Override
+        public void check() {
+            assertEquals(0, v.refcnt(), "detached, no reader left");
+        }
+    }
+
+    @Test
+    void randomDelaysFindBug04WithTheFixOffAndReplayIt() {
+        final Explorer.Finding f = findAndReplay(Bug.BUG_04, ScheduleExplorationTest::delays, Bug04::new,
+                "leaves a reader in the detached VMA");
+        assertTrue(f.failure().getMessage().contains("read-locked a detached VMA"), f.failure().toString());
+    }
+
+    @Test
+    void bug04FixHoldsUnderTheSameSchedules() {
+        final Explorer.Finding f = Explorer.explore(COSTS, ScheduleExplorationTest::delays, Bug04::new, BOUND);
+        assertNull(f, () -> "with the fix no schedule fails, but " + f.schedule() + ": " + f.failure());
+    }
+
+    /**
+     * BUG-05: R passes the early check before W write-locks V and takes its reference after W's
+     * vma_start_write found no reader. The re-check of vm_lock_seq under the reference makes R back
+     * out; without it R holds V for read while W holds it for write (a false "unlocked" result). W
+     * holds the lock for the rest of its work (a charge) before mmap_write_unlock. R checks at once,
+     * in the step of the skipped re-check: it returns from vma_start_read with no preemption point.
+     */
+    private static final class Bug05 implements Explorer.Scenario {
+        private final MmStruct mm = VmaFixture.mm();
+        private final Vma v = attached(mm, 0x1000, 0x5000);
+
+        @Override
+        public void spawn(final VirtualScheduler s) {
+            s.spawn("R", () -> {
+                if (tryRead(mm, v) == v) {
+                    assertFalse(VmaLock.isWriteLocked(v), "read-locked while write-locked");
+                    VmaLock.endRead(v);
+                }
+            });
+            s.spawn("W", () -> {
+                final MmapLock ml = mm.mmapLock();
+                ml.writeLock();
+                VmaLock.startWrite(v);
+                s.charge(Cost.SPIN_STEP, 200); // the write side's work under the lock
+                // An instruction boundary after it: without one, mmap_write_unlock's mm_lock_seq store
+                // (no preemption point before it) would land at the start of W's work in virtual time.
+                s.preemptionPoint();
+                ml.writeUnlock();
+            });
+        }
+
+        @Override
+        public void check() {
+            assertEquals(1, v.refcnt(), "attached, no reader left");
+        }
+    }
+
+    @Test
+    void randomDelaysFindBug05WithTheFixOffAndReplayIt() {
+        final Explorer.Finding f = findAndReplay(Bug.BUG_05, ScheduleExplorationTest::delays, Bug05::new,
+                "lets a reader in beside the writer");
+        assertTrue(f.failure().getMessage().contains("read-locked while write-locked"), f.failure().toString());
+    }
+
+    @Test
+    void bug05FixHoldsUnderTheSameSchedules() {
+        final Explorer.Finding f = Explorer.explore(COSTS, ScheduleExplorationTest::delays, Bug05::new, BOUND);
         assertNull(f, () -> "with the fix no schedule fails, but " + f.schedule() + ": " + f.failure());
     }
 }

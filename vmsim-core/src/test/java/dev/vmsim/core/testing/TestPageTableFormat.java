@@ -162,4 +162,38 @@ public final class TestPageTableFormat implements PageTableFormat {
                 (entry & RW) != 0 ? " RW" : "", (entry & US) != 0 ? " US" : "", (entry & A) != 0 ? " A" : "",
                 (entry & D) != 0 ? " D" : "", pfn(entry)) + ((entry & PROTNONE) != 0 ? " PROTNONE" : "");
     }
+
+    // x86-64's swap-PTE layout without the L1TF inversion: type in bits 59-63, offset in 9-58,
+    // the exclusive marker in bit 3 (PWT's).
+    public static final long SWP_EXCLUSIVE = 1L << 3;
+
+    @Override
+    public long mkSwapPte(final int type, final long offset) {
+        return ((long) type << 59) | ((offset & ((1L << 50) - 1)) << 9);
+    }
+
+    @Override
+    public int swapPteType(final long pte) {
+        return (int) (pte >>> 59);
+    }
+
+    @Override
+    public long swapPteOffset(final long pte) {
+        return (pte >>> 9) & ((1L << 50) - 1);
+    }
+
+    @Override
+    public boolean pteSwpExclusive(final long pte) {
+        return (pte & SWP_EXCLUSIVE) != 0;
+    }
+
+    @Override
+    public long pteSwpMkexclusive(final long pte) {
+        return pte | SWP_EXCLUSIVE;
+    }
+
+    @Override
+    public long pteSwpClearExclusive(final long pte) {
+        return pte & ~SWP_EXCLUSIVE;
+    }
 }

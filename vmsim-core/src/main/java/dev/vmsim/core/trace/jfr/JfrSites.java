@@ -1,6 +1,7 @@
 package dev.vmsim.core.trace.jfr;
 
 import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.fault.VmFault;
 import dev.vmsim.core.trace.FaultTrace;
 
@@ -17,7 +18,9 @@ import dev.vmsim.core.trace.FaultTrace;
  * touches. An mmap_lock acquisition is held the same way from start_locking to acquire_returned
  * (a task waits for one lock at a time).
  *
- * <p>Timestamps and durations are JFR's own (its ticks clock), not the trace recorder's.
+ * <p>Timestamps and durations are JFR's own (its ticks clock), not the trace recorder's. Under the
+ * virtual clock JFR's are the host's, so every event also carries {@code virtualTime} (and a duration
+ * event {@code virtualDuration}) from the {@link Platform}: the simulated CPU's clock.
  */
 public final class JfrSites {
     private static final PageFaultEvent PAGE_FAULT = new PageFaultEvent();
@@ -44,6 +47,12 @@ public final class JfrSites {
 
     private JfrSites() {}
 
+    /** The running simulated CPU's clock under the virtual clock; 0 on the host clock. */
+    private static long virtualNow() {
+        final Platform p = Platform.current();
+        return p.isVirtual() ? p.now() : 0;
+    }
+
     /** Is the page-fault event enabled? Arch entry sites check it before building their arguments. */
     public static boolean pageFaultEnabled() {
         return PAGE_FAULT.isEnabled();
@@ -56,6 +65,7 @@ public final class JfrSites {
         final Fault f = new Fault();
         FAULT.set(f);
         f.event.begin();
+        f.event.virtualTime = virtualNow();
     }
 
     /**
@@ -75,6 +85,7 @@ public final class JfrSites {
         final PageFaultEvent e = f.event;
         e.end();
         if (e.shouldCommit()) {
+            e.virtualDuration = virtualNow() - e.virtualTime;
             e.arch = arch;
             e.address = address;
             e.errorCode = errorCode;
@@ -123,6 +134,7 @@ public final class JfrSites {
         if (VMA_LOCK_ABORT.isEnabled() && result.equals("abort")) {
             final VmaLockAbortEvent e = new VmaLockAbortEvent();
             e.address = address;
+            e.virtualTime = virtualNow();
             e.commit();
         }
     }
@@ -158,6 +170,7 @@ public final class JfrSites {
             final MmapLockAcquireEvent e = new MmapLockAcquireEvent();
             ACQUIRE.set(e);
             e.begin();
+            e.virtualTime = virtualNow();
         }
     }
 
@@ -171,6 +184,7 @@ public final class JfrSites {
             ACQUIRE.set(null);
             e.end();
             if (e.shouldCommit()) {
+                e.virtualDuration = virtualNow() - e.virtualTime;
                 e.write = write;
                 e.success = success;
                 e.commit();
@@ -183,6 +197,7 @@ public final class JfrSites {
         if (MMAP_LOCK_RELEASE.isEnabled()) {
             final MmapLockReleaseEvent e = new MmapLockReleaseEvent();
             e.write = write;
+            e.virtualTime = virtualNow();
             e.commit();
         }
     }
@@ -196,6 +211,7 @@ public final class JfrSites {
         }
         final TlbShootdownEvent e = new TlbShootdownEvent();
         e.begin();
+        e.virtualTime = virtualNow();
         return e;
     }
 
@@ -207,6 +223,7 @@ public final class JfrSites {
         }
         e.end();
         if (e.shouldCommit()) {
+            e.virtualDuration = virtualNow() - e.virtualTime;
             e.startAddress = start;
             e.endAddress = end;
             e.pages = pages;

@@ -15,7 +15,7 @@ import jdk.jfr.StackTrace;
 @Category({"vmsim", "mm", "mmap_lock"})
 @Description("mmap_lock_start_locking to mmap_lock_acquire_returned: the duration is the wait for the lock")
 @StackTrace(false)
-public final class MmapLockAcquireEvent extends jdk.jfr.Event {
+public final class MmapLockAcquireEvent extends VirtualSpanEvent {
     @Label("Write")
     public boolean write;
 

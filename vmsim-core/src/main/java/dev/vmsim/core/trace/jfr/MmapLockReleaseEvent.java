@@ -10,7 +10,7 @@ import jdk.jfr.StackTrace;
 @Label("mmap_lock Release")
 @Category({"vmsim", "mm", "mmap_lock"})
 @StackTrace(false)
-public final class MmapLockReleaseEvent extends jdk.jfr.Event {
+public final class MmapLockReleaseEvent extends VirtualInstantEvent {
     @Label("Write")
     public boolean write;
 }

@@ -18,7 +18,7 @@ import jdk.jfr.Unsigned;
 @Category({"vmsim", "mm"})
 @Description("A simulated page fault: the arch's fault record, the locking path do_user_addr_fault/do_page_fault took and the result")
 @StackTrace(false)
-public final class PageFaultEvent extends jdk.jfr.Event {
+public final class PageFaultEvent extends VirtualSpanEvent {
     @Label("Architecture")
     public String arch;
 

@@ -13,7 +13,7 @@ import jdk.jfr.StackTrace;
 @Category({"vmsim", "tlb"})
 @Description("flush_tlb_mm_range: invalidate an mm's translations on every CPU in its cpumask and wait for the remote ones")
 @StackTrace(false)
-public final class TlbShootdownEvent extends jdk.jfr.Event {
+public final class TlbShootdownEvent extends VirtualSpanEvent {
     @Label("Start Address")
     @MemoryAddress
     public long startAddress;

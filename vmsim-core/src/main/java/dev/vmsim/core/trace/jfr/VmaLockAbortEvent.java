@@ -13,7 +13,7 @@ import jdk.jfr.StackTrace;
 @Category({"vmsim", "mm"})
 @Description("lock_vma_under_rcu found no VMA, a write-locked one, or one that moved: VMA_LOCK_ABORT, mmap_lock fallback")
 @StackTrace(false)
-public final class VmaLockAbortEvent extends jdk.jfr.Event {
+public final class VmaLockAbortEvent extends VirtualInstantEvent {
     @Label("Address")
     @MemoryAddress
     public long address;
