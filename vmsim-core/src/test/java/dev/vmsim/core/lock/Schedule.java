@@ -4,7 +4,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -69,15 +68,17 @@ public final class Schedule implements AutoCloseable {
         }
     }
 
-    /** Polls (sleeping 10 µs between tries) until {@code cond} holds; fails after 20 s. */
+    /** Spins (yielding) until {@code cond} holds; fails after 20 s. */
+    @SuppressWarnings("ThreadPriorityCheck") // the yield is the point: see the loop
     public static void until(final String what, final BooleanSupplier cond) {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("schedule: timed out waiting for " + what);
             }
-            // Sleep briefly rather than yield: on a 2-core host the thread we wait for needs the core.
-            LockSupport.parkNanos(10_000);
+            // Yield, never park: the waiting thread may own a lock whose spinners check that its owner
+            // is running (owner_on_cpu); a parked owner would send them to the wait queue instead.
+            Thread.yield();
         }
     }
 
