@@ -4,6 +4,7 @@ import dev.vmsim.bench.calibrate.Calibration;
 import dev.vmsim.bench.calibrate.HostFit;
 import dev.vmsim.bench.calibrate.NativeProbe;
 import dev.vmsim.bench.profile.MachineProfiles;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -55,7 +56,7 @@ final class CalibrateCommand implements Callable<Integer> {
     private Path output;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() throws IOException, InterruptedException {
         final CommandLine cl = spec.commandLine();
         CommonOptions.checkAtLeastOne(cl, "--repeat", repeat);
         final Path dir = cache != null ? cache : NativeProbe.defaultCache();
@@ -79,7 +80,7 @@ final class CalibrateCommand implements Callable<Integer> {
     }
 
     /** --fit: the spread goes to stdout when the profile goes to a file, else to stderr beside the JSON. */
-    private int fit(final CommandLine cl, final Path dir) throws Exception {
+    private int fit(final CommandLine cl, final Path dir) throws IOException, InterruptedException {
         final HostFit.Result r = new HostFit(new NativeProbe("page_fault1", dir)::run, new NativeProbe("mmap1", dir)::run)
                 .run(MachineProfiles.shipped(MachineProfiles.DEFAULT), repeat, HostDescription.now(),
                         ProgressBar.forConsole(cl.getErr(), "calibrate --fit"));

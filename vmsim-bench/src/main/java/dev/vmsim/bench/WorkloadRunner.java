@@ -121,11 +121,20 @@ public final class WorkloadRunner {
             final Workload.TaskLoop loop = instance.task(index, rec);
             go.await();
             rounds(cfg, loop, index, beginNs, endNs, rounds, null, stop, System::nanoTime, Long.MAX_VALUE);
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt(); // keep the interrupt for whoever owns this thread
+            fail(e, failure, stop, go);
         } catch (Throwable t) {
-            failure.compareAndSet(null, t);
-            stop.requested = true;
-            go.reset();
+            fail(t, failure, stop, go);
         }
+    }
+
+    /** The first failure ends the run: every other task stops at its next round or barrier. */
+    private static void fail(
+            final Throwable t, final AtomicReference<Throwable> failure, final Stop stop, final CyclicBarrier go) {
+        failure.compareAndSet(null, t);
+        stop.requested = true;
+        go.reset();
     }
 
     /**

@@ -63,7 +63,7 @@ class WorkloadRunnerTest {
     void aTaskThatThrowsFailsTheRunWithItsMessage() {
         final KernelFactory broken = (arch, mode, frames, cpus) -> new ToyKernel(arch, mode) {
             @Override
-            public long mmap(final long addr, final long len, final int prot, final int flags) {
+            public synchronized long mmap(final long addr, final long len, final int prot, final int flags) {
                 throw new UnsupportedOperationException("no mmap here");
             }
         };

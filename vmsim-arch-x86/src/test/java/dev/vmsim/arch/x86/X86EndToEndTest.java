@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,6 +40,8 @@ class X86EndToEndTest {
 
     private final List<X86FaultRecord> faults = new ArrayList<>();
     private ExecutorService other;
+    /** The lock holder's task: its failure (an unbalanced unlock, an interrupt) fails the test. */
+    private Future<?> holder;
 
     private Machine machine;
     private X86Arch arch;
@@ -46,8 +49,11 @@ class X86EndToEndTest {
     private Cpu cpu;
 
     @AfterEach
-    void stopOtherThread() throws InterruptedException {
+    void stopOtherThread() throws Exception {
         if (other != null) {
+            if (holder != null) {
+                holder.get(5, TimeUnit.SECONDS);
+            }
             other.shutdownNow();
             assertTrue(other.awaitTermination(5, TimeUnit.SECONDS));
         }
@@ -132,7 +138,7 @@ class X86EndToEndTest {
         other = Executors.newSingleThreadExecutor();
         final CountDownLatch held = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
-        other.submit(() -> {
+        holder = other.submit(() -> {
             mm.mmapLock().writeLock();
             try {
                 held.countDown();

@@ -1,6 +1,7 @@
 package dev.vmsim.bench.soak;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,11 +26,17 @@ import org.junit.jupiter.api.Timeout;
  * 3,000 operations); {@code mvn -B verify -Psoak} runs 100 seeds of 10^6. A failure names its seed
  * and operation index; {@code -Dvmsim.soak.seed=S -Dvmsim.soak.seeds=1} replays it exactly, since
  * the seed fixes every operation, its arguments and which task runs it (see {@link SoakRun}).
+ *
+ * <p>Each seed then runs an interleaved phase ({@link SoakInterleaved}): three tasks on one mm at once,
+ * under the virtual clock's seeded random schedule, {@code vmsim.soak.interleaved.ops} operations
+ * each (300 by default), so the seed replays the interleaving too.
  */
 class SoakTest {
     private static final long OPS = Long.getLong("vmsim.soak.ops", 3_000);
     private static final int SEEDS = Integer.getInteger("vmsim.soak.seeds", 3);
     private static final long FIRST_SEED = Long.getLong("vmsim.soak.seed", 1);
+    /** Operations per task of each seed's interleaved phase (SoakInterleaved). */
+    private static final int INTERLEAVED_OPS = Integer.getInteger("vmsim.soak.interleaved.ops", 300);
 
     @Test
     @Timeout(value = 6, unit = java.util.concurrent.TimeUnit.HOURS) // the -Psoak size; a hung op fails sooner (SoakRun.OP_BOUND_S)
@@ -46,10 +53,13 @@ class SoakTest {
             try (SoakRun run = new SoakRun(machine, mode, seed)) {
                 run.run(OPS);
                 ops += run.operations();
+                new SoakInterleaved(arch, mode, seed, INTERLEAVED_OPS).run();
+                ops += (long) SoakInterleaved.TASKS * INTERLEAVED_OPS;
             } catch (final AssertionError | RuntimeException e) {
                 failures.add("seed " + seed + " (" + arch.name() + ", " + mode + "): " + e
                         + "\n  replay: mvn -B -pl vmsim-bench -am verify -Dtest=SoakTest -Dsurefire.failIfNoSpecifiedTests=false"
-                        + " -Dvmsim.soak.seed=" + seed + " -Dvmsim.soak.seeds=1 -Dvmsim.soak.ops=" + OPS);
+                        + " -Dvmsim.soak.seed=" + seed + " -Dvmsim.soak.seeds=1 -Dvmsim.soak.ops=" + OPS
+                        + " -Dvmsim.soak.interleaved.ops=" + INTERLEAVED_OPS);
                 e.printStackTrace();
             } finally {
                 machine.close();
@@ -59,6 +69,20 @@ class SoakTest {
         System.out.printf("soak: %d seeds x %d ops = %d operations, %d violations, %.1f s%n", SEEDS, OPS, ops,
                 failures.size(), s);
         assertEquals(List.of(), failures, "soak violations");
-        assertEquals((long) SEEDS * OPS, ops);
+        assertEquals(SEEDS * (OPS + (long) SoakInterleaved.TASKS * INTERLEAVED_OPS), ops);
+    }
+
+    /**
+     * The interleaved phase is a function of its seed: the same seed gives the same fingerprint (every
+     * result in completion order, the scheduler's steps, the virtual time), so a failing seed replays
+     * its interleaving exactly; another seed gives another interleaving.
+     */
+    @Test
+    @Timeout(value = 5, unit = java.util.concurrent.TimeUnit.MINUTES)
+    void anInterleavedSeedReplaysExactly() {
+        final Arch arch = ArchRegistry.find("x86_64");
+        final long a = new SoakInterleaved(arch, LockingMode.PER_VMA, 7, 200).run();
+        assertEquals(a, new SoakInterleaved(arch, LockingMode.PER_VMA, 7, 200).run(), "seed 7, run twice");
+        assertNotEquals(a, new SoakInterleaved(arch, LockingMode.PER_VMA, 8, 200).run(), "seed 8");
     }
 }

@@ -139,6 +139,8 @@ public final class Cpu {
      * The initiator's half of the IPI handshake: returns once this CPU is outside the access it was
      * in when called (sequence even, or changed). Acquire; pairs with the release in accessExit.
      */
+    // Thread.yield is deliberate: a host-clock device for an oversubscribed host, explained below.
+    @SuppressWarnings("ThreadPriorityCheck")
     void waitForAccessToDrain() {
         final long seq = (long) SEQ.getVolatile(this);
         if ((seq & 1) == 0 || Task.current().cpu == this) {

@@ -69,12 +69,15 @@ public final class Schedule implements AutoCloseable {
     }
 
     /** Spins (yielding) until {@code cond} holds; fails after 20 s. */
+    @SuppressWarnings("ThreadPriorityCheck") // the yield is the point: see the loop
     public static void until(final String what, final BooleanSupplier cond) {
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!cond.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("schedule: timed out waiting for " + what);
             }
+            // Yield, never park: the waiting thread may own a lock whose spinners check that its owner
+            // is running (owner_on_cpu); a parked owner would send them to the wait queue instead.
             Thread.yield();
         }
     }

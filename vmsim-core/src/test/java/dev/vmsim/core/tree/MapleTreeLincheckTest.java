@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
  * mmap write lock serialises them) race lock-free walks (the RCU read side of mtree_load). Each
  * operation must look atomic: a walk returns what the TreeMap would after some order of the stores
  * that overlapped it. The tree starts with {@link #PREFILL} ranges so that it has two levels and a
- * store copies a path of more than one node; the operations work on the indices 0..9.
+ * store copies a path of more than one node; the operations work on the indices 0..9. Its broken
+ * twin, {@link BrokenMapleTreeLincheckTest}, shows what this budget catches (LOCK-18, LOCK-20).
  */
 @Param(name = "index", gen = IntGen.class, conf = "0:7")
 @Param(name = "len", gen = IntGen.class, conf = "1:3")
@@ -38,7 +39,7 @@ public class MapleTreeLincheckTest {
     public void store(@Param(name = "index") final int index, @Param(name = "len") final int len,
             @Param(name = "value") final int value) {
         synchronized (writeLock) {
-            replace(index, index + len - 1, value);
+            tree.store(index, index + len - 1, value);
         }
     }
 
@@ -54,11 +55,6 @@ public class MapleTreeLincheckTest {
     @Operation
     public Integer walk(@Param(name = "index") final int index) {
         return tree.walk(index);
-    }
-
-    /** How a store replaces what it overlaps; the broken twin overrides it. */
-    void replace(final long first, final long last, final int value) {
-        tree.store(first, last, value);
     }
 
     @Test
