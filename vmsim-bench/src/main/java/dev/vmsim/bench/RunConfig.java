@@ -28,6 +28,10 @@ public final class RunConfig {
     private final MachineProfile machine;
     private final KernelVariant kernel;
     private final ClockKind clock;
+    /** --mem: the machine's memory in bytes; 0 = what the workload asks for ({@link Workload#memBytes}). */
+    private final long memBytes;
+    /** --swap: the swap device's size in bytes; 0 = what the workload asks for ({@link Workload#swapBytes}). */
+    private final long swapBytes;
 
     private RunConfig(
             final Workload workload,
@@ -40,7 +44,9 @@ public final class RunConfig {
             final long pageSize,
             final MachineProfile machine,
             final KernelVariant kernel,
-            final ClockKind clock) {
+            final ClockKind clock,
+            final long memBytes,
+            final long swapBytes) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
@@ -58,13 +64,18 @@ public final class RunConfig {
         this.machine = Objects.requireNonNull(machine);
         this.kernel = Objects.requireNonNull(kernel);
         this.clock = Objects.requireNonNull(clock);
+        if (memBytes < 0 || swapBytes < 0) {
+            throw new IllegalArgumentException("negative memory or swap size");
+        }
+        this.memBytes = memBytes;
+        this.swapBytes = swapBytes;
     }
 
     /** A run bound by wall-clock time. */
     public static RunConfig timed(
             final Workload w, final String arch, final LockingMode mode, final int threads, final Duration d, final long seed) {
         return new RunConfig(w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096,
-                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST);
+                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST, 0, 0);
     }
 
     /** A run of {@code iterations} rounds per thread. */
@@ -72,7 +83,7 @@ public final class RunConfig {
             final Workload w, final String arch, final LockingMode mode, final int threads, final long iterations, final long seed) {
         return new RunConfig(
                 w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096,
-                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST);
+                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST, 0, 0);
     }
 
     /** The same run in another locking mode (the mmap_lock upgrade as it was). */
@@ -82,37 +93,56 @@ public final class RunConfig {
 
     /** The same run in another locking variant. */
     public RunConfig withVariant(final LockingVariant v) {
-        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine, kernel, clock);
+        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine, kernel, clock, memBytes, swapBytes);
     }
 
     /** The same run with a duration instead of the current bound. */
     public RunConfig withDuration(final Duration d) {
-        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine, kernel, clock);
+        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine, kernel, clock, memBytes, swapBytes);
     }
 
     /** The same run on a machine with PAGE_SIZE {@code bytes} (an arm64 granule: 4K, 16K, 64K). */
     public RunConfig withPageSize(final long bytes) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine, kernel, clock);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine, kernel, clock, memBytes, swapBytes);
     }
 
     /** The same run with {@code n} threads. */
     public RunConfig withThreads(final int n) {
-        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine, kernel, clock);
+        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine, kernel, clock, memBytes, swapBytes);
     }
 
     /** The same run on another machine profile. */
     public RunConfig withMachine(final MachineProfile m) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m, kernel, clock);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m, kernel, clock, memBytes, swapBytes);
     }
 
     /** The same run on a machine running kernel {@code k} (the zero page, the stack guard gap). */
     public RunConfig withKernel(final KernelVariant k) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, k, clock);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, k, clock, memBytes, swapBytes);
     }
 
     /** The same run on another clock. */
     public RunConfig withClock(final ClockKind c) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel, c);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel, c, memBytes, swapBytes);
+    }
+
+    /**
+     * The same run on a machine of {@code memBytes} of memory with a swap device of {@code swapBytes}
+     * (--mem, --swap; 0 = the workload's own choice).
+     */
+    public RunConfig withMemory(final long memBytes, final long swapBytes) {
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel,
+                clock, memBytes, swapBytes);
+    }
+
+    /** --mem in bytes, or 0 for the workload's own choice. */
+    public long memBytes() {
+        return memBytes;
+    }
+
+    /** --swap in bytes, or 0 for the workload's own choice. */
+    public long swapBytes() {
+        return swapBytes;
     }
 
     /** The machine's clock. */

@@ -63,6 +63,14 @@ public interface SimKernel {
         return Map.of();
     }
 
+    /**
+     * swapon(2): gives the machine a swap device of {@code pages} pages. Called before the workload
+     * starts. The default refuses: a kernel without a machine of its own has no swap.
+     */
+    default void swapon(final long pages) {
+        throw new UnsupportedOperationException(arch() + ": this kernel has no swap device");
+    }
+
     /** Checks the mm's invariants (validate_mm); throws {@link IllegalStateException} when broken. */
     void validate();
 

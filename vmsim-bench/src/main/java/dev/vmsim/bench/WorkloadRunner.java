@@ -48,8 +48,8 @@ public final class WorkloadRunner {
             return runVirtual(cfg, progress);
         }
         final int n = cfg.threads();
-        final SimKernel kernel = factory.create(
-                cfg.arch(), cfg.pageSize(), cfg.locking(), cfg.workload().frames(n, cfg.pageSize()), n + 1, cfg.kernel());
+        final SimKernel kernel = swapon(cfg, factory.create(
+                cfg.arch(), cfg.pageSize(), cfg.locking(), frames(cfg), n + 1, cfg.kernel()));
         if (cfg.mmapUpgrade()) {
             kernel.enableMmapUpgrade();
         }
@@ -101,6 +101,37 @@ public final class WorkloadRunner {
         } finally {
             kernel.close();
         }
+    }
+
+    /**
+     * The machine's memory in frames: --mem, else the workload's own memory-pressure size, else what
+     * the workload needs ({@link Workload#frames}: no pressure).
+     */
+    static long frames(final RunConfig cfg) {
+        final long mem = cfg.memBytes() > 0
+                ? cfg.memBytes() : cfg.workload().memBytes(cfg.threads(), cfg.pageSize());
+        return mem > 0 ? mem / cfg.pageSize() : cfg.workload().frames(cfg.threads(), cfg.pageSize());
+    }
+
+    /** The swap device in pages: --swap, else the workload's own; 0 = no swap. */
+    static long swapPages(final RunConfig cfg) {
+        final long bytes = cfg.swapBytes() > 0
+                ? cfg.swapBytes() : cfg.workload().swapBytes(cfg.threads(), cfg.pageSize());
+        return bytes / cfg.pageSize();
+    }
+
+    /** Turns swap on when the run has some; closes the kernel if that fails. */
+    private static SimKernel swapon(final RunConfig cfg, final SimKernel kernel) {
+        final long pages = swapPages(cfg);
+        if (pages > 0) {
+            try {
+                kernel.swapon(pages);
+            } catch (RuntimeException e) {
+                kernel.close();
+                throw e;
+            }
+        }
+        return kernel;
     }
 
     private static void task(
@@ -270,8 +301,8 @@ public final class WorkloadRunner {
         final int n = cfg.threads();
         final VirtualScheduler clock =
                 new VirtualScheduler(CostModels.of(cfg.machine()), SchedulePolicy.earliestClock());
-        final SimKernel kernel = factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(),
-                cfg.workload().frames(n, cfg.pageSize()), n + 1, cfg.kernel(), clock);
+        final SimKernel kernel = swapon(cfg, factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(),
+                frames(cfg), n + 1, cfg.kernel(), clock));
         final long hostStart = System.nanoTime();
         try {
             if (cfg.mmapUpgrade()) {
