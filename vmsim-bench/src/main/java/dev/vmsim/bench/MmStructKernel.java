@@ -11,6 +11,7 @@ import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.proc.ProcMeminfo;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.swap.SwapParams;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -108,6 +109,11 @@ public final class MmStructKernel implements SimKernel {
     @Override
     public int madvise(final long addr, final long len, final int advice) {
         return mm.madvise(addr, len, advice);
+    }
+
+    @Override
+    public void swapon(final SwapParams params) {
+        machine.swapon(params);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.vmsim.bench;
 import dev.vmsim.bench.profile.CostModels;
 import dev.vmsim.core.clock.SchedulePolicy;
 import dev.vmsim.core.clock.VirtualScheduler;
+import dev.vmsim.core.swap.SwapParams;
 import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
@@ -42,6 +43,19 @@ public final class WorkloadRunner {
         this.factory = factory;
     }
 
+    /** The run's machine size: --mem in frames, or what the workload touches. */
+    private static long frames(final RunConfig cfg) {
+        return cfg.memory().frames(cfg.workload().frames(cfg.threads(), cfg.pageSize()), cfg.pageSize());
+    }
+
+    /** swapon of the --swap device, before any task runs; nothing without --swap. */
+    private static void swapon(final RunConfig cfg, final SimKernel kernel) {
+        final SwapParams p = cfg.memory().swapParams(cfg.pageSize());
+        if (p != null) {
+            kernel.swapon(p);
+        }
+    }
+
     /** Runs {@code cfg}; throws {@link RunFailure} when a task or a post-run check failed. */
     public RunResult run(final RunConfig cfg, final Progress progress) {
         if (cfg.clock() == ClockKind.VIRTUAL) {
@@ -49,7 +63,8 @@ public final class WorkloadRunner {
         }
         final int n = cfg.threads();
         final SimKernel kernel = factory.create(
-                cfg.arch(), cfg.pageSize(), cfg.locking(), cfg.workload().frames(n, cfg.pageSize()), n + 1, cfg.kernel());
+                cfg.arch(), cfg.pageSize(), cfg.locking(), frames(cfg), n + 1, cfg.kernel());
+        swapon(cfg, kernel);
         if (cfg.mmapUpgrade()) {
             kernel.enableMmapUpgrade();
         }
@@ -271,7 +286,8 @@ public final class WorkloadRunner {
         final VirtualScheduler clock =
                 new VirtualScheduler(CostModels.of(cfg.machine()), SchedulePolicy.earliestClock());
         final SimKernel kernel = factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(),
-                cfg.workload().frames(n, cfg.pageSize()), n + 1, cfg.kernel(), clock);
+                frames(cfg), n + 1, cfg.kernel(), clock);
+        swapon(cfg, kernel);
         final long hostStart = System.nanoTime();
         try {
             if (cfg.mmapUpgrade()) {
