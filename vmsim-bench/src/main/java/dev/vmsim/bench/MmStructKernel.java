@@ -117,6 +117,11 @@ public final class MmStructKernel implements SimKernel {
     }
 
     @Override
+    public void enableOomKiller() {
+        machine.enableOomKiller();
+    }
+
+    @Override
     public void enableMmapUpgrade() {
         mm.mmapLock().setUpgradeEnabled(true);
     }

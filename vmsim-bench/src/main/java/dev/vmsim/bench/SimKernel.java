@@ -35,6 +35,15 @@ public interface SimKernel {
         throw new UnsupportedOperationException(arch() + ": this kernel has no swap");
     }
 
+    /**
+     * Installs the OOM killer in the page allocator, before any task runs.
+     *
+     * @throws UnsupportedOperationException if this kernel models none
+     */
+    default void enableOomKiller() {
+        throw new UnsupportedOperationException(arch() + ": this kernel has no OOM killer");
+    }
+
     /** mmap(2): the mapped address or {@code -errno}. */
     long mmap(long addr, long len, int prot, int flags);
 

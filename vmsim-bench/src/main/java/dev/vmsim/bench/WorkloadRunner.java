@@ -48,8 +48,14 @@ public final class WorkloadRunner {
         return cfg.memory().frames(cfg.workload().frames(cfg.threads(), cfg.pageSize()), cfg.pageSize());
     }
 
-    /** swapon of the --swap device, before any task runs; nothing without --swap. */
+    /**
+     * Memory pressure before any task runs: the OOM killer with --mem (a machine sized to the
+     * workload never needs it), swapon of the --swap device.
+     */
     private static void swapon(final RunConfig cfg, final SimKernel kernel) {
+        if (cfg.memory().memBytes() > 0) {
+            kernel.enableOomKiller();
+        }
         final SwapParams p = cfg.memory().swapParams(cfg.pageSize());
         if (p != null) {
             kernel.swapon(p);
