@@ -116,13 +116,18 @@ public final class MmStructKernel implements SimKernel {
     }
 
     @Override
-    public void enableMmapUpgrade() {
-        mm.mmapLock().setUpgradeEnabled(true);
+    public void swapon(final SwapParams params) {
+        machine.swapon(params);
     }
 
     @Override
-    public void swapon(final long pages) {
-        machine.swapon(SwapParams.ssd(pages));
+    public void enableOomKiller() {
+        machine.enableOomKiller();
+    }
+
+    @Override
+    public void enableMmapUpgrade() {
+        mm.mmapLock().setUpgradeEnabled(true);
     }
 
     /**
@@ -162,12 +167,19 @@ public final class MmStructKernel implements SimKernel {
         machine.close();
     }
 
+    /**
+     * Frames allocated, less those only the swap cache holds: after munmap, a folio whose swap
+     * slot was freed while it was locked or under writeback stays in the swap cache
+     * (free_swap_and_cache only trylocks it) until reclaim drops it, as in the kernel: the
+     * kernel's cache, not the workload's memory. Machine.validate accounts for each of them.
+     */
     @Override
     public long allocatedFrames() {
         // Quiescent: every CPU's lru_add batch drained (lru_add_drain_all), so a folio unmapped during
         // the run is not counted as held only because a batch still references it.
         machine.vmscan().lruAddDrainAll();
-        return machine.frames().allocatedFrames();
+        final Swap swap = machine.swap();
+        return machine.frames().allocatedFrames() - (swap == null ? 0 : swap.cache().nrFolios());
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.vmsim.bench;
 import dev.vmsim.bench.profile.CostModels;
 import dev.vmsim.core.clock.SchedulePolicy;
 import dev.vmsim.core.clock.VirtualScheduler;
+import dev.vmsim.core.swap.SwapParams;
 import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
@@ -104,32 +105,39 @@ public final class WorkloadRunner {
     }
 
     /**
-     * The machine's memory in frames: --mem, else the workload's own memory-pressure size, else what
-     * the workload needs ({@link Workload#frames}: no pressure).
+     * The run's memory and swap: --mem and --swap, else the workload's own (a memory-pressure
+     * workload asks for less memory than its working set, and for swap), else none.
      */
-    static long frames(final RunConfig cfg) {
-        final long mem = cfg.memBytes() > 0
-                ? cfg.memBytes() : cfg.workload().memBytes(cfg.threads(), cfg.pageSize());
-        return mem > 0 ? mem / cfg.pageSize() : cfg.workload().frames(cfg.threads(), cfg.pageSize());
+    static MemoryLimits limits(final RunConfig cfg) {
+        final MemoryLimits asked = cfg.memory();
+        final Workload w = cfg.workload();
+        return new MemoryLimits(
+                asked.memBytes() > 0 ? asked.memBytes() : w.memBytes(cfg.threads(), cfg.pageSize()),
+                asked.swapBytes() > 0 ? asked.swapBytes() : w.swapBytes(cfg.threads(), cfg.pageSize()));
     }
 
-    /** The swap device in pages: --swap, else the workload's own; 0 = no swap. */
-    static long swapPages(final RunConfig cfg) {
-        final long bytes = cfg.swapBytes() > 0
-                ? cfg.swapBytes() : cfg.workload().swapBytes(cfg.threads(), cfg.pageSize());
-        return bytes / cfg.pageSize();
+    /** The run's machine size: its memory in frames, or what the workload touches. */
+    private static long frames(final RunConfig cfg) {
+        return limits(cfg).frames(cfg.workload().frames(cfg.threads(), cfg.pageSize()), cfg.pageSize());
     }
 
-    /** Turns swap on when the run has some; closes the kernel if that fails. */
+    /**
+     * Memory pressure before any task runs: the OOM killer when memory is limited (a machine sized to
+     * the workload never needs it), swapon of the swap device. Closes the kernel if either fails.
+     */
     private static SimKernel swapon(final RunConfig cfg, final SimKernel kernel) {
-        final long pages = swapPages(cfg);
-        if (pages > 0) {
-            try {
-                kernel.swapon(pages);
-            } catch (RuntimeException e) {
-                kernel.close();
-                throw e;
+        final MemoryLimits limits = limits(cfg);
+        try {
+            if (limits.memBytes() > 0) {
+                kernel.enableOomKiller();
             }
+            final SwapParams p = limits.swapParams(cfg.pageSize());
+            if (p != null) {
+                kernel.swapon(p);
+            }
+        } catch (RuntimeException e) {
+            kernel.close();
+            throw e;
         }
         return kernel;
     }

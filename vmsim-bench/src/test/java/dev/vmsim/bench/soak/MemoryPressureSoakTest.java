@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.bench.KernelFactory;
+import dev.vmsim.bench.MemoryLimits;
 import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.RunResult;
 import dev.vmsim.bench.WorkloadRunner;
@@ -51,7 +52,7 @@ class MemoryPressureSoakTest {
             final long mem = SwapStorm.memBytesAt(THREADS, 4096, 25);
             try {
                 final RunResult r = runner.run(RunConfig.rounds(w, arch, mode, THREADS, ROUNDS, seed)
-                        .withMemory(mem, 2 * ws * 4096), WorkloadRunner.Progress.NONE);
+                        .withMemory(new MemoryLimits(mem, 2 * ws * 4096)), WorkloadRunner.Progress.NONE);
                 if (r.signals() != 0 || r.leakedFrames() != 0) {
                     failures.add("seed " + seed + " (" + arch + ", " + mode + ", " + w.name() + "): "
                             + r.signals() + " signals, " + r.leakedFrames() + " frames leaked");
