@@ -1,9 +1,13 @@
 package dev.vmsim.bench.workload;
 
+import dev.vmsim.bench.ClockKind;
 import dev.vmsim.bench.KernelCounters;
+import dev.vmsim.bench.KernelFactory;
+import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.bench.RunConfig;
 import dev.vmsim.bench.RunResult;
 import dev.vmsim.bench.WorkloadRunner;
+import dev.vmsim.core.lock.LockingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -28,6 +32,21 @@ public final class ThrashSweep {
     }
 
     private ThrashSweep() {}
+
+    /**
+     * Prints the table: {@code java -cp vmsim-app/target/vmsim.jar dev.vmsim.bench.workload.ThrashSweep
+     * [ARCH [LOCKING [THREADS [ROUNDS [host|virtual]]]]]} (defaults x86_64 per-vma 2 3 virtual).
+     */
+    public static void main(final String[] args) {
+        final String arch = args.length > 0 ? args[0] : "x86_64";
+        final LockingMode mode = args.length > 1 ? LockingVariant.parse(args[1]).mode() : LockingMode.PER_VMA;
+        final int threads = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        final long rounds = args.length > 3 ? Long.parseLong(args[3]) : 3;
+        final ClockKind clock = args.length > 4 && args[4].equals("host") ? ClockKind.HOST : ClockKind.VIRTUAL;
+        final List<Step> steps = run(new WorkloadRunner(KernelFactory.simulator()),
+                pct -> RunConfig.rounds(new Thrash(pct), arch, mode, threads, rounds, 1).withClock(clock), PERCENTS);
+        System.out.print(table(steps));
+    }
 
     /**
      * Runs each step: {@code config} maps a {@link Thrash} of the step's percent to the run's
