@@ -34,6 +34,8 @@ import java.util.function.Consumer;
 public final class OomKiller implements OutOfMemory {
     private final Machine machine;
     private volatile Consumer<String> log = System.err::println;
+    /** The panic line was printed (guarded by this object's monitor, as out_of_memory is). */
+    private boolean saidNoKillable;
 
     public OomKiller(final Machine machine) {
         this.machine = machine;
@@ -57,7 +59,12 @@ public final class OomKiller implements OutOfMemory {
             return true;
         }
         if (c.chosen == null) {
-            log.accept("Out of memory and no killable processes...");
+            // The kernel panics here; the simulator fails the allocation instead (VM_FAULT_OOM, then
+            // pagefault_out_of_memory), and says so once, not at every allocation that follows.
+            if (!saidNoKillable) {
+                saidNoKillable = true;
+                log.accept("Out of memory and no killable processes...");
+            }
             return false;
         }
         oomKillProcess(c.chosen);
