@@ -5,8 +5,11 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.pgtable.MmuGather;
+import dev.vmsim.core.phys.MemMap;
 import dev.vmsim.core.phys.OutOfMemory;
+import dev.vmsim.core.phys.PageFlags;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.swap.Swap;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -54,6 +57,9 @@ public final class OomKiller implements OutOfMemory {
      */
     @Override
     public synchronized boolean outOfMemory(final int cpu) {
+        if (throttleOnWriteback()) {
+            return true;
+        }
         final Choice c = selectBadProcess();
         if (c.abort) {
             return true;
@@ -69,6 +75,28 @@ public final class OomKiller implements OutOfMemory {
         }
         oomKillProcess(c.chosen);
         return true;
+    }
+
+    /**
+     * reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK), as should_reclaim_retry leads to it: when folios
+     * are under swap writeback, reclaim failed only because their I/O has not completed, and the
+     * kernel waits for it and retries rather than kill. The simulator's slow path does not throttle,
+     * so the wait is made here, before any victim is chosen: every write in flight is completed
+     * (Swap.drain) and the allocation retried. True when it waited.
+     */
+    private boolean throttleOnWriteback() {
+        final Swap swap = machine.swap();
+        if (swap == null) {
+            return false;
+        }
+        final MemMap memMap = machine.frames().memMap();
+        for (long pfn = 0; pfn < memMap.size(); pfn++) {
+            if (memMap.test(pfn, PageFlags.PG_WRITEBACK)) {
+                swap.drain();
+                return true;
+            }
+        }
+        return false;
     }
 
     /** select_bad_process's answer: the chosen mm (or null), or abort when a victim is still pending. */
