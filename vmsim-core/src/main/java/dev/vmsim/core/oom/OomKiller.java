@@ -5,8 +5,11 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.pgtable.MmuGather;
+import dev.vmsim.core.phys.MemMap;
 import dev.vmsim.core.phys.OutOfMemory;
+import dev.vmsim.core.phys.PageFlags;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.swap.Swap;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -34,6 +37,8 @@ import java.util.function.Consumer;
 public final class OomKiller implements OutOfMemory {
     private final Machine machine;
     private volatile Consumer<String> log = System.err::println;
+    /** The panic line was printed (guarded by this object's monitor, as out_of_memory is). */
+    private boolean saidNoKillable;
 
     public OomKiller(final Machine machine) {
         this.machine = machine;
@@ -52,16 +57,46 @@ public final class OomKiller implements OutOfMemory {
      */
     @Override
     public synchronized boolean outOfMemory(final int cpu) {
+        if (throttleOnWriteback()) {
+            return true;
+        }
         final Choice c = selectBadProcess();
         if (c.abort) {
             return true;
         }
         if (c.chosen == null) {
-            log.accept("Out of memory and no killable processes...");
+            // The kernel panics here; the simulator fails the allocation instead (VM_FAULT_OOM, then
+            // pagefault_out_of_memory), and says so once, not at every allocation that follows.
+            if (!saidNoKillable) {
+                saidNoKillable = true;
+                log.accept("Out of memory and no killable processes...");
+            }
             return false;
         }
         oomKillProcess(c.chosen);
         return true;
+    }
+
+    /**
+     * reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK), as should_reclaim_retry leads to it: when folios
+     * are under swap writeback, reclaim failed only because their I/O has not completed, and the
+     * kernel waits for it and retries rather than kill. The simulator's slow path does not throttle,
+     * so the wait is made here, before any victim is chosen: every write in flight is completed
+     * (Swap.drain) and the allocation retried. True when it waited.
+     */
+    private boolean throttleOnWriteback() {
+        final Swap swap = machine.swap();
+        if (swap == null) {
+            return false;
+        }
+        final MemMap memMap = machine.frames().memMap();
+        for (long pfn = 0; pfn < memMap.size(); pfn++) {
+            if (memMap.test(pfn, PageFlags.PG_WRITEBACK)) {
+                swap.drain();
+                return true;
+            }
+        }
+        return false;
     }
 
     /** select_bad_process's answer: the chosen mm (or null), or abort when a victim is still pending. */
