@@ -16,7 +16,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
-/** The options `run` and `compare` share: architecture, machine, kernel variant, clock, threads, run bound, seed. */
+/** The options `run` and `compare` share: architecture, machine, kernel variant, clock, memory and swap, threads, run bound, seed. */
 final class CommonOptions {
     @Mixin
     ArchOption arch;
@@ -32,6 +32,9 @@ final class CommonOptions {
 
     @Mixin
     ClockOption clock;
+
+    @Mixin
+    MemoryOption memory;
 
     @Option(names = "--threads", split = ",", paramLabel = "N[,N...]",
             description = "Simulated tasks of the one mm, each on its own CPU and platform thread: 1 to 1024"
@@ -64,6 +67,8 @@ final class CommonOptions {
             final int defaultThreads,
             final Duration defaultDuration) {
         final int n = threadCounts(cl, defaultThreads).get(0);
+        // compare runs each count on a machine of the same --mem: it must boot the largest
+        final int mostThreads = java.util.Collections.max(threadCounts(cl, defaultThreads));
         final MachineProfile m = machine.load(cl);
         final ClockKind c = clock.kind(cl);
         if (duration != null && iterations != null) {
@@ -76,13 +81,15 @@ final class CommonOptions {
                     .withPageSize(pageSize)
                     .withMachine(m)
                     .withKernel(zeroPage.variant())
-                    .withClock(c);
+                    .withClock(c)
+                    .withMemory(memory.limits(cl, mostThreads, pageSize));
         }
         return RunConfig.timed(w, arch.arch, mode, n, duration != null ? duration : defaultDuration, seed)
                 .withPageSize(pageSize)
                 .withMachine(m)
                 .withKernel(zeroPage.variant())
-                .withClock(c);
+                .withClock(c)
+                .withMemory(memory.limits(cl, mostThreads, pageSize));
     }
 
     /** Refuses a list of thread counts where the command runs one (a list is for compare). */

@@ -11,11 +11,16 @@ import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.proc.ProcMeminfo;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.swap.Swap;
+import dev.vmsim.core.swap.SwapParams;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** {@link SimKernel} over the simulator's own {@link MmStruct} on a {@link Machine}. */
 public final class MmStructKernel implements SimKernel {
+    /** How long {@link #validate} waits for kswapd's pass to end. */
+    private static final long QUIESCE_MILLIS = 30_000;
+
     private final Machine machine;
     private final MmStruct mm;
 
@@ -111,13 +116,43 @@ public final class MmStructKernel implements SimKernel {
     }
 
     @Override
+    public void swapon(final SwapParams params) {
+        machine.swapon(params);
+    }
+
+    @Override
+    public void enableOomKiller() {
+        machine.enableOomKiller();
+    }
+
+    @Override
     public void enableMmapUpgrade() {
         mm.mmapLock().setUpgradeEnabled(true);
     }
 
+    /**
+     * The mm's invariants, then the machine's (every frame accounted for, every mapped folio's
+     * mapcount equal to the PTEs rmap finds, every swap slot's count equal to its swap PTEs and
+     * swap-cache entries: {@link Machine#validate}), after kswapd has gone idle and the swap I/O in
+     * flight has completed (the checks need a quiescent machine).
+     */
     @Override
     public void validate() {
         mm.validate();
+        try {
+            if (!machine.vmscan().kswapd().quiesce(QUIESCE_MILLIS)) {
+                throw new IllegalStateException("kswapd still running " + QUIESCE_MILLIS + " ms after the run");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for kswapd", e);
+        }
+        final Swap swap = machine.swap();
+        if (swap != null) {
+            swap.drain();
+        }
+        machine.vmscan().lruAddDrainAll();
+        machine.validate();
     }
 
     @Override
@@ -132,12 +167,19 @@ public final class MmStructKernel implements SimKernel {
         machine.close();
     }
 
+    /**
+     * Frames allocated, less those only the swap cache holds: after munmap, a folio whose swap
+     * slot was freed while it was locked or under writeback stays in the swap cache
+     * (free_swap_and_cache only trylocks it) until reclaim drops it, as in the kernel: the
+     * kernel's cache, not the workload's memory. Machine.validate accounts for each of them.
+     */
     @Override
     public long allocatedFrames() {
         // Quiescent: every CPU's lru_add batch drained (lru_add_drain_all), so a folio unmapped during
         // the run is not counted as held only because a batch still references it.
         machine.vmscan().lruAddDrainAll();
-        return machine.frames().allocatedFrames();
+        final Swap swap = machine.swap();
+        return machine.frames().allocatedFrames() - (swap == null ? 0 : swap.cache().nrFolios());
     }
 
     @Override

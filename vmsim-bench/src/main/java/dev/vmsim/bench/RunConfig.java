@@ -28,6 +28,8 @@ public final class RunConfig {
     private final MachineProfile machine;
     private final KernelVariant kernel;
     private final ClockKind clock;
+    /** --mem and --swap: the machine's memory and swap device (each 0 = the default). */
+    private final MemoryLimits memory;
 
     private RunConfig(
             final Workload workload,
@@ -40,7 +42,8 @@ public final class RunConfig {
             final long pageSize,
             final MachineProfile machine,
             final KernelVariant kernel,
-            final ClockKind clock) {
+            final ClockKind clock,
+            final MemoryLimits memory) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
@@ -58,13 +61,14 @@ public final class RunConfig {
         this.machine = Objects.requireNonNull(machine);
         this.kernel = Objects.requireNonNull(kernel);
         this.clock = Objects.requireNonNull(clock);
+        this.memory = Objects.requireNonNull(memory);
     }
 
     /** A run bound by wall-clock time. */
     public static RunConfig timed(
             final Workload w, final String arch, final LockingMode mode, final int threads, final Duration d, final long seed) {
         return new RunConfig(w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096,
-                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST);
+                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST, MemoryLimits.DEFAULT);
     }
 
     /** A run of {@code iterations} rounds per thread. */
@@ -72,7 +76,7 @@ public final class RunConfig {
             final Workload w, final String arch, final LockingMode mode, final int threads, final long iterations, final long seed) {
         return new RunConfig(
                 w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096,
-                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST);
+                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST, MemoryLimits.DEFAULT);
     }
 
     /** The same run in another locking mode (the mmap_lock upgrade as it was). */
@@ -82,37 +86,48 @@ public final class RunConfig {
 
     /** The same run in another locking variant. */
     public RunConfig withVariant(final LockingVariant v) {
-        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine, kernel, clock);
+        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine, kernel, clock, memory);
     }
 
     /** The same run with a duration instead of the current bound. */
     public RunConfig withDuration(final Duration d) {
-        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine, kernel, clock);
+        return new RunConfig(workload, arch, locking, threads, d, 0, seed, pageSize, machine, kernel, clock, memory);
     }
 
     /** The same run on a machine with PAGE_SIZE {@code bytes} (an arm64 granule: 4K, 16K, 64K). */
     public RunConfig withPageSize(final long bytes) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine, kernel, clock);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine, kernel, clock, memory);
     }
 
     /** The same run with {@code n} threads. */
     public RunConfig withThreads(final int n) {
-        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine, kernel, clock);
+        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine, kernel, clock, memory);
     }
 
     /** The same run on another machine profile. */
     public RunConfig withMachine(final MachineProfile m) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m, kernel, clock);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m, kernel, clock, memory);
     }
 
     /** The same run on a machine running kernel {@code k} (the zero page, the stack guard gap). */
     public RunConfig withKernel(final KernelVariant k) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, k, clock);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, k, clock, memory);
     }
 
     /** The same run on another clock. */
     public RunConfig withClock(final ClockKind c) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel, c);
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel, c, memory);
+    }
+
+    /** The same run with the machine's memory and swap set by {@code limits} (--mem, --swap). */
+    public RunConfig withMemory(final MemoryLimits limits) {
+        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel, clock,
+                limits);
+    }
+
+    /** The machine's memory and swap (--mem, --swap). */
+    public MemoryLimits memory() {
+        return memory;
     }
 
     /** The machine's clock. */

@@ -1,5 +1,6 @@
 package dev.vmsim.bench;
 
+import dev.vmsim.core.swap.SwapParams;
 import java.util.Map;
 
 /**
@@ -24,6 +25,24 @@ public interface SimKernel {
 
     /** The locking mode's command-line name. */
     String locking();
+
+    /**
+     * swapon(2) of a device with {@code params}, before any task runs.
+     *
+     * @throws UnsupportedOperationException if this kernel models no swap
+     */
+    default void swapon(final SwapParams params) {
+        throw new UnsupportedOperationException(arch() + ": this kernel has no swap");
+    }
+
+    /**
+     * Installs the OOM killer in the page allocator, before any task runs.
+     *
+     * @throws UnsupportedOperationException if this kernel models none
+     */
+    default void enableOomKiller() {
+        throw new UnsupportedOperationException(arch() + ": this kernel has no OOM killer");
+    }
 
     /** mmap(2): the mapped address or {@code -errno}. */
     long mmap(long addr, long len, int prot, int flags);

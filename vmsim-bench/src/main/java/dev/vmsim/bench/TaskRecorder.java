@@ -53,6 +53,34 @@ public final class TaskRecorder {
         return sig;
     }
 
+    /**
+     * A store of {@code value} to {@code va} that may or may not fault (minor, or major for a page
+     * swapped out): its duration goes into the fault latencies, but it is not a {@link #touches touch},
+     * which is an access expected to fault. Returns {@link SigInfo#OK} or the signal.
+     */
+    public int write(final long va, final byte value) {
+        final Platform p = Platform.current();
+        final long t0 = p.now();
+        final int sig = task.store(va, value);
+        faultNs.recordValue(Math.max(0, p.now() - t0));
+        if (sig != SigInfo.OK) {
+            signal(sig);
+        }
+        return sig;
+    }
+
+    /** A load from {@code va} that may fault, recorded as {@link #write} is: the byte (0..255), or -1 after a signal. */
+    public int read(final long va) {
+        final Platform p = Platform.current();
+        final long t0 = p.now();
+        final int v = task.load(va);
+        faultNs.recordValue(Math.max(0, p.now() - t0));
+        if (v < 0) {
+            signal(SigInfo.SIGSEGV);
+        }
+        return v;
+    }
+
     /** mmap(2), timed. */
     public long mmap(final long addr, final long len, final int prot, final int flags) {
         final long t0 = Platform.current().now();

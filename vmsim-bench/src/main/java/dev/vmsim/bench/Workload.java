@@ -23,6 +23,19 @@ public interface Workload {
      */
     long frames(int threads, long pageSize);
 
+    /**
+     * The memory a run gets when the command line does not say (--mem), in bytes; 0 = {@link #frames},
+     * no memory pressure. A memory-pressure workload asks for less than its working set.
+     */
+    default long memBytes(final int threads, final long pageSize) {
+        return 0;
+    }
+
+    /** The swap device a run gets when the command line does not say (--swap), in bytes; 0 = none. */
+    default long swapBytes(final int threads, final long pageSize) {
+        return 0;
+    }
+
     /** Prepares a run on {@code kernel} with {@code threads} tasks. */
     Instance start(SimKernel kernel, int threads, long seed);
 

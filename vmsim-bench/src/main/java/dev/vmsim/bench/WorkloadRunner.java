@@ -3,6 +3,7 @@ package dev.vmsim.bench;
 import dev.vmsim.bench.profile.CostModels;
 import dev.vmsim.core.clock.SchedulePolicy;
 import dev.vmsim.core.clock.VirtualScheduler;
+import dev.vmsim.core.swap.SwapParams;
 import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
@@ -48,8 +49,8 @@ public final class WorkloadRunner {
             return runVirtual(cfg, progress);
         }
         final int n = cfg.threads();
-        final SimKernel kernel = factory.create(
-                cfg.arch(), cfg.pageSize(), cfg.locking(), cfg.workload().frames(n, cfg.pageSize()), n + 1, cfg.kernel());
+        final SimKernel kernel = swapon(cfg, factory.create(
+                cfg.arch(), cfg.pageSize(), cfg.locking(), frames(cfg), n + 1, cfg.kernel()));
         if (cfg.mmapUpgrade()) {
             kernel.enableMmapUpgrade();
         }
@@ -101,6 +102,44 @@ public final class WorkloadRunner {
         } finally {
             kernel.close();
         }
+    }
+
+    /**
+     * The run's memory and swap: --mem and --swap, else the workload's own (a memory-pressure
+     * workload asks for less memory than its working set, and for swap), else none.
+     */
+    static MemoryLimits limits(final RunConfig cfg) {
+        final MemoryLimits asked = cfg.memory();
+        final Workload w = cfg.workload();
+        return new MemoryLimits(
+                asked.memBytes() > 0 ? asked.memBytes() : w.memBytes(cfg.threads(), cfg.pageSize()),
+                asked.swapBytes() > 0 ? asked.swapBytes() : w.swapBytes(cfg.threads(), cfg.pageSize()));
+    }
+
+    /** The run's machine size: its memory in frames, or what the workload touches. */
+    private static long frames(final RunConfig cfg) {
+        return limits(cfg).frames(cfg.workload().frames(cfg.threads(), cfg.pageSize()), cfg.pageSize());
+    }
+
+    /**
+     * Memory pressure before any task runs: the OOM killer when memory is limited (a machine sized to
+     * the workload never needs it), swapon of the swap device. Closes the kernel if either fails.
+     */
+    private static SimKernel swapon(final RunConfig cfg, final SimKernel kernel) {
+        final MemoryLimits limits = limits(cfg);
+        try {
+            if (limits.memBytes() > 0) {
+                kernel.enableOomKiller();
+            }
+            final SwapParams p = limits.swapParams(cfg.pageSize());
+            if (p != null) {
+                kernel.swapon(p);
+            }
+        } catch (RuntimeException e) {
+            kernel.close();
+            throw e;
+        }
+        return kernel;
     }
 
     private static void task(
@@ -279,8 +318,8 @@ public final class WorkloadRunner {
         final int n = cfg.threads();
         final VirtualScheduler clock =
                 new VirtualScheduler(CostModels.of(cfg.machine()), SchedulePolicy.earliestClock());
-        final SimKernel kernel = factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(),
-                cfg.workload().frames(n, cfg.pageSize()), n + 1, cfg.kernel(), clock);
+        final SimKernel kernel = swapon(cfg, factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(),
+                frames(cfg), n + 1, cfg.kernel(), clock));
         final long hostStart = System.nanoTime();
         try {
             if (cfg.mmapUpgrade()) {

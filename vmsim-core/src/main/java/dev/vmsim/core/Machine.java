@@ -7,6 +7,7 @@ import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.inject.FailInject;
 import dev.vmsim.core.lock.VmaCache;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.oom.OomKiller;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.stat.VmStat;
@@ -50,6 +51,10 @@ public final class Machine {
     private final KernelVariant variant;
     private final Platform platform;
     private final Vmscan vmscan;
+    /** pid of the last process (mm) created: the OOM killer's log names processes by it. */
+    private final java.util.concurrent.atomic.AtomicInteger lastPid = new java.util.concurrent.atomic.AtomicInteger();
+    /** The OOM killer after {@link #enableOomKiller}; null before. */
+    private volatile OomKiller oomKiller;
     /** The swap device after {@link #swapon}; null before. Volatile: set once, read by zap and faults. */
     private volatile Swap swap;
 
@@ -171,12 +176,33 @@ public final class Machine {
 
     /** An mm was created on this machine (mm_init). */
     public void mmCreated(final MmStruct mm) {
+        mm.oom().setIdentity(lastPid.incrementAndGet(), "vmsim");
         mms.add(mm);
     }
 
     /** An mm's exit_mmap tore it down: it no longer counts in the machine's figures. */
     public void mmExited(final MmStruct mm) {
+        mm.oom().setOomSkip(); // exit_mmap sets MMF_OOM_SKIP: nothing left to reap
         mms.remove(mm);
+    }
+
+    /**
+     * Installs the OOM killer in the allocation slow path (once, before any task runs). A machine
+     * without it keeps the older end of a failed reclaim (the allocation takes what is left, then
+     * fails with VM_FAULT_OOM): a departure kept so that the fault-path tests of VM_FAULT_OOM keep
+     * their meaning; run and compare install it with --mem.
+     */
+    public synchronized OomKiller enableOomKiller() {
+        if (oomKiller == null) {
+            oomKiller = new OomKiller(this);
+            frames.setOutOfMemory(oomKiller);
+        }
+        return oomKiller;
+    }
+
+    /** The OOM killer, or null before {@link #enableOomKiller}. */
+    public OomKiller oomKiller() {
+        return oomKiller;
     }
 
     /** The live mms, in no particular order (sum over them; do not rely on the order). */

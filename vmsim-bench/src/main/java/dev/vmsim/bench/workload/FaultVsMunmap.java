@@ -79,7 +79,7 @@ public final class FaultVsMunmap implements Workload {
     }
 
     /** Maps a small VMA, makes half of it read-only (a VMA split), touches nothing, unmaps it. */
-    private static final class Churner implements TaskLoop {
+    static final class Churner implements TaskLoop {
         private final TaskRecorder rec;
         private final SplittableRandom random;
 

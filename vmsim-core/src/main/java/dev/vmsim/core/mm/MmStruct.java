@@ -48,6 +48,8 @@ public class MmStruct {
     private final MmapLock mmapLock;
     private final PageTables pageTables;
     private final MmCpumask cpumask = new MmCpumask();
+    /** The process's OOM-killer state (signal->oom_score_adj, oom_mm, MMF_OOM_SKIP). */
+    private final dev.vmsim.core.oom.OomState oom = new dev.vmsim.core.oom.OomState();
 
     final int pageShift;
     final long pageSize;
@@ -173,6 +175,11 @@ public class MmStruct {
     }
 
     /** mm_cpumask. */
+    public final dev.vmsim.core.oom.OomState oom() {
+        return oom;
+    }
+
+    /** mm_cpumask(mm). */
     public final MmCpumask cpumask() {
         return cpumask;
     }

@@ -86,6 +86,8 @@ public final class FrameAllocator {
      * (machine construction); plain, as a boot-time pointer is.
      */
     private PageReclaim reclaim;
+    /** The OOM killer, or null: set once before anything allocates (plain field, published with the machine). */
+    private OutOfMemory oom;
     /** PF_MEMALLOC: the current thread is reclaiming; its allocations skip the slow path. */
     private static final ThreadLocal<boolean[]> PF_MEMALLOC = ThreadLocal.withInitial(() -> new boolean[1]);
 
@@ -199,9 +201,10 @@ public final class FrameAllocator {
      * (__alloc_pages_direct_reclaim: try_to_free_pages, then drain_all_pages when it freed nothing)
      * and retry while it makes progress, up to MAX_RECLAIM_RETRIES.
      *
-     * <p>Departure: when reclaim has failed the kernel goes to __alloc_pages_may_oom; until the OOM
-     * killer exists here, the allocation then takes what is left below min (as an OOM victim may,
-     * ALLOC_OOM), so it fails only when no frame is left at all, as it did before watermarks.
+     * <p>When reclaim has failed: __alloc_pages_may_oom (a try at the high watermark, then
+     * out_of_memory) and, when it made progress, the whole slow path again. Without an OOM killer
+     * installed, or when it finds nothing to kill, the allocation takes what is left below min (as
+     * an OOM victim may, ALLOC_OOM), so it fails only when no frame is left at all.
      * An allocation made while reclaiming (PF_MEMALLOC) skips all this (ALLOC_NO_WATERMARKS).
      */
     private long allocSlowpath(final int cpu, final PerCpuPages list, final PageReclaim r) {
@@ -213,19 +216,17 @@ public final class FrameAllocator {
         try {
             r.wakeupKswapd();
             final long min = watermarks.min();
-            for (int retries = 0; retries < MAX_RECLAIM_RETRIES; retries++) {
-                if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
+            for (int oomRounds = 0; ; oomRounds++) {
+                if (directReclaim(cpu, list, r, min)) {
                     return rmqueue(list);
                 }
-                final long progress = r.tryToFreePages(cpu);
-                if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
+                // __alloc_pages_may_oom: a last try at the high watermark (another task may have
+                // freed memory meanwhile), then out_of_memory; progress means retry from the top.
+                if (Watermarks.zoneWatermarkOk(zone.countRacy(), watermarks.high())) {
                     return rmqueue(list);
                 }
-                if (progress == 0) {
-                    drainAllPages(); // the pcp lists may hold what the zone lacks
-                    if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
-                        return rmqueue(list);
-                    }
+                final OutOfMemory o = oom;
+                if (o == null || oomRounds >= MAX_OOM_ROUNDS || !o.outOfMemory(cpu)) {
                     break;
                 }
             }
@@ -233,6 +234,39 @@ public final class FrameAllocator {
         } finally {
             memalloc[0] = false;
         }
+    }
+
+    /**
+     * The reclaim rounds of the slow path: true when the zone is above {@code min} (the caller
+     * takes a frame), false when reclaim stopped making progress or ran out of retries.
+     */
+    private boolean directReclaim(final int cpu, final PerCpuPages list, final PageReclaim r, final long min) {
+        for (int retries = 0; retries < MAX_RECLAIM_RETRIES; retries++) {
+            if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
+                return true;
+            }
+            final long progress = r.tryToFreePages(cpu);
+            if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
+                return true;
+            }
+            if (progress == 0) {
+                drainAllPages(); // the pcp lists may hold what the zone lacks
+                return Watermarks.zoneWatermarkOk(zone.countRacy(), min);
+            }
+        }
+        return false;
+    }
+
+    /**
+     * OOM kills one allocation may cause before it gives up. Departure: the kernel retries for as
+     * long as out_of_memory makes progress; a bound keeps a simulated allocation from looping when a
+     * victim's memory is not freed (a victim that never exits).
+     */
+    public static final int MAX_OOM_ROUNDS = 8;
+
+    /** Installs the OOM killer: machines without one keep the old end (take what is left, else fail). */
+    public void setOutOfMemory(final OutOfMemory killer) {
+        this.oom = killer;
     }
 
     /** MAX_RECLAIM_RETRIES (mm/internal.h). */

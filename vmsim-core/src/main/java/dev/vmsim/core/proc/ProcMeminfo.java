@@ -47,7 +47,18 @@ public final class ProcMeminfo {
     /** The lines computed from state, in pages, plus the arch's figures the format needs. */
     public record Values(int pageShift, long memTotal, long memFree, long memAvailable, long cached,
             long inactiveAnon, long unevictable, long mlocked, long anonPages, long mapped, long shmem,
-            long pageTables, long commitLimit, long committedAs, long vmallocTotalBytes, List<String> arch) {}
+            long pageTables, long commitLimit, long committedAs, long vmallocTotalBytes, List<String> arch,
+            Swapped swap) {}
+
+    /**
+     * The lines reclaim and swap change, in pages: Active(anon) (NR_ACTIVE_ANON, the LRU's count),
+     * SwapCached (the swap cache's folios), SwapTotal and SwapFree (total_swap_pages and
+     * nr_swap_pages: slots in use are not free), Writeback (NR_WRITEBACK: folios under swap-out).
+     * All 0 on a machine that never reclaimed and has no swap, as before they were modelled.
+     */
+    public record Swapped(long activeAnon, long swapCached, long swapTotal, long swapFree, long writeback) {
+        public static final Swapped NONE = new Swapped(0, 0, 0, 0, 0);
+    }
 
     private ProcMeminfo() {}
 
@@ -66,10 +77,27 @@ public final class ProcMeminfo {
         final long mapped = w.fileMapped.cardinality();
         final long mlocked = w.mlocked.cardinality();
         final long shmem = w.shmemPages;
+        final Swapped sw = swapped(machine);
+        // The walk's anon and shmem pages, less those reclaim has activated, are the inactive ones.
+        final long inactiveAnon = Math.max(0, anonPages + shmem - mlocked - sw.activeAnon());
         return new Values(pageShift, totalram, free, siMemAvailable(free, totalram, pageShift), shmem,
-                anonPages + shmem - mlocked, mlocked, mlocked, anonPages, mapped, shmem, w.pageTables,
-                totalram * OVERCOMMIT_RATIO / 100, w.committed, machine.arch().vmallocTotal(),
-                machine.arch().archReportMeminfo((totalram + 1) << pageShift));
+                inactiveAnon, mlocked, mlocked, anonPages, mapped, shmem, w.pageTables,
+                totalram * OVERCOMMIT_RATIO / 100 + sw.swapTotal(), w.committed, machine.arch().vmallocTotal(),
+                machine.arch().archReportMeminfo((totalram + 1) << pageShift), sw);
+    }
+
+    /** The reclaim and swap figures of {@code machine} now. */
+    static Swapped swapped(final Machine machine) {
+        final dev.vmsim.core.swap.Swap swap = machine.swap();
+        final dev.vmsim.core.phys.MemMap memMap = machine.frames().memMap();
+        long writeback = 0;
+        for (long pfn = 0; pfn < memMap.size(); pfn++) {
+            if (memMap.test(pfn, dev.vmsim.core.phys.PageFlags.PG_WRITEBACK)) {
+                writeback++;
+            }
+        }
+        return new Swapped(machine.vmscan().nrActiveAnon(), swap == null ? 0 : swap.cache().nrFolios(),
+                swap == null ? 0 : swap.totalSwapPages(), swap == null ? 0 : swap.nrSwapPages(), writeback);
     }
 
     /** The file's lines for {@code machine} now. */
@@ -100,21 +128,21 @@ public final class ProcMeminfo {
         kb(out, s, "MemAvailable", v.memAvailable());
         kb(out, s, "Buffers", 0);
         kb(out, s, "Cached", v.cached());
-        kb(out, s, "SwapCached", 0);
-        kb(out, s, "Active", 0);
+        kb(out, s, "SwapCached", v.swap().swapCached());
+        kb(out, s, "Active", v.swap().activeAnon());
         kb(out, s, "Inactive", v.inactiveAnon());
-        kb(out, s, "Active(anon)", 0);
+        kb(out, s, "Active(anon)", v.swap().activeAnon());
         kb(out, s, "Inactive(anon)", v.inactiveAnon());
         kb(out, s, "Active(file)", 0);
         kb(out, s, "Inactive(file)", 0);
         kb(out, s, "Unevictable", v.unevictable());
         kb(out, s, "Mlocked", v.mlocked());
-        kb(out, s, "SwapTotal", 0);
-        kb(out, s, "SwapFree", 0);
+        kb(out, s, "SwapTotal", v.swap().swapTotal());
+        kb(out, s, "SwapFree", v.swap().swapFree());
         kb(out, s, "Zswap", 0);
         kb(out, s, "Zswapped", 0);
         kb(out, s, "Dirty", 0);
-        kb(out, s, "Writeback", 0);
+        kb(out, s, "Writeback", v.swap().writeback());
         kb(out, s, "AnonPages", v.anonPages());
         kb(out, s, "Mapped", v.mapped());
         kb(out, s, "Shmem", v.shmem());

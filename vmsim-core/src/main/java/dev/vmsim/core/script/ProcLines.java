@@ -88,7 +88,7 @@ final class ProcLines {
         if (verb.equals("meminfo")) {
             return block(ProcMeminfo.lines(mm.machine()));
         }
-        return block(ProcVmstat.lines(mm.machine().vmstat()));
+        return block(ProcVmstat.lines(mm.machine()));
     }
 
     private static String block(final List<String> lines) {

@@ -51,7 +51,9 @@ public enum VmEvent {
     /** Pages read by swap readahead beyond the one faulted on (swap_vma_readahead). */
     SWAP_RA("swap_ra"),
     /** Readahead pages found in the swap cache by a later fault (swap_cache_get_folio). */
-    SWAP_RA_HIT("swap_ra_hit");
+    SWAP_RA_HIT("swap_ra_hit"),
+    /** Processes the OOM killer killed (__oom_kill_process: count_vm_event(OOM_KILL)). */
+    OOM_KILL("oom_kill");
 
     private final String kernelName;
 
