@@ -35,6 +35,8 @@ import java.util.function.Consumer;
  * ALLOC_OOM reserves beyond what the slow path already allows.
  */
 public final class OomKiller implements OutOfMemory {
+    /** oom_reap_task's wait between mmap_read_trylock attempts: HZ/10. */
+    private static final long OOM_REAP_RETRY_NS = 100_000_000L;
     private final Machine machine;
     private volatile Consumer<String> log = System.err::println;
     /** The panic line was printed (guarded by this object's monitor, as out_of_memory is). */
@@ -202,7 +204,9 @@ public final class OomKiller implements OutOfMemory {
                         "oom_reaper: reaped process %d (%s), now anon-rss:%dkB, file-rss:%dkB, shmem-rss:%dkB",
                         s.pid(), s.comm(), mm.anonRss() * kb, 0L, mm.shmemRss() * kb));
             } else {
-                Thread.yield();
+                // schedule_timeout_idle(HZ/10) between attempts, in the machine's time
+                final dev.vmsim.core.clock.Platform p = dev.vmsim.core.clock.Platform.current();
+                p.sleepUntil(p.now() + OOM_REAP_RETRY_NS, "oom_reaper");
             }
         }
         if (!reaped) {
