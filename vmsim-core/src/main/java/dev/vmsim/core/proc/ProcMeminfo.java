@@ -23,10 +23,11 @@ import java.util.Set;
  * arm64, whose arch_report_meminfo prints nothing.
  *
  * <p>Computed from the machine's state ({@link Values}): MemTotal, MemFree, MemAvailable, Cached,
- * Inactive, Inactive(anon), Unevictable, Mlocked, AnonPages, Mapped, Shmem, PageTables,
- * CommitLimit, Committed_AS, VmallocTotal, Hugepagesize and the arch's lines (x86's DirectMap).
+ * Active, Inactive, Active(anon), Inactive(anon), Unevictable, Mlocked, SwapTotal, SwapFree,
+ * SwapCached, Writeback (folios under swap-out), AnonPages, Mapped, Shmem, PageTables, CommitLimit
+ * (with swap), Committed_AS, VmallocTotal, Hugepagesize and the arch's lines (x86's DirectMap).
  * Every other line is 0, as the kernel prints it for a machine with no such pages: no page cache of
- * files (Buffers, the file LRUs, Dirty, Writeback), no swap or zswap, no slab, kernel stacks, vmalloc
+ * files (Buffers, the file LRUs, Dirty), no zswap, no slab, kernel stacks, vmalloc
  * or per-CPU allocations (Slab, KernelStack, VmallocUsed, Percpu: a real kernel's own memory, which
  * the simulator does not have), no THP and no huge pages.
  *
