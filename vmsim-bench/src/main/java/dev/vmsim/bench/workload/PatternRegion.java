@@ -3,6 +3,7 @@ package dev.vmsim.bench.workload;
 import static dev.vmsim.bench.workload.Pages.ANON;
 import static dev.vmsim.bench.workload.Pages.RW;
 
+import dev.vmsim.bench.SimKernel;
 import dev.vmsim.bench.TaskRecorder;
 import dev.vmsim.core.arch.SigInfo;
 
@@ -62,7 +63,8 @@ final class PatternRegion {
         generation = g + 1;
     }
 
-    void unmap() {
-        rec.munmap(base, pages * page);
+    /** munmap of the region, by the workload instance once every task has finished ({@link HeldRegions}). */
+    void unmap(final SimKernel kernel) {
+        kernel.munmap(base, pages * page);
     }
 }

@@ -76,19 +76,34 @@ public final class SwapStorm implements Workload {
 
     @Override
     public Instance start(final SimKernel kernel, final int threads, final long seed) {
-        return (index, rec) -> threads > 1 && index == threads - 1
-                ? new FaultVsMunmap.Churner(rec, Pages.random(seed, index))
-                : new Sweeper(rec, index, random ? Pages.random(seed, index) : null);
+        final HeldRegions held = new HeldRegions(kernel, threads);
+        return new Instance() {
+            @Override
+            public TaskLoop task(final int index, final TaskRecorder rec) {
+                return threads > 1 && index == threads - 1
+                        ? new FaultVsMunmap.Churner(rec, Pages.random(seed, index))
+                        : new Sweeper(held.hold(index, new PatternRegion(rec, REGION_PAGES, index, "swap-storm")),
+                                random ? Pages.random(seed, index) : null);
+            }
+
+            @Override
+            public void finish() {
+                held.unmapAll();
+            }
+        };
     }
 
-    /** Sweeps its region: checks and rewrites every page, in order or shuffled. */
+    /**
+     * Sweeps its region: checks and rewrites every page, in order or shuffled. The region stays
+     * mapped after the task's rounds ({@link HeldRegions}).
+     */
     private static final class Sweeper implements TaskLoop {
         private final PatternRegion region;
         private final SplittableRandom random;
         private final int[] order = Pages.identity(REGION_PAGES);
 
-        Sweeper(final TaskRecorder rec, final int index, final SplittableRandom random) {
-            this.region = new PatternRegion(rec, REGION_PAGES, index, "swap-storm");
+        Sweeper(final PatternRegion region, final SplittableRandom random) {
+            this.region = region;
             this.random = random;
         }
 
@@ -98,11 +113,6 @@ public final class SwapStorm implements Workload {
                 Pages.shuffle(order, random);
             }
             region.sweep(order);
-        }
-
-        @Override
-        public void finish() {
-            region.unmap();
         }
     }
 }

@@ -67,27 +67,33 @@ public final class Thrash implements Workload {
     @Override
     public Instance start(final SimKernel kernel, final int threads, final long seed) {
         final int pages = regionPages(threads);
-        return (index, rec) -> new Sweeper(rec, index, pages);
+        final HeldRegions held = new HeldRegions(kernel, threads);
+        return new Instance() {
+            @Override
+            public TaskLoop task(final int index, final TaskRecorder rec) {
+                return new Sweeper(held.hold(index, new PatternRegion(rec, pages, index, "thrash")), pages);
+            }
+
+            @Override
+            public void finish() {
+                held.unmapAll();
+            }
+        };
     }
 
-    /** Sweeps its share of the working set in address order. */
+    /** Sweeps its share of the working set in address order; the region outlives it ({@link HeldRegions}). */
     private static final class Sweeper implements TaskLoop {
         private final PatternRegion region;
         private final int[] order;
 
-        Sweeper(final TaskRecorder rec, final int index, final int pages) {
-            this.region = new PatternRegion(rec, pages, index, "thrash");
+        Sweeper(final PatternRegion region, final int pages) {
+            this.region = region;
             this.order = Pages.identity(pages);
         }
 
         @Override
         public void round() {
             region.sweep(order);
-        }
-
-        @Override
-        public void finish() {
-            region.unmap();
         }
     }
 }

@@ -38,11 +38,12 @@ class MemoryPressureWorkloadTest {
         assertEquals(0, r.signals(), "no fault ended in a signal; first " + r.firstSignal());
         assertEquals(0, r.leakedFrames());
         assertTrue(r.faults() >= SwapStorm.workingSet(3), "the first sweep faults every page: " + r.faults());
+        // Both sweepers' regions stay mapped until the run ends (HeldRegions), so the working set
+        // exceeds memory however the host schedules them.
+        assertTrue(r.counters().vmstat("pswpout") > 0, "pages went to swap: " + r.counters().vmstat());
         if (clock == ClockKind.VIRTUAL) {
-            // Only on the virtual clock: on the host clock some runs report a whole sweep without
-            // reclaim on a machine smaller than the working set (a suspected core bug, see the
-            // mp-wl report); the virtual clock's runs are the deterministic check of the pressure.
-            assertTrue(r.counters().vmstat("pswpout") > 0, "pages went to swap: " + r.counters().vmstat());
+            // Only on the virtual clock, whose sweeps interleave: on the host clock one sweeper may
+            // run all its sweeps before the other starts, and its region then fits in memory.
             assertTrue(r.counters().vmstat("pswpin") > 0, "pages came back from swap");
             assertTrue(r.counters().vmstat("pgmajfault") > 0, "the swap-ins were major faults");
             assertTrue(r.faults() > r.counters().vmstat("pgmajfault"), "and minor faults too");
