@@ -63,4 +63,13 @@ class ScriptMemoryPressureTest {
         assertTrue(trace.matches(".*do_swap_page swap type=0 offset=0x[0-9a-f]+ exclusive, swap cache miss.*"), trace);
         assertTrue(trace.contains("MAJOR"), trace);
     }
+
+    /** No swap and no OOM killer in a script: an access reclaim cannot make room for answers OOM, and the script goes on. */
+    @ParameterizedTest
+    @ValueSource(strings = {"x86_64", "arm64"})
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void withoutSwapAnAccessBeyondMemoryAnswersOom(final String name) {
+        final String t = VmScript.run("mem 1M\nmap b 2M rw- populate\nwrite b+1M 5\nmaps\n", arch(name), LockingMode.PER_VMA);
+        assertTrue(t.contains("\nwrite b+1M 5 -> OOM\nmaps ->\n"), t);
+    }
 }

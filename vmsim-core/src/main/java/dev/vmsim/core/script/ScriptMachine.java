@@ -30,7 +30,8 @@ import java.util.List;
  * swap device completes each request in its submitter, so that a script under memory pressure
  * prints the same transcript every time. Departure: no OOM killer is installed (a script is one
  * process; the kernel would kill it): an allocation that reclaim cannot satisfy takes what is left
- * below min, then fails with VM_FAULT_OOM, as on any machine built without --mem.
+ * below min, then fails with VM_FAULT_OOM, as on any machine built without --mem, and the access
+ * answers {@code OOM}.
  *
  * <p>Not thread-safe: the session's stepping thread uses it.
  */

@@ -400,9 +400,13 @@ public final class VmScript {
     /**
      * The fault as the oracle's SIGSEGV/SIGBUS handler names it, by signal and si_code: a SIGBUS is
      * {@code SIGBUS BUS_ADRERR} (or BUS_ADRALN, else BUS_OTHER), never a SEGV code; a SIGSEGV is
-     * SEGV_MAPERR, SEGV_ACCERR, or SEGV_OTHER.
+     * SEGV_MAPERR, SEGV_ACCERR, or SEGV_OTHER. An access whose fault ran out of memory
+     * (pagefault_out_of_memory, retried until the CPU gave up) is {@code OOM}.
      */
     private static String segv(final int info) {
+        if (info == SigInfo.PAGEFAULT_OOM) {
+            return "OOM"; // not the oracle's: only a script with a mem line can run out (no OOM killer there)
+        }
         final int code = SigInfo.code(info);
         if (SigInfo.signo(info) == SigInfo.SIGBUS) {
             return code == SigInfo.BUS_ADRERR ? "SIGBUS BUS_ADRERR"
