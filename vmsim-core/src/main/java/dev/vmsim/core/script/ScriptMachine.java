@@ -20,7 +20,8 @@ import java.util.List;
  * Each prints its echo and {@code ok}, or: {@code syntax} (not exactly one SIZE, or a malformed
  * one); {@code EINVAL} ({@code mem} below what the machine needs to boot the script's task, {@link
  * Watermarks#bootFrames}, or above the script machine's default {@value VmScript#FRAMES} frames:
- * {@code mem} only shrinks it); {@code ENOMEM} ({@code swap} larger than this host's Java heap can
+ * {@code mem} only shrinks it; or a {@code swap} smaller than one page, which leaves no slot besides
+ * the header); {@code ENOMEM} ({@code swap} larger than this host's Java heap can
  * back, {@link SwapParams#hostCanBack}, swapon's answer when it cannot allocate a device's map);
  * {@code EBUSY} (the machine is already running the script). A refused line changes nothing.
  * A size given on the command line ({@code vmsim script --mem/--swap}) is where the script starts;
