@@ -1,5 +1,5 @@
 // Renders one snapshot of /api/script into the panels: VMAs, maple tree, page-table walk, TLBs, locks,
-// vmstat. Every panel also has a text form (for screen readers and copying). `prev` is the snapshot
+// vmstat, LRU and swap. Every panel also has a text form (for screen readers and copying). `prev` is the snapshot
 // before, so that every change is highlighted; `sel` is the selected address (BigInt) or null.
 "use strict";
 const panels = {
@@ -95,6 +95,50 @@ const panels = {
       .map(([k, v]) => `<tr class="${v === pv[k] ? "" : "changed"}"><td>${k}</td><td>${v}</td></tr>`).join("") + `</tbody></table>`;
     html += panels.section(`${arch}-vmstat`, "vmstat (non-zero)", vmHtml,
       Object.entries(snap.vmstat).map(([k, v]) => `${k} ${v}`).join("\n"));
+    html += panels.lru(arch, snap, prev);
+    html += panels.swap(arch, snap, prev);
     el.innerHTML = `<h2 style="font-size:1.05em">${arch}</h2><div class="panels">${html}</div>`;
+  },
+  // One folio of the LRU panel: pfn, its PTEs, and its page flags.
+  folioFlags(f) {
+    return [f.referenced && "referenced", f.active && "active", f.swapbacked && "swapbacked", f.swapcache && "swapcache",
+      f.dirty && "dirty", f.writeback && "writeback"].filter(x => x).join(" ");
+  },
+  // LRU lists (head = most recently added, tail = reclaimed next) and the lru_add batch.
+  lru(arch, snap, prev) {
+    if (!snap.lru || (!snap.lru.lists.length && !snap.lru.lruAdd.length)) {
+      return panels.section(`${arch}-lru`, "LRU", "<p>Empty: give the script a <code>mem</code> or <code>swap</code> line to see reclaim.</p>", "(no memory limit)");
+    }
+    const before = new Set(prev && prev.lru ? prev.lru.lists.flatMap(l => l.folios.map(f => l.name + f.pfn + panels.folioFlags(f)))
+      .concat(prev.lru.lruAdd.map(f => "batch" + f.pfn)) : []);
+    const row = (where, key, f) => `<tr class="${before.has(key) ? "" : "changed"}"><td>${where}</td><td>${f.pfn}</td>`
+      + `<td>${vmsim.esc(f.mappedBy.join(", ") || "(unmapped)")}</td><td>${panels.folioFlags(f)}</td></tr>`;
+    const lists = snap.lru.lists.filter(l => l.size > 0 || l.name.endsWith("anon"));
+    const body = lists.map(l => l.folios.map((f, i) => row(`${l.name}${i === 0 ? " (head)" : i === l.folios.length - 1 ? " (tail)" : ""}`,
+      l.name + f.pfn + panels.folioFlags(f), f)).join("")).join("")
+      + snap.lru.lruAdd.map(f => row("lru_add batch", "batch" + f.pfn, f)).join("");
+    const sizes = lists.map(l => `${l.name} ${l.size}`).join(", ") + `, lru_add batch ${snap.lru.lruAdd.length}`;
+    const text = snap.lru.lists.map(l => `${l.name} ${l.size}\n` + l.folios.map(f => `  pfn ${f.pfn} ${f.mappedBy.join(", ")} ${panels.folioFlags(f)}`).join("\n")).join("\n")
+      + `\nlru_add batch ${snap.lru.lruAdd.length}\n` + snap.lru.lruAdd.map(f => `  pfn ${f.pfn} ${f.mappedBy.join(", ")} ${panels.folioFlags(f)}`).join("\n");
+    return panels.section(`${arch}-lru`, "LRU", `<p class="mono">${sizes}</p><table class="mono"><thead><tr><th>list</th><th>pfn</th>`
+      + `<th>mapped by</th><th>flags</th></tr></thead><tbody>${body || "<tr><td colspan=4>(empty)</td></tr>"}</tbody></table>`, text);
+  },
+  // Swap devices: size, used, and each used slot's swap_map count, SWAP_HAS_CACHE, cached folio and swap PTEs.
+  swap(arch, snap, prev) {
+    if (!snap.swap || !snap.swap.length) {
+      return panels.section(`${arch}-swap`, "Swap", "<p>No swap device: give the script a <code>swap</code> line.</p>", "(no swap)");
+    }
+    const before = new Set(prev && prev.swap ? prev.swap.flatMap(d => d.slots.map(s => JSON.stringify(s))) : []);
+    let html = "", text = "";
+    for (const d of snap.swap) {
+      html += `<p class="mono">swap type ${d.type}: ${d.used} of ${d.size} slots used</p><table class="mono"><thead><tr><th>offset</th>`
+        + `<th>count</th><th>SWAP_HAS_CACHE</th><th>swap-cache pfn</th><th>swap PTEs</th></tr></thead><tbody>`
+        + (d.slots.map(s => `<tr class="${before.has(JSON.stringify(s)) ? "" : "changed"}"><td>0x${s.offset.toString(16)}</td>`
+          + `<td>${s.count}</td><td>${s.hasCache}</td><td>${s.cachePfn || ""}</td><td>${vmsim.esc(s.ptes.join(", "))}</td></tr>`).join("")
+          || "<tr><td colspan=5>(no slot used)</td></tr>") + `</tbody></table>`;
+      text += `swap type ${d.type} used ${d.used} of ${d.size}\n` + d.slots.map(s => `  offset 0x${s.offset.toString(16)} count ${s.count}`
+        + ` has_cache ${s.hasCache} pfn ${s.cachePfn || "-"} ptes ${s.ptes.join(", ")}`).join("\n");
+    }
+    return panels.section(`${arch}-swap`, "Swap", html, text);
   },
 };

@@ -168,9 +168,12 @@
 
   async function loadExample(name) {
     const ex = examples.find(e => e.name === name);
-    if (!ex) { recorded = null; return; }
+    if (!ex) { recorded = null; $("example-note").textContent = ""; return; }
     $("editor").value = await (await fetch("/examples/" + ex.vms)).text();
-    recorded = await (await fetch("/examples/" + ex.out)).text();
+    // A simulator-only example (memory pressure: Linux has no per-script memory limit) has no Linux marks.
+    recorded = ex.source === "simulator" ? null : await (await fetch("/examples/" + ex.out)).text();
+    $("example-note").textContent = ex.source === "simulator"
+      ? "This example's transcript is the simulator's: it sets mem and swap, which no real kernel can do per script." : "";
   }
 
   async function init() {

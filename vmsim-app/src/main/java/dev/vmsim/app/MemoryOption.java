@@ -2,6 +2,7 @@ package dev.vmsim.app;
 
 import dev.vmsim.bench.MemoryLimits;
 import dev.vmsim.core.phys.Memparse;
+import dev.vmsim.core.swap.SwapParams;
 import picocli.CommandLine;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -47,15 +48,9 @@ final class MemoryOption {
         return new MemoryLimits(memBytes, swapBytes);
     }
 
-    /**
-     * A swap device's slots are stored on the Java heap (a page's words per slot written, and a
-     * reference per slot), so its size is checked against the heap's limit, Runtime.maxMemory: a
-     * swap the JVM could not hold when full is refused before the run rather than ending it with an
-     * OutOfMemoryError. The machine's memory is off-heap and does not count against it.
-     */
+    /** A --swap the Java heap could not hold when full ({@link SwapParams#hostCanBack}) is refused. */
     static void checkHostBacks(final CommandLine cl, final long swapBytes, final long pageSize, final long maxHeap) {
-        final long slots = swapBytes / pageSize + 1;
-        if (slots > Integer.MAX_VALUE - 8 || swapBytes + slots * Long.BYTES > maxHeap) {
+        if (!SwapParams.hostCanBack(swapBytes, pageSize, maxHeap)) {
             throw new CommandLine.ParameterException(cl, "--swap " + swapBytes + " bytes is larger than this host"
                     + " can back: the swap store lives on the Java heap, whose limit (Runtime.maxMemory) is "
                     + maxHeap + " bytes; give a smaller --swap or a larger -Xmx in VMSIM_JAVA_OPTS");

@@ -7,6 +7,9 @@ import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
 import dev.vmsim.core.clock.SchedulePolicy;
 import dev.vmsim.core.clock.VirtualScheduler;
+import dev.vmsim.bench.MemoryLimits;
+import dev.vmsim.core.clock.HostPlatform;
+import dev.vmsim.core.script.ScriptSession;
 import dev.vmsim.core.script.VmScript;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -23,11 +26,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine;
 
 /**
- * {@code vmsim script [--arch x86_64|arm64] [--granule 4K|16K|64K] [--locking mmap-only|per-vma|per-vma-wait] [--mmap-upgrade] [--no-zero-page] [--trace] FILE|-}: runs a
+ * {@code vmsim script [--arch x86_64|arm64] [--granule 4K|16K|64K] [--locking mmap-only|per-vma|per-vma-wait] [--mmap-upgrade] [--no-zero-page] [--mem SIZE] [--swap SIZE] [--trace] FILE|-}: runs a
  * vmscript scenario on a fresh simulated process and prints its transcript, which is meant to be
  * byte-identical to the real kernel's (vmoracle.c). Exit status 0; 2 for an unknown architecture,
- * locking mode, or a file that cannot be read as UTF-8 text (one line on stderr, as for every
- * subcommand).
+ * locking mode, a file that cannot be read as UTF-8 text, or a bad --mem or --swap (one line on
+ * stderr, as for every subcommand). --mem and --swap set the machine the script starts with; the
+ * script's own {@code mem} and {@code swap} lines win over them.
  */
 @Command(
         name = "script",
@@ -61,6 +65,9 @@ public final class ScriptCommand implements Callable<Integer> {
     @Mixin
     private ClockOption clock;
 
+    @Mixin
+    private MemoryOption memory;
+
     @Option(names = "--trace",
             description = "After each line that faulted, print each fault's path (arch decode, locks, handler,"
                     + " result) as '  # ' lines; the transcript lines are unchanged.")
@@ -85,13 +92,17 @@ public final class ScriptCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new CommandLine.ParameterException(cl, "cannot read " + file + ": " + IoErrors.reason(e));
         }
+        final long pageSize = 1L << a.pageTableFormat().pageShift();
+        final MemoryLimits limits = scriptLimits(cl, pageSize);
         final PrintWriter out = cl.getOut();
         if (virtual) {
-            out.print(virtualRun(script, a, profile, cl));
+            out.print(virtualRun(script, a, profile, limits, cl));
         } else {
             out.print(trace
-                    ? VmScript.runTraced(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant(), TRACE_CAPACITY)
-                    : VmScript.run(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant()));
+                    ? VmScript.runTraced(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant(), limits.memBytes(),
+                            limits.swapBytes(), TRACE_CAPACITY)
+                    : VmScript.run(script, ScriptSession.start(a, locking.locking, mmapUpgrade.on, zeroPage.variant(),
+                            HostPlatform.INSTANCE, limits.memBytes(), limits.swapBytes(), null)));
         }
         out.flush();
         return 0;
@@ -101,13 +112,15 @@ public final class ScriptCommand implements Callable<Integer> {
      * The script as the one task of a virtual machine charging {@code profile}: the same transcript,
      * then '# ' lines with the virtual time the script took and where it went.
      */
-    private String virtualRun(final String script, final Arch a, final MachineProfile profile, final CommandLine cl) {
+    private String virtualRun(final String script, final Arch a, final MachineProfile profile, final MemoryLimits limits,
+            final CommandLine cl) {
         if (trace) {
             throw new CommandLine.ParameterException(cl, "--trace is for the host clock; use --clock host");
         }
         final VirtualScheduler vs = new VirtualScheduler(CostModels.of(profile), SchedulePolicy.earliestClock());
         final StringBuilder out = new StringBuilder();
-        vs.spawn("cpu0", () -> out.append(VmScript.run(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant(), vs)));
+        vs.spawn("cpu0", () -> out.append(VmScript.run(script, ScriptSession.start(a, locking.locking, mmapUpgrade.on,
+                zeroPage.variant(), vs, limits.memBytes(), limits.swapBytes(), null))));
         vs.run();
         out.append(String.format(Locale.ROOT, "# virtual time %d ns on %s%n", vs.elapsedNs(), profile.name()));
         vs.attribution().forEach((k, v) -> {
@@ -116,6 +129,24 @@ public final class ScriptCommand implements Callable<Integer> {
             }
         });
         return out.toString();
+    }
+
+    /**
+     * --mem and --swap as run checks them (one task to boot), and as the script's {@code mem} and
+     * {@code swap} lines bound them: --mem at most the script machine's default size (it only
+     * shrinks it), --swap at least a page (a slot after the header). The script's own lines win.
+     */
+    private MemoryLimits scriptLimits(final CommandLine cl, final long pageSize) {
+        final MemoryLimits limits = memory.limits(cl, 1, pageSize);
+        if (limits.memBytes() / pageSize > VmScript.FRAMES) {
+            throw new CommandLine.ParameterException(cl, "--mem " + limits.memBytes() + " bytes is above the "
+                    + VmScript.FRAMES * pageSize / 1024 + "K a script's machine has (--mem only shrinks it)");
+        }
+        if (limits.swapBytes() != 0 && limits.swapBytes() < pageSize) {
+            throw new CommandLine.ParameterException(cl, "--swap " + limits.swapBytes() + " bytes is below one "
+                    + pageSize + "-byte page (the device needs a slot besides its header)");
+        }
+        return limits;
     }
 
     /** The scenario's text; malformed UTF-8 is an error, not replacement characters. */

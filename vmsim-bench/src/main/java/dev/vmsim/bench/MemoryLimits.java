@@ -19,25 +19,14 @@ public record MemoryLimits(long memBytes, long swapBytes) {
     /** No --mem, no --swap. */
     public static final MemoryLimits DEFAULT = new MemoryLimits(0, 0);
 
-    /**
-     * 4 KiB random read latency: Intel SSD DC P4510 product specification (ark.intel.com,
-     * "Latency - Read 77 µs"), a datacenter NVMe drive of the kind a swap device is.
-     */
-    public static final long SWAP_READ_NS = 77_000;
-    /** 4 KiB random write latency: the same specification's "Latency - Write 18 µs". */
-    public static final long SWAP_WRITE_NS = 18_000;
-    /**
-     * Requests the device serves at once: 32, the queue depth at which the same specification (as
-     * NVMe datasheets generally) quotes its 4K random IOPS.
-     */
-    public static final int SWAP_QUEUE_DEPTH = 32;
-    /** /proc/sys/vm/page-cluster's default: a readahead window of 8 pages. */
-    public static final int PAGE_CLUSTER = 3;
-    /**
-     * Page-table levels a task's first page needs below the PGD, at most (x86-64 4-level, arm64 4K
-     * 4-level; arm64's 16K and 64K granules need fewer): the boot minimum takes the upper bound.
-     */
-    static final int TABLES_PER_TASK = 3;
+    /** {@link SwapParams#DEVICE_READ_NS}. */
+    public static final long SWAP_READ_NS = SwapParams.DEVICE_READ_NS;
+    /** {@link SwapParams#DEVICE_WRITE_NS}. */
+    public static final long SWAP_WRITE_NS = SwapParams.DEVICE_WRITE_NS;
+    /** {@link SwapParams#DEVICE_QUEUE_DEPTH}. */
+    public static final int SWAP_QUEUE_DEPTH = SwapParams.DEVICE_QUEUE_DEPTH;
+    /** {@link SwapParams#PAGE_CLUSTER}. */
+    public static final int PAGE_CLUSTER = SwapParams.PAGE_CLUSTER;
 
     public MemoryLimits {
         if (memBytes < 0 || swapBytes < 0) {
@@ -55,23 +44,11 @@ public record MemoryLimits(long memBytes, long swapBytes) {
         if (swapBytes == 0) {
             return null;
         }
-        // slot 0 is the swap header (swapon's si->max counts it), so the device has one page more
-        final long pages = swapBytes / pageSize + 1;
-        final long scale = Math.max(1, pageSize / 4096); // a 64K page is sixteen 4K transfers
-        return new SwapParams(pages, SWAP_READ_NS * scale, SWAP_WRITE_NS * scale, SWAP_QUEUE_DEPTH, PAGE_CLUSTER);
+        return SwapParams.device(swapBytes, pageSize);
     }
 
-    /**
-     * The fewest frames a machine of PAGE_SIZE {@code pageSize} needs to boot {@code threads}
-     * tasks of one mm and let each fault one page: the reserved zero page; the pages below the min
-     * watermark, which an ordinary allocation never takes (they depend on the memory size, so the
-     * check is against the frames asked for); the mm's PGD; and per task a stack page, one data page
-     * (the workload's minimum: with swap the rest can be reclaimed, without it the OOM killer acts)
-     * and the page tables below the PGD that map them.
-     */
+    /** {@link Watermarks#bootFrames}: the fewest frames that boot {@code threads} tasks. */
     public static long bootFrames(final long frames, final int threads, final long pageSize) {
-        final int pageShift = Long.numberOfTrailingZeros(pageSize);
-        final long min = new Watermarks(Math.max(1, frames - 1), pageShift).min();
-        return 1 + min + 1 + (long) threads * (2 + TABLES_PER_TASK);
+        return Watermarks.bootFrames(frames, threads, pageSize);
     }
 }

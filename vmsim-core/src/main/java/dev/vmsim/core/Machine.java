@@ -57,6 +57,8 @@ public final class Machine {
     private volatile OomKiller oomKiller;
     /** The swap device after {@link #swapon}; null before. Volatile: set once, read by zap and faults. */
     private volatile Swap swap;
+    /** See {@link #runsInline()}; fixed at construction. */
+    private final boolean inline;
 
     /** A machine of {@code frames} frames of the architecture's page size, running the vanilla kernel, on the host clock. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
@@ -76,13 +78,36 @@ public final class Machine {
     /** A machine running kernel {@code variant} on {@code platform}'s clock. */
     public Machine(
             final Arch arch, final long frames, final int maxCpus, final KernelVariant variant, final Platform platform) {
+        this(arch, frames, maxCpus, variant, platform, false);
+    }
+
+    /**
+     * The same; with {@code inline} the machine {@link #runsInline() runs its kernel threads' and
+     * devices' work inline}, in the task that causes it.
+     */
+    public Machine(final Arch arch, final long frames, final int maxCpus, final KernelVariant variant,
+            final Platform platform, final boolean inline) {
         this.arch = arch;
+        this.inline = inline;
         this.variant = java.util.Objects.requireNonNull(variant);
         this.platform = java.util.Objects.requireNonNull(platform);
         this.memory = new PhysicalMemory(frames, arch.pageTableFormat().pageShift());
         this.frames = new FrameAllocator(memory, maxCpus, vmstat, new FailInject());
         this.vmscan = new Vmscan(this, maxCpus);
         this.frames.setReclaim(vmscan);
+    }
+
+    /**
+     * Does this machine do on the running task what would otherwise run on host threads of its own:
+     * kswapd's pass at its wakeup point ({@link dev.vmsim.core.vmscan.Kswapd}) and each swap request
+     * synchronously in its submitter, as a SWP_SYNCHRONOUS_IO device does ({@link
+     * dev.vmsim.core.swap.SwapIo})? Then nothing the machine does depends on host timing, and one
+     * task stepping it (a vmscript) gets the same result every time. The virtual clock is
+     * deterministic on its own (kswapd inline, device latency in virtual time) and ignores this for
+     * the swap device.
+     */
+    public boolean runsInline() {
+        return inline;
     }
 
     /** The machine's reclaim state: the LRU, its lru_add batches, kswapd (pgdat's reclaim half). */

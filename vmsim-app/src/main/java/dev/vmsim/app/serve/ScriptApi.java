@@ -70,7 +70,63 @@ public final class ScriptApi {
             Walk walk,
             List<CpuTlb> tlbs,
             Locks locks,
-            Map<String, Long> vmstat) {}
+            Map<String, Long> vmstat,
+            Lru lru,
+            List<SwapDevice> swap) {}
+
+    /**
+     * The node's LRU (struct lruvec) and the folios waiting in the per-CPU lru_add batches; empty
+     * lists when the script set no {@code mem} or {@code swap} (a snapshot stays small).
+     *
+     * @param lists  inactive_anon, active_anon, inactive_file, active_file, each from head (most
+     *               recently added) to tail (reclaimed next); the file lists are always empty (no page cache)
+     * @param lruAdd the folios in a lru_add batch (folio_add_lru), not yet on a list
+     */
+    @Serdeable
+    public record Lru(List<LruList> lists, List<LruFolio> lruAdd) {}
+
+    /** One LRU list: its name as /proc/vmstat spells it (nr_inactive_anon ...), its size and folios. */
+    @Serdeable
+    public record LruList(String name, long size, List<LruFolio> folios) {}
+
+    /**
+     * One folio: its pfn, the PTEs that map it found by an rmap walk ("TASK top-0x4000"), and its flags.
+     *
+     * @param lruAddBatch it is in a lru_add batch (then on no list yet)
+     */
+    @Serdeable
+    public record LruFolio(
+            String pfn,
+            List<String> mappedBy,
+            boolean referenced,
+            boolean active,
+            boolean swapbacked,
+            boolean swapcache,
+            boolean dirty,
+            boolean writeback,
+            boolean lruAddBatch) {}
+
+    /**
+     * One swap device (struct swap_info_struct).
+     *
+     * @param type  its swap type (the entry's type field)
+     * @param size  usable slots (the header slot aside)
+     * @param used  inuse_pages
+     * @param slots every slot in use, by offset
+     */
+    @Serdeable
+    public record SwapDevice(int type, long size, long used, List<SwapSlot> slots) {}
+
+    /**
+     * One used slot.
+     *
+     * @param count     its swap_map count (the swap PTEs that hold it), SWAP_HAS_CACHE aside
+     * @param hasCache  SWAP_HAS_CACHE: a folio in the swap cache holds it
+     * @param cachePfn  that folio's pfn, or null
+     * @param ptes      the swap PTEs that hold its entry ("TASK top-0x4000")
+     */
+    @Serdeable
+    public record SwapSlot(long offset, int count, boolean hasCache, @Nullable String cachePfn, List<String> ptes) {}
 
     /** The mm's maple tree (mm_mt). */
     @Serdeable

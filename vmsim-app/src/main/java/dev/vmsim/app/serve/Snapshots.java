@@ -34,7 +34,7 @@ final class Snapshots {
         final List<String> maps = maps(s, mm);
         final long at = walkAt != null ? walkAt : lowestVma(s, mm);
         return new ScriptApi.Snapshot(task, s.tasks(), maps, maple(s, mm), walk(s, mm, at), tlbs(s), locks(s, mm),
-                vmstat(mm));
+                vmstat(mm), ReclaimViews.lru(s), ReclaimViews.swap(s));
     }
 
     /** /proc/PID/maps lines of the arena, as the transcript's {@code maps} prints them (without the indent). */

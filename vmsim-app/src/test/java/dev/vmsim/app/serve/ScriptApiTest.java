@@ -76,6 +76,67 @@ class ScriptApiTest {
         return tests;
     }
 
+    /**
+     * Under memory pressure each snapshot shows the LRU and the swap slots as the core holds them: after
+     * the populate, page a is swapped out (its slot counted once, by a's swap PTE, and no longer in the
+     * swap cache once reclaim freed the folio); after the read the swap-in left the folio in the swap
+     * cache (SWAP_HAS_CACHE, the count 0: do_swap_page keeps the slot while swap is not over half full,
+     * as the kernel's should_try_to_free_swap does for a read fault), and pswpin counted it.
+     */
+    @Test
+    void theLruAndSwapPanelsShowReclaimAndSwapIn() {
+        final ScriptApi.Response res = post("x86_64",
+                "mem 1M\nswap 4M\nmap a 4K rw-\nwrite a 7\nmap b 1M rw- populate\nread a\nunmap a 4K\n");
+        final List<ScriptApi.Step> st = res.steps();
+        // Before any pressure: a's folio is in the lru_add batch, not yet on a list; no slot is used.
+        final ScriptApi.Snapshot afterWrite = st.get(3).snapshot();
+        assertEquals(1, afterWrite.lru().lruAdd().size());
+        assertEquals(List.of("parent top-0x1000"), afterWrite.lru().lruAdd().get(0).mappedBy());
+        assertTrue(afterWrite.lru().lruAdd().get(0).lruAddBatch());
+        assertEquals(List.of("inactive_anon", "active_anon", "inactive_file", "active_file"),
+                afterWrite.lru().lists().stream().map(ScriptApi.LruList::name).toList());
+        assertEquals(0, afterWrite.swap().get(0).used());
+        // After the populate: a was swapped out.
+        final ScriptApi.Snapshot afterPopulate = st.get(4).snapshot();
+        final ScriptApi.SwapDevice dev = afterPopulate.swap().get(0);
+        assertEquals(1024, dev.size());
+        assertEquals(dev.slots().size(), dev.used());
+        assertTrue(afterPopulate.vmstat().get("pswpout") >= dev.used());
+        final ScriptApi.SwapSlot slotA = dev.slots().stream().filter(sl -> sl.ptes().contains("parent top-0x1000"))
+                .findFirst().orElseThrow(() -> new AssertionError("no slot holds a's swap PTE: " + dev.slots()));
+        assertEquals(1, slotA.count());
+        assertEquals(slotA.hasCache(), slotA.cachePfn() != null);
+        final long onLists = afterPopulate.lru().lists().stream().mapToLong(ScriptApi.LruList::size).sum();
+        assertEquals(onLists, afterPopulate.lru().lists().stream().mapToLong(l -> l.folios().size()).sum());
+        assertTrue(afterPopulate.lru().lists().get(0).folios().stream().allMatch(f -> !f.active() && f.swapbacked()));
+        // After the read: pswpin, and a's page back in the swap cache with its slot kept.
+        final ScriptApi.Step read = st.get(5);
+        assertEquals("ok 7", read.result());
+        assertTrue(read.snapshot().vmstat().get("pswpin") >= 1);
+        assertEquals(1, read.snapshot().vmstat().get("pgmajfault"));
+        final ScriptApi.SwapSlot kept = read.snapshot().swap().get(0).slots().stream()
+                .filter(sl -> sl.offset() == slotA.offset()).findFirst().orElseThrow();
+        assertEquals(0, kept.count());
+        assertTrue(kept.hasCache());
+        assertTrue(kept.ptes().isEmpty());
+        final String pfn = kept.cachePfn();
+        // The new folio went on the LRU through the lru_add batch (folio_add_lru), where it still is.
+        assertTrue(read.snapshot().lru().lruAdd().stream()
+                .anyMatch(f -> f.pfn().equals(pfn) && f.swapcache() && f.mappedBy().equals(List.of("parent top-0x1000"))),
+                () -> "the swapped-in folio " + pfn + " is in the lru_add batch, in the swap cache, mapped by a: "
+                        + read.snapshot().lru().lruAdd());
+        // The unmap frees the slot with the folio (free_swap_cache).
+        assertTrue(st.get(6).snapshot().swap().get(0).slots().stream().noneMatch(sl -> sl.offset() == slotA.offset()));
+    }
+
+    @Test
+    void withoutAMemoryLimitTheReclaimPanelsAreEmpty() {
+        final ScriptApi.Snapshot snap = post("x86_64", "map a 4K rw-\nwrite a 1\n").steps().get(1).snapshot();
+        assertTrue(snap.lru().lists().isEmpty());
+        assertTrue(snap.lru().lruAdd().isEmpty());
+        assertTrue(snap.swap().isEmpty());
+    }
+
     @Test
     void aWriteFaultShowsItsPathAndTheStateAfterIt() {
         final ScriptApi.Response res = post("x86_64", "map a 16K rw-\nwrite a+4K 7\nmaps\n");

@@ -95,4 +95,25 @@ public final class Watermarks {
     public String toString() {
         return "min " + min + " low " + low + " high " + high + " (min_free_kbytes " + minFreeKbytes + ")";
     }
+
+    /**
+     * Page-table levels a task's first page needs below the PGD, at most (x86-64 4-level, arm64 4K
+     * 4-level; arm64's 16K and 64K granules need fewer): the boot minimum takes the upper bound.
+     */
+    public static final int TABLES_PER_TASK = 3;
+
+    /**
+     * The fewest frames a machine of PAGE_SIZE {@code pageSize} needs to boot {@code threads} tasks
+     * of one mm and let each fault one page: the reserved zero page; the pages below the min
+     * watermark, which an ordinary allocation never takes (they depend on the memory size, so the
+     * check is against the {@code frames} asked for); the mm's PGD; and per task a stack page, one
+     * data page (the minimum a workload needs: with swap the rest can be reclaimed) and the page
+     * tables below the PGD that map them. Not a kernel figure: the simulator's refusal of a
+     * {@code --mem} (or a vmscript {@code mem}) too small to do anything.
+     */
+    public static long bootFrames(final long frames, final int threads, final long pageSize) {
+        final int pageShift = Long.numberOfTrailingZeros(pageSize);
+        final long min = new Watermarks(Math.max(1, frames - 1), pageShift).min();
+        return 1 + min + 1 + (long) threads * (2 + TABLES_PER_TASK);
+    }
 }

@@ -3,6 +3,8 @@ package dev.vmsim.core.script;
 import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
+import dev.vmsim.core.clock.HostPlatform;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;
@@ -19,16 +21,33 @@ import java.util.List;
  * <p>Not thread-safe: one thread steps a session (the simulated tasks all run on its one CPU).
  */
 public final class ScriptSession {
-    private final VmScript parent;
-    private final ScriptTasks tasks;
-    private final StringBuilder out;
+    private final ScriptMachine config;
+    private final LockingMode mode;
+    private final boolean mmapUpgrade;
+    private final StringBuilder out = new StringBuilder();
     private final TraceRecorder recorder;
+    /** The first task, on the machine now booted; replaced when a {@code mem} or {@code swap} line reboots it. */
+    private VmScript parent;
+    private ScriptTasks tasks;
+    /** A line other than {@code mem}, {@code swap}, a blank or a comment has run: the machine is fixed. */
+    private boolean started;
 
-    private ScriptSession(final VmScript parent, final TraceRecorder recorder) {
-        this.parent = parent;
-        this.out = parent.out();
-        this.tasks = new ScriptTasks(parent, parent.cpu(), out);
+    private ScriptSession(final ScriptMachine config, final LockingMode mode, final boolean mmapUpgrade,
+            final TraceRecorder recorder) {
+        this.config = config;
+        this.mode = mode;
+        this.mmapUpgrade = mmapUpgrade;
         this.recorder = recorder;
+        boot();
+    }
+
+    /** A fresh process (the task {@code parent}) on a freshly booted machine of the configured size. */
+    private void boot() {
+        if (parent != null) {
+            parent.mm().machine().close();
+        }
+        this.parent = VmScript.fresh(config.boot(), mode, mmapUpgrade, out);
+        this.tasks = new ScriptTasks(parent, parent.cpu(), out);
     }
 
     /**
@@ -44,7 +63,21 @@ public final class ScriptSession {
     /** As {@link #start(Arch, LockingMode, boolean, TraceRecorder)}, on a machine running kernel {@code variant}. */
     public static ScriptSession start(final Arch arch, final LockingMode mode, final boolean mmapUpgrade,
             final KernelVariant variant, final TraceRecorder recorder) {
-        return new ScriptSession(VmScript.fresh(new Machine(arch, VmScript.FRAMES, 1, variant), mode, mmapUpgrade), recorder);
+        return start(arch, mode, mmapUpgrade, variant, HostPlatform.INSTANCE, 0, 0, recorder);
+    }
+
+    /**
+     * As {@link #start(Arch, LockingMode, boolean, KernelVariant, TraceRecorder)} on {@code platform}'s
+     * clock (under a virtual clock, step it from the scheduler's one task), with {@code memBytes} of
+     * memory (0: the default) and a swap device of {@code swapBytes} (0: none) until the script's own
+     * {@code mem} and {@code swap} lines say otherwise ({@link ScriptMachine}). The sizes are the
+     * caller's to check (vmsim script's --mem and --swap are).
+     */
+    public static ScriptSession start(final Arch arch, final LockingMode mode, final boolean mmapUpgrade,
+            final KernelVariant variant, final Platform platform, final long memBytes, final long swapBytes,
+            final TraceRecorder recorder) {
+        return new ScriptSession(new ScriptMachine(arch, variant, platform, memBytes, swapBytes), mode, mmapUpgrade,
+                recorder);
     }
 
     /** One line's transcript text (empty for a blank or comment line), the task it ran in, its trace events. */
@@ -56,9 +89,31 @@ public final class ScriptSession {
             recorder.drain();
         }
         final int from = out.length();
+        final int hash = line.indexOf('#');
+        final List<String> op = VmScript.tokens(hash >= 0 ? line.substring(0, hash) : line);
+        if (!op.isEmpty() && ScriptMachine.handles(op.get(0))) {
+            final String result = config.line(op, started);
+            if (result.equals("ok")) {
+                boot();
+            }
+            out.append(String.join(" ", op)).append(" -> ").append(result).append('\n');
+            final List<TraceEvent> none = recorder == null ? List.of() : recorder.drain();
+            return new Step(out.substring(from), ScriptTasks.PARENT, none);
+        }
+        started |= !op.isEmpty();
         tasks.line(line);
         final List<TraceEvent> events = recorder == null ? List.of() : recorder.drain();
         return new Step(out.substring(from), tasks.lastTask(), events);
+    }
+
+    /** Has the machine a memory size or a swap device ({@code mem}, {@code swap}, --mem, --swap)? */
+    public boolean memoryLimited() {
+        return config.limited();
+    }
+
+    /** The machine the script runs on now (a {@code mem} or {@code swap} line replaces it before the first operation). */
+    public Machine machine() {
+        return parent.mm().machine();
     }
 
     /** The script's lines as the interpreter reads them (fgets: a trailing newline does not add a line). */

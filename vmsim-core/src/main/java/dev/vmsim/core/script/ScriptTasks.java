@@ -22,7 +22,9 @@ import java.util.Map;
  * {@code EAGAIN} (fork: {@value #MAX_TASKS} tasks are alive), {@code ESRCH} (no such task), or
  * {@code syntax} (not exactly one NAME, or a NAME longer than {@value #NAME_CHARS} characters or
  * with a ':'). Any line for a task that does not exist, or no longer exists, answers {@code ESRCH}.
- * The /proc lines ({@link ProcLines}) print the files of the task they run in.
+ * The /proc lines ({@link ProcLines}) print the files of the task they run in. The machine lines
+ * ({@link ScriptMachine}) take no prefix ({@code syntax}); on a machine the caller built they answer
+ * {@code EBUSY}.
  */
 final class ScriptTasks {
     /** The name of the first task. */
@@ -76,6 +78,9 @@ final class ScriptTasks {
             out.append(String.join(" ", op)).append(" -> ").append(fork(task, op)).append('\n');
         } else if (op.get(0).equals("exit")) {
             out.append(String.join(" ", op)).append(" -> ").append(exit(op)).append('\n');
+        } else if (ScriptMachine.handles(op.get(0))) {
+            // A session runs the unprefixed ones before they get here; this is a caller's machine.
+            out.append(String.join(" ", op)).append(prefix.isEmpty() ? " -> EBUSY\n" : " -> syntax\n");
         } else if (ProcLines.handles(op.get(0))) {
             out.append(String.join(" ", op)).append(proc.run(task, op));
         } else {

@@ -4,6 +4,7 @@ import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.SigInfo;
+import dev.vmsim.core.clock.HostPlatform;
 import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
@@ -33,8 +34,8 @@ import java.util.Map;
 public final class VmScript {
     /** The arena below top that operations may touch (1 GiB). */
     public static final long ARENA = 1L << 30;
-    /** Frames of the simulated machine a script runs on. */
-    static final long FRAMES = 1 << 16;
+    /** Frames of the simulated machine a script runs on, unless a {@code mem} line or --mem gives fewer. */
+    public static final long FRAMES = 1 << 16;
     private static final int MAX_TOKENS = 16;
 
     private final MmStruct mm;
@@ -88,11 +89,7 @@ public final class VmScript {
     /** As {@link #run(String, Arch, LockingMode, boolean)}, on a machine running kernel {@code variant}. */
     public static String run(
             final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final KernelVariant variant) {
-        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, variant, null);
-        for (final String line : splitLines(script)) {
-            session.step(line);
-        }
-        return session.transcript();
+        return run(script, ScriptSession.start(arch, mode, mmapUpgrade, variant, null));
     }
 
     /**
@@ -107,21 +104,32 @@ public final class VmScript {
     /** The same on a machine running kernel {@code variant} on {@code platform}'s clock. */
     public static String run(final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade,
             final KernelVariant variant, final Platform platform) {
-        return fresh(new Machine(arch, FRAMES, 1, variant, platform), mode, mmapUpgrade).lines(script);
+        return run(script, ScriptSession.start(arch, mode, mmapUpgrade, variant, platform, 0, 0, null));
     }
 
-    /** Runs {@code script} on a fresh process of {@code machine} (one new CPU). */
+    /**
+     * Every line of {@code script} stepped in {@code session} (made with {@link ScriptSession#start};
+     * its recorder, if any, is drained and its events dropped); the transcript.
+     */
+    public static String run(final String script, final ScriptSession session) {
+        for (final String line : splitLines(script)) {
+            session.step(line);
+        }
+        return session.transcript();
+    }
+
+    /** Runs {@code script} on a fresh process of {@code machine} (one new CPU); its {@code mem} and {@code swap} lines answer EBUSY. */
     public static String run(final String script, final Machine machine, final LockingMode mode) {
-        return fresh(machine, mode, false).lines(script);
+        return fresh(machine, mode, false, new StringBuilder()).lines(script);
     }
 
-    /** A fresh process of {@code machine} on one new CPU. */
-    static VmScript fresh(final Machine machine, final LockingMode mode, final boolean mmapUpgrade) {
+    /** A fresh process of {@code machine} on one new CPU, writing its transcript to {@code out}. */
+    static VmScript fresh(final Machine machine, final LockingMode mode, final boolean mmapUpgrade, final StringBuilder out) {
         final MmStruct mm = new MmStruct(machine, mode);
         mm.mmapLock().setUpgradeEnabled(mmapUpgrade);
         final Cpu cpu = machine.newCpu();
         cpu.switchMm(mm);
-        return new VmScript(mm, cpu, new StringBuilder());
+        return new VmScript(mm, cpu, out);
     }
 
     /** Runs every line of {@code script} with this task as {@code parent}; the transcript. */
@@ -158,8 +166,20 @@ public final class VmScript {
             final boolean mmapUpgrade,
             final KernelVariant variant,
             final int capacity) {
+        return runTraced(script, arch, mode, mmapUpgrade, variant, 0, 0, capacity);
+    }
+
+    /**
+     * As {@link #runTraced(String, Arch, LockingMode, boolean, KernelVariant, int)} with {@code memBytes}
+     * of memory (0: the default) and {@code swapBytes} of swap (0: none) until the script's {@code mem}
+     * and {@code swap} lines say otherwise.
+     */
+    public static String runTraced(final String script, final Arch arch, final LockingMode mode,
+            final boolean mmapUpgrade, final KernelVariant variant, final long memBytes, final long swapBytes,
+            final int capacity) {
         final TraceRecorder rec = new TraceRecorder(capacity);
-        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, variant, rec);
+        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, variant, HostPlatform.INSTANCE,
+                memBytes, swapBytes, rec);
         FaultTrace.install(rec);
         try {
             for (final String line : splitLines(script)) {
@@ -380,9 +400,13 @@ public final class VmScript {
     /**
      * The fault as the oracle's SIGSEGV/SIGBUS handler names it, by signal and si_code: a SIGBUS is
      * {@code SIGBUS BUS_ADRERR} (or BUS_ADRALN, else BUS_OTHER), never a SEGV code; a SIGSEGV is
-     * SEGV_MAPERR, SEGV_ACCERR, or SEGV_OTHER.
+     * SEGV_MAPERR, SEGV_ACCERR, or SEGV_OTHER. An access whose fault ran out of memory
+     * (pagefault_out_of_memory, retried until the CPU gave up) is {@code OOM}.
      */
     private static String segv(final int info) {
+        if (info == SigInfo.PAGEFAULT_OOM) {
+            return "OOM"; // not the oracle's: only a script with a mem line can run out (no OOM killer there)
+        }
         final int code = SigInfo.code(info);
         if (SigInfo.signo(info) == SigInfo.SIGBUS) {
             return code == SigInfo.BUS_ADRERR ? "SIGBUS BUS_ADRERR"

@@ -43,7 +43,8 @@ public final class Swap implements SwapBackend {
         final PhysicalMemory mem = machine.memory();
         this.si = new SwapInfo(type, params.pages(), (int) mem.frameSize(), 64);
         this.cache = new SwapCache(params.pages());
-        this.io = new SwapIo(params.readNs(), params.writeNs(), params.queueDepth(), machine.platform().isVirtual());
+        this.io = new SwapIo(params.readNs(), params.writeNs(), params.queueDepth(), machine.platform().isVirtual()
+                ? SwapIo.Mode.VIRTUAL : machine.runsInline() ? SwapIo.Mode.SYNCHRONOUS : SwapIo.Mode.HOST);
         this.swapin = new Swapin(this);
     }
 

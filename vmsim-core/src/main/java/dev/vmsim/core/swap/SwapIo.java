@@ -26,8 +26,26 @@ import java.util.concurrent.atomic.AtomicLong;
  * completion ({@link #waitIo}) and runs the end_io itself, as the CPU that takes a device interrupt
  * runs its handler. Departure: a completion nobody waits for runs at the next device call after
  * its time, not exactly at it; {@link #drain} completes everything left.
+ *
+ * <p><b>Synchronous</b> ({@link Mode#SYNCHRONOUS}, an inline machine on the host clock: a vmscript).
+ * The device is a SWP_SYNCHRONOUS_IO one (zram, brd, pmem): mm/page_io.c's swap_writepage_bdev_sync
+ * and swap_read_folio_bdev_sync submit the bio and wait for it (submit_bio_wait), so its end_io has
+ * run in the submitter when {@link #submit} returns, and nothing completes on a host thread. The
+ * latency is not waited for: the host clock of a script measures nothing, and the transcript must
+ * not depend on it. Departure: do_swap_page's SWP_SYNCHRONOUS_IO path that skips the swap cache for
+ * a slot only one PTE holds is not taken; every swap-in still goes through the swap cache.
  */
 public final class SwapIo {
+    /** Where requests complete. */
+    public enum Mode {
+        /** A completion thread ends each request after its latency in host time. */
+        HOST,
+        /** Latency is virtual time; end_io runs on a task (see the class comment). */
+        VIRTUAL,
+        /** SWP_SYNCHRONOUS_IO: end_io runs in the submitter before submit returns. */
+        SYNCHRONOUS
+    }
+
     /** REQ_OP_READ / REQ_OP_WRITE. */
     public enum Op {
         READ,
@@ -67,6 +85,7 @@ public final class SwapIo {
     private final long writeNs;
     private final int queueDepth;
     private final boolean virtual;
+    private final boolean synchronous;
     private final AtomicLong seq = new AtomicLong();
     private final AtomicLong reads = new AtomicLong();
     private final AtomicLong writes = new AtomicLong();
@@ -89,6 +108,16 @@ public final class SwapIo {
      * @param virtual the machine runs on the virtual clock
      */
     public SwapIo(final long readNs, final long writeNs, final int queueDepth, final boolean virtual) {
+        this(readNs, writeNs, queueDepth, virtual ? Mode.VIRTUAL : Mode.HOST);
+    }
+
+    /**
+     * @param readNs latency of a 4 KiB read
+     * @param writeNs latency of a 4 KiB write
+     * @param queueDepth requests in flight at once
+     * @param mode where requests complete
+     */
+    public SwapIo(final long readNs, final long writeNs, final int queueDepth, final Mode mode) {
         if (readNs < 0 || writeNs < 0 || queueDepth < 1) {
             throw new IllegalArgumentException("swap device: read " + readNs + " ns, write " + writeNs
                     + " ns, queue depth " + queueDepth);
@@ -96,7 +125,8 @@ public final class SwapIo {
         this.readNs = readNs;
         this.writeNs = writeNs;
         this.queueDepth = queueDepth;
-        this.virtual = virtual;
+        this.virtual = mode == Mode.VIRTUAL;
+        this.synchronous = mode == Mode.SYNCHRONOUS;
         this.tags = new Semaphore(queueDepth);
         this.tagBusyUntilNs = new long[queueDepth];
     }
@@ -131,7 +161,9 @@ public final class SwapIo {
         (op == Op.READ ? reads : writes).incrementAndGet();
         final Request r = new Request(op, pfn, seq.incrementAndGet(), endIo);
         final long latency = op == Op.READ ? readNs : writeNs;
-        if (virtual) {
+        if (synchronous) {
+            r.endIo.run(); // submit_bio_wait: the bio has ended when submit returns
+        } else if (virtual) {
             submitVirtual(r, latency);
         } else {
             submitHost(r, latency);

@@ -22,6 +22,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * synchronously at the wake point, in the waking task, counted as kswapd's (pgscan_kswapd). The
  * allocation that woke it therefore sees the zone already rebalanced, where the kernel's would
  * race kswapd.
+ *
+ * <p><b>Inline machines</b> ({@link dev.vmsim.core.Machine#runsInline}, a vmscript's machine on the
+ * host clock) run the pass at the wake point too, for the same reason and with the same departure:
+ * a script steps one task at a time and its transcript must not depend on when a host thread ran.
  */
 public final class Kswapd {
     private static final long IDLE_EXIT_NANOS = TimeUnit.SECONDS.toNanos(1);

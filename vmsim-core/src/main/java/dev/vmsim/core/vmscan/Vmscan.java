@@ -61,7 +61,7 @@ public final class Vmscan implements PageReclaim {
         for (int i = 0; i < lruAdd.length; i++) {
             lruAdd[i] = new FolioBatch();
         }
-        this.kswapd = new Kswapd(this, machine.platform().isVirtual());
+        this.kswapd = new Kswapd(this, machine.platform().isVirtual() || machine.runsInline());
     }
 
     public Machine machine() {
@@ -97,6 +97,20 @@ public final class Vmscan implements PageReclaim {
     /** nr_inactive_anon (meminfo's Inactive(anon), in pages). */
     public long nrInactiveAnon() {
         return lruvec.size(LRU_INACTIVE_ANON);
+    }
+
+    /**
+     * The folios now in {@code cpu}'s lru_add batch, oldest first: for views of a quiescent machine
+     * (read without the batch's lock).
+     */
+    public long[] lruAddBatch(final int cpu) {
+        final FolioBatch b = batchOf(cpu);
+        return java.util.Arrays.copyOf(b.folios, b.count());
+    }
+
+    /** The number of per-CPU lru_add batches (one per possible CPU). */
+    public int lruAddBatches() {
+        return lruAdd.length;
     }
 
     private FolioBatch batchOf(final int cpu) {
