@@ -26,6 +26,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * completion ({@link #waitIo}) and runs the end_io itself, as the CPU that takes a device interrupt
  * runs its handler. Departure: a completion nobody waits for runs at the next device call after
  * its time, not exactly at it; {@link #drain} completes everything left.
+ *
+ * <p><b>Zero latency.</b> A request whose modelled latency is 0 is a RAM disk's (brd, zram): the
+ * driver completes the bio inside submit_bio, so its end_io runs in {@link #submit}, on the
+ * submitter, on either clock: the folio is uptodate and unlocked (or its writeback ended) when
+ * submit returns, and no tag, completion thread or sleep is involved. A fault on such a device
+ * finds its folio unlocked and never retries for I/O, which is what lets FaultPathBench's family
+ * measure a major fault without device time.
  */
 public final class SwapIo {
     /** REQ_OP_READ / REQ_OP_WRITE. */
@@ -125,12 +132,18 @@ public final class SwapIo {
 
     /**
      * submit_bio for one 4 KiB request on {@code pfn}'s folio; {@code endIo} runs at completion, on
-     * the completion thread (host) or on a task ({@link #reap}, virtual). May wait for a tag.
+     * the completion thread (host) or on a task ({@link #reap}, virtual), or here when the latency
+     * is 0. May wait for a tag.
      */
     public void submit(final Op op, final long pfn, final Runnable endIo) {
         (op == Op.READ ? reads : writes).incrementAndGet();
-        final Request r = new Request(op, pfn, seq.incrementAndGet(), endIo);
         final long latency = op == Op.READ ? readNs : writeNs;
+        if (latency == 0) {
+            reap(); // virtual clock: earlier completions first, so end_io order stays completion order
+            endIo.run(); // bio_endio from within submit_bio
+            return;
+        }
+        final Request r = new Request(op, pfn, seq.incrementAndGet(), endIo);
         if (virtual) {
             submitVirtual(r, latency);
         } else {
