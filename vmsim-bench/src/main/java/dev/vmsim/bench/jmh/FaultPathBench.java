@@ -29,7 +29,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One simulated anonymous write fault end to end: TLB miss, page-table walk, the arch fault
  * handler's dispatch, the lock (lock_vma_under_rcu or mmap_read_lock), the frame allocation and the
- * PTE install (do_anonymous_page), then the retried access.
+ * PTE install (do_anonymous_page), then the retried access. {@link #anonymousReadFault} is the same
+ * fault for a load, which do_anonymous_page answers with the shared zero page (no frame allocated,
+ * no LRU, no rmap): the minor faults of a machine with memory to spare.
  *
  * <p>Each invocation stores to the next untouched page of a 64 MiB mapping (16384 pages); when the
  * pages run out the invocation first zaps the whole mapping with MADV_DONTNEED, so one invocation
@@ -115,6 +117,21 @@ public class FaultPathBench {
             throw new IllegalStateException(SigInfo.describe(sig));
         }
         return sig;
+    }
+
+    /** A load from the next untouched page: do_anonymous_page maps the zero page read-only. */
+    @Benchmark
+    public int anonymousReadFault() {
+        if (next == start + LEN) {
+            kernel.madvise(start, LEN, Mman.MADV_DONTNEED);
+            next = start;
+        }
+        final int v = task.load(next);
+        next += page;
+        if (v != 0) {
+            throw new IllegalStateException("load of an untouched anonymous page: " + v);
+        }
+        return v;
     }
 
     @TearDown(Level.Trial)

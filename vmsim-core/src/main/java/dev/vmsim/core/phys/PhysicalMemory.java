@@ -39,6 +39,7 @@ public final class PhysicalMemory {
     public static final int MIN_PAGE_SHIFT = MemoryChunk.BLOCK_SHIFT;
     /** 64 KiB: arm64's largest translation granule. */
     public static final int MAX_PAGE_SHIFT = 16;
+    private static final int WORDS_PER_LINE = MemoryChunk.LINE_SIZE / 8;
 
     private final long frames;
     /** PAGE_SHIFT of this machine: log2 of a frame's size. */
@@ -258,6 +259,74 @@ public final class PhysicalMemory {
                 dst.buffer().putBytes(dstOff + line, src.buffer(), srcOff + line, MemoryChunk.LINE_SIZE);
             }
             linesTouched.add(dst.publishLines(dstPa + off, srcMask));
+        }
+    }
+
+    /**
+     * The whole frame as words (frameSize / 8 longs, word {@code i} at byte 8i, as {@link #getLong}
+     * reads it): the DMA of a write from the frame (a swap-out). Lines that read as zero are not
+     * read. <b>Context:</b> no CPU writes the frame meanwhile (it is unmapped and flushed).
+     */
+    public long[] readFrame(final long pfn) {
+        final long pa = physAddr(pfn);
+        check(pa);
+        final long[] words = new long[(int) (frameSize() >>> 3)];
+        for (long off = 0; off < frameSize(); off += MemoryChunk.BLOCK_SIZE) {
+            final MemoryChunk c = chunkForRead(pa + off);
+            final long mask = c == null ? 0 : c.validMask(pa + off);
+            final int base = MemoryChunk.offset(pa + off);
+            final int w0 = (int) (off >>> 3);
+            for (long m = mask; m != 0; m &= m - 1) {
+                final int line = Long.numberOfTrailingZeros(m);
+                for (int i = 0; i < WORDS_PER_LINE; i++) {
+                    words[w0 + line * WORDS_PER_LINE + i] = c.buffer().getLong(base + line * MemoryChunk.LINE_SIZE + 8 * i);
+                }
+            }
+        }
+        return words;
+    }
+
+    /**
+     * The frame's contents become {@code words} (as {@link #readFrame} returns them): the DMA of a
+     * read into the frame (a swap-in). One pass per 4 KiB block, each line's valid bit published
+     * once for the block, where a {@link #putLong} per word would materialise each line by itself;
+     * lines that are all zero are left unbacked and read as zero, as {@link #copyFrame} leaves the
+     * source's zero lines. <b>Context:</b> the caller owns the frame (nobody reads or writes it
+     * meanwhile: a new, locked swap-cache folio).
+     */
+    public void writeFrame(final long pfn, final long[] words) {
+        final long pa = physAddr(pfn);
+        check(pa);
+        if (words.length != (int) (frameSize() >>> 3)) {
+            throw new IllegalArgumentException(words.length + " words for a frame of " + frameSize() + " bytes");
+        }
+        for (long off = 0; off < frameSize(); off += MemoryChunk.BLOCK_SIZE) {
+            final int w0 = (int) (off >>> 3);
+            long lines = 0;
+            for (int line = 0; line < Long.SIZE; line++) {
+                for (int i = 0; i < WORDS_PER_LINE; i++) {
+                    if (words[w0 + line * WORDS_PER_LINE + i] != 0) {
+                        lines |= 1L << line;
+                        break;
+                    }
+                }
+            }
+            if (lines == 0) {
+                final MemoryChunk c = chunkForRead(pa + off);
+                if (c != null) {
+                    c.clearLines(pa + off);
+                }
+                continue;
+            }
+            final MemoryChunk c = chunkForWrite(pa + off);
+            final int base = MemoryChunk.offset(pa + off);
+            for (long m = lines; m != 0; m &= m - 1) {
+                final int line = Long.numberOfTrailingZeros(m);
+                for (int i = 0; i < WORDS_PER_LINE; i++) {
+                    c.buffer().putLong(base + line * MemoryChunk.LINE_SIZE + 8 * i, words[w0 + line * WORDS_PER_LINE + i]);
+                }
+            }
+            linesTouched.add(c.publishLines(pa + off, lines));
         }
     }
 

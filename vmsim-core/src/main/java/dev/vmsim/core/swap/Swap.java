@@ -412,13 +412,7 @@ public final class Swap implements SwapBackend {
 
     /** The page of {@code pfn} as words (what the write's DMA reads). */
     long[] readFrame(final long pfn) {
-        final PhysicalMemory mem = machine.memory();
-        final long base = mem.physAddr(pfn);
-        final long[] page = new long[(int) (mem.frameSize() / 8)];
-        for (int i = 0; i < page.length; i++) {
-            page[i] = mem.getLong(base + 8L * i);
-        }
-        return page;
+        return machine.memory().readFrame(pfn);
     }
 
     /**
@@ -432,11 +426,7 @@ public final class Swap implements SwapBackend {
         io.submit(SwapIo.Op.READ, pfn, () -> {
             final long[] page = si.data(offset);
             if (page != null) {
-                final PhysicalMemory mem = machine.memory();
-                final long base = mem.physAddr(pfn);
-                for (int i = 0; i < page.length; i++) {
-                    mem.putLong(base + 8L * i, page[i]);
-                }
+                machine.memory().writeFrame(pfn, page);
             }
             memMap().set(pfn, PageFlags.PG_UPTODATE);
             folioWait().unlock(pfn);

@@ -34,6 +34,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * latency is not waited for: the host clock of a script measures nothing, and the transcript must
  * not depend on it. Departure: do_swap_page's SWP_SYNCHRONOUS_IO path that skips the swap cache for
  * a slot only one PTE holds is not taken; every swap-in still goes through the swap cache.
+ *
+ * <p><b>Zero latency.</b> A request whose modelled latency is 0 is a RAM disk's (brd, zram): the
+ * driver completes the bio inside submit_bio, so its end_io runs in {@link #submit}, on the
+ * submitter, on either clock: the folio is uptodate and unlocked (or its writeback ended) when
+ * submit returns, and no tag, completion thread or sleep is involved. A fault on such a device
+ * finds its folio unlocked and never retries for I/O, which is what lets FaultPathBench's family
+ * measure a major fault without device time.
  */
 public final class SwapIo {
     /** Where requests complete. */
@@ -155,15 +162,19 @@ public final class SwapIo {
 
     /**
      * submit_bio for one 4 KiB request on {@code pfn}'s folio; {@code endIo} runs at completion, on
-     * the completion thread (host) or on a task ({@link #reap}, virtual). May wait for a tag.
+     * the completion thread (host) or on a task ({@link #reap}, virtual), or here when the latency
+     * is 0. May wait for a tag.
      */
     public void submit(final Op op, final long pfn, final Runnable endIo) {
         (op == Op.READ ? reads : writes).incrementAndGet();
-        final Request r = new Request(op, pfn, seq.incrementAndGet(), endIo);
         final long latency = op == Op.READ ? readNs : writeNs;
-        if (synchronous) {
-            r.endIo.run(); // submit_bio_wait: the bio has ended when submit returns
-        } else if (virtual) {
+        if (synchronous || latency == 0) {
+            reap(); // virtual clock: earlier completions first, so end_io order stays completion order
+            endIo.run(); // submit_bio_wait, or bio_endio from within submit_bio: ended when submit returns
+            return;
+        }
+        final Request r = new Request(op, pfn, seq.incrementAndGet(), endIo);
+        if (virtual) {
             submitVirtual(r, latency);
         } else {
             submitHost(r, latency);

@@ -1,5 +1,6 @@
 package dev.vmsim.core.phys;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,6 +27,38 @@ class PhysicalMemoryTest {
         assertEquals(0, mem.getByte(pa(1023, 4095)));
         assertEquals(0, mem.hostBytesBacked());
         assertEquals(0, mem.hostBytesReserved());
+    }
+
+    /** The swap device's DMA: a whole frame out as words and back in, zero lines left unbacked. */
+    @Test
+    void writeFrameReplacesTheContentsAndReadFrameReturnsThem() {
+        final PhysicalMemory mem = new PhysicalMemory(64);
+        assertArrayEquals(new long[512], mem.readFrame(9), "an untouched frame reads as zeros");
+        mem.putLong(pa(4, 0), 7);
+        mem.putLong(pa(4, 640), 9); // line 10
+        final long backed = mem.hostBytesBacked();
+        final long[] words = new long[512];
+        words[1] = 0x55; // line 0
+        words[511] = -2; // line 63
+        mem.writeFrame(4, words);
+        assertEquals(0x55, mem.getLong(pa(4, 8)));
+        assertEquals(0, mem.getLong(pa(4, 0)), "the old word is overwritten");
+        assertEquals(0, mem.getLong(pa(4, 640)), "a line that is zero in the words reads zero");
+        assertEquals(-2, mem.getLong(pa(4, 4088)));
+        assertEquals(backed + 64, mem.hostBytesBacked(), "only line 63 is newly backed");
+        assertArrayEquals(words, mem.readFrame(4));
+        mem.writeFrame(4, new long[512]);
+        assertArrayEquals(new long[512], mem.readFrame(4), "all zero: every line reads zero");
+        assertThrows(IllegalArgumentException.class, () -> mem.writeFrame(4, new long[10]));
+
+        final PhysicalMemory granule = new PhysicalMemory(16, 14); // 16 KiB frames: four mask blocks
+        final long[] big = new long[2048];
+        big[1000] = 3;
+        big[2047] = 4;
+        granule.writeFrame(5, big);
+        assertEquals(3, granule.getLong(granule.physAddr(5) + 8000));
+        assertEquals(4, granule.getLong(granule.physAddr(5) + 16376));
+        assertArrayEquals(big, granule.readFrame(5));
     }
 
     @Test

@@ -5,6 +5,7 @@ import static dev.vmsim.core.mm.Mman.MAP_PRIVATE;
 import static dev.vmsim.core.mm.Mman.PROT_READ;
 import static dev.vmsim.core.mm.Mman.PROT_WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.Machine;
@@ -75,6 +76,53 @@ class SwapIoTest {
         assertEquals(200_000, at[2]);
         assertEquals(3, at[3]);
         assertEquals(List.of(0L, 1L, 2L), ended);
+    }
+
+    /**
+     * A zero-latency device (a RAM disk) ends each request inside submit, on the submitter: no
+     * tag is held (queue depth 1, yet the second submit does not wait), no completion thread runs.
+     */
+    @Test
+    void hostZeroLatencyRequestEndsInsideSubmitOnTheSubmitter() {
+        final SwapIo io = new SwapIo(0, 0, 1, false);
+        try {
+            final List<String> ended = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                final int n = i;
+                io.submit(i == 1 ? SwapIo.Op.WRITE : SwapIo.Op.READ, i, () -> ended.add(n + " " + Thread.currentThread().getName()));
+                assertEquals(i + 1, ended.size(), "request " + i + " ended before submit returned");
+                assertFalse(io.inFlight(i));
+            }
+            final String me = Thread.currentThread().getName();
+            assertEquals(List.of("0 " + me, "1 " + me, "2 " + me), ended);
+            assertEquals(2, io.reads());
+            assertEquals(1, io.writes());
+            io.drain(); // nothing in flight: returns at once
+        } finally {
+            io.close();
+        }
+    }
+
+    /**
+     * Under the virtual clock a zero-latency request ends inside submit too, without advancing the
+     * submitter's clock, and after the earlier requests whose time has come (completion order).
+     */
+    @Test
+    void virtualZeroLatencyReadEndsInsideSubmitAfterTheCompletionsDueBeforeIt() {
+        final VirtualScheduler s = new VirtualScheduler(TestCosts.model(2), SchedulePolicy.earliestClock());
+        final SwapIo io = new SwapIo(0, 40_000, 2, true);
+        final List<Long> ended = new ArrayList<>();
+        final long[] at = new long[2];
+        s.spawn("submitter", () -> {
+            io.submit(SwapIo.Op.WRITE, 1, () -> ended.add(1L));
+            s.sleepUntil(50_000, "past the write");
+            at[0] = s.now();
+            io.submit(SwapIo.Op.READ, 2, () -> ended.add(2L));
+            at[1] = s.now();
+        });
+        s.run();
+        assertEquals(List.of(1L, 2L), ended, "the due write ended first, then the read, both in submit");
+        assertEquals(at[0], at[1], "no device time");
     }
 
     /** The same virtual run twice: the same clocks and the same waits, to the nanosecond. */
