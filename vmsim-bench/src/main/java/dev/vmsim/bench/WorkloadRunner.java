@@ -54,6 +54,7 @@ public final class WorkloadRunner {
         if (cfg.mmapUpgrade()) {
             kernel.enableMmapUpgrade();
         }
+        kernel.setComm(cfg.workload().name());
         final long framesBefore = kernel.allocatedFrames();
         final KernelCounters before = kernel.counters();
         final Workload.Instance instance = cfg.workload().start(kernel, n, cfg.seed());
@@ -194,15 +195,21 @@ public final class WorkloadRunner {
         beginNs[index] = now.getAsLong();
         final long bound = cfg.iterations();
         long done = 0;
-        while (bound > 0 ? done < bound : !stop.requested && now.getAsLong() < limitNs) {
-            loop.round();
-            rounds.lazySet(index, ++done);
-            if (clocks != null) {
-                clocks.lazySet(index, now.getAsLong());
+        try {
+            while (bound > 0 ? done < bound : !stop.requested && now.getAsLong() < limitNs) {
+                loop.round();
+                rounds.lazySet(index, ++done);
+                if (clocks != null) {
+                    clocks.lazySet(index, now.getAsLong());
+                }
+                if (stop.requested) {
+                    break;
+                }
             }
-            if (stop.requested) {
-                break;
-            }
+        } catch (final TaskKilled killed) {
+            // do_exit on SIGKILL: the signal is consumed (the interrupt cleared) and the exit tears
+            // down what the task held, as exit_mm would; the other tasks and the run go on.
+            Thread.interrupted();
         }
         endNs[index] = now.getAsLong();
         loop.finish();
@@ -268,8 +275,12 @@ public final class WorkloadRunner {
         long firstBegin = Long.MAX_VALUE;
         long lastEnd = Long.MIN_VALUE;
         int firstSignal = 0;
+        final java.util.List<Integer> killed = new java.util.ArrayList<>();
         for (int i = 0; i < recs.length; i++) {
             final TaskRecorder r = recs[i];
+            if (r.killed()) {
+                killed.add(i);
+            }
             faults.add(r.faultNs());
             syscalls.add(r.syscallNs());
             touches += r.touches();
@@ -305,7 +316,8 @@ public final class WorkloadRunner {
                 workloadFaultsPerSec,
                 meminfo,
                 attribution,
-                hostSeconds);
+                hostSeconds,
+                killed);
     }
 
     /**
@@ -325,6 +337,7 @@ public final class WorkloadRunner {
             if (cfg.mmapUpgrade()) {
                 kernel.enableMmapUpgrade();
             }
+            kernel.setComm(cfg.workload().name());
             final long framesBefore = kernel.allocatedFrames();
             final KernelCounters before = kernel.counters();
             final Workload.Instance instance = cfg.workload().start(kernel, n, cfg.seed());
