@@ -168,6 +168,14 @@ public final class MmStructKernel implements SimKernel {
         return new CpuTask(cpu);
     }
 
+    /** exit_mmap's unmap of every VMA, each by munmap (the mm stays, for validate). */
+    @Override
+    public void unmapAll() {
+        for (final dev.vmsim.core.mm.Vma vma : mm.vmas()) {
+            mm.munmap(vma.vmStart, vma.vmEnd - vma.vmStart);
+        }
+    }
+
     @Override
     public void setComm(final String comm) {
         mm.oom().setIdentity(mm.oom().pid(), comm);

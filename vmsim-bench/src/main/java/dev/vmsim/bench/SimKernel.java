@@ -50,6 +50,12 @@ public interface SimKernel {
      */
     default void setComm(final String comm) {}
 
+    /**
+     * The exit of a process whose tasks were all killed: every VMA unmapped, as exit_mmap's
+     * unmap_vmas does (the mm itself stays for the post-run checks). The default does nothing.
+     */
+    default void unmapAll() {}
+
     /** mmap(2): the mapped address or {@code -errno}. */
     long mmap(long addr, long len, int prot, int flags);
 

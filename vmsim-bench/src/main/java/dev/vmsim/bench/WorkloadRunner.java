@@ -96,6 +96,7 @@ public final class WorkloadRunner {
         // Every task has been joined: nothing runs on the machine any more, so its memory may go.
         try {
             final double own = instance.faultsPerSec().orElse(Double.NaN);
+            exitKilledProcess(kernel, recs);
             instance.finish();
             progress.update(1.0);
             final double hostSeconds = (System.nanoTime() - startNs) / 1e9;
@@ -141,6 +142,20 @@ public final class WorkloadRunner {
             throw e;
         }
         return kernel;
+    }
+
+    /**
+     * After every task has ended: if SIGKILL stopped any of them (the OOM killer chose the run's
+     * process, and its SIGKILL went to all its tasks), the process has exited, and exit_mmap unmaps
+     * its memory, including what a task mapped in the round the kill cut short.
+     */
+    private static void exitKilledProcess(final SimKernel kernel, final TaskRecorder[] recs) {
+        for (final TaskRecorder r : recs) {
+            if (r != null && r.killed()) {
+                kernel.unmapAll();
+                return;
+            }
+        }
     }
 
     private static void task(
@@ -207,9 +222,12 @@ public final class WorkloadRunner {
                 }
             }
         } catch (final TaskKilled killed) {
-            // do_exit on SIGKILL: the signal is consumed (the interrupt cleared) and the exit tears
-            // down what the task held, as exit_mm would; the other tasks and the run go on.
+            // do_exit on SIGKILL: the task runs no more user code (no loop.finish); the signal is
+            // consumed (the interrupt cleared), and the process's memory goes with its exit
+            // (exitKilledProcess). The other tasks and the run go on.
             Thread.interrupted();
+            endNs[index] = now.getAsLong();
+            return;
         }
         endNs[index] = now.getAsLong();
         loop.finish();
@@ -363,6 +381,7 @@ public final class WorkloadRunner {
                 throw new RunFailure(cfg.workload().name() + ": " + describe(failure.get()), failure.get());
             }
             final double own = instance.faultsPerSec().orElse(Double.NaN);
+            exitKilledProcess(kernel, recs);
             instance.finish();
             progress.update(1.0);
             final double hostSeconds = (System.nanoTime() - hostStart) / 1e9;
