@@ -36,8 +36,8 @@ class OomKillCliTest {
         assertTrue(log.matches("(?s).*Out of memory: Killed process \\d+ \\(swap-storm-seq\\) total-vm:\\d+kB, "
                 + "anon-rss:\\d+kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:\\d+kB oom_score_adj:0\n.*"), log);
         assertTrue(log.contains("oom_reaper: reaped process"), log);
-        assertTrue(r.out.contains("OOM: the OOM killer killed the workload's process (oom_kill 1); SIGKILL stopped task"),
-                r.out);
+        assertTrue(r.out.contains(
+                "OOM: the OOM killer killed the workload's process (oom_kill 1); SIGKILL stopped task"), r.out);
         assertTrue(r.out.matches("(?s).*oom_kill\\s+1\n.*"), r.out);
     }
 }

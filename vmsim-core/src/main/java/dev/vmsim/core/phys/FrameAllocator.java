@@ -239,7 +239,8 @@ public final class FrameAllocator {
                 if (progress == 0) {
                     r.lruAddDrainAll(); // departure: see the method comment
                 }
-                if (shouldReclaimRetry(progress > 0, noProgressLoops, r.zoneReclaimablePages(), zone.countRacy(), min)) {
+                final long reclaimable = r.zoneReclaimablePages();
+                if (shouldReclaimRetry(progress > 0, noProgressLoops, reclaimable, zone.countRacy(), min)) {
                     continue;
                 }
                 // __alloc_pages_may_oom: a last try at the high watermark (another task may have
