@@ -155,11 +155,30 @@ public final class MmStructKernel implements SimKernel {
         machine.validate();
     }
 
+    /**
+     * The task's CPU, and the calling thread registered as a task of the mm's process ({@link
+     * dev.vmsim.core.oom.OomState#addTask}): what for_each_process and the SIGKILL of
+     * __oom_kill_process reach.
+     */
     @Override
     public SimTask newTask() {
         final Cpu cpu = machine.newCpu();
         cpu.switchMm(mm);
+        mm.oom().addTask(Thread.currentThread());
         return new CpuTask(cpu);
+    }
+
+    /** exit_mmap's unmap of every VMA, each by munmap (the mm stays, for validate). */
+    @Override
+    public void unmapAll() {
+        for (final dev.vmsim.core.mm.Vma vma : mm.vmas()) {
+            mm.munmap(vma.vmStart, vma.vmEnd - vma.vmStart);
+        }
+    }
+
+    @Override
+    public void setComm(final String comm) {
+        mm.oom().setIdentity(mm.oom().pid(), comm);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.vmsim.bench;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,6 +31,8 @@ public final class RunResult {
     private final Map<String, Long> attribution;
     /** Host wall-clock seconds the run took (under the virtual clock, what simulating it cost). */
     private final double hostSeconds;
+    /** The tasks (by index) that a SIGKILL stopped before their rounds were done: the OOM killer's victims. */
+    private final List<Integer> killedTasks;
 
     /**
      * @param workloadFaultsPerSec the workload's own faults/s (see {@link Workload.Instance#faultsPerSec}), or NaN
@@ -94,6 +97,31 @@ public final class RunResult {
             final Map<String, Long> meminfo,
             final Map<String, Long> attribution,
             final double hostSeconds) {
+        this(config, seconds, rounds, touches, syscalls, signals, firstSignal, syscallErrors, faultLatency,
+                syscallLatency, counters, leakedFrames, workloadFaultsPerSec, meminfo, attribution, hostSeconds,
+                List.of());
+    }
+
+    /** @param killedTasks the tasks a SIGKILL stopped (the OOM killer's victims), by index */
+    public RunResult(
+            final RunConfig config,
+            final double seconds,
+            final long rounds,
+            final long touches,
+            final long syscalls,
+            final long signals,
+            final int firstSignal,
+            final long syscallErrors,
+            final Latency faultLatency,
+            final Latency syscallLatency,
+            final KernelCounters counters,
+            final long leakedFrames,
+            final double workloadFaultsPerSec,
+            final Map<String, Long> meminfo,
+            final Map<String, Long> attribution,
+            final double hostSeconds,
+            final List<Integer> killedTasks) {
+        this.killedTasks = List.copyOf(killedTasks);
         this.attribution = Map.copyOf(attribution);
         this.hostSeconds = hostSeconds;
         this.workloadFaultsPerSec = workloadFaultsPerSec;
@@ -156,6 +184,14 @@ public final class RunResult {
 
     public double syscallsPerSec() {
         return seconds > 0 ? syscalls / seconds : 0;
+    }
+
+    /**
+     * The tasks, by index, that were stopped by SIGKILL (the OOM killer chose the run's process)
+     * before their rounds were done; empty when nothing was killed.
+     */
+    public List<Integer> killedTasks() {
+        return killedTasks;
     }
 
     /** Accesses that ended in a signal. */
@@ -231,6 +267,10 @@ public final class RunResult {
         o.put("syscalls", syscalls);
         Json.putFinite(o, "syscallsPerSec", syscallsPerSec());
         o.put("signals", signals).put("syscallErrors", syscallErrors);
+        if (!killedTasks.isEmpty()) { // only after an OOM kill: the golden files keep their shape
+            final com.fasterxml.jackson.databind.node.ArrayNode killed = o.putArray("oomKilledTasks");
+            killedTasks.forEach(killed::add);
+        }
         o.set("faultLatencyNs", faultLatency.toJsonNode());
         o.set("syscallLatencyNs", syscallLatency.toJsonNode());
         final ObjectNode vmstat = o.putObject("vmstat");

@@ -44,6 +44,18 @@ public interface SimKernel {
         throw new UnsupportedOperationException(arch() + ": this kernel has no OOM killer");
     }
 
+    /**
+     * Names the process for the kernel's log lines (its comm: the OOM killer's "Killed process 1
+     * (swap-storm)"). The default does nothing.
+     */
+    default void setComm(final String comm) {}
+
+    /**
+     * The exit of a process whose tasks were all killed: every VMA unmapped, as exit_mmap's
+     * unmap_vmas does (the mm itself stays for the post-run checks). The default does nothing.
+     */
+    default void unmapAll() {}
+
     /** mmap(2): the mapped address or {@code -errno}. */
     long mmap(long addr, long len, int prot, int flags);
 
@@ -57,8 +69,9 @@ public interface SimKernel {
     int madvise(long addr, long len, int advice);
 
     /**
-     * A new simulated task of this mm on a CPU of its own (switch_mm done). A task is driven by one
-     * platform thread at a time.
+     * A new simulated task of this mm on a CPU of its own (switch_mm done), run by the calling thread:
+     * the thread becomes one of the process's tasks (a thread of the process whose mm this is,
+     * oom_score_adj 0), so a SIGKILL to the process (the OOM killer's) reaches it.
      */
     SimTask newTask();
 

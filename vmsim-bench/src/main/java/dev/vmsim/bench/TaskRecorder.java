@@ -25,6 +25,7 @@ public final class TaskRecorder {
     private long signals;
     private long syscallErrors;
     private int firstSignal = SigInfo.OK;
+    private boolean killed;
 
     public TaskRecorder(final SimKernel kernel, final SimTask task) {
         this.kernel = kernel;
@@ -50,6 +51,7 @@ public final class TaskRecorder {
         if (sig != SigInfo.OK) {
             signal(sig);
         }
+        exitToUserMode();
         return sig;
     }
 
@@ -66,6 +68,7 @@ public final class TaskRecorder {
         if (sig != SigInfo.OK) {
             signal(sig);
         }
+        exitToUserMode();
         return sig;
     }
 
@@ -78,6 +81,7 @@ public final class TaskRecorder {
         if (v < 0) {
             signal(SigInfo.SIGSEGV);
         }
+        exitToUserMode();
         return v;
     }
 
@@ -119,6 +123,25 @@ public final class TaskRecorder {
         if (dev.vmsim.core.mm.Errno.isError(ret)) {
             syscallErrors++;
         }
+        exitToUserMode();
+    }
+
+    /**
+     * exit_to_user_mode's signal delivery: a task with a fatal signal pending (SIGKILL from the OOM
+     * killer; a Java interrupt is the simulator's fatal signal) does not return to its user code. The
+     * kill is counted as the task's signal and the task exits ({@link TaskKilled}).
+     */
+    private void exitToUserMode() {
+        if (Thread.currentThread().isInterrupted()) {
+            killed = true;
+            signal(SigInfo.make(SigInfo.SIGKILL, 0));
+            throw new TaskKilled();
+        }
+    }
+
+    /** Did SIGKILL end this task? */
+    public boolean killed() {
+        return killed;
     }
 
     private void signal(final int sig) {

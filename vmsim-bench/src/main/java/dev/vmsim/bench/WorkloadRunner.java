@@ -54,6 +54,7 @@ public final class WorkloadRunner {
         if (cfg.mmapUpgrade()) {
             kernel.enableMmapUpgrade();
         }
+        kernel.setComm(cfg.workload().name());
         final long framesBefore = kernel.allocatedFrames();
         final KernelCounters before = kernel.counters();
         final Workload.Instance instance = cfg.workload().start(kernel, n, cfg.seed());
@@ -95,6 +96,7 @@ public final class WorkloadRunner {
         // Every task has been joined: nothing runs on the machine any more, so its memory may go.
         try {
             final double own = instance.faultsPerSec().orElse(Double.NaN);
+            exitKilledProcess(kernel, recs);
             instance.finish();
             progress.update(1.0);
             final double hostSeconds = (System.nanoTime() - startNs) / 1e9;
@@ -140,6 +142,20 @@ public final class WorkloadRunner {
             throw e;
         }
         return kernel;
+    }
+
+    /**
+     * After every task has ended: if SIGKILL stopped any of them (the OOM killer chose the run's
+     * process, and its SIGKILL went to all its tasks), the process has exited, and exit_mmap unmaps
+     * its memory, including what a task mapped in the round the kill cut short.
+     */
+    private static void exitKilledProcess(final SimKernel kernel, final TaskRecorder[] recs) {
+        for (final TaskRecorder r : recs) {
+            if (r != null && r.killed()) {
+                kernel.unmapAll();
+                return;
+            }
+        }
     }
 
     private static void task(
@@ -194,15 +210,24 @@ public final class WorkloadRunner {
         beginNs[index] = now.getAsLong();
         final long bound = cfg.iterations();
         long done = 0;
-        while (bound > 0 ? done < bound : !stop.requested && now.getAsLong() < limitNs) {
-            loop.round();
-            rounds.lazySet(index, ++done);
-            if (clocks != null) {
-                clocks.lazySet(index, now.getAsLong());
+        try {
+            while (bound > 0 ? done < bound : !stop.requested && now.getAsLong() < limitNs) {
+                loop.round();
+                rounds.lazySet(index, ++done);
+                if (clocks != null) {
+                    clocks.lazySet(index, now.getAsLong());
+                }
+                if (stop.requested) {
+                    break;
+                }
             }
-            if (stop.requested) {
-                break;
-            }
+        } catch (final TaskKilled killed) {
+            // do_exit on SIGKILL: the task runs no more user code (no loop.finish); the signal is
+            // consumed (the interrupt cleared), and the process's memory goes with its exit
+            // (exitKilledProcess). The other tasks and the run go on.
+            Thread.interrupted();
+            endNs[index] = now.getAsLong();
+            return;
         }
         endNs[index] = now.getAsLong();
         loop.finish();
@@ -268,8 +293,12 @@ public final class WorkloadRunner {
         long firstBegin = Long.MAX_VALUE;
         long lastEnd = Long.MIN_VALUE;
         int firstSignal = 0;
+        final java.util.List<Integer> killed = new java.util.ArrayList<>();
         for (int i = 0; i < recs.length; i++) {
             final TaskRecorder r = recs[i];
+            if (r.killed()) {
+                killed.add(i);
+            }
             faults.add(r.faultNs());
             syscalls.add(r.syscallNs());
             touches += r.touches();
@@ -305,7 +334,8 @@ public final class WorkloadRunner {
                 workloadFaultsPerSec,
                 meminfo,
                 attribution,
-                hostSeconds);
+                hostSeconds,
+                killed);
     }
 
     /**
@@ -325,6 +355,7 @@ public final class WorkloadRunner {
             if (cfg.mmapUpgrade()) {
                 kernel.enableMmapUpgrade();
             }
+            kernel.setComm(cfg.workload().name());
             final long framesBefore = kernel.allocatedFrames();
             final KernelCounters before = kernel.counters();
             final Workload.Instance instance = cfg.workload().start(kernel, n, cfg.seed());
@@ -350,6 +381,7 @@ public final class WorkloadRunner {
                 throw new RunFailure(cfg.workload().name() + ": " + describe(failure.get()), failure.get());
             }
             final double own = instance.faultsPerSec().orElse(Double.NaN);
+            exitKilledProcess(kernel, recs);
             instance.finish();
             progress.update(1.0);
             final double hostSeconds = (System.nanoTime() - hostStart) / 1e9;

@@ -51,6 +51,15 @@ public final class TextReport {
                 si(r.faultsPerSec()),
                 r.syscalls(),
                 si(r.syscallsPerSec())));
+        if (!r.killedTasks().isEmpty()) {
+            b.append(String.format(
+                    Locale.ROOT,
+                    "OOM: the OOM killer killed the workload's process (oom_kill %d); SIGKILL stopped task%s %s"
+                            + " before their rounds were done%n",
+                    r.counters().vmstat("oom_kill"),
+                    r.killedTasks().size() == 1 ? "" : "s",
+                    r.killedTasks().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))));
+        }
         if (r.signals() > 0 || r.syscallErrors() > 0) {
             b.append(String.format(
                     Locale.ROOT,

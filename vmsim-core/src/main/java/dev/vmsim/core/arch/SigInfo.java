@@ -80,6 +80,9 @@ public final class SigInfo {
         if (info == OOPS) {
             return "OOPS";
         }
+        if (info == make(SIGKILL, 0)) {
+            return "SIGKILL";
+        }
         if (info == PAGEFAULT_OOM) {
             return "pagefault_out_of_memory";
         }

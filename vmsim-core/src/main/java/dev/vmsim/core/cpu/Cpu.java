@@ -203,7 +203,10 @@ public final class Cpu {
     /**
      * Faults of one access that may end in pagefault_out_of_memory before the access gives up with
      * {@link SigInfo#PAGEFAULT_OOM}. The kernel retries without bound (its OOM killer frees memory);
-     * the simulator has no OOM killer, so without a bound a permanent OOM would spin forever.
+     * a machine without the OOM killer installed ({@code Machine.enableOomKiller}), or one where it
+     * found nothing to kill, would spin forever without a bound. A task with a fatal signal pending
+     * (the OOM killer's SIGKILL) does not retry: it dies on its way back to user mode, and its caller
+     * sees the signal ({@code Thread.isInterrupted}).
      */
     public static final int OOM_RETRIES = 8;
 
@@ -227,7 +230,7 @@ public final class Cpu {
             p.charge(Cost.FAULT_ENTRY_EXIT);
             p.charge(Cost.FAULT_OTHER);
             final int sig = faultHandler.handle(this, mmu.lastFault(), regs);
-            if (sig == SigInfo.PAGEFAULT_OOM && ++ooms < OOM_RETRIES) {
+            if (sig == SigInfo.PAGEFAULT_OOM && ++ooms < OOM_RETRIES && !Thread.currentThread().isInterrupted()) {
                 continue; // pagefault_out_of_memory returned: retry the access, as the kernel does
             }
             if (sig != SigInfo.OK) {

@@ -5,11 +5,8 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.pgtable.MmuGather;
-import dev.vmsim.core.phys.MemMap;
 import dev.vmsim.core.phys.OutOfMemory;
-import dev.vmsim.core.phys.PageFlags;
 import dev.vmsim.core.stat.VmEvent;
-import dev.vmsim.core.swap.Swap;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -59,9 +56,6 @@ public final class OomKiller implements OutOfMemory {
      */
     @Override
     public synchronized boolean outOfMemory(final int cpu) {
-        if (throttleOnWriteback()) {
-            return true;
-        }
         final Choice c = selectBadProcess();
         if (c.abort) {
             return true;
@@ -77,28 +71,6 @@ public final class OomKiller implements OutOfMemory {
         }
         oomKillProcess(c.chosen);
         return true;
-    }
-
-    /**
-     * reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK), as should_reclaim_retry leads to it: when folios
-     * are under swap writeback, reclaim failed only because their I/O has not completed, and the
-     * kernel waits for it and retries rather than kill. The simulator's slow path does not throttle,
-     * so the wait is made here, before any victim is chosen: every write in flight is completed
-     * (Swap.drain) and the allocation retried. True when it waited.
-     */
-    private boolean throttleOnWriteback() {
-        final Swap swap = machine.swap();
-        if (swap == null) {
-            return false;
-        }
-        final MemMap memMap = machine.frames().memMap();
-        for (long pfn = 0; pfn < memMap.size(); pfn++) {
-            if (memMap.test(pfn, PageFlags.PG_WRITEBACK)) {
-                swap.drain();
-                return true;
-            }
-        }
-        return false;
     }
 
     /** select_bad_process's answer: the chosen mm (or null), or abort when a victim is still pending. */
@@ -164,7 +136,7 @@ public final class OomKiller implements OutOfMemory {
     void oomKillProcess(final MmStruct victim) {
         final OomState s = victim.oom();
         if (s.exiting()) {
-            s.killProcess(); // mark_oom_victim; SIGKILL is already pending or moot
+            s.killProcess(machine.platform()); // mark_oom_victim; SIGKILL is already pending or moot
             oomReap(victim);
             return;
         }
@@ -175,7 +147,7 @@ public final class OomKiller implements OutOfMemory {
                 s.pid(), s.comm(), victim.totalVm() * kb, victim.anonRss() * kb, 0L, victim.shmemRss() * kb, 0,
                 victim.pageTables().tableFrames() * kb, s.oomScoreAdj()));
         machine.vmstat().count(VmEvent.OOM_KILL);
-        s.killProcess();
+        s.killProcess(machine.platform());
         oomReap(victim);
     }
 

@@ -1,5 +1,6 @@
 package dev.vmsim.core.oom;
 
+import dev.vmsim.core.clock.Platform;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -11,7 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>The tasks: a simulated task is a platform thread, and a fatal signal is a Java interrupt
  * ({@code FaultOps.signalPending}), so SIGKILL to the process interrupts every thread
  * {@link #addTask registered} with it. A thread that drives the mm without registering is not
- * reached by the signal (the workloads do not register; the kill then only marks and reaps).
+ * reached by the signal (the kill then only marks and reaps); the bench runner registers each
+ * workload task ({@code SimKernel.newTask}).
  *
  * <p>Fields are volatile: the killer writes them on the allocating thread while the process's
  * tasks and other allocators read them.
@@ -97,11 +99,17 @@ public final class OomState {
      * mark_oom_victim, then do_send_sig_info(SIGKILL) to every task sharing the mm (__oom_kill_process):
      * each registered thread is interrupted, which fatal_signal_pending reads.
      */
-    void killProcess() {
+    void killProcess(final Platform platform) {
         victim = true;
         exiting = true; // SIGKILL sets SIGNAL_GROUP_EXIT as it is delivered
         for (final Thread t : tasks) {
             t.interrupt();
+            platform.unpark(t); // signal_wake_up: a task asleep in a killable wait sees it now
         }
+    }
+
+    /** The threads registered as the process's tasks now (a copy). */
+    public java.util.List<Thread> tasks() {
+        return java.util.List.copyOf(tasks);
     }
 }

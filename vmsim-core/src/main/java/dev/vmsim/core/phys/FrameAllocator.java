@@ -196,16 +196,26 @@ public final class FrameAllocator {
     }
 
     /**
-     * __alloc_pages_slowpath for an order-0 GFP_HIGHUSER_MOVABLE allocation: wake kswapd
-     * (wake_all_kswapds), try again at WMARK_MIN, then direct reclaim
-     * (__alloc_pages_direct_reclaim: try_to_free_pages, then drain_all_pages when it freed nothing)
-     * and retry while it makes progress, up to MAX_RECLAIM_RETRIES.
+     * __alloc_pages_slowpath for an order-0 GFP_HIGHUSER_MOVABLE allocation. Each round
+     * ({@code retry:} in the kernel): wake kswapd (wake_all_kswapds), try at WMARK_MIN, then direct
+     * reclaim (__alloc_pages_direct_reclaim: try_to_free_pages; after progress a try, and
+     * drain_all_pages before a second). Then {@link #shouldReclaimRetry} decides: another round while
+     * reclaim makes progress or, for up to MAX_RECLAIM_RETRIES rounds without progress, while the
+     * reclaimable pages and the free ones together would lift the zone above min. Only then
+     * __alloc_pages_may_oom: a try at the high watermark, then out_of_memory; when that made
+     * progress (a victim killed, or one still exiting), the no-progress count restarts and so do the
+     * rounds.
      *
-     * <p>When reclaim has failed: __alloc_pages_may_oom (a try at the high watermark, then
-     * out_of_memory) and, when it made progress, the whole slow path again. Without an OOM killer
-     * installed, or when it finds nothing to kill, the allocation takes what is left below min (as
-     * an OOM victim may, ALLOC_OOM), so it fails only when no frame is left at all.
-     * An allocation made while reclaiming (PF_MEMALLOC) skips all this (ALLOC_NO_WATERMARKS).
+     * <p>Departures: no compaction, cpuset or highatomic reserve (order 0, one zone). A round whose
+     * reclaim freed nothing first moves every CPU's lru_add batch to the LRU (lru_add_drain_all),
+     * which the kernel's slow path does not: each CPU's batch holds up to PAGEVEC_SIZE (31) folios
+     * off the LRU, invisible to reclaim and to zone_reclaimable_pages, which is noise on a real
+     * machine but most of the memory of a simulated one of a few dozen frames (the pcp lists' analogue
+     * is the drain_all_pages the kernel does make). Without an OOM
+     * killer installed, or when it finds nothing to kill, the allocation takes what is left below min
+     * (as an OOM victim may, ALLOC_OOM), so it fails only when no frame is left at all. Kills per
+     * allocation are bounded ({@link #MAX_OOM_ROUNDS}). An allocation made while reclaiming
+     * (PF_MEMALLOC) skips all this (ALLOC_NO_WATERMARKS).
      */
     private long allocSlowpath(final int cpu, final PerCpuPages list, final PageReclaim r) {
         final boolean[] memalloc = PF_MEMALLOC.get();
@@ -214,11 +224,24 @@ public final class FrameAllocator {
         }
         memalloc[0] = true;
         try {
-            r.wakeupKswapd();
             final long min = watermarks.min();
-            for (int oomRounds = 0; ; oomRounds++) {
-                if (directReclaim(cpu, list, r, min)) {
+            final int[] noProgressLoops = {0};
+            int oomRounds = 0;
+            for (;;) {
+                r.wakeupKswapd();
+                if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
                     return rmqueue(list);
+                }
+                final long progress = r.tryToFreePages(cpu);
+                if (progress > 0 && directReclaimGot(min)) {
+                    return rmqueue(list);
+                }
+                if (progress == 0) {
+                    r.lruAddDrainAll(); // departure: see the method comment
+                }
+                final long reclaimable = r.zoneReclaimablePages();
+                if (shouldReclaimRetry(progress > 0, noProgressLoops, reclaimable, zone.countRacy(), min)) {
+                    continue;
                 }
                 // __alloc_pages_may_oom: a last try at the high watermark (another task may have
                 // freed memory meanwhile), then out_of_memory; progress means retry from the top.
@@ -226,9 +249,10 @@ public final class FrameAllocator {
                     return rmqueue(list);
                 }
                 final OutOfMemory o = oom;
-                if (o == null || oomRounds >= MAX_OOM_ROUNDS || !o.outOfMemory(cpu)) {
+                if (o == null || oomRounds++ >= MAX_OOM_ROUNDS || !o.outOfMemory(cpu)) {
                     break;
                 }
+                noProgressLoops[0] = 0;
             }
             return rmqueue(list);
         } finally {
@@ -237,24 +261,43 @@ public final class FrameAllocator {
     }
 
     /**
-     * The reclaim rounds of the slow path: true when the zone is above {@code min} (the caller
-     * takes a frame), false when reclaim stopped making progress or ran out of retries.
+     * __alloc_pages_direct_reclaim after try_to_free_pages made progress: is the zone above {@code
+     * min} now, or after drain_all_pages (the frames reclaim freed may sit on per-CPU lists)?
      */
-    private boolean directReclaim(final int cpu, final PerCpuPages list, final PageReclaim r, final long min) {
-        for (int retries = 0; retries < MAX_RECLAIM_RETRIES; retries++) {
-            if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
-                return true;
-            }
-            final long progress = r.tryToFreePages(cpu);
-            if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
-                return true;
-            }
-            if (progress == 0) {
-                drainAllPages(); // the pcp lists may hold what the zone lacks
-                return Watermarks.zoneWatermarkOk(zone.countRacy(), min);
-            }
+    private boolean directReclaimGot(final long min) {
+        if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
+            return true;
         }
-        return false;
+        drainAllPages();
+        return Watermarks.zoneWatermarkOk(zone.countRacy(), min);
+    }
+
+    /**
+     * should_reclaim_retry (mm/page_alloc.c) for an order-0 request in the machine's one zone:
+     * progress resets {@code noProgressLoops[0]}, none increments it; past MAX_RECLAIM_RETRIES
+     * rounds without progress the answer is no. Otherwise retry if the allocation would succeed were
+     * every reclaimable page reclaimed: __zone_watermark_ok at min with available =
+     * zone_reclaimable_pages + NR_FREE_PAGES. So a machine whose LRU still holds swappable folios
+     * (swap has a free slot) keeps reclaiming, through folios under writeback or isolated by another
+     * reclaimer, instead of calling the OOM killer after one empty pass; a machine with nothing
+     * reclaimable (no swap, or swap full) goes to the OOM killer at once.
+     *
+     * <p>Departure: no unreserve_highatomic_pageblock (there is no highatomic reserve). The
+     * kernel's cond_resched here is the reclaim throttling inside try_to_free_pages in the simulator.
+     *
+     * @param noProgressLoops the slow path's no_progress_loops, updated in place
+     */
+    static boolean shouldReclaimRetry(final boolean didSomeProgress, final int[] noProgressLoops,
+            final long reclaimable, final long freePages, final long minWmark) {
+        if (didSomeProgress) {
+            noProgressLoops[0] = 0;
+        } else {
+            noProgressLoops[0]++;
+        }
+        if (noProgressLoops[0] > MAX_RECLAIM_RETRIES) {
+            return false;
+        }
+        return Watermarks.zoneWatermarkOk(reclaimable + freePages, minWmark);
     }
 
     /**

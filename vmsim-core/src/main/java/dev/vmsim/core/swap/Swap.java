@@ -484,6 +484,11 @@ public final class Swap implements SwapBackend {
         }
     }
 
+    @Override
+    public void throttle(final long deadlineNs, final boolean wakeOnWrite) {
+        io.throttle(deadlineNs, wakeOnWrite);
+    }
+
     /** Completes the I/O still in flight ({@link SwapIo#drain}). */
     public void drain() {
         io.drain();

@@ -96,6 +96,8 @@ public final class SwapIo {
     private final AtomicLong seq = new AtomicLong();
     private final AtomicLong reads = new AtomicLong();
     private final AtomicLong writes = new AtomicLong();
+    /** Writes whose end_io has run (host clock): what a writeback-throttled reclaimer waits for. */
+    private final AtomicLong writesCompleted = new AtomicLong();
 
     // host clock
     private final Semaphore tags;
@@ -233,6 +235,9 @@ public final class SwapIo {
             try {
                 r.endIo.run();
             } finally {
+                if (r.op == Op.WRITE) {
+                    writesCompleted.incrementAndGet();
+                }
                 tags.release(); // after end_io, so drain() sees the request whole
             }
         }
@@ -277,6 +282,43 @@ public final class SwapIo {
         reap();
         return true;
     }
+
+    /**
+     * reclaim_throttle's sleep, seen from the device: the calling task sleeps until {@code
+     * deadlineNs} on the machine's clock, or, with {@code wakeOnWrite}, until the first write in
+     * flight completes if that is earlier (the kernel's writeback completions wake a
+     * VMSCAN_THROTTLE_WRITEBACK sleeper through acct_reclaim_writeback). Under the virtual clock the
+     * completions due by the wake-up then run ({@link #reap}), as the device's interrupts would have
+     * during the sleep. A fatal signal (an interrupt) ends the sleep early.
+     */
+    public void throttle(final long deadlineNs, final boolean wakeOnWrite) {
+        final Platform p = Platform.current();
+        if (virtual) {
+            long until = deadlineNs;
+            if (wakeOnWrite) {
+                for (final Request r : pending) {
+                    if (r.op == Op.WRITE && r.doneAtNs < until) {
+                        until = r.doneAtNs;
+                    }
+                }
+            }
+            if (until > p.now()) {
+                p.sleepUntil(until, "reclaim_throttle");
+            }
+            reap();
+            return;
+        }
+        final long writesDone = writesCompleted.get();
+        while (p.now() < deadlineNs && !Thread.currentThread().isInterrupted()) {
+            if (wakeOnWrite && (writesCompleted.get() != writesDone || inFlight.isEmpty())) {
+                return;
+            }
+            p.sleepUntil(Math.min(deadlineNs, p.now() + HOST_THROTTLE_POLL_NS), "reclaim_throttle");
+        }
+    }
+
+    /** How often a host-clock throttle looks for a completed write (the completion thread does not wake it). */
+    private static final long HOST_THROTTLE_POLL_NS = 20_000;
 
     /** Is a request on {@code pfn} still to complete (virtual clock; false on the host)? */
     public boolean inFlight(final long pfn) {

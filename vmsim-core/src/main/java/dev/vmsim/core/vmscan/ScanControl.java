@@ -27,6 +27,18 @@ public final class ScanControl {
     public long nrScanned;
     /** nr_reclaimed: folios freed. */
     public long nrReclaimed;
+    /**
+     * sc->nr: what shrink_folio_list found over the pass (struct reclaim_stat, summed by
+     * shrink_inactive_list): folios isolated (taken), found dirty or under writeback (dirty), under
+     * writeback and already marked for reclaim (congested), under writeback (writeback), under
+     * writeback and rotated for immediate reclaim by kswapd (immediate). shrink_node reads them to
+     * decide whether to throttle.
+     */
+    long nrTaken;
+    long nrDirty;
+    long nrCongested;
+    long nrWriteback;
+    long nrImmediate;
     /** The CPU whose lru_add batch reclaim drains and whose free list gets the freed frames. */
     public final int cpu;
     /** current->tlb_ubc. */

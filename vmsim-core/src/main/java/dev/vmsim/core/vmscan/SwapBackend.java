@@ -74,6 +74,18 @@ public interface SwapBackend {
      */
     void freeSwapAndCache(long entry);
 
+    /**
+     * The sleep of reclaim_throttle ({@link ReclaimThrottle}): until {@code deadlineNs} on the
+     * machine's clock, or earlier when {@code wakeOnWrite} and a swap write in flight completes;
+     * the device's completions due by then have run on return. Without a device: a plain sleep.
+     */
+    default void throttle(final long deadlineNs, final boolean wakeOnWrite) {
+        final dev.vmsim.core.clock.Platform p = dev.vmsim.core.clock.Platform.current();
+        if (deadlineNs > p.now()) {
+            p.sleepUntil(deadlineNs, "reclaim_throttle");
+        }
+    }
+
     /** A machine without swap. */
     SwapBackend NONE = new SwapBackend() {
         @Override

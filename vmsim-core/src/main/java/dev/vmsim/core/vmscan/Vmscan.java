@@ -47,6 +47,15 @@ public final class Vmscan implements PageReclaim {
     /** NR_ISOLATED_ANON: folios a reclaimer has taken off the LRU and not yet put back or freed. */
     private final AtomicLong nrIsolated = new AtomicLong();
     private final Kswapd kswapd;
+    private final ReclaimThrottle throttle = new ReclaimThrottle();
+    /**
+     * PGDAT_WRITEBACK: kswapd found every folio it isolated under writeback, so folios cycle through
+     * the LRU faster than they are written; set and cleared by kswapd, read by it (opaque enough:
+     * volatile, a hint as the kernel's bit is).
+     */
+    private volatile boolean pgdatWriteback;
+    /** LRUVEC_NODE_CONGESTED: every dirty folio a pass found was already under writeback for reclaim. */
+    private volatile boolean lruvecCongested;
     /** The machine's swap; {@link SwapBackend#NONE} until one is set. */
     private volatile SwapBackend swap = SwapBackend.NONE;
 
@@ -82,6 +91,33 @@ public final class Vmscan implements PageReclaim {
 
     public void setSwap(final SwapBackend backend) {
         this.swap = java.util.Objects.requireNonNull(backend);
+    }
+
+    /** reclaim_throttle and its counts. */
+    public ReclaimThrottle throttle() {
+        return throttle;
+    }
+
+    @Override
+    public long zoneReclaimablePages() {
+        long nr = 0; // NR_ZONE_INACTIVE_FILE + NR_ZONE_ACTIVE_FILE: no file LRU here
+        if (swap.canReclaimAnon()) {
+            nr += lruvec.size(LRU_INACTIVE_ANON) + lruvec.size(LRU_ACTIVE_ANON);
+        }
+        return nr == 0 ? frames.zoneFreePagesRacy() : nr;
+    }
+
+    /**
+     * too_many_isolated for the anon lists: a direct reclaimer finds more folios isolated than left
+     * on the inactive list (GFP_HIGHUSER_MOVABLE may do I/O and FS, so the inactive count is divided
+     * by 8 first). kswapd is never throttled here.
+     */
+    boolean tooManyIsolated(final ScanControl sc) {
+        if (sc.kswapd) {
+            return false;
+        }
+        final long inactive = lruvec.size(LRU_INACTIVE_ANON) >> 3;
+        return nrIsolated.get() > inactive;
     }
 
     /** NR_ISOLATED_ANON. */
@@ -191,6 +227,7 @@ public final class Vmscan implements PageReclaim {
      * lru_add_drain_all: every CPU's batch. Departure: the kernel queues the drain to each CPU and
      * waits for the work; here the caller drains each batch under its lock.
      */
+    @Override
     public void lruAddDrainAll() {
         for (int i = 0; i < lruAdd.length; i++) {
             lruAddDrain(i);
@@ -425,6 +462,17 @@ public final class Vmscan implements PageReclaim {
      * back and counts what was freed (pgsteal_kswapd / pgsteal_direct).
      */
     public long shrinkInactiveList(final long nrToScan, final ScanControl sc) {
+        boolean stalled = false;
+        while (tooManyIsolated(sc)) {
+            if (stalled) {
+                return 0;
+            }
+            stalled = true; // wait a bit for the other reclaimers
+            throttle.throttle(swap, ReclaimThrottle.Reason.ISOLATED);
+            if (Thread.currentThread().isInterrupted()) {
+                return SWAP_CLUSTER_MAX; // about to die and free our memory: return now
+            }
+        }
         final Isolated iso = drainAndIsolate(LRU_INACTIVE_ANON, nrToScan, sc);
         vmstat.add(sc.kswapd ? VmEvent.PGSCAN_KSWAPD : VmEvent.PGSCAN_DIRECT, iso.scanned());
         vmstat.add(VmEvent.PGSCAN_ANON, iso.scanned());
@@ -433,6 +481,7 @@ public final class Vmscan implements PageReclaim {
         if (taken == 0) {
             return 0;
         }
+        sc.nrTaken += taken;
         final int[] kept = {0};
         final long reclaimed = shrinkFolioList(list, taken, sc, kept);
         moveFoliosToLru(list, kept[0]);
@@ -536,8 +585,20 @@ public final class Vmscan implements PageReclaim {
             return Outcome.KEEP;
         }
         sc.nrScanned++;
-        if (memMap.test(pfn, PageFlags.PG_WRITEBACK)) {
+        final boolean writeback = memMap.test(pfn, PageFlags.PG_WRITEBACK);
+        if (writeback || memMap.test(pfn, PageFlags.PG_DIRTY)) {
+            sc.nrDirty++; // folio_check_dirty_writeback
+        }
+        if (writeback && memMap.test(pfn, PageFlags.PG_RECLAIM)) {
+            sc.nrCongested++; // seen again before its write completed: cycling faster than written
+        }
+        if (writeback) {
+            if (sc.kswapd && memMap.test(pfn, PageFlags.PG_RECLAIM) && pgdatWriteback) {
+                sc.nrImmediate++; // case 1: kswapd will throttle on writeback
+                return Outcome.ACTIVATE_LOCKED;
+            }
             memMap.set(pfn, PageFlags.PG_RECLAIM); // case 2: mark for immediate reclaim, scan on
+            sc.nrWriteback++;
             return Outcome.ACTIVATE_LOCKED;
         }
         switch (folioCheckReferences(pfn)) {
@@ -654,10 +715,56 @@ public final class Vmscan implements PageReclaim {
     void shrinkNode(final ScanControl sc) {
         sc.mayDeactivate = inactiveIsLow() ? ScanControl.DEACTIVATE_ANON : 0;
         final long before = sc.nrReclaimed;
+        sc.nrTaken = sc.nrDirty = sc.nrCongested = sc.nrWriteback = sc.nrImmediate = 0; // memset(&sc->nr)
         shrinkLruvec(sc);
         if (sc.nrReclaimed > before) {
             kswapd.clearHopeless();
         }
+        reclaimThrottleAfterPass(sc);
+    }
+
+    /**
+     * shrink_node's throttling after a pass: kswapd marks the node PGDAT_WRITEBACK when every folio
+     * it took was under writeback and sleeps on writeback (VMSCAN_THROTTLE_WRITEBACK) when it met
+     * folios marked for immediate reclaim; a pass whose dirty folios were all already under
+     * writeback for reclaim marks the LRU congested, and a direct reclaimer then sleeps
+     * (VMSCAN_THROTTLE_CONGESTED), so that the writes complete before it tries again.
+     */
+    private void reclaimThrottleAfterPass(final ScanControl sc) {
+        if (sc.kswapd) {
+            if (sc.nrWriteback > 0 && sc.nrWriteback == sc.nrTaken) {
+                pgdatWriteback = true;
+            }
+            if (sc.nrImmediate > 0) {
+                throttle.throttle(swap, ReclaimThrottle.Reason.WRITEBACK);
+            }
+        }
+        if (sc.nrDirty > 0 && sc.nrDirty == sc.nrCongested) {
+            lruvecCongested = true;
+        }
+        if (!sc.kswapd && lruvecCongested) {
+            throttle.throttle(swap, ReclaimThrottle.Reason.CONGESTED);
+        }
+    }
+
+    /**
+     * consider_reclaim_throttle after each pass of direct reclaim: reclaim better than 1 in 8 of
+     * what it scanned needs no throttle; a pass at priority 1 that reclaimed nothing sleeps
+     * (VMSCAN_THROTTLE_NOPROGRESS). kswapd is never throttled here.
+     */
+    private void considerReclaimThrottle(final ScanControl sc) {
+        if (sc.nrReclaimed > (sc.nrScanned >> 3) || sc.kswapd) {
+            return;
+        }
+        if (sc.priority == 1 && sc.nrReclaimed == 0) {
+            throttle.throttle(swap, ReclaimThrottle.Reason.NOPROGRESS);
+        }
+    }
+
+    /** clear_pgdat_congested: kswapd balanced the node; the writeback and congestion hints go. */
+    private void clearPgdatCongested() {
+        pgdatWriteback = false;
+        lruvecCongested = false;
     }
 
     /**
@@ -671,7 +778,8 @@ public final class Vmscan implements PageReclaim {
         sc.nrToReclaim = SWAP_CLUSTER_MAX;
         FrameAllocator.asReclaimer(() -> {
             do {
-                shrinkNode(sc);
+                shrinkNode(sc); // shrink_zones
+                considerReclaimThrottle(sc);
                 if (sc.nrReclaimed >= sc.nrToReclaim) {
                     break;
                 }
@@ -702,6 +810,7 @@ public final class Vmscan implements PageReclaim {
         FrameAllocator.asReclaimer(() -> {
             do {
                 if (pgdatBalanced()) {
+                    clearPgdatCongested();
                     break;
                 }
                 if (swap.canReclaimAnon() && inactiveIsLow()) {

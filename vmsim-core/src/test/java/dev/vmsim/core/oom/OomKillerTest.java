@@ -117,7 +117,8 @@ class OomKillerTest {
         final MmStruct second = new MmStruct(machine, LockingMode.PER_VMA);
         populate(first, 100);
         populate(second, 200);
-        first.oom().killProcess(); // an earlier kill whose victim has not finished exiting (no MMF_OOM_SKIP)
+        // an earlier kill whose victim has not finished exiting (no MMF_OOM_SKIP)
+        first.oom().killProcess(machine.platform());
         final OomKiller.Choice c = killer.selectBadProcess();
         assertTrue(c.abort(), "select_bad_process aborts on a pending victim");
         assertTrue(killer.outOfMemory(0), "progress: the victim's memory is coming back");
