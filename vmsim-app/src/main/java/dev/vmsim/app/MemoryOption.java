@@ -28,7 +28,7 @@ final class MemoryOption {
      * The limits for a machine of PAGE_SIZE {@code pageSize} running {@code threads} tasks.
      *
      * @throws CommandLine.ParameterException one line (exit status 2): a --mem below the boot minimum,
-     *     a --swap the host cannot back
+     *     a --swap below a header and one slot, a --swap the host cannot back
      */
     MemoryLimits limits(final CommandLine cl, final int threads, final long pageSize) {
         final long memBytes = mem == null ? 0 : mem;
@@ -43,6 +43,10 @@ final class MemoryOption {
             }
         }
         if (swap != null) {
+            if (swapBytes != 0 && swapBytes / pageSize < 2) {
+                throw new CommandLine.ParameterException(cl, "--swap " + swapBytes + " bytes is below the 2 pages ("
+                        + 2 * pageSize / 1024 + "K) a swap device needs: its header and one slot");
+            }
             checkHostBacks(cl, swapBytes, pageSize, Runtime.getRuntime().maxMemory());
         }
         return new MemoryLimits(memBytes, swapBytes);

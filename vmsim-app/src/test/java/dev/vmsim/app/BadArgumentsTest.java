@@ -81,6 +81,7 @@ class BadArgumentsTest {
                 Arguments.of(new String[] {"run", "pft", "--mem", "64K"}, "--mem 65536 bytes is below the"),
                 Arguments.of(new String[] {"compare", "--threads", "1,64", "--mem", "1M"}, "needs to boot 64 task(s)"),
                 Arguments.of(new String[] {"run", "pft", "--swap", "1E"}, "--swap 1152921504606846976 bytes is larger than this host can back"),
+                Arguments.of(new String[] {"run", "swap-storm", "--swap", "1K"}, "--swap 1024 bytes is below the 2 pages (8K)"),
                 Arguments.of(new String[] {"run", "pft", "--clock", "sundial"}, "--clock must be host or virtual, got 'sundial'"),
                 Arguments.of(new String[] {"compare", "--clock", "Virtual"}, "--clock must be host or virtual, got 'Virtual'"),
                 Arguments.of(new String[] {"script", "--clock", "x", "-"}, "--clock must be host or virtual, got 'x'"),
