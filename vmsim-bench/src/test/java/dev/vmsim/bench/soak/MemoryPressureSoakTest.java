@@ -19,18 +19,19 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The memory-pressure soak (issue [5/6]): swap-storm with memory at 25% of its working set, so that
  * nearly every sweep swaps out and back in, on every seed x locking mode x architecture: seed s runs
- * architecture {@code s % 2}, locking mode {@code (s / 2) % 4} and a random order on even
- * {@code s / 8}, sequential on odd, so eight consecutive seeds cover every arch and mode. Each run
+ * architecture {@code s % 2}, locking mode {@code (s / 2) % 5} (the five of {@link LockingMode}) and
+ * a random order on even {@code s / 10}, sequential on odd, so ten consecutive seeds cover every arch
+ * and mode, and twenty every arch, mode and order. Each run
  * ends with the runner's checks (the mm, every frame accounted for, the rmap, every swap slot's
  * count: Machine.validate) and the workload checks every page's data as it sweeps; a run that
  * breaks either is a violation.
  *
  * <p>Sizes come from system properties: {@code vmsim.soak.mp.seeds} seeds of
- * {@code vmsim.soak.mp.rounds} sweeps per task. The default build runs 8 seeds of 2 sweeps (about
- * 30 s on a loaded 2-core machine); {@code mvn -B verify -Psoak} runs 64 seeds of 40.
+ * {@code vmsim.soak.mp.rounds} sweeps per task. The default build runs 10 seeds of 2 sweeps (about
+ * 10-40 s on a loaded 2-core machine); {@code mvn -B verify -Psoak} runs 64 seeds of 40.
  */
 class MemoryPressureSoakTest {
-    private static final int SEEDS = Integer.getInteger("vmsim.soak.mp.seeds", 8);
+    private static final int SEEDS = Integer.getInteger("vmsim.soak.mp.seeds", 10);
     private static final long ROUNDS = Long.getLong("vmsim.soak.mp.rounds", 2);
     private static final int THREADS = 3;
 
@@ -47,7 +48,7 @@ class MemoryPressureSoakTest {
         for (long seed = 0; seed < SEEDS; seed++) {
             final String arch = seed % 2 == 0 ? "x86_64" : "arm64";
             final LockingMode mode = LockingMode.values()[(int) ((seed / 2) % LockingMode.values().length)];
-            final SwapStorm w = new SwapStorm((seed / 8) % 2 == 0);
+            final SwapStorm w = new SwapStorm((seed / 10) % 2 == 0);
             final long ws = SwapStorm.workingSet(THREADS);
             final long mem = SwapStorm.memBytesAt(THREADS, 4096, 25);
             try {
