@@ -15,7 +15,8 @@ final class HostDescription {
         return "This machine, fitted by vmsim calibrate --fit on " + LocalDate.now(ZoneOffset.UTC) + ": "
                 + cpuModel().orElse("unknown CPU") + ", " + Runtime.getRuntime().availableProcessors()
                 + " CPUs, Linux " + System.getProperty("os.version")
-                + ". Only fault_other, mmap_other and munmap_other are fitted; the other parameters keep the"
+                + ". Only fault_other and the four mmap residuals (mmap_other_locked, ...) are fitted; the other"
+                + " parameters keep the"
                 + " sources of the shipped host profile.";
     }
 

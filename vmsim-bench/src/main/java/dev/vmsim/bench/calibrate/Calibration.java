@@ -1,5 +1,6 @@
 package dev.vmsim.bench.calibrate;
 
+import dev.vmsim.bench.ClockKind;
 import dev.vmsim.bench.KernelCounters;
 import dev.vmsim.bench.KernelFactory;
 import dev.vmsim.bench.RunConfig;
@@ -7,6 +8,8 @@ import dev.vmsim.bench.RunResult;
 import dev.vmsim.bench.SimKernel;
 import dev.vmsim.bench.SimTask;
 import dev.vmsim.bench.WorkloadRunner;
+import dev.vmsim.bench.profile.MachineProfile;
+import dev.vmsim.bench.profile.Spread;
 import dev.vmsim.bench.workload.Mmap1;
 import dev.vmsim.bench.workload.PageFault1;
 import dev.vmsim.core.lock.LockingMode;
@@ -22,12 +25,16 @@ import java.util.Map;
  * thread) and the same workloads in the simulator, run alternately {@code repeat} times so that
  * drift of the host hits both; then the medians side by side with their ratio, and the event counts
  * (minor faults vs pgfault, VmPTE vs page-table frames) that say whether both did the same work.
+ * Then mmap1's gain from a second thread, the kernel's beside the model's on the virtual clock: the
+ * prediction the host profile is tested on (fitted at one thread only). The kernel's is given by the
+ * wall clock, which on a shared VM also measures how often both threads got a CPU, and by the
+ * threads' CPU time (two threads at the CPU cost per pair they had), which does not.
  */
 public final class Calibration {
     /** page_fault1 rounds per native probe run (each 32768 faults). */
     static final int NATIVE_PF_ROUNDS = 2;
     /** mmap1 rounds per native probe run. */
-    static final int NATIVE_MMAP_ROUNDS = 2000;
+    public static final int NATIVE_MMAP_ROUNDS = 2000;
     /**
      * mmap1 rounds per simulated run: ten times the native probe's, because a simulated round is
      * about ten times shorter, so both means cover a similar stretch of wall-clock time and take a
@@ -43,19 +50,44 @@ public final class Calibration {
      */
     static final int SIM_WARMUP_RUNS = 3;
 
+    /** mmap1 rounds per thread of each run of the 2-thread comparison, model and kernel alike. */
+    public static final int MMAP1_SCALING_ROUNDS = NATIVE_MMAP_ROUNDS;
+
     private final KernelFactory factory;
     private final NativeProbe pf1;
     private final NativeProbe mmap1;
     private final String arch;
     private final LockingMode mode;
+    private final MachineProfile machine;
 
-    public Calibration(
-            final KernelFactory factory, final NativeProbe pf1, final NativeProbe mmap1, final String arch, final LockingMode mode) {
+    /**
+     * @param machine the profile whose cost model the virtual clock charges in the mmap1 2-thread
+     *     comparison
+     */
+    public Calibration(final KernelFactory factory, final NativeProbe pf1, final NativeProbe mmap1, final String arch,
+            final LockingMode mode, final MachineProfile machine) {
         this.factory = factory;
         this.pf1 = pf1;
         this.mmap1 = mmap1;
         this.arch = arch;
         this.mode = mode;
+        this.machine = machine;
+    }
+
+    /**
+     * mmap1's rate at 2 threads over its rate at 1 thread in the model: both on the virtual clock
+     * charging {@code machine}, {@code rounds} per thread. Deterministic for a seed.
+     */
+    public static double modelMmap1Scaling(final KernelFactory factory, final MachineProfile machine, final String arch,
+            final LockingMode mode, final int rounds, final long seed) {
+        final WorkloadRunner runner = new WorkloadRunner(factory);
+        final double[] rate = new double[3];
+        for (final int t : new int[] {1, 2}) {
+            final RunConfig c = RunConfig.rounds(new Mmap1(), arch, mode, t, rounds, seed)
+                    .withClock(ClockKind.VIRTUAL).withMachine(machine);
+            rate[t] = runner.run(c, WorkloadRunner.Progress.NONE).syscallsPerSec();
+        }
+        return rate[2] / rate[1];
     }
 
     /** Runs everything {@code repeat} times alternately; {@code progress} sees the completed fraction. */
@@ -68,6 +100,9 @@ public final class Calibration {
             runner.run(RunConfig.rounds(new PageFault1(), arch, mode, 1, NATIVE_PF_ROUNDS, seed), WorkloadRunner.Progress.NONE);
             runner.run(RunConfig.rounds(new Mmap1(), arch, mode, 1, SIM_MMAP_ROUNDS, seed), WorkloadRunner.Progress.NONE);
         }
+        final double[] kernelWall = new double[repeat];
+        final double[] kernelCpu = new double[repeat];
+        final double[] model = new double[repeat];
         final double[] realFault = new double[repeat];
         final double[] simFault = new double[repeat];
         final double[] realMmap = new double[repeat];
@@ -96,7 +131,12 @@ public final class Calibration {
             simTouches = sp.touches();
             progress.update((4.0 * i + 2) / (4.0 * repeat));
 
-            realMmap[i] = Double.parseDouble(mmap1.run(Integer.toString(NATIVE_MMAP_ROUNDS)).get("ns_per_mmap_munmap"));
+            final Map<String, String> one = mmap1.run(Integer.toString(NATIVE_MMAP_ROUNDS));
+            realMmap[i] = Double.parseDouble(one.get("ns_per_mmap_munmap"));
+            final Map<String, String> two = mmap1.run(Integer.toString(MMAP1_SCALING_ROUNDS), "2");
+            kernelWall[i] = realMmap[i] / Double.parseDouble(two.get("ns_per_mmap_munmap"));
+            kernelCpu[i] = 2 * Double.parseDouble(one.get(HostFit.MMAP1_CPU_NS)) / Double.parseDouble(two.get(HostFit.MMAP1_CPU_NS));
+            model[i] = modelMmap1Scaling(factory, machine, arch, mode, MMAP1_SCALING_ROUNDS, seed);
             progress.update((4.0 * i + 3) / (4.0 * repeat));
 
             final RunResult sm = runner.run(
@@ -113,6 +153,13 @@ public final class Calibration {
         b.append(String.format(Locale.ROOT, "%-28s %14s %14s %10s%n", "", "real kernel", "simulator", "sim/real"));
         line(b, "ns per fault (page-fault1)", median(realFault), median(simFault));
         line(b, "ns per mmap+munmap (mmap1)", median(realMmap), median(simMmap));
+        b.append(String.format(Locale.ROOT,
+                "%nmmap1, 2 threads / 1 thread (rate ratio; kernel and model alternating, %d rounds per thread)%n",
+                MMAP1_SCALING_ROUNDS));
+        b.append(String.format(Locale.ROOT, "%-44s %8s %8s %8s%n", "", "min", "median", "max"));
+        scaling(b, "kernel, wall clock", kernelWall);
+        scaling(b, "kernel, CPU time (2 x cpu/pair 1T / 2T)", kernelCpu);
+        scaling(b, "model, virtual clock, machine " + machine.name(), model);
         b.append(String.format(Locale.ROOT, "%nevent counts for %d page-fault1 rounds (%d pages)%n", NATIVE_PF_ROUNDS, realPages));
         b.append(String.format(Locale.ROOT, "%-28s %14d %14d   (real: ru_minflt delta; sim: pgfault, %d touches)%n",
                 "minor faults", realMinflt, simPgfault, simTouches));
@@ -209,6 +256,11 @@ public final class Calibration {
 
     private static void line(final StringBuilder b, final String label, final double real, final double sim) {
         b.append(String.format(Locale.ROOT, "%-28s %14.1f %14.1f %9.2fx%n", label, real, sim, sim / real));
+    }
+
+    private static void scaling(final StringBuilder b, final String label, final double[] v) {
+        final Spread s = Spread.of(v);
+        b.append(String.format(Locale.ROOT, "%-44s %7.2fx %7.2fx %7.2fx%n", label, s.min(), s.median(), s.max()));
     }
 
     static double median(final double[] v) {

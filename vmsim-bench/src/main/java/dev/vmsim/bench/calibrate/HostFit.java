@@ -1,21 +1,28 @@
 package dev.vmsim.bench.calibrate;
 
 import dev.vmsim.bench.WorkloadRunner;
+import dev.vmsim.bench.profile.LockShare;
 import dev.vmsim.bench.profile.MachineProfile;
 import dev.vmsim.bench.profile.ResidualFit;
 import dev.vmsim.bench.profile.Spread;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code vmsim calibrate --fit}: the {@code host} profile's fitted residuals from this machine's own
  * kernel, using the native page_fault1 and mmap1 probes at one thread only. The probes run in
- * alternating repeats (page_fault1, mmap1, page_fault1, ...) so that the drift of a VM's costs
- * (1.3 to 13 us per fault within an hour here) reaches both, and each figure is reported as its
- * spread; the fit uses the medians ({@link ResidualFit}). Every other parameter is kept from the
- * base profile with its source.
+ * alternating repeats (page_fault1, mmap1, mmap1 traced, page_fault1, ...) so that the drift of a
+ * VM's costs (1.3 to 13 us per fault within an hour here) reaches all, and each figure is reported
+ * as its spread; the fit uses the medians ({@link ResidualFit}). The traced run measures the share
+ * of mmap1's time under the mmap_lock ({@link MmapLockTrace}), which splits the mmap residuals. mmap1
+ * is fitted to its CPU time per pair: on a shared VM the wall time also holds other tasks' slices,
+ * which the lock's other users would not wait for. Every other parameter is kept from the base
+ * profile with its source.
  */
 public final class HostFit {
     /** A native probe: runs with its arguments and returns its key=value output. */
@@ -24,8 +31,13 @@ public final class HostFit {
         Map<String, String> run(String... args) throws IOException, InterruptedException;
     }
 
-    /** The fitted profile and the spreads it came from. */
-    public record Result(MachineProfile profile, Spread faultNs, Spread mmapMunmapNs) {
+    /** The parameters a fit sets. */
+    static final String[] FITTED = {
+        "fault_other", "mmap_other_unlocked", "mmap_other_locked", "munmap_other_unlocked", "munmap_other_locked"
+    };
+
+    /** The fitted profile and the spreads it came from; {@code share} null where the lock was not traced. */
+    public record Result(MachineProfile profile, Spread faultNs, Spread mmapMunmapNs, LockShare share) {
         /** The spreads and the fitted values, for the terminal. */
         public String report() {
             final StringBuilder b = new StringBuilder();
@@ -33,10 +45,12 @@ public final class HostFit {
                     faultNs.n()));
             b.append(String.format(Locale.ROOT, "%-30s %10s %10s %10s %8s%n", "", "min", "median", "max", "max/min"));
             row(b, "ns per fault (page_fault1)", faultNs);
-            row(b, "ns per mmap+munmap (mmap1)", mmapMunmapNs);
+            row(b, "CPU ns per mmap+munmap (mmap1)", mmapMunmapNs);
+            b.append(share == null ? "mmap_lock share of mmap1: not traced\n"
+                    : String.format(Locale.ROOT, "mmap_lock share of mmap1: %s%n", share));
             b.append('\n');
-            for (final String p : new String[] {"fault_other", "mmap_other", "munmap_other"}) {
-                b.append(String.format(Locale.ROOT, "%-14s %8.1f ns   %s%n", p, profile.value(p),
+            for (final String p : FITTED) {
+                b.append(String.format(Locale.ROOT, "%-21s %8.1f ns   %s%n", p, profile.value(p),
                         profile.parameters().get(p).source()));
             }
             return b.toString();
@@ -48,12 +62,23 @@ public final class HostFit {
         }
     }
 
+    /** One traced mmap1 run: the share under the mmap_lock, or empty where the lock cannot be traced. */
+    @FunctionalInterface
+    public interface ShareProbe {
+        Optional<LockShare> run() throws IOException, InterruptedException;
+    }
+
+    /** The probe's key for mmap1's CPU time per mmap+munmap pair, which the fit uses. */
+    static final String MMAP1_CPU_NS = "cpu_ns_per_mmap_munmap";
+
     private final Probe pageFault1;
     private final Probe mmap1;
+    private final ShareProbe lockShare;
 
-    public HostFit(final Probe pageFault1, final Probe mmap1) {
+    public HostFit(final Probe pageFault1, final Probe mmap1, final ShareProbe lockShare) {
         this.pageFault1 = pageFault1;
         this.mmap1 = mmap1;
+        this.lockShare = lockShare;
     }
 
     /** Runs both probes {@code repeat} times, alternately, and fits {@code base}'s residuals. */
@@ -61,23 +86,30 @@ public final class HostFit {
             final WorkloadRunner.Progress progress) throws IOException, InterruptedException {
         final double[] fault = new double[repeat];
         final double[] mmap = new double[repeat];
+        final List<LockShare> shares = new ArrayList<>();
         for (int i = 0; i < repeat; i++) {
             fault[i] = number(pageFault1.run(Integer.toString(Calibration.NATIVE_PF_ROUNDS)), "ns_per_fault");
-            progress.update((2.0 * i + 1) / (2.0 * repeat));
-            mmap[i] = number(mmap1.run(Integer.toString(Calibration.NATIVE_MMAP_ROUNDS)), "ns_per_mmap_munmap");
-            progress.update((2.0 * i + 2) / (2.0 * repeat));
+            progress.update((3.0 * i + 1) / (3.0 * repeat));
+            mmap[i] = number(mmap1.run(Integer.toString(Calibration.NATIVE_MMAP_ROUNDS)), MMAP1_CPU_NS);
+            progress.update((3.0 * i + 2) / (3.0 * repeat));
+            lockShare.run().ifPresent(shares::add);
+            progress.update((3.0 * i + 3) / (3.0 * repeat));
         }
         final Spread f = Spread.of(fault);
         final Spread m = Spread.of(mmap);
-        return new Result(fit(base, f, m, description), f, m);
+        final LockShare share = shares.isEmpty() ? null : LockShare.median(shares);
+        return new Result(fit(base, f, m, share, description), f, m, share);
     }
 
-    /** The arithmetic alone: {@code base} with fault_other, mmap_other and munmap_other fitted to the figures. */
+    /**
+     * The arithmetic alone: {@code base} with fault_other and the four mmap residuals fitted to the
+     * figures; {@code share} null where the lock was not traced.
+     */
     public static MachineProfile fit(final MachineProfile base, final Spread faultNs, final Spread mmapMunmapNs,
-            final String description) {
+            final LockShare share, final String description) {
         final Map<String, MachineProfile.Parameter> fitted = new LinkedHashMap<>();
         fitted.put("fault_other", ResidualFit.faultOther(base, faultNs, "page_fault1 (native probe, 1 thread)"));
-        fitted.putAll(ResidualFit.mmapOther(base, mmapMunmapNs, "mmap1 (native probe, 1 thread)"));
+        fitted.putAll(ResidualFit.mmapOther(base, mmapMunmapNs, share, "mmap1 (native probe, 1 thread, CPU time)"));
         return base.with("host", description, fitted);
     }
 

@@ -52,7 +52,7 @@ public final class NativeProbe {
         Files.write(dir.resolve(name + ".c"), source);
         Files.write(dir.resolve(HEADER), header);
         final Path tmp = dir.resolve(name + ".tmp" + ProcessHandle.current().pid());
-        final Result r = exec(List.of("gcc", "-O2", "-o", tmp.toString(), dir.resolve(name + ".c").toString()), dir);
+        final Result r = exec(List.of("gcc", "-O2", "-pthread", "-o", tmp.toString(), dir.resolve(name + ".c").toString()), dir);
         if (r.status != 0) {
             throw new IOException("gcc failed to compile " + name + ".c: " + r.output.trim());
         }

@@ -21,7 +21,7 @@ public final class ProfileParameters {
             "frame_alloc_pcp", "frame_alloc_zone", "maple_node_visit",
             "syscall_entry_exit", "fault_entry_exit", "context_switch", "wakeup_latency",
             "ipi_send", "ipi_receive",
-            "fault_other", "mmap_other", "munmap_other");
+            "fault_other", "mmap_other_unlocked", "mmap_other_locked", "munmap_other_unlocked", "munmap_other_locked");
 
     /** The unit a parameter's value is in: "count" for the topology, "ns" for the rest. */
     public static String unit(final String name) {

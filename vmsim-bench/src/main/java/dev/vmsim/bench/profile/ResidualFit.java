@@ -2,6 +2,7 @@ package dev.vmsim.bench.profile;
 
 import dev.vmsim.core.phys.FrameAllocator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -14,8 +15,10 @@ import java.util.StringJoiner;
  * <ul>
  *   <li>{@code fault_other}: one anonymous write fault (page_fault1 or pft at 1 thread) minus {@link
  *       #ANON_WRITE_FAULT}.
- *   <li>{@code mmap_other} and {@code munmap_other}: one mmap+munmap of mmap1 at 1 thread minus
- *       {@link #MMAP} and {@link #MUNMAP}; the probe times the pair, so the residual is split evenly.
+ *   <li>{@code mmap_other_locked}, {@code mmap_other_unlocked}, {@code munmap_other_locked} and {@code
+ *       munmap_other_unlocked}: one mmap+munmap of mmap1 at 1 thread, split by the kernel's traced
+ *       {@link LockShare} into the time under the mmap_lock and the time outside it, minus the steps
+ *       modelled in each part ({@link #MMAP_LOCKED}, {@link #MMAP_UNLOCKED}, ...).
  * </ul>
  *
  * <p>Only 1-thread figures enter a fit; the multi-thread tables are the test of the model, never its
@@ -51,13 +54,21 @@ public final class ResidualFit {
         return describe(ANON_WRITE_FAULT) + " + (" + describe(PCP_REFILL) + ") / " + FrameAllocator.MAX_BATCH;
     }
 
-    /** mmap of an anonymous range: syscall entry/exit, mmap_write_lock/unlock, the gap search and the store. */
-    public static final Map<String, Integer> MMAP =
-            steps("syscall_entry_exit", 1, "atomic_local", 2, "maple_node_visit", 3);
+    /**
+     * mmap of an anonymous range outside the lock's hold: syscall entry/exit and the two RMWs of
+     * mmap_write_lock_killable and mmap_write_unlock (the mmap_lock tracepoints that delimit the
+     * traced hold fire after the first and before the second).
+     */
+    public static final Map<String, Integer> MMAP_UNLOCKED = steps("syscall_entry_exit", 1, "atomic_local", 2);
 
-    /** munmap of an untouched range: syscall entry/exit, mmap_write_lock/unlock, the walk and the erase. */
-    public static final Map<String, Integer> MUNMAP =
-            steps("syscall_entry_exit", 1, "atomic_local", 2, "maple_node_visit", 3);
+    /** mmap under the write lock: the gap search and the store. */
+    public static final Map<String, Integer> MMAP_LOCKED = steps("maple_node_visit", 3);
+
+    /** munmap of an untouched range outside the lock's hold: as {@link #MMAP_UNLOCKED}. */
+    public static final Map<String, Integer> MUNMAP_UNLOCKED = steps("syscall_entry_exit", 1, "atomic_local", 2);
+
+    /** munmap under the lock: the walk and the erase. */
+    public static final Map<String, Integer> MUNMAP_LOCKED = steps("maple_node_visit", 3);
 
     private ResidualFit() {}
 
@@ -80,19 +91,45 @@ public final class ResidualFit {
     }
 
     /**
-     * mmap_other and munmap_other from mmap1's measured cost per mmap+munmap pair: each is half of
-     * the residual, and each source gives the whole arithmetic.
+     * The four mmap residuals from mmap1's measured cost per mmap+munmap pair and the kernel's share
+     * of it under the mmap_lock: each call's locked part is its share of the pair, the time outside
+     * the lock is split evenly between the two calls (the lock tracepoints do not say which call it
+     * belongs to, and to another thread only the sum matters), and each part less its modelled steps.
+     * Each source gives the whole arithmetic. With no {@code share} (no tracefs to trace the lock),
+     * the whole residual is charged under the lock, half per call, and the sources say so.
      */
     public static Map<String, MachineProfile.Parameter> mmapOther(
-            final MachineProfile p, final Spread measured, final String what) {
-        final Map<String, Integer> both = new LinkedHashMap<>();
-        MMAP.forEach((k, v) -> both.merge(k, v, Integer::sum));
-        MUNMAP.forEach((k, v) -> both.merge(k, v, Integer::sum));
-        final MachineProfile.Parameter half = residual(measured.median(), modelled(p, both), describe(both), 2,
-                "fit: " + what + " " + measured.describe() + " per mmap+munmap");
+            final MachineProfile p, final Spread measured, final LockShare share, final String what) {
+        final String fit = "fit: " + what + " " + measured.describe() + " per mmap+munmap";
         final Map<String, MachineProfile.Parameter> out = new LinkedHashMap<>();
-        out.put("mmap_other", half);
-        out.put("munmap_other", half);
+        if (share == null) {
+            final Map<String, Integer> all = new LinkedHashMap<>();
+            for (final Map<String, Integer> m : List.of(MMAP_UNLOCKED, MMAP_LOCKED, MUNMAP_UNLOCKED, MUNMAP_LOCKED)) {
+                m.forEach((k, v) -> all.merge(k, v, Integer::sum));
+            }
+            final String why = fit + "; the lock's share was not traced (no writable tracefs with the mmap_lock"
+                    + " events), so all of it is charged under the lock";
+            final MachineProfile.Parameter half = residual(measured.median(), modelled(p, all), describe(all), 2, why);
+            out.put("mmap_other_unlocked", new MachineProfile.Parameter(0, "ns", why + "; none outside it"));
+            out.put("mmap_other_locked", half);
+            out.put("munmap_other_unlocked", new MachineProfile.Parameter(0, "ns", why + "; none outside it"));
+            out.put("munmap_other_locked", half);
+            return out;
+        }
+        final double m = measured.median();
+        final double outside = (1 - share.locked()) * m;
+        final String shares = String.format(Locale.ROOT, "; under the mmap_lock: %s of the pair (%s)", share, share.source());
+        final String unlocked = String.format(Locale.ROOT, "%s%s; outside the lock %.3f of the pair, %.1f ns, half per call",
+                fit, shares, 1 - share.locked(), outside);
+        out.put("mmap_other_unlocked", residual(outside / 2, modelled(p, MMAP_UNLOCKED), describe(MMAP_UNLOCKED), 1,
+                unlocked));
+        out.put("mmap_other_locked", residual(share.mmap() * m, modelled(p, MMAP_LOCKED), describe(MMAP_LOCKED), 1,
+                String.format(Locale.ROOT, "%s%s; mmap's %.3f is %.1f ns", fit, shares, share.mmap(), share.mmap() * m)));
+        out.put("munmap_other_unlocked", residual(outside / 2, modelled(p, MUNMAP_UNLOCKED), describe(MUNMAP_UNLOCKED),
+                1, unlocked));
+        out.put("munmap_other_locked", residual(share.munmap() * m, modelled(p, MUNMAP_LOCKED),
+                describe(MUNMAP_LOCKED), 1, String.format(Locale.ROOT, "%s%s; munmap's %.3f is %.1f ns", fit, shares,
+                        share.munmap(), share.munmap() * m)));
         return out;
     }
 

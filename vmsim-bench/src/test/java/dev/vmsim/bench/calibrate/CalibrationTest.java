@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.bench.KernelFactory;
+import dev.vmsim.bench.profile.MachineProfiles;
 import dev.vmsim.core.lock.LockingMode;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,8 @@ class CalibrationTest {
                 new NativeProbe("page_fault1", cache),
                 new NativeProbe("mmap1", cache),
                 arch,
-                LockingMode.PER_VMA);
+                LockingMode.PER_VMA,
+                MachineProfiles.defaultProfile());
     }
 
     @Test

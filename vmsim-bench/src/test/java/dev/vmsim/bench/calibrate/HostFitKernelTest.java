@@ -8,6 +8,7 @@ import dev.vmsim.bench.WorkloadRunner;
 import dev.vmsim.bench.profile.MachineProfile;
 import dev.vmsim.bench.profile.MachineProfiles;
 import java.nio.file.Path;
+import java.util.Optional;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +24,7 @@ class HostFitKernelTest {
         final String why = NativeToolchain.unavailableReason();
         assumeTrue(why == null, () -> "skipped: " + why);
         final HostFit.Result r = new HostFit(
-                        new NativeProbe("page_fault1", cache)::run, new NativeProbe("mmap1", cache)::run)
+                        new NativeProbe("page_fault1", cache)::run, new NativeProbe("mmap1", cache)::run, Optional::empty)
                 .run(MachineProfiles.shipped("host"), 2, "kernel test", WorkloadRunner.Progress.NONE);
         assertEquals(2, r.faultNs().n());
         assertTrue(r.faultNs().min() > 0 && r.mmapMunmapNs().min() > 0, r.report());

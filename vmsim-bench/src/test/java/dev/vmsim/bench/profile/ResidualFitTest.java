@@ -32,12 +32,48 @@ class ResidualFitTest {
     }
 
     @Test
-    void mmapAndMunmapShareTheResidualOfThePair() {
-        // mmap 1 + 2 + 3 = 6, munmap 6: 12 ns modelled per pair.
-        final Map<String, MachineProfile.Parameter> m = ResidualFit.mmapOther(ones(), Spread.single(1012), "mmap1");
-        assertEquals(500, m.get("mmap_other").value(), 1e-9);
-        assertEquals(500, m.get("munmap_other").value(), 1e-9);
-        assertTrue(m.get("mmap_other").source().contains("divided by 2"), m.get("mmap_other").source());
+    void theLockShareSplitsTheResidualsAndTheirSumIsTheMeasurement() {
+        // Outside the lock per call: syscall_entry_exit + 2 atomic_local = 3 steps; inside: 3 maple nodes.
+        final LockShare share = new LockShare(0.2, 0.3, "traced");
+        final Map<String, MachineProfile.Parameter> m = ResidualFit.mmapOther(ones(), Spread.single(1012), share, "mmap1");
+        assertEquals(0.2 * 1012 - 3, m.get("mmap_other_locked").value(), 0.051);
+        assertEquals(0.3 * 1012 - 3, m.get("munmap_other_locked").value(), 0.051);
+        assertEquals(0.5 * 1012 / 2 - 3, m.get("mmap_other_unlocked").value(), 0.051);
+        assertEquals(m.get("mmap_other_unlocked"), m.get("munmap_other_unlocked"), "the time outside is halved");
+        double sum = 0;
+        for (final MachineProfile.Parameter p : m.values()) {
+            sum += p.value();
+        }
+        final double steps = ResidualFit.modelled(ones(), ResidualFit.MMAP_UNLOCKED) + ResidualFit.modelled(ones(), ResidualFit.MMAP_LOCKED)
+                + ResidualFit.modelled(ones(), ResidualFit.MUNMAP_UNLOCKED) + ResidualFit.modelled(ones(), ResidualFit.MUNMAP_LOCKED);
+        assertEquals(1012, sum + steps, 0.2, "the four residuals and the modelled steps reproduce the 1-thread pair");
+        assertTrue(m.get("munmap_other_locked").source().contains("under the mmap_lock: mmap 0.200 + munmap 0.300 = 0.500"
+                + " of the pair (traced)"), m.get("munmap_other_locked").source());
+    }
+
+    @Test
+    void withoutATracedShareTheWholeResidualIsChargedUnderTheLock() {
+        final Map<String, MachineProfile.Parameter> m = ResidualFit.mmapOther(ones(), Spread.single(1012), null, "mmap1");
+        assertEquals(500, m.get("mmap_other_locked").value(), 1e-9);
+        assertEquals(500, m.get("munmap_other_locked").value(), 1e-9);
+        assertEquals(0, m.get("mmap_other_unlocked").value());
+        assertTrue(m.get("mmap_other_unlocked").source().contains("not traced"), m.get("mmap_other_unlocked").source());
+    }
+
+    @Test
+    void aShareOfMoreThanThePairIsRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new LockShare(0.6, 0.5, "x"));
+        assertThrows(IllegalArgumentException.class, () -> new LockShare(-0.1, 0.5, "x"));
+    }
+
+    @Test
+    void theMedianShareIsTakenPerCall() {
+        final LockShare s = LockShare.median(java.util.List.of(
+                new LockShare(0.1, 0.5, "a"), new LockShare(0.2, 0.2, "b"), new LockShare(0.3, 0.3, "c")));
+        assertEquals(0.2, s.mmap(), 1e-12);
+        assertEquals(0.3, s.munmap(), 1e-12);
+        assertTrue(s.source().startsWith("median of 3 traces (locked share min 0.400, median 0.600, max 0.600); the first: a"),
+                s.source());
     }
 
     @Test

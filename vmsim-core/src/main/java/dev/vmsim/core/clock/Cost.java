@@ -58,10 +58,25 @@ public enum Cost {
     IPI_RECEIVE("ipi_receive"),
     /** The fitted residual of an anonymous fault: kernel work not modelled step by step. */
     FAULT_OTHER("fault_other"),
-    /** The fitted residual of mmap. */
-    MMAP_OTHER("mmap_other"),
-    /** The fitted residual of munmap. */
-    MUNMAP_OTHER("munmap_other");
+    /**
+     * The fitted residual of mmap outside the mmap_lock: vm_mmap_pgoff before mmap_write_lock_killable
+     * and after mmap_write_unlock, and the user/kernel transition beyond {@link #SYSCALL_ENTRY_EXIT}.
+     */
+    MMAP_OTHER_UNLOCKED("mmap_other_unlocked"),
+    /** The fitted residual of mmap under the mmap write lock: do_mmap's work not modelled step by step. */
+    MMAP_OTHER_LOCKED("mmap_other_locked"),
+    /**
+     * The fitted residual of munmap outside the mmap_lock: __vm_munmap before mmap_write_lock_killable,
+     * after mmap_read_unlock (__mt_destroy of the detached tree, userfaultfd_unmap_complete), and the
+     * transition beyond {@link #SYSCALL_ENTRY_EXIT}.
+     */
+    MUNMAP_OTHER_UNLOCKED("munmap_other_unlocked"),
+    /**
+     * The fitted residual of munmap under the mmap_lock: do_vmi_munmap's work under the write lock
+     * and, after mmap_write_downgrade, under the read lock (vms_complete_munmap_vmas: the PTE clear,
+     * remove_vma).
+     */
+    MUNMAP_OTHER_LOCKED("munmap_other_locked");
 
     private static final Cost[] VALUES = values();
 

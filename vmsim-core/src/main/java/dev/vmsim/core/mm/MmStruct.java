@@ -459,8 +459,8 @@ public class MmStruct {
 
     /**
      * The system-call boundary under the virtual clock: a preemption point (the task was in user
-     * mode) and entry+exit. mmap and munmap also charge their fitted residuals, under the mmap write
-     * lock ({@link Mmap}); the other calls have none in the profiles, so they charge only what is
+     * mode) and entry+exit. mmap and munmap also charge their fitted residuals, one part outside the
+     * mmap_lock and one under it ({@link Mmap}); the other calls have none in the profiles, so they charge only what is
      * modelled step by step.
      */
     private static void syscallEntry() {

@@ -35,15 +35,18 @@ final class Mmap {
 
     /** vm_mmap_pgoff → do_mmap, then mm_populate outside the lock. */
     static long mmap(final MmStruct mm, final long addr, final long len, final int prot, final int flags) {
+        // The fitted residual (the work not modelled step by step) in its two parts, each where the
+        // kernel spends it: the part outside the mmap_lock (ksys_mmap_pgoff, security_mmap_file,
+        // the transition to and from user mode) before the lock, the part inside under it. The
+        // split is the kernel's, traced at one thread (ResidualFit.LockShare).
+        Platform.current().charge(Cost.MMAP_OTHER_UNLOCKED);
         if (mm.mmapLock().writeLockKillable() != 0) {
             return -Errno.EINTR;
         }
         final long[] populate = {0};
         final long ret;
         try {
-            // The fitted residual (the work not modelled step by step) is charged under the write
-            // lock, where the kernel spends most of mmap's time (README: about 78% traced).
-            Platform.current().charge(Cost.MMAP_OTHER);
+            Platform.current().charge(Cost.MMAP_OTHER_LOCKED);
             ret = doMmap(mm, addr, len, prot, flags, populate);
         } finally {
             mm.mmapLock().writeUnlock();
@@ -392,12 +395,18 @@ final class Mmap {
 
     /** __vm_munmap: takes the write lock, unmaps, downgrading to read for the PTE zap. */
     static int munmap(final MmStruct mm, final long start, final long len) {
+        // As for mmap: the residual's part outside the mmap_lock before it. The kernel spends a little
+        // of it after mmap_read_unlock (__mt_destroy); to the lock's other users only the sum matters.
+        Platform.current().charge(Cost.MUNMAP_OTHER_UNLOCKED);
         if (mm.mmapLock().writeLockKillable() != 0) {
             return -Errno.EINTR;
         }
         final boolean[] unlocked = {false};
         try {
-            Platform.current().charge(Cost.MUNMAP_OTHER); // under the write lock, as for mmap
+            // The part under the lock, charged under the write lock: the kernel spends part of it
+            // under the read lock after mmap_write_downgrade, which excludes writers (mmap1's only
+            // other lock users) as the write lock does.
+            Platform.current().charge(Cost.MUNMAP_OTHER_LOCKED);
             return doVmiMunmap(mm, start, len, true, unlocked);
         } finally {
             if (!unlocked[0]) {
