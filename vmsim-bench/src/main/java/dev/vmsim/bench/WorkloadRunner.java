@@ -432,7 +432,9 @@ public final class WorkloadRunner {
         for (int i = 0; i < clocks.length(); i++) {
             slowest = Math.min(slowest, clocks.get(i));
         }
-        return (double) slowest / limitNs;
+        // A task's last round may end past the bound (a round is not cut short), so the slowest
+        // clock can pass limitNs: progress stops at 1 rather than going past it and back.
+        return Math.min(1.0, (double) slowest / limitNs);
     }
 
     /** Rounds done of the rounds asked for ({@code --iterations}), over every task. */
