@@ -58,7 +58,8 @@ final class CompareCommand implements Callable<Integer> {
             arity = "0..1",
             paramLabel = "WORKLOAD",
             converter = Converters.WorkloadConverter.class,
-            description = "The workload (default: fault-vs-munmap).")
+            completionCandidates = Converters.WorkloadNames.class,
+            description = "The workload (default: fault-vs-munmap), one of: ${COMPLETION-CANDIDATES}.")
     private Workload workload;
 
     @Mixin

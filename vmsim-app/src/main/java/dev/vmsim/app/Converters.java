@@ -36,6 +36,15 @@ final class Converters {
         }
     }
 
+    /** The workloads' names for picocli's ${COMPLETION-CANDIDATES}, so the help lists every one. */
+    static final class WorkloadNames extends java.util.ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        WorkloadNames() {
+            super(Workloads.all().stream().map(Workload::name).toList());
+        }
+    }
+
     static final class LockingConverter implements ITypeConverter<LockingMode> {
         @Override
         public LockingMode convert(final String value) {

@@ -43,7 +43,8 @@ final class RunCommand implements Callable<Integer> {
             index = "0",
             paramLabel = "WORKLOAD",
             converter = Converters.WorkloadConverter.class,
-            description = "page-fault1, mmap1, spf, fault-vs-munmap, shared-vma, stack-growth or pft.")
+            completionCandidates = Converters.WorkloadNames.class,
+            description = "One of: ${COMPLETION-CANDIDATES}.")
     private Workload workload;
 
     @Mixin

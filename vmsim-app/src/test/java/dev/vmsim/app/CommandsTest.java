@@ -153,6 +153,18 @@ class CommandsTest {
         assertTrue(r.out.contains("--machine"), r.out);
     }
 
+    /** The WORKLOAD line comes from Workloads, so a workload added there shows in both helps. */
+    @Test
+    void runAndCompareHelpListEveryWorkload() {
+        for (final String command : List.of("run", "compare")) {
+            final String help = CliHarness.run(ToyKernel.factory(), command, "--help").out.replaceAll("\\s+", " ");
+            for (final dev.vmsim.bench.Workload w : dev.vmsim.bench.workload.Workloads.all()) {
+                assertTrue(help.contains(w.name() + ",") || help.contains(w.name() + "."), command + ": " + w.name()
+                        + " in " + help);
+            }
+        }
+    }
+
     @Test
     void compareWithNoWorkloadRunsFaultVsMunmap() {
         final CliHarness r = CliHarness.run(ToyKernel.factory(), "compare", "--iterations", "1", "--repeat", "1");
