@@ -1,6 +1,7 @@
 package dev.vmsim.core.swap;
 
 import dev.vmsim.core.Machine;
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.phys.FolioWait;
@@ -293,7 +294,9 @@ public final class Swap implements SwapBackend {
             }
             if (!frames().tryGet(pfn)) {
                 if (cache.lookup(offset) == pfn) {
-                    Thread.onSpinWait(); // being freed: its removal from the cache is imminent
+                    // Being freed: its removal from the cache is imminent. cpu_relax through the
+                    // platform, so that under the virtual clock the freeing CPU gets to run.
+                    Platform.current().spinWait();
                 }
                 continue;
             }
