@@ -146,9 +146,14 @@ public final class Arm64FaultHandler implements FaultHandler {
         return (ec == Esr.EC_DABT_CUR || ec == Esr.EC_IABT_CUR) && Esr.isPermissionFault(esr);
     }
 
-    /** fault_signal_pending: RETRY and a fatal signal (or any signal for a user fault) pending. */
+    /**
+     * fault_signal_pending: RETRY and a fatal signal pending, or any signal for a user-mode fault
+     * (SIG-07). A user task then returns to user mode ({@link SigInfo#OK}): a fatal signal kills it
+     * there, a non-fatal one is delivered and the access is taken again.
+     */
     private boolean faultSignalPending(final int fault, final PtRegs regs) {
-        return (fault & VM_FAULT_RETRY) != 0 && ops.signalPending();
+        return (fault & VM_FAULT_RETRY) != 0
+                && (ops.fatalSignalPending() || (regs.userMode() && ops.signalPending()));
     }
 
     /** do_page_fault, in the order of kernel-semantics §11.3. */

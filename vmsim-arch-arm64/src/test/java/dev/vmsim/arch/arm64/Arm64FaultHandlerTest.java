@@ -149,6 +149,27 @@ class Arm64FaultHandlerTest {
         assertEquals(List.of("lock_vma_under_rcu", "handle_mm_fault"), ops.calls);
     }
 
+    /** SIG-07: a non-fatal signal ends a retried user fault before the mmap path. */
+    @Test
+    void perVmaRetryWithANonFatalSignalReturnsToUser() {
+        ops.perVmaResult = ScriptedFaultOps.vma(VM_READ);
+        ops.faults.add(VM_FAULT_RETRY);
+        ops.nonFatalSignal = true;
+        assertEquals(SigInfo.OK, run(dabt(0x07, false, true, ADDR), PtRegs.USER));
+        assertEquals(List.of("lock_vma_under_rcu", "handle_mm_fault"), ops.calls);
+    }
+
+    /** SIG-07: a kernel-mode fault ignores a non-fatal signal and retries under the mmap lock. */
+    @Test
+    void kernelModeRetryIgnoresANonFatalSignal() {
+        ops.mmapResult = ScriptedFaultOps.vma(VM_READ);
+        ops.nonFatalSignal = true;
+        ops.faults.add(VM_FAULT_RETRY);
+        ops.faults.add(0);
+        assertEquals(SigInfo.OK, run(dabt(0x07, false, false, ADDR), PtRegs.KERNEL_UACCESS));
+        assertEquals(2, ops.calls.stream().filter("handle_mm_fault"::equals).count(), ops.calls.toString());
+    }
+
     @Test
     void noVmaUnderRcuFallsBackToTheMmapLock() {
         ops.mmapResult = ScriptedFaultOps.vma(VM_READ);

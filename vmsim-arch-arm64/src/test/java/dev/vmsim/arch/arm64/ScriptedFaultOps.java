@@ -20,7 +20,10 @@ final class ScriptedFaultOps implements FaultOps {
     final Deque<Integer> faults = new ArrayDeque<>();
     /** Called on each handle_mm_fault when no scripted result is queued. */
     IntSupplier onFault = () -> 0;
+    /** A fatal signal pending. */
     boolean signalPending;
+    /** A non-fatal signal pending (SIG-07). */
+    boolean nonFatalSignal;
     final List<String> calls = new ArrayList<>();
     final List<Integer> faultFlags = new ArrayList<>();
     final Map<VmEvent, Integer> counts = new EnumMap<>(VmEvent.class);
@@ -60,8 +63,13 @@ final class ScriptedFaultOps implements FaultOps {
     }
 
     @Override
-    public boolean signalPending() {
+    public boolean fatalSignalPending() {
         return signalPending;
+    }
+
+    @Override
+    public boolean signalPending() {
+        return signalPending || nonFatalSignal;
     }
 
     int count(final VmEvent e) {

@@ -39,7 +39,9 @@ import java.util.function.Consumer;
  * A task that dies of a pending fatal signal gets {@link #KILLED} (SIGKILL, SI_USER); a user fault
  * that ran out of memory goes to pagefault_out_of_memory, which kills nobody, and gets {@link
  * SigInfo#PAGEFAULT_OOM} (the access is retried). A fatal signal is
- * {@link FaultOps#signalPending()}; the simulator has no non-fatal signals.
+ * {@link FaultOps#fatalSignalPending()}; a non-fatal one ({@link FaultOps#signalPending()}) ends a
+ * retried user fault early with {@link SigInfo#OK}, so that its handler runs and the access is taken
+ * again.
  *
  * <p>Not modelled (no simulated counterpart): kprobes, kmmio, the AMD erratum-93/100 prefetch
  * filters, vsyscall emulation, the vDSO fixup, KVM async PF, the "interrupts were disabled" warning
@@ -220,7 +222,7 @@ public final class X86FaultHandler implements FaultHandler {
                     }
                     if (faultSignalPending(fault, regs)) {
                         rec.step("fault_signal_pending");
-                        return regs.userMode() ? KILLED : fixupOrOops(rec, regs, SigInfo.BUS_ADRERR_SIG);
+                        return signalReturn(rec, regs);
                     }
                 }
             }
@@ -239,7 +241,7 @@ public final class X86FaultHandler implements FaultHandler {
                 rec.stepHex("handle_mm_fault=0x", fault);
                 if (faultSignalPending(fault, regs)) { // 20
                     rec.step("fault_signal_pending");
-                    return regs.userMode() ? KILLED : fixupOrOops(rec, regs, SigInfo.BUS_ADRERR_SIG);
+                    return signalReturn(rec, regs);
                 }
                 if ((fault & VmFault.VM_FAULT_COMPLETED) != 0) { // 21
                     return SigInfo.OK;
@@ -282,9 +284,26 @@ public final class X86FaultHandler implements FaultHandler {
         throw new IllegalStateException("BUG: handle_mm_fault returned 0x" + Integer.toHexString(fault));
     }
 
-    /** fault_signal_pending: RETRY and a fatal signal (the simulator's only kind) pending. */
+    /**
+     * fault_signal_pending: RETRY and a fatal signal pending, or any signal for a user-mode fault
+     * (SIG-07: "return faster for non-fatal signals in user mode faults"; the access is taken again
+     * after the handler runs).
+     */
     private boolean faultSignalPending(final int fault, final PtRegs regs) {
-        return (fault & VmFault.VM_FAULT_RETRY) != 0 && ops.signalPending();
+        return (fault & VmFault.VM_FAULT_RETRY) != 0
+                && (ops.fatalSignalPending() || (regs.userMode() && ops.signalPending()));
+    }
+
+    /**
+     * The early return of fault_signal_pending: kernel mode goes to kernelmode_fixup_or_oops; a user
+     * task returns to user mode, where a fatal signal kills it and a non-fatal one is delivered
+     * before the instruction runs again ({@link SigInfo#OK}: the fault is re-taken).
+     */
+    private int signalReturn(final X86FaultRecord rec, final PtRegs regs) {
+        if (!regs.userMode()) {
+            return fixupOrOops(rec, regs, SigInfo.BUS_ADRERR_SIG);
+        }
+        return ops.fatalSignalPending() ? KILLED : SigInfo.OK;
     }
 
     /**

@@ -16,6 +16,7 @@ import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.task.Task;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -150,6 +151,44 @@ class X86EndToEndTest {
         });
         assertTrue(held.await(5, TimeUnit.SECONDS));
         return release;
+    }
+
+    /**
+     * SIG-07: a user write fault on a VMA with no anon_vma yet, while another thread holds the mmap
+     * write lock: __vmf_anon_prepare's trylock fails and the fault returns VM_FAULT_RETRY. With a
+     * non-fatal signal pending, fault_signal_pending ends the fault there, the handler runs on the
+     * way back to user mode, and the store faults again (under the VMA lock, or waiting for the mmap
+     * lock if the writer has not let go yet). Here the handler is what lets the writer go, so without
+     * the early return the store would wait for the lock forever.
+     */
+    @Test
+    void nonFatalSignalRunsItsHandlerBeforeTheRetriedFaultWaitsForTheMmapLock() throws Exception {
+        boot();
+        final long addr = mmap(PAGE, RW, ANON);
+        final CountDownLatch release = holdMmapWriteLockElsewhere();
+        final List<String> handled = new ArrayList<>();
+        faults.clear();
+        try {
+            // assertTimeoutPreemptively runs the store on a thread of its own: the signal goes to that task.
+            assertEquals(SigInfo.OK, assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                final Task task = Task.current();
+                task.sigaction = signo -> {
+                    handled.add("signal " + signo + (holder.isDone() ? "" : " while the writer holds the lock"));
+                    release.countDown();
+                };
+                task.sendSignal(10); // SIGUSR1
+                return cpu.store(addr, (byte) 5);
+            }));
+        } finally {
+            release.countDown();
+        }
+        assertEquals(List.of("signal 10 while the writer holds the lock"), handled);
+        assertTrue(faults.get(0).steps().contains("fault_signal_pending"), faults.get(0).steps().toString());
+        assertTrue(faults.get(0).steps().stream().noneMatch(s -> s.startsWith("lock_mm_and_find_vma")),
+                "the first fault returned before the mmap path: " + faults.get(0).steps());
+        assertEquals(2, faults.size(), "the store faulted again after the handler");
+        assertEquals(SigInfo.OK, faults.get(1).result());
+        assertEquals(5, cpu.load(addr));
     }
 
     /** Row 13 (mainline): no per-VMA attempt for a kernel fault; the read trylock fails; oops, no deadlock. */

@@ -42,6 +42,7 @@ class X86FaultHandlerTest {
         final List<String> calls = new ArrayList<>();
         final List<Integer> flags = new ArrayList<>();
         boolean signal;
+        boolean nonFatalSignal;
 
         @Override
         public Vma lockVmaUnderRcu(final MmStruct mm, final long address) {
@@ -78,8 +79,13 @@ class X86FaultHandlerTest {
         }
 
         @Override
-        public boolean signalPending() {
+        public boolean fatalSignalPending() {
             return signal;
+        }
+
+        @Override
+        public boolean signalPending() {
+            return signal || nonFatalSignal;
         }
     }
 
@@ -218,6 +224,29 @@ class X86FaultHandlerTest {
         final X86FaultHandler mmTree = new X86FaultHandler(ops, X86PageTableFormat.FOUR_LEVEL, true, false);
         assertEquals(SigInfo.BUS_ADRERR_SIG, fault(mmTree, 0, PtRegs.KERNEL_UACCESS));
         assertEquals(List.of("lock_vma_under_rcu", "handle_mm_fault", "VMA_LOCK_RETRY"), ops.calls);
+    }
+
+    /** SIG-07: a non-fatal signal ends a retried user fault before the mmap path; the access is taken again. */
+    @Test
+    void nonFatalSignalEndsARetriedUserFaultEarly() {
+        ops.nonFatalSignal = true;
+        ops.perVma.add(RW_VMA);
+        ops.faults.add(VM_FAULT_RETRY);
+        assertEquals(SigInfo.OK, fault(U, PtRegs.USER));
+        assertEquals(List.of("lock_vma_under_rcu", "handle_mm_fault", "VMA_LOCK_RETRY"), ops.calls);
+    }
+
+    /** SIG-07: for a kernel-mode fault only a fatal signal counts; the retry goes on under the mmap lock. */
+    @Test
+    void nonFatalSignalDoesNotEndAKernelModeFault() {
+        ops.nonFatalSignal = true;
+        ops.perVma.add(RW_VMA);
+        ops.faults.add(VM_FAULT_RETRY);
+        ops.mmap.add(RW_VMA);
+        ops.faults.add(0);
+        final X86FaultHandler mmTree = new X86FaultHandler(ops, X86PageTableFormat.FOUR_LEVEL, true, false);
+        assertEquals(SigInfo.OK, fault(mmTree, 0, PtRegs.KERNEL_UACCESS));
+        assertTrue(ops.calls.contains("lock_mm_and_find_vma"), ops.calls.toString());
     }
 
     /** pagefault_out_of_memory kills nobody: the user fault returns for a retry, counted; no signal. */

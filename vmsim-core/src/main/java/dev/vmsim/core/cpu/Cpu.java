@@ -230,6 +230,12 @@ public final class Cpu {
             p.charge(Cost.FAULT_ENTRY_EXIT);
             p.charge(Cost.FAULT_OTHER);
             final int sig = faultHandler.handle(this, mmu.lastFault(), regs);
+            if (regs.userMode() && sig == SigInfo.OK && task.signalPending()) {
+                // Back to user mode (exit_to_user_mode_loop): the pending signals' handlers run, then
+                // the faulting instruction is executed again. A fault that returned early for a
+                // non-fatal signal (fault_signal_pending, SIG-07) is taken again here.
+                task.deliverSignals();
+            }
             if (sig == SigInfo.PAGEFAULT_OOM && ++ooms < OOM_RETRIES && !Thread.currentThread().isInterrupted()) {
                 continue; // pagefault_out_of_memory returned: retry the access, as the kernel does
             }

@@ -6,6 +6,7 @@ import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.task.Task;
 
 /**
  * The calls an architecture's fault handler makes into mm core, gathered behind one interface.
@@ -43,9 +44,14 @@ public interface FaultOps {
         count(mm, VmEvent.PAGEFAULT_OOM);
     }
 
-    /** fatal_signal_pending / signal_pending for the current task (a Java interrupt is a fatal signal). */
-    default boolean signalPending() {
+    /** fatal_signal_pending(current): a Java interrupt is SIGKILL (non-fatal signals: {@link Task#sendSignal}). */
+    default boolean fatalSignalPending() {
         return Thread.currentThread().isInterrupted();
+    }
+
+    /** signal_pending(current): a fatal signal, or a non-fatal one sent to the task ({@link Task#sendSignal}). */
+    default boolean signalPending() {
+        return fatalSignalPending() || Task.current().signalPending();
     }
 
     /** The real mm core. */

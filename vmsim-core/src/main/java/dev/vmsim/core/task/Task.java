@@ -50,8 +50,57 @@ public final class Task {
     /** Major faults of this task (including faults that needed a retry, as the kernel counts them). */
     public long majFlt;
 
+    /**
+     * task->pending.signal for the non-fatal signals 1-31 (bit {@code signo}), raised by any thread
+     * ({@link #sendSignal}) and taken by the task itself on its way back to user mode ({@link
+     * #deliverSignals}); atomic, since sender and task race. SIGKILL is not kept here: a fatal signal
+     * is the thread's interrupt, which every killable wait already tests.
+     */
+    private final java.util.concurrent.atomic.AtomicInteger sigpending = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * The task's handler for its non-fatal signals (sigaction), run by {@link #deliverSignals} with
+     * the signal number; null ignores them. Volatile: set by the test or workload thread that owns
+     * the task before the signal is sent.
+     */
+    public volatile java.util.function.IntConsumer sigaction;
+
     private Task(final long tid) {
         this.tid = tid;
+    }
+
+    /**
+     * send_signal for a non-fatal signal: marks it pending; {@link #signalPending} is then true for
+     * the task until it delivers it. SIGKILL goes through {@link Thread#interrupt()} instead.
+     *
+     * @throws IllegalArgumentException for a number outside 1-31 or SIGKILL
+     */
+    public void sendSignal(final int signo) {
+        if (signo < 1 || signo > 31 || signo == 9) {
+            throw new IllegalArgumentException("not a non-fatal signal: " + signo);
+        }
+        sigpending.getAndUpdate(p -> p | 1 << signo);
+    }
+
+    /** signal_pending(current) for the non-fatal signals (a fatal one is the thread's interrupt). */
+    public boolean signalPending() {
+        return sigpending.get() != 0;
+    }
+
+    /**
+     * arch_do_signal_or_restart on the way back to user mode: takes every pending non-fatal signal,
+     * lowest number first (dequeue_signal), and runs the task's handler for each. Returns how many.
+     */
+    public int deliverSignals() {
+        int n = 0;
+        for (int pending = sigpending.getAndSet(0); pending != 0; pending &= pending - 1) {
+            final java.util.function.IntConsumer handler = sigaction;
+            if (handler != null) {
+                handler.accept(Integer.numberOfTrailingZeros(pending));
+            }
+            n++;
+        }
+        return n;
     }
 
     /** {@code current}: the calling thread's task. */
