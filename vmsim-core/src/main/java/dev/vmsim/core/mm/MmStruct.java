@@ -586,7 +586,7 @@ public class MmStruct {
                         + Long.toHexString(va) + " outside every VMA");
             }
             if (!fmt.ptePresent(pte)) {
-                if (fmt.isSwapPte(pte)) {
+                if (fmt.isSwapSlotPte(pte)) {
                     swapPtes[0]++;
                 }
                 return;
