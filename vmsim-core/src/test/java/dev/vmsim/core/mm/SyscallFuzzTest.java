@@ -67,6 +67,15 @@ class SyscallFuzzTest {
         }
     }
 
+    /**
+     * The advice of op 5: MADV_DONTNEED, and the guard regions and populate (FAULT-14, FAULT-15),
+     * whose markers then meet every other operation, fork's copy and exit's teardown included.
+     */
+    private static final int[] ADVICE = {
+        Mman.MADV_DONTNEED, Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE, Mman.MADV_POPULATE_READ,
+        Mman.MADV_POPULATE_WRITE,
+    };
+
     private static void step(final FuzzedDataProvider in, final MmStruct[] mms, final int t, final Cpu cpu) {
         final MmStruct mm = mms[t];
         final int op = in.consumeInt(0, 8);
@@ -107,8 +116,11 @@ class SyscallFuzzTest {
                 break;
             }
             case 5: {
-                final int r = mm.madvise(addr, len, Mman.MADV_DONTNEED);
-                check(r == 0 || r == -Errno.ENOMEM, "madvise returned " + r);
+                final int advice = ADVICE[in.consumeInt(0, ADVICE.length - 1)];
+                final int r = mm.madvise(addr, len, advice);
+                final boolean populate = advice == Mman.MADV_POPULATE_READ || advice == Mman.MADV_POPULATE_WRITE;
+                check(r == 0 || r == -Errno.ENOMEM || (populate && (r == -Errno.EINVAL || r == -Errno.EFAULT)),
+                        "madvise(" + advice + ") returned " + r);
                 break;
             }
             case 6: {
