@@ -1,5 +1,6 @@
 package dev.vmsim.arch.x86;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.lock.LockingMode;
@@ -32,5 +33,6 @@ class X86GuardFaultTest {
         assertTrue(!fmt.pteNone(pte) && !fmt.ptePresent(pte) && fmt.isSwapPte(pte));
         assertTrue(fmt.swapPteType(pte) == SwpEntry.SWP_PTE_MARKER && fmt.swapPteOffset(pte) == PteMarker.PTE_MARKER_GUARD);
         assertTrue(fmt.isGuardPteMarker(pte) && fmt.isPteMarker(pte) && !fmt.isSwapSlotPte(pte));
+        assertEquals("pte marker guard", fmt.describe(pte, 0), "the walk dump names the marker");
     }
 }
