@@ -465,6 +465,10 @@ static int do_unguard(const struct command *c) { return madvise_verb(c, MADV_GUA
 static int do_populate_read(const struct command *c) { return madvise_verb(c, MADV_POPULATE_READ); }
 /* populate_write ADDR LEN */
 static int do_populate_write(const struct command *c) { return madvise_verb(c, MADV_POPULATE_WRITE); }
+/* wipeonfork ADDR LEN */
+static int do_wipeonfork(const struct command *c) { return madvise_verb(c, MADV_WIPEONFORK); }
+/* keeponfork ADDR LEN */
+static int do_keeponfork(const struct command *c) { return madvise_verb(c, MADV_KEEPONFORK); }
 
 /* remap NAME ADDR OLDLEN NEWLEN [maymove|at EXPR]...  ("at" implies maymove and fixed) */
 static int do_remap(const struct command *c) {
@@ -778,6 +782,8 @@ static const struct {
     {"unguard", do_unguard, 0},
     {"populate_read", do_populate_read, 0},
     {"populate_write", do_populate_write, 0},
+    {"wipeonfork", do_wipeonfork, 0},
+    {"keeponfork", do_keeponfork, 0},
     {"read", do_read, 0},
     {"write", do_write, 0},
     {"maps", do_maps, 0},

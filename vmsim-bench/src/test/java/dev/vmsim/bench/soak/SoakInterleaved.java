@@ -112,6 +112,7 @@ final class SoakInterleaved {
 
     private static final int[] GUARD_AND_POPULATE = {
         Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE, Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE,
+        Mman.MADV_WIPEONFORK, Mman.MADV_KEEPONFORK,
     };
 
     /** One operation; returns its result for the fingerprint. */
@@ -156,12 +157,13 @@ final class SoakInterleaved {
             check(ret == 0 || ret == -Errno.ENOMEM, where, "madvise returned " + ret);
             return ret;
         } else {
-            // Guard regions and populate (FAULT-14, FAULT-15): populate may also meet a PROT_NONE or
-            // read-only VMA (EINVAL) or a guard marker (EFAULT).
+            // Guard regions, populate and wipe-on-fork (FAULT-14, FAULT-15, ISO-01): populate may also
+            // meet a PROT_NONE or read-only VMA (EINVAL) or a guard marker (EFAULT).
             final int advice = GUARD_AND_POPULATE[rnd.nextInt(GUARD_AND_POPULATE.length)];
             final int ret = mm.madvise(addr, len, advice);
             final boolean populate = advice == Mman.MADV_POPULATE_READ || advice == Mman.MADV_POPULATE_WRITE;
-            check(ret == 0 || ret == -Errno.ENOMEM || (populate && (ret == -Errno.EINVAL || ret == -Errno.EFAULT)),
+            check(ret == 0 || ret == -Errno.ENOMEM || (populate && (ret == -Errno.EINVAL || ret == -Errno.EFAULT))
+                    || (advice == Mman.MADV_WIPEONFORK && ret == -Errno.EINVAL),
                     where, "madvise(" + advice + ") returned " + ret);
             return ret;
         }

@@ -126,9 +126,10 @@ final class SoakRun implements AutoCloseable {
                 "frames lost: " + (machine.frames().allocatedFrames() - framesBaseline));
     }
 
-    /** The advice of the guard-region and populate step (FAULT-14, FAULT-15). */
+    /** The advice of the guard-region, populate and wipe-on-fork step (FAULT-14, FAULT-15, ISO-01). */
     private static final int[] GUARD_AND_POPULATE = {
         Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE, Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE,
+        Mman.MADV_WIPEONFORK, Mman.MADV_KEEPONFORK,
     };
 
     private void step(final int t, final MmStruct mm, final long window) throws Exception {
@@ -193,6 +194,8 @@ final class SoakRun implements AutoCloseable {
             final long ret = onTask(t, () -> (long) mm.madvise(addr, len, advice));
             if (advice == Mman.MADV_POPULATE_READ || advice == Mman.MADV_POPULATE_WRITE) {
                 syscall(ret, 0, Errno.ENOMEM, Errno.EINVAL, Errno.EFAULT);
+            } else if (advice == Mman.MADV_WIPEONFORK) {
+                syscall(ret, 0, Errno.ENOMEM, Errno.EINVAL); // EINVAL: a shared mapping
             } else {
                 syscall(ret, 0, Errno.ENOMEM);
             }

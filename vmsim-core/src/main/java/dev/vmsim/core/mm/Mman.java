@@ -32,6 +32,10 @@ public final class Mman {
 
     public static final int MADV_NORMAL = 0;
     public static final int MADV_DONTNEED = 4;
+    /** Zero-fill the range in a fork child: dup_mmap copies no page tables of a VM_WIPEONFORK VMA. */
+    public static final int MADV_WIPEONFORK = 18;
+    /** Undo MADV_WIPEONFORK. */
+    public static final int MADV_KEEPONFORK = 19;
     /** Populate (prefault) page tables readable, through read faults (since 5.14). */
     public static final int MADV_POPULATE_READ = 22;
     /** Populate (prefault) page tables writable, through write faults (since 5.14). */

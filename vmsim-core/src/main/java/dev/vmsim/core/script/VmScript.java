@@ -40,14 +40,17 @@ public final class VmScript {
     /**
      * The madvise verbs, each {@code VERB EXPR LEN}: dontneed (MADV_DONTNEED), guard and unguard
      * (MADV_GUARD_INSTALL, MADV_GUARD_REMOVE), populate_read and populate_write
-     * (MADV_POPULATE_READ, MADV_POPULATE_WRITE).
+     * (MADV_POPULATE_READ, MADV_POPULATE_WRITE), wipeonfork and keeponfork (MADV_WIPEONFORK,
+     * MADV_KEEPONFORK).
      */
     private static final Map<String, Integer> ADVICE = Map.of(
             "dontneed", Mman.MADV_DONTNEED,
             "guard", Mman.MADV_GUARD_INSTALL,
             "unguard", Mman.MADV_GUARD_REMOVE,
             "populate_read", Mman.MADV_POPULATE_READ,
-            "populate_write", Mman.MADV_POPULATE_WRITE);
+            "populate_write", Mman.MADV_POPULATE_WRITE,
+            "wipeonfork", Mman.MADV_WIPEONFORK,
+            "keeponfork", Mman.MADV_KEEPONFORK);
 
     private final MmStruct mm;
     private final Cpu cpu;

@@ -330,4 +330,54 @@ class GuardRegionTest {
             child.exitMmap();
         }
     }
+
+    /**
+     * ISO-01's WIPEONFORK clause: a child forked after MADV_WIPEONFORK gets the range empty, guard
+     * markers included (dup_mmap copies no page table of a VM_WIPEONFORK VMA), while the rest of the
+     * mapping is copied as usual; MADV_KEEPONFORK merges the VMA back and the next child inherits
+     * the guard again. WIPEONFORK on a shared mapping is EINVAL.
+     */
+    @Test
+    void wipeOnForkChildInheritsNoGuard() {
+        start(LockingMode.PER_VMA);
+        final long a = mapRw(4);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(SigInfo.OK, cpu.store(a + i * P, (byte) (0x20 + i)));
+        }
+        assertEquals(0, mm.madvise(a + P, P, Mman.MADV_GUARD_INSTALL));
+        final int vmas = mm.vmas().size();
+        assertEquals(0, mm.madvise(a, 2 * P, Mman.MADV_WIPEONFORK));
+        assertEquals(vmas + 1, mm.vmas().size(), "split at the end of the range");
+        assertTrue((mm.findVma(a).vmFlags & VmFlags.VM_WIPEONFORK) != 0);
+        assertTrue((mm.findVma(a + 2 * P).vmFlags & VmFlags.VM_WIPEONFORK) == 0);
+        final MmStruct child = mm.fork();
+        assertNotNull(child);
+        final Cpu c = machine.newCpu();
+        try {
+            c.switchMm(child);
+            assertEquals(0, c.load(a), "wiped");
+            assertEquals(0, c.load(a + P), "wiped: no guard in the child");
+            assertEquals(0x22, c.load(a + 2 * P), "copied");
+            assertEquals(0x20, cpu.load(a), "the parent keeps its data");
+            assertSegvMaperr(cpu, a + P);
+        } finally {
+            child.validate();
+            child.exitMmap();
+        }
+        assertEquals(0, mm.madvise(a, 4 * P, Mman.MADV_KEEPONFORK));
+        assertEquals(vmas, mm.vmas().size(), "merged back");
+        final MmStruct second = mm.fork();
+        assertNotNull(second);
+        try {
+            c.switchMm(second);
+            assertSegvMaperr(c, a + P);
+            assertEquals(0x20, c.load(a));
+        } finally {
+            second.validate();
+            second.exitMmap();
+        }
+        final long s = map(BASE + 0x10_0000L, 1, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED);
+        assertEquals(-Errno.EINVAL, mm.madvise(s, P, Mman.MADV_WIPEONFORK));
+        assertEquals(0, mm.madvise(s, P, Mman.MADV_KEEPONFORK));
+    }
 }
