@@ -28,8 +28,10 @@ public final class ScenarioFiles {
     public record Recorded(String name, String script, String transcript) {}
 
     /**
-     * Guard regions (MADV_GUARD_INSTALL/REMOVE, Linux 6.13+) and MADV_POPULATE_READ/WRITE, alone
-     * and across fork: recorded on Linux 6.18.
+     * Guard regions (MADV_GUARD_INSTALL/REMOVE, Linux 6.13+), MADV_POPULATE_READ/WRITE and
+     * MADV_WIPEONFORK, alone and across fork: recorded on Linux 6.18.44 booted without the zero page
+     * (pvm_no_zero_page=1). They print no /proc view, so nothing in them depends on the zero page:
+     * the simulator gives them with and without --no-zero-page.
      */
     public static final String GUARD = "vmscript/guard";
 
