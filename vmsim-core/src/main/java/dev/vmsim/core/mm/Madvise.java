@@ -1,5 +1,6 @@
 package dev.vmsim.core.mm;
 
+import dev.vmsim.core.lock.LockHooks;
 import dev.vmsim.core.lock.LockVma;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.lock.VmaLock;
@@ -279,6 +280,7 @@ final class Madvise {
                 return r;
             }
             zapPageRangeSingle(mm, vma, start, end);
+            LockHooks.at("madvise_guard_install:after_zap"); // where a racing fault repopulates the range
         }
         return -Errno.ERESTARTNOINTR; // restart_syscall: faults keep repopulating the range
     }

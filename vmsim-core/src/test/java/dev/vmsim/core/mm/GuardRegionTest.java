@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.lock.LockHooks;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.pgtable.PageTables;
@@ -379,5 +380,57 @@ class GuardRegionTest {
         final long s = map(BASE + 0x10_0000L, 1, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED);
         assertEquals(-Errno.EINVAL, mm.madvise(s, P, Mman.MADV_WIPEONFORK));
         assertEquals(0, mm.madvise(s, P, Mman.MADV_KEEPONFORK));
+    }
+
+    /**
+     * A fault that repopulates the range after each zap makes the install give up after
+     * MAX_MADVISE_GUARD_RETRIES walks with -ERESTARTNOINTR, which the system call never returns: it
+     * is restarted (here the fourth walk finds the page once more, zaps it, and the fifth succeeds).
+     */
+    @Test
+    void installRacedByFaultsRestartsTheSystemCall() {
+        start(LockingMode.PER_VMA);
+        final long a = mapRw(1);
+        assertEquals(SigInfo.OK, cpu.store(a, (byte) 1));
+        final int[] zaps = {0};
+        LockHooks.install(point -> {
+            if (point.equals("madvise_guard_install:after_zap") && zaps[0]++ < Madvise.MAX_MADVISE_GUARD_RETRIES) {
+                assertEquals(SigInfo.OK, cpu.store(a, (byte) 2), "the racing fault");
+            }
+        });
+        try {
+            assertEquals(0, mm.madvise(a, P, Mman.MADV_GUARD_INSTALL));
+        } finally {
+            LockHooks.install(null);
+        }
+        assertEquals(Madvise.MAX_MADVISE_GUARD_RETRIES + 1, zaps[0], "three zaps, the restart, one more");
+        assertSegvMaperr(cpu, a);
+    }
+
+    /** A task killed while its install keeps being raced is not restarted: EINTR (the task dies on return). */
+    @Test
+    void aFatalSignalEndsTheRestartWithEintr() {
+        start(LockingMode.PER_VMA);
+        final long a = mapRw(1);
+        assertEquals(SigInfo.OK, cpu.store(a, (byte) 1));
+        final int[] calls = {0};
+        LockHooks.install(point -> {
+            if (point.equals("madvise_guard_install:after_zap")) {
+                assertEquals(SigInfo.OK, cpu.store(a, (byte) 2));
+                if (++calls[0] == Madvise.MAX_MADVISE_GUARD_RETRIES) {
+                    Thread.currentThread().interrupt(); // SIGKILL arrives during the third walk
+                }
+            }
+        });
+        final int r;
+        try {
+            r = mm.madvise(a, P, Mman.MADV_GUARD_INSTALL);
+        } finally {
+            LockHooks.install(null);
+            Thread.interrupted();
+        }
+        assertEquals(-Errno.EINTR, r);
+        assertEquals(Madvise.MAX_MADVISE_GUARD_RETRIES, calls[0], "no restart");
+        assertEquals(2, cpu.load(a), "the page of the last racing fault is still mapped");
     }
 }
