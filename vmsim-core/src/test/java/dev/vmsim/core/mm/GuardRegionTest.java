@@ -240,7 +240,8 @@ class GuardRegionTest {
 
     /**
      * Install gives an anonymous VMA its anon_vma (so vma_needs_copy copies the markers at fork) and
-     * allocates the page tables the range lacks; exit frees them all (the frame balance in tearDown).
+     * allocates the page tables the range lacks; munmap drops the markers, so free_pgtables finds the
+     * tables empty and frees them (the frame balance in tearDown checks the rest).
      */
     @Test
     void installPreparesTheAnonVmaAndItsTables() {
@@ -251,6 +252,8 @@ class GuardRegionTest {
         assertEquals(0, mm.madvise(a, 4 * P, Mman.MADV_GUARD_INSTALL));
         assertNotNull(mm.findVma(a).anonVma);
         assertTrue(mm.pageTables().tableFrames() > tables, "the walk allocated the PTE table");
+        assertEquals(0, mm.munmap(a, 4 * P));
+        assertEquals(tables, mm.pageTables().tableFrames(), "munmap dropped the markers and freed the tables");
     }
 
     /**
