@@ -15,11 +15,12 @@ import java.util.Map;
  * up without rounding drift; the virtual clock reads in ns.
  *
  * <p><b>CPU numbering</b> follows Linux's enumeration on these machines: the first thread of every
- * core across all sockets first (cpu {@code k} is core {@code k mod cores}), then the SMT siblings
- * in the same order. A run of N tasks uses CPUs 0..N-1, so it fills distinct cores before siblings,
- * as the scheduler places N runnable threads on an idle machine. Core {@code c} is on socket
- * {@code c / cores_per_socket}, in LLC {@code c / cores_per_llc} and NUMA node
- * {@code c / (cores / numa_nodes)}.
+ * core across all sockets first (logical CPU {@code k} is core {@code k mod cores}), then the SMT
+ * siblings in the same order. Core {@code c} is on socket {@code c / cores_per_socket}, in LLC
+ * {@code c / cores_per_llc} and NUMA node {@code c / (cores / numa_nodes)}. Virtual CPU {@code i}
+ * (the i-th task a run starts) sits on the logical CPU fork balancing gives the i-th thread of a
+ * process on an idle machine ({@link ForkBalance}): spread over LLCs and, past the allowed NUMA
+ * imbalance, over nodes and sockets, distinct cores before SMT siblings.
  */
 public final class CostModel {
     /** The topology counts of a profile, in the profile's order. */
@@ -37,12 +38,19 @@ public final class CostModel {
         PARAMETERS = Collections.unmodifiableList(all);
     }
 
+    /** The largest machine a profile may describe: placing threads scans it (64 Ki logical CPUs). */
+    static final int MAX_LOGICAL_CPUS = 1 << 16;
+    /** Threads placed by fork balancing: the most simulated CPUs a run may have. */
+    private static final int MAX_PLACED = 1024;
+
     private final long[] ps = new long[Cost.values().length];
     private final int sockets;
     private final int coresPerSocket;
     private final int threadsPerCore;
     private final int coresPerLlc;
     private final int numaNodes;
+    /** The logical CPU of each virtual CPU, for the first min(logical CPUs, 1024); later ones wrap. */
+    private final int[] placement;
 
     /**
      * @param values every name of {@link #PARAMETERS}: counts as whole numbers of at least 1, costs
@@ -67,6 +75,12 @@ public final class CostModel {
         this.threadsPerCore = count(values, "threads_per_core");
         this.coresPerLlc = count(values, "cores_per_llc");
         this.numaNodes = count(values, "numa_nodes");
+        if ((long) sockets * coresPerSocket * threadsPerCore > MAX_LOGICAL_CPUS) {
+            throw new IllegalArgumentException("parameters sockets x cores_per_socket x threads_per_core must not exceed "
+                    + MAX_LOGICAL_CPUS + " logical CPUs: " + (long) sockets * coresPerSocket * threadsPerCore);
+        }
+        this.placement = new ForkBalance(sockets, coresPerSocket, threadsPerCore, coresPerLlc, numaNodes)
+                .place(Math.min(logicalCpus(), MAX_PLACED));
     }
 
     private static int count(final Map<String, Double> values, final String name) {
@@ -91,12 +105,17 @@ public final class CostModel {
         return sockets * coresPerSocket;
     }
 
-    /** The physical core of logical CPU {@code cpu} (wrapping past the last logical CPU). */
-    int core(final int cpu) {
-        return Math.floorMod(cpu, cores());
+    /** The logical CPU virtual CPU {@code cpu} runs on (wrapping past the last logical CPU). */
+    public int logicalCpu(final int cpu) {
+        return placement[Math.floorMod(cpu, placement.length)];
     }
 
-    /** The NUMA node of logical CPU {@code cpu}. */
+    /** The physical core of virtual CPU {@code cpu}. */
+    int core(final int cpu) {
+        return logicalCpu(cpu) % cores();
+    }
+
+    /** The NUMA node of virtual CPU {@code cpu}. */
     public int node(final int cpu) {
         return core(cpu) / Math.max(1, cores() / numaNodes);
     }
@@ -109,8 +128,16 @@ public final class CostModel {
         if (from == to) {
             return 0;
         }
-        final int a = core(from);
-        final int b = core(to);
+        return logicalTransferPs(logicalCpu(from), logicalCpu(to));
+    }
+
+    /** {@link #transferPs} between two logical CPUs of the machine's enumeration. */
+    public long logicalTransferPs(final int from, final int to) {
+        if (from == to) {
+            return 0;
+        }
+        final int a = from % cores();
+        final int b = to % cores();
         if (a == b) {
             return ps(Cost.C2C_SMT);
         }

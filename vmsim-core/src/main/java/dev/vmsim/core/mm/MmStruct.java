@@ -70,6 +70,8 @@ public class MmStruct {
 
     /** rss_stat MM_ANONPAGES / MM_SHMEMPAGES: changed by faults and zaps under any lock, hence atomic. */
     private final java.util.concurrent.atomic.AtomicLong anonRss = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger tlbFlushBatched =
+            new java.util.concurrent.atomic.AtomicInteger();
     /** MM_SWAPENTS. */
     private final java.util.concurrent.atomic.AtomicLong shmemRss = new java.util.concurrent.atomic.AtomicLong();
 
@@ -174,7 +176,7 @@ public class MmStruct {
         return pageTables;
     }
 
-    /** mm_cpumask. */
+    /** The mm's OOM-killer state. */
     public final dev.vmsim.core.oom.OomState oom() {
         return oom;
     }
@@ -182,6 +184,16 @@ public class MmStruct {
     /** mm_cpumask(mm). */
     public final MmCpumask cpumask() {
         return cpumask;
+    }
+
+    /**
+     * mm->tlb_flush_batched: batched unmaps of this mm's PTEs whose TLB flush may still be pending
+     * (low 16 bits) and the count a flush_tlb_batched_pending has flushed for (high bits); see
+     * {@link dev.vmsim.core.rmap.TlbUnmapBatch#flushTlbBatchedPending}. Plain atomics: the PTL the
+     * readers hold orders them against the PTE clears the counts stand for.
+     */
+    public final java.util.concurrent.atomic.AtomicInteger tlbFlushBatched() {
+        return tlbFlushBatched;
     }
 
     // ---- layout and limits ----

@@ -10,6 +10,7 @@ import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.rmap.Rmap;
+import dev.vmsim.core.rmap.TlbUnmapBatch;
 import dev.vmsim.core.swap.SwpEntry;
 import java.util.ArrayList;
 import java.util.List;
@@ -322,6 +323,9 @@ public final class PageTables {
         final Ptl ptl = ptlOfTable(ptePage);
         ptl.lock();
         try {
+            TlbUnmapBatch.flushTlbBatchedPending(tlb.mm());
+            // Only a present entry can be in a TLB (tlb_remove_tlb_entry in zap_present_ptes); a swap
+            // entry reclaim left with its flush still batched was flushed for just above.
             boolean cleared = false;
             long pages = 0;
             for (long addr = start; addr != end; addr += pageSize) {
@@ -331,8 +335,8 @@ public final class PageTables {
                     continue;
                 }
                 final long old = getAndClear(pa);
-                cleared = true;
                 if (format.ptePresent(old)) {
+                    cleared = true;
                     if (!format.pteSpecial(old)) {
                         final long pfn = format.pfn(old);
                         Rmap.folioRemoveRmapPte(frames, pfn);
@@ -581,6 +585,7 @@ public final class PageTables {
             final Ptl ptl = ptlOfTable(pt);
             ptl.lock();
             try {
+                TlbUnmapBatch.flushTlbBatchedPending(tlb.mm());
                 for (long addr = s; addr != e; addr += pageSize) {
                     final long pa = slotPa(pt, format.index(addr, 0));
                     for (;;) {
@@ -675,6 +680,7 @@ public final class PageTables {
             newPtl.lock(); // spin_lock_nested(new_ptl, SINGLE_DEPTH_NESTING)
         }
         try {
+            TlbUnmapBatch.flushTlbBatchedPending(tlb.mm());
             boolean flush = false;
             for (long addr = start; addr != end; addr += pageSize) {
                 final long src = slotPa(oldPt, format.index(addr, 0));

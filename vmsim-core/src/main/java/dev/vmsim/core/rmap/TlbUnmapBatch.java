@@ -23,10 +23,56 @@ public final class TlbUnmapBatch {
     private boolean writable;
     private long flushes;
 
-    /** set_tlb_ubc_flush_pending. */
+    /** TLB_FLUSH_BATCH_FLUSHED_SHIFT: mm->tlb_flush_batched keeps the flushed count above it. */
+    static final int TLB_FLUSH_BATCH_FLUSHED_SHIFT = 16;
+    /** TLB_FLUSH_BATCH_PENDING_MASK: the pending count below it. */
+    static final int TLB_FLUSH_BATCH_PENDING_MASK = (1 << TLB_FLUSH_BATCH_FLUSHED_SHIFT) - 1;
+    /** TLB_FLUSH_BATCH_PENDING_LARGE: past it the counts restart at 1 and 0, before they wrap. */
+    static final int TLB_FLUSH_BATCH_PENDING_LARGE = TLB_FLUSH_BATCH_PENDING_MASK / 2;
+
+    /**
+     * set_tlb_ubc_flush_pending: records {@code mm} for this batch's flush and counts a pending
+     * batched flush in mm->tlb_flush_batched, so that a zap, mprotect or mremap that meets the
+     * already-cleared PTE before the batch flushes knows it must flush for it. <b>Context:</b> the
+     * PTL of the cleared PTE is held (the count is raised before it is dropped).
+     */
     public void addPending(final MmStruct mm, final boolean dirtyOrWritable) {
         pending.add(mm);
         writable |= dirtyOrWritable;
+        final java.util.concurrent.atomic.AtomicInteger batched = mm.tlbFlushBatched();
+        int batch = batched.get();
+        while (true) {
+            if ((batch & TLB_FLUSH_BATCH_PENDING_MASK) > TLB_FLUSH_BATCH_PENDING_LARGE) {
+                // Keep pending from catching up with flushed through overflow: restart at 1 and 0.
+                final int witness = batched.compareAndExchange(batch, 1);
+                if (witness == batch) {
+                    return;
+                }
+                batch = witness;
+            } else {
+                batched.incrementAndGet();
+                return;
+            }
+        }
+    }
+
+    /**
+     * flush_tlb_batched_pending (mm/rmap.c): if a batched unmap of {@code mm} may not have flushed
+     * yet, flush the whole mm now. Called with a PTL held by every path that changes PTEs another
+     * CPU may still reach through its TLB (zap_pte_range, change_pte_range, move_ptes): such a path
+     * can find a PTE reclaim cleared and not yet flushed, has then nothing of its own to flush, and
+     * must not return while a CPU still writes the page. The flushed count is advanced only if no
+     * new batch became pending meanwhile (the cmpxchg), so none is lost.
+     */
+    public static void flushTlbBatchedPending(final MmStruct mm) {
+        final java.util.concurrent.atomic.AtomicInteger batched = mm.tlbFlushBatched();
+        final int batch = batched.get();
+        final int pending = batch & TLB_FLUSH_BATCH_PENDING_MASK;
+        final int flushed = batch >>> TLB_FLUSH_BATCH_FLUSHED_SHIFT;
+        if (pending != flushed) {
+            TlbFlush.flushTlbMm(mm); // arch_flush_tlb_batched_pending
+            batched.compareAndSet(batch, pending | (pending << TLB_FLUSH_BATCH_FLUSHED_SHIFT));
+        }
     }
 
     /** tlb_ubc->flush_required. */
