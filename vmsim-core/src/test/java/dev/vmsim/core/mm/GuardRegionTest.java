@@ -15,7 +15,6 @@ import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.swap.Swap;
 import dev.vmsim.core.swap.SwapOut;
 import dev.vmsim.core.swap.SwapParams;
-import dev.vmsim.core.testing.TestArch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,19 +33,14 @@ class GuardRegionTest {
     private static final long P = 4096;
     private static final long BASE = 0x2000_0000L;
 
-    private final Machine machine = TestArch.machine(1024);
-    private final long framesAtStart = machine.frames().allocatedFrames();
+    private final BalancedMachine balanced = new BalancedMachine();
+    private final Machine machine = balanced.machine;
     private MmStruct mm;
     private Cpu cpu;
 
     @AfterEach
     void tearDown() {
-        machine.validate();
-        if (mm != null) {
-            mm.exitMmap();
-        }
-        assertEquals(framesAtStart, machine.frames().allocatedFrames(), "frames leaked");
-        machine.close();
+        balanced.validateExitAndBalance(mm);
     }
 
     private void start(final LockingMode mode) {

@@ -10,7 +10,6 @@ import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.pgtable.PageTableFormat;
-import dev.vmsim.core.testing.TestArch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,8 +24,8 @@ class MadvisePopulateTest {
     private static final long P = 4096;
     private static final long BASE = 0x2000_0000L;
 
-    private final Machine machine = TestArch.machine(1024);
-    private final long framesAtStart = machine.frames().allocatedFrames();
+    private final BalancedMachine balanced = new BalancedMachine();
+    private final Machine machine = balanced.machine;
     private MmStruct mm;
     private Cpu cpu;
 
@@ -39,10 +38,7 @@ class MadvisePopulateTest {
 
     @AfterEach
     void tearDown() {
-        machine.validate();
-        mm.exitMmap();
-        assertEquals(framesAtStart, machine.frames().allocatedFrames(), "frames leaked");
-        machine.close();
+        balanced.validateExitAndBalance(mm);
     }
 
     private long map(final long pages, final int prot) {
