@@ -55,6 +55,9 @@
     }
     const op = step.source.trim().replace(/^in \S+:\s*/, "").split(/\s+/)[0];
     const what = {map: "mmap", unmap: "munmap", protect: "mprotect", remap: "mremap", dontneed: "madvise(MADV_DONTNEED)",
+      guard: "madvise(MADV_GUARD_INSTALL): guard markers in the page table", unguard: "madvise(MADV_GUARD_REMOVE)",
+      populate_read: "madvise(MADV_POPULATE_READ)", populate_write: "madvise(MADV_POPULATE_WRITE)",
+      wipeonfork: "madvise(MADV_WIPEONFORK)", keeponfork: "madvise(MADV_KEEPONFORK)",
       fork: "fork: dup_mmap copied the VMAs and write-protected the private pages in both tasks",
       exit: "exit: exit_mmap tore the task's mm down", read: "read without a fault (the TLB or the walk found the page)",
       write: "write without a fault (the page was writable and present)", maps: "maps prints /proc/PID/maps"}[op] || op;

@@ -363,7 +363,7 @@ struct command {
 /* A handler returns its answer through say(); it returns 0 if the line is a syntax error. */
 typedef int (*handler_fn)(const struct command *);
 
-/* Common tail of unmap/protect/dontneed: ADDR LEN checked against the arena. */
+/* Common tail of unmap/protect and the madvise verbs: ADDR LEN checked against the arena. */
 static int range_args(const struct command *c, uintptr_t *addr, unsigned long *len, int *refused) {
     if (!parse_address(c->tok[1], addr) || !parse_number(c->tok[2], len)) return 0;
     *refused = arena_excludes(*addr, *len);
@@ -431,15 +431,44 @@ static int do_protect(const struct command *c) {
     return 1;
 }
 
-/* dontneed ADDR LEN */
-static int do_dontneed(const struct command *c) {
+/* The madvise verbs: VERB ADDR LEN. */
+static int madvise_verb(const struct command *c, int advice) {
     uintptr_t addr;
     unsigned long len;
     int refused;
     if (c->ntok != 3 || !range_args(c, &addr, &len, &refused)) return 0;
-    if (!refused) say_status(madvise((void *)addr, len, MADV_DONTNEED));
+    if (!refused) say_status(madvise((void *)addr, len, advice));
     return 1;
 }
+
+/* Older libc headers lack the guard-region advice (Linux 6.13) and populate (5.14). */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+#ifndef MADV_GUARD_REMOVE
+#define MADV_GUARD_REMOVE 103
+#endif
+
+/* dontneed ADDR LEN */
+static int do_dontneed(const struct command *c) { return madvise_verb(c, MADV_DONTNEED); }
+/* guard ADDR LEN: MADV_GUARD_INSTALL */
+static int do_guard(const struct command *c) { return madvise_verb(c, MADV_GUARD_INSTALL); }
+/* unguard ADDR LEN: MADV_GUARD_REMOVE */
+static int do_unguard(const struct command *c) { return madvise_verb(c, MADV_GUARD_REMOVE); }
+/* populate_read ADDR LEN */
+static int do_populate_read(const struct command *c) { return madvise_verb(c, MADV_POPULATE_READ); }
+/* populate_write ADDR LEN */
+static int do_populate_write(const struct command *c) { return madvise_verb(c, MADV_POPULATE_WRITE); }
+/* wipeonfork ADDR LEN */
+static int do_wipeonfork(const struct command *c) { return madvise_verb(c, MADV_WIPEONFORK); }
+/* keeponfork ADDR LEN */
+static int do_keeponfork(const struct command *c) { return madvise_verb(c, MADV_KEEPONFORK); }
 
 /* remap NAME ADDR OLDLEN NEWLEN [maymove|at EXPR]...  ("at" implies maymove and fixed) */
 static int do_remap(const struct command *c) {
@@ -749,6 +778,12 @@ static const struct {
     {"protect", do_protect, 0},
     {"remap", do_remap, 0},
     {"dontneed", do_dontneed, 0},
+    {"guard", do_guard, 0},
+    {"unguard", do_unguard, 0},
+    {"populate_read", do_populate_read, 0},
+    {"populate_write", do_populate_write, 0},
+    {"wipeonfork", do_wipeonfork, 0},
+    {"keeponfork", do_keeponfork, 0},
     {"read", do_read, 0},
     {"write", do_write, 0},
     {"maps", do_maps, 0},

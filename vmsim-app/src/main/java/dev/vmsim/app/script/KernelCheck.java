@@ -21,7 +21,8 @@ public final class KernelCheck {
 
     /** Folders of recorded scenarios whose scripts are run: every folder the project keeps. */
     static final List<String> FOLDERS = List.of(
-            "vmscript/examples", "vmscript/corpus", "vmscript/fork", "vmscript/proc", ScenarioFiles.NO_ZERO_PAGE);
+            "vmscript/examples", "vmscript/corpus", "vmscript/fork", "vmscript/proc", ScenarioFiles.GUARD,
+            ScenarioFiles.NO_ZERO_PAGE);
 
     /** One scenario whose transcripts differ. */
     public record Difference(String name, String script, String diff) {}

@@ -18,8 +18,8 @@ import java.util.stream.Stream;
 /**
  * The recorded vmscript scenarios on the class path (vmsim-app's resources, so in vmsim.jar too): {@code vmscript/corpus/} (this project's
  * corpus), {@code vmscript/examples/} (the examples of the spec), {@code vmscript/fork/} (scenarios
- * of several tasks: fork, exit, {@code in NAME:}) and {@code vmscript/proc/} (smaps, smaps_rollup,
- * status), each {@code NN-name.vms} with the transcript the real kernel (Linux 6.18, vanilla) printed
+ * of several tasks: fork, exit, {@code in NAME:}), {@code vmscript/proc/} (smaps, smaps_rollup,
+ * status) and {@code vmscript/guard/} (guard regions and populate), each {@code NN-name.vms} with the transcript the real kernel (Linux 6.18, vanilla) printed
  * for it in {@code NN-name.out}. {@code vmscript/no-zero-page/} holds scenarios recorded on a 6.18
  * kernel that never maps the zero page ({@link #NO_ZERO_PAGE}), for the simulator's variant of it.
  */
@@ -27,14 +27,22 @@ public final class ScenarioFiles {
     /** One recorded scenario. */
     public record Recorded(String name, String script, String transcript) {}
 
+    /**
+     * Guard regions (MADV_GUARD_INSTALL/REMOVE, Linux 6.13+), MADV_POPULATE_READ/WRITE and
+     * MADV_WIPEONFORK, alone and across fork: recorded on Linux 6.18.44 booted without the zero page
+     * (pvm_no_zero_page=1). They print no /proc view, so nothing in them depends on the zero page:
+     * the simulator gives them with and without --no-zero-page.
+     */
+    public static final String GUARD = "vmscript/guard";
+
     /** Scenarios recorded on a kernel where mm_forbids_zeropage() holds (booted with pvm_no_zero_page=1). */
     public static final String NO_ZERO_PAGE = "vmscript/no-zero-page";
 
     private ScenarioFiles() {}
 
-    /** Every scenario of the examples, the corpus, the fork and the /proc scenarios, sorted by folder then name. */
+    /** Every scenario of the examples, the corpus, the fork, the /proc and the guard scenarios, sorted by folder then name. */
     public static List<Recorded> all() {
-        return Stream.of("vmscript/examples", "vmscript/corpus", "vmscript/fork", "vmscript/proc")
+        return Stream.of("vmscript/examples", "vmscript/corpus", "vmscript/fork", "vmscript/proc", GUARD)
                 .flatMap(folder -> in(folder).stream())
                 .collect(Collectors.toList());
     }

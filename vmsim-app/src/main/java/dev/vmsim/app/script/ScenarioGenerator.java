@@ -10,7 +10,8 @@ import java.util.Random;
  * <p>Every scenario works over a handful of names and a small window just below {@code top} (where
  * top-down placement also puts non-fixed mappings), so its operations keep running into each other:
  * splits, merges, holes, fixed replacements, mremap moves onto neighbours, shared mappings and their
- * SIGBUS tail, MADV_DONTNEED, and growsdown stacks (placed either in the window or 2 MiB below top,
+ * SIGBUS tail, MADV_DONTNEED, guard regions (guard, unguard), populate_read/populate_write,
+ * wipeonfork/keeponfork, and growsdown stacks (placed either in the window or 2 MiB below top,
  * where the 1 MiB stack guard gap and RLIMIT_STACK come into play).
  *
  * <p>The same seed always gives the same scenario ({@link java.util.Random} is fully specified).
@@ -26,6 +27,10 @@ public final class ScenarioGenerator {
 
     private static final String[] NAMES = {"a", "b", "c", "d", "s"};
     private static final String[] PROTS = {"rw-", "rw-", "rw-", "r--", "r--", "---", "-w-"};
+    /** The madvise verbs besides dontneed: guard markers, populate's errnos, VM_WIPEONFORK's splits. */
+    private static final String[] ADVICE = {
+        "guard", "guard", "unguard", "populate_read", "populate_write", "wipeonfork", "keeponfork",
+    };
 
     private final Random rnd;
     private final List<String> bound = new ArrayList<>();
@@ -59,8 +64,10 @@ public final class ScenarioGenerator {
             return "protect " + address() + " " + length() + " " + prot();
         } else if (roll < 60) {
             return remap();
-        } else if (roll < 65) {
+        } else if (roll < 63) {
             return "dontneed " + address() + " " + length();
+        } else if (roll < 67) {
+            return ADVICE[rnd.nextInt(ADVICE.length)] + " " + address() + " " + length();
         } else if (roll < 77) {
             return "read " + accessAddress();
         } else if (roll < 91) {

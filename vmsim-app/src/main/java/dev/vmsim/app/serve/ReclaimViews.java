@@ -101,7 +101,7 @@ final class ReclaimViews {
             final MmStruct mm = s.mm(task);
             final PageTableFormat fmt = mm.pageTables().format();
             mm.pageTables().forEachPte(0, fmt.taskSize(), (va, pte) -> {
-                if (fmt.isSwapPte(pte)) {
+                if (fmt.isSwapSlotPte(pte)) {
                     final long entry = fmt.pteToSwpEntry(pte);
                     if (SwpEntry.swpType(entry) == type) {
                         out.computeIfAbsent(SwpEntry.swpOffset(entry), k -> new ArrayList<>()).add(task + " " + s.rel(va));

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class ScenarioGeneratorTest {
     private static final Pattern OPERATION =
-            Pattern.compile("(map|unmap|protect|remap|dontneed|read|write|maps)( [^ #]+)*");
+            Pattern.compile("(map|unmap|protect|remap|dontneed|guard|unguard|populate_read|populate_write|wipeonfork|keeponfork|read|write|maps)( [^ #]+)*");
 
     @Test
     void sameSeedGivesTheSameScenario() {
@@ -56,7 +56,8 @@ class ScenarioGeneratorTest {
                 }
             }
         }
-        assertEquals(Set.of("#", "map", "unmap", "protect", "remap", "dontneed", "read", "write", "maps"), kinds);
+        assertEquals(Set.of("#", "map", "unmap", "protect", "remap", "dontneed", "guard", "unguard", "populate_read",
+                "populate_write", "wipeonfork", "keeponfork", "read", "write", "maps"), kinds);
         assertEquals(Set.of("shared", "growsdown", "populate", "fixed", "noreplace", "maymove", "at"), options);
     }
 }

@@ -13,9 +13,8 @@ final class DescriptorDecoder {
                 return "INVALID (none)";
             }
             if (level == 0 && !f.ptePresent(d)) {
-                // a swap PTE: pte_to_swp_entry, then the swap flag bits
-                sb.append("swap type=").append(f.swapPteType(d)).append(" offset=0x")
-                        .append(Long.toHexString(f.swapPteOffset(d)));
+                // a swap PTE (or a PTE marker): pte_to_swp_entry, then the swap flag bits
+                sb.append(dev.vmsim.core.swap.SwpEntry.describe(f.pteToSwpEntry(d)));
                 if (f.pteSwpExclusive(d)) {
                     sb.append(" EXCLUSIVE");
                 }

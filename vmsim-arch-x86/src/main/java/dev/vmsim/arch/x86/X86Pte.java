@@ -146,11 +146,15 @@ public final class X86Pte {
         return sb.toString();
     }
 
-    /** A swap PTE: "swap type=0 offset=0x2a EXCLUSIVE" (pte_to_swp_entry, then the swap flag bits). */
+    /**
+     * A swap PTE: "swap type=0 offset=0x2a EXCLUSIVE" (pte_to_swp_entry, then the swap flag bits);
+     * a PTE marker reads "pte marker guard".
+     */
     static String describeSwap(final long e) {
         final long type = e >>> (64 - SWP_TYPE_BITS);
         final long offset = ~e << SWP_TYPE_BITS >>> SWP_OFFSET_SHIFT;
-        final StringBuilder sb = new StringBuilder("swap type=").append(type).append(" offset=0x").append(Long.toHexString(offset));
+        final StringBuilder sb = new StringBuilder(dev.vmsim.core.swap.SwpEntry.describe(
+                dev.vmsim.core.swap.SwpEntry.swpEntry((int) type, offset)));
         if ((e & SWP_EXCLUSIVE) != 0) {
             sb.append(" EXCLUSIVE");
         }

@@ -127,7 +127,7 @@ public final class SwapFaultState implements AutoCloseable {
         final Swapin swapin = swap.swapin();
         for (int i = 0; i < pages; i++) {
             final long pte = pt.readPte(pt.ptePa(address(i), false));
-            if (!fmt.isSwapPte(pte)) {
+            if (!fmt.isSwapSlotPte(pte)) {
                 throw new IllegalStateException("page " + i + " is not swapped out: " + fmt.describe(pte, 0));
             }
             final Swapin.Folio f = swapin.readSwapCacheAsync(fmt.pteToSwpEntry(pte));

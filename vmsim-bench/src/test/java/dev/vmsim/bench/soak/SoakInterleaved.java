@@ -110,6 +110,11 @@ final class SoakInterleaved {
         }
     }
 
+    private static final int[] GUARD_AND_POPULATE = {
+        Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE, Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE,
+        Mman.MADV_WIPEONFORK, Mman.MADV_KEEPONFORK,
+    };
+
     /** One operation; returns its result for the fingerprint. */
     private long step(final SplittableRandom rnd, final Cpu cpu, final MmStruct mm, final long window,
             final long pageSize, final String where) {
@@ -147,9 +152,19 @@ final class SoakInterleaved {
             final int ret = mm.mprotect(addr, len, prot);
             check(ret == 0 || ret == -Errno.ENOMEM, where, "mprotect returned " + ret);
             return ret;
-        } else {
+        } else if (r < 97) {
             final int ret = mm.madvise(addr, len, Mman.MADV_DONTNEED);
             check(ret == 0 || ret == -Errno.ENOMEM, where, "madvise returned " + ret);
+            return ret;
+        } else {
+            // Guard regions, populate and wipe-on-fork (FAULT-14, FAULT-15, ISO-01): populate may also
+            // meet a PROT_NONE or read-only VMA (EINVAL) or a guard marker (EFAULT).
+            final int advice = GUARD_AND_POPULATE[rnd.nextInt(GUARD_AND_POPULATE.length)];
+            final int ret = mm.madvise(addr, len, advice);
+            final boolean populate = advice == Mman.MADV_POPULATE_READ || advice == Mman.MADV_POPULATE_WRITE;
+            check(ret == 0 || ret == -Errno.ENOMEM || (populate && (ret == -Errno.EINVAL || ret == -Errno.EFAULT))
+                    || (advice == Mman.MADV_WIPEONFORK && ret == -Errno.EINVAL),
+                    where, "madvise(" + advice + ") returned " + ret);
             return ret;
         }
     }

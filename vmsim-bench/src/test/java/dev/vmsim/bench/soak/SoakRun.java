@@ -126,6 +126,12 @@ final class SoakRun implements AutoCloseable {
                 "frames lost: " + (machine.frames().allocatedFrames() - framesBaseline));
     }
 
+    /** The advice of the guard-region, populate and wipe-on-fork step (FAULT-14, FAULT-15, ISO-01). */
+    private static final int[] GUARD_AND_POPULATE = {
+        Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE, Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE,
+        Mman.MADV_WIPEONFORK, Mman.MADV_KEEPONFORK,
+    };
+
     private void step(final int t, final MmStruct mm, final long window) throws Exception {
         final int r = rnd.nextInt(100);
         final int first = rnd.nextInt(WINDOW_PAGES);
@@ -177,9 +183,22 @@ final class SoakRun implements AutoCloseable {
             current += ": mremap move 0x" + Long.toHexString(addr) + " " + len + " to 0x" + Long.toHexString(to);
             syscall(onTask(t, () -> mm.mremap(addr, len, len, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, to)), to,
                     Errno.EFAULT, Errno.ENOMEM);
-        } else if (r < 98) {
+        } else if (r < 97) {
             current += ": madvise(DONTNEED) " + len + " at 0x" + Long.toHexString(addr);
             syscall(onTask(t, () -> (long) mm.madvise(addr, len, Mman.MADV_DONTNEED)), 0, Errno.ENOMEM);
+        } else if (r < 98) {
+            final int advice = GUARD_AND_POPULATE[rnd.nextInt(GUARD_AND_POPULATE.length)];
+            current += ": madvise(" + advice + ") " + len + " at 0x" + Long.toHexString(addr);
+            // Guard markers zap data (a later load may see 0) and make accesses SEGV_MAPERR; populate
+            // meets holes (ENOMEM), PROT_NONE or read-only VMAs (EINVAL) and guards (EFAULT).
+            final long ret = onTask(t, () -> (long) mm.madvise(addr, len, advice));
+            if (advice == Mman.MADV_POPULATE_READ || advice == Mman.MADV_POPULATE_WRITE) {
+                syscall(ret, 0, Errno.ENOMEM, Errno.EINVAL, Errno.EFAULT);
+            } else if (advice == Mman.MADV_WIPEONFORK) {
+                syscall(ret, 0, Errno.ENOMEM, Errno.EINVAL); // EINVAL: a shared mapping
+            } else {
+                syscall(ret, 0, Errno.ENOMEM);
+            }
         } else {
             current += ": fork";
             onTask(t, () -> {

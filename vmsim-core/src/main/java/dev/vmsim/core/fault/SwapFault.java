@@ -8,7 +8,9 @@ import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_WRITE;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_MAJOR;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_OOM;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_RETRY;
+import static dev.vmsim.core.fault.VmFault.VM_FAULT_HWPOISON;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_SIGBUS;
+import static dev.vmsim.core.fault.VmFault.VM_FAULT_SIGSEGV;
 
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.VmFlags;
@@ -22,6 +24,7 @@ import dev.vmsim.core.phys.MemMap;
 import dev.vmsim.core.phys.PageFlags;
 import dev.vmsim.core.rmap.Rmap;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.swap.PteMarker;
 import dev.vmsim.core.swap.Swap;
 import dev.vmsim.core.swap.Swapin;
 import dev.vmsim.core.swap.SwpEntry;
@@ -48,6 +51,28 @@ import dev.vmsim.core.trace.FaultTrace;
 final class SwapFault {
     private SwapFault() {}
 
+    /**
+     * handle_pte_marker (mm/memory.c): a marker with no bits is a kernel bug, a poisoned one is
+     * VM_FAULT_HWPOISON, and "hitting a guard page is always a fatal condition": VM_FAULT_SIGSEGV,
+     * which the arch handler turns into SIGSEGV with SEGV_MAPERR (x86 bad_area_nosemaphore, arm64
+     * do_page_fault's default si_code). No uffd-wp marker is ever installed here, so the last branch
+     * (an unknown marker) is VM_FAULT_SIGBUS as in the kernel.
+     */
+    static int handlePteMarker(final long entry) {
+        final long marker = PteMarker.pteMarkerGet(entry);
+        if (marker == 0) {
+            return VM_FAULT_SIGBUS;
+        }
+        if ((marker & PteMarker.PTE_MARKER_POISONED) != 0) {
+            return VM_FAULT_HWPOISON;
+        }
+        if ((marker & PteMarker.PTE_MARKER_GUARD) != 0) {
+            FaultTrace.doSwapPage("handle_pte_marker", "guard: VM_FAULT_SIGSEGV");
+            return VM_FAULT_SIGSEGV;
+        }
+        return VM_FAULT_SIGBUS;
+    }
+
     /** do_swap_page, called from handle_pte_fault with the fault lock held and {@code orig} a swap PTE. */
     static int doSwapPage(final MmStruct mm, final Vma vma, final long address, final int flags, final long ptePa,
             final long orig) {
@@ -59,7 +84,10 @@ final class SwapFault {
         }
         final Swap swap = mm.machine().swap();
         if (SwpEntry.nonSwapEntry(entry)) {
-            return VM_FAULT_SIGBUS; // migration, hwpoison and marker entries are not produced here
+            if (PteMarker.isPteMarkerEntry(entry)) {
+                return handlePteMarker(entry);
+            }
+            return VM_FAULT_SIGBUS; // migration and hwpoison entries are not produced here
         }
         if (swap == null || !swap.isOurs(entry)) {
             return 0; // get_swap_device failing: the PTE changed under us; the access is retried

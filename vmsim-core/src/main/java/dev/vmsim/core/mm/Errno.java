@@ -13,6 +13,13 @@ public final class Errno {
     public static final int EEXIST = 17;
     public static final int EINVAL = 22;
     public static final int EOVERFLOW = 75;
+    /** EHWPOISON (include/uapi/asm-generic/errno.h): what GUP reports for a poisoned page with FOLL_HWPOISON. */
+    public static final int EHWPOISON = 133;
+    /**
+     * ERESTARTNOINTR (include/linux/errno.h): never seen by user space; the signal code restarts the
+     * system call. restart_syscall returns it (MADV_GUARD_INSTALL raced by faults too often).
+     */
+    public static final int ERESTARTNOINTR = 513;
 
     private Errno() {}
 
@@ -30,6 +37,8 @@ public final class Errno {
             case EEXIST: return "EEXIST";
             case EINVAL: return "EINVAL";
             case EOVERFLOW: return "EOVERFLOW";
+            case EHWPOISON: return "EHWPOISON";
+            case ERESTARTNOINTR: return "ERESTARTNOINTR";
             default: return "E" + Math.abs(errno);
         }
     }

@@ -7,6 +7,7 @@ import dev.vmsim.core.lock.MmapLock;
 import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
+import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.rmap.AnonVmas;
 import java.util.List;
 
@@ -137,7 +138,7 @@ final class Fork {
             vmas = mm.vmas();
             final MmuGather tlb = new MmuGather(mm);
             for (final Vma v : vmas) {
-                mm.addRss(v, -mm.pageTables().zapRange(v.vmStart, v.vmEnd, tlb));
+                mm.addRss(v, -mm.pageTables().zapRange(v.vmStart, v.vmEnd, PageTables.ZAP_FLAG_DROP_MARKER, tlb));
             }
             tlb.finish();
         } finally {

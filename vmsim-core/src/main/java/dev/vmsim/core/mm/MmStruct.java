@@ -505,7 +505,7 @@ public class MmStruct {
         return Mremap.mremap(this, oldAddr, oldLen, newLen, flags, newAddr);
     }
 
-    /** madvise(2): 0 or -errno (MADV_NORMAL and MADV_DONTNEED are modelled; others EINVAL). */
+    /** madvise(2): 0 or -errno (NORMAL, DONTNEED, POPULATE_READ/WRITE, GUARD_INSTALL/REMOVE; others EINVAL). */
     public int madvise(final long addr, final long len, final int advice) {
         syscallEntry();
         return Madvise.madvise(this, addr, len, advice);
@@ -616,7 +616,7 @@ public class MmStruct {
                         + Long.toHexString(va) + " outside every VMA");
             }
             if (!fmt.ptePresent(pte)) {
-                if (fmt.isSwapPte(pte)) {
+                if (fmt.isSwapSlotPte(pte)) {
                     swapPtes[0]++;
                 }
                 return;

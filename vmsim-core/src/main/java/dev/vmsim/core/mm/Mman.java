@@ -32,6 +32,18 @@ public final class Mman {
 
     public static final int MADV_NORMAL = 0;
     public static final int MADV_DONTNEED = 4;
+    /** Zero-fill the range in a fork child: dup_mmap copies no page tables of a VM_WIPEONFORK VMA. */
+    public static final int MADV_WIPEONFORK = 18;
+    /** Undo MADV_WIPEONFORK. */
+    public static final int MADV_KEEPONFORK = 19;
+    /** Populate (prefault) page tables readable, through read faults (since 5.14). */
+    public static final int MADV_POPULATE_READ = 22;
+    /** Populate (prefault) page tables writable, through write faults (since 5.14). */
+    public static final int MADV_POPULATE_WRITE = 23;
+    /** Install PTE guard markers: any access to the range is a fatal SIGSEGV (since 6.13). */
+    public static final int MADV_GUARD_INSTALL = 102;
+    /** Remove the guard markers of the range (since 6.13). */
+    public static final int MADV_GUARD_REMOVE = 103;
 
     private Mman() {}
 }

@@ -7,6 +7,7 @@ import dev.vmsim.core.fault.FaultFlags;
 import dev.vmsim.core.fault.Memory;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
+import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.rmap.AnonVmas;
 import dev.vmsim.core.tree.MaState;
 import java.util.ArrayList;
@@ -536,7 +537,7 @@ final class Mmap {
             ptesCleared = true;
             final MmuGather tlb = new MmuGather(mm);
             for (final Vma v : detached) {
-                mm.addRss(v, -mm.pageTables().zapRange(v.vmStart, v.vmEnd, tlb));
+                mm.addRss(v, -mm.pageTables().zapRange(v.vmStart, v.vmEnd, PageTables.ZAP_FLAG_DROP_MARKER, tlb));
             }
             final Vma firstV = detached.get(0);
             final Vma lastV = detached.get(detached.size() - 1);

@@ -20,8 +20,10 @@
  * mremap after it was faulted keeps its old pgoff and merges with nothing at its new place.
  *
  * <h2>Departures</h2>
- * No RLIMIT_AS/DATA, memlock or overcommit accounting (always within limits); madvise models only
- * MADV_NORMAL and MADV_DONTNEED; no mseal, userfaultfd or file mappings other than the shmem object
- * of shared anonymous memory.
+ * No RLIMIT_AS/DATA, memlock or overcommit accounting (always within limits); madvise models
+ * MADV_NORMAL, MADV_DONTNEED, MADV_POPULATE_READ/WRITE ({@link dev.vmsim.core.mm.Gup}),
+ * MADV_GUARD_INSTALL/REMOVE (guard regions: PTE markers, {@link dev.vmsim.core.swap.PteMarker}) and
+ * MADV_WIPEONFORK/KEEPONFORK, and answers EINVAL to the rest; no mseal, userfaultfd or file
+ * mappings other than the shmem object of shared anonymous memory.
  */
 package dev.vmsim.core.mm;

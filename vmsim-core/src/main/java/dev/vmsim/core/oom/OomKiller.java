@@ -202,7 +202,7 @@ public final class OomKiller implements OutOfMemory {
             }
             if (vma.isAnonymous() || (vma.vmFlags & VmFlags.VM_SHARED) == 0) {
                 final MmuGather tlb = new MmuGather(mm);
-                final long n = mm.pageTables().zapRange(vma.vmStart, vma.vmEnd, tlb);
+                final long n = mm.pageTables().zapRange(vma.vmStart, vma.vmEnd, 0, tlb); // no ZAP_FLAG_DROP_MARKER: guards stay;
                 mm.addRss(vma, -n);
                 tlb.finish();
                 reaped += n;

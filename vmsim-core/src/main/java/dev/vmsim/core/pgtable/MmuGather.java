@@ -19,7 +19,7 @@ import java.util.Arrays;
  *
  * <pre>{@code
  * final MmuGather tlb = new MmuGather(mm);       // tlb_gather_mmu
- * mm.pageTables().zapRange(start, end, tlb);     // unmap_page_range
+ * mm.pageTables().zapRange(start, end, PageTables.ZAP_FLAG_DROP_MARKER, tlb); // unmap_vmas
  * mm.pageTables().freePgtables(start, end, floor, ceiling, tlb);
  * tlb.finish();                                  // tlb_finish_mmu: flush, then free
  * }</pre>

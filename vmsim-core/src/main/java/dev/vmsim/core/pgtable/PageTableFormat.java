@@ -150,6 +150,29 @@ public interface PageTableFormat {
         return mkSwapPte(dev.vmsim.core.swap.SwpEntry.swpType(entry), dev.vmsim.core.swap.SwpEntry.swpOffset(entry));
     }
 
+    /**
+     * is_swap_pte && !non_swap_entry: a swap PTE that names a slot on a swap device, the only kind
+     * swap_map, MM_SWAPENTS and the swap cache may see (a PTE marker is a swap PTE too, and is not).
+     */
+    default boolean isSwapSlotPte(final long pte) {
+        return isSwapPte(pte) && !dev.vmsim.core.swap.SwpEntry.nonSwapEntry(pteToSwpEntry(pte));
+    }
+
+    /** is_pte_marker: a swap PTE holding a {@link dev.vmsim.core.swap.PteMarker} entry. */
+    default boolean isPteMarker(final long pte) {
+        return isSwapPte(pte) && dev.vmsim.core.swap.PteMarker.isPteMarkerEntry(pteToSwpEntry(pte));
+    }
+
+    /** make_pte_marker: swp_entry_to_pte(make_pte_marker_entry(marker)). */
+    default long makePteMarker(final long marker) {
+        return swpEntryToPte(dev.vmsim.core.swap.PteMarker.makePteMarkerEntry(marker));
+    }
+
+    /** is_guard_pte_marker (mm/madvise.c): a PTE marker with PTE_MARKER_GUARD. */
+    default boolean isGuardPteMarker(final long pte) {
+        return isSwapPte(pte) && dev.vmsim.core.swap.PteMarker.isGuardSwpEntry(pteToSwpEntry(pte));
+    }
+
     /** A human-readable decode of an entry at a level, for walk dumps ("P RW US A D NX pfn=0x1234"). */
     String describe(long entry, int level);
 }

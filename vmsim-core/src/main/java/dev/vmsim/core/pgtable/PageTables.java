@@ -294,23 +294,32 @@ public final class PageTables {
     // ---------------------------------------------------------------- zap
 
     /**
+     * zap_details.zap_flags ZAP_FLAG_DROP_MARKER: also clear PTE markers. unmap_vmas (munmap,
+     * exit_mmap) passes it; zap_page_range_single (MADV_DONTNEED, the guard install's zap) and the
+     * OOM reaper do not, so a guard region outlives them.
+     */
+    public static final int ZAP_FLAG_DROP_MARKER = 1;
+
+    /**
      * unmap_page_range / zap_pte_range: clears every non-none PTE in [start, end) under its PTL. For
      * each present, non-special page: folio_remove_rmap_pte and tlb_remove_page, so the
-     * frame is freed only after the gather's flush. Records the range to flush.
+     * frame is freed only after the gather's flush. A swap PTE's slot is freed; a guard marker is
+     * kept unless {@code zapFlags} has {@link #ZAP_FLAG_DROP_MARKER}. Records the range to flush.
      *
      * @return the number of pages unmapped, for the caller's rss accounting (add_mm_rss_vec)
      */
-    public long zapRange(final long start, final long end, final MmuGather tlb) {
+    public long zapRange(final long start, final long end, final int zapFlags, final MmuGather tlb) {
         final long[] pages = new long[1];
         walkPteTables(start, end, (pt, s, e) -> {
-            pages[0] += zapPteRange(pt, s, e, tlb);
+            pages[0] += zapPteRange(pt, s, e, zapFlags, tlb);
             return 0;
         });
         return pages[0];
     }
 
     /** Returns the number of pages (non-special present PTEs) unmapped, for the caller's rss accounting. */
-    private long zapPteRange(final long ptePage, final long start, final long end, final MmuGather tlb) {
+    private long zapPteRange(final long ptePage, final long start, final long end, final int zapFlags,
+            final MmuGather tlb) {
         final Ptl ptl = ptlOfTable(ptePage);
         ptl.lock();
         try {
@@ -321,7 +330,8 @@ public final class PageTables {
             long pages = 0;
             for (long addr = start; addr != end; addr += pageSize) {
                 final long pa = slotPa(ptePage, format.index(addr, 0));
-                if (format.pteNone(mem.getLongAcquire(pa))) {
+                final long cur = mem.getLongAcquire(pa);
+                if (format.pteNone(cur) || !zapNonpresentMarker(cur, zapFlags)) {
                     continue;
                 }
                 final long old = getAndClear(pa);
@@ -346,7 +356,17 @@ public final class PageTables {
         }
     }
 
-    /** zap_nonpresent_ptes for a swap PTE: free_swap_and_cache and MM_SWAPENTS. */
+    /**
+     * zap_nonpresent_ptes' marker rule: "ordinary zapping should not remove guard PTE markers", only
+     * a zap with ZAP_FLAG_DROP_MARKER does. True for every entry that is not a guard marker.
+     * Nothing but the PTL is needed: a marker holds no page and no slot, so keeping it leaves no
+     * reference behind.
+     */
+    private boolean zapNonpresentMarker(final long pte, final int zapFlags) {
+        return (zapFlags & ZAP_FLAG_DROP_MARKER) != 0 || !format.isGuardPteMarker(pte);
+    }
+
+    /** zap_nonpresent_ptes for a swap PTE: free_swap_and_cache and MM_SWAPENTS; a marker holds neither. */
     private void zapNonpresentPte(final long pte) {
         final long entry = format.pteToSwpEntry(pte);
         if (SwpEntry.nonSwapEntry(entry)) {
@@ -354,6 +374,82 @@ public final class PageTables {
         }
         machine.swapBackend().freeSwapAndCache(entry);
         swapEnts.decrementAndGet();
+    }
+
+    // ---------------------------------------------------------------- guard regions
+
+    /** {@link #guardInstallRange} result: a PTE in the range maps a page or a slot; zap and retry. */
+    public static final int GUARD_INSTALL_NEEDS_ZAP = 1;
+
+    /**
+     * walk_page_range_mm with madvise_guard_install's ops (mm/madvise.c, mm/pagewalk.c): allocates
+     * the PTE tables the range lacks (the walk has an install_pte op), and under each table's PTL
+     * sets a guard marker in every none entry (guard_install_set_pte) and passes over an existing
+     * guard marker (guard_install_pte_entry). The first entry that is neither ends the walk with
+     * {@link #GUARD_INSTALL_NEEDS_ZAP}; the markers set before it stay, as in the kernel, whose
+     * caller zaps (keeping markers) and walks again. No TLB flush: only none entries change.
+     *
+     * @return 0 when every page of [start, end) holds a guard marker, {@link
+     *     #GUARD_INSTALL_NEEDS_ZAP}, or -ENOMEM when a table could not be allocated
+     */
+    public int guardInstallRange(final long start, final long end) {
+        final long guard = format.makePteMarker(dev.vmsim.core.swap.PteMarker.PTE_MARKER_GUARD);
+        long addr = start;
+        while (addr != end) {
+            final long pa = ptePa(addr, true);
+            if (pa == PTE_ALLOC_OOM) {
+                return -Errno.ENOMEM;
+            }
+            if (pa == PTE_NONE) {
+                return GUARD_INSTALL_NEEDS_ZAP; // guard_install_pmd_entry: a huge leaf is zapped first
+            }
+            final long ptePage = pa >>> pageShift;
+            final long next = addrEnd(addr, end, 1);
+            final Ptl ptl = ptlOfTable(ptePage);
+            ptl.lock();
+            try {
+                for (; addr != next; addr += pageSize) {
+                    final long slot = slotPa(ptePage, format.index(addr, 0));
+                    final long pte = mem.getLongAcquire(slot);
+                    if (format.pteNone(pte)) {
+                        setPte(slot, guard);
+                    } else if (!format.isGuardPteMarker(pte)) {
+                        return GUARD_INSTALL_NEEDS_ZAP;
+                    }
+                }
+            } finally {
+                ptl.unlock();
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * walk_page_range_vma with madvise_guard_remove's ops: clears every guard marker in [start, end)
+     * under its PTL (guard_remove_pte_entry's pte_clear) and leaves every other entry alone. Walks
+     * only the tables that exist. No TLB flush: a marker is never cached in a TLB.
+     *
+     * @return the number of markers cleared
+     */
+    public long guardRemoveRange(final long start, final long end) {
+        final long[] removed = new long[1];
+        walkPteTables(start, end, (pt, s, e) -> {
+            final Ptl ptl = ptlOfTable(pt);
+            ptl.lock();
+            try {
+                for (long addr = s; addr != e; addr += pageSize) {
+                    final long slot = slotPa(pt, format.index(addr, 0));
+                    if (format.isGuardPteMarker(mem.getLongAcquire(slot))) {
+                        setPte(slot, 0);
+                        removed[0]++;
+                    }
+                }
+            } finally {
+                ptl.unlock();
+            }
+            return 0;
+        });
+        return removed[0];
     }
 
     // ---------------------------------------------------------------- free_pgtables
@@ -473,7 +569,9 @@ public final class PageTables {
 
     /**
      * change_protection / change_pte_range: pte_modify every present PTE in [start, end) to
-     * {@code vm_get_page_prot(vmFlags)} under its PTL (atomically against A/D updates). With {@link
+     * {@code vm_get_page_prot(vmFlags)} under its PTL (atomically against A/D updates). Non-present
+     * entries keep their value: a swap PTE carries no protection, and a guard marker survives
+     * mprotect (change_pte_range touches markers only for uffd-wp, not modelled). With {@link
      * #MM_CP_TRY_CHANGE_WRITABLE} a PTE that stays write-protected is made writable when
      * can_change_pte_writable allows it, so that the first write after mprotect(PROT_WRITE) does not
      * fault. Returns the number of PTEs changed; records their pages in the gather's flush range.
@@ -537,7 +635,8 @@ public final class PageTables {
 
     /**
      * move_page_tables / move_ptes: moves the PTEs of [oldStart, oldStart + len) to newStart,
-     * allocating destination tables. Under the old PTL and then the new one (nested; the mmap write
+     * allocating destination tables. Every non-none entry moves, swap PTEs and guard markers too:
+     * a guard region goes where its pages go. Under the old PTL and then the new one (nested; the mmap write
      * lock excludes an ABBA), each entry is cleared and set at the destination; the old range is
      * flushed BEFORE the destination PTL is released (CVE-2018-18281, TLB-03), so no CPU can still
      * write through the old translation once another thread may zap the destination.
@@ -612,7 +711,9 @@ public final class PageTables {
 
     /**
      * copy_page_range / copy_pte_range for fork: copies the entries of [start, end) into {@code dst}.
-     * For each present, non-special page: get_page + folio_try_dup_anon_rmap_pte. When {@code cow}
+     * For each present, non-special page: get_page + folio_try_dup_anon_rmap_pte; a swap PTE takes
+     * one more reference on its slot; a PTE marker is copied as copy_pte_marker says (a guard
+     * marker always is: the child inherits the parent's guard regions). When {@code cow}
      * (a private writable mapping), a writable PTE is write-protected in the parent
      * (ptep_set_wrprotect) and in the child, and the parent range is recorded in {@code tlb} to be
      * flushed before fork returns. The child's PTE is made old (pte_mkold), as __copy_present_pte does.
@@ -641,6 +742,14 @@ public final class PageTables {
                     final long src = slotPa(pt, idx);
                     long pte = mem.getLongAcquire(src);
                     if (format.pteNone(pte)) {
+                        continue;
+                    }
+                    if (format.isPteMarker(pte)) {
+                        // copy_nonpresent_pte's marker branch: copy_pte_marker decides, no slot involved.
+                        final long marker = dev.vmsim.core.swap.PteMarker.copyPteMarker(format.pteToSwpEntry(pte));
+                        if (marker != 0) {
+                            dst.setPte(slotPa(dstPt, idx), format.makePteMarker(marker));
+                        }
                         continue;
                     }
                     if (!format.ptePresent(pte)) {

@@ -37,6 +37,20 @@ public final class VmScript {
     /** Frames of the simulated machine a script runs on, unless a {@code mem} line or --mem gives fewer. */
     public static final long FRAMES = 1 << 16;
     private static final int MAX_TOKENS = 16;
+    /**
+     * The madvise verbs, each {@code VERB EXPR LEN}: dontneed (MADV_DONTNEED), guard and unguard
+     * (MADV_GUARD_INSTALL, MADV_GUARD_REMOVE), populate_read and populate_write
+     * (MADV_POPULATE_READ, MADV_POPULATE_WRITE), wipeonfork and keeponfork (MADV_WIPEONFORK,
+     * MADV_KEEPONFORK).
+     */
+    private static final Map<String, Integer> ADVICE = Map.of(
+            "dontneed", Mman.MADV_DONTNEED,
+            "guard", Mman.MADV_GUARD_INSTALL,
+            "unguard", Mman.MADV_GUARD_REMOVE,
+            "populate_read", Mman.MADV_POPULATE_READ,
+            "populate_write", Mman.MADV_POPULATE_WRITE,
+            "wipeonfork", Mman.MADV_WIPEONFORK,
+            "keeponfork", Mman.MADV_KEEPONFORK);
 
     private final MmStruct mm;
     private final Cpu cpu;
@@ -276,10 +290,10 @@ public final class VmScript {
             }
         } else if (op.equals("remap") && nt >= 5 && expr(tok.get(2), a)) {
             doRemap(tok, a[0]);
-        } else if (op.equals("dontneed") && nt == 3 && expr(tok.get(1), a)) {
+        } else if (ADVICE.containsKey(op) && nt == 3 && expr(tok.get(1), a)) {
             final long len = num(tok.get(2), ok);
             if (!refused(!ok[0], outside(a[0], len))) {
-                result(mm.madvise(a[0], len, Mman.MADV_DONTNEED));
+                result(mm.madvise(a[0], len, ADVICE.get(op)));
             }
         } else if (op.equals("read") && nt == 2 && expr(tok.get(1), a)) {
             if (outside(a[0], 1)) {

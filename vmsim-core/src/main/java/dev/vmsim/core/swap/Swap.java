@@ -451,7 +451,7 @@ public final class Swap implements SwapBackend {
             final PageTableFormat fmt = mm.pageTables().format();
             final long[] n = {0};
             mm.pageTables().forEachPte(0, fmt.taskSize(), (va, pte) -> {
-                if (fmt.isSwapPte(pte)) {
+                if (fmt.isSwapSlotPte(pte)) {
                     final long entry = fmt.pteToSwpEntry(pte);
                     if (!isOurs(entry)) {
                         throw new IllegalStateException("swap PTE at 0x" + Long.toHexString(va) + " holds " + SwpEntry.describe(entry));

@@ -113,7 +113,7 @@ public final class Swapin {
                     continue;
                 }
                 final long pte = pt.readPte(pa);
-                if (!fmt.isSwapPte(pte)) {
+                if (!fmt.isSwapSlotPte(pte)) {
                     continue;
                 }
                 final long e = fmt.pteToSwpEntry(pte);

@@ -20,10 +20,14 @@ public final class SwpEntry {
     /**
      * MAX_SWAPFILES: the types left for swap devices once the non-swap entries take theirs from the
      * top (SWP_MIGRATION_NUM 3, SWP_HWPOISON_NUM 1, SWP_PTE_MARKER_NUM 1; SWP_DEVICE_NUM 0 without
-     * CONFIG_DEVICE_PRIVATE). None of the non-swap kinds is produced here; the types are reserved
-     * so that {@link #nonSwapEntry} answers as the kernel does.
+     * CONFIG_DEVICE_PRIVATE). Of the non-swap kinds only PTE markers are produced here ({@link
+     * PteMarker}); the other types are reserved so that {@link #nonSwapEntry} answers as the kernel does.
      */
     public static final int MAX_SWAPFILES = (1 << MAX_SWAPFILES_SHIFT) - 3 - 1 - 1;
+    /** SWP_HWPOISON: the first type above the swap devices. */
+    public static final int SWP_HWPOISON = MAX_SWAPFILES;
+    /** SWP_PTE_MARKER = MAX_SWAPFILES + SWP_HWPOISON_NUM + SWP_MIGRATION_NUM + SWP_DEVICE_NUM: the top type. */
+    public static final int SWP_PTE_MARKER = MAX_SWAPFILES + 1 + 3;
 
     private SwpEntry() {}
 
@@ -47,8 +51,11 @@ public final class SwpEntry {
         return swpType(entry) >= MAX_SWAPFILES;
     }
 
-    /** "type 0 offset 0x1f": how the trace and the walk dumps print an entry. */
+    /** "swap type=0 offset=0x1f" (or "pte marker guard"): how the trace and the walk dumps print an entry. */
     public static String describe(final long entry) {
+        if (PteMarker.isPteMarkerEntry(entry)) {
+            return PteMarker.describe(entry);
+        }
         return "swap type=" + swpType(entry) + " offset=0x" + Long.toHexString(swpOffset(entry));
     }
 }

@@ -128,7 +128,7 @@ class TlbFlushTest {
         final AtomicInteger seenAfterFlush = new AtomicInteger(-1);
         final Thread munmap = new Thread(() -> {
             final MmuGather tlb = new MmuGather(mm);
-            mm.pageTables().zapRange(VA, VA + Pfn.PAGE_SIZE, tlb);
+            mm.pageTables().zapRange(VA, VA + Pfn.PAGE_SIZE, PageTables.ZAP_FLAG_DROP_MARKER, tlb);
             TlbFlush.flushTlbRange(mm, VA, VA + Pfn.PAGE_SIZE);
             // The in-flight store must already be visible: it completed before the flush returned.
             seenAfterFlush.set(machine.memory().getByte(Pfn.physAddr(pfn)));

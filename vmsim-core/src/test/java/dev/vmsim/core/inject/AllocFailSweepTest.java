@@ -57,6 +57,19 @@ class AllocFailSweepTest {
             return 0;
         }),
         WRITE_FAULT(mm -> fault(mm, BASE + 32 * PAGE)),
+        /** anon_vma_prepare and, far from the written pages, the walk's page-table allocation. */
+        GUARD_INSTALL(mm -> {
+            final long far = BASE + 1024 * 1024 * PAGE;
+            final long m = mm.mmap(far, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | Mman.MAP_FIXED);
+            if (m != far) {
+                return m;
+            }
+            final int r = mm.madvise(far, 2 * PAGE, Mman.MADV_GUARD_INSTALL);
+            if (r != 0) {
+                assertEquals(0, mm.munmap(far, 2 * PAGE), "the test undoes its own mmap");
+            }
+            return r;
+        }),
         BRK(mm -> {
             final long want = mm.currentBrk() + 4 * PAGE;
             return mm.brk(want) == want ? 0 : -Errno.ENOMEM;

@@ -67,6 +67,16 @@ class SyscallFuzzTest {
         }
     }
 
+    /**
+     * The advice of op 5: MADV_DONTNEED, the guard regions and populate (FAULT-14, FAULT-15), whose
+     * markers then meet every other operation, fork's copy and exit's teardown included, and
+     * WIPEONFORK/KEEPONFORK (a split or merge; a later fork leaves the range out of the child).
+     */
+    private static final int[] ADVICE = {
+        Mman.MADV_DONTNEED, Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE, Mman.MADV_POPULATE_READ,
+        Mman.MADV_POPULATE_WRITE, Mman.MADV_WIPEONFORK, Mman.MADV_KEEPONFORK,
+    };
+
     private static void step(final FuzzedDataProvider in, final MmStruct[] mms, final int t, final Cpu cpu) {
         final MmStruct mm = mms[t];
         final int op = in.consumeInt(0, 8);
@@ -107,8 +117,13 @@ class SyscallFuzzTest {
                 break;
             }
             case 5: {
-                final int r = mm.madvise(addr, len, Mman.MADV_DONTNEED);
-                check(r == 0 || r == -Errno.ENOMEM, "madvise returned " + r);
+                final int advice = ADVICE[in.consumeInt(0, ADVICE.length - 1)];
+                final int r = mm.madvise(addr, len, advice);
+                final boolean populate = advice == Mman.MADV_POPULATE_READ || advice == Mman.MADV_POPULATE_WRITE;
+                // EINVAL: populate into PROT_NONE or read-only memory, WIPEONFORK on a shared mapping.
+                check(r == 0 || r == -Errno.ENOMEM || (populate && (r == -Errno.EINVAL || r == -Errno.EFAULT))
+                        || (advice == Mman.MADV_WIPEONFORK && r == -Errno.EINVAL),
+                        "madvise(" + advice + ") returned " + r);
                 break;
             }
             case 6: {

@@ -51,7 +51,7 @@ class PageTablesTest {
 
     private void teardown() {
         final MmuGather tlb = new MmuGather(mm);
-        pt.zapRange(0, fmt.taskSize(), tlb);
+        pt.zapRange(0, fmt.taskSize(), PageTables.ZAP_FLAG_DROP_MARKER, tlb);
         pt.freePgtables(0, fmt.taskSize(), 0, 0, tlb);
         tlb.finish();
         assertEquals(1, pt.tableFrames(), "only the root is left");
@@ -141,7 +141,7 @@ class PageTablesTest {
         pt.setPte(zeroPa, fmt.pteMkspecial(fmt.pfnPte(frames.zeroPfn(), fmt.vmGetPageProt(VmFlags.VM_READ))));
         final long allocated = frames.allocatedFrames();
         final MmuGather tlb = new MmuGather(mm);
-        pt.zapRange(A, A + 8 * Pfn.PAGE_SIZE, tlb);
+        pt.zapRange(A, A + 8 * Pfn.PAGE_SIZE, PageTables.ZAP_FLAG_DROP_MARKER, tlb);
         for (int i = 0; i < 8; i++) {
             assertEquals(0, pte(pt, A + i * Pfn.PAGE_SIZE));
         }
@@ -167,7 +167,7 @@ class PageTablesTest {
 
         // A neighbour starting in the same PTE page (ceiling inside it) keeps every table.
         MmuGather tlb = new MmuGather(mm);
-        pt.zapRange(A, A + Pfn.PAGE_SIZE, tlb);
+        pt.zapRange(A, A + Pfn.PAGE_SIZE, PageTables.ZAP_FLAG_DROP_MARKER, tlb);
         pt.freePgtables(A, A + Pfn.PAGE_SIZE, 0, A + 2 * Pfn.PAGE_SIZE, tlb);
         tlb.finish();
         assertEquals(6, pt.tableFrames());
@@ -279,7 +279,7 @@ class PageTablesTest {
 
         // Tear the child down: the frame survives in the parent.
         final MmuGather ctlb = new MmuGather(child);
-        child.pageTables().zapRange(0, fmt.taskSize(), ctlb);
+        child.pageTables().zapRange(0, fmt.taskSize(), PageTables.ZAP_FLAG_DROP_MARKER, ctlb);
         child.pageTables().freePgtables(0, fmt.taskSize(), 0, 0, ctlb);
         ctlb.finish();
         child.pageTables().destroy();
@@ -299,7 +299,7 @@ class PageTablesTest {
         assertTrue(fmt.pteWrite(pte(pt, A)));
         assertTrue(fmt.pteWrite(pte(child.pageTables(), A)));
         final MmuGather ctlb = new MmuGather(child);
-        child.pageTables().zapRange(0, fmt.taskSize(), ctlb);
+        child.pageTables().zapRange(0, fmt.taskSize(), PageTables.ZAP_FLAG_DROP_MARKER, ctlb);
         child.pageTables().freePgtables(0, fmt.taskSize(), 0, 0, ctlb);
         ctlb.finish();
         child.pageTables().destroy();

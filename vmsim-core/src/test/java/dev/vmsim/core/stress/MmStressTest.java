@@ -34,7 +34,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Bounded concurrent stress of one mm (catalogue I.3, I.7): {@link #THREADS} threads, each on its
- * own {@link Cpu}, run random mmap(MAP_FIXED) / munmap / mprotect / mremap / madvise(MADV_DONTNEED)
+ * own {@link Cpu}, run random mmap(MAP_FIXED) / munmap / mprotect / mremap / madvise (DONTNEED, and
+ * rarely GUARD_INSTALL, GUARD_REMOVE, POPULATE_READ, POPULATE_WRITE, WIPEONFORK, KEEPONFORK)
  * and loads/stores inside one small shared window, and now and then a fork whose child is checked
  * and torn down at once, so the system calls split, merge and move each
  * other's VMAs under the faults. Lockdep is on (surefire's -Dvmsim.lockdep=true) and a
@@ -322,12 +323,26 @@ class MmStressTest {
             syscall("mprotect", e, 0, Errno.ENOMEM); // ENOMEM: a hole in the range
         }
 
+        /** MADV_DONTNEED most of the time; each other advice one call in ten. */
+        private static final int[] ADVICE = {
+            Mman.MADV_DONTNEED, Mman.MADV_DONTNEED, Mman.MADV_DONTNEED, Mman.MADV_DONTNEED,
+            Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE, Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE,
+            Mman.MADV_WIPEONFORK, Mman.MADV_KEEPONFORK,
+        };
+
         private void madvise() {
             final int[] r = range();
             wd.begin("madvise");
-            final int e = mm.madvise(page(r[0]), (long) r[1] * PAGE, Mman.MADV_DONTNEED);
+            final int advice = ADVICE[rnd.nextInt(ADVICE.length)];
+            final int e = mm.madvise(page(r[0]), (long) r[1] * PAGE, advice);
             wd.end();
-            syscall("madvise", e, 0, Errno.ENOMEM);
+            if (advice == Mman.MADV_POPULATE_READ || advice == Mman.MADV_POPULATE_WRITE) {
+                syscall("madvise", e, 0, Errno.ENOMEM, Errno.EINVAL, Errno.EFAULT); // PROT_NONE, read-only, a guard
+            } else if (advice == Mman.MADV_WIPEONFORK) {
+                syscall("madvise", e, 0, Errno.ENOMEM, Errno.EINVAL); // EINVAL: a shared mapping
+            } else {
+                syscall("madvise", e, 0, Errno.ENOMEM);
+            }
         }
 
         /** fork, then validate the child against its own page tables and tear it down at once. */
