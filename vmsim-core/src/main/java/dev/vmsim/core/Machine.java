@@ -277,6 +277,7 @@ public final class Machine {
         final int err = dev.vmsim.core.swap.Swapoff.swapoff(s);
         if (err == 0) {
             synchronized (this) {
+                mmlist.drain(); // one device, now empty: drain_mmlist's condition holds
                 swap = null;
                 vmscan.setSwap(SwapBackend.NONE);
             }

@@ -82,6 +82,27 @@ public final class Mmlist {
         }
     }
 
+    /**
+     * drain_mmlist: after a swapoff that left no slot in use on any device, every mm leaves the list
+     * (list_del_init); each joins again at its next swap PTE.
+     */
+    public void drain() {
+        lock.lock();
+        try {
+            Node n = head.next;
+            while (n != head) {
+                final Node next = n.next;
+                n.prev = n;
+                n.next = n;
+                n = next;
+            }
+            head.next = head;
+            head.prev = head;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** spin_lock(&mmlist_lock). */
     public void lock() {
         lock.lock();

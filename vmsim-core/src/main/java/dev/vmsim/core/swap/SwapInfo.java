@@ -118,7 +118,9 @@ public final class SwapInfo {
      * no slot on it); false if it was clear already (another swapoff has it).
      */
     boolean clearWriteOk() {
-        return writeOk.compareAndSet(true, false);
+        synchronized (lock) { // wait_for_allocation: no allocator is inside allocSlot once this returns
+            return writeOk.compareAndSet(true, false);
+        }
     }
 
     /** reinsert_swap_info: a failed swapoff puts the device back in service. */
@@ -159,10 +161,10 @@ public final class SwapInfo {
      * (cluster_alloc_swap_entry / alloc_swap_scan_cluster, simplified as the class comment says.)
      */
     public long allocSlot(final int cpu) {
-        if (!writeOk.get()) {
-            return 0; // off the avail list: swapoff is emptying the device
-        }
         synchronized (lock) {
+            if (!writeOk.get()) {
+                return 0; // off the avail list: swapoff is emptying the device
+            }
             final int c = cpu % cpuCluster.length;
             final int cur = cpuCluster[c];
             if (cur >= 0) {

@@ -178,6 +178,8 @@ class ForkSwapoffRaceTest {
             s.go().countDown();
             s.fork().join(s.parent());
             assertFalse(machine.mms().contains(s.child()));
+            assertFalse(Mmlist.onList(s.child()), "the child's __mmput took it off the mmlist");
+            assertTrue(Mmlist.onList(s.parent()));
             assertEquals(0, machine.swapoff(), "with the child gone there is nothing unstable to walk");
             final Cpu cpu = machine.newCpu();
             cpu.switchMm(s.parent());

@@ -110,6 +110,7 @@ class SwapoffTest {
         assertEquals(0, machine.swapoff());
 
         assertNull(machine.swap(), "the device is gone");
+        assertFalse(Mmlist.onList(parent) || Mmlist.onList(child), "drain_mmlist: no swap in use, the list is empty");
         assertEquals(0, swap.info().inusePages(), "every slot free: SwapFree was back at SwapTotal");
         assertEquals(0, swap.cache().nrFolios(), "nothing left in the swap cache");
         assertEquals(pswpin + PAGES, machine.vmstat().get(VmEvent.PSWPIN), "one read per slot, shared by both mms");
@@ -128,10 +129,33 @@ class SwapoffTest {
         machine.validate();
         child.exitMmap();
         parent.exitMmap();
-        assertFalse(Mmlist.onList(parent), "__mmput took it off the mmlist");
         machine.vmscan().lruAddDrainAll();
         assertEquals(baseline, machine.frames().allocatedFrames(), "no frame leaked");
         assertEquals(-Errno.EINVAL, machine.swapoff(), "no device any more");
+    }
+
+    /**
+     * mm_users: a walker's reference (mmget_not_zero) outlives the owner's exit, and the last mmput
+     * runs __mmput: exit_mmap frees the swap entries and the mm leaves the mmlist.
+     */
+    @Test
+    void theLastMmputTearsDownAndLeavesTheMmlist() {
+        final Swap swap = swapon();
+        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
+        mapFillAndSwapOut(mm, cpuOn(mm));
+        assertTrue(Mmlist.onList(mm));
+        assertTrue(mm.mmgetNotZero());
+        assertEquals(2, mm.mmUsers());
+        mm.exitMmap(); // the owner's mmput
+        assertEquals(1, mm.mmUsers());
+        assertTrue(machine.mms().contains(mm) && Mmlist.onList(mm), "the walker's reference keeps it whole");
+        assertEquals(PAGES, swap.info().inusePages());
+        mm.mmput();
+        assertFalse(machine.mms().contains(mm), "exit_mmap ran at the last mmput");
+        assertFalse(Mmlist.onList(mm), "__mmput took it off the mmlist");
+        assertFalse(mm.mmgetNotZero(), "mmget_not_zero fails on a dead mm");
+        assertEquals(0, swap.info().inusePages(), "its swap entries were freed");
+        machine.validate();
     }
 
     @Test
