@@ -18,8 +18,10 @@ final class Fork {
      * dup_mmap: write-locks the parent mm (killable) and the child, then for every parent VMA
      * {@code vma_start_write_killable} (BUG-02: per-VMA faulters on the parent are excluded while its
      * page tables are copied; BUG-13: a fatal signal ends the wait for the VMA's readers), copies the
-     * VMA and, where needed, the page tables with copy-on-write. On a fatal signal or an allocation
-     * failure the half-built child is torn down and null returned.
+     * VMA and, where needed, the page tables with copy-on-write; a child that gets a swap entry joins
+     * the swap mmlist. On a fatal signal or an allocation failure the child's tree gets the
+     * XA_ZERO_ENTRY marker where the copy stopped and MMF_UNSTABLE ({@link #markFailure}), both locks
+     * are dropped, the child goes to mmput (whose exit_mmap stops at the marker) and null is returned.
      *
      * <p>Only where vma_needs_copy says so (an anon_vma, or VM_PFNMAP/VM_MIXEDMAP) are the page
      * tables copied: a VMA without an anon_vma, a shared anonymous one included, is not, and the child
