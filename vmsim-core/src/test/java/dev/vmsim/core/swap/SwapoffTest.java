@@ -163,6 +163,25 @@ class SwapoffTest {
         assertEquals(-Errno.EINVAL, machine.swapoff());
     }
 
+    /** After swapoff the machine can swapon again; mms rejoin the drained mmlist at their next swap PTE. */
+    @Test
+    void swaponAgainAfterSwapoff() {
+        swapon();
+        final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
+        final Cpu cpu = cpuOn(mm);
+        final long a = mapFillAndSwapOut(mm, cpu);
+        assertEquals(0, machine.swapoff());
+        assertFalse(Mmlist.onList(mm));
+        final Swap again = swapon();
+        SwapOut.swapOut(mm, a + PAGE);
+        assertTrue(Mmlist.onList(mm), "try_to_unmap_one put it back on the list");
+        assertEquals(1, again.info().inusePages());
+        assertEquals(0, machine.swapoff());
+        check(cpu, a);
+        machine.validate();
+        mm.exitMmap();
+    }
+
     @Test
     void swapoffThatCannotGetAFrameFailsWithEnomemAndLosesNothing() {
         final Swap swap = swapon();
