@@ -55,8 +55,10 @@ public final class Machine {
     private final java.util.concurrent.atomic.AtomicInteger lastPid = new java.util.concurrent.atomic.AtomicInteger();
     /** The OOM killer after {@link #enableOomKiller}; null before. */
     private volatile OomKiller oomKiller;
-    /** The swap device after {@link #swapon}; null before. Volatile: set once, read by zap and faults. */
+    /** The swap device after {@link #swapon}; null before and after swapoff. Volatile: read by zap and faults. */
     private volatile Swap swap;
+    /** The swap mmlist (init_mm.mmlist): the mms swapoff walks. */
+    private final dev.vmsim.core.mm.Mmlist mmlist = new dev.vmsim.core.mm.Mmlist();
     /** See {@link #runsInline()}; fixed at construction. */
     private final boolean inline;
 
@@ -235,8 +237,14 @@ public final class Machine {
         return mms;
     }
 
+    /** The swap mmlist: every mm that got a swap PTE, until its __mmput. */
+    public dev.vmsim.core.mm.Mmlist mmlist() {
+        return mmlist;
+    }
+
     /**
-     * swapon(2): gives the machine its swap device (type 0). Once only, before any task runs.
+     * swapon(2): gives the machine its swap device (type 0), before any task runs, or again after a
+     * {@link #swapoff}.
      *
      * @throws IllegalStateException if it already has one
      */
@@ -249,9 +257,33 @@ public final class Machine {
         return swap;
     }
 
-    /** The swap device, or null if {@link #swapon} was not called. */
+    /** The swap device, or null if {@link #swapon} was not called (or swapoff took it away). */
     public Swap swap() {
         return swap;
+    }
+
+    /**
+     * swapoff(2) of the machine's device ({@link dev.vmsim.core.swap.Swapoff}): 0, or -EINVAL when
+     * there is none (or another swapoff runs), -ENOMEM or -EINTR with the device back in service.
+     */
+    public int swapoff() {
+        final Swap s;
+        synchronized (this) {
+            s = swap;
+            if (s == null || !s.info().writeOk()) {
+                return -dev.vmsim.core.mm.Errno.EINVAL;
+            }
+        }
+        final int err = dev.vmsim.core.swap.Swapoff.swapoff(s);
+        if (err == 0) {
+            synchronized (this) {
+                mmlist.drain(); // one device, now empty: drain_mmlist's condition holds
+                swap = null;
+                vmscan.setSwap(SwapBackend.NONE);
+            }
+            s.close();
+        }
+        return err;
     }
 
 

@@ -62,12 +62,14 @@ public enum Bug {
      */
     BUG_08("__vmf_anon_prepare takes mmap_read_lock under the VMA read lock"),
     /**
-     * Interrupted fork leaves a half-built child that swapoff walked. Not replayable: vmsim has no
-     * swap, so there is no mmlist that publishes a child during dup_mmap and no swapoff (unuse_mm)
-     * to walk it; the interrupted fork itself (vma_start_write_killable, child torn down after
-     * both mmap locks are dropped) is exercised by BUG-13's test. {@link BugSwitches#set} refuses it.
+     * Interrupted fork leaves an XA_ZERO_ENTRY marker that swapoff walked (fixed in 6.18-rc1). Fix:
+     * unuse_mm checks check_stable_address_space and skips an mm with MMF_UNSTABLE ("mm: swap: check
+     * for stable address space before operating on the VMA"). Off: swapoff walks the child of a fork
+     * that a fatal signal stopped after the child joined the swap mmlist, meets the marker dup_mmap
+     * stored where the copy stopped, and takes it for a VMA (the NULL-pointer oops, a {@link
+     * KernelOops} here). Fix site: Unuse.unuseMm. Test: ForkSwapoffRaceTest.
      */
-    BUG_09("(not replayable: no swap, so no swapoff walker of a half-forked mm)"),
+    BUG_09("unuse_mm walks an unstable mm: swapoff takes the interrupted fork's XA_ZERO_ENTRY for a VMA"),
     /**
      * Maple-tree structural regression. Fix: a store whose range spans nodes rebalances the
      * emptied right side (test_spanning_store_regression). Off: a store that deletes a whole node's
@@ -108,9 +110,9 @@ public enum Bug {
         return name().replace('_', '-');
     }
 
-    /** Can this bug be reintroduced (does vmsim model the code it lived in)? */
+    /** Can this bug be reintroduced (does vmsim model the code it lived in)? Every one can now. */
     public boolean replayable() {
-        return this != BUG_09;
+        return true;
     }
 
     /** One line: what turning the fix off does. */

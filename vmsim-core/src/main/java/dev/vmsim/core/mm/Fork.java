@@ -19,8 +19,10 @@ final class Fork {
      * dup_mmap: write-locks the parent mm (killable) and the child, then for every parent VMA
      * {@code vma_start_write_killable} (BUG-02: per-VMA faulters on the parent are excluded while its
      * page tables are copied; BUG-13: a fatal signal ends the wait for the VMA's readers), copies the
-     * VMA and, where needed, the page tables with copy-on-write. On a fatal signal or an allocation
-     * failure the half-built child is torn down and null returned.
+     * VMA and, where needed, the page tables with copy-on-write; a child that gets a swap entry joins
+     * the swap mmlist. On a fatal signal or an allocation failure the child's tree gets the
+     * XA_ZERO_ENTRY marker where the copy stopped and MMF_UNSTABLE ({@link #markFailure}), both locks
+     * are dropped, the child goes to mmput (whose exit_mmap stops at the marker) and null is returned.
      *
      * <p>Only where vma_needs_copy says so (an anon_vma, or VM_PFNMAP/VM_MIXEDMAP) are the page
      * tables copied: a VMA without an anon_vma, a shared anonymous one included, is not, and the child
@@ -42,6 +44,7 @@ final class Fork {
         boolean failed = false;
         try {
             final List<Vma> vmas = oldmm.vmas();
+            Vma failedAt = null; // mpnt at loop_out: where the marker goes
             mm.totalVm = oldmm.totalVm;
             mm.dataVm = oldmm.dataVm;
             mm.execVm = oldmm.execVm;
@@ -50,6 +53,7 @@ final class Fork {
             for (final Vma mpnt : vmas) {
                 if (!writeLockParentVma(mpnt)) {
                     failed = true; // -EINTR: a fatal signal while readers drained
+                    failedAt = mpnt;
                     break;
                 }
                 if ((mpnt.vmFlags & VmFlags.VM_DONTCOPY) != 0) {
@@ -66,6 +70,7 @@ final class Fork {
                         VmaOps.free(mm, tmp);
                     }
                     failed = true;
+                    failedAt = mpnt;
                     break;
                 }
                 tmp.vmFlags &= ~(VmFlags.VM_LOCKED | VmFlags.VM_LOCKONFAULT);
@@ -94,11 +99,22 @@ final class Fork {
                     if (e > 0) {
                         mm.addRss(mpnt, e);
                     }
+                    if (mm.swapEnts() > 0) {
+                        // copy_nonpresent_pte: the child may now hold swap entries, so swapoff must
+                        // find it. Here after the VMA's tables rather than at its first swap PTE: no
+                        // walker can see the difference, since both need the child's mmap lock.
+                        mm.machine().mmlist().addChild(mm, oldmm);
+                    }
                     if (e < 0) {
                         failed = true;
+                        final int i = vmas.indexOf(mpnt);
+                        failedAt = i + 1 < vmas.size() ? vmas.get(i + 1) : null; // mpnt = vma_next(&vmi)
                         break;
                     }
                 }
+            }
+            if (failed) {
+                markFailure(mm, failedAt);
             }
             // The parent's PTEs of COW mappings were write-protected: flush its TLBs.
             tlb.finish();
@@ -107,11 +123,32 @@ final class Fork {
             oldmm.mmapLock().writeUnlock();
         }
         if (failed) {
-            // The half-built child is torn down after both locks are dropped (mmput → exit_mmap).
-            mm.exitMmap();
+            // dup_mm's free_pt: the half-built child goes to mmput after both locks are dropped. Its
+            // exit_mmap runs there, or at the mmput of a swapoff that took a reference meanwhile.
+            LockHooks.at("dup_mmap:before_mmput");
+            mm.mmput();
             return null;
         }
         return mm;
+    }
+
+    /**
+     * dup_mmap's loop_out on failure, as 6.18 has it: XA_ZERO_ENTRY over {@code mpnt}'s range marks
+     * where the copy stopped, so exit_mmap stops there (MMF_OOM_SKIP: the OOM reaper must not walk
+     * the broken tree either), and MMF_UNSTABLE tells other walkers (swapoff, BUG-09) to keep out.
+     * With no {@code mpnt} (the last VMA failed after it was stored) there is no marker.
+     *
+     * <p>Departure: the child tree is built VMA by VMA, not by __mt_dup, so the range past the marker
+     * is empty instead of holding the parent's VMAs; every walker stops at the marker, or (BUG-09)
+     * fails on it, before it would reach them. (Later kernels tear the copied VMAs down inside
+     * dup_mmap and leave no marker; 6.18 is modelled.) <b>Context:</b> both mmap write locks held.
+     */
+    private static void markFailure(final MmStruct mm, final Vma mpnt) {
+        if (mpnt != null) {
+            mm.mmMt.store(mpnt.vmStart, mpnt.vmEnd - 1, Vma.XA_ZERO_ENTRY);
+            mm.oom().setOomSkip();
+        }
+        mm.setUnstable();
     }
 
     /**
@@ -130,7 +167,11 @@ final class Fork {
         return VmaLock.startWriteKillable(mpnt) == 0;
     }
 
-    /** exit_mmap: zap everything under the read lock, then free tables and VMAs under the write lock. */
+    /**
+     * exit_mmap: zap everything under the read lock, then free tables and VMAs under the write lock.
+     * Both walks end at an interrupted fork's XA_ZERO_ENTRY ({@link MmStruct#vmas}), as unmap_vmas,
+     * free_pgtables and the removal loop do; the tree's destroy takes the marker with it.
+     */
     static void exitMmap(final MmStruct mm) {
         mm.mmapLock().readLock();
         final List<Vma> vmas;

@@ -48,6 +48,12 @@ public class MmStruct {
     private final MmapLock mmapLock;
     private final PageTables pageTables;
     private final MmCpumask cpumask = new MmCpumask();
+    /** mm->mmlist: this mm's place on the machine's swap {@link Mmlist}. */
+    final Mmlist.Node mmlist = new Mmlist.Node(this);
+    /** mm_users: the owner's reference, and one per mmget (swapoff's walk). The last mmput tears down. */
+    private final java.util.concurrent.atomic.AtomicInteger mmUsers = new java.util.concurrent.atomic.AtomicInteger(1);
+    /** MMF_UNSTABLE: the address space is not whole (an interrupted dup_mmap's child). */
+    private volatile boolean unstable;
     /** The process's OOM-killer state (signal->oom_score_adj, oom_mm, MMF_OOM_SKIP). */
     private final dev.vmsim.core.oom.OomState oom = new dev.vmsim.core.oom.OomState();
 
@@ -401,12 +407,14 @@ public class MmStruct {
         // The common case in the fault path: addr lies inside a VMA, which a plain walk finds
         // without a cursor; mt_find only for an address in a gap.
         final Vma hit = mmMt.walk(addr);
-        return hit != null ? hit : mmMt.find(addr, -1L);
+        final Vma v = hit != null ? hit : mmMt.find(addr, -1L);
+        return Vma.xaIsZero(v) ? null : v; // mt_find: the marker is the last entry, nothing after it
     }
 
-    /** vma_lookup: the VMA containing addr, or null. */
+    /** vma_lookup: the VMA containing addr, or null (mtree_load answers null for XA_ZERO_ENTRY). */
     public final Vma vmaLookup(final long addr) {
-        return mmMt.walk(addr);
+        final Vma v = mmMt.walk(addr);
+        return Vma.xaIsZero(v) ? null : v;
     }
 
     /** The last VMA with vm_start < addr (the "prev" of find_vma_prev), or null. */
@@ -456,10 +464,21 @@ public class MmStruct {
         return vma.vmEnd;
     }
 
-    /** A snapshot of every VMA in address order (caller holds the mmap lock for a stable view). */
+    /**
+     * A snapshot of every VMA in address order (caller holds the mmap lock for a stable view). It
+     * ends at an interrupted fork's XA_ZERO_ENTRY, as exit_mmap's and unmap_vmas' walks do; the walk
+     * that returns the marker too is {@link MapleTree#forEach} on {@link #mmMt()} (for_each_vma).
+     */
     public final java.util.List<Vma> vmas() {
         final java.util.List<Vma> out = new java.util.ArrayList<>();
-        mmMt.forEach(out::add);
+        final boolean[] stop = {false};
+        mmMt.forEach(v -> {
+            if (Vma.xaIsZero(v)) {
+                stop[0] = true;
+            } else if (!stop[0]) {
+                out.add(v);
+            }
+        });
         return out;
     }
 
@@ -522,9 +541,60 @@ public class MmStruct {
         return Fork.dupMmap(this);
     }
 
-    /** exit_mmap (mm/mmap.c): tears the address space down. */
+    /**
+     * The process's exit (exit_mm → mmput): drops the owner's mm_users reference; exit_mmap tears the
+     * address space down now, or at the mmput of whoever else still holds one (swapoff's walk).
+     */
     public void exitMmap() {
-        Fork.exitMmap(this);
+        mmput();
+    }
+
+    /** mmget_not_zero: a reference unless the mm is already on its way out. */
+    public final boolean mmgetNotZero() {
+        for (;;) {
+            final int u = mmUsers.get();
+            if (u == 0) {
+                return false;
+            }
+            if (mmUsers.compareAndSet(u, u + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** mmput: drops a reference; the last runs __mmput (exit_mmap, then off the swap mmlist). */
+    public final void mmput() {
+        final int u = mmUsers.decrementAndGet();
+        if (u < 0) {
+            throw new IllegalStateException("mmput of an mm with mm_users 0");
+        }
+        if (u == 0) {
+            Fork.exitMmap(this);
+            machine.mmlist().del(this);
+        }
+    }
+
+    /** mm_users. */
+    public final int mmUsers() {
+        return mmUsers.get();
+    }
+
+    /** Sets MMF_UNSTABLE (dup_mmap's failure path). */
+    final void setUnstable() {
+        unstable = true;
+    }
+
+    /** test_bit(MMF_UNSTABLE): is the address space only partly built? */
+    public final boolean isUnstable() {
+        return unstable;
+    }
+
+    /**
+     * check_stable_address_space (include/linux/oom.h): -EFAULT when MMF_UNSTABLE is set, so that a
+     * walker of a foreign mm never meets the interrupted fork's XA_ZERO_ENTRY marker (BUG-09); else 0.
+     */
+    public final int checkStableAddressSpace() {
+        return unstable ? -Errno.EFAULT : 0;
     }
 
     /**
@@ -559,7 +629,19 @@ public class MmStruct {
     private void validate(final boolean staleReaders) {
         mmMt.validate();
         final int[] count = {0};
+        final long[] marker = {-1};
         mmMt.forEachRange((first, last, vma) -> {
+            if (Vma.xaIsZero(vma)) {
+                if (!unstable) {
+                    throw new IllegalStateException("XA_ZERO_ENTRY at 0x" + Long.toHexString(first)
+                            + " in an mm without MMF_UNSTABLE");
+                }
+                marker[0] = first;
+                return;
+            }
+            if (marker[0] >= 0) {
+                throw new IllegalStateException(vma + " after the XA_ZERO_ENTRY at 0x" + Long.toHexString(marker[0]));
+            }
             count[0]++;
             if (vma.vmStart != first || vma.vmEnd - 1 != last) {
                 throw new IllegalStateException("tree range [0x" + Long.toHexString(first) + ", 0x"
@@ -590,7 +672,8 @@ public class MmStruct {
         for (final Vma v : vmas()) {
             pages += v.pages(pageShift);
         }
-        if (pages != totalVm) {
+        // dup_mmap copied total_vm up front: a half-built child's counts the VMAs it never got.
+        if (pages != totalVm && !unstable) {
             throw new IllegalStateException("total_vm " + totalVm + " but VMAs cover " + pages + " pages");
         }
         validatePtes();

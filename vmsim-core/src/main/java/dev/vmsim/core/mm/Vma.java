@@ -95,6 +95,20 @@ public class Vma {
 
     public Vma() {}
 
+    /**
+     * XA_ZERO_ENTRY (include/linux/xarray.h): the marker dup_mmap stores over the range an
+     * interrupted fork did not copy, so that exit_mmap knows where to stop. It is no VMA: the
+     * walkers of the dying mm stop at it (exit_mmap, unmap_vmas, free_pgtables), lookups answer null
+     * for it (mtree_load, mt_find), and a walker that takes it for a VMA is BUG-09's oops. The maple
+     * tree holds it as any other entry; only its users tell it apart ({@link #xaIsZero}).
+     */
+    public static final Vma XA_ZERO_ENTRY = new Vma();
+
+    /** xa_is_zero: is {@code entry} the interrupted fork's marker rather than a VMA? */
+    public static boolean xaIsZero(final Vma entry) {
+        return entry == XA_ZERO_ENTRY;
+    }
+
     /** vma_pages: the number of pages, for a page size of {@code 1 << pageShift}. */
     public final long pages(final int pageShift) {
         return (vmEnd - vmStart) >>> pageShift;
@@ -283,6 +297,9 @@ public class Vma {
 
     @Override
     public String toString() {
+        if (this == XA_ZERO_ENTRY) {
+            return "XA_ZERO_ENTRY";
+        }
         return "vma[0x" + Long.toHexString(vmStart) + "-0x" + Long.toHexString(vmEnd) + "]";
     }
 }

@@ -19,6 +19,13 @@
  * never merges. A private anonymous mapping's pgoff is its address in pages, so a VMA moved by
  * mremap after it was faulted keeps its old pgoff and merges with nothing at its new place.
  *
+ * <h2>Lifetime</h2>
+ * An mm starts with one mm_users reference, its owner's; a walker of other processes' mms (swapoff)
+ * takes one with {@code mmget_not_zero}, and the last {@code mmput} runs exit_mmap and takes the mm
+ * off the swap {@link dev.vmsim.core.mm.Mmlist}. A fork that fails leaves its child unstable
+ * (MMF_UNSTABLE, an XA_ZERO_ENTRY in its tree where the copy stopped) until that mmput: walkers of a
+ * foreign mm check {@code check_stable_address_space} first (BUG-09).
+ *
  * <h2>Departures</h2>
  * No RLIMIT_AS/DATA, memlock or overcommit accounting (always within limits); madvise models
  * MADV_NORMAL, MADV_DONTNEED, MADV_POPULATE_READ/WRITE ({@link dev.vmsim.core.mm.Gup}),

@@ -312,6 +312,7 @@ public final class Rmap {
         if (anonExclusive) {
             memMap.clear(pfn, PageFlags.PG_ANON_EXCLUSIVE); // folio_try_share_anon_rmap_pte
         }
+        mm.machine().mmlist().add(mm); // swapoff must find every mm that holds a swap entry
         mm.addAnonRss(-1);
         mm.addSwapEnts(1);
         pt.setPte(ptePa, swpPte);

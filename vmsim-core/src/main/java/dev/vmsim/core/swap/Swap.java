@@ -25,7 +25,9 @@ import dev.vmsim.core.vmscan.SwapBackend;
  * <p><b>Folio lock.</b> Every change of a folio's swap-cache membership is made with the folio
  * locked (PG_locked), as in the kernel; a new folio for swap-in is locked before it is visible.
  *
- * <p>Departures: one swap device; no swapoff, so get_swap_device always succeeds; no memcg, so
+ * <p>Departures: one swap device; get_swap_device takes no reference, so {@link Swapoff} does not
+ * wait for its holders (a fault that read a swap PTE before swapoff changed it finds the PTE changed
+ * under the PTL and retries, and the device's objects stay valid for it); no memcg, so
  * mem_cgroup_swap_full is vm_swap_full; no zswap, no SWP_SYNCHRONOUS_IO skip of the swap cache
  * (every swap-in goes through the cache, as for a block device); freed folios go back with
  * {@link #folioPut}, which does not yet take them off an LRU (mp-int wires the LRU).
@@ -106,14 +108,14 @@ public final class Swap implements SwapBackend {
 
     // ---------------------------------------------------------------- mm/swapfile.c
 
-    /** get_nr_swap_pages: free slots. */
+    /** get_nr_swap_pages: free slots; none once swapoff has taken the device out of service. */
     public long nrSwapPages() {
-        return si.usablePages() - si.inusePages();
+        return si.writeOk() ? si.usablePages() - si.inusePages() : 0;
     }
 
-    /** total_swap_pages. */
+    /** total_swap_pages: swapoff subtracts the device's pages as it starts, reinsert_swap_info adds them back. */
     public long totalSwapPages() {
-        return si.usablePages();
+        return si.writeOk() ? si.usablePages() : 0;
     }
 
     /** vm_swap_full: more than half of swap in use (nr_swap_pages * 2 &lt; total_swap_pages). */

@@ -57,6 +57,8 @@ public final class SwapInfo {
     private final int[] cpuCluster;
     /** si->inuse_pages (slots with a non-zero byte, the header excepted). */
     private final AtomicLong inusePages = new AtomicLong();
+    /** SWP_WRITEOK: slots may be allocated; swapoff clears it (del_from_avail_list) before try_to_unuse. */
+    private final java.util.concurrent.atomic.AtomicBoolean writeOk = new java.util.concurrent.atomic.AtomicBoolean(true);
 
     /**
      * @param type the swap type (index in swap_info[])
@@ -106,6 +108,26 @@ public final class SwapInfo {
         return inusePages.get();
     }
 
+    /** SWP_WRITEOK: is the device in service for new slots? */
+    public boolean writeOk() {
+        return writeOk.get();
+    }
+
+    /**
+     * swapoff's take-over: clears SWP_WRITEOK (the device leaves the avail list, folio_alloc_swap finds
+     * no slot on it); false if it was clear already (another swapoff has it).
+     */
+    boolean clearWriteOk() {
+        synchronized (lock) { // wait_for_allocation: no allocator is inside allocSlot once this returns
+            return writeOk.compareAndSet(true, false);
+        }
+    }
+
+    /** reinsert_swap_info: a failed swapoff puts the device back in service. */
+    void setWriteOk() {
+        writeOk.set(true);
+    }
+
     private Object clusterLock(final long offset) {
         return clusterLocks[(int) (offset / SWAPFILE_CLUSTER)];
     }
@@ -140,6 +162,9 @@ public final class SwapInfo {
      */
     public long allocSlot(final int cpu) {
         synchronized (lock) {
+            if (!writeOk.get()) {
+                return 0; // off the avail list: swapoff is emptying the device
+            }
             final int c = cpu % cpuCluster.length;
             final int cur = cpuCluster[c];
             if (cur >= 0) {

@@ -45,6 +45,7 @@ public final class SwapOut {
             TlbFlush.flushTlbPage(mm, va & -mm.pageSize());
             final long swp = swap.swapPte(mm, pfn, exclusive);
             assertTrue(swp != -1);
+            mm.machine().mmlist().add(mm);
             pt.setPte(pa, swp);
             mm.addSwapEnts(1);
             frames.decMapcount(pfn); // folio_remove_rmap_pte
