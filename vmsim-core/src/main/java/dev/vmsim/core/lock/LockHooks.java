@@ -15,7 +15,9 @@ import java.util.function.Consumer;
  * {@code vma_start_read:before_recheck}, {@code vma_refcount_put:after_dec},
  * {@code __vma_start_exclude_readers:before_wait}, {@code vma_mark_detached:after_dec},
  * {@code rwsem_down_write_slowpath:after_wait_lock} (the rw_semaphore in sync uses them too);
- * outside the lock protocols: {@code madvise_guard_install:after_zap}, {@code
+ * {@code vma_merge_existing_range:locked} (every VMA a merge changes is write-locked, before
+ * dup_anon_vma reads and copies anon_vma); outside the lock protocols: {@code
+ * madvise_guard_install:after_zap}, {@code
  * dup_mmap:after_anon_vma_fork}, {@code dup_mmap:before_mmput} (a failed fork, both mmap locks
  * dropped, the child not yet put), {@code unuse_pte_range:folio_locked} and {@code
  * try_to_unuse:retry} (swapoff).

@@ -3,6 +3,7 @@ package dev.vmsim.core.mm;
 import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.inject.FailSite;
+import dev.vmsim.core.lock.LockHooks;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.rmap.AnonVmas;
 
@@ -391,6 +392,7 @@ final class VmaOps {
             VmaLock.startWrite(p);
             VmaLock.startWrite(middle);
             VmaLock.startWrite(n);
+            LockHooks.at("vma_merge_existing_range:locked");
             dupAnonVma(p, middle);
             dupAnonVma(p, n);
             p.vmEnd = n.vmEnd;
@@ -403,6 +405,7 @@ final class VmaOps {
             final Vma p = vmg.prev;
             VmaLock.startWrite(p);
             VmaLock.startWrite(middle);
+            LockHooks.at("vma_merge_existing_range:locked");
             dupAnonVma(p, middle);
             if (rightSide) {
                 p.vmEnd = middle.vmEnd;
@@ -419,6 +422,7 @@ final class VmaOps {
         final Vma n = vmg.next;
         VmaLock.startWrite(middle);
         VmaLock.startWrite(n);
+        LockHooks.at("vma_merge_existing_range:locked");
         dupAnonVma(n, middle);
         if (leftSide) {
             n.vmStart = middle.vmStart;
