@@ -223,6 +223,7 @@ class Arm64FaultHandlerTest {
         assertFalse(ops.calls.contains("mmap_read_unlock"));
     }
 
+    /** SIG-06: RETRY under the mmap lock with a fatal signal pending returns at once (user, fixup or oops). */
     @Test
     void mmapPathSignalPending() {
         ops.mmapResult = ScriptedFaultOps.vma(VM_READ);

@@ -87,7 +87,7 @@ class X86EndToEndTest {
         return (X86Mmu) c.mmu();
     }
 
-    /** Row 11: a write to a read-only VMA whose PTE is present: access_error on the per-VMA path. */
+    /** Row 11 (FAULT-04): a write to a read-only VMA whose PTE is present: SEGV_ACCERR from access_error on the per-VMA path, no mmap lock. */
     @Test
     void writeToReadOnlyVmaWithPresentPteIsAccerrOnThePerVmaPathWithoutTheMmapLock() {
         boot();

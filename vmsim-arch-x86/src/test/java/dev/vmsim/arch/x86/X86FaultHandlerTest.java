@@ -207,6 +207,7 @@ class X86FaultHandlerTest {
         assertEquals(2, ops.calls.stream().filter("lock_mm_and_find_vma"::equals).count());
     }
 
+    /** SIG-06: a fault retried under the mmap lock with a fatal signal pending returns, killed, without another retry. */
     @Test
     void signalPendingWithRetryReturns() {
         ops.signal = true;

@@ -75,6 +75,11 @@ class SwapRetryTest {
         }
     }
 
+    /**
+     * FAULT-03: do_swap_page under the VMA lock finds its folio locked (an I/O wait), drops the VMA
+     * lock itself (release_fault_lock) and returns VM_FAULT_RETRY; VMA_LOCK_RETRY is counted and the
+     * fault is taken again under the mmap lock, with no second unlock of the VMA (lockdep is on).
+     */
     @Test
     void aFaultThatFindsTheFolioLockedDropsTheVmaLockAndRetriesUnderTheMmapLock() throws Exception {
         final Swap swap = machineWithSwap(10_000);
