@@ -12,6 +12,7 @@ import dev.vmsim.core.arch.Mmu;
 import dev.vmsim.core.arch.PtRegs;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
@@ -189,6 +190,36 @@ class X86EndToEndTest {
         assertEquals(2, faults.size(), "the store faulted again after the handler");
         assertEquals(SigInfo.OK, faults.get(1).result());
         assertEquals(5, cpu.load(addr));
+    }
+
+    /**
+     * OOM-09: a user write fault on the per-VMA path, in a 2 MiB region with no PTE table yet, whose
+     * page-table page allocation fails: VM_FAULT_OOM, vma_end_read (the VMA is at rest again), no
+     * table or PTE left half-installed, pagefault_out_of_memory counted, and the access, retried,
+     * succeeds.
+     */
+    @Test
+    void aPageTableAllocationFailingInAFaultLeavesNothingAndTheRetrySucceeds() {
+        boot();
+        final long a = mmap(4L << 20, RW, ANON);
+        final long va = (a + (2L << 20)) & -(2L << 20); // 2 MiB-aligned: a PTE table of its own
+        assertTrue(mm.pageTables().ptePa(va, false) < 0, "no PTE table for the address yet");
+        final long tables = mm.pageTables().tableFrames();
+        faults.clear();
+        machine.failInject().failNth(FailSite.PGTABLE_ALLOC, 0);
+        try {
+            assertEquals(SigInfo.OK, cpu.store(va, (byte) 9), "the access is retried after pagefault_out_of_memory");
+        } finally {
+            machine.failInject().clear();
+        }
+        assertEquals(SigInfo.PAGEFAULT_OOM, faults.get(0).result(), "the first fault was VM_FAULT_OOM");
+        assertEquals(1, stat(VmEvent.PAGEFAULT_OOM));
+        assertTrue(faults.get(0).steps().contains("lock_vma_under_rcu"), faults.get(0).steps().toString());
+        assertEquals(SigInfo.OK, faults.get(1).result());
+        assertEquals(1, mm.findVma(va).refcnt(), "the failed attempt's VMA read lock was released");
+        assertTrue(mm.pageTables().tableFrames() > tables, "the retry installed the table");
+        assertEquals(9, cpu.load(va));
+        mm.validate();
     }
 
     /** Row 13 (mainline): no per-VMA attempt for a kernel fault; the read trylock fails; oops, no deadlock. */
