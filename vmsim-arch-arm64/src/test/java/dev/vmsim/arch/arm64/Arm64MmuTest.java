@@ -49,6 +49,7 @@ class Arm64MmuTest {
         assertEquals(1, mmu.tlbMisses());
     }
 
+    /** ISO-07: a switch from mm A to mm B on one CPU never lets B use A's entries (ASID-tagged TLB, no flush on switch). */
     @Test
     void asidsIsolateTwoAddressSpacesOnOneCpu() {
         final MmStruct a = mm();
@@ -86,6 +87,7 @@ class Arm64MmuTest {
         assertNotEquals(pa(pfnA), mmu.translate(VA, Access.READ, true));
     }
 
+    /** ISO-07: flushing B's entry for a page leaves A's entry for the same page cached. */
     @Test
     void tlbiVae1IsPerAsidAndPerPage() {
         final MmStruct a = mm();
