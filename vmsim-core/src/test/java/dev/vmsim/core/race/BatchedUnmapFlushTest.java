@@ -19,11 +19,10 @@ import dev.vmsim.core.cpu.TlbArch;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FrameAllocator;
-import dev.vmsim.core.phys.PageFlags;
 import dev.vmsim.core.race.RaceSupport.Task;
 import dev.vmsim.core.rmap.Rmap;
 import dev.vmsim.core.rmap.TlbUnmapBatch;
-import dev.vmsim.core.vmscan.SwapBackend;
+import dev.vmsim.core.testing.OneSlotSwap;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -43,48 +42,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class BatchedUnmapFlushTest {
     private static final long PAGE = 4096;
-
-    /** A swap device with a slot for every page, whose entries these tests only look at. */
-    private static SwapBackend slots(final FrameAllocator frames) {
-        return new SwapBackend() {
-            @Override
-            public boolean canReclaimAnon() {
-                return true;
-            }
-
-            @Override
-            public boolean addToSwap(final int cpu, final long pfn) {
-                frames.get(pfn);
-                frames.memMap().setPrivateValue(pfn, 7);
-                frames.memMap().set(pfn, PageFlags.PG_SWAPCACHE);
-                return true;
-            }
-
-            @Override
-            public long swapPte(final MmStruct mm, final long pfn, final boolean exclusive) {
-                return frames.memMap().privateValue(pfn) << 12;
-            }
-
-            @Override
-            public Pageout pageout(final int cpu, final long pfn) {
-                return Pageout.PAGE_KEEP;
-            }
-
-            @Override
-            public void deleteFromSwapCache(final long pfn) {
-                frames.memMap().clear(pfn, PageFlags.PG_SWAPCACHE);
-            }
-
-            @Override
-            public int swapDuplicate(final long entry) {
-                return 0;
-            }
-
-            @Override
-            public void freeSwapAndCache(final long entry) {
-            }
-        };
-    }
 
     /**
      * CPU1 caches a writable translation of one written page; reclaim unmaps the page with a batched
@@ -113,7 +70,7 @@ class BatchedUnmapFlushTest {
         await(cached, "CPU1's store");
         assertTrue(TlbArch.cached(cpu1, a));
 
-        machine.setSwapBackend(slots(frames));
+        machine.setSwapBackend(new OneSlotSwap(frames, null));
         frames.get(pfn); // the reclaimer's isolation reference
         frames.folioWait().lock(pfn);
         assertTrue(machine.swapBackend().addToSwap(0, pfn));

@@ -20,8 +20,8 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PageFlags;
+import dev.vmsim.core.testing.OneSlotSwap;
 import dev.vmsim.core.testing.TestArch;
-import dev.vmsim.core.vmscan.SwapBackend;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -44,50 +44,6 @@ class RmapTest {
         return a;
     }
 
-    /** A swap device that always has a slot: enough for try_to_unmap's swap PTEs. */
-    private SwapBackend slots(final List<Long> installed) {
-        return new SwapBackend() {
-            @Override
-            public boolean canReclaimAnon() {
-                return true;
-            }
-
-            @Override
-            public boolean addToSwap(final int cpu, final long pfn) {
-                frames.get(pfn);
-                frames.memMap().setPrivateValue(pfn, 7);
-                frames.memMap().set(pfn, PageFlags.PG_SWAPCACHE);
-                return true;
-            }
-
-            @Override
-            public long swapPte(final MmStruct mm, final long pfn, final boolean exclusive) {
-                final long e = (frames.memMap().privateValue(pfn) << 12) | (exclusive ? 2 : 0);
-                installed.add(e);
-                return e;
-            }
-
-            @Override
-            public Pageout pageout(final int cpu, final long pfn) {
-                return Pageout.PAGE_KEEP;
-            }
-
-            @Override
-            public void deleteFromSwapCache(final long pfn) {
-                frames.memMap().clear(pfn, PageFlags.PG_SWAPCACHE);
-            }
-
-            @Override
-            public int swapDuplicate(final long entry) {
-                return 0; // no slot counts kept: these tests look at the PTEs only
-            }
-
-            @Override
-            public void freeSwapAndCache(final long entry) {
-            }
-        };
-    }
-
     @Test
     void afterForkTheRmapWalkFindsParentAndBothChildrenAndTryToUnmapClearsAllWithOneBatchedFlush() {
         final MmStruct parent = new MmStruct(machine, LockingMode.PER_VMA);
@@ -103,7 +59,7 @@ class RmapTest {
         assertSame(parent.findVma(a).anonVma, Rmap.folioAnonVma(frames.memMap(), pfn));
 
         final List<Long> installed = new ArrayList<>();
-        machine.setSwapBackend(slots(installed));
+        machine.setSwapBackend(new OneSlotSwap(frames, installed));
         frames.get(pfn); // the reclaimer's reference (isolation)
         frames.folioWait().lock(pfn);
         assertTrue(machine.swapBackend().addToSwap(0, pfn));
