@@ -149,7 +149,13 @@ public final class MachineProfiles {
         for (final String p : ProfileParameters.NAMES) {
             out.put(p, parameter(ps, p));
         }
-        return new MachineProfile(name, description, out);
+        final MachineProfile profile = new MachineProfile(name, description, out);
+        try {
+            CostModels.of(profile); // the topology must nest (CostModel names the count that does not)
+        } catch (final IllegalArgumentException e) {
+            throw new ProfileException(e.getMessage());
+        }
+        return profile;
     }
 
     private static MachineProfile.Parameter parameter(final JsonNode ps, final String p) {

@@ -75,12 +75,36 @@ public final class CostModel {
         this.threadsPerCore = count(values, "threads_per_core");
         this.coresPerLlc = count(values, "cores_per_llc");
         this.numaNodes = count(values, "numa_nodes");
+        checkTopology(sockets, coresPerSocket, coresPerLlc, numaNodes);
         if ((long) sockets * coresPerSocket * threadsPerCore > MAX_LOGICAL_CPUS) {
             throw new IllegalArgumentException("parameters sockets x cores_per_socket x threads_per_core must not exceed "
                     + MAX_LOGICAL_CPUS + " logical CPUs: " + (long) sockets * coresPerSocket * threadsPerCore);
         }
         this.placement = new ForkBalance(sockets, coresPerSocket, threadsPerCore, coresPerLlc, numaNodes)
                 .place(Math.min(logicalCpus(), MAX_PLACED));
+    }
+
+    /**
+     * The topology must nest as sched domains do: LLCs tile a NUMA node, and nodes tile a socket (or
+     * a node spans whole sockets), so that every CPU of a group shares the same parent group.
+     */
+    private static void checkTopology(final int sockets, final int coresPerSocket, final int coresPerLlc,
+            final int numaNodes) {
+        final long cores = (long) sockets * coresPerSocket;
+        if (numaNodes > cores || cores % numaNodes != 0) {
+            throw new IllegalArgumentException("parameter numa_nodes must divide the " + cores
+                    + " cores (sockets x cores_per_socket): " + numaNodes);
+        }
+        final long coresPerNode = cores / numaNodes;
+        if (coresPerSocket % coresPerNode != 0 && coresPerNode % coresPerSocket != 0) {
+            throw new IllegalArgumentException("parameter numa_nodes must split each socket evenly or span whole"
+                    + " sockets: " + numaNodes + " nodes of " + coresPerNode + " cores, sockets of " + coresPerSocket);
+        }
+        final long unit = Math.min(coresPerNode, coresPerSocket); // the cores of one node within one socket
+        if (coresPerLlc <= unit ? unit % coresPerLlc != 0 : coresPerLlc % unit != 0) {
+            throw new IllegalArgumentException("parameter cores_per_llc must divide the " + unit
+                    + " cores of a NUMA node, or be a multiple of them: " + coresPerLlc);
+        }
     }
 
     private static int count(final Map<String, Double> values, final String name) {

@@ -27,8 +27,9 @@ import java.util.List;
  * (4 CCDs per node) keeps 4 per node and 8 per socket while each lands on its own CCD: four pft
  * threads run on three CCDs of one socket and one of the other, not on one CCD.
  *
- * <p>Departures: group types other than "has spare" (a group with no idle CPU compares average load
- * in the kernel; here the local one is kept), NUMA balancing's preferred node (none for a new task)
+ * <p>Departures: of the group types, only "fully busy" (no idle CPU) against "has spare" is told
+ * apart: a fully busy local group loses to an idlest group with spare; two fully busy groups would
+ * compare average load in the kernel, and here the local one is kept; NUMA balancing's preferred node (none for a new task)
  * and the later wake-up and periodic balancing (a spinning thread is never woken and, with one task
  * per CPU, has no imbalance to fix) are not modelled.
  */
@@ -158,6 +159,9 @@ final class ForkBalance {
         }
         if (idlest < 0 || idlestIdle == 0) {
             return -1;
+        }
+        if (localIdle == 0) {
+            return idlest; // the local group is fully busy, the idlest has spare: group types differ
         }
         if (l.numa()) {
             final int localRunning = groupCores * threadsPerCore - localIdle;

@@ -89,6 +89,29 @@ class ForkBalanceTest {
     }
 
     @Test
+    void aFullyBusyLocalGroupLosesToAGroupWithAnIdleCpuEvenWithinTheNumaAllowance() {
+        // Eight one-core nodes on two sockets: node groups of one CPU are full after one thread each.
+        final int[] p = new ForkBalance(2, 4, 1, 1, 8).place(8);
+        final java.util.Set<Integer> distinct = new HashSet<>();
+        for (final int c : p) {
+            distinct.add(c);
+        }
+        assertEquals(8, distinct.size(), "one thread per CPU: " + java.util.Arrays.toString(p));
+    }
+
+    @Test
+    void aTopologyThatDoesNotNestIsRejectedNamingTheField() {
+        final Map<String, Double> v = TestCosts.values(10);
+        v.put("cores_per_llc", 3.0);
+        final IllegalArgumentException llc = assertThrows(IllegalArgumentException.class, () -> new CostModel(v));
+        assertTrue(llc.getMessage().startsWith("parameter cores_per_llc"), llc.getMessage());
+        v.put("cores_per_llc", 10.0);
+        v.put("numa_nodes", 3.0);
+        final IllegalArgumentException nodes = assertThrows(IllegalArgumentException.class, () -> new CostModel(v));
+        assertTrue(nodes.getMessage().startsWith("parameter numa_nodes"), nodes.getMessage());
+    }
+
+    @Test
     void aMachineTooLargeToPlaceIsRejectedNamingTheFields() {
         final Map<String, Double> v = TestCosts.values(1);
         v.put("sockets", 4096.0);
