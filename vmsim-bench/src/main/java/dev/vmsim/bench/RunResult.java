@@ -34,28 +34,6 @@ public final class RunResult {
     /** The tasks (by index) that a SIGKILL stopped before their rounds were done: the OOM killer's victims. */
     private final List<Integer> killedTasks;
 
-    /**
-     * @param workloadFaultsPerSec the workload's own faults/s (see {@link Workload.Instance#faultsPerSec}), or NaN
-     * @param meminfo the kernel's /proc/meminfo when the run ended ({@link SimKernel#meminfo}), or empty
-     */
-    public RunResult(
-            final RunConfig config,
-            final double seconds,
-            final long rounds,
-            final long touches,
-            final long syscalls,
-            final long signals,
-            final int firstSignal,
-            final long syscallErrors,
-            final Latency faultLatency,
-            final Latency syscallLatency,
-            final KernelCounters counters,
-            final long leakedFrames,
-            final double workloadFaultsPerSec) {
-        this(config, seconds, rounds, touches, syscalls, signals, firstSignal, syscallErrors, faultLatency,
-                syscallLatency, counters, leakedFrames, workloadFaultsPerSec, Map.of());
-    }
-
     /** A host-clock run with the kernel's /proc/meminfo when it ended (or empty). */
     public RunResult(
             final RunConfig config,
@@ -73,36 +51,16 @@ public final class RunResult {
             final double workloadFaultsPerSec,
             final Map<String, Long> meminfo) {
         this(config, seconds, rounds, touches, syscalls, signals, firstSignal, syscallErrors, faultLatency,
-                syscallLatency, counters, leakedFrames, workloadFaultsPerSec, meminfo, Map.of(), seconds);
+                syscallLatency, counters, leakedFrames, workloadFaultsPerSec, meminfo, Map.of(), seconds, List.of());
     }
 
     /**
+     * @param workloadFaultsPerSec the workload's own faults/s (see {@link Workload.Instance#faultsPerSec}), or NaN
+     * @param meminfo the kernel's /proc/meminfo when the run ended ({@link SimKernel#meminfo}), or empty
      * @param attribution ns of virtual time per mechanism (virtual clock), empty otherwise
      * @param hostSeconds the host's wall-clock seconds for the run
+     * @param killedTasks the tasks a SIGKILL stopped (the OOM killer's victims), by index
      */
-    public RunResult(
-            final RunConfig config,
-            final double seconds,
-            final long rounds,
-            final long touches,
-            final long syscalls,
-            final long signals,
-            final int firstSignal,
-            final long syscallErrors,
-            final Latency faultLatency,
-            final Latency syscallLatency,
-            final KernelCounters counters,
-            final long leakedFrames,
-            final double workloadFaultsPerSec,
-            final Map<String, Long> meminfo,
-            final Map<String, Long> attribution,
-            final double hostSeconds) {
-        this(config, seconds, rounds, touches, syscalls, signals, firstSignal, syscallErrors, faultLatency,
-                syscallLatency, counters, leakedFrames, workloadFaultsPerSec, meminfo, attribution, hostSeconds,
-                List.of());
-    }
-
-    /** @param killedTasks the tasks a SIGKILL stopped (the OOM killer's victims), by index */
     public RunResult(
             final RunConfig config,
             final double seconds,

@@ -44,9 +44,9 @@ public class SwapFaultBench {
     /** Faults per invocation: 8 MiB of 4 KiB pages. */
     static final int PAGES = 2048;
 
-    /** The machine, with the region swapped out before each invocation. */
+    /** The machine of either state: its parameters, built once per trial. */
     @State(Scope.Thread)
-    public static class SwappedOut {
+    public abstract static class SwapMachine {
         @Param({"x86_64", "arm64"})
         public String arch;
 
@@ -58,11 +58,6 @@ public class SwapFaultBench {
         @Setup(Level.Trial)
         public void setUp() {
             s = new SwapFaultState(arch, LockingMode.fromCliName(locking), PAGES);
-        }
-
-        @Setup(Level.Invocation)
-        public void swapOut() {
-            s.swapOutAll();
         }
 
         @TearDown(Level.Trial)
@@ -71,31 +66,22 @@ public class SwapFaultBench {
         }
     }
 
+    /** The machine, with the region swapped out before each invocation. */
+    @State(Scope.Thread)
+    public static class SwappedOut extends SwapMachine {
+        @Setup(Level.Invocation)
+        public void swapOut() {
+            s.swapOutAll();
+        }
+    }
+
     /** The machine, with the region swapped out and read back into the swap cache before each invocation. */
     @State(Scope.Thread)
-    public static class InSwapCache {
-        @Param({"x86_64", "arm64"})
-        public String arch;
-
-        @Param({"per-vma"})
-        public String locking;
-
-        SwapFaultState s;
-
-        @Setup(Level.Trial)
-        public void setUp() {
-            s = new SwapFaultState(arch, LockingMode.fromCliName(locking), PAGES);
-        }
-
+    public static class InSwapCache extends SwapMachine {
         @Setup(Level.Invocation)
         public void swapOutAndReadBack() {
             s.swapOutAll();
             s.readIntoSwapCache();
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            s.close();
         }
     }
 

@@ -1,26 +1,17 @@
 package dev.vmsim.core.oom;
 
-import static dev.vmsim.core.mm.Mman.MAP_ANONYMOUS;
-import static dev.vmsim.core.mm.Mman.MAP_PRIVATE;
-import static dev.vmsim.core.mm.Mman.PROT_READ;
-import static dev.vmsim.core.mm.Mman.PROT_WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vmsim.core.Machine;
-import dev.vmsim.core.arch.SigInfo;
-import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.testing.Pages;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.stat.VmEvent;
-import dev.vmsim.core.testing.TestArch;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,33 +21,10 @@ import org.junit.jupiter.api.Timeout;
  * reaper frees its memory and the allocation then succeeds.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class OomKillerTest {
-    private static final int PAGE = 4096;
-    private static final int FRAMES = 512;
-
-    private final Machine machine = TestArch.machine(FRAMES);
-    private final List<String> log = new CopyOnWriteArrayList<>();
-    private final OomKiller killer = machine.enableOomKiller();
-    private final Cpu cpu = machine.newCpu();
-
-    OomKillerTest() {
-        killer.setLog(log::add);
-    }
-
-    @AfterEach
-    void close() {
-        machine.close();
-    }
-
+class OomKillerTest extends OomMachine {
     /** A process with {@code pages} anonymous pages written; the address of its mapping. */
     private long populate(final MmStruct mm, final int pages) {
-        cpu.switchMm(mm);
-        final long a = mm.mmap(0, (long) pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-        assertTrue(a > 0, "mmap: " + a);
-        for (int p = 0; p < pages; p++) {
-            assertEquals(SigInfo.OK, cpu.store(a + (long) p * PAGE, (byte) (p + 1)), "page " + p);
-        }
-        return a;
+        return Pages.mapAndFill(cpu, mm, pages);
     }
 
     /** Writes {@code pages} more pages in {@code mm}: past memory, so the allocator must find room. */

@@ -8,18 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.SigInfo;
-import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.swap.SwapParams;
-import dev.vmsim.core.testing.TestArch;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -29,24 +23,7 @@ import org.junit.jupiter.api.Timeout;
  * (can_reclaim_anon_pages is false), should_reclaim_retry gives up and out_of_memory runs.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class OomWithSwapTest {
-    private static final int PAGE = 4096;
-    private static final int FRAMES = 512;
-
-    private final Machine machine = TestArch.machine(FRAMES);
-    private final List<String> log = new CopyOnWriteArrayList<>();
-    private final OomKiller killer = machine.enableOomKiller();
-    private final Cpu cpu = machine.newCpu();
-
-    OomWithSwapTest() {
-        killer.setLog(log::add);
-    }
-
-    @AfterEach
-    void close() {
-        machine.close();
-    }
-
+class OomWithSwapTest extends OomMachine {
     /** Writes {@code pages} new anonymous pages in {@code mm}; the access results. */
     private int[] write(final MmStruct mm, final int pages) {
         cpu.switchMm(mm);

@@ -1,9 +1,5 @@
 package dev.vmsim.core.swap;
 
-import static dev.vmsim.core.mm.Mman.MAP_ANONYMOUS;
-import static dev.vmsim.core.mm.Mman.MAP_PRIVATE;
-import static dev.vmsim.core.mm.Mman.PROT_READ;
-import static dev.vmsim.core.mm.Mman.PROT_WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,6 +16,7 @@ import dev.vmsim.core.phys.FolioWait;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PageFlags;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.testing.Pages;
 import dev.vmsim.core.testing.TestArch;
 import dev.vmsim.core.vmscan.SwapBackend;
 import java.util.ArrayList;
@@ -52,11 +49,7 @@ class SwapStressTest {
             final Swap swap = machine.swapon(new SwapParams(4 * PAGES, 20_000, 20_000, 4, 2));
             final MmStruct mm = new MmStruct(machine, mode);
             final Cpu main = machine.newCpu();
-            main.switchMm(mm);
-            final long a = mm.mmap(0, (long) PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-            for (int p = 0; p < PAGES; p++) {
-                assertEquals(SigInfo.OK, main.store(a + (long) p * PAGE, (byte) (p + 1)));
-            }
+            final long a = Pages.mapAndFill(main, mm, PAGES);
             final ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
             final java.util.concurrent.atomic.AtomicBoolean reclaimDone = new java.util.concurrent.atomic.AtomicBoolean();
             final List<Thread> threads = new ArrayList<>();

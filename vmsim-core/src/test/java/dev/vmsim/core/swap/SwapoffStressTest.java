@@ -14,6 +14,7 @@ import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.testing.Pages;
 import dev.vmsim.core.testing.TestArch;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,11 +46,7 @@ class SwapoffStressTest {
             final Swap swap = machine.swapon(new SwapParams(4096, 20_000, 20_000, 8, 2));
             final MmStruct mm = new MmStruct(machine, mode);
             final Cpu main = machine.newCpu();
-            main.switchMm(mm);
-            final long a = mm.mmap(0, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-            for (int p = 0; p < PAGES; p++) {
-                assertEquals(SigInfo.OK, main.store(a + p * PAGE, (byte) (p + 1)));
-            }
+            final long a = Pages.mapAndFill(main, mm, PAGES);
             final MmStruct hog = new MmStruct(machine, mode);
             main.switchMm(hog);
             final long h = hog.mmap(0, 700 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
