@@ -146,16 +146,6 @@ public final class Arm64FaultHandler implements FaultHandler {
         return (ec == Esr.EC_DABT_CUR || ec == Esr.EC_IABT_CUR) && Esr.isPermissionFault(esr);
     }
 
-    /**
-     * fault_signal_pending: RETRY and a fatal signal pending, or any signal for a user-mode fault
-     * (SIG-07). A user task then returns to user mode ({@link SigInfo#OK}): a fatal signal kills it
-     * there, a non-fatal one is delivered and the access is taken again.
-     */
-    private boolean faultSignalPending(final int fault, final PtRegs regs) {
-        return (fault & VM_FAULT_RETRY) != 0
-                && (ops.fatalSignalPending() || (regs.userMode() && ops.signalPending()));
-    }
-
     /** do_page_fault, in the order of kernel-semantics §11.3. */
     public int doPageFault(final MmStruct mm, final Arm64Fault f, final PtRegs regs) {
         final long esr = f.esr();
@@ -215,7 +205,7 @@ public final class Arm64FaultHandler implements FaultHandler {
             if ((fault & VM_FAULT_MAJOR) != 0) {
                 mmFlags |= FAULT_FLAG_TRIED;
             }
-            if (faultSignalPending(fault, regs)) {
+            if (ops.faultSignalPending(fault, regs.userMode())) {
                 return regs.userMode() ? SigInfo.OK : doKernelFault(f, regs);
             }
         }
@@ -230,7 +220,7 @@ public final class Arm64FaultHandler implements FaultHandler {
                 return badArea(0, SigInfo.SEGV_ACCERR, f, regs);
             }
             fault = ops.handleMmFault(vma, addr, mmFlags, regs);
-            if (faultSignalPending(fault, regs)) {
+            if (ops.faultSignalPending(fault, regs.userMode())) {
                 return regs.userMode() ? SigInfo.OK : doKernelFault(f, regs);
             }
             if ((fault & VM_FAULT_COMPLETED) != 0) {

@@ -220,7 +220,7 @@ public final class X86FaultHandler implements FaultHandler {
                     if ((fault & VmFault.VM_FAULT_MAJOR) != 0) {
                         flags |= FAULT_FLAG_TRIED;
                     }
-                    if (faultSignalPending(fault, regs)) {
+                    if (ops.faultSignalPending(fault, regs.userMode())) {
                         rec.step("fault_signal_pending");
                         return signalReturn(rec, regs);
                     }
@@ -239,7 +239,7 @@ public final class X86FaultHandler implements FaultHandler {
                 }
                 fault = ops.handleMmFault(vma, address, flags, regs); // 19
                 rec.stepHex("handle_mm_fault=0x", fault);
-                if (faultSignalPending(fault, regs)) { // 20
+                if (ops.faultSignalPending(fault, regs.userMode())) { // 20
                     rec.step("fault_signal_pending");
                     return signalReturn(rec, regs);
                 }
@@ -263,7 +263,7 @@ public final class X86FaultHandler implements FaultHandler {
         if ((fault & VmFault.VM_FAULT_ERROR) == 0) {
             return SigInfo.OK;
         }
-        if (!regs.userMode() && ops.signalPending()) {
+        if (!regs.userMode() && ops.fatalSignalPending()) {
             rec.step("fatal signal in kernel mode");
             return fixupOrOops(rec, regs, KILLED);
         }
@@ -282,16 +282,6 @@ public final class X86FaultHandler implements FaultHandler {
             return badAreaNosemaphore(rec, regs, code, address, SigInfo.SEGV_MAPERR);
         }
         throw new IllegalStateException("BUG: handle_mm_fault returned 0x" + Integer.toHexString(fault));
-    }
-
-    /**
-     * fault_signal_pending: RETRY and a fatal signal pending, or any signal for a user-mode fault
-     * (SIG-07: "return faster for non-fatal signals in user mode faults"; the access is taken again
-     * after the handler runs).
-     */
-    private boolean faultSignalPending(final int fault, final PtRegs regs) {
-        return (fault & VmFault.VM_FAULT_RETRY) != 0
-                && (ops.fatalSignalPending() || (regs.userMode() && ops.signalPending()));
     }
 
     /**

@@ -54,6 +54,15 @@ public interface FaultOps {
         return fatalSignalPending() || Task.current().signalPending();
     }
 
+    /**
+     * fault_signal_pending (include/linux/sched/signal.h): the fault returned VM_FAULT_RETRY and a
+     * fatal signal is pending, or any signal for a user-mode fault (SIG-07: "return faster for
+     * non-fatal signals in user mode faults"; the access is taken again after the handler runs).
+     */
+    default boolean faultSignalPending(final int fault, final boolean userMode) {
+        return (fault & VmFault.VM_FAULT_RETRY) != 0 && (fatalSignalPending() || (userMode && signalPending()));
+    }
+
     /** The real mm core. */
     FaultOps KERNEL = new FaultOps() {
         @Override

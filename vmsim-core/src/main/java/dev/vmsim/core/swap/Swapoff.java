@@ -68,7 +68,7 @@ public final class Swapoff {
             MmStruct prev = null;
             mmlist.lock();
             MmStruct p = null;
-            while (si.inusePages() != 0 && !signalPending() && (p = mmlist.next(p)) != null) {
+            while (si.inusePages() != 0 && !fatalSignalPending() && (p = mmlist.next(p)) != null) {
                 if (!p.mmgetNotZero()) {
                     continue;
                 }
@@ -98,7 +98,7 @@ public final class Swapoff {
             if (si.inusePages() == 0) {
                 return 0;
             }
-            if (signalPending()) {
+            if (fatalSignalPending()) {
                 return -Errno.EINTR;
             }
             LockHooks.at("try_to_unuse:retry");
@@ -113,7 +113,7 @@ public final class Swapoff {
     private static void freeCachedOnly(final Swap swap) {
         final SwapInfo si = swap.info();
         final FolioWait fw = swap.folioWait();
-        for (long i = 1; i < si.pages() && si.inusePages() != 0 && !signalPending(); i++) {
+        for (long i = 1; i < si.pages() && si.inusePages() != 0 && !fatalSignalPending(); i++) {
             final int map = si.swapMap(i);
             if (map == 0 || map == SwapInfo.SWAP_MAP_BAD) {
                 continue;
@@ -132,7 +132,7 @@ public final class Swapoff {
     }
 
     /** signal_pending(current): a fatal signal is a Java interrupt. */
-    private static boolean signalPending() {
+    private static boolean fatalSignalPending() {
         return Thread.currentThread().isInterrupted();
     }
 }
