@@ -51,6 +51,9 @@ public final class CostModel {
     private final int numaNodes;
     /** The logical CPU of each virtual CPU, for the first min(logical CPUs, 1024); later ones wrap. */
     private final int[] placement;
+    /** The physical core of each placed virtual CPU: {@code placement[i] % cores}. */
+    private final int[] coreOf;
+    private final int coresPerNode;
 
     /**
      * @param values every name of {@link #PARAMETERS}: counts as whole numbers of at least 1, costs
@@ -82,6 +85,11 @@ public final class CostModel {
         }
         this.placement = new ForkBalance(sockets, coresPerSocket, threadsPerCore, coresPerLlc, numaNodes)
                 .place(Math.min(logicalCpus(), MAX_PLACED));
+        this.coreOf = new int[placement.length];
+        for (int i = 0; i < placement.length; i++) {
+            coreOf[i] = placement[i] % cores();
+        }
+        this.coresPerNode = Math.max(1, cores() / numaNodes);
     }
 
     /**
@@ -136,32 +144,32 @@ public final class CostModel {
 
     /** The physical core of virtual CPU {@code cpu}. */
     int core(final int cpu) {
-        return logicalCpu(cpu) % cores();
+        return coreOf[Math.floorMod(cpu, coreOf.length)];
     }
 
     /** The NUMA node of virtual CPU {@code cpu}. */
     public int node(final int cpu) {
-        return core(cpu) / Math.max(1, cores() / numaNodes);
+        return core(cpu) / coresPerNode;
     }
 
     /**
      * One ownership transfer of a cache line from {@code from} to {@code to}, in ps: 0 on the same
-     * CPU, else by the closest level the two share (core, LLC, socket, or none).
+     * CPU, else by the closest level the two share (core, LLC, socket, or none). On every modelled
+     * transfer, so the cores come from a table built with the placement.
      */
     public long transferPs(final int from, final int to) {
-        if (from == to) {
+        if (from == to || logicalCpu(from) == logicalCpu(to)) {
             return 0;
         }
-        return logicalTransferPs(logicalCpu(from), logicalCpu(to));
+        return coreTransferPs(core(from), core(to));
     }
 
     /** {@link #transferPs} between two logical CPUs of the machine's enumeration. */
     public long logicalTransferPs(final int from, final int to) {
-        if (from == to) {
-            return 0;
-        }
-        final int a = from % cores();
-        final int b = to % cores();
+        return from == to ? 0 : coreTransferPs(from % cores(), to % cores());
+    }
+
+    private long coreTransferPs(final int a, final int b) {
         if (a == b) {
             return ps(Cost.C2C_SMT);
         }
