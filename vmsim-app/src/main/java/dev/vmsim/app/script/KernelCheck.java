@@ -20,9 +20,8 @@ public final class KernelCheck {
     public static final int LINES = 30;
 
     /** Folders of recorded scenarios whose scripts are run: every folder the project keeps. */
-    static final List<String> FOLDERS = List.of(
-            "vmscript/examples", "vmscript/corpus", "vmscript/fork", "vmscript/proc", ScenarioFiles.GUARD,
-            ScenarioFiles.NO_ZERO_PAGE);
+    static final List<String> FOLDERS = Stream.concat(ScenarioFiles.FOLDERS.stream(), Stream.of(ScenarioFiles.NO_ZERO_PAGE))
+            .toList();
 
     /** One scenario whose transcripts differ. */
     public record Difference(String name, String script, String diff) {}

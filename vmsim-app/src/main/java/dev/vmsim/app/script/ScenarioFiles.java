@@ -38,11 +38,15 @@ public final class ScenarioFiles {
     /** Scenarios recorded on a kernel where mm_forbids_zeropage() holds (booted with pvm_no_zero_page=1). */
     public static final String NO_ZERO_PAGE = "vmscript/no-zero-page";
 
+    /** The folders of {@link #all}, in its order: the scenarios any zero-page setting runs. */
+    public static final List<String> FOLDERS =
+            List.of("vmscript/examples", "vmscript/corpus", "vmscript/fork", "vmscript/proc", GUARD);
+
     private ScenarioFiles() {}
 
     /** Every scenario of the examples, the corpus, the fork, the /proc and the guard scenarios, sorted by folder then name. */
     public static List<Recorded> all() {
-        return Stream.of("vmscript/examples", "vmscript/corpus", "vmscript/fork", "vmscript/proc", GUARD)
+        return FOLDERS.stream()
                 .flatMap(folder -> in(folder).stream())
                 .collect(Collectors.toList());
     }

@@ -102,7 +102,10 @@ public final class Calibration {
         }
         final double[] kernelWall = new double[repeat];
         final double[] kernelCpu = new double[repeat];
+        // The model's ratio is deterministic (virtual clock, one seed): computed once, reported beside
+        // each of the kernel's alternating runs.
         final double[] model = new double[repeat];
+        Arrays.fill(model, modelMmap1Scaling(factory, machine, arch, mode, MMAP1_SCALING_ROUNDS, seed));
         final double[] realFault = new double[repeat];
         final double[] simFault = new double[repeat];
         final double[] realMmap = new double[repeat];
@@ -136,7 +139,6 @@ public final class Calibration {
             final Map<String, String> two = mmap1.run(Integer.toString(MMAP1_SCALING_ROUNDS), "2");
             kernelWall[i] = realMmap[i] / Double.parseDouble(two.get("ns_per_mmap_munmap"));
             kernelCpu[i] = 2 * Double.parseDouble(one.get(HostFit.MMAP1_CPU_NS)) / Double.parseDouble(two.get(HostFit.MMAP1_CPU_NS));
-            model[i] = modelMmap1Scaling(factory, machine, arch, mode, MMAP1_SCALING_ROUNDS, seed);
             progress.update((4.0 * i + 3) / (4.0 * repeat));
 
             final RunResult sm = runner.run(

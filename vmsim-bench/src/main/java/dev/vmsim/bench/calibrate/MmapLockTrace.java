@@ -1,6 +1,7 @@
 package dev.vmsim.bench.calibrate;
 
 import dev.vmsim.bench.profile.LockShare;
+import dev.vmsim.bench.profile.Spread;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -182,9 +183,7 @@ public final class MmapLockTrace {
     }
 
     private static double median(final long[] v) {
-        final long[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2.0;
+        return Spread.of(Arrays.stream(v).asDoubleStream().toArray()).median();
     }
 
     private void write(final String file, final String value) throws IOException {
