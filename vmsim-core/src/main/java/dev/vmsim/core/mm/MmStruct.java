@@ -466,16 +466,14 @@ public class MmStruct {
 
     /**
      * A snapshot of every VMA in address order (caller holds the mmap lock for a stable view). It
-     * ends at an interrupted fork's XA_ZERO_ENTRY, as exit_mmap's and unmap_vmas' walks do; the walk
-     * that returns the marker too is {@link MapleTree#forEach} on {@link #mmMt()} (for_each_vma).
+     * leaves out an interrupted fork's XA_ZERO_ENTRY, where exit_mmap's and unmap_vmas' walks stop:
+     * nothing lies past the marker ({@link #validate} checks it). The walk that returns the marker
+     * too is {@link MapleTree#forEach} on {@link #mmMt()} (for_each_vma).
      */
     public final java.util.List<Vma> vmas() {
         final java.util.List<Vma> out = new java.util.ArrayList<>();
-        final boolean[] stop = {false};
         mmMt.forEach(v -> {
-            if (Vma.xaIsZero(v)) {
-                stop[0] = true;
-            } else if (!stop[0]) {
+            if (!Vma.xaIsZero(v)) {
                 out.add(v);
             }
         });

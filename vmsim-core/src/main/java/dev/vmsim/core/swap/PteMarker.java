@@ -39,11 +39,6 @@ public final class PteMarker {
         return SwpEntry.swpOffset(entry) & PTE_MARKER_MASK;
     }
 
-    /** make_guard_swp_entry. */
-    public static long makeGuardSwpEntry() {
-        return makePteMarkerEntry(PTE_MARKER_GUARD);
-    }
-
     /** is_guard_swp_entry. */
     public static boolean isGuardSwpEntry(final long entry) {
         return isPteMarkerEntry(entry) && (pteMarkerGet(entry) & PTE_MARKER_GUARD) != 0;

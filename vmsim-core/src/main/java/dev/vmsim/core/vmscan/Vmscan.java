@@ -589,11 +589,12 @@ public final class Vmscan implements PageReclaim {
         if (writeback || memMap.test(pfn, PageFlags.PG_DIRTY)) {
             sc.nrDirty++; // folio_check_dirty_writeback
         }
-        if (writeback && memMap.test(pfn, PageFlags.PG_RECLAIM)) {
+        final boolean reclaimMarked = writeback && memMap.test(pfn, PageFlags.PG_RECLAIM);
+        if (reclaimMarked) {
             sc.nrCongested++; // seen again before its write completed: cycling faster than written
         }
         if (writeback) {
-            if (sc.kswapd && memMap.test(pfn, PageFlags.PG_RECLAIM) && pgdatWriteback) {
+            if (sc.kswapd && reclaimMarked && pgdatWriteback) {
                 sc.nrImmediate++; // case 1: kswapd will throttle on writeback
                 return Outcome.ACTIVATE_LOCKED;
             }
