@@ -48,10 +48,10 @@ public final class TaskRecorder {
         final int sig = task.store(va, (byte) 1);
         faultNs.recordValue(Math.max(0, p.now() - t0));
         touches++;
+        exitToUserMode(); // a kill ends the access with SIGKILL alone
         if (sig != SigInfo.OK) {
             signal(sig);
         }
-        exitToUserMode();
         return sig;
     }
 
@@ -65,10 +65,10 @@ public final class TaskRecorder {
         final long t0 = p.now();
         final int sig = task.store(va, value);
         faultNs.recordValue(Math.max(0, p.now() - t0));
+        exitToUserMode(); // a kill ends the access with SIGKILL alone
         if (sig != SigInfo.OK) {
             signal(sig);
         }
-        exitToUserMode();
         return sig;
     }
 
@@ -78,10 +78,10 @@ public final class TaskRecorder {
         final long t0 = p.now();
         final int v = task.load(va);
         faultNs.recordValue(Math.max(0, p.now() - t0));
+        exitToUserMode();
         if (v < 0) {
             signal(SigInfo.SIGSEGV);
         }
-        exitToUserMode();
         return v;
     }
 
