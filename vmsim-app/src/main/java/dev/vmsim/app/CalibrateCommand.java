@@ -45,22 +45,31 @@ final class CalibrateCommand implements Callable<Integer> {
     @Mixin
     private MachineOption machine;
 
-    @Option(names = "--repeat", defaultValue = "5", description = "Alternating runs of each probe (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--repeat",
+            defaultValue = "5",
+            description = "Alternating runs of each probe (default: ${DEFAULT-VALUE}).")
     private int repeat;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed (default: ${DEFAULT-VALUE}).")
     private long seed;
 
-    @Option(names = "--cache", paramLabel = "DIR", description = "Where compiled probes are kept (default: <tmp>/vmsim-probes).")
+    @Option(
+            names = "--cache",
+            paramLabel = "DIR",
+            description = "Where compiled probes are kept (default: <tmp>/vmsim-probes).")
     private Path cache;
 
-    @Option(names = "--fit",
+    @Option(
+            names = "--fit",
             description = "Fit the host machine profile instead: the native probes alone, 1 thread, in alternating"
                     + " repeats; prints the spread and the profile JSON (or writes it to --output).")
     private boolean fit;
 
-    @Option(names = "--output", paramLabel = "FILE", description = "With --fit: write the profile to FILE"
-            + " (use it with --machine FILE).")
+    @Option(
+            names = "--output",
+            paramLabel = "FILE",
+            description = "With --fit: write the profile to FILE" + " (use it with --machine FILE).")
     private Path output;
 
     @Override
@@ -80,8 +89,13 @@ final class CalibrateCommand implements Callable<Integer> {
         if (fit) {
             return fit(cl, dir);
         }
-        final Calibration c = new Calibration(parent.kernels(), new NativeProbe("page_fault1", dir),
-                new NativeProbe("mmap1", dir), arch.arch, locking.locking, profile);
+        final Calibration c = new Calibration(
+                parent.kernels(),
+                new NativeProbe("page_fault1", dir),
+                new NativeProbe("mmap1", dir),
+                arch.arch,
+                locking.locking,
+                profile);
         final String report = c.run(repeat, seed, ProgressBar.forConsole(cl.getErr(), "calibrate"));
         cl.getOut().print(report);
         cl.getOut().flush();
@@ -93,17 +107,31 @@ final class CalibrateCommand implements Callable<Integer> {
         final NativeProbe mmap1 = new NativeProbe("mmap1", dir);
         final Optional<MmapLockTrace> tracer = MmapLockTrace.find(mmap1);
         if (tracer.isEmpty()) {
-            cl.getErr().println("calibrate --fit: the mmap_lock's share is not traced: " + MmapLockTrace.unavailableReason()
-                    + "; the mmap residuals go under the lock whole");
+            cl.getErr()
+                    .println("calibrate --fit: the mmap_lock's share is not traced: "
+                            + MmapLockTrace.unavailableReason() + "; the mmap residuals go under the lock whole");
         }
-        final HostFit.Result r = new HostFit(new NativeProbe("page_fault1", dir)::run, mmap1::run,
-                () -> tracer.isPresent() ? Optional.of(tracer.get().run(Calibration.NATIVE_MMAP_ROUNDS)) : Optional.empty())
-                .run(MachineProfiles.shipped(MachineProfiles.DEFAULT), repeat, HostDescription.now(),
+        final HostFit.Result r = new HostFit(
+                        new NativeProbe("page_fault1", dir)::run,
+                        mmap1::run,
+                        () -> tracer.isPresent()
+                                ? Optional.of(tracer.get().run(Calibration.NATIVE_MMAP_ROUNDS))
+                                : Optional.empty())
+                .run(
+                        MachineProfiles.shipped(MachineProfiles.DEFAULT),
+                        repeat,
+                        HostDescription.now(),
                         ProgressBar.forConsole(cl.getErr(), "calibrate --fit"));
-        final String scaling = String.format(Locale.ROOT,
+        final String scaling = String.format(
+                Locale.ROOT,
                 "the fitted profile's mmap1, 2 threads / 1 thread (virtual clock): %.2fx%n",
-                Calibration.modelMmap1Scaling(parent.kernels(), r.profile(), arch.arch, locking.locking,
-                        Calibration.MMAP1_SCALING_ROUNDS, seed));
+                Calibration.modelMmap1Scaling(
+                        parent.kernels(),
+                        r.profile(),
+                        arch.arch,
+                        locking.locking,
+                        Calibration.MMAP1_SCALING_ROUNDS,
+                        seed));
         if (output != null) {
             CommonOptions.write("--output", output, r.profile().toJson());
             cl.getOut().print(r.report());

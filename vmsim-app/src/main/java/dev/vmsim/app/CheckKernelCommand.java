@@ -44,7 +44,10 @@ public final class CheckKernelCommand implements Callable<Integer> {
     @Mixin
     private ArchOption arch;
 
-    @Option(names = "--seeds", defaultValue = "100", paramLabel = "N",
+    @Option(
+            names = "--seeds",
+            defaultValue = "100",
+            paramLabel = "N",
             description = "Random scenarios to run after the recorded ones (seeds 1..N, " + KernelCheck.LINES
                     + " lines each; default: ${DEFAULT-VALUE}; 0 for the recorded ones only).")
     private int seeds;
@@ -75,12 +78,19 @@ public final class CheckKernelCommand implements Callable<Integer> {
         final String release = KernelOracle.kernelRelease();
         out.println("kernel: Linux " + (release.isEmpty() ? "(release unknown)" : release)
                 + (KernelOracle.isRecordedKernelSeries() || release.isEmpty()
-                        ? "" : "  (the simulator models Linux 6.18: expect differences)"));
+                        ? ""
+                        : "  (the simulator models Linux 6.18: expect differences)"));
         out.println("oracle: vmoracle.c, built with gcc -O1 -static");
         out.println("probes:");
         final KernelProbe.Result probed = new KernelProbe(kernel, a).run();
         for (final KernelProbe.Finding f : probed.findings()) {
-            out.printf(Locale.ROOT, "  %-36s kernel: %s%n  %-36s simulator: %s%n", f.behaviour(), f.kernel(), "", f.simulator());
+            out.printf(
+                    Locale.ROOT,
+                    "  %-36s kernel: %s%n  %-36s simulator: %s%n",
+                    f.behaviour(),
+                    f.kernel(),
+                    "",
+                    f.simulator());
         }
         final KernelVariant v = probed.variant();
         out.println("simulator: " + a.name() + ", per-vma" + (v.describe().isEmpty() ? "" : ", " + v.describe()));
@@ -90,8 +100,13 @@ public final class CheckKernelCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "recorded scenarios: %d of %d identical%n", corpus.identical(), corpus.total());
         out.flush();
         final KernelCheck.Tally random = check.random(seeds);
-        out.printf(Locale.ROOT, "random scenarios (seeds 1-%d, %d lines): %d of %d identical%n",
-                seeds, KernelCheck.LINES, random.identical(), random.total());
+        out.printf(
+                Locale.ROOT,
+                "random scenarios (seeds 1-%d, %d lines): %d of %d identical%n",
+                seeds,
+                KernelCheck.LINES,
+                random.identical(),
+                random.total());
         final KernelCheck.Difference first = corpus.first() != null ? corpus.first() : random.first();
         if (first == null) {
             out.println("all identical");

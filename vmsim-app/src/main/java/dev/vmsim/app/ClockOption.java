@@ -1,8 +1,8 @@
 package dev.vmsim.app;
 
 import dev.vmsim.bench.ClockKind;
-import picocli.CommandLine.Option;
 import picocli.CommandLine;
+import picocli.CommandLine.Option;
 
 /**
  * {@code --clock host|virtual}: which clock the run's machine uses (a picocli mixin). Host: each

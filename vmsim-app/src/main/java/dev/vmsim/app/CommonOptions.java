@@ -12,9 +12,9 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine;
 
 /** The options `run` and `compare` share: architecture, machine, kernel variant, clock, memory and swap, threads, run bound, seed. */
 final class CommonOptions {
@@ -36,7 +36,10 @@ final class CommonOptions {
     @Mixin
     MemoryOption memory;
 
-    @Option(names = "--threads", split = ",", paramLabel = "N[,N...]",
+    @Option(
+            names = "--threads",
+            split = ",",
+            paramLabel = "N[,N...]",
             description = "Simulated tasks of the one mm, each on its own CPU and platform thread: 1 to 1024"
                     + " (default: 2 for run, 3 for compare). compare takes a list, e.g. 1,4,48,128: one row per count.")
     List<Integer> threads;
@@ -51,7 +54,10 @@ final class CommonOptions {
     @Option(names = "--iterations", description = "Rounds of the workload loop per thread, instead of a duration.")
     Long iterations;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of the workloads' random choices (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            defaultValue = "1",
+            description = "Seed of the workloads' random choices (default: ${DEFAULT-VALUE}).")
     long seed;
 
     /**
@@ -95,8 +101,8 @@ final class CommonOptions {
     /** Refuses a list of thread counts where the command runs one (a list is for compare). */
     void checkOneThreadCount(final CommandLine cl) {
         if (threads != null && threads.size() > 1) {
-            throw new CommandLine.ParameterException(cl, "--threads takes one count here, got " + threads.size()
-                    + " (a list is for compare)");
+            throw new CommandLine.ParameterException(
+                    cl, "--threads takes one count here, got " + threads.size() + " (a list is for compare)");
         }
     }
 

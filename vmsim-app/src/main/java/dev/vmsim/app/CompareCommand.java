@@ -17,14 +17,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.stream.Collectors;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 /**
  * `vmsim compare [WORKLOAD]`: the workload in each locking mode (or the columns --modes names),
@@ -78,14 +77,19 @@ final class CompareCommand implements Callable<Integer> {
                     + " +upgrade runs with the simulator's mmap_lock upgrade, e.g. --modes per-vma,per-vma+upgrade.")
     private List<LockingVariant> modes;
 
-    @Option(names = "--repeat", description = "Runs per mode (default: 3 on the host clock; 1 on the virtual clock,"
-            + " where a repeat gives the same figures).")
+    @Option(
+            names = "--repeat",
+            description = "Runs per mode (default: 3 on the host clock; 1 on the virtual clock,"
+                    + " where a repeat gives the same figures).")
     private Integer repeat;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write {\"workload\":..,\"runs\":[..]} to FILE.")
     private Path json;
 
-    @Option(names = "--html", paramLabel = "FILE", description = "Write a self-contained HTML page with charts to FILE.")
+    @Option(
+            names = "--html",
+            paramLabel = "FILE",
+            description = "Write a self-contained HTML page with charts to FILE.")
     private Path html;
 
     /** Accepted only to say why it does not apply: compare runs every mode (without it, picocli blamed the value as a workload). */
@@ -96,7 +100,8 @@ final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         final CommandLine cl = spec.commandLine();
         if (locking != null) {
-            throw new CommandLine.ParameterException(cl,
+            throw new CommandLine.ParameterException(
+                    cl,
                     "--locking does not apply to compare: it runs every locking mode (choose the columns with --modes)");
         }
         final boolean virtual = common.clock.kind(cl) == ClockKind.VIRTUAL;
@@ -114,7 +119,9 @@ final class CompareCommand implements Callable<Integer> {
         CommonOptions.checkWritable(cl, "--json", json);
         CommonOptions.checkWritable(cl, "--html", html);
         if (!virtual) {
-            Oversubscription.warn(cl.getErr(), counts.stream().mapToInt(Integer::intValue).max().getAsInt(),
+            Oversubscription.warn(
+                    cl.getErr(),
+                    counts.stream().mapToInt(Integer::intValue).max().getAsInt(),
                     parent.hostCpus());
         }
         final WorkloadRunner runner = new WorkloadRunner(parent.kernels());
@@ -138,8 +145,10 @@ final class CompareCommand implements Callable<Integer> {
         final Set<LockingVariant> out = new LinkedHashSet<>();
         for (final LockingVariant v : modes != null ? modes : Comparison.MODES) {
             if (!out.add(v.withMmapUpgrade(mmapUpgrade.on))) {
-                throw new CommandLine.ParameterException(cl, "--modes names " + v.withMmapUpgrade(mmapUpgrade.on).name()
-                        + " twice" + (mmapUpgrade.on ? " (with --mmap-upgrade every column has +upgrade)" : ""));
+                throw new CommandLine.ParameterException(
+                        cl,
+                        "--modes names " + v.withMmapUpgrade(mmapUpgrade.on).name() + " twice"
+                                + (mmapUpgrade.on ? " (with --mmap-upgrade every column has +upgrade)" : ""));
             }
         }
         return List.copyOf(out);

@@ -21,8 +21,7 @@ final class GranuleOption {
             return 4096;
         }
         if (!arch.equals("arm64")) {
-            throw new CommandLine.ParameterException(
-                    cl, "--granule applies to arm64 only; " + arch + " has 4K pages");
+            throw new CommandLine.ParameterException(cl, "--granule applies to arm64 only; " + arch + " has 4K pages");
         }
         return bytes;
     }

@@ -16,13 +16,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import jdk.jfr.Recording;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 /** `vmsim run WORKLOAD`: one workload in one locking mode, and its report. */
 @Command(
@@ -59,14 +59,20 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON to FILE.")
     private Path json;
 
-    @Option(names = "--trace", paramLabel = "FILE.json",
-            description = "Also record the fault path (page faults, mmap_lock waits, lock_vma_under_rcu, handle_mm_fault)"
-                    + " as Chrome/Perfetto trace-event JSON in FILE: one track per CPU, flows from a wait to the release"
-                    + " that ended it, counters; per-CPU ring buffers, the first " + TRACE_CAPACITY + " events. Under"
-                    + " --clock virtual the timestamps are virtual time.")
+    @Option(
+            names = "--trace",
+            paramLabel = "FILE.json",
+            description =
+                    "Also record the fault path (page faults, mmap_lock waits, lock_vma_under_rcu, handle_mm_fault)"
+                            + " as Chrome/Perfetto trace-event JSON in FILE: one track per CPU, flows from a wait to the release"
+                            + " that ended it, counters; per-CPU ring buffers, the first " + TRACE_CAPACITY
+                            + " events. Under"
+                            + " --clock virtual the timestamps are virtual time.")
     private Path trace;
 
-    @Option(names = "--jfr", paramLabel = "FILE.jfr",
+    @Option(
+            names = "--jfr",
+            paramLabel = "FILE.jfr",
             description = "Also record the simulator's JDK Flight Recorder events (vmsim.mm.PageFault, MmapLockAcquire,"
                     + " MmapLockRelease, VmaLockAbort, vmsim.tlb.Shootdown) to FILE, for `jfr print` and Mission Control."
                     + " Under --clock virtual each event also carries virtualTime (and virtualDuration) in virtual ns.")
@@ -89,7 +95,9 @@ final class RunCommand implements Callable<Integer> {
         }
         final TraceRecorder recorder = trace == null
                 ? null
-                : cfg.clock() == ClockKind.VIRTUAL ? TraceRecorder.virtual(TRACE_CAPACITY) : new TraceRecorder(TRACE_CAPACITY);
+                : cfg.clock() == ClockKind.VIRTUAL
+                        ? TraceRecorder.virtual(TRACE_CAPACITY)
+                        : new TraceRecorder(TRACE_CAPACITY);
         final RunResult r;
         final Recording recording = jfr == null ? null : VmsimRecording.create();
         if (recorder != null) {
@@ -122,8 +130,8 @@ final class RunCommand implements Callable<Integer> {
             dump(recording, jfr);
         }
         if (recorder != null) {
-            CommonOptions.write("--trace", trace,
-                    ChromeTraceJson.write(recorder.events(), recorder.stats(), recorder.capacity()));
+            CommonOptions.write(
+                    "--trace", trace, ChromeTraceJson.write(recorder.events(), recorder.stats(), recorder.capacity()));
         }
         return 0;
     }
@@ -154,7 +162,8 @@ final class RunCommand implements Callable<Integer> {
         }
         sb.append(String.format("%ntrace: entries-in-buffer/entries-written: %d/%d   #P:%d%n", entries, written, cpus));
         for (final TraceRecorder.CpuStats s : stats) {
-            sb.append(String.format("  %-7s entries: %d  dropped events: %d  unread: %d%n",
+            sb.append(String.format(
+                    "  %-7s entries: %d  dropped events: %d  unread: %d%n",
                     s.cpu() >= 0 ? "cpu" + s.cpu() : "no-cpu", s.entries(), s.droppedEvents(), s.unread()));
         }
         return sb.toString();

@@ -1,14 +1,14 @@
 package dev.vmsim.app;
 
 import dev.vmsim.bench.ClockKind;
+import dev.vmsim.bench.MemoryLimits;
 import dev.vmsim.bench.profile.CostModels;
 import dev.vmsim.bench.profile.MachineProfile;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
+import dev.vmsim.core.clock.HostPlatform;
 import dev.vmsim.core.clock.SchedulePolicy;
 import dev.vmsim.core.clock.VirtualScheduler;
-import dev.vmsim.bench.MemoryLimits;
-import dev.vmsim.core.clock.HostPlatform;
 import dev.vmsim.core.script.ScriptSession;
 import dev.vmsim.core.script.VmScript;
 import java.io.IOException;
@@ -19,11 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine;
 
 /**
  * {@code vmsim script [--arch x86_64|arm64] [--granule 4K|16K|64K] [--locking mmap-only|per-vma|per-vma-wait] [--mmap-upgrade] [--no-zero-page] [--mem SIZE] [--swap SIZE] [--trace] FILE|-}: runs a
@@ -68,7 +68,8 @@ public final class ScriptCommand implements Callable<Integer> {
     @Mixin
     private MemoryOption memory;
 
-    @Option(names = "--trace",
+    @Option(
+            names = "--trace",
             description = "After each line that faulted, print each fault's path (arch decode, locks, handler,"
                     + " result) as '  # ' lines; the transcript lines are unchanged.")
     private boolean trace;
@@ -98,11 +99,28 @@ public final class ScriptCommand implements Callable<Integer> {
         if (virtual) {
             out.print(virtualRun(script, a, profile, limits, cl));
         } else {
-            out.print(trace
-                    ? VmScript.runTraced(script, a, locking.locking, mmapUpgrade.on, zeroPage.variant(), limits.memBytes(),
-                            limits.swapBytes(), TRACE_CAPACITY)
-                    : VmScript.run(script, ScriptSession.start(a, locking.locking, mmapUpgrade.on, zeroPage.variant(),
-                            HostPlatform.INSTANCE, limits.memBytes(), limits.swapBytes(), null)));
+            out.print(
+                    trace
+                            ? VmScript.runTraced(
+                                    script,
+                                    a,
+                                    locking.locking,
+                                    mmapUpgrade.on,
+                                    zeroPage.variant(),
+                                    limits.memBytes(),
+                                    limits.swapBytes(),
+                                    TRACE_CAPACITY)
+                            : VmScript.run(
+                                    script,
+                                    ScriptSession.start(
+                                            a,
+                                            locking.locking,
+                                            mmapUpgrade.on,
+                                            zeroPage.variant(),
+                                            HostPlatform.INSTANCE,
+                                            limits.memBytes(),
+                                            limits.swapBytes(),
+                                            null)));
         }
         out.flush();
         return 0;
@@ -112,15 +130,30 @@ public final class ScriptCommand implements Callable<Integer> {
      * The script as the one task of a virtual machine charging {@code profile}: the same transcript,
      * then '# ' lines with the virtual time the script took and where it went.
      */
-    private String virtualRun(final String script, final Arch a, final MachineProfile profile, final MemoryLimits limits,
+    private String virtualRun(
+            final String script,
+            final Arch a,
+            final MachineProfile profile,
+            final MemoryLimits limits,
             final CommandLine cl) {
         if (trace) {
             throw new CommandLine.ParameterException(cl, "--trace is for the host clock; use --clock host");
         }
         final VirtualScheduler vs = new VirtualScheduler(CostModels.of(profile), SchedulePolicy.earliestClock());
         final StringBuilder out = new StringBuilder();
-        vs.spawn("cpu0", () -> out.append(VmScript.run(script, ScriptSession.start(a, locking.locking, mmapUpgrade.on,
-                zeroPage.variant(), vs, limits.memBytes(), limits.swapBytes(), null))));
+        vs.spawn(
+                "cpu0",
+                () -> out.append(VmScript.run(
+                        script,
+                        ScriptSession.start(
+                                a,
+                                locking.locking,
+                                mmapUpgrade.on,
+                                zeroPage.variant(),
+                                vs,
+                                limits.memBytes(),
+                                limits.swapBytes(),
+                                null))));
         vs.run();
         out.append(String.format(Locale.ROOT, "# virtual time %d ns on %s%n", vs.elapsedNs(), profile.name()));
         vs.attribution().forEach((k, v) -> {
@@ -139,12 +172,16 @@ public final class ScriptCommand implements Callable<Integer> {
     private MemoryLimits scriptLimits(final CommandLine cl, final long pageSize) {
         final MemoryLimits limits = memory.limits(cl, 1, pageSize);
         if (limits.memBytes() / pageSize > VmScript.FRAMES) {
-            throw new CommandLine.ParameterException(cl, "--mem " + limits.memBytes() + " bytes is above the "
-                    + VmScript.FRAMES * pageSize / 1024 + "K a script's machine has (--mem only shrinks it)");
+            throw new CommandLine.ParameterException(
+                    cl,
+                    "--mem " + limits.memBytes() + " bytes is above the " + VmScript.FRAMES * pageSize / 1024
+                            + "K a script's machine has (--mem only shrinks it)");
         }
         if (limits.swapBytes() != 0 && limits.swapBytes() < pageSize) {
-            throw new CommandLine.ParameterException(cl, "--swap " + limits.swapBytes() + " bytes is below one "
-                    + pageSize + "-byte page (the device needs a slot besides its header)");
+            throw new CommandLine.ParameterException(
+                    cl,
+                    "--swap " + limits.swapBytes() + " bytes is below one " + pageSize
+                            + "-byte page (the device needs a slot besides its header)");
         }
         return limits;
     }

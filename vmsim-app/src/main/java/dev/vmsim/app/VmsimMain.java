@@ -35,7 +35,8 @@ public final class VmsimMain implements Runnable {
     private final IntSupplier hostCpus;
     private final Function<Path, KernelOracle.Built> oracle;
     /** Where run and compare report progress: a console bar unless {@link #withProgress} replaced it. */
-    private java.util.function.BiFunction<PrintWriter, String, WorkloadRunner.Progress> progress = ProgressBar::forConsole;
+    private java.util.function.BiFunction<PrintWriter, String, WorkloadRunner.Progress> progress =
+            ProgressBar::forConsole;
 
     public VmsimMain() {
         this(KernelFactory.simulator());
@@ -52,7 +53,8 @@ public final class VmsimMain implements Runnable {
     }
 
     /** As above, with check-kernel's live kernel from {@code oracle} (given a work directory; tests pass their own). */
-    VmsimMain(final KernelFactory kernels, final IntSupplier hostCpus, final Function<Path, KernelOracle.Built> oracle) {
+    VmsimMain(
+            final KernelFactory kernels, final IntSupplier hostCpus, final Function<Path, KernelOracle.Built> oracle) {
         this.kernels = kernels;
         this.hostCpus = hostCpus;
         this.oracle = oracle;
@@ -91,10 +93,7 @@ public final class VmsimMain implements Runnable {
     /** Runs the CLI and returns its exit status: 0 ok, 1 failure, 2 bad usage. */
     public static int run(final String... args) {
         return run(
-                KernelFactory.simulator(),
-                new PrintWriter(System.out, true),
-                new PrintWriter(System.err, true),
-                args);
+                KernelFactory.simulator(), new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
     }
 
     /**
@@ -112,7 +111,8 @@ public final class VmsimMain implements Runnable {
         // otherwise with a command line of its own: building the model of every subcommand (their
         // options, converters and the classes those load) is a third of a second of its startup.
         final boolean serve = args.length > 0 && "serve".equals(args[0]);
-        final ServeCommand plain = serve ? ServeCommand.plain(Arrays.asList(args).subList(1, args.length)) : null;
+        final ServeCommand plain =
+                serve ? ServeCommand.plain(Arrays.asList(args).subList(1, args.length)) : null;
         if (plain != null) {
             try {
                 return plain.serve(out);
@@ -125,9 +125,8 @@ public final class VmsimMain implements Runnable {
                 return 1;
             }
         }
-        final CommandLine cl = serve
-                ? new CommandLine(new ServeCommand()).setCommandName("vmsim serve")
-                : new CommandLine(main);
+        final CommandLine cl =
+                serve ? new CommandLine(new ServeCommand()).setCommandName("vmsim serve") : new CommandLine(main);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {

@@ -42,15 +42,18 @@ class BadArgumentsTest {
                 Arguments.of(new String[] {"run", "spf", "--arch", "riscv"}, "unknown arch 'riscv'"),
                 Arguments.of(new String[] {"run", "spf", "--locking", "big-lock"}, "unknown locking mode 'big-lock'"),
                 Arguments.of(new String[] {"run", "spf", "--bogus"}, "--bogus"),
-                Arguments.of(new String[] {"run", "spf", "--json", "/no/such/dir/out.json"}, "directory does not exist"),
+                Arguments.of(
+                        new String[] {"run", "spf", "--json", "/no/such/dir/out.json"}, "directory does not exist"),
                 Arguments.of(new String[] {"compare", "nope"}, "unknown workload 'nope'"),
                 Arguments.of(new String[] {"compare", "--repeat", "0"}, "--repeat must be at least 1"),
                 Arguments.of(new String[] {"compare", "--locking", "foo"}, "--locking does not apply to compare"),
                 Arguments.of(new String[] {"compare", "--threads", "0"}, "--threads must be at least 1"),
-                Arguments.of(new String[] {"compare", "--modes", "per-vma,big-lock"}, "unknown locking mode 'big-lock'"),
+                Arguments.of(
+                        new String[] {"compare", "--modes", "per-vma,big-lock"}, "unknown locking mode 'big-lock'"),
                 Arguments.of(new String[] {"compare", "--modes", "per-vma+fast"}, "unknown option '+fast'"),
                 Arguments.of(new String[] {"compare", "--modes", "per-vma,per-vma"}, "--modes names per-vma twice"),
-                Arguments.of(new String[] {"compare", "--modes", "per-vma,per-vma+upgrade", "--mmap-upgrade"},
+                Arguments.of(
+                        new String[] {"compare", "--modes", "per-vma,per-vma+upgrade", "--mmap-upgrade"},
                         "--modes names per-vma+upgrade twice (with --mmap-upgrade"),
                 Arguments.of(new String[] {"compare", "--duration", "5x"}, "invalid duration '5x'"),
                 Arguments.of(new String[] {"compare", "--html", "/no/such/dir/c.html"}, "directory does not exist"),
@@ -59,31 +62,49 @@ class BadArgumentsTest {
                 Arguments.of(new String[] {"calibrate", "--repeat", "0"}, "--repeat must be at least 1"),
                 Arguments.of(new String[] {"compare", "--iterations", "0"}, "--iterations must be at least 1"),
                 Arguments.of(new String[] {"compare", "--arch", "mips"}, "unknown arch 'mips'"),
-                Arguments.of(new String[] {"compare", "--json", "/proc/vmsim-c.json"}, "--json /proc/vmsim-c.json: not writable"),
+                Arguments.of(
+                        new String[] {"compare", "--json", "/proc/vmsim-c.json"},
+                        "--json /proc/vmsim-c.json: not writable"),
                 Arguments.of(new String[] {"calibrate", "--cache", "/proc/self/status"}, "not a directory"),
                 Arguments.of(new String[] {"script", "--arch", "mips", "-"}, "unknown arch 'mips'"),
                 Arguments.of(new String[] {"script", "--locking", "foo", "-"}, "unknown locking mode 'foo'"),
                 Arguments.of(new String[] {"script"}, "FILE"),
                 Arguments.of(new String[] {"no-such-command"}, "no-such-command"),
                 Arguments.of(new String[] {"run", "pft", "--threads", "1,4"}, "--threads takes one count here, got 2"),
-                Arguments.of(new String[] {"compare", "pft", "--threads", "1,2000"}, "--threads must be at most 1024, got 2000"),
-                Arguments.of(new String[] {"compare", "pft", "--threads", "1,0"}, "--threads must be at least 1, got 0"),
+                Arguments.of(
+                        new String[] {"compare", "pft", "--threads", "1,2000"},
+                        "--threads must be at most 1024, got 2000"),
+                Arguments.of(
+                        new String[] {"compare", "pft", "--threads", "1,0"}, "--threads must be at least 1, got 0"),
                 Arguments.of(new String[] {"compare", "pft", "--threads", "4,4"}, "--threads lists a count twice"),
-                Arguments.of(new String[] {"compare", "pft", "--modes", "mmap-only,big-lock"}, "unknown locking mode 'big-lock'"),
-                Arguments.of(new String[] {"run", "pft", "--machine", "cray-1"},
+                Arguments.of(
+                        new String[] {"compare", "pft", "--modes", "mmap-only,big-lock"},
+                        "unknown locking mode 'big-lock'"),
+                Arguments.of(
+                        new String[] {"run", "pft", "--machine", "cray-1"},
                         "--machine cray-1: unknown machine profile (known: host, icelake-2s-64c, zen5-2s-128c"),
-                Arguments.of(new String[] {"compare", "--machine", "/no/such/profile.json"},
+                Arguments.of(
+                        new String[] {"compare", "--machine", "/no/such/profile.json"},
                         "--machine /no/such/profile.json: no such file"),
-                Arguments.of(new String[] {"script", "--machine", "nope", "-"}, "--machine nope: unknown machine profile"),
+                Arguments.of(
+                        new String[] {"script", "--machine", "nope", "-"}, "--machine nope: unknown machine profile"),
                 Arguments.of(new String[] {"run", "pft", "--mem", "12Q"}, "malformed size '12Q'"),
                 Arguments.of(new String[] {"run", "pft", "--mem", "M"}, "malformed size 'M'"),
                 Arguments.of(new String[] {"compare", "--swap", "1.5G"}, "malformed size '1.5G'"),
                 Arguments.of(new String[] {"run", "pft", "--mem", "64K"}, "--mem 65536 bytes is below the"),
                 Arguments.of(new String[] {"compare", "--threads", "1,64", "--mem", "1M"}, "needs to boot 64 task(s)"),
-                Arguments.of(new String[] {"run", "pft", "--swap", "1E"}, "--swap 1152921504606846976 bytes is larger than this host can back"),
-                Arguments.of(new String[] {"run", "swap-storm", "--swap", "1K"}, "--swap 1024 bytes is below the 2 pages (8K)"),
-                Arguments.of(new String[] {"run", "pft", "--clock", "sundial"}, "--clock must be host or virtual, got 'sundial'"),
-                Arguments.of(new String[] {"compare", "--clock", "Virtual"}, "--clock must be host or virtual, got 'Virtual'"),
+                Arguments.of(
+                        new String[] {"run", "pft", "--swap", "1E"},
+                        "--swap 1152921504606846976 bytes is larger than this host can back"),
+                Arguments.of(
+                        new String[] {"run", "swap-storm", "--swap", "1K"},
+                        "--swap 1024 bytes is below the 2 pages (8K)"),
+                Arguments.of(
+                        new String[] {"run", "pft", "--clock", "sundial"},
+                        "--clock must be host or virtual, got 'sundial'"),
+                Arguments.of(
+                        new String[] {"compare", "--clock", "Virtual"},
+                        "--clock must be host or virtual, got 'Virtual'"),
                 Arguments.of(new String[] {"script", "--clock", "x", "-"}, "--clock must be host or virtual, got 'x'"),
                 Arguments.of(new String[] {"calibrate", "--output", "/tmp/x.json"}, "--output applies to --fit only"));
     }
@@ -92,16 +113,20 @@ class BadArgumentsTest {
     static Stream<Arguments> badProfiles() {
         return Stream.of(
                 Arguments.of("\"c2c_smt\": {\"value\": -1,", "parameters.c2c_smt: must be >= 0, got -1"),
-                Arguments.of("\"c2c_smt\": {\"value\": \"slow\",", "parameters.c2c_smt: must be a number, got a string \"slow\""),
+                Arguments.of(
+                        "\"c2c_smt\": {\"value\": \"slow\",",
+                        "parameters.c2c_smt: must be a number, got a string \"slow\""),
                 Arguments.of("\"c2c_smt\": {\"valu\": 8,", "parameters.c2c_smt.valu: unknown field"),
                 Arguments.of("\"c2c_smt\": {\"value\": 8,,", "malformed JSON at line 1"));
     }
 
     @ParameterizedTest
     @MethodSource("badProfiles")
-    void aBadMachineProfileExitsTwoNamingTheField(final String replacement, final String expected, @TempDir final Path dir)
-            throws Exception {
-        final String good = dev.vmsim.bench.profile.MachineProfiles.shipped("icelake-2s-64c").toJsonNode().toString();
+    void aBadMachineProfileExitsTwoNamingTheField(
+            final String replacement, final String expected, @TempDir final Path dir) throws Exception {
+        final String good = dev.vmsim.bench.profile.MachineProfiles.shipped("icelake-2s-64c")
+                .toJsonNode()
+                .toString();
         final String bad = good.replace("\"c2c_smt\":{\"value\":8,", replacement);
         assertTrue(!bad.equals(good), "the edit applied");
         final Path f = Files.writeString(dir.resolve("bad.json"), bad);

@@ -41,7 +41,8 @@ class CheckKernelCommandTest {
 
     @Test
     void anotherStackGuardGapIsProbedAndConfigured() {
-        final CliHarness r = check(simulatorAs(KernelVariant.VANILLA.withStackGuardGapPages(100)), "--seeds", "0", "--arch", "arm64");
+        final CliHarness r = check(
+                simulatorAs(KernelVariant.VANILLA.withStackGuardGapPages(100)), "--seeds", "0", "--arch", "arm64");
         assertEquals(0, r.status, r.out + r.err);
         assertTrue(r.out.contains("kernel: 100 pages"), r.out);
         assertTrue(r.out.contains("simulator: arm64, per-vma, stack_guard_gap=100 pages\n"), r.out);
@@ -65,7 +66,8 @@ class CheckKernelCommandTest {
                 dir -> new KernelOracle.Built(null, "gcc is not installed (needed to build the kernel oracle)"),
                 "check-kernel");
         assertEquals(2, r.status, r.out + r.err);
-        assertEquals("vmsim: cannot build the kernel oracle: gcc is not installed (needed to build the kernel oracle)\n",
+        assertEquals(
+                "vmsim: cannot build the kernel oracle: gcc is not installed (needed to build the kernel oracle)\n",
                 r.err);
         assertEquals("", r.out);
     }

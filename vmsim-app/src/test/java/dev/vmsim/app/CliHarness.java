@@ -30,7 +30,8 @@ final class CliHarness {
     static CliHarness runOn(final int hostCpus, final KernelFactory kernels, final String... args) {
         final StringWriter out = new StringWriter();
         final StringWriter err = new StringWriter();
-        final int status = VmsimMain.run(new VmsimMain(kernels, () -> hostCpus), new PrintWriter(out), new PrintWriter(err), args);
+        final int status =
+                VmsimMain.run(new VmsimMain(kernels, () -> hostCpus), new PrintWriter(out), new PrintWriter(err), args);
         return new CliHarness(status, out.toString(), err.toString());
     }
 

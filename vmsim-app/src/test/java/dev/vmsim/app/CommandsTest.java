@@ -20,9 +20,20 @@ class CommandsTest {
     @SuppressWarnings("unchecked")
     void runPrintsTheReportAndWritesJson(@TempDir final Path dir) throws Exception {
         final Path json = dir.resolve("run.json");
-        final CliHarness r = CliHarness.run(ToyKernel.factory(),
-                "run", "spf", "--threads", "2", "--iterations", "3", "--locking", "mmap-only", "--seed", "9",
-                "--json", json.toString());
+        final CliHarness r = CliHarness.run(
+                ToyKernel.factory(),
+                "run",
+                "spf",
+                "--threads",
+                "2",
+                "--iterations",
+                "3",
+                "--locking",
+                "mmap-only",
+                "--seed",
+                "9",
+                "--json",
+                json.toString());
         assertEquals(0, r.status, r.err);
         assertEquals("", r.err);
         assertTrue(r.out.contains("faults"), r.out);
@@ -46,9 +57,20 @@ class CommandsTest {
     void compareRunsEveryModeAndWritesJsonAndHtml(@TempDir final Path dir) throws Exception {
         final Path json = dir.resolve("cmp.json");
         final Path html = dir.resolve("cmp.html");
-        final CliHarness r = CliHarness.run(ToyKernel.factory(),
-                "compare", "shared-vma", "--arch", "arm64", "--iterations", "2", "--repeat", "2",
-                "--json", json.toString(), "--html", html.toString());
+        final CliHarness r = CliHarness.run(
+                ToyKernel.factory(),
+                "compare",
+                "shared-vma",
+                "--arch",
+                "arm64",
+                "--iterations",
+                "2",
+                "--repeat",
+                "2",
+                "--json",
+                json.toString(),
+                "--html",
+                html.toString());
         assertEquals(0, r.status, r.err);
         for (final String mode : List.of("mmap-only", "per-vma", "per-vma-wait")) {
             assertTrue(r.out.contains(mode), r.out);
@@ -69,16 +91,34 @@ class CommandsTest {
     @SuppressWarnings("unchecked")
     void compareModesChoosesTheColumnsAndTheUpgradeVariant(@TempDir final Path dir) throws Exception {
         final Path json = dir.resolve("cmp.json");
-        final CliHarness r = CliHarness.run(ToyKernel.factory(), "compare", "stack-growth", "--iterations", "2",
-                "--repeat", "1", "--modes", "per-vma,per-vma+upgrade", "--json", json.toString());
+        final CliHarness r = CliHarness.run(
+                ToyKernel.factory(),
+                "compare",
+                "stack-growth",
+                "--iterations",
+                "2",
+                "--repeat",
+                "1",
+                "--modes",
+                "per-vma,per-vma+upgrade",
+                "--json",
+                json.toString());
         assertEquals(0, r.status, r.err);
         assertTrue(r.out.contains("(ratio to per-vma)"), r.out);
-        final String header = r.out.lines().filter(l -> l.startsWith("metric")).findFirst().orElseThrow();
-        assertEquals(List.of("metric", "per-vma", "per-vma+upgrade"), List.of(header.trim().split("\\s+")));
-        final List<Object> runs = (List<Object>) ((Map<String, Object>) MiniJson.parse(Files.readString(json))).get("runs");
-        assertEquals(List.of(false, true), runs.stream().map(o -> ((Map<String, Object>) o).get("mmapUpgrade")).toList());
-        final CliHarness all = CliHarness.run(ToyKernel.factory(), "compare", "spf", "--iterations", "1", "--repeat", "1",
-                "--mmap-upgrade");
+        final String header =
+                r.out.lines().filter(l -> l.startsWith("metric")).findFirst().orElseThrow();
+        assertEquals(
+                List.of("metric", "per-vma", "per-vma+upgrade"),
+                List.of(header.trim().split("\\s+")));
+        final List<Object> runs =
+                (List<Object>) ((Map<String, Object>) MiniJson.parse(Files.readString(json))).get("runs");
+        assertEquals(
+                List.of(false, true),
+                runs.stream()
+                        .map(o -> ((Map<String, Object>) o).get("mmapUpgrade"))
+                        .toList());
+        final CliHarness all = CliHarness.run(
+                ToyKernel.factory(), "compare", "spf", "--iterations", "1", "--repeat", "1", "--mmap-upgrade");
         assertEquals(0, all.status, all.err);
         assertTrue(all.out.contains("mmap-only+upgrade") && all.out.contains("per-vma-wait+upgrade"), all.out);
     }
@@ -87,8 +127,15 @@ class CommandsTest {
     @SuppressWarnings("unchecked")
     void runMmapUpgradeIsInTheReportAndTheJson(@TempDir final Path dir) throws Exception {
         final Path json = dir.resolve("run.json");
-        final CliHarness r = CliHarness.run(ToyKernel.factory(), "run", "stack-growth", "--iterations", "2",
-                "--mmap-upgrade", "--json", json.toString());
+        final CliHarness r = CliHarness.run(
+                ToyKernel.factory(),
+                "run",
+                "stack-growth",
+                "--iterations",
+                "2",
+                "--mmap-upgrade",
+                "--json",
+                json.toString());
         assertEquals(0, r.status, r.err);
         assertTrue(r.out.contains("locking=per-vma+upgrade"), r.out);
         final Map<String, Object> m = (Map<String, Object>) MiniJson.parse(Files.readString(json));
@@ -101,14 +148,17 @@ class CommandsTest {
     void oversubscribedRunsWarnOnceOnStderr() {
         final String warning = "vmsim: warning: 3 simulated tasks on 2 host CPUs: the figures measure the host's"
                 + " scheduler, which deschedules lock holders (use --threads 2 or fewer)\n";
-        final CliHarness run = CliHarness.runOn(2, ToyKernel.factory(), "run", "spf", "--threads", "3", "--iterations", "1");
+        final CliHarness run =
+                CliHarness.runOn(2, ToyKernel.factory(), "run", "spf", "--threads", "3", "--iterations", "1");
         assertEquals(0, run.status, run.err);
         assertEquals(warning, run.err);
-        final CliHarness cmp = CliHarness.runOn(2, ToyKernel.factory(), "compare", "spf", "--iterations", "1", "--repeat", "2");
+        final CliHarness cmp =
+                CliHarness.runOn(2, ToyKernel.factory(), "compare", "spf", "--iterations", "1", "--repeat", "2");
         assertEquals(0, cmp.status, cmp.err);
         assertEquals(warning, cmp.err, "compare's default of 3 threads, warned once for all its runs");
         assertTrue(cmp.out.startsWith("spf"), "the report is unchanged on stdout");
-        final CliHarness fits = CliHarness.runOn(2, ToyKernel.factory(), "run", "spf", "--threads", "2", "--iterations", "1");
+        final CliHarness fits =
+                CliHarness.runOn(2, ToyKernel.factory(), "run", "spf", "--threads", "2", "--iterations", "1");
         assertEquals(0, fits.status, fits.err);
         assertEquals("", fits.err);
     }
@@ -117,27 +167,58 @@ class CommandsTest {
     void compareWithAThreadListPrintsAScalingTableOfTheChosenModes(@TempDir final Path dir) throws Exception {
         final Path json = dir.resolve("scaling.json");
         final Path html = dir.resolve("scaling.html");
-        final CliHarness r = CliHarness.run(ToyKernel.factory(),
-                "compare", "spf", "--threads", "1,2", "--modes", "per-vma-rwsem,per-vma", "--iterations", "1",
-                "--repeat", "1", "--machine", "zen5-2s-128c", "--json", json.toString(), "--html", html.toString());
+        final CliHarness r = CliHarness.run(
+                ToyKernel.factory(),
+                "compare",
+                "spf",
+                "--threads",
+                "1,2",
+                "--modes",
+                "per-vma-rwsem,per-vma",
+                "--iterations",
+                "1",
+                "--repeat",
+                "1",
+                "--machine",
+                "zen5-2s-128c",
+                "--json",
+                json.toString(),
+                "--html",
+                html.toString());
         assertEquals(0, r.status, r.err);
         assertTrue(r.out.startsWith("spf  arch=x86_64  machine=zen5-2s-128c"), r.out);
         assertTrue(r.out.contains("delta against per-vma-rwsem"), r.out);
-        final List<String> rows = r.out.lines().filter(l -> l.matches(" +[0-9]+ .*")).toList();
+        final List<String> rows =
+                r.out.lines().filter(l -> l.matches(" +[0-9]+ .*")).toList();
         assertEquals(2, rows.size(), r.out);
         assertTrue(rows.get(1).matches(" +2 +\\S+ +\\S+ +[+-][0-9]+\\.[0-9]%"), rows.get(1));
-        final com.fasterxml.jackson.databind.JsonNode j = dev.vmsim.bench.Json.mapper().readTree(json.toFile());
+        final com.fasterxml.jackson.databind.JsonNode j =
+                dev.vmsim.bench.Json.mapper().readTree(json.toFile());
         assertEquals(2, j.get("rows").size());
         assertEquals("per-vma-rwsem", j.get("modes").get(0).asText());
-        assertEquals("zen5-2s-128c", j.get("comparisons").get(0).get("runs").get(0).get("machine").asText());
+        assertEquals(
+                "zen5-2s-128c",
+                j.get("comparisons").get(0).get("runs").get(0).get("machine").asText());
         assertTrue(Files.readString(html).contains("faults/s against threads"));
     }
 
     /** --clock virtual: 64 CPUs on this host, costs from the profile, and where the virtual time went. */
     @Test
     void runOnTheVirtualClockReportsVirtualTimeByMechanism() {
-        final CliHarness r = CliHarness.run(dev.vmsim.bench.KernelFactory.simulator(), "run", "pft", "--clock", "virtual",
-                "--machine", "zen5-2s-128c", "--threads", "64", "--iterations", "1", "--locking", "per-vma-rwsem");
+        final CliHarness r = CliHarness.run(
+                dev.vmsim.bench.KernelFactory.simulator(),
+                "run",
+                "pft",
+                "--clock",
+                "virtual",
+                "--machine",
+                "zen5-2s-128c",
+                "--threads",
+                "64",
+                "--iterations",
+                "1",
+                "--locking",
+                "per-vma-rwsem");
         assertEquals(0, r.status, r.err);
         assertEquals("", r.err, "no oversubscription warning on the virtual clock");
         assertTrue(r.out.contains("clock=virtual  machine=zen5-2s-128c"), r.out);
@@ -157,10 +238,12 @@ class CommandsTest {
     @Test
     void runAndCompareHelpListEveryWorkload() {
         for (final String command : List.of("run", "compare")) {
-            final String help = CliHarness.run(ToyKernel.factory(), command, "--help").out.replaceAll("\\s+", " ");
+            final String help =
+                    CliHarness.run(ToyKernel.factory(), command, "--help").out.replaceAll("\\s+", " ");
             for (final dev.vmsim.bench.Workload w : dev.vmsim.bench.workload.Workloads.all()) {
-                assertTrue(help.contains(w.name() + ",") || help.contains(w.name() + "."), command + ": " + w.name()
-                        + " in " + help);
+                assertTrue(
+                        help.contains(w.name() + ",") || help.contains(w.name() + "."),
+                        command + ": " + w.name() + " in " + help);
             }
         }
     }
@@ -185,16 +268,32 @@ class CommandsTest {
     /** run and compare --no-zero-page run on a machine that forbids the zero page, and say so. */
     @Test
     void runOnAKernelWithoutTheZeroPage() {
-        final CliHarness r = CliHarness.run(KernelFactory.simulator(),
-                "run", "page-fault1", "--threads", "1", "--iterations", "1", "--no-zero-page");
+        final CliHarness r = CliHarness.run(
+                KernelFactory.simulator(),
+                "run",
+                "page-fault1",
+                "--threads",
+                "1",
+                "--iterations",
+                "1",
+                "--no-zero-page");
         assertEquals(0, r.status, r.err);
         assertTrue(r.out.lines().findFirst().orElseThrow().endsWith("  kernel=--no-zero-page"), r.out);
-        final CliHarness cmp = CliHarness.run(KernelFactory.simulator(),
-                "compare", "page-fault1", "--threads", "1", "--iterations", "1", "--repeat", "1", "--no-zero-page");
+        final CliHarness cmp = CliHarness.run(
+                KernelFactory.simulator(),
+                "compare",
+                "page-fault1",
+                "--threads",
+                "1",
+                "--iterations",
+                "1",
+                "--repeat",
+                "1",
+                "--no-zero-page");
         assertEquals(0, cmp.status, cmp.err);
         assertTrue(cmp.out.startsWith("page-fault1  arch=x86_64  threads=1  kernel=--no-zero-page  "), cmp.out);
-        final CliHarness toy = CliHarness.run(ToyKernel.factory(),
-                "run", "spf", "--threads", "1", "--iterations", "1", "--no-zero-page");
+        final CliHarness toy = CliHarness.run(
+                ToyKernel.factory(), "run", "spf", "--threads", "1", "--iterations", "1", "--no-zero-page");
         assertEquals(1, toy.status, toy.out);
         assertEquals("vmsim: this kernel factory builds only the vanilla kernel\n", toy.err);
     }

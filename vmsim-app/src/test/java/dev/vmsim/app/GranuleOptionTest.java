@@ -43,27 +43,36 @@ class GranuleOptionTest {
     void anUnknownGranuleIsOneLineAndStatus2() {
         final CliHarness r = run("run", "spf", "--arch", "arm64", "--granule", "8K", "--iterations", "1");
         assertEquals(2, r.status);
-        assertEquals("vmsim: Invalid value for option '--granule': unknown granule '8K' (known: 4K, 16K, 64K)",
+        assertEquals(
+                "vmsim: Invalid value for option '--granule': unknown granule '8K' (known: 4K, 16K, 64K)",
                 r.err.strip());
     }
 
     @Test
     void aMappingIsRoundedUpToTheGranuleAsThe64KKernelDoes() {
-        final CliHarness r = script("map a 16K rw-\nwrite a+20K\nmaps\nunmap a 4K\nmaps\n",
-                "script", "--arch", "arm64", "--granule", "64k", "-");
+        final CliHarness r = script(
+                "map a 16K rw-\nwrite a+20K\nmaps\nunmap a 4K\nmaps\n",
+                "script",
+                "--arch",
+                "arm64",
+                "--granule",
+                "64k",
+                "-");
         assertEquals(0, r.status, r.err);
-        assertEquals("map a 16K rw- -> ok top-0x10000\n"
-                + "write a+20K -> ok\n"
-                + "maps ->\n"
-                + "  top-0x10000 top+0x0 rw-p\n"
-                + "unmap a 4K -> ok\n"
-                + "maps ->\n", r.out);
+        assertEquals(
+                "map a 16K rw- -> ok top-0x10000\n"
+                        + "write a+20K -> ok\n"
+                        + "maps ->\n"
+                        + "  top-0x10000 top+0x0 rw-p\n"
+                        + "unmap a 4K -> ok\n"
+                        + "maps ->\n",
+                r.out);
     }
 
     @Test
     void runNamesThePageSizeAndPageFault1Takes2048FaultsPerRoundOn64K() {
-        final CliHarness r = run("run", "page-fault1", "--arch", "arm64", "--granule", "64K", "--threads", "1",
-                "--iterations", "3");
+        final CliHarness r =
+                run("run", "page-fault1", "--arch", "arm64", "--granule", "64K", "--threads", "1", "--iterations", "3");
         assertEquals(0, r.status, r.err);
         assertTrue(r.out.startsWith("page-fault1  arch=arm64/64K  locking="), r.out);
         assertTrue(r.out.contains("3 rounds: 6144 faults"), r.out);

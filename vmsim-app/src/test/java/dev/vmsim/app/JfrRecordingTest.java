@@ -30,15 +30,28 @@ class JfrRecordingTest {
     }
 
     private static List<RecordedEvent> named(final List<RecordedEvent> events, final String name) {
-        return events.stream().filter(e -> e.getEventType().getName().equals(name)).collect(Collectors.toList());
+        return events.stream()
+                .filter(e -> e.getEventType().getName().equals(name))
+                .collect(Collectors.toList());
     }
 
     @Test
     @Timeout(120)
     void x86FaultsCarryTheErrorCodeAndTheLockingPath(@TempDir final Path dir) throws Exception {
-        final List<RecordedEvent> events = run(dir.resolve("x86.jfr"), "run", "stack-growth", "--threads", "2",
-                "--iterations", "5", "--seed", "3", "--locking", "per-vma");
-        assertTrue(events.stream().allMatch(e -> e.getEventType().getName().startsWith("vmsim.")),
+        final List<RecordedEvent> events = run(
+                dir.resolve("x86.jfr"),
+                "run",
+                "stack-growth",
+                "--threads",
+                "2",
+                "--iterations",
+                "5",
+                "--seed",
+                "3",
+                "--locking",
+                "per-vma");
+        assertTrue(
+                events.stream().allMatch(e -> e.getEventType().getName().startsWith("vmsim.")),
                 "only the simulator's events are enabled");
         final List<RecordedEvent> faults = named(events, "vmsim.mm.PageFault");
         assertFalse(faults.isEmpty());
@@ -51,9 +64,12 @@ class JfrRecordingTest {
             assertTrue(f.getString("result") != null && f.getString("vmFault") != null, f.toString());
             assertFalse(f.getDuration().isNegative());
         }
-        final Set<String> paths = faults.stream().map(f -> f.getString("lockPath")).collect(Collectors.toSet());
+        final Set<String> paths =
+                faults.stream().map(f -> f.getString("lockPath")).collect(Collectors.toSet());
         assertTrue(paths.contains("fallback"), "faults below the stack abort and fall back: " + paths);
-        final long fallbacks = faults.stream().filter(f -> f.getString("lockPath").equals("fallback")).count();
+        final long fallbacks = faults.stream()
+                .filter(f -> f.getString("lockPath").equals("fallback"))
+                .count();
         assertEquals(fallbacks, named(events, "vmsim.mm.VmaLockAbort").size(), "one abort per fallback");
         assertFalse(named(events, "vmsim.mm.MmapLockAcquire").isEmpty());
         assertFalse(named(events, "vmsim.mm.MmapLockRelease").isEmpty());
@@ -62,8 +78,18 @@ class JfrRecordingTest {
     @Test
     @Timeout(120)
     void arm64FaultsCarryTheEsrAndMunmapShootsDownRemoteTlbs(@TempDir final Path dir) throws Exception {
-        final List<RecordedEvent> events = run(dir.resolve("arm64.jfr"), "run", "fault-vs-munmap", "--arch", "arm64",
-                "--threads", "3", "--iterations", "5", "--seed", "3");
+        final List<RecordedEvent> events = run(
+                dir.resolve("arm64.jfr"),
+                "run",
+                "fault-vs-munmap",
+                "--arch",
+                "arm64",
+                "--threads",
+                "3",
+                "--iterations",
+                "5",
+                "--seed",
+                "3");
         final List<RecordedEvent> faults = named(events, "vmsim.mm.PageFault");
         assertFalse(faults.isEmpty());
         for (final RecordedEvent f : faults) {
@@ -71,7 +97,8 @@ class JfrRecordingTest {
             assertTrue(f.getLong("esr") != 0, f.toString());
             assertEquals(0, f.getLong("errorCode"));
         }
-        assertTrue(faults.stream().anyMatch(f -> f.getString("lockPath").equals("vma_lock")),
+        assertTrue(
+                faults.stream().anyMatch(f -> f.getString("lockPath").equals("vma_lock")),
                 "the faulting tasks' faults are handled under the per-VMA lock");
         final List<RecordedEvent> shootdowns = named(events, "vmsim.tlb.Shootdown");
         assertFalse(shootdowns.isEmpty());
@@ -81,8 +108,14 @@ class JfrRecordingTest {
 
     @Test
     void anUnwritableJfrFileIsAUsageError(@TempDir final Path dir) {
-        final CliHarness r = CliHarness.run(KernelFactory.simulator(), "run", "page-fault1",
-                "--iterations", "1", "--jfr", dir.resolve("no/such/dir/x.jfr").toString());
+        final CliHarness r = CliHarness.run(
+                KernelFactory.simulator(),
+                "run",
+                "page-fault1",
+                "--iterations",
+                "1",
+                "--jfr",
+                dir.resolve("no/such/dir/x.jfr").toString());
         assertEquals(2, r.status);
         assertTrue(r.err.contains("--jfr") && r.err.contains("directory does not exist"), r.err);
         assertFalse(r.err.contains("\tat "), "no stack trace: " + r.err);

@@ -23,8 +23,20 @@ class MemoryOptionTest {
     void aRunInLessMemoryThanItsWorkingSetSwapsAndMeminfoShowsTheDevice(@TempDir final Path dir) throws Exception {
         final Path json = dir.resolve("run.json");
         // spf touches 100 pages per round; 300K is 75 frames
-        final CliHarness r = CliHarness.run(KernelFactory.simulator(), "run", "spf", "--threads", "1",
-                "--iterations", "20", "--mem", "300K", "--swap", "8M", "--json", json.toString());
+        final CliHarness r = CliHarness.run(
+                KernelFactory.simulator(),
+                "run",
+                "spf",
+                "--threads",
+                "1",
+                "--iterations",
+                "20",
+                "--mem",
+                "300K",
+                "--swap",
+                "8M",
+                "--json",
+                json.toString());
         assertEquals(0, r.status, r.err);
         final Map<String, Object> m = (Map<String, Object>) MiniJson.parse(Files.readString(json));
         final Map<String, Object> vmstat = assertInstanceOf(Map.class, m.get("vmstat"));

@@ -26,18 +26,33 @@ class OomKillCliTest {
         final CliHarness r;
         System.setErr(new PrintStream(kernelLog, true, StandardCharsets.UTF_8));
         try {
-            r = CliHarness.run(KernelFactory.simulator(), "run", "swap-storm-seq", "--threads", "2",
-                    "--iterations", "3", "--mem", "2M", "--swap", "8K", "--clock", "virtual");
+            r = CliHarness.run(
+                    KernelFactory.simulator(),
+                    "run",
+                    "swap-storm-seq",
+                    "--threads",
+                    "2",
+                    "--iterations",
+                    "3",
+                    "--mem",
+                    "2M",
+                    "--swap",
+                    "8K",
+                    "--clock",
+                    "virtual");
         } finally {
             System.setErr(stderr);
         }
         final String log = kernelLog.toString(StandardCharsets.UTF_8);
         assertEquals(0, r.status, r.err + log);
-        assertTrue(log.matches("(?s).*Out of memory: Killed process \\d+ \\(swap-storm-seq\\) total-vm:\\d+kB, "
-                + "anon-rss:\\d+kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:\\d+kB oom_score_adj:0\n.*"), log);
+        assertTrue(
+                log.matches("(?s).*Out of memory: Killed process \\d+ \\(swap-storm-seq\\) total-vm:\\d+kB, "
+                        + "anon-rss:\\d+kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:\\d+kB oom_score_adj:0\n.*"),
+                log);
         assertTrue(log.contains("oom_reaper: reaped process"), log);
-        assertTrue(r.out.contains(
-                "OOM: the OOM killer killed the workload's process (oom_kill 1); SIGKILL stopped task"), r.out);
+        assertTrue(
+                r.out.contains("OOM: the OOM killer killed the workload's process (oom_kill 1); SIGKILL stopped task"),
+                r.out);
         assertTrue(r.out.matches("(?s).*oom_kill\\s+1\n.*"), r.out);
     }
 }

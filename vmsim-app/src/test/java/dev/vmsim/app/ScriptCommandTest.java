@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.app.script.ScenarioFiles;
 import dev.vmsim.bench.KernelFactory;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,8 +27,8 @@ class ScriptCommandTest {
         final CliHarness r = run("script", "--arch", "mips", "-");
         assertEquals(2, r.status);
         assertEquals("", r.out);
-        assertEquals("vmsim: Invalid value for option '--arch': unknown arch 'mips' (known: x86_64, arm64)",
-                r.err.strip());
+        assertEquals(
+                "vmsim: Invalid value for option '--arch': unknown arch 'mips' (known: x86_64, arm64)", r.err.strip());
     }
 
     @Test
@@ -68,14 +67,18 @@ class ScriptCommandTest {
         Files.writeString(f, "map a 16K rw-\nunmap a+4K 4K\nmaps extra\nmaps\n", StandardCharsets.UTF_8);
         final CliHarness r = run("script", "--arch", "x86_64", "--locking", "mmap-only", f.toString());
         assertEquals(0, r.status, r.err);
-        assertEquals("map a 16K rw- -> ok top-0x4000\nunmap a+4K 4K -> ok\nmaps extra ->syntax\nmaps ->\n"
-                + "  top-0x4000 top-0x3000 rw-p\n  top-0x2000 top+0x0 rw-p\n", r.out);
+        assertEquals(
+                "map a 16K rw- -> ok top-0x4000\nunmap a+4K 4K -> ok\nmaps extra ->syntax\nmaps ->\n"
+                        + "  top-0x4000 top-0x3000 rw-p\n  top-0x2000 top+0x0 rw-p\n",
+                r.out);
     }
 
     /** Recorded scenarios that need no page fault (no read, write or populate). */
     static Stream<ScenarioFiles.Recorded> faultFree() {
         final List<ScenarioFiles.Recorded> all = ScenarioFiles.all();
-        return all.stream().filter(r -> r.script().lines().map(String::trim)
+        return all.stream().filter(r -> r.script()
+                .lines()
+                .map(String::trim)
                 .noneMatch(l -> l.startsWith("read") || l.startsWith("write") || l.contains("populate")));
     }
 

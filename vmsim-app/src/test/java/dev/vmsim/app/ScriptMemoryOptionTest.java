@@ -22,7 +22,8 @@ class ScriptMemoryOptionTest {
 
     @Test
     void aMalformedSizeIsOneLineAndStatus2(@TempDir final Path dir) throws IOException {
-        final CliHarness r = run("script", "--mem", "1.5M", script(dir, "meminfo\n").toString());
+        final CliHarness r =
+                run("script", "--mem", "1.5M", script(dir, "meminfo\n").toString());
         assertEquals(2, r.status);
         assertEquals(1, r.err.strip().lines().count(), r.err);
         assertTrue(r.err.contains("malformed size '1.5M'"), r.err);
@@ -41,18 +42,26 @@ class ScriptMemoryOptionTest {
 
     @Test
     void swapTheHostCannotBackIsStatus2(@TempDir final Path dir) throws IOException {
-        final CliHarness r = run("script", "--swap", "1E", script(dir, "meminfo\n").toString());
+        final CliHarness r =
+                run("script", "--swap", "1E", script(dir, "meminfo\n").toString());
         assertEquals(2, r.status);
         assertTrue(r.err.contains("larger than this host can back"), r.err);
     }
 
     @Test
     void theOptionsSizeTheMachineAndTheScriptsLineWins(@TempDir final Path dir) throws IOException {
-        final CliHarness opt = run("script", "--mem", "2M", "--swap", "1M", script(dir, "meminfo\n").toString());
+        final CliHarness opt = run(
+                "script",
+                "--mem",
+                "2M",
+                "--swap",
+                "1M",
+                script(dir, "meminfo\n").toString());
         assertEquals(0, opt.status, opt.err);
         assertTrue(opt.out.contains("\n  MemTotal:           2044 kB\n"), opt.out);
         assertTrue(opt.out.contains("\n  SwapTotal:          1024 kB\n"), opt.out);
-        final CliHarness line = run("script", "--mem", "2M", script(dir, "mem 1M\nmeminfo\n").toString());
+        final CliHarness line =
+                run("script", "--mem", "2M", script(dir, "mem 1M\nmeminfo\n").toString());
         assertEquals(0, line.status, line.err);
         assertTrue(line.out.contains("\n  MemTotal:           1020 kB\n"), line.out);
     }

@@ -2,15 +2,11 @@ package dev.vmsim.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.app.script.ScenarioFiles;
 import dev.vmsim.app.trace.TraceStructure;
 import dev.vmsim.bench.KernelFactory;
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,28 +38,33 @@ class TraceCommandTest {
 
     @Test
     void x86TraceShowsEachFaultsPath() throws Exception {
-        final String out = script("map a 16K rw-\nread a\nwrite a\nwrite a+4K\nmap s 16K rw- growsdown\nwrite s-4K\n"
-                + "map r 4K r--\nwrite r\n", "--trace");
-        assertEquals(String.join("\n",
-                "map a 16K rw- -> ok top-0x4000",
-                "read a -> ok 0",
-                "  # #PF err=0x4 [U] cr2=top-0x4000 at PML4 -> lock_vma_under_rcu: locked"
-                        + " -> handle_mm_fault(USER|VMA_LOCK): do_anonymous_page zero page -> 0",
-                "write a -> ok",
-                "  # #PF err=0x7 [P W U] cr2=top-0x4000 at PT -> lock_vma_under_rcu: locked"
-                        + " -> handle_mm_fault(WRITE|USER|VMA_LOCK): do_wp_page copy of zero page -> 0",
-                "write a+4K -> ok",
-                "  # #PF err=0x6 [W U] cr2=top-0x3000 at PT -> lock_vma_under_rcu: locked"
-                        + " -> handle_mm_fault(WRITE|USER|VMA_LOCK): do_anonymous_page new page -> 0",
-                "map s 16K rw- growsdown -> ok top-0x8000",
-                "write s-4K -> ok",
-                "  # #PF err=0x6 [W U] cr2=top-0x9000 at PT -> lock_vma_under_rcu: abort"
-                        + " -> lock_mm_and_find_vma: found (read lock dropped, write lock taken, stack expanded)"
-                        + " -> handle_mm_fault(WRITE|USER): do_anonymous_page new page -> 0",
-                "map r 4K r-- -> ok top-0x10a000",
-                "write r -> SEGV_ACCERR",
-                "  # #PF err=0x6 [W U] cr2=top-0x10a000 at PT -> lock_vma_under_rcu: locked -> signal SEGV_ACCERR",
-                ""), out);
+        final String out = script(
+                "map a 16K rw-\nread a\nwrite a\nwrite a+4K\nmap s 16K rw- growsdown\nwrite s-4K\n"
+                        + "map r 4K r--\nwrite r\n",
+                "--trace");
+        assertEquals(
+                String.join(
+                        "\n",
+                        "map a 16K rw- -> ok top-0x4000",
+                        "read a -> ok 0",
+                        "  # #PF err=0x4 [U] cr2=top-0x4000 at PML4 -> lock_vma_under_rcu: locked"
+                                + " -> handle_mm_fault(USER|VMA_LOCK): do_anonymous_page zero page -> 0",
+                        "write a -> ok",
+                        "  # #PF err=0x7 [P W U] cr2=top-0x4000 at PT -> lock_vma_under_rcu: locked"
+                                + " -> handle_mm_fault(WRITE|USER|VMA_LOCK): do_wp_page copy of zero page -> 0",
+                        "write a+4K -> ok",
+                        "  # #PF err=0x6 [W U] cr2=top-0x3000 at PT -> lock_vma_under_rcu: locked"
+                                + " -> handle_mm_fault(WRITE|USER|VMA_LOCK): do_anonymous_page new page -> 0",
+                        "map s 16K rw- growsdown -> ok top-0x8000",
+                        "write s-4K -> ok",
+                        "  # #PF err=0x6 [W U] cr2=top-0x9000 at PT -> lock_vma_under_rcu: abort"
+                                + " -> lock_mm_and_find_vma: found (read lock dropped, write lock taken, stack expanded)"
+                                + " -> handle_mm_fault(WRITE|USER): do_anonymous_page new page -> 0",
+                        "map r 4K r-- -> ok top-0x10a000",
+                        "write r -> SEGV_ACCERR",
+                        "  # #PF err=0x6 [W U] cr2=top-0x10a000 at PT -> lock_vma_under_rcu: locked -> signal SEGV_ACCERR",
+                        ""),
+                out);
     }
 
     /** Beyond the shmem object of a shared mapping grown by mremap: a SIGBUS, in the transcript and in the trace. */
@@ -87,8 +88,11 @@ class TraceCommandTest {
     @Test
     void arm64TraceDecodesTheEsrAndFar() throws Exception {
         final String out = script("map r 4K r--\nwrite r\n", "--trace", "--arch", "arm64");
-        assertTrue(out.contains("write r -> SEGV_ACCERR\n  # ESR=0x92000044 EC=0x24 DABT_LOW IL WnR DFSC=0x04"
-                + " (level 0 translation fault) FAR=top-0x1000 -> lock_vma_under_rcu: locked -> signal SEGV_ACCERR\n"), out);
+        assertTrue(
+                out.contains(
+                        "write r -> SEGV_ACCERR\n  # ESR=0x92000044 EC=0x24 DABT_LOW IL WnR DFSC=0x04"
+                                + " (level 0 translation fault) FAR=top-0x1000 -> lock_vma_under_rcu: locked -> signal SEGV_ACCERR\n"),
+                out);
     }
 
     /** The canonical transcript is byte-identical with and without --trace, for every recorded scenario. */
@@ -115,13 +119,24 @@ class TraceCommandTest {
     @Test
     void runWritesAPerfettoTraceAndReportsEachCpusRing(@TempDir final Path dir) throws Exception {
         final Path json = dir.resolve("trace.json");
-        final CliHarness r = CliHarness.run(KernelFactory.simulator(),
-                "run", "stack-growth", "--threads", "2", "--iterations", "20", "--seed", "3", "--trace", json.toString());
+        final CliHarness r = CliHarness.run(
+                KernelFactory.simulator(),
+                "run",
+                "stack-growth",
+                "--threads",
+                "2",
+                "--iterations",
+                "20",
+                "--seed",
+                "3",
+                "--trace",
+                json.toString());
         assertEquals(0, r.status, r.err);
         final TraceStructure t = TraceStructure.check(Files.readString(json));
         assertEquals(((Number) t.otherData.get("capacity")).longValue(), (long) RunCommand.TRACE_CAPACITY);
         assertEquals(2, t.cpuTracks.size(), "one track per simulated CPU: " + t.cpuTracks);
-        for (final String n : List.of("page_fault_user", "lock_mm_and_find_vma", "handle_mm_fault", "mmap_lock_wait(read)")) {
+        for (final String n :
+                List.of("page_fault_user", "lock_mm_and_find_vma", "handle_mm_fault", "mmap_lock_wait(read)")) {
             assertTrue(t.slices.containsKey(n), n + " missing from " + t.slices);
         }
         for (final String n : List.of("lock_vma_under_rcu", "mmap_lock_released", "expand_downwards")) {

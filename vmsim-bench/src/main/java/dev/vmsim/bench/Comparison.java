@@ -25,7 +25,8 @@ public final class Comparison {
      * 2026 waiting variant. {@code compare --modes} picks others, e.g. the rw_semaphore of 6.4-6.14.
      */
     public static final List<LockingVariant> MODES = List.of(
-            LockingVariant.of(LockingMode.MMAP_ONLY), LockingVariant.of(LockingMode.PER_VMA),
+            LockingVariant.of(LockingMode.MMAP_ONLY),
+            LockingVariant.of(LockingMode.PER_VMA),
             LockingVariant.of(LockingMode.PER_VMA_WAIT));
 
     private final String workload;
@@ -52,7 +53,10 @@ public final class Comparison {
 
     /** {@link #run(WorkloadRunner, RunConfig, List, int, WorkloadRunner.Progress)} over the default {@link #MODES}. */
     public static Comparison run(
-            final WorkloadRunner runner, final RunConfig base, final int repeat, final WorkloadRunner.Progress progress) {
+            final WorkloadRunner runner,
+            final RunConfig base,
+            final int repeat,
+            final WorkloadRunner.Progress progress) {
         return run(runner, base, MODES, repeat, progress);
     }
 

@@ -26,14 +26,24 @@ public interface KernelFactory {
     }
 
     /** The same on a machine running kernel {@code variant}, on the host clock. */
-    default SimKernel create(final String arch, final long pageSize, final LockingMode mode, final long frames,
-            final int cpus, final KernelVariant variant) {
+    default SimKernel create(
+            final String arch,
+            final long pageSize,
+            final LockingMode mode,
+            final long frames,
+            final int cpus,
+            final KernelVariant variant) {
         return create(arch, pageSize, mode, frames, cpus, variant, dev.vmsim.core.clock.HostPlatform.INSTANCE);
     }
 
     /** The same on the clock {@code platform}, running the vanilla kernel. */
-    default SimKernel create(final String arch, final long pageSize, final LockingMode mode, final long frames,
-            final int cpus, final Platform platform) {
+    default SimKernel create(
+            final String arch,
+            final long pageSize,
+            final LockingMode mode,
+            final long frames,
+            final int cpus,
+            final Platform platform) {
         return create(arch, pageSize, mode, frames, cpus, KernelVariant.VANILLA, platform);
     }
 

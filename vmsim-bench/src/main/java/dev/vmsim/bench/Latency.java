@@ -86,6 +86,11 @@ public final class Latency {
 
     /** {"p50":..,"p90":..,"p99":..,"p999":..,"max":..} */
     public ObjectNode toJsonNode() {
-        return Json.object().put("p50", p50).put("p90", p90).put("p99", p99).put("p999", p999).put("max", max);
+        return Json.object()
+                .put("p50", p50)
+                .put("p90", p90)
+                .put("p99", p99)
+                .put("p999", p999)
+                .put("max", max);
     }
 }

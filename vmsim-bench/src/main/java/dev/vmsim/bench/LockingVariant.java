@@ -49,14 +49,14 @@ public final class LockingVariant {
         final String[] parts = s.strip().split("\\+", -1);
         final LockingMode mode = LockingMode.fromCliName(parts[0]);
         if (mode == null) {
-            throw new IllegalArgumentException("unknown locking mode '" + parts[0] + "' in '" + s + "' (expected one of "
-                    + modeNames() + ", optionally followed by +" + UPGRADE + ")");
+            throw new IllegalArgumentException("unknown locking mode '" + parts[0] + "' in '" + s
+                    + "' (expected one of " + modeNames() + ", optionally followed by +" + UPGRADE + ")");
         }
         boolean upgrade = false;
         for (int i = 1; i < parts.length; i++) {
             if (!parts[i].equals(UPGRADE) || upgrade) {
-                throw new IllegalArgumentException("unknown option '+" + parts[i] + "' in '" + s
-                        + "' (the one option is +" + UPGRADE + ", once)");
+                throw new IllegalArgumentException(
+                        "unknown option '+" + parts[i] + "' in '" + s + "' (the one option is +" + UPGRADE + ", once)");
             }
             upgrade = true;
         }
@@ -93,7 +93,8 @@ public final class LockingVariant {
 
     @Override
     public boolean equals(final Object o) {
-        return o instanceof LockingVariant && ((LockingVariant) o).mode == mode
+        return o instanceof LockingVariant
+                && ((LockingVariant) o).mode == mode
                 && ((LockingVariant) o).mmapUpgrade == mmapUpgrade;
     }
 

@@ -39,14 +39,24 @@ public final class MmStructKernel implements SimKernel {
     }
 
     /** As above, running kernel {@code variant}, on the host clock. */
-    public static MmStructKernel create(final String arch, final long pageSize, final LockingMode mode,
-            final long frames, final int cpus, final KernelVariant variant) {
+    public static MmStructKernel create(
+            final String arch,
+            final long pageSize,
+            final LockingMode mode,
+            final long frames,
+            final int cpus,
+            final KernelVariant variant) {
         return create(arch, pageSize, mode, frames, cpus, variant, HostPlatform.INSTANCE);
     }
 
     /** As above, running the vanilla kernel on the clock {@code platform}. */
-    public static MmStructKernel create(final String arch, final long pageSize, final LockingMode mode,
-            final long frames, final int cpus, final Platform platform) {
+    public static MmStructKernel create(
+            final String arch,
+            final long pageSize,
+            final LockingMode mode,
+            final long frames,
+            final int cpus,
+            final Platform platform) {
         return create(arch, pageSize, mode, frames, cpus, KernelVariant.VANILLA, platform);
     }
 
@@ -198,7 +208,8 @@ public final class MmStructKernel implements SimKernel {
         // the run is not counted as held only because a batch still references it.
         machine.vmscan().lruAddDrainAll();
         final Swap swap = machine.swap();
-        return machine.frames().allocatedFrames() - (swap == null ? 0 : swap.cache().nrFolios());
+        return machine.frames().allocatedFrames()
+                - (swap == null ? 0 : swap.cache().nrFolios());
     }
 
     @Override

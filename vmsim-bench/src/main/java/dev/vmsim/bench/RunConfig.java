@@ -25,6 +25,7 @@ public final class RunConfig {
     private final long seed;
     /** PAGE_SIZE of the machine: 4096 unless an arm64 granule says otherwise. */
     private final long pageSize;
+
     private final MachineProfile machine;
     private final KernelVariant kernel;
     private final ClockKind clock;
@@ -66,17 +67,48 @@ public final class RunConfig {
 
     /** A run bound by wall-clock time. */
     public static RunConfig timed(
-            final Workload w, final String arch, final LockingMode mode, final int threads, final Duration d, final long seed) {
-        return new RunConfig(w, arch, LockingVariant.of(mode), threads, d, 0, seed, 4096,
-                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST, MemoryLimits.DEFAULT);
+            final Workload w,
+            final String arch,
+            final LockingMode mode,
+            final int threads,
+            final Duration d,
+            final long seed) {
+        return new RunConfig(
+                w,
+                arch,
+                LockingVariant.of(mode),
+                threads,
+                d,
+                0,
+                seed,
+                4096,
+                MachineProfiles.defaultProfile(),
+                KernelVariant.VANILLA,
+                ClockKind.HOST,
+                MemoryLimits.DEFAULT);
     }
 
     /** A run of {@code iterations} rounds per thread. */
     public static RunConfig rounds(
-            final Workload w, final String arch, final LockingMode mode, final int threads, final long iterations, final long seed) {
+            final Workload w,
+            final String arch,
+            final LockingMode mode,
+            final int threads,
+            final long iterations,
+            final long seed) {
         return new RunConfig(
-                w, arch, LockingVariant.of(mode), threads, null, iterations, seed, 4096,
-                MachineProfiles.defaultProfile(), KernelVariant.VANILLA, ClockKind.HOST, MemoryLimits.DEFAULT);
+                w,
+                arch,
+                LockingVariant.of(mode),
+                threads,
+                null,
+                iterations,
+                seed,
+                4096,
+                MachineProfiles.defaultProfile(),
+                KernelVariant.VANILLA,
+                ClockKind.HOST,
+                MemoryLimits.DEFAULT);
     }
 
     /** The same run in another locking mode (the mmap_lock upgrade as it was). */
@@ -86,7 +118,8 @@ public final class RunConfig {
 
     /** The same run in another locking variant. */
     public RunConfig withVariant(final LockingVariant v) {
-        return new RunConfig(workload, arch, v, threads, duration, iterations, seed, pageSize, machine, kernel, clock, memory);
+        return new RunConfig(
+                workload, arch, v, threads, duration, iterations, seed, pageSize, machine, kernel, clock, memory);
     }
 
     /** The same run with a duration instead of the current bound. */
@@ -96,33 +129,38 @@ public final class RunConfig {
 
     /** The same run on a machine with PAGE_SIZE {@code bytes} (an arm64 granule: 4K, 16K, 64K). */
     public RunConfig withPageSize(final long bytes) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, bytes, machine, kernel, clock, memory);
+        return new RunConfig(
+                workload, arch, locking, threads, duration, iterations, seed, bytes, machine, kernel, clock, memory);
     }
 
     /** The same run with {@code n} threads. */
     public RunConfig withThreads(final int n) {
-        return new RunConfig(workload, arch, locking, n, duration, iterations, seed, pageSize, machine, kernel, clock, memory);
+        return new RunConfig(
+                workload, arch, locking, n, duration, iterations, seed, pageSize, machine, kernel, clock, memory);
     }
 
     /** The same run on another machine profile. */
     public RunConfig withMachine(final MachineProfile m) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, m, kernel, clock, memory);
+        return new RunConfig(
+                workload, arch, locking, threads, duration, iterations, seed, pageSize, m, kernel, clock, memory);
     }
 
     /** The same run on a machine running kernel {@code k} (the zero page, the stack guard gap). */
     public RunConfig withKernel(final KernelVariant k) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, k, clock, memory);
+        return new RunConfig(
+                workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, k, clock, memory);
     }
 
     /** The same run on another clock. */
     public RunConfig withClock(final ClockKind c) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel, c, memory);
+        return new RunConfig(
+                workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel, c, memory);
     }
 
     /** The same run with the machine's memory and swap set by {@code limits} (--mem, --swap). */
     public RunConfig withMemory(final MemoryLimits limits) {
-        return new RunConfig(workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel, clock,
-                limits);
+        return new RunConfig(
+                workload, arch, locking, threads, duration, iterations, seed, pageSize, machine, kernel, clock, limits);
     }
 
     /** The machine's memory and swap (--mem, --swap). */

@@ -50,8 +50,24 @@ public final class RunResult {
             final long leakedFrames,
             final double workloadFaultsPerSec,
             final Map<String, Long> meminfo) {
-        this(config, seconds, rounds, touches, syscalls, signals, firstSignal, syscallErrors, faultLatency,
-                syscallLatency, counters, leakedFrames, workloadFaultsPerSec, meminfo, Map.of(), seconds, List.of());
+        this(
+                config,
+                seconds,
+                rounds,
+                touches,
+                syscalls,
+                signals,
+                firstSignal,
+                syscallErrors,
+                faultLatency,
+                syscallLatency,
+                counters,
+                leakedFrames,
+                workloadFaultsPerSec,
+                meminfo,
+                Map.of(),
+                seconds,
+                List.of());
     }
 
     /**

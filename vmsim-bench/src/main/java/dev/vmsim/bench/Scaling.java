@@ -41,7 +41,11 @@ public final class Scaling {
         final int n = threadCounts.size();
         for (int i = 0; i < n; i++) {
             final int done = i;
-            rows.add(Comparison.run(runner, base.withThreads(threadCounts.get(i)), modes, repeat,
+            rows.add(Comparison.run(
+                    runner,
+                    base.withThreads(threadCounts.get(i)),
+                    modes,
+                    repeat,
                     f -> progress.update((done + f) / n)));
         }
         return new Scaling(base.workload().name(), modes, rows);

@@ -49,8 +49,8 @@ public final class WorkloadRunner {
             return runVirtual(cfg, progress);
         }
         final int n = cfg.threads();
-        final SimKernel kernel = swapon(cfg, factory.create(
-                cfg.arch(), cfg.pageSize(), cfg.locking(), frames(cfg), n + 1, cfg.kernel()));
+        final SimKernel kernel = swapon(
+                cfg, factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(), frames(cfg), n + 1, cfg.kernel()));
         if (cfg.mmapUpgrade()) {
             kernel.enableMmapUpgrade();
         }
@@ -242,8 +242,9 @@ public final class WorkloadRunner {
             final Stop stop,
             final AtomicReference<Throwable> failure)
             throws InterruptedException {
-        final long limitNs = cfg.duration() == null ? Long.MAX_VALUE : cfg.duration().toNanos();
-        for (;;) {
+        final long limitNs =
+                cfg.duration() == null ? Long.MAX_VALUE : cfg.duration().toNanos();
+        for (; ; ) {
             final long elapsed = System.nanoTime() - startNs;
             if (elapsed >= limitNs || failure.get() != null) {
                 stop.requested = true;
@@ -348,8 +349,9 @@ public final class WorkloadRunner {
         final int n = cfg.threads();
         final VirtualScheduler clock =
                 new VirtualScheduler(CostModels.of(cfg.machine()), SchedulePolicy.earliestClock());
-        final SimKernel kernel = swapon(cfg, factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(),
-                frames(cfg), n + 1, cfg.kernel(), clock));
+        final SimKernel kernel = swapon(
+                cfg,
+                factory.create(cfg.arch(), cfg.pageSize(), cfg.locking(), frames(cfg), n + 1, cfg.kernel(), clock));
         final long hostStart = System.nanoTime();
         try {
             if (cfg.mmapUpgrade()) {
@@ -365,12 +367,16 @@ public final class WorkloadRunner {
             final AtomicLongArray rounds = new AtomicLongArray(n);
             final AtomicReference<Throwable> failure = new AtomicReference<>();
             final Stop stop = new Stop();
-            final long limitNs = cfg.duration() == null ? Long.MAX_VALUE : cfg.duration().toNanos();
+            final long limitNs =
+                    cfg.duration() == null ? Long.MAX_VALUE : cfg.duration().toNanos();
             final AtomicLongArray clocks = new AtomicLongArray(n);
             for (int i = 0; i < n; i++) {
                 final int index = i;
-                clock.spawn("cpu" + i, () -> virtualTask(cfg, kernel, instance, index, recs, beginNs, endNs, rounds,
-                        clocks, stop, failure, clock, limitNs));
+                clock.spawn(
+                        "cpu" + i,
+                        () -> virtualTask(
+                                cfg, kernel, instance, index, recs, beginNs, endNs, rounds, clocks, stop, failure,
+                                clock, limitNs));
             }
             try {
                 clock.run(() -> progress.update(virtualFraction(cfg, rounds, clocks, limitNs)), TICK_MS);
@@ -385,7 +391,17 @@ public final class WorkloadRunner {
             instance.finish();
             progress.update(1.0);
             final double hostSeconds = (System.nanoTime() - hostStart) / 1e9;
-            return merge(cfg, kernel, recs, beginNs, endNs, rounds, before, framesBefore, own, clock.attribution(),
+            return merge(
+                    cfg,
+                    kernel,
+                    recs,
+                    beginNs,
+                    endNs,
+                    rounds,
+                    before,
+                    framesBefore,
+                    own,
+                    clock.attribution(),
                     hostSeconds);
         } finally {
             kernel.close();
@@ -423,8 +439,8 @@ public final class WorkloadRunner {
      * the duration asked for. Read on the runner's thread from what the tasks publish ({@code
      * lazySet}: a display may lag a round, never sees a torn value).
      */
-    static double virtualFraction(final RunConfig cfg, final AtomicLongArray rounds, final AtomicLongArray clocks,
-            final long limitNs) {
+    static double virtualFraction(
+            final RunConfig cfg, final AtomicLongArray rounds, final AtomicLongArray clocks, final long limitNs) {
         if (cfg.duration() == null) {
             return roundsFraction(cfg, rounds);
         }

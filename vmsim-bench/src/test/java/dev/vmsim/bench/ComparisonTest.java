@@ -25,10 +25,16 @@ class ComparisonTest {
     @Test
     void runsTheModesInterleavedWithARotatingFirstMode() {
         final Comparison c = compare();
-        final List<LockingMode> order = c.runs().stream().map(r -> r.config().locking()).toList();
+        final List<LockingMode> order =
+                c.runs().stream().map(r -> r.config().locking()).toList();
         assertEquals(
-                List.of(LockingMode.MMAP_ONLY, LockingMode.PER_VMA, LockingMode.PER_VMA_WAIT,
-                        LockingMode.PER_VMA, LockingMode.PER_VMA_WAIT, LockingMode.MMAP_ONLY),
+                List.of(
+                        LockingMode.MMAP_ONLY,
+                        LockingMode.PER_VMA,
+                        LockingMode.PER_VMA_WAIT,
+                        LockingMode.PER_VMA,
+                        LockingMode.PER_VMA_WAIT,
+                        LockingMode.MMAP_ONLY),
                 order,
                 "the warm-up runs are not recorded; repeat k starts at mode k");
         assertEquals(1.0, c.ratio(LockingVariant.of(LockingMode.MMAP_ONLY), RunResult::faultsPerSec), 1e-9);
@@ -38,14 +44,16 @@ class ComparisonTest {
     /** Chosen columns, one of them with the simulator's mmap_lock upgrade: the first is the ratios' baseline. */
     @Test
     void chosenColumnsRunInTheirOrderAndTheFirstIsTheBaseline() {
-        final List<LockingVariant> cols = List.of(LockingVariant.parse("per-vma"), LockingVariant.parse("per-vma+upgrade"));
+        final List<LockingVariant> cols =
+                List.of(LockingVariant.parse("per-vma"), LockingVariant.parse("per-vma+upgrade"));
         final Comparison c = Comparison.run(
                 new WorkloadRunner(ToyKernel.factory()),
                 RunConfig.rounds(Workloads.find("stack-growth"), "x86_64", LockingMode.MMAP_ONLY, 2, 2, 1),
                 cols,
                 2,
                 WorkloadRunner.Progress.NONE);
-        assertEquals(List.of("per-vma", "per-vma+upgrade", "per-vma+upgrade", "per-vma"),
+        assertEquals(
+                List.of("per-vma", "per-vma+upgrade", "per-vma+upgrade", "per-vma"),
                 c.runs().stream().map(r -> r.config().variant().name()).toList());
         assertEquals(2, c.runsOf(cols.get(1)).size());
         final String table = TextReport.compare(c);
@@ -65,7 +73,8 @@ class ComparisonTest {
     @Test
     void jsonHasTheWorkloadAndEveryRun() {
         @SuppressWarnings("unchecked")
-        final Map<String, Object> m = (Map<String, Object>) MiniJson.parse(compare().toJson());
+        final Map<String, Object> m =
+                (Map<String, Object>) MiniJson.parse(compare().toJson());
         assertEquals("fault-vs-munmap", m.get("workload"));
         final List<?> runs = assertInstanceOf(List.class, m.get("runs"));
         assertEquals(6, runs.size());
@@ -85,6 +94,7 @@ class ComparisonTest {
         assertEquals(4, html.split("<svg ", -1).length - 1, "four charts");
         assertTrue(html.contains("<polyline"), "latency curves");
         assertTrue(html.contains("<rect"), "throughput bars");
-        assertFalse(html.contains("http://") || html.contains("https://") || html.contains("src="), "external reference");
+        assertFalse(
+                html.contains("http://") || html.contains("https://") || html.contains("src="), "external reference");
     }
 }

@@ -39,7 +39,9 @@ class GranuleWorkloadTest {
 
     private static RunResult run(final Workload w, final long page, final int threads, final long rounds) {
         return new WorkloadRunner(KernelFactory.simulator())
-                .run(RunConfig.rounds(w, "arm64", LockingMode.PER_VMA, threads, rounds, 42).withPageSize(page),
+                .run(
+                        RunConfig.rounds(w, "arm64", LockingMode.PER_VMA, threads, rounds, 42)
+                                .withPageSize(page),
                         WorkloadRunner.Progress.NONE);
     }
 
@@ -65,9 +67,10 @@ class GranuleWorkloadTest {
 
     @Test
     void aFactoryThatBuildsOnly4KMachinesRefusesAnotherPageSize() {
-        final KernelFactory only4k = (arch, mode, frames, cpus) -> MmStructKernel.create(arch, 4096, mode, frames, cpus);
+        final KernelFactory only4k =
+                (arch, mode, frames, cpus) -> MmStructKernel.create(arch, 4096, mode, frames, cpus);
         assertThrows(IllegalArgumentException.class, () -> only4k.create("arm64", 16 * K, LockingMode.PER_VMA, 64, 1));
-        assertThrows(IllegalArgumentException.class,
-                () -> KernelFactory.simulator().create("x86_64", 16 * K, LockingMode.PER_VMA, 64, 1));
+        assertThrows(IllegalArgumentException.class, () -> KernelFactory.simulator()
+                .create("x86_64", 16 * K, LockingMode.PER_VMA, 64, 1));
     }
 }

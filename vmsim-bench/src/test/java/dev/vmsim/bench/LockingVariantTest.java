@@ -27,7 +27,8 @@ class LockingVariantTest {
 
     @Test
     void badNamesSayWhatIsAccepted() {
-        final IllegalArgumentException mode = assertThrows(IllegalArgumentException.class, () -> LockingVariant.parse("per-vm"));
+        final IllegalArgumentException mode =
+                assertThrows(IllegalArgumentException.class, () -> LockingVariant.parse("per-vm"));
         for (final LockingMode m : LockingMode.values()) {
             assertTrue(mode.getMessage().contains(m.cliName()), mode.getMessage());
         }

@@ -35,7 +35,7 @@ public final class MiniJson {
                 i++;
                 return m;
             }
-            for (;;) {
+            for (; ; ) {
                 ws();
                 final String k = string();
                 ws();
@@ -58,7 +58,7 @@ public final class MiniJson {
                 i++;
                 return l;
             }
-            for (;;) {
+            for (; ; ) {
                 l.add(value());
                 ws();
                 if (s.charAt(i) == ',') {
@@ -98,7 +98,7 @@ public final class MiniJson {
     private String string() {
         expect('"');
         final StringBuilder b = new StringBuilder();
-        for (;;) {
+        for (; ; ) {
             final char c = s.charAt(i++);
             if (c == '"') {
                 return b.toString();

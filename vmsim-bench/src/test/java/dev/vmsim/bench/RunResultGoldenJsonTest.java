@@ -27,23 +27,33 @@ class RunResultGoldenJsonTest {
         meminfo.put("HugePages_Total", 0L);
         return new RunResult(
                 RunConfig.rounds(Workloads.find("spf"), "arm64", LockingMode.PER_VMA_WAIT, 2, 3, 5),
-                seconds, 6, 300, 12, 0, 0, 1,
+                seconds,
+                6,
+                300,
+                12,
+                0,
+                0,
+                1,
                 new Latency(300, 512.5, 400, 800, 1600, 3200, 6400),
                 new Latency(12, 100, 90, 95, 99, 99, 120),
-                c, 0, Double.NaN, meminfo);
+                c,
+                0,
+                Double.NaN,
+                meminfo);
     }
 
-    private static final String RUN_JSON = "{\"workload\":\"spf\",\"arch\":\"arm64\",\"pageSize\":4096,\"locking\":\"per-vma-wait\","
-            + "\"mmapUpgrade\":false,\"machine\":\"host\",\"clock\":\"host\","
-            + "\"threads\":2,\"seed\":5,\"seconds\":0.25,\"rounds\":6,\"faults\":300,\"faultsPerSec\":1200.0,"
-            + "\"syscalls\":12,\"syscallsPerSec\":48.0,\"signals\":0,\"syscallErrors\":1,"
-            + "\"faultLatencyNs\":{\"p50\":400,\"p90\":800,\"p99\":1600,\"p999\":3200,\"max\":6400},"
-            + "\"syscallLatencyNs\":{\"p50\":90,\"p90\":95,\"p99\":99,\"p999\":99,\"max\":120},"
-            + "\"vmstat\":{\"pgfault\":300,\"vma_lock_success\":298},"
-            + "\"mmapLock\":{\"acquisitions\":7,\"contended\":2,\"waitNs\":1500},"
-            + "\"tlb\":{\"hits\":40,\"misses\":300,\"shootdowns\":0},"
-            + "\"pageTableFrames\":3,\"leakedFrames\":0,"
-            + "\"meminfo\":{\"MemTotal\":16380,\"MemFree\":15000,\"HugePages_Total\":0},\"hostSeconds\":0.25}";
+    private static final String RUN_JSON =
+            "{\"workload\":\"spf\",\"arch\":\"arm64\",\"pageSize\":4096,\"locking\":\"per-vma-wait\","
+                    + "\"mmapUpgrade\":false,\"machine\":\"host\",\"clock\":\"host\","
+                    + "\"threads\":2,\"seed\":5,\"seconds\":0.25,\"rounds\":6,\"faults\":300,\"faultsPerSec\":1200.0,"
+                    + "\"syscalls\":12,\"syscallsPerSec\":48.0,\"signals\":0,\"syscallErrors\":1,"
+                    + "\"faultLatencyNs\":{\"p50\":400,\"p90\":800,\"p99\":1600,\"p999\":3200,\"max\":6400},"
+                    + "\"syscallLatencyNs\":{\"p50\":90,\"p90\":95,\"p99\":99,\"p999\":99,\"max\":120},"
+                    + "\"vmstat\":{\"pgfault\":300,\"vma_lock_success\":298},"
+                    + "\"mmapLock\":{\"acquisitions\":7,\"contended\":2,\"waitNs\":1500},"
+                    + "\"tlb\":{\"hits\":40,\"misses\":300,\"shootdowns\":0},"
+                    + "\"pageTableFrames\":3,\"leakedFrames\":0,"
+                    + "\"meminfo\":{\"MemTotal\":16380,\"MemFree\":15000,\"HugePages_Total\":0},\"hostSeconds\":0.25}";
 
     @Test
     void runJsonIsByteForByteTheDocumentedForm() {
@@ -55,7 +65,8 @@ class RunResultGoldenJsonTest {
     void compareJsonWrapsTheRunsInOrder() {
         final RunResult r = result(0.25);
         final String run = RUN_JSON;
-        assertEquals("{\"workload\":\"spf\",\"runs\":[" + run + "," + run + "]}",
+        assertEquals(
+                "{\"workload\":\"spf\",\"runs\":[" + run + "," + run + "]}",
                 new Comparison("spf", List.of(r, r)).toJson());
     }
 }

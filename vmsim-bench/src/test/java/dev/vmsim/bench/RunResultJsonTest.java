@@ -41,7 +41,9 @@ class RunResultJsonTest {
     @Test
     void runJsonHasEveryPromisedKeyWithItsType() {
         final RunResult r = new WorkloadRunner(ToyKernel.factory())
-                .run(RunConfig.rounds(Workloads.find("spf"), "x86_64", LockingMode.PER_VMA, 2, 3, 5), WorkloadRunner.Progress.NONE);
+                .run(
+                        RunConfig.rounds(Workloads.find("spf"), "x86_64", LockingMode.PER_VMA, 2, 3, 5),
+                        WorkloadRunner.Progress.NONE);
         final Object parsed = MiniJson.parse(r.toJson());
         assertRunShape(parsed);
         @SuppressWarnings("unchecked")

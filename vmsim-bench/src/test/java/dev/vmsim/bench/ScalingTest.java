@@ -21,14 +21,19 @@ class ScalingTest {
 
     @Test
     void oneRowPerThreadCountWithEachModesRunsInterleaved() {
-        final Scaling t = Scaling.run(new WorkloadRunner(KernelFactory.simulator()),
-                RunConfig.rounds(new Pft(32 * 4096), "x86_64", LockingMode.MMAP_ONLY, 1, 2, 1), List.of(1, 3), MODES, 2,
+        final Scaling t = Scaling.run(
+                new WorkloadRunner(KernelFactory.simulator()),
+                RunConfig.rounds(new Pft(32 * 4096), "x86_64", LockingMode.MMAP_ONLY, 1, 2, 1),
+                List.of(1, 3),
+                MODES,
+                2,
                 WorkloadRunner.Progress.NONE);
         assertEquals(List.of(1, 3), t.rows().stream().map(Scaling::threads).toList());
         for (final Comparison row : t.rows()) {
             assertEquals(MODES, row.columns());
             assertEquals(4, row.runs().size(), "2 repeats x 2 modes, warm-ups not recorded");
-            assertEquals(List.of(MMAP_ONLY, PER_VMA_RWSEM, PER_VMA_RWSEM, MMAP_ONLY),
+            assertEquals(
+                    List.of(MMAP_ONLY, PER_VMA_RWSEM, PER_VMA_RWSEM, MMAP_ONLY),
                     row.runs().stream().map(r -> r.config().variant()).toList());
         }
         final JsonNode j = Json.mapper().valueToTree(t.toJsonNode());
@@ -59,10 +64,23 @@ class ScalingTest {
     private static Comparison row(final int threads, final double... faultsPerSec) {
         final List<RunResult> runs = new ArrayList<>();
         for (int i = 0; i < MODES.size(); i++) {
-            final RunConfig c = RunConfig.rounds(new Pft(), "x86_64", MODES.get(i).mode(), threads, 1, 1);
-            runs.add(new RunResult(c, 1, 1, 0, 0, 0, 0, 0, new Latency(0, 0, 0, 0, 0, 0, 0),
-                    new Latency(0, 0, 0, 0, 0, 0, 0), new KernelCounters(Map.of(), 0, 0, 0, 0, 0, 0, 0), 0,
-                    faultsPerSec[i], Map.of()));
+            final RunConfig c =
+                    RunConfig.rounds(new Pft(), "x86_64", MODES.get(i).mode(), threads, 1, 1);
+            runs.add(new RunResult(
+                    c,
+                    1,
+                    1,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    new Latency(0, 0, 0, 0, 0, 0, 0),
+                    new Latency(0, 0, 0, 0, 0, 0, 0),
+                    new KernelCounters(Map.of(), 0, 0, 0, 0, 0, 0, 0),
+                    0,
+                    faultsPerSec[i],
+                    Map.of()));
         }
         return new Comparison("pft", MODES, runs);
     }

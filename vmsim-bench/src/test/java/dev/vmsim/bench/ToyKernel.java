@@ -25,6 +25,7 @@ public class ToyKernel implements SimKernel {
     private final LockingMode mode;
     /** start -> {end, prot, flags}. */
     private final TreeMap<Long, long[]> vmas = new TreeMap<>();
+
     private final Set<Long> pages = new HashSet<>();
     private long nextTopDown = TOP;
     private long pgfault;

@@ -21,6 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class WorkloadCorrectnessTest {
     /** The simulator's kernels this test made, for the tests that look inside the machine and mm afterwards. */
     private final List<MmStructKernel> made = new ArrayList<>();
+
     private final KernelFactory capture = (arch, mode, frames, cpus) -> {
         final MmStructKernel k = MmStructKernel.create(arch, 4096, mode, frames, cpus);
         made.add(k);
@@ -41,7 +42,8 @@ class WorkloadCorrectnessTest {
 
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("cases")
-    void shortRunLeavesTheMmValidAndTheFramesBalanced(final String workload, final String arch, final LockingMode mode) {
+    void shortRunLeavesTheMmValidAndTheFramesBalanced(
+            final String workload, final String arch, final LockingMode mode) {
         final Workload w = Workloads.find(workload);
         final int threads = workload.equals("page-fault1") ? 2 : 3;
         final RunResult r = new WorkloadRunner(KernelFactory.simulator())
@@ -58,7 +60,8 @@ class WorkloadCorrectnessTest {
     /** A run with the upgrade variant turns the simulator's mmap_lock upgrade on in the run's mm, and only there. */
     @Test
     void theUpgradeVariantReachesTheMm() {
-        final RunConfig base = RunConfig.rounds(Workloads.find("stack-growth"), "x86_64", LockingMode.PER_VMA, 2, 1, 42);
+        final RunConfig base =
+                RunConfig.rounds(Workloads.find("stack-growth"), "x86_64", LockingMode.PER_VMA, 2, 1, 42);
         for (final boolean upgrade : new boolean[] {false, true}) {
             final RunResult r = new WorkloadRunner(capture)
                     .run(base.withVariant(base.variant().withMmapUpgrade(upgrade)), WorkloadRunner.Progress.NONE);
@@ -70,9 +73,10 @@ class WorkloadCorrectnessTest {
     /** Every run frees VMAs into the machine's VMA cache and allocates them from it again (typesafe-by-RCU reuse). */
     @Test
     void aRunReusesFreedVmas() {
-        final RunResult r = new WorkloadRunner(capture).run(
-                RunConfig.rounds(Workloads.find("fault-vs-munmap"), "x86_64", LockingMode.PER_VMA, 3, 20, 42),
-                WorkloadRunner.Progress.NONE);
+        final RunResult r = new WorkloadRunner(capture)
+                .run(
+                        RunConfig.rounds(Workloads.find("fault-vs-munmap"), "x86_64", LockingMode.PER_VMA, 3, 20, 42),
+                        WorkloadRunner.Progress.NONE);
         assertEquals(0, r.signals(), "signals");
         assertTrue(made.get(0).machine().vmaCache().reused() > 0, "no VMA was reused");
         assertTrue(r.counters().vmstat().containsKey("vma_recheck_vm_mm"), "the re-check counters are in the report");

@@ -52,7 +52,9 @@ class WorkloadRunnerTest {
     @Test
     void aDurationBoundRunStopsAfterItsDuration() {
         final RunResult r = new WorkloadRunner(factory)
-                .run(RunConfig.timed(Workloads.find("spf"), "x86_64", LockingMode.MMAP_ONLY, 2, Duration.ofMillis(200), 1),
+                .run(
+                        RunConfig.timed(
+                                Workloads.find("spf"), "x86_64", LockingMode.MMAP_ONLY, 2, Duration.ofMillis(200), 1),
                         WorkloadRunner.Progress.NONE);
         assertTrue(r.seconds() >= 0.2, "ran " + r.seconds() + " s");
         assertTrue(r.seconds() < 10, "ran " + r.seconds() + " s");
@@ -68,15 +70,20 @@ class WorkloadRunnerTest {
                 throw new UnsupportedOperationException("no mmap here");
             }
         };
-        final WorkloadRunner.RunFailure f = assertThrows(WorkloadRunner.RunFailure.class, () -> new WorkloadRunner(broken)
-                .run(RunConfig.rounds(Workloads.find("mmap1"), "x86_64", LockingMode.PER_VMA, 3, 1, 1), WorkloadRunner.Progress.NONE));
+        final WorkloadRunner.RunFailure f =
+                assertThrows(WorkloadRunner.RunFailure.class, () -> new WorkloadRunner(broken)
+                        .run(
+                                RunConfig.rounds(Workloads.find("mmap1"), "x86_64", LockingMode.PER_VMA, 3, 1, 1),
+                                WorkloadRunner.Progress.NONE));
         assertTrue(f.getMessage().contains("no mmap here"), f.getMessage());
     }
 
     @Test
     void sharedVmaFaultsEverySliceOnceARound() {
         final RunResult a = new WorkloadRunner(factory)
-                .run(RunConfig.rounds(Workloads.find("shared-vma"), "arm64", LockingMode.PER_VMA_WAIT, 2, 3, 99), WorkloadRunner.Progress.NONE);
+                .run(
+                        RunConfig.rounds(Workloads.find("shared-vma"), "arm64", LockingMode.PER_VMA_WAIT, 2, 3, 99),
+                        WorkloadRunner.Progress.NONE);
         assertEquals("arm64", a.config().arch());
         assertEquals(2 * 3 * 64, a.faults());
     }

@@ -49,7 +49,10 @@ public record KernelVariant(boolean zeroPage, long stackGuardGapPages) {
             sb.append("--no-zero-page");
         }
         if (stackGuardGapPages != DEFAULT_STACK_GUARD_GAP_PAGES) {
-            sb.append(sb.length() == 0 ? "" : " ").append("stack_guard_gap=").append(stackGuardGapPages).append(" pages");
+            sb.append(sb.length() == 0 ? "" : " ")
+                    .append("stack_guard_gap=")
+                    .append(stackGuardGapPages)
+                    .append(" pages");
         }
         return sb.toString();
     }

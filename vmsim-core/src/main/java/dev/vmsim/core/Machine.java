@@ -11,11 +11,11 @@ import dev.vmsim.core.oom.OomKiller;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.stat.VmStat;
+import dev.vmsim.core.swap.Swap;
+import dev.vmsim.core.swap.SwapParams;
 import dev.vmsim.core.vmscan.SwapBackend;
 import dev.vmsim.core.vmscan.Vmscan;
 import dev.vmsim.core.vmscan.VmscanValidator;
-import dev.vmsim.core.swap.Swap;
-import dev.vmsim.core.swap.SwapParams;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,6 +49,7 @@ public final class Machine {
     private final Set<MmStruct> mms = ConcurrentHashMap.newKeySet();
     /** The kernel settings every mm of this machine starts with; fixed, as a boot parameter is. */
     private final KernelVariant variant;
+
     private final Platform platform;
     private final Vmscan vmscan;
     /** pid of the last process (mm) created: the OOM killer's log names processes by it. */
@@ -79,7 +80,11 @@ public final class Machine {
 
     /** A machine running kernel {@code variant} on {@code platform}'s clock. */
     public Machine(
-            final Arch arch, final long frames, final int maxCpus, final KernelVariant variant, final Platform platform) {
+            final Arch arch,
+            final long frames,
+            final int maxCpus,
+            final KernelVariant variant,
+            final Platform platform) {
         this(arch, frames, maxCpus, variant, platform, false);
     }
 
@@ -87,8 +92,13 @@ public final class Machine {
      * The same; with {@code inline} the machine {@link #runsInline() runs its kernel threads' and
      * devices' work inline}, in the task that causes it.
      */
-    public Machine(final Arch arch, final long frames, final int maxCpus, final KernelVariant variant,
-            final Platform platform, final boolean inline) {
+    public Machine(
+            final Arch arch,
+            final long frames,
+            final int maxCpus,
+            final KernelVariant variant,
+            final Platform platform,
+            final boolean inline) {
         this.arch = arch;
         this.inline = inline;
         this.variant = java.util.Objects.requireNonNull(variant);
@@ -282,7 +292,6 @@ public final class Machine {
         }
         return err;
     }
-
 
     /**
      * Ends this machine: its host memory goes to the next machine of the process

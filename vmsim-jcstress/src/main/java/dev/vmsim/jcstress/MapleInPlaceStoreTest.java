@@ -20,8 +20,10 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @JCStressTest
 @Description("Broken twin: a published maple node written in place; a reader sees it half-changed")
 @Outcome(id = "1, 0", expect = FORBIDDEN, desc = "The new pivot without its entry: a torn node.")
-@Outcome(id = {"0, 0", "1, 1", "0, 1"}, expect = ACCEPTABLE, desc = "Before or after the store (0, 1 needs reordering"
-        + " of plain reads, allowed for plain accesses).")
+@Outcome(
+        id = {"0, 0", "1, 1", "0, 1"},
+        expect = ACCEPTABLE,
+        desc = "Before or after the store (0, 1 needs reordering" + " of plain reads, allowed for plain accesses).")
 @State
 public class MapleInPlaceStoreTest {
     final long[] pivot = {0x1fff, 0x2fff};

@@ -19,7 +19,9 @@ import org.openjdk.jcstress.infra.results.III_Result;
  */
 @JCStressTest
 @Description("rcu_assign_pointer of a copied maple node: a reader that sees the new root sees it fully built")
-@Outcome(id = {"1, 0, 0", "1, 1, 0", "1, 0, 1"}, expect = FORBIDDEN,
+@Outcome(
+        id = {"1, 0, 0", "1, 1, 0", "1, 0, 1"},
+        expect = FORBIDDEN,
         desc = "The reader found the new node with its pivot or slot unwritten: a half-built node was published.")
 @Outcome(id = "1, 1, 1", expect = ACCEPTABLE, desc = "The new node, fully built.")
 @Outcome(id = "0, 1, 0", expect = ACCEPTABLE, desc = "The old root: the old pivot, no entry for the new range.")

@@ -25,10 +25,14 @@ import org.openjdk.jcstress.infra.results.III_Result;
  */
 @JCStressTest
 @Description("mm_lock_seq seq++ then smp_wmb: a speculative reader that saw a store of the section retries")
-@Outcome(id = "1, 1, 0", expect = FORBIDDEN,
+@Outcome(
+        id = "1, 1, 0",
+        expect = FORBIDDEN,
         desc = "The speculation began on the even seq, saw the section's store, and the retry check passed:"
                 + " the store passed the odd seq.")
-@Outcome(id = {"1, 0, 0", "1, 0, 1", "1, 1, 1"}, expect = ACCEPTABLE,
+@Outcome(
+        id = {"1, 0, 0", "1, 0, 1", "1, 1, 1"},
+        expect = ACCEPTABLE,
         desc = "Before the section, or the retry check caught it.")
 @Outcome(id = "0, -1, -1", expect = ACCEPTABLE, desc = "The seq was already odd: no speculation.")
 @State

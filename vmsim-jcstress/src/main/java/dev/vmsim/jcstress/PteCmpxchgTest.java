@@ -22,7 +22,9 @@ import org.openjdk.jcstress.infra.results.III_Result;
  */
 @JCStressTest
 @Description("ptep_get_and_clear vs the walker's A/D cmpxchg: a dirty bit the walker set is never lost")
-@Outcome(id = "1, 0, 0", expect = FORBIDDEN,
+@Outcome(
+        id = "1, 0, 0",
+        expect = FORBIDDEN,
         desc = "The walker set D and completed the store, the zap returned a clean PTE: a lost dirty bit.")
 @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "The walker went first; the zap sees D.")
 @Outcome(id = "0, 0, 0", expect = ACCEPTABLE, desc = "The zap went first; the walker's CAS fails and it re-walks.")

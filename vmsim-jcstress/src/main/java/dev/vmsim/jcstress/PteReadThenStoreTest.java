@@ -22,7 +22,10 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @JCStressTest
 @Description("Broken twin: the zap as load + store; the walker's dirty bit is lost")
 @Outcome(id = "1, 0, 0", expect = FORBIDDEN, desc = "A lost dirty bit.")
-@Outcome(id = {"1, 1, 0", "0, 0, 0"}, expect = ACCEPTABLE, desc = "As in the correct test.")
+@Outcome(
+        id = {"1, 1, 0", "0, 0, 0"},
+        expect = ACCEPTABLE,
+        desc = "As in the correct test.")
 @State
 public class PteReadThenStoreTest {
     private static final VarHandle PTE_VH;

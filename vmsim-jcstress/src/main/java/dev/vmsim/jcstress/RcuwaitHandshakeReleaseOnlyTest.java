@@ -21,7 +21,10 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @JCStressTest
 @Description("Broken twin: the waiter slot published with a release store; the lost wake-up must show")
 @Outcome(id = "0, 0", expect = FORBIDDEN, desc = "Lost wake-up.")
-@Outcome(id = {"1, 1", "0, 1", "1, 0"}, expect = ACCEPTABLE, desc = "As in the correct test.")
+@Outcome(
+        id = {"1, 1", "0, 1", "1, 0"},
+        expect = ACCEPTABLE,
+        desc = "As in the correct test.")
 @State
 public class RcuwaitHandshakeReleaseOnlyTest {
     private static final VarHandle REFCNT;

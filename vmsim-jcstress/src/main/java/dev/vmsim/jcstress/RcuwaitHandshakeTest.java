@@ -22,9 +22,14 @@ import org.openjdk.jcstress.infra.results.II_Result;
  */
 @JCStressTest
 @Description("rcuwait_wait_event vs vma_refcount_put: the writer sees the reader gone or the reader wakes it")
-@Outcome(id = "0, 0", expect = FORBIDDEN,
+@Outcome(
+        id = "0, 0",
+        expect = FORBIDDEN,
         desc = "Lost wake-up: the writer saw the reader still in and parks; the reader saw no waiter and woke nobody.")
-@Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "The writer sees the count at target; the reader's wake-up is spurious.")
+@Outcome(
+        id = "1, 1",
+        expect = ACCEPTABLE,
+        desc = "The writer sees the count at target; the reader's wake-up is spurious.")
 @Outcome(id = "0, 1", expect = ACCEPTABLE, desc = "The writer would park; the reader wakes it.")
 @Outcome(id = "1, 0", expect = ACCEPTABLE, desc = "The reader left first; the writer does not park.")
 @State

@@ -20,7 +20,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
  */
 @JCStressTest
 @Description("Access bracket vs TLB shootdown: the access may use the old entry only if the flusher sees it in flight")
-@Outcome(id = "1, 0", expect = FORBIDDEN,
+@Outcome(
+        id = "1, 0",
+        expect = FORBIDDEN,
         desc = "The access hit the stale entry and the flusher saw no access in flight: munmap returns while the"
                 + " access completes through the old translation.")
 @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "Stale hit, but the flusher sees the bracket and waits for it.")

@@ -22,7 +22,10 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @JCStressTest
 @Description("Broken twin: the access bracket without its fence; the forbidden outcome must show")
 @Outcome(id = "1, 0", expect = FORBIDDEN, desc = "Store-load reordering: a stale access the flusher does not wait for.")
-@Outcome(id = {"1, 1", "0, 1", "0, 0"}, expect = ACCEPTABLE, desc = "As in the fenced test.")
+@Outcome(
+        id = {"1, 1", "0, 1", "0, 0"},
+        expect = ACCEPTABLE,
+        desc = "As in the fenced test.")
 @State
 public class TlbShootdownBracketWithoutFenceTest {
     private static final VarHandle SEQ;

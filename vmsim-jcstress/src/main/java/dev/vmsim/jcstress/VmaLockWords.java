@@ -33,6 +33,7 @@ abstract class VmaLockWords {
     int vmLockSeq = -1;
     /** The writer holds the mmap write lock: odd. */
     int mmLockSeq = 1;
+
     int a;
     int b;
 

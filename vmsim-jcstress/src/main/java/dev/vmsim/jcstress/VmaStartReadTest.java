@@ -23,10 +23,15 @@ import org.openjdk.jcstress.infra.results.III_Result;
  */
 @JCStressTest
 @Description("vma_start_read against vma_start_write + vma_end_write_all: a read-locked VMA is never half-changed")
-@Outcome(id = {"1, 0, 1", "1, 1, 0"}, expect = FORBIDDEN,
+@Outcome(
+        id = {"1, 0, 1", "1, 1, 0"},
+        expect = FORBIDDEN,
         desc = "The reader holds the VMA read lock and sees one field changed and not the other: it ran inside the"
                 + " writer's section (the FLAG, vm_lock_seq or mm_lock_seq ordering failed).")
-@Outcome(id = {"1, 0, 0", "1, 1, 1"}, expect = ACCEPTABLE, desc = "Read-locked before or after the write section.")
+@Outcome(
+        id = {"1, 0, 0", "1, 1, 1"},
+        expect = ACCEPTABLE,
+        desc = "Read-locked before or after the write section.")
 @Outcome(id = "0, -1, -1", expect = ACCEPTABLE, desc = "vma_start_read failed (write-locked or excluded): fallback.")
 @State
 public class VmaStartReadTest extends VmaLockWords {

@@ -21,8 +21,14 @@ import org.openjdk.jcstress.infra.results.III_Result;
  */
 @JCStressTest
 @Description("Broken twin: vma_start_write without excluding readers; the forbidden outcome must show")
-@Outcome(id = {"1, 0, 1", "1, 1, 0"}, expect = FORBIDDEN, desc = "A read lock inside the writer's section.")
-@Outcome(id = {"1, 0, 0", "1, 1, 1", "0, -1, -1"}, expect = ACCEPTABLE, desc = "As in the correct test.")
+@Outcome(
+        id = {"1, 0, 1", "1, 1, 0"},
+        expect = FORBIDDEN,
+        desc = "A read lock inside the writer's section.")
+@Outcome(
+        id = {"1, 0, 0", "1, 1, 1", "0, -1, -1"},
+        expect = ACCEPTABLE,
+        desc = "As in the correct test.")
 @State
 public class VmaStartWriteWithoutExclusionTest extends VmaLockWords {
     @Actor

@@ -20,7 +20,8 @@ public final class KernelCheck {
     public static final int LINES = 30;
 
     /** Folders of recorded scenarios whose scripts are run: every folder the project keeps. */
-    static final List<String> FOLDERS = Stream.concat(ScenarioFiles.FOLDERS.stream(), Stream.of(ScenarioFiles.NO_ZERO_PAGE))
+    static final List<String> FOLDERS = Stream.concat(
+                    ScenarioFiles.FOLDERS.stream(), Stream.of(ScenarioFiles.NO_ZERO_PAGE))
             .toList();
 
     /** One scenario whose transcripts differ. */
@@ -57,7 +58,8 @@ public final class KernelCheck {
     /** The random scenarios of seeds {@code 1..seeds} ({@link ScenarioGenerator}, {@value #LINES} lines). */
     public Tally random(final int seeds) {
         return tally(Stream.iterate(1L, s -> s <= seeds, s -> s + 1)
-                .map(s -> new Named("seed " + s + " (ScenarioGenerator.generate(" + s + ", " + LINES + "))",
+                .map(s -> new Named(
+                        "seed " + s + " (ScenarioGenerator.generate(" + s + ", " + LINES + "))",
                         ScenarioGenerator.generate(s, LINES))));
     }
 

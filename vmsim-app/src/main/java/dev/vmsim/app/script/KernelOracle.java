@@ -28,6 +28,7 @@ import java.util.function.UnaryOperator;
 public final class KernelOracle {
     /** The oracle's C source on the class path. */
     public static final String SOURCE_RESOURCE = "/vmscript/oracle/vmoracle.c";
+
     private static final long RUN_TIMEOUT_SECONDS = 20;
     private static final long COMPILE_TIMEOUT_SECONDS = 120;
 
@@ -82,7 +83,8 @@ public final class KernelOracle {
                     return unavailable(err);
                 }
                 Files.move(tmpExe, exe, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-                Files.move(tmpSource, cachedSource, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(
+                        tmpSource, cachedSource, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 return new Built(new KernelOracle(exe)::run, null);
             } finally {
                 Files.deleteIfExists(tmpSource);

@@ -26,6 +26,7 @@ public final class KernelProbe {
     static final int GAP_PROBE_PAGES = 1024;
     /** The 2 MiB mapping of the THP probe, tried a few times: top is 2 MiB-aligned now and then by chance. */
     private static final String THP_PROBE = "map a 2M rw-\n";
+
     private static final int THP_TRIES = 3;
     private static final Path THP_ENABLED = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
 
@@ -53,11 +54,15 @@ public final class KernelProbe {
             findings.add(new Finding("zero page on anonymous read faults", "mapped", "as the kernel (the default)"));
         } else if (zero.equals(simulate(zeroPageScript(), v.withZeroPage(false)))) {
             v = v.withZeroPage(false);
-            findings.add(new Finding("zero page on anonymous read faults",
-                    "never mapped: a read fault allocates a page (mm_forbids_zeropage)", "--no-zero-page"));
+            findings.add(new Finding(
+                    "zero page on anonymous read faults",
+                    "never mapped: a read fault allocates a page (mm_forbids_zeropage)",
+                    "--no-zero-page"));
         } else {
-            findings.add(new Finding("zero page on anonymous read faults",
-                    "neither variant's transcript (see the differences below)", "as the vanilla kernel"));
+            findings.add(new Finding(
+                    "zero page on anonymous read faults",
+                    "neither variant's transcript (see the differences below)",
+                    "as the vanilla kernel"));
         }
         final String gapScript = guardGapScript();
         final String gapTranscript = kernel.apply(gapScript);
@@ -66,10 +71,15 @@ public final class KernelProbe {
         final String gapText = gap >= GAP_PROBE_PAGES - 1 ? "at least " + gap + " pages" : gap + " pages";
         if (gapTranscript.equals(simulate(gapScript, withGap))) {
             v = withGap;
-            findings.add(new Finding("stack guard gap", gapText,
-                    gap == KernelVariant.DEFAULT_STACK_GUARD_GAP_PAGES ? "as the kernel (the default)" : "set to " + gap + " pages"));
+            findings.add(new Finding(
+                    "stack guard gap",
+                    gapText,
+                    gap == KernelVariant.DEFAULT_STACK_GUARD_GAP_PAGES
+                            ? "as the kernel (the default)"
+                            : "set to " + gap + " pages"));
         } else {
-            findings.add(new Finding("stack guard gap", gapText + "?", "the probe's transcripts differ; left at the default"));
+            findings.add(new Finding(
+                    "stack guard gap", gapText + "?", "the probe's transcripts differ; left at the default"));
         }
         findings.add(thp());
         return new Result(v, findings);
@@ -95,8 +105,12 @@ public final class KernelProbe {
      */
     static String guardGapScript() {
         final StringBuilder sb = new StringBuilder();
-        sb.append("map b 4K rw- at top-0x").append(Long.toHexString(2L * GAP_PROBE_PAGES * 4096)).append(" fixed\n");
-        sb.append("map s 4K rw- growsdown at b+0x").append(Long.toHexString((long) GAP_PROBE_PAGES * 4096)).append(" fixed\n");
+        sb.append("map b 4K rw- at top-0x")
+                .append(Long.toHexString(2L * GAP_PROBE_PAGES * 4096))
+                .append(" fixed\n");
+        sb.append("map s 4K rw- growsdown at b+0x")
+                .append(Long.toHexString((long) GAP_PROBE_PAGES * 4096))
+                .append(" fixed\n");
         for (int n = 1; n < GAP_PROBE_PAGES; n++) {
             sb.append("read s-0x").append(Long.toHexString(n * 4096L)).append('\n');
         }
@@ -137,9 +151,12 @@ public final class KernelProbe {
         }
         final String kernelSide = (setting.isEmpty() ? "" : "enabled " + setting + "; ")
                 + (aligned ? "a 2 MiB-multiple anonymous mapping is placed 2 MiB-aligned" : "placement unchanged");
-        return new Finding("transparent huge pages", kernelSide, aligned
-                ? "not modelled: scenarios that map a 2 MiB multiple without an address differ (none recorded or generated does)"
-                : "as the kernel");
+        return new Finding(
+                "transparent huge pages",
+                kernelSide,
+                aligned
+                        ? "not modelled: scenarios that map a 2 MiB multiple without an address differ (none recorded or generated does)"
+                        : "as the kernel");
     }
 
     private static String thpSetting() {

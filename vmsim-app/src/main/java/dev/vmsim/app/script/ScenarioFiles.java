@@ -46,9 +46,7 @@ public final class ScenarioFiles {
 
     /** Every scenario of the examples, the corpus, the fork, the /proc and the guard scenarios, sorted by folder then name. */
     public static List<Recorded> all() {
-        return FOLDERS.stream()
-                .flatMap(folder -> in(folder).stream())
-                .collect(Collectors.toList());
+        return FOLDERS.stream().flatMap(folder -> in(folder).stream()).collect(Collectors.toList());
     }
 
     /** The scenarios in one class-path folder, sorted by name (from the build tree or from vmsim.jar). */

@@ -95,7 +95,9 @@ public final class ScenarioGenerator {
         }
         final int placement = rnd.nextInt(10);
         if (stack && rnd.nextBoolean()) {
-            sb.append(" at top-0x").append(Long.toHexString(STACK_BASE + rnd.nextInt(8) * PAGE)).append(" fixed");
+            sb.append(" at top-0x")
+                    .append(Long.toHexString(STACK_BASE + rnd.nextInt(8) * PAGE))
+                    .append(" fixed");
         } else if (placement < 6) {
             sb.append(" at ").append(windowAddressFor(len)).append(rnd.nextInt(5) == 0 ? " noreplace" : " fixed");
         } else if (placement < 8) {
@@ -112,9 +114,11 @@ public final class ScenarioGenerator {
         final String old = address();
         final int oldPages = rnd.nextInt(20) == 0 ? 0 : 1 + rnd.nextInt(6);
         final int kind = rnd.nextInt(4);
-        final int newPages = kind == 0 ? Math.max(1, oldPages - 1 - rnd.nextInt(3))
+        final int newPages = kind == 0
+                ? Math.max(1, oldPages - 1 - rnd.nextInt(3))
                 : kind == 1 ? oldPages + 1 + rnd.nextInt(6) : Math.max(1, oldPages);
-        final StringBuilder sb = new StringBuilder("remap ").append(name).append(' ').append(old).append(' ');
+        final StringBuilder sb =
+                new StringBuilder("remap ").append(name).append(' ').append(old).append(' ');
         sb.append(pages(oldPages)).append(' ').append(pages(newPages));
         final int how = rnd.nextInt(10);
         if (how < 4) {

@@ -75,8 +75,11 @@ final class ErrorHandlers {
         public HttpResponse<ApiError> handle(final HttpRequest request, final ConversionErrorException e) {
             // A field's conversion names the field; the body's as a whole (an array for an object) names none.
             final boolean body = e.getArgument().getAnnotationMetadata().hasAnnotation(Body.class);
-            return response(HttpStatus.BAD_REQUEST, body ? null : e.getArgument().getName(), "malformed JSON: "
-                    + firstLine(e.getConversionError().getCause().getMessage()));
+            return response(
+                    HttpStatus.BAD_REQUEST,
+                    body ? null : e.getArgument().getName(),
+                    "malformed JSON: "
+                            + firstLine(e.getConversionError().getCause().getMessage()));
         }
     }
 

@@ -21,7 +21,10 @@ public final class InterleavingApi {
      */
     @Serdeable
     public record Request(
-            @Nullable String scenario, @Nullable String arch, @Nullable String locking, @Nullable Long seed) {}
+            @Nullable String scenario,
+            @Nullable String arch,
+            @Nullable String locking,
+            @Nullable Long seed) {}
 
     /** A scenario the endpoint runs: its name, what each CPU does. */
     @Serdeable
@@ -39,8 +42,16 @@ public final class InterleavingApi {
      * @param results   per CPU, what its operations returned
      */
     @Serdeable
-    public record Response(String scenario, String arch, String locking, long seed, String schedule, List<Step> steps,
-            boolean truncated, String outcome, List<String> results) {}
+    public record Response(
+            String scenario,
+            String arch,
+            String locking,
+            long seed,
+            String schedule,
+            List<Step> steps,
+            boolean truncated,
+            String outcome,
+            List<String> results) {}
 
     /**
      * One stop of the machine: which CPU is at which event, and the state every CPU and lock is in.
@@ -52,15 +63,28 @@ public final class InterleavingApi {
      * @param clockNs the CPU's virtual clock
      */
     @Serdeable
-    public record Step(int index, String cpu, String kind, String what, long clockNs, List<Lane> lanes,
-            List<Lock> locks, List<String> maps, List<CpuTlb> tlbs) {}
+    public record Step(
+            int index,
+            String cpu,
+            String kind,
+            String what,
+            long clockNs,
+            List<Lane> lanes,
+            List<Lock> locks,
+            List<String> maps,
+            List<CpuTlb> tlbs) {}
 
     /**
      * One CPU: RUNNABLE, PARKED or DONE, its clock, the wait it is parked on and the last event it
      * passed.
      */
     @Serdeable
-    public record Lane(String cpu, String state, long clockNs, @Nullable String waitingOn, String lastEvent) {}
+    public record Lane(
+            String cpu,
+            String state,
+            long clockNs,
+            @Nullable String waitingOn,
+            String lastEvent) {}
 
     /**
      * A lock: mmap_lock (an rwsem) or a VMA's lock (vm_refcnt). {@code holders} names the CPUs that

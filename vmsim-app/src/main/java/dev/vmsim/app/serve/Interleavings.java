@@ -13,8 +13,8 @@ import dev.vmsim.core.clock.VirtualScheduler;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.lock.VmaLock;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.sync.RwSemaphore;
 import java.util.ArrayList;
@@ -41,6 +41,7 @@ final class Interleavings {
      * real ones would, and the seed moves one against the other by a few kernel steps.
      */
     static final double DELAY_PROBABILITY = 0.2;
+
     static final long MAX_DELAY_NS = 2_000;
 
     /** The last point of a CPU in a spin-wait loop (an rwsem's optimistic spin on its owner). */
@@ -49,6 +50,7 @@ final class Interleavings {
     private static final long BASE = 0x7f00_0000_0000L;
     /** The stack sits 1 GiB above the heap: clear of stack_guard_gap (256 pages), so it may grow. */
     private static final long STACK = BASE + (1L << 30);
+
     private static final long FRAMES = 1 << 14;
 
     private Interleavings() {}
@@ -64,22 +66,40 @@ final class Interleavings {
     private static final long PAGES = 4;
 
     private static final List<Scenario> SCENARIOS = List.of(
-            new Scenario(new InterleavingApi.Scenario("fault-vs-munmap",
-                    "cpu0 writes 4 pages of an anonymous mapping, faulting each in; cpu1 munmaps the mapping",
-                    List.of("write each page of 0x7f0000000000 (do_anonymous_page)", "munmap 0x7f0000000000 16 KiB")),
-                    (mm, c) -> "mmap " + result(mm.mmap(BASE, PAGES * mm.pageSize(),
-                            Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED)),
+            new Scenario(
+                    new InterleavingApi.Scenario(
+                            "fault-vs-munmap",
+                            "cpu0 writes 4 pages of an anonymous mapping, faulting each in; cpu1 munmaps the mapping",
+                            List.of(
+                                    "write each page of 0x7f0000000000 (do_anonymous_page)",
+                                    "munmap 0x7f0000000000 16 KiB")),
+                    (mm, c) -> "mmap "
+                            + result(mm.mmap(
+                                    BASE,
+                                    PAGES * mm.pageSize(),
+                                    Mman.PROT_READ | Mman.PROT_WRITE,
+                                    Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED)),
                     (mm, c) -> touch(mm, c, BASE, PAGES),
                     (mm, c) -> "munmap " + result(mm.munmap(BASE, PAGES * mm.pageSize()))),
-            new Scenario(new InterleavingApi.Scenario("stack-expansion-vs-fault",
-                    "cpu0 writes below a MAP_GROWSDOWN stack (expand_stack under the mmap write lock); cpu1 faults"
-                            + " in the pages of another mapping",
-                    List.of("write one page below the stack's vm_start (expand_stack)",
-                            "write each page of the heap mapping (do_anonymous_page)")),
-                    (mm, c) -> "mmap " + result(mm.mmap(STACK, 2 * mm.pageSize(),
-                            Mman.PROT_READ | Mman.PROT_WRITE,
-                            Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED | Mman.MAP_GROWSDOWN))
-                            + ", mmap " + result(mm.mmap(BASE, PAGES * mm.pageSize(), Mman.PROT_READ | Mman.PROT_WRITE,
+            new Scenario(
+                    new InterleavingApi.Scenario(
+                            "stack-expansion-vs-fault",
+                            "cpu0 writes below a MAP_GROWSDOWN stack (expand_stack under the mmap write lock); cpu1 faults"
+                                    + " in the pages of another mapping",
+                            List.of(
+                                    "write one page below the stack's vm_start (expand_stack)",
+                                    "write each page of the heap mapping (do_anonymous_page)")),
+                    (mm, c) -> "mmap "
+                            + result(mm.mmap(
+                                    STACK,
+                                    2 * mm.pageSize(),
+                                    Mman.PROT_READ | Mman.PROT_WRITE,
+                                    Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED | Mman.MAP_GROWSDOWN))
+                            + ", mmap "
+                            + result(mm.mmap(
+                                    BASE,
+                                    PAGES * mm.pageSize(),
+                                    Mman.PROT_READ | Mman.PROT_WRITE,
                                     Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED)),
                     (mm, c) -> "write below the stack " + signal(c.store(STACK - mm.pageSize(), (byte) 1)),
                     (mm, c) -> touch(mm, c, BASE, PAGES)));
@@ -132,8 +152,13 @@ final class Interleavings {
      * Runs {@code scenario} and records it; {@code deadlineNanos} (System.nanoTime) bounds the
      * recording, after which the run goes to its end unseen, as past the step cap.
      */
-    static InterleavingApi.Response run(final String scenario, final Arch arch, final LockingMode mode, final long seed,
-            final CostModel costs, final long deadlineNanos) {
+    static InterleavingApi.Response run(
+            final String scenario,
+            final Arch arch,
+            final LockingMode mode,
+            final long seed,
+            final CostModel costs,
+            final long deadlineNanos) {
         final Scenario sc = find(scenario);
         final SchedulePolicy policy = SchedulePolicy.randomDelays(seed, DELAY_PROBABILITY, MAX_DELAY_NS);
         final VirtualScheduler vs = new VirtualScheduler(costs, policy);
@@ -178,20 +203,35 @@ final class Interleavings {
         } catch (SimulationDeadlock e) {
             outcome = "deadlock: " + e.getMessage();
         }
-        return new InterleavingApi.Response(scenario, arch.name(), mode.cliName(), seed, policy.describe(), steps,
-                truncated, outcome, List.of("cpu0: " + results[0], "cpu1: " + results[1]));
+        return new InterleavingApi.Response(
+                scenario,
+                arch.name(),
+                mode.cliName(),
+                seed,
+                policy.describe(),
+                steps,
+                truncated,
+                outcome,
+                List.of("cpu0: " + results[0], "cpu1: " + results[1]));
     }
 
-    private static InterleavingApi.Step step(final int index, final Stepper.Position p, final Stepper st,
-            final Map<Thread, String> names, final MmStruct mm, final Machine machine) {
+    private static InterleavingApi.Step step(
+            final int index,
+            final Stepper.Position p,
+            final Stepper st,
+            final Map<Thread, String> names,
+            final MmStruct mm,
+            final Machine machine) {
         final List<InterleavingApi.Lane> lanes = new ArrayList<>();
         final Map<String, String> waits = new HashMap<>();
         for (final Stepper.CpuState c : st.cpus()) {
             // At a PARK stop the CPU is about to block: its wait is the event's, not yet its state's.
             // A woken CPU keeps its blocker until it runs again; it is RUNNABLE, no longer waiting.
-            final String wait = c.state() == VirtualCpu.State.PARKED && c.blocker() != null ? c.blocker()
-                    : p.kind() == Stepper.Kind.PARK && p.cpu() == c.id() ? p.what()
-                    : c.state() == VirtualCpu.State.RUNNABLE && SPIN.equals(c.lastPoint()) ? "spinning" : null;
+            final String wait = c.state() == VirtualCpu.State.PARKED && c.blocker() != null
+                    ? c.blocker()
+                    : p.kind() == Stepper.Kind.PARK && p.cpu() == c.id()
+                            ? p.what()
+                            : c.state() == VirtualCpu.State.RUNNABLE && SPIN.equals(c.lastPoint()) ? "spinning" : null;
             if (wait != null) {
                 waits.put(c.name(), wait);
             }
@@ -203,7 +243,8 @@ final class Interleavings {
         final String writer = mm.mmapLock().isWriteLocked() && !mmapHolders.isEmpty() ? mmapHolders.get(0) : null;
         final List<String> maps = new ArrayList<>();
         for (final Vma v : mm.vmas()) {
-            final String line = Snapshots.hex(v.vmStart) + "-" + Snapshots.hex(v.vmEnd) + " " + Snapshots.perms(v.vmFlags);
+            final String line =
+                    Snapshots.hex(v.vmStart) + "-" + Snapshots.hex(v.vmEnd) + " " + Snapshots.perms(v.vmFlags);
             maps.add(line);
             locks.add(vmaLock(line, v, writer, waits));
         }
@@ -215,8 +256,8 @@ final class Interleavings {
             }
             tlbs.add(new InterleavingApi.CpuTlb("cpu" + c.id(), entries));
         }
-        return new InterleavingApi.Step(index, p.cpuName(), p.kind().name(), p.what(), p.clockNs(), lanes, locks, maps,
-                tlbs);
+        return new InterleavingApi.Step(
+                index, p.cpuName(), p.kind().name(), p.what(), p.clockNs(), lanes, locks, maps, tlbs);
     }
 
     /** mmap_lock's rwsem: the writer by its owner field, readers by the count, waiters in queue order. */
@@ -246,8 +287,8 @@ final class Interleavings {
         }
         final String state = (write ? "write-locked" : readers > 0 ? "read-locked" : "unlocked")
                 + (write && writer == null ? ", owner field not set" : "");
-        return new InterleavingApi.Lock("mmap_lock", state + String.format(" (count 0x%x)", c), holders, readers,
-                waiters);
+        return new InterleavingApi.Lock(
+                "mmap_lock", state + String.format(" (count 0x%x)", c), holders, readers, waiters);
     }
 
     /**
@@ -255,8 +296,8 @@ final class Interleavings {
      * (the mmap_lock writer, vma_start_write) waits in rcuwait for the readers to leave; a CPU
      * parked on vma_writer_wait waits on the VMA whose flag is set.
      */
-    private static InterleavingApi.Lock vmaLock(final String line, final Vma v, final String mmapWriter,
-            final Map<String, String> waits) {
+    private static InterleavingApi.Lock vmaLock(
+            final String line, final Vma v, final String mmapWriter, final Map<String, String> waits) {
         final int r = v.refcnt();
         final boolean excluding = (r & VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG) != 0;
         final int readers = Math.max(0, (r & ~VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG) - 1);
@@ -274,8 +315,9 @@ final class Interleavings {
             });
             waiters.sort(null);
         }
-        final String state = (writeLocked ? "write-locked" : readers > 0 ? "read-locked" : r == 0 ? "detached" : "unlocked")
-                + (excluding ? ", excluding readers" : "") + " (vm_refcnt 0x" + Integer.toHexString(r) + ")";
+        final String state =
+                (writeLocked ? "write-locked" : readers > 0 ? "read-locked" : r == 0 ? "detached" : "unlocked")
+                        + (excluding ? ", excluding readers" : "") + " (vm_refcnt 0x" + Integer.toHexString(r) + ")";
         return new InterleavingApi.Lock("vma " + line, state, holders, readers, waiters);
     }
 }

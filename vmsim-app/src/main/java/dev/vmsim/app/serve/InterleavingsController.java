@@ -32,7 +32,8 @@ final class InterleavingsController {
 
     @Get
     InterleavingApi.Catalogue list() {
-        return new InterleavingApi.Catalogue(Interleavings.catalogue(), Interleavings.MAX_SEED, Interleavings.MAX_STEPS);
+        return new InterleavingApi.Catalogue(
+                Interleavings.catalogue(), Interleavings.MAX_SEED, Interleavings.MAX_STEPS);
     }
 
     /** Runs on the blocking pool: the controller thread waits on the simulated CPUs. */
@@ -51,7 +52,12 @@ final class InterleavingsController {
             throw ApiException.badField("seed", seed + " is out of range (0 to " + Interleavings.MAX_SEED + ")");
         }
         final CostModel costs = CostModels.of(MachineProfiles.shipped(PROFILE));
-        return Interleavings.run(scenario, arch, mode, seed, costs,
+        return Interleavings.run(
+                scenario,
+                arch,
+                mode,
+                seed,
+                costs,
                 System.nanoTime() + limits.requestTimeout().toNanos());
     }
 }

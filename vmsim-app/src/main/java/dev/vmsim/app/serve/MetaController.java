@@ -34,8 +34,15 @@ final class MetaController {
 
     @Get
     Meta meta() {
-        return new Meta(List.of("x86_64", "arm64"), Arrays.asList(LockingVariant.modeNames().split(", ")),
-                Workloads.all().stream().map(Workload::name).toList(), MachineProfiles.SHIPPED, limits.scriptBytes(),
-                limits.scriptLines(), limits.runDuration().toMillis(), limits.runThreads(), limits.jobs());
+        return new Meta(
+                List.of("x86_64", "arm64"),
+                Arrays.asList(LockingVariant.modeNames().split(", ")),
+                Workloads.all().stream().map(Workload::name).toList(),
+                MachineProfiles.SHIPPED,
+                limits.scriptBytes(),
+                limits.scriptLines(),
+                limits.runDuration().toMillis(),
+                limits.runThreads(),
+                limits.jobs());
     }
 }

@@ -3,9 +3,9 @@ package dev.vmsim.app.serve;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.pgtable.PageTableFormat;
+import dev.vmsim.core.pgtable.Ptl;
 import dev.vmsim.core.phys.MemMap;
 import dev.vmsim.core.phys.PageFlags;
-import dev.vmsim.core.pgtable.Ptl;
 import dev.vmsim.core.rmap.Rmap;
 import dev.vmsim.core.script.ScriptSession;
 import dev.vmsim.core.swap.Swap;
@@ -60,18 +60,28 @@ final class ReclaimViews {
         return new ScriptApi.Lru(lists, batch);
     }
 
-    private static ScriptApi.LruFolio folio(final ScriptSession s, final Machine m, final Map<MmStruct, String> names,
-            final long pfn, final boolean inBatch) {
+    private static ScriptApi.LruFolio folio(
+            final ScriptSession s,
+            final Machine m,
+            final Map<MmStruct, String> names,
+            final long pfn,
+            final boolean inBatch) {
         final MemMap mm = m.frames().memMap();
         final List<String> mappedBy = new ArrayList<>();
         Rmap.rmapWalkAnon(m.frames(), pfn, false, (vma, address, ptePa, pte) -> {
             mappedBy.add(names.getOrDefault(vma.vmMm, "?") + " " + s.rel(address));
             return true;
         });
-        return new ScriptApi.LruFolio(Snapshots.hex(pfn), mappedBy, mm.test(pfn, PageFlags.PG_REFERENCED),
-                mm.test(pfn, PageFlags.PG_ACTIVE), mm.test(pfn, PageFlags.PG_SWAPBACKED),
-                mm.test(pfn, PageFlags.PG_SWAPCACHE), mm.test(pfn, PageFlags.PG_DIRTY),
-                mm.test(pfn, PageFlags.PG_WRITEBACK), inBatch);
+        return new ScriptApi.LruFolio(
+                Snapshots.hex(pfn),
+                mappedBy,
+                mm.test(pfn, PageFlags.PG_REFERENCED),
+                mm.test(pfn, PageFlags.PG_ACTIVE),
+                mm.test(pfn, PageFlags.PG_SWAPBACKED),
+                mm.test(pfn, PageFlags.PG_SWAPCACHE),
+                mm.test(pfn, PageFlags.PG_DIRTY),
+                mm.test(pfn, PageFlags.PG_WRITEBACK),
+                inBatch);
     }
 
     /** The swap device's used slots, each with its count, SWAP_HAS_CACHE, cached folio and swap PTEs. */
@@ -88,7 +98,11 @@ final class ReclaimViews {
                 continue;
             }
             final long pfn = swap.cache().lookup(off);
-            slots.add(new ScriptApi.SwapSlot(off, si.swapCount(off), si.hasCache(off), pfn >= 0 ? Snapshots.hex(pfn) : null,
+            slots.add(new ScriptApi.SwapSlot(
+                    off,
+                    si.swapCount(off),
+                    si.hasCache(off),
+                    pfn >= 0 ? Snapshots.hex(pfn) : null,
                     ptes.getOrDefault(off, List.of())));
         }
         return List.of(new ScriptApi.SwapDevice(si.type(), si.usablePages(), si.inusePages(), slots));
@@ -104,7 +118,8 @@ final class ReclaimViews {
                 if (fmt.isSwapSlotPte(pte)) {
                     final long entry = fmt.pteToSwpEntry(pte);
                     if (SwpEntry.swpType(entry) == type) {
-                        out.computeIfAbsent(SwpEntry.swpOffset(entry), k -> new ArrayList<>()).add(task + " " + s.rel(va));
+                        out.computeIfAbsent(SwpEntry.swpOffset(entry), k -> new ArrayList<>())
+                                .add(task + " " + s.rel(va));
                     }
                 }
             });

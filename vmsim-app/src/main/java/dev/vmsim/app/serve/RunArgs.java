@@ -20,6 +20,7 @@ final class RunArgs {
     static final Duration COMPARE_DEFAULT_TOTAL = Duration.ofSeconds(15);
     /** run's default duration (RunCommand.DEFAULT_DURATION). */
     static final Duration RUN_DEFAULT = Duration.ofSeconds(5);
+
     static final int MAX_REPEAT = 20;
 
     private RunArgs() {}
@@ -33,8 +34,8 @@ final class RunArgs {
         final List<String> a = new ArrayList<>(List.of(cmd));
         if (r.workload() != null) {
             if (Workloads.find(r.workload()) == null) {
-                throw ApiException.badField("workload", "unknown workload '" + r.workload() + "' (known: "
-                        + Workloads.names() + ")");
+                throw ApiException.badField(
+                        "workload", "unknown workload '" + r.workload() + "' (known: " + Workloads.names() + ")");
             }
             a.add(r.workload());
         } else if (run) {
@@ -112,7 +113,8 @@ final class RunArgs {
         }
         if (r.iterations() != null) {
             if (r.iterations() < 1 || r.iterations() > limits.runIterations()) {
-                throw ApiException.badField("iterations", "must be 1 to " + limits.runIterations() + ", got " + r.iterations());
+                throw ApiException.badField(
+                        "iterations", "must be 1 to " + limits.runIterations() + ", got " + r.iterations());
             }
             a.add("--iterations");
             a.add(Long.toString(r.iterations()));
@@ -123,8 +125,10 @@ final class RunArgs {
         }
         if (r.machine() != null) {
             if (!MachineProfiles.SHIPPED.contains(r.machine())) {
-                throw ApiException.badField("machine", "unknown profile '" + r.machine() + "' (known: "
-                        + String.join(", ", MachineProfiles.SHIPPED) + "; no files: the server reads none for a request)");
+                throw ApiException.badField(
+                        "machine",
+                        "unknown profile '" + r.machine() + "' (known: " + String.join(", ", MachineProfiles.SHIPPED)
+                                + "; no files: the server reads none for a request)");
             }
             a.add("--machine");
             a.add(r.machine());
@@ -147,8 +151,11 @@ final class RunArgs {
             a.add(trace.toString());
         }
         if (total.compareTo(limits.runDuration()) > 0) {
-            throw ApiException.badField("duration", (run ? "" : "in all (repeat + 1 warm-up) x modes x thread counts: ")
-                    + total.toMillis() + " ms is over this server's cap of " + limits.runDuration().toMillis() + " ms");
+            throw ApiException.badField(
+                    "duration",
+                    (run ? "" : "in all (repeat + 1 warm-up) x modes x thread counts: ") + total.toMillis()
+                            + " ms is over this server's cap of "
+                            + limits.runDuration().toMillis() + " ms");
         }
         a.add("--json");
         a.add(json.toString());
@@ -160,7 +167,8 @@ final class RunArgs {
         final List<String> out = new ArrayList<>(List.of("./vmsim"));
         for (int i = 0; i < args.size(); i++) {
             final String s = args.get(i);
-            final boolean file = i > 0 && (args.get(i - 1).equals("--json") || args.get(i - 1).equals("--trace"));
+            final boolean file = i > 0
+                    && (args.get(i - 1).equals("--json") || args.get(i - 1).equals("--trace"));
             out.add(file ? (args.get(i - 1).equals("--json") ? "RESULT.json" : "TRACE.json") : s);
         }
         return out;

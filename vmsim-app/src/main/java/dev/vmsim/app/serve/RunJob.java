@@ -29,6 +29,7 @@ final class RunJob implements WorkloadRunner.Progress {
     private final Path trace;
     /** The latest event is replayed to a late subscriber, and completion too. */
     private final Sinks.Many<RunsApi.Progress> events = Sinks.many().replay().latest();
+
     private volatile String state = QUEUED;
     private volatile double progress;
     private volatile String report;
@@ -93,7 +94,8 @@ final class RunJob implements WorkloadRunner.Progress {
     }
 
     private void emit() {
-        events.emitNext(new RunsApi.Progress(id, state, progress), Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
+        events.emitNext(
+                new RunsApi.Progress(id, state, progress), Sinks.EmitFailureHandler.busyLooping(Duration.ofSeconds(1)));
     }
 
     /** The job's events from now on (the latest one first), completing when the job ends. */

@@ -40,6 +40,7 @@ final class RunJobs {
     private final AtomicLong ids = new AtomicLong();
     /** Insertion-ordered so the oldest finished job is dropped first; guarded by {@code this}. */
     private final Map<String, RunJob> jobs = new LinkedHashMap<>();
+
     private final Path dir;
 
     RunJobs(final ServerLimits limits, final TraceLock traceLock) {
@@ -65,7 +66,9 @@ final class RunJobs {
         final Path trace = Boolean.TRUE.equals(req.trace()) ? dir.resolve("trace-" + id + ".json") : null;
         final List<String> args = RunArgs.of(req, limits, json, trace);
         if (!slots.tryAcquire()) {
-            throw new ApiException(HttpStatus.TOO_MANY_REQUESTS, null,
+            throw new ApiException(
+                    HttpStatus.TOO_MANY_REQUESTS,
+                    null,
                     limits.jobs() + " runs are running, the server's limit; try again when one is done");
         }
         final RunJob job = new RunJob(id, String.join(" ", RunArgs.display(args)), json, trace);
@@ -97,7 +100,8 @@ final class RunJobs {
             }
             try {
                 final VmsimMain main = new VmsimMain(KernelFactory.simulator()).withProgress(job);
-                final int rc = VmsimMain.run(main, new PrintWriter(out), new PrintWriter(err), args.toArray(String[]::new));
+                final int rc =
+                        VmsimMain.run(main, new PrintWriter(out), new PrintWriter(err), args.toArray(String[]::new));
                 if (rc != 0) {
                     failure = ErrorHandlers.firstLine(err.toString().replaceFirst("^vmsim: ", ""));
                 }
@@ -125,7 +129,8 @@ final class RunJobs {
     synchronized RunJob get(final String id) {
         final RunJob j = jobs.get(id);
         if (j == null) {
-            throw new ApiException(HttpStatus.NOT_FOUND, "id", "no run " + id + " (the server keeps the last " + KEEP + ")");
+            throw new ApiException(
+                    HttpStatus.NOT_FOUND, "id", "no run " + id + " (the server keeps the last " + KEEP + ")");
         }
         return j;
     }

@@ -53,7 +53,12 @@ public final class RunsApi {
      */
     @Serdeable
     public record Status(
-            String id, String state, double progress, String command, @Nullable String report, boolean trace,
+            String id,
+            String state,
+            double progress,
+            String command,
+            @Nullable String report,
+            boolean trace,
             @Nullable String error) {}
 
     /** One Server-Sent Event of a job: its state and progress. */

@@ -8,7 +8,6 @@ import io.micronaut.http.annotation.Controller;
 import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
-import io.micronaut.http.annotation.Produces;
 import io.micronaut.http.server.types.files.SystemFile;
 import io.micronaut.http.sse.Event;
 import java.io.IOException;
@@ -47,8 +46,11 @@ final class RunsController {
         final String json = job.resultJson();
         if (json == null) {
             final RunsApi.Status s = job.status();
-            throw new ApiException(HttpStatus.CONFLICT, null, "run " + id + " is " + s.state()
-                    + (s.error() != null ? ": " + s.error() : String.format(" (%.0f%%)", s.progress() * 100)));
+            throw new ApiException(
+                    HttpStatus.CONFLICT,
+                    null,
+                    "run " + id + " is " + s.state()
+                            + (s.error() != null ? ": " + s.error() : String.format(" (%.0f%%)", s.progress() * 100)));
         }
         return HttpResponse.ok(json).contentType(MediaType.APPLICATION_JSON_TYPE);
     }
@@ -63,7 +65,8 @@ final class RunsController {
     SystemFile trace(@PathVariable final String id) {
         final Path f = jobs.get(id).traceFile();
         if (f == null) {
-            throw new ApiException(HttpStatus.NOT_FOUND, "id", "run " + id + " has no trace (ask for one with trace: true)");
+            throw new ApiException(
+                    HttpStatus.NOT_FOUND, "id", "run " + id + " has no trace (ask for one with trace: true)");
         }
         return new SystemFile(f.toFile(), MediaType.APPLICATION_JSON_TYPE).attach("vmsim-trace-" + id + ".json");
     }

@@ -126,7 +126,12 @@ public final class ScriptApi {
      * @param ptes      the swap PTEs that hold its entry ("TASK top-0x4000")
      */
     @Serdeable
-    public record SwapSlot(long offset, int count, boolean hasCache, @Nullable String cachePfn, List<String> ptes) {}
+    public record SwapSlot(
+            long offset,
+            int count,
+            boolean hasCache,
+            @Nullable String cachePfn,
+            List<String> ptes) {}
 
     /** The mm's maple tree (mm_mt). */
     @Serdeable
@@ -138,7 +143,8 @@ public final class ScriptApi {
 
     /** One slot: its range, the child node (internal) or -1, and the VMA stored there (leaf; null = a gap). */
     @Serdeable
-    public record Slot(String first, String last, int child, @Nullable String entry) {}
+    public record Slot(
+            String first, String last, int child, @Nullable String entry) {}
 
     /** The page-table walk of {@code address}: the index bits per level, each entry raw and decoded. */
     @Serdeable
@@ -153,7 +159,14 @@ public final class ScriptApi {
      */
     @Serdeable
     public record Level(
-            int level, String name, String bits, int index, String table, String entry, String decoded, List<String> fields) {}
+            int level,
+            String name,
+            String bits,
+            int index,
+            String table,
+            String entry,
+            String decoded,
+            List<String> fields) {}
 
     /** One CPU's TLB: its entries with their PCID (x86) or ASID (arm64), and the hit and miss counters. */
     @Serdeable
@@ -178,7 +191,13 @@ public final class ScriptApi {
      */
     @Serdeable
     public record MmapLockState(
-            String count, long readers, boolean writerLocked, boolean waiters, boolean handoff, int waiting, int mmLockSeq) {}
+            String count,
+            long readers,
+            boolean writerLocked,
+            boolean waiters,
+            boolean handoff,
+            int waiting,
+            int mmLockSeq) {}
 
     /**
      * One VMA's lock: vm_refcnt (0 detached, 1 attached, more: readers) and vm_lock_seq, which equals

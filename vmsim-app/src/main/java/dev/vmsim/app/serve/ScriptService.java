@@ -1,5 +1,6 @@
 package dev.vmsim.app.serve;
 
+import dev.vmsim.bench.LockingVariant;
 import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.arch.ArchRegistry;
 import dev.vmsim.core.lock.LockingMode;
@@ -8,7 +9,6 @@ import dev.vmsim.core.trace.FaultTrace;
 import dev.vmsim.core.trace.FaultTraceText;
 import dev.vmsim.core.trace.TraceEvent;
 import dev.vmsim.core.trace.TraceRecorder;
-import dev.vmsim.bench.LockingVariant;
 import io.micronaut.http.HttpStatus;
 import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;
@@ -53,13 +53,22 @@ final class ScriptService {
             try {
                 for (int i = 0; i < lines.size(); i++) {
                     if (System.nanoTime() - deadline > 0) {
-                        throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, null, "the script ran past the request"
-                                + " timeout (" + limits.requestTimeout() + ") at line " + (i + 1));
+                        throw new ApiException(
+                                HttpStatus.SERVICE_UNAVAILABLE,
+                                null,
+                                "the script ran past the request" + " timeout (" + limits.requestTimeout()
+                                        + ") at line " + (i + 1));
                     }
                     final ScriptSession.Step st = session.step(lines.get(i));
                     final Long at = walkAt != null ? walkAt : faultAddress(st.events());
-                    steps.add(new ScriptApi.Step(i + 1, lines.get(i), st.task(), st.text(), result(st.text()),
-                            events(st.events()), FaultTraceText.lines(st.events(), session.top()),
+                    steps.add(new ScriptApi.Step(
+                            i + 1,
+                            lines.get(i),
+                            st.task(),
+                            st.text(),
+                            result(st.text()),
+                            events(st.events()),
+                            FaultTraceText.lines(st.events(), session.top()),
                             Snapshots.of(session, st.task(), at)));
                 }
             } finally {
@@ -86,8 +95,8 @@ final class ScriptService {
         }
         final LockingMode m = LockingMode.fromCliName(name);
         if (m == null) {
-            throw ApiException.badField("locking", "unknown locking mode '" + name + "' (known: "
-                    + LockingVariant.modeNames() + ")");
+            throw ApiException.badField(
+                    "locking", "unknown locking mode '" + name + "' (known: " + LockingVariant.modeNames() + ")");
         }
         return m;
     }
@@ -132,7 +141,9 @@ final class ScriptService {
     }
 
     private static long parse(final String s) {
-        return s.startsWith("0x") || s.startsWith("0X") ? Long.parseUnsignedLong(s.substring(2), 16) : Long.parseUnsignedLong(s);
+        return s.startsWith("0x") || s.startsWith("0X")
+                ? Long.parseUnsignedLong(s.substring(2), 16)
+                : Long.parseUnsignedLong(s);
     }
 
     /** The address of the step's first fault (page_fault_user / do_mem_abort), or null when it did not fault. */

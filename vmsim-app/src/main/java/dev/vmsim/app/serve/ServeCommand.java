@@ -29,10 +29,15 @@ public final class ServeCommand implements Callable<Integer> {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--port", defaultValue = DEFAULT_PORT, description = "TCP port, 0 for any free one (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--port",
+            defaultValue = DEFAULT_PORT,
+            description = "TCP port, 0 for any free one (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--bind", defaultValue = DEFAULT_BIND,
+    @Option(
+            names = "--bind",
+            defaultValue = DEFAULT_BIND,
             description = "Address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for a classroom network).")
     String bind;
 
@@ -108,10 +113,13 @@ public final class ServeCommand implements Callable<Integer> {
             return 0;
         }
         final CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            stopped.countDown();
-        }, "vmsim-serve-stop"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            server.close();
+                            stopped.countDown();
+                        },
+                        "vmsim-serve-stop"));
         stopped.await();
         return 0;
     }
@@ -119,8 +127,8 @@ public final class ServeCommand implements Callable<Integer> {
     /** Fetches the playground page, as a browser's first request would: its classes join the archive. */
     private static void firstPage(final VmsimServer server) {
         try {
-            final java.net.HttpURLConnection c =
-                    (java.net.HttpURLConnection) java.net.URI.create(server.url()).toURL().openConnection();
+            final java.net.HttpURLConnection c = (java.net.HttpURLConnection)
+                    java.net.URI.create(server.url()).toURL().openConnection();
             try (java.io.InputStream in = c.getInputStream()) {
                 in.readAllBytes();
             }

@@ -4,8 +4,8 @@ import dev.vmsim.core.arch.TlbEntry;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.WalkStep;
 import dev.vmsim.core.script.ScriptSession;
 import dev.vmsim.core.script.VmScript;
@@ -33,8 +33,17 @@ final class Snapshots {
         final MmStruct mm = live != null ? live : s.parentMm();
         final List<String> maps = maps(s, mm);
         final long at = walkAt != null ? walkAt : lowestVma(s, mm);
-        return new ScriptApi.Snapshot(task, s.tasks(), maps, maple(s, mm), walk(s, mm, at), tlbs(s), locks(s, mm),
-                vmstat(mm), ReclaimViews.lru(s), ReclaimViews.swap(s));
+        return new ScriptApi.Snapshot(
+                task,
+                s.tasks(),
+                maps,
+                maple(s, mm),
+                walk(s, mm, at),
+                tlbs(s),
+                locks(s, mm),
+                vmstat(mm),
+                ReclaimViews.lru(s),
+                ReclaimViews.swap(s));
     }
 
     /** /proc/PID/maps lines of the arena, as the transcript's {@code maps} prints them (without the indent). */
@@ -73,11 +82,18 @@ final class Snapshots {
         for (final MapleNodeView n : mm.mmMt().nodes()) {
             final List<ScriptApi.Slot> slots = new ArrayList<>();
             for (final MapleNodeView.Slot sl : n.slots()) {
-                final String entry = sl.entry() instanceof Vma v ? s.rel(v.vmStart) + " " + s.rel(v.vmEnd) + " "
-                        + perms(v.vmFlags) : null;
+                final String entry = sl.entry() instanceof Vma v
+                        ? s.rel(v.vmStart) + " " + s.rel(v.vmEnd) + " " + perms(v.vmFlags)
+                        : null;
                 slots.add(new ScriptApi.Slot(hex(sl.first()), hex(sl.last()), sl.child(), entry));
             }
-            nodes.add(new ScriptApi.Node(n.id(), n.parent(), n.type(), hex(n.min()), hex(n.max()), slots,
+            nodes.add(new ScriptApi.Node(
+                    n.id(),
+                    n.parent(),
+                    n.type(),
+                    hex(n.min()),
+                    hex(n.max()),
+                    slots,
                     n.gaps().stream().map(Snapshots::hex).toList()));
         }
         return new ScriptApi.Maple(mm.mmMt().height(), nodes);
@@ -89,9 +105,15 @@ final class Snapshots {
         final int root = steps.isEmpty() ? 0 : steps.get(0).level();
         for (final WalkStep w : steps) {
             final String name = w.level() == root ? "pgd" : LEVEL_NAMES[w.level()];
-            levels.add(new ScriptApi.Level(w.level(), name,
-                    (w.levelShift() + w.indexBits() - 1) + ":" + w.levelShift(), w.index(), hex(w.tablePfn()),
-                    String.format("0x%016x", w.entry()), w.decoded(), Arrays.asList(w.decoded().split(" "))));
+            levels.add(new ScriptApi.Level(
+                    w.level(),
+                    name,
+                    (w.levelShift() + w.indexBits() - 1) + ":" + w.levelShift(),
+                    w.index(),
+                    hex(w.tablePfn()),
+                    String.format("0x%016x", w.entry()),
+                    w.decoded(),
+                    Arrays.asList(w.decoded().split(" "))));
         }
         return new ScriptApi.Walk(hex(va), s.rel(va), levels);
     }
@@ -102,9 +124,11 @@ final class Snapshots {
         for (final Cpu c : s.parentMm().machine().cpus()) {
             final List<ScriptApi.TlbLine> lines = new ArrayList<>();
             for (final TlbEntry e : c.mmu().tlbEntries()) {
-                lines.add(new ScriptApi.TlbLine(hex(e.va()), s.rel(e.va()), e.tag(), e.global(), hex(e.pa()), e.perms()));
+                lines.add(
+                        new ScriptApi.TlbLine(hex(e.va()), s.rel(e.va()), e.tag(), e.global(), hex(e.pa()), e.perms()));
             }
-            out.add(new ScriptApi.CpuTlb(c.id(), arm ? "ASID" : "PCID", c.mmu().tlbHits(), c.mmu().tlbMisses(), lines));
+            out.add(new ScriptApi.CpuTlb(
+                    c.id(), arm ? "ASID" : "PCID", c.mmu().tlbHits(), c.mmu().tlbMisses(), lines));
         }
         return out;
     }
@@ -113,14 +137,22 @@ final class Snapshots {
         final RwSemaphore sem = mm.mmapLock().rwsem();
         final long c = sem.count();
         final int seq = mm.mmapLock().lockSeq();
-        final ScriptApi.MmapLockState lock = new ScriptApi.MmapLockState(String.format("0x%x", c),
-                (c & RwSemaphore.RWSEM_READER_MASK & ~RwSemaphore.RWSEM_FLAG_READFAIL) >>> RwSemaphore.RWSEM_READER_SHIFT,
-                (c & RwSemaphore.RWSEM_WRITER_LOCKED) != 0, (c & RwSemaphore.RWSEM_FLAG_WAITERS) != 0,
-                (c & RwSemaphore.RWSEM_FLAG_HANDOFF) != 0, sem.waiterCount(), seq);
+        final ScriptApi.MmapLockState lock = new ScriptApi.MmapLockState(
+                String.format("0x%x", c),
+                (c & RwSemaphore.RWSEM_READER_MASK & ~RwSemaphore.RWSEM_FLAG_READFAIL)
+                        >>> RwSemaphore.RWSEM_READER_SHIFT,
+                (c & RwSemaphore.RWSEM_WRITER_LOCKED) != 0,
+                (c & RwSemaphore.RWSEM_FLAG_WAITERS) != 0,
+                (c & RwSemaphore.RWSEM_FLAG_HANDOFF) != 0,
+                sem.waiterCount(),
+                seq);
         final List<ScriptApi.VmaLockState> vmas = new ArrayList<>();
         for (final Vma v : arenaVmas(s, mm)) {
-            vmas.add(new ScriptApi.VmaLockState(s.rel(v.vmStart) + " " + s.rel(v.vmEnd) + " " + perms(v.vmFlags),
-                    v.refcnt(), v.lockSeq(), VmaLock.isWriteLocked(v)));
+            vmas.add(new ScriptApi.VmaLockState(
+                    s.rel(v.vmStart) + " " + s.rel(v.vmEnd) + " " + perms(v.vmFlags),
+                    v.refcnt(),
+                    v.lockSeq(),
+                    VmaLock.isWriteLocked(v)));
         }
         return new ScriptApi.Locks(lock, vmas);
     }

@@ -21,7 +21,9 @@ final class TraceLock {
     void lock(final Duration timeout) {
         try {
             if (!lock.tryLock(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, null,
+                throw new ApiException(
+                        HttpStatus.SERVICE_UNAVAILABLE,
+                        null,
                         "the server is busy tracing another run; try again (request timeout " + timeout + ")");
             }
         } catch (InterruptedException e) {

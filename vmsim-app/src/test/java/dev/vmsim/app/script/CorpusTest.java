@@ -30,8 +30,7 @@ class CorpusTest {
             for (final String archName : ARCHES) {
                 for (final LockingMode mode : LockingMode.values()) {
                     tests.add(DynamicTest.dynamicTest(
-                            r.name() + " [" + archName + ", " + mode.cliName() + "]",
-                            () -> check(r, archName, mode)));
+                            r.name() + " [" + archName + ", " + mode.cliName() + "]", () -> check(r, archName, mode)));
                 }
             }
         }
@@ -43,7 +42,9 @@ class CorpusTest {
         assertNotNull(arch, () -> "architecture " + archName + " not on the class path; found " + ArchRegistry.names());
         final String actual = VmScript.run(r.script(), arch, mode);
         final String diff = TranscriptDiff.describe(r.transcript(), actual);
-        assertNull(diff, () -> r.name() + " on " + archName + " / " + mode.cliName() + "\n--- scenario\n" + r.script()
-                + "--- " + diff);
+        assertNull(
+                diff,
+                () -> r.name() + " on " + archName + " / " + mode.cliName() + "\n--- scenario\n" + r.script() + "--- "
+                        + diff);
     }
 }

@@ -51,7 +51,8 @@ class KernelDifferentialTest {
             }
             final String diff = TranscriptDiff.describe(kernel, simulator);
             if (diff != null) {
-                fail("seed " + seed + " (variant " + variant + ", ScenarioGenerator.generate(" + seed + ", " + LINES + "))\n--- scenario\n"
+                fail("seed " + seed + " (variant " + variant + ", ScenarioGenerator.generate(" + seed + ", " + LINES
+                        + "))\n--- scenario\n"
                         + script + "--- " + diff + "--- kernel transcript\n" + kernel
                         + "--- simulator transcript\n" + simulator);
             }

@@ -37,9 +37,10 @@ class KernelOracleTest {
                 continue;
             }
             final String diff = TranscriptDiff.describe(r.transcript(), live);
-            assertTrue(!variant.equals(KernelVariant.VANILLA) && live.equals(simulate(r.script(), variant)),
-                    () -> r.name() + " no longer reproduces on " + KernelOracle.kernelRelease() + " (variant "
-                            + variant + "), and the simulator in that variant does not explain it: " + diff);
+            assertTrue(
+                    !variant.equals(KernelVariant.VANILLA) && live.equals(simulate(r.script(), variant)),
+                    () -> r.name() + " no longer reproduces on " + KernelOracle.kernelRelease() + " (variant " + variant
+                            + "), and the simulator in that variant does not explain it: " + diff);
         }
     }
 

@@ -23,7 +23,9 @@ class KernelProbeTest {
 
     @Test
     void theVanillaKernelIsTheVanillaVariant() {
-        assertEquals(KernelVariant.VANILLA, new KernelProbe(simulatorAs(KernelVariant.VANILLA), X86).run().variant());
+        assertEquals(
+                KernelVariant.VANILLA,
+                new KernelProbe(simulatorAs(KernelVariant.VANILLA), X86).run().variant());
     }
 
     @Test
@@ -44,16 +46,22 @@ class KernelProbeTest {
     /** A probe whose transcript matches no variant leaves the default and says so. */
     @Test
     void aKernelNoVariantExplainsIsReportedNotGuessed() {
-        final UnaryOperator<String> odd = s -> simulatorAs(KernelVariant.VANILLA).apply(s).replace("Rss:", "RSS:");
+        final UnaryOperator<String> odd =
+                s -> simulatorAs(KernelVariant.VANILLA).apply(s).replace("Rss:", "RSS:");
         final KernelProbe.Result r = new KernelProbe(odd, X86).run();
         assertEquals(KernelVariant.VANILLA, r.variant());
-        assertTrue(r.findings().get(0).kernel().startsWith("neither variant"), r.findings().toString());
+        assertTrue(
+                r.findings().get(0).kernel().startsWith("neither variant"),
+                r.findings().toString());
     }
 
     /** The THP probe: the simulator places a 2 MiB mapping directly below top, so it reports no change. */
     @Test
     void thpPlacementUnchangedWhenTheKernelPlacesAsTheSimulator() {
-        final KernelProbe.Finding thp = new KernelProbe(simulatorAs(KernelVariant.VANILLA), X86).run().findings().get(2);
+        final KernelProbe.Finding thp = new KernelProbe(simulatorAs(KernelVariant.VANILLA), X86)
+                .run()
+                .findings()
+                .get(2);
         assertEquals("transparent huge pages", thp.behaviour());
         assertTrue(thp.kernel().endsWith("placement unchanged"), thp.kernel());
     }

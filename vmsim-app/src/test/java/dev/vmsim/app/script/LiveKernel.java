@@ -31,7 +31,8 @@ final class LiveKernel {
     /** The variant of the simulator that matches this kernel (probed once). */
     static synchronized KernelVariant variant() {
         if (variant == null) {
-            variant = new KernelProbe(oracle(), ArchRegistry.find("x86_64")).run().variant();
+            variant =
+                    new KernelProbe(oracle(), ArchRegistry.find("x86_64")).run().variant();
         }
         return variant;
     }

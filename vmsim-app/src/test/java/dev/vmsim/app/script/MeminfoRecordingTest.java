@@ -79,7 +79,8 @@ class MeminfoRecordingTest {
     @Tag("kernel")
     void theLiveKernelAgrees() throws IOException {
         final UnaryOperator<String> kernel = LiveKernel.oracle();
-        assumeTrue(KernelOracle.isRecordedKernelSeries(),
+        assumeTrue(
+                KernelOracle.isRecordedKernelSeries(),
                 "recorded on Linux 6.18; this kernel is " + KernelOracle.kernelRelease());
         AssertionError last = null;
         for (int attempt = 0; attempt < LIVE_ATTEMPTS; attempt++) {
@@ -108,7 +109,9 @@ class MeminfoRecordingTest {
                 assertEquals(k.group(4), s.group(4), kernel.get(b).get(i));
                 // Where both values fit the field, the field's width is the same.
                 if (!k.group(2).isEmpty() && !s.group(2).isEmpty()) {
-                    assertEquals(k.group(2).length() + k.group(3).length(), s.group(2).length() + s.group(3).length(),
+                    assertEquals(
+                            k.group(2).length() + k.group(3).length(),
+                            s.group(2).length() + s.group(3).length(),
                             kernel.get(b).get(i) + " | " + sim.get(b).get(i));
                 }
             }
@@ -133,7 +136,8 @@ class MeminfoRecordingTest {
                 final String name = t.getKey();
                 final long k = kernel.get(i).get(name) - kernel.get(i - 1).get(name);
                 final long s = sim.get(i).get(name) - sim.get(i - 1).get(name);
-                assertTrue(Math.abs(k - s) <= t.getValue(),
+                assertTrue(
+                        Math.abs(k - s) <= t.getValue(),
                         name + " step " + i + ": kernel " + k + " kB, simulator " + s + " kB");
             }
         }

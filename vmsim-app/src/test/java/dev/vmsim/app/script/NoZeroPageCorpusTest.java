@@ -44,8 +44,10 @@ class NoZeroPageCorpusTest {
     @Test
     void theVanillaKernelPrintsSomethingElse() {
         for (final ScenarioFiles.Recorded r : ScenarioFiles.in(ScenarioFiles.NO_ZERO_PAGE)) {
-            assertNotEquals(r.transcript(),
-                    VmScript.run(r.script(), ArchRegistry.find("x86_64"), LockingMode.PER_VMA), r.name());
+            assertNotEquals(
+                    r.transcript(),
+                    VmScript.run(r.script(), ArchRegistry.find("x86_64"), LockingMode.PER_VMA),
+                    r.name());
         }
     }
 }

@@ -10,8 +10,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 class ScenarioGeneratorTest {
-    private static final Pattern OPERATION =
-            Pattern.compile("(map|unmap|protect|remap|dontneed|guard|unguard|populate_read|populate_write|wipeonfork|keeponfork|read|write|maps)( [^ #]+)*");
+    private static final Pattern OPERATION = Pattern.compile(
+            "(map|unmap|protect|remap|dontneed|guard|unguard|populate_read|populate_write|wipeonfork|keeponfork|read|write|maps)( [^ #]+)*");
 
     @Test
     void sameSeedGivesTheSameScenario() {
@@ -56,8 +56,24 @@ class ScenarioGeneratorTest {
                 }
             }
         }
-        assertEquals(Set.of("#", "map", "unmap", "protect", "remap", "dontneed", "guard", "unguard", "populate_read",
-                "populate_write", "wipeonfork", "keeponfork", "read", "write", "maps"), kinds);
+        assertEquals(
+                Set.of(
+                        "#",
+                        "map",
+                        "unmap",
+                        "protect",
+                        "remap",
+                        "dontneed",
+                        "guard",
+                        "unguard",
+                        "populate_read",
+                        "populate_write",
+                        "wipeonfork",
+                        "keeponfork",
+                        "read",
+                        "write",
+                        "maps"),
+                kinds);
         assertEquals(Set.of("shared", "growsdown", "populate", "fixed", "noreplace", "maymove", "at"), options);
     }
 }

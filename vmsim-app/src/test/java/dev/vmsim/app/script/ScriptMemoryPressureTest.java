@@ -39,8 +39,10 @@ class ScriptMemoryPressureTest {
         final Arch a = arch(name);
         final String first = VmScript.run(PRESSURE, a, LockingMode.PER_VMA);
         // Again, on another thread and while the host is busy with a third run: nothing may depend on timing.
-        final CompletableFuture<String> busy = CompletableFuture.supplyAsync(() -> VmScript.run(PRESSURE, a, LockingMode.MMAP_ONLY));
-        final String second = CompletableFuture.supplyAsync(() -> VmScript.run(PRESSURE, a, LockingMode.PER_VMA)).get();
+        final CompletableFuture<String> busy =
+                CompletableFuture.supplyAsync(() -> VmScript.run(PRESSURE, a, LockingMode.MMAP_ONLY));
+        final String second = CompletableFuture.supplyAsync(() -> VmScript.run(PRESSURE, a, LockingMode.PER_VMA))
+                .get();
         busy.get();
         assertEquals(first, second);
         assertTrue(first.matches("(?s).*\n  pswpout [1-9][0-9]*\n.*"), first);
@@ -53,8 +55,11 @@ class ScriptMemoryPressureTest {
     @ValueSource(strings = {"x86_64", "arm64"})
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void aSwappedOutPageReadsBackItsDataWithTheSwapPteInTheTrace(final String name) {
-        final String t = VmScript.runTraced("mem 1M\nswap 4M\nmap a 4K rw-\nwrite a 0x5a\nmap b 1M rw- populate\nread a\n",
-                arch(name), LockingMode.PER_VMA, 1 << 16);
+        final String t = VmScript.runTraced(
+                "mem 1M\nswap 4M\nmap a 4K rw-\nwrite a 0x5a\nmap b 1M rw- populate\nread a\n",
+                arch(name),
+                LockingMode.PER_VMA,
+                1 << 16);
         final List<String> lines = t.lines().toList();
         final int read = lines.indexOf("read a -> ok 90");
         assertTrue(read > 0, t);
@@ -69,7 +74,8 @@ class ScriptMemoryPressureTest {
     @ValueSource(strings = {"x86_64", "arm64"})
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void withoutSwapAnAccessBeyondMemoryAnswersOom(final String name) {
-        final String t = VmScript.run("mem 1M\nmap b 2M rw- populate\nwrite b+1M 5\nmaps\n", arch(name), LockingMode.PER_VMA);
+        final String t =
+                VmScript.run("mem 1M\nmap b 2M rw- populate\nwrite b+1M 5\nmaps\n", arch(name), LockingMode.PER_VMA);
         assertTrue(t.contains("\nwrite b+1M 5 -> OOM\nmaps ->\n"), t);
     }
 }

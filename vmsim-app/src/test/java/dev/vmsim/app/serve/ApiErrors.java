@@ -15,11 +15,16 @@ final class ApiErrors {
     private ApiErrors() {}
 
     static ApiError assertError(
-            final HttpClient http, final HttpStatus status, final String field, final String containing,
+            final HttpClient http,
+            final HttpStatus status,
+            final String field,
+            final String containing,
             final HttpRequest<?> req) {
-        final HttpClientResponseException e = assertThrows(HttpClientResponseException.class,
-                () -> http.toBlocking().exchange(req, String.class));
-        assertEquals(status, e.getStatus(), () -> e.getResponse().getBody(String.class).orElse(""));
+        final HttpClientResponseException e = assertThrows(
+                HttpClientResponseException.class, () -> http.toBlocking().exchange(req, String.class));
+        assertEquals(status, e.getStatus(), () -> e.getResponse()
+                .getBody(String.class)
+                .orElse(""));
         final ApiError body = e.getResponse().getBody(ApiError.class).orElseThrow();
         assertEquals(status.getCode(), body.status());
         assertEquals(field, body.field(), body::toString);

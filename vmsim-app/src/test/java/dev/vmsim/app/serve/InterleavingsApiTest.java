@@ -36,7 +36,8 @@ class InterleavingsApiTest {
     void theCatalogueListsBothScenarios() {
         final InterleavingApi.Catalogue c =
                 http.toBlocking().retrieve(HttpRequest.GET("/api/interleavings"), InterleavingApi.Catalogue.class);
-        assertEquals(List.of("fault-vs-munmap", "stack-expansion-vs-fault"),
+        assertEquals(
+                List.of("fault-vs-munmap", "stack-expansion-vs-fault"),
                 c.scenarios().stream().map(InterleavingApi.Scenario::name).toList());
         assertEquals(Interleavings.MAX_STEPS, c.maxSteps());
     }
@@ -54,7 +55,9 @@ class InterleavingsApiTest {
             assertTrue(r.schedule().startsWith("random-delays(seed=7,"), r.schedule());
         }
         final String other = postJson(new InterleavingApi.Request("fault-vs-munmap", "x86_64", "per-vma", 8L));
-        assertNotEquals(postJson(new InterleavingApi.Request("fault-vs-munmap", "x86_64", "per-vma", 7L)), other,
+        assertNotEquals(
+                postJson(new InterleavingApi.Request("fault-vs-munmap", "x86_64", "per-vma", 7L)),
+                other,
                 "another seed, another schedule");
     }
 
@@ -77,12 +80,15 @@ class InterleavingsApiTest {
         for (final String mode : List.of("mmap-only", "per-vma")) {
             boolean seen = false;
             for (long seed = 0; seed < 20; seed++) {
-                final InterleavingApi.Response r = post(new InterleavingApi.Request("fault-vs-munmap", null, mode, seed));
+                final InterleavingApi.Response r =
+                        post(new InterleavingApi.Request("fault-vs-munmap", null, mode, seed));
                 assertEquals("done", r.outcome());
                 for (final InterleavingApi.Step s : r.steps()) {
                     for (final InterleavingApi.Lock l : s.locks()) {
-                        assertTrue(l.waiters().stream().noneMatch(l.holders()::contains),
-                                mode + " seed " + seed + " step " + s.index() + ": a holder is not its own waiter: " + l);
+                        assertTrue(
+                                l.waiters().stream().noneMatch(l.holders()::contains),
+                                mode + " seed " + seed + " step " + s.index() + ": a holder is not its own waiter: "
+                                        + l);
                     }
                 }
                 seen = seen || aCpuWaitsOnTheOther(r);
@@ -95,7 +101,9 @@ class InterleavingsApiTest {
     void theStepsShowTheMappingGoAwayAndTheLanes() {
         final InterleavingApi.Response r = post(new InterleavingApi.Request("fault-vs-munmap", "arm64", null, 3L));
         final InterleavingApi.Step first = r.steps().get(0);
-        assertEquals(List.of("cpu0", "cpu1"), first.lanes().stream().map(InterleavingApi.Lane::cpu).toList());
+        assertEquals(
+                List.of("cpu0", "cpu1"),
+                first.lanes().stream().map(InterleavingApi.Lane::cpu).toList());
         final String mapping = "0x7f0000000000-0x7f0000004000 rw-p";
         assertTrue(first.maps().contains(mapping), first.maps().toString());
         assertFalse(r.steps().get(r.steps().size() - 1).maps().contains(mapping), "munmap has removed it by the end");
@@ -104,18 +112,46 @@ class InterleavingsApiTest {
 
     @Test
     void badInputIs400NamingTheField() {
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "scenario", "unknown scenario 'nope'",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "scenario",
+                "unknown scenario 'nope'",
                 HttpRequest.POST("/api/interleavings", new InterleavingApi.Request("nope", null, null, null)));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "scenario", "missing",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "scenario",
+                "missing",
                 HttpRequest.POST("/api/interleavings", new InterleavingApi.Request(null, null, null, null)));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "arch", "unknown arch 'vax'",
-                HttpRequest.POST("/api/interleavings", new InterleavingApi.Request("fault-vs-munmap", "vax", null, null)));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "locking", "unknown locking mode",
-                HttpRequest.POST("/api/interleavings", new InterleavingApi.Request("fault-vs-munmap", null, "rcu", null)));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "seed", "out of range",
-                HttpRequest.POST("/api/interleavings", new InterleavingApi.Request("fault-vs-munmap", null, null, -1L)));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "seed", "out of range",
-                HttpRequest.POST("/api/interleavings",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "arch",
+                "unknown arch 'vax'",
+                HttpRequest.POST(
+                        "/api/interleavings", new InterleavingApi.Request("fault-vs-munmap", "vax", null, null)));
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "locking",
+                "unknown locking mode",
+                HttpRequest.POST(
+                        "/api/interleavings", new InterleavingApi.Request("fault-vs-munmap", null, "rcu", null)));
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "seed",
+                "out of range",
+                HttpRequest.POST(
+                        "/api/interleavings", new InterleavingApi.Request("fault-vs-munmap", null, null, -1L)));
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "seed",
+                "out of range",
+                HttpRequest.POST(
+                        "/api/interleavings",
                         new InterleavingApi.Request("fault-vs-munmap", null, null, Interleavings.MAX_SEED + 1)));
     }
 }

@@ -41,7 +41,9 @@ class LoadTest {
         // The request timeout is raised from 10 s: on a shared 2-core CI machine the queue of 50 clients
         // behind the trace lock can reach it, and this test counts errors of the server, not of the host.
         try (VmsimServer server = VmsimServer.start("127.0.0.1", 0, Map.of("vmsim.limits.request-timeout", "120s"))) {
-            final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+            final HttpClient client = HttpClient.newBuilder()
+                    .connectTimeout(Duration.ofSeconds(10))
+                    .build();
             final URI uri = URI.create(server.url() + "api/script");
             final String body = "{\"arch\":\"x86_64\",\"script\":\"" + SCRIPT + "\"}";
             final List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
@@ -56,15 +58,22 @@ class LoadTest {
                     for (int i = 0; i < RUNS; i++) {
                         final long t0 = System.nanoTime();
                         try {
-                            final HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri)
-                                    .header("Content-Type", "application/json")
-                                    .timeout(Duration.ofSeconds(120))
-                                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                            final HttpResponse<String> r = client.send(
+                                    HttpRequest.newBuilder(uri)
+                                            .header("Content-Type", "application/json")
+                                            .timeout(Duration.ofSeconds(120))
+                                            .POST(HttpRequest.BodyPublishers.ofString(body))
+                                            .build(),
                                     HttpResponse.BodyHandlers.ofString());
                             latencies.add(System.nanoTime() - t0);
-                            if (r.statusCode() != 200 || !r.body().startsWith("{\"transcript\":\"" + TRANSCRIPT + "\"")) {
+                            if (r.statusCode() != 200
+                                    || !r.body().startsWith("{\"transcript\":\"" + TRANSCRIPT + "\"")) {
                                 errors.incrementAndGet();
-                                firstErrors.add(r.statusCode() + " " + r.body().substring(0, Math.min(200, r.body().length())));
+                                firstErrors.add(r.statusCode() + " "
+                                        + r.body()
+                                                .substring(
+                                                        0,
+                                                        Math.min(200, r.body().length())));
                             }
                         } catch (java.io.IOException e) {
                             errors.incrementAndGet();
@@ -86,8 +95,16 @@ class LoadTest {
             final String report = String.format(
                     "load: %d clients x %d script runs against %s: %d requests, %d errors, %.1f s, %.0f requests/s;"
                             + " latency p50 %.1f ms, p99 %.1f ms, max %.1f ms (host CPUs %d)%n",
-                    CLIENTS, RUNS, server.url(), sorted.size(), errors.get(), seconds, sorted.size() / seconds,
-                    pct(sorted, 0.50), pct(sorted, 0.99), sorted.get(sorted.size() - 1) / 1e6,
+                    CLIENTS,
+                    RUNS,
+                    server.url(),
+                    sorted.size(),
+                    errors.get(),
+                    seconds,
+                    sorted.size() / seconds,
+                    pct(sorted, 0.50),
+                    pct(sorted, 0.99),
+                    sorted.get(sorted.size() - 1) / 1e6,
                     Runtime.getRuntime().availableProcessors());
             System.out.print(report);
             Files.writeString(Path.of("target", "load-report.txt"), report);

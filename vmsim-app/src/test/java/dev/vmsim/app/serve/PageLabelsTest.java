@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * aria-label or a title. Buttons name themselves by their text.
  */
 class PageLabelsTest {
-    private static final Pattern CONTROL = Pattern.compile("<(input|select|textarea)\\b([^>]*)>", Pattern.CASE_INSENSITIVE);
+    private static final Pattern CONTROL =
+            Pattern.compile("<(input|select|textarea)\\b([^>]*)>", Pattern.CASE_INSENSITIVE);
     private static final Pattern ID = Pattern.compile("\\bid=\"([^\"]+)\"");
 
     private static String page(final String name) throws IOException {

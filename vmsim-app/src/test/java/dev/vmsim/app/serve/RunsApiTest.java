@@ -13,8 +13,8 @@ import io.micronaut.http.HttpStatus;
 import io.micronaut.http.client.HttpClient;
 import io.micronaut.http.client.annotation.Client;
 import io.micronaut.http.client.exceptions.HttpClientResponseException;
-import io.micronaut.http.sse.Event;
 import io.micronaut.http.client.sse.SseClient;
+import io.micronaut.http.sse.Event;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -43,51 +43,110 @@ class RunsApiTest {
     SseClient sse;
 
     private RunsApi.Accepted start(final RunsApi.Request r) {
-        final HttpResponse<RunsApi.Accepted> res = http.toBlocking().exchange(HttpRequest.POST("/api/runs", r), RunsApi.Accepted.class);
+        final HttpResponse<RunsApi.Accepted> res =
+                http.toBlocking().exchange(HttpRequest.POST("/api/runs", r), RunsApi.Accepted.class);
         assertEquals(HttpStatus.ACCEPTED, res.getStatus());
         return res.body();
     }
 
     private static RunsApi.Request compare(final String duration, final List<String> modes) {
-        return new RunsApi.Request("compare", "page-fault1", null, null, modes, List.of(2), duration, null, 1, null, null, null,
-                null, null);
+        return new RunsApi.Request(
+                "compare",
+                "page-fault1",
+                null,
+                null,
+                modes,
+                List.of(2),
+                duration,
+                null,
+                1,
+                null,
+                null,
+                null,
+                null,
+                null);
     }
 
     private static RunsApi.Request run(final String duration, final boolean trace) {
-        return new RunsApi.Request("run", "page-fault1", "arm64", "per-vma", null, List.of(2), duration, null, null, 7L, null,
-                null, trace, null);
+        return new RunsApi.Request(
+                "run",
+                "page-fault1",
+                "arm64",
+                "per-vma",
+                null,
+                List.of(2),
+                duration,
+                null,
+                null,
+                7L,
+                null,
+                null,
+                trace,
+                null);
     }
 
     /** A run of a few rounds of mmap1 (a traced run writes ~20 events a fault: keep it small). */
     private static RunsApi.Request rounds(final long iterations, final boolean trace) {
-        return new RunsApi.Request("run", "mmap1", "arm64", "per-vma", null, List.of(2), null, iterations, null, 7L, null,
-                null, trace, null);
+        return new RunsApi.Request(
+                "run",
+                "mmap1",
+                "arm64",
+                "per-vma",
+                null,
+                List.of(2),
+                null,
+                iterations,
+                null,
+                7L,
+                null,
+                null,
+                trace,
+                null);
     }
 
     /** A compare of mmap1 in two modes for 10 ms of virtual time each, costs from a shipped profile. */
     private static RunsApi.Request virtualCompare() {
-        return new RunsApi.Request("compare", "mmap1", null, null, List.of("mmap-only", "per-vma"), List.of(2), "10ms", null, 1,
-                7L, "icelake-2s-64c", null, null, "virtual");
+        return new RunsApi.Request(
+                "compare",
+                "mmap1",
+                null,
+                null,
+                List.of("mmap-only", "per-vma"),
+                List.of(2),
+                "10ms",
+                null,
+                1,
+                7L,
+                "icelake-2s-64c",
+                null,
+                null,
+                "virtual");
     }
 
     /** The runs of a compare's JSON less their host seconds (the one figure of a virtual-clock run that is the host's). */
     private List<?> runsLessHostTime(final RunsApi.Accepted job) {
-        final List<?> runs = (List<?>) http.toBlocking().retrieve(HttpRequest.GET(job.result()), Map.class).get("runs");
+        final List<?> runs = (List<?>) http.toBlocking()
+                .retrieve(HttpRequest.GET(job.result()), Map.class)
+                .get("runs");
         runs.forEach(r -> assertNotNull(((Map<?, ?>) r).remove("hostSeconds"), "a run's host seconds"));
         return runs;
     }
 
     /** The job's events until it ends; the last is done or failed. */
     private List<RunsApi.Progress> follow(final RunsApi.Accepted job) {
-        return Flux.from(sse.eventStream(job.events(), RunsApi.Progress.class)).map(Event::getData)
-                .collectList().block(Duration.ofSeconds(60));
+        return Flux.from(sse.eventStream(job.events(), RunsApi.Progress.class))
+                .map(Event::getData)
+                .collectList()
+                .block(Duration.ofSeconds(60));
     }
 
     @Test
     void aCompareJobStreamsItsProgressAndReturnsTheJsonOfDashDashJson() {
         final RunsApi.Accepted job = start(compare("100ms", List.of("mmap-only", "per-vma")));
-        assertEquals("./vmsim compare page-fault1 --modes mmap-only,per-vma --threads 2 --repeat 1 --duration 100ms"
-                + " --json RESULT.json", job.command());
+        assertEquals(
+                "./vmsim compare page-fault1 --modes mmap-only,per-vma --threads 2 --repeat 1 --duration 100ms"
+                        + " --json RESULT.json",
+                job.command());
         final List<RunsApi.Progress> events = follow(job);
         assertEquals("done", events.get(events.size() - 1).state(), events::toString);
         assertEquals(1.0, events.get(events.size() - 1).progress());
@@ -99,7 +158,8 @@ class RunsApiTest {
         assertEquals("page-fault1", json.get("workload"));
         final List<?> runs = (List<?>) json.get("runs");
         assertEquals(2, runs.size(), "1 repeat x 2 modes");
-        final RunsApi.Status st = http.toBlocking().retrieve(HttpRequest.GET("/api/runs/" + job.id() + "/status"), RunsApi.Status.class);
+        final RunsApi.Status st =
+                http.toBlocking().retrieve(HttpRequest.GET("/api/runs/" + job.id() + "/status"), RunsApi.Status.class);
         assertTrue(st.report().contains("faults/s"), st.report());
         assertFalse(st.trace());
     }
@@ -107,8 +167,10 @@ class RunsApiTest {
     @Test
     void aVirtualClockCompareRunsTheCliWithItsClockAndRepeatsItself() {
         final RunsApi.Accepted first = start(virtualCompare());
-        assertEquals("./vmsim compare mmap1 --modes mmap-only,per-vma --threads 2 --repeat 1 --duration 10ms --seed 7"
-                + " --machine icelake-2s-64c --clock virtual --json RESULT.json", first.command());
+        assertEquals(
+                "./vmsim compare mmap1 --modes mmap-only,per-vma --threads 2 --repeat 1 --duration 10ms --seed 7"
+                        + " --machine icelake-2s-64c --clock virtual --json RESULT.json",
+                first.command());
         final List<RunsApi.Progress> events = follow(first);
         assertEquals("done", events.get(events.size() - 1).state(), events::toString);
         final List<?> a = runsLessHostTime(first);
@@ -123,7 +185,8 @@ class RunsApiTest {
     void aTracedRunGivesAPerfettoTrace() {
         final RunsApi.Accepted job = start(rounds(20, true));
         follow(job);
-        final Map<?, ?> trace = http.toBlocking().retrieve(HttpRequest.GET("/api/runs/" + job.id() + "/trace"), Map.class);
+        final Map<?, ?> trace =
+                http.toBlocking().retrieve(HttpRequest.GET("/api/runs/" + job.id() + "/trace"), Map.class);
         assertFalse(((List<?>) trace.get("traceEvents")).isEmpty());
         final Map<?, ?> json = http.toBlocking().retrieve(HttpRequest.GET(job.result()), Map.class);
         assertEquals("arm64", json.get("arch"));
@@ -139,7 +202,11 @@ class RunsApiTest {
                 http.toBlocking().exchange(HttpRequest.POST("/api/runs", run("100ms", false)), RunsApi.Accepted.class);
             } catch (HttpClientResponseException e) {
                 assertEquals(HttpStatus.TOO_MANY_REQUESTS, e.getStatus());
-                assertTrue(e.getResponse().getBody(ApiError.class).orElseThrow().error().contains("limit"));
+                assertTrue(e.getResponse()
+                        .getBody(ApiError.class)
+                        .orElseThrow()
+                        .error()
+                        .contains("limit"));
                 refused++;
             }
         }
@@ -154,32 +221,75 @@ class RunsApiTest {
 
     @Test
     void badRunsAre400NamingTheField() {
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "duration", "over this server's cap",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "duration",
+                "over this server's cap",
                 HttpRequest.POST("/api/runs", run("10s", false)));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "duration", "in all",
-                HttpRequest.POST("/api/runs", compare("1s", null)));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "duration", "invalid duration",
+        ApiErrors.assertError(
+                http, HttpStatus.BAD_REQUEST, "duration", "in all", HttpRequest.POST("/api/runs", compare("1s", null)));
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "duration",
+                "invalid duration",
                 HttpRequest.POST("/api/runs", run("soon", false)));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "workload", "unknown workload",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "workload",
+                "unknown workload",
                 HttpRequest.POST("/api/runs", Map.of("command", "run", "workload", "nope")));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "arch", "unknown arch",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "arch",
+                "unknown arch",
                 HttpRequest.POST("/api/runs", Map.of("command", "compare", "arch", "mips")));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "threads", "must be 1 to 16",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "threads",
+                "must be 1 to 16",
                 HttpRequest.POST("/api/runs", Map.of("command", "compare", "threads", List.of(4, 64))));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "modes", "unknown",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "modes",
+                "unknown",
                 HttpRequest.POST("/api/runs", Map.of("command", "compare", "modes", List.of("fastest"))));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "machine", "unknown profile",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "machine",
+                "unknown profile",
                 HttpRequest.POST("/api/runs", Map.of("command", "compare", "machine", "/etc/passwd")));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "clock", "unknown clock 'sundial' (known: host, virtual)",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "clock",
+                "unknown clock 'sundial' (known: host, virtual)",
                 HttpRequest.POST("/api/runs", Map.of("command", "compare", "clock", "sundial")));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "command", "not run or compare",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "command",
+                "not run or compare",
                 HttpRequest.POST("/api/runs", Map.of("command", "calibrate")));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, "trace", "only run",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                "trace",
+                "only run",
                 HttpRequest.POST("/api/runs", Map.of("command", "compare", "trace", true, "duration", "10ms")));
-        ApiErrors.assertError(http, HttpStatus.BAD_REQUEST, null, "malformed JSON",
+        ApiErrors.assertError(
+                http,
+                HttpStatus.BAD_REQUEST,
+                null,
+                "malformed JSON",
                 HttpRequest.POST("/api/runs", "{\"command\": run}"));
-        ApiErrors.assertError(http, HttpStatus.NOT_FOUND, "id", "no run 999",
-                HttpRequest.GET("/api/runs/999/status"));
+        ApiErrors.assertError(http, HttpStatus.NOT_FOUND, "id", "no run 999", HttpRequest.GET("/api/runs/999/status"));
     }
 
     @Test

@@ -104,7 +104,8 @@ class ServeSurfaceTest {
                     if (m.group(1).equals("vms")) {
                         script = shipped;
                     } else {
-                        assertEquals(VmScript.run(script, ArchRegistry.find("x86_64"), LockingMode.PER_VMA), shipped, file);
+                        assertEquals(
+                                VmScript.run(script, ArchRegistry.find("x86_64"), LockingMode.PER_VMA), shipped, file);
                         simulated++;
                     }
                 } else {
@@ -121,8 +122,13 @@ class ServeSurfaceTest {
     void serveRejectsABadPortWithOneLine() {
         final StringWriter out = new StringWriter();
         final StringWriter err = new StringWriter();
-        final int rc = VmsimMain.run(new VmsimMain(KernelFactory.simulator()), new PrintWriter(out), new PrintWriter(err),
-                "serve", "--port", "70000");
+        final int rc = VmsimMain.run(
+                new VmsimMain(KernelFactory.simulator()),
+                new PrintWriter(out),
+                new PrintWriter(err),
+                "serve",
+                "--port",
+                "70000");
         assertEquals(2, rc);
         assertEquals("vmsim: --port must be 0 to 65535, got 70000\n", err.toString());
     }
@@ -130,8 +136,8 @@ class ServeSurfaceTest {
     @Test
     void aTakenPortIsOneLineNotAStackTrace() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            final IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> VmsimServer.start("127.0.0.1", taken.getLocalPort()));
+            final IllegalStateException e = assertThrows(
+                    IllegalStateException.class, () -> VmsimServer.start("127.0.0.1", taken.getLocalPort()));
             assertTrue(e.getMessage().startsWith("cannot serve on 127.0.0.1:" + taken.getLocalPort()), e.getMessage());
             assertTrue(!e.getMessage().contains("\n"), e.getMessage());
         }
@@ -141,10 +147,17 @@ class ServeSurfaceTest {
     void aTakenPortOnAPlainServeLineIsExitStatusOneAndOneLine() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
             final StringWriter err = new StringWriter();
-            final int rc = VmsimMain.run(new VmsimMain(KernelFactory.simulator()), new PrintWriter(new StringWriter()),
-                    new PrintWriter(err), "serve", "--port", Integer.toString(taken.getLocalPort()));
+            final int rc = VmsimMain.run(
+                    new VmsimMain(KernelFactory.simulator()),
+                    new PrintWriter(new StringWriter()),
+                    new PrintWriter(err),
+                    "serve",
+                    "--port",
+                    Integer.toString(taken.getLocalPort()));
             assertEquals(1, rc);
-            assertTrue(err.toString().startsWith("vmsim: cannot serve on 127.0.0.1:" + taken.getLocalPort() + ": "), err.toString());
+            assertTrue(
+                    err.toString().startsWith("vmsim: cannot serve on 127.0.0.1:" + taken.getLocalPort() + ": "),
+                    err.toString());
             assertEquals(1, err.toString().lines().count(), err.toString());
         }
     }
@@ -158,9 +171,17 @@ class ServeSurfaceTest {
         assertEquals(8080, defaults.port);
         assertEquals("127.0.0.1", defaults.bind);
         assertEquals(9000, ServeCommand.plain(List.of("--port=9000")).port);
-        for (final List<String> other : List.of(List.of("--help"), List.of("-V"), List.of("--port", "70000"), List.of("--port", "-1"),
-                List.of("--port", "x"), List.of("--port"), List.of("--port", "1", "--port", "2"), List.of("--bind", "--port"),
-                List.of("--bind="), List.of("8080"))) {
+        for (final List<String> other : List.of(
+                List.of("--help"),
+                List.of("-V"),
+                List.of("--port", "70000"),
+                List.of("--port", "-1"),
+                List.of("--port", "x"),
+                List.of("--port"),
+                List.of("--port", "1", "--port", "2"),
+                List.of("--bind", "--port"),
+                List.of("--bind="),
+                List.of("8080"))) {
             assertNull(ServeCommand.plain(other), other::toString);
         }
     }
@@ -183,9 +204,11 @@ class ServeSurfaceTest {
     void theServerPrintsAUrlThatServesThePlayground() throws Exception {
         try (VmsimServer s = VmsimServer.start("127.0.0.1", 0)) {
             assertTrue(s.url().matches("http://127\\.0\\.0\\.1:\\d+/"), s.url());
-            final java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
-                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.url())).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            final java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient()
+                    .send(
+                            java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.url()))
+                                    .build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode());
             assertTrue(r.body().contains("vmsim playground"));
         }

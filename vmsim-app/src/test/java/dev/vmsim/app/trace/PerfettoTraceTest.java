@@ -49,17 +49,21 @@ class PerfettoTraceTest {
         final CountDownLatch held = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         final AtomicInteger faultResult = new AtomicInteger(-1);
-        final Thread writer = new Thread(() -> {
-            writerTask.store(a + Pfn.PAGE_SIZE, (byte) 1); // runs cpu 0 (and faults once)
-            lock.writeLock(); // as a system call takes it
-            held.countDown();
-            Schedule.await(release);
-            lock.writeUnlock();
-        }, "writer");
-        final Thread faulter = new Thread(() -> {
-            Schedule.await(held);
-            faultResult.set(faultTask.store(a, (byte) 2));
-        }, "faulter");
+        final Thread writer = new Thread(
+                () -> {
+                    writerTask.store(a + Pfn.PAGE_SIZE, (byte) 1); // runs cpu 0 (and faults once)
+                    lock.writeLock(); // as a system call takes it
+                    held.countDown();
+                    Schedule.await(release);
+                    lock.writeUnlock();
+                },
+                "writer");
+        final Thread faulter = new Thread(
+                () -> {
+                    Schedule.await(held);
+                    faultResult.set(faultTask.store(a, (byte) 2));
+                },
+                "faulter");
         writer.start();
         faulter.start();
         Schedule.until("fault queued on the mmap_lock", () -> lock.rwsem().waiterCount() == 1);
@@ -72,20 +76,28 @@ class PerfettoTraceTest {
 
         final TraceStructure t = TraceStructure.check(ChromeTraceJson.write(rec.events(), rec.stats(), rec.capacity()));
         assertEquals(List.of(0L, 1L), List.copyOf(t.cpuTracks));
-        for (final String s : List.of("page_fault_user", "lock_mm_and_find_vma", "handle_mm_fault", "mmap_lock_wait(read)",
-                "mmap_lock_wait(write)", "mmap_lock_held(write)")) {
+        for (final String s : List.of(
+                "page_fault_user",
+                "lock_mm_and_find_vma",
+                "handle_mm_fault",
+                "mmap_lock_wait(read)",
+                "mmap_lock_wait(write)",
+                "mmap_lock_held(write)")) {
             assertTrue(t.slices.containsKey(s), s + " missing from " + t.slices);
         }
         boolean faultToWriter = false;
         for (final long id : t.flows.keySet()) {
-            faultToWriter |= t.flowTids(id, "s").equals(java.util.Set.of(1L)) && t.flowTids(id, "t").equals(java.util.Set.of(1L))
+            faultToWriter |= t.flowTids(id, "s").equals(java.util.Set.of(1L))
+                    && t.flowTids(id, "t").equals(java.util.Set.of(1L))
                     && t.flowTids(id, "f").equals(java.util.Set.of(0L));
         }
         assertTrue(faultToWriter, "no flow from cpu 1's fault to cpu 0's release: " + t.flows.keySet());
         assertEquals(1L, Collections.max(t.counters.get("mmap_lock waiters")), "the queued fault is the one waiter");
         assertEquals(0L, last(t.counters.get("mmap_lock waiters")));
         assertEquals(2L, last(t.counters.get("rss pages")), "two pages touched");
-        assertTrue(t.counters.containsKey("nr_free_pages pages"), t.counters.keySet().toString());
+        assertTrue(
+                t.counters.containsKey("nr_free_pages pages"),
+                t.counters.keySet().toString());
         final Map<String, Object> other = t.otherData;
         assertEquals(0L, ((Number) other.get("lost_events")).longValue());
         k.close();

@@ -97,7 +97,8 @@ public final class TraceStructure {
                     if (ph.equals("f")) {
                         assertEquals("e", e.get("bp"), "a finish binds to its enclosing slice");
                     }
-                    t.flows.computeIfAbsent(((Number) e.get("id")).longValue(), k -> new ArrayList<>())
+                    t.flows
+                            .computeIfAbsent(((Number) e.get("id")).longValue(), k -> new ArrayList<>())
                             .add(new Object[] {ph, tid, ts});
                     break;
                 default:
@@ -116,7 +117,8 @@ public final class TraceStructure {
                 finishes += p[0].equals("f") ? 1 : 0;
             }
             assertEquals(1, finishes, "flow " + f.getKey() + " has one finish");
-            assertEquals(1, pts.stream().filter(p -> p[0].equals("s")).count(), "flow " + f.getKey() + " has one start");
+            assertEquals(
+                    1, pts.stream().filter(p -> p[0].equals("s")).count(), "flow " + f.getKey() + " has one start");
         }
         final Set<Long> listed = new HashSet<>();
         for (final Object c : (List<Object>) t.otherData.get("cpus")) {
@@ -138,7 +140,12 @@ public final class TraceStructure {
     private static String describe(final List<Object[]> pts) {
         final StringBuilder sb = new StringBuilder();
         for (final Object[] p : pts) {
-            sb.append(p[0]).append("@tid").append(p[1]).append(",ts=").append(p[2]).append(' ');
+            sb.append(p[0])
+                    .append("@tid")
+                    .append(p[1])
+                    .append(",ts=")
+                    .append(p[2])
+                    .append(' ');
         }
         return sb.toString();
     }

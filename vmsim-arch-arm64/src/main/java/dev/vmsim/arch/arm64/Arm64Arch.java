@@ -33,7 +33,8 @@ public final class Arm64Arch implements Arch {
     public Arm64Arch(final Arm64Config config, final FaultOps ops) {
         this.config = config;
         this.ops = ops;
-        this.faultHandler = new Arm64FaultHandler(ops, config.format().taskSize(), config.format().epan());
+        this.faultHandler = new Arm64FaultHandler(
+                ops, config.format().taskSize(), config.format().epan());
     }
 
     public Arm64Config config() {
@@ -60,7 +61,9 @@ public final class Arm64Arch implements Arch {
         if (g == null) {
             return null;
         }
-        return g == config.format().granule() ? this : new Arm64Arch(config.withFormat(Arm64PageTableFormat.forGranule(g)), ops);
+        return g == config.format().granule()
+                ? this
+                : new Arm64Arch(config.withFormat(Arm64PageTableFormat.forGranule(g)), ops);
     }
 
     /**

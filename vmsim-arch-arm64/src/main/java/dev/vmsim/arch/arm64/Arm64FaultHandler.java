@@ -11,8 +11,8 @@ import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.fault.FaultOps;
 import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.trace.FaultTrace;
 import dev.vmsim.core.trace.jfr.JfrSites;
@@ -210,7 +210,7 @@ public final class Arm64FaultHandler implements FaultHandler {
             }
         }
         // (16)-(23) lock_mmap / retry.
-        for (;;) {
+        for (; ; ) {
             vma = ops.lockMmAndFindVma(mm, addr, regs);
             if (vma == null) {
                 return badArea(0, SigInfo.SEGV_MAPERR, f, regs);

@@ -26,9 +26,11 @@ public final class Arm64Mmu implements Mmu {
     private final long pageMask;
     /** __flush_tlb_range: beyond this many pages, flush the whole ASID (MAX_DVM_OPS = PTRS_PER_PTE = PAGE_SIZE / 8). */
     private final int maxTlbiOps;
+
     private final int vaBits;
     /** TTBR0_EL1.BADDR and .ASID; written by switchMm on the owning thread only. */
     private long ttbr0Root;
+
     private int asid;
 
     public Arm64Mmu(final PhysicalMemory memory, final int cpuId, final Arm64Config config, final AsidAllocator asids) {
@@ -160,8 +162,12 @@ public final class Arm64Mmu implements Mmu {
             perms.append((d & Arm64Walker.P_EL0_X) != 0 ? "X" : "-");
             perms.append(" EL1:").append((d & Arm64Walker.P_EL1_W) != 0 ? "W" : "-");
             perms.append((d & Arm64Walker.P_EL1_X) != 0 ? "X" : "-");
-            out.add(new TlbEntry((tag & Arm64Tlb.VPN_MASK) << pageShift, (int) ((tag >>> Arm64Tlb.ASID_SHIFT) & 0xffff),
-                    (tag & Arm64Tlb.TAG_GLOBAL) != 0, (d & Arm64Tlb.DATA_PAGE_MASK) << pageShift, perms.toString()));
+            out.add(new TlbEntry(
+                    (tag & Arm64Tlb.VPN_MASK) << pageShift,
+                    (int) ((tag >>> Arm64Tlb.ASID_SHIFT) & 0xffff),
+                    (tag & Arm64Tlb.TAG_GLOBAL) != 0,
+                    (d & Arm64Tlb.DATA_PAGE_MASK) << pageShift,
+                    perms.toString()));
         }
         return out;
     }

@@ -37,13 +37,23 @@ public final class Arm64PageTableFormat implements PageTableFormat {
 
     /** The 48-bit VA format of each granule, indexed by {@link Granule#ordinal()}. */
     private static final Arm64PageTableFormat[] VA48 = {
-        DEFAULT, new Arm64PageTableFormat(Granule.SZ_16K, 48, false), new Arm64PageTableFormat(Granule.SZ_64K, 48, false)
+        DEFAULT,
+        new Arm64PageTableFormat(Granule.SZ_16K, 48, false),
+        new Arm64PageTableFormat(Granule.SZ_64K, 48, false)
     };
 
     private static final long PTE_PO_IDX_MASK = 7L << 60;
     /** pte_modify's mask in pgtable.h: the bits that come from the new protection. */
-    private static final long PTE_MODIFY_MASK = PTE_USER | PTE_PXN | PTE_UXN | PTE_RDONLY | PTE_PRESENT_INVALID
-            | PTE_VALID | PTE_WRITE | PTE_GP | PTE_ATTRINDX_MASK | PTE_PO_IDX_MASK;
+    private static final long PTE_MODIFY_MASK = PTE_USER
+            | PTE_PXN
+            | PTE_UXN
+            | PTE_RDONLY
+            | PTE_PRESENT_INVALID
+            | PTE_VALID
+            | PTE_WRITE
+            | PTE_GP
+            | PTE_ATTRINDX_MASK
+            | PTE_PO_IDX_MASK;
 
     private final Granule granule;
     private final int vaBits;
@@ -58,6 +68,7 @@ public final class Arm64PageTableFormat implements PageTableFormat {
     private final long oaLowMask;
     /** Bits that must be zero in an output address for this format's OA size (address size fault). */
     private final long oaRes0Mask;
+
     private final long[] protectionMap = new long[16];
 
     /**
@@ -242,7 +253,8 @@ public final class Arm64PageTableFormat implements PageTableFormat {
 
     @Override
     public long vmGetPageProt(final long vmFlags) {
-        return protectionMap[(int) (vmFlags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC | VmFlags.VM_SHARED))];
+        return protectionMap[
+                (int) (vmFlags & (VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC | VmFlags.VM_SHARED))];
     }
 
     @Override

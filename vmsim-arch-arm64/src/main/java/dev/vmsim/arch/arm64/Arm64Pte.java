@@ -14,6 +14,7 @@ public final class Arm64Pte {
     public static final long PTE_VALID = 1L << 0;
     /** Bit 1: 1 for a table or page descriptor, 0 for a block descriptor (historically PTE_TABLE_BIT). */
     public static final long PTE_TABLE_BIT = 1L << 1;
+
     public static final long PTE_TYPE_MASK = 3L;
     public static final long PTE_TYPE_PAGE = 3L;
     public static final long PMD_TYPE_TABLE = 3L;
@@ -26,10 +27,12 @@ public final class Arm64Pte {
     public static final long PTE_NG = 1L << 11;
     /** When VALID is clear: a PROT_NONE entry that is present to software (pte_present_invalid). */
     public static final long PTE_PRESENT_INVALID = PTE_NG;
+
     public static final long PTE_GP = 1L << 50;
     public static final long PTE_DBM = 1L << 51;
     /** Linux's software "writable" bit is the hardware DBM bit. */
     public static final long PTE_WRITE = PTE_DBM;
+
     public static final long PTE_CONT = 1L << 52;
     public static final long PTE_PXN = 1L << 53;
     public static final long PTE_UXN = 1L << 54;
@@ -51,12 +54,14 @@ public final class Arm64Pte {
 
     /** Table descriptor: PXNTable, UXNTable, APTable[0] (no EL0 access below), APTable[1] (read-only below). */
     public static final long PMD_TABLE_PXN = 1L << 59;
+
     public static final long PMD_TABLE_UXN = 1L << 60;
     public static final long PMD_TABLE_AP_NO_EL0 = 1L << 61;
     public static final long PMD_TABLE_AP_RDONLY = 1L << 62;
 
     /** AttrIndx values (MAIR_EL1 slots): MT_NORMAL is 0 in Linux. */
     public static final int MT_NORMAL = 0;
+
     public static final int MT_NORMAL_NC = 2;
     public static final int MT_DEVICE_nGnRnE = 3;
 

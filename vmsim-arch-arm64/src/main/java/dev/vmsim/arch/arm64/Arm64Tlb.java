@@ -55,6 +55,7 @@ public final class Arm64Tlb {
     private final int mask;
     /** Incremented (volatile) by every invalidation before it scans; read by fills. */
     private volatile long flushGen;
+
     private long hits;
     private long misses;
 
@@ -95,7 +96,8 @@ public final class Arm64Tlb {
     }
 
     /** Caches a completed walk, unless a TLBI ran since {@code genBeforeWalk}. Owner only. */
-    public void fill(final long vpn, final int asid, final boolean global, final long dataWord, final long genBeforeWalk) {
+    public void fill(
+            final long vpn, final int asid, final boolean global, final long dataWord, final long genBeforeWalk) {
         final int i = (int) vpn & mask;
         final long tag = TAG_VALID | (global ? TAG_GLOBAL : 0) | (long) asid << ASID_SHIFT | (vpn & VPN_MASK);
         // Only this thread reads data[], so it may be overwritten while the old tag is still live.

@@ -28,6 +28,7 @@ public final class Arm64Walker {
 
     /** TLB data bits (see {@link Arm64Tlb}): permissions the completed walk granted. */
     static final long P_EL0_R = 1L << 48;
+
     static final long P_EL0_W = 1L << 49;
     static final long P_EL0_X = 1L << 50;
     static final long P_EL1_W = 1L << 51;
@@ -40,9 +41,11 @@ public final class Arm64Walker {
     private final boolean hafdbs;
     /** Per core level: VA shift and index mask, precomputed so the walk makes no calls into the format. */
     private final int[] shift;
+
     private final long[] indexMask;
     /** Physical addresses at or above this are outside simulated memory. */
     private final long memLimit;
+
     private final int vaBits;
     /** A descriptor d is a well-formed table descriptor iff (d &amp; tableCheckMask) == PMD_TYPE_TABLE. */
     private final long tableCheckMask;
@@ -117,10 +120,16 @@ public final class Arm64Walker {
         throw new AssertionError("unreachable");
     }
 
-    private long leaf(final long descPa, long d, final int level, final long hier, final long va,
-            final Access kind, final boolean el0) {
+    private long leaf(
+            final long descPa,
+            long d,
+            final int level,
+            final long hier,
+            final long va,
+            final Access kind,
+            final boolean el0) {
         final Arm64PageTableFormat f = format;
-        for (;;) {
+        for (; ; ) {
             if ((d & PTE_VALID) == 0) {
                 return fault(Esr.FSC_FAULT, level); // changed under us
             }
@@ -220,20 +229,28 @@ public final class Arm64Walker {
     public String dump(final long rootPa, final long va) {
         final Arm64PageTableFormat f = format;
         final StringBuilder sb = new StringBuilder();
-        sb.append("walk va=0x").append(Long.toHexString(va)).append(" on ").append(f).append('\n');
+        sb.append("walk va=0x")
+                .append(Long.toHexString(va))
+                .append(" on ")
+                .append(f)
+                .append('\n');
         if ((va >>> f.vaBits()) != 0) {
-            return sb.append("  outside the TTBR0 range: translation fault at the start level\n").toString();
+            return sb.append("  outside the TTBR0 range: translation fault at the start level\n")
+                    .toString();
         }
         long table = rootPa;
         for (int level = f.levels() - 1; level >= 0; level--) {
             final int idx = f.index(va, level);
             final long descPa = table + ((long) idx << 3);
             if (descPa >= memory.bytes()) {
-                return sb.append("  descriptor at 0x").append(Long.toHexString(descPa))
-                        .append(" outside memory: external abort on walk\n").toString();
+                return sb.append("  descriptor at 0x")
+                        .append(Long.toHexString(descPa))
+                        .append(" outside memory: external abort on walk\n")
+                        .toString();
             }
             final long d = memory.getLongAcquire(descPa);
-            sb.append(String.format("  L%-2d idx=%-5d @0x%09x desc=0x%016x %s%n",
+            sb.append(String.format(
+                    "  L%-2d idx=%-5d @0x%09x desc=0x%016x %s%n",
                     f.armLevel(level), idx, descPa, d, f.describe(d, level)));
             if (!f.isTable(d, level) || (d & PTE_VALID) == 0) {
                 break;

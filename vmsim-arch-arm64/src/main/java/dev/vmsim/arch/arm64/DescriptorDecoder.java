@@ -28,7 +28,9 @@ final class DescriptorDecoder {
                 sb.append(" PRESENT_INVALID(PROT_NONE)");
             }
             leafBits(sb, d);
-            return sb.append(" oa=0x").append(Long.toHexString(f.outputAddress(d))).toString();
+            return sb.append(" oa=0x")
+                    .append(Long.toHexString(f.outputAddress(d)))
+                    .toString();
         }
         final boolean tableOrPage = (d & PTE_TYPE_MASK) == 3;
         if (level > 0 && tableOrPage) {
@@ -45,7 +47,9 @@ final class DescriptorDecoder {
             if ((d & PMD_TABLE_AP_RDONLY) != 0) {
                 sb.append(" APTable[1](RO)");
             }
-            return sb.append(" next=0x").append(Long.toHexString(f.outputAddress(d))).toString();
+            return sb.append(" next=0x")
+                    .append(Long.toHexString(f.outputAddress(d)))
+                    .toString();
         }
         if (level > 0) {
             sb.append(f.blockAllowed(level) ? "BLOCK" : "RESERVED(block not allowed here)");

@@ -23,6 +23,7 @@ public final class Esr {
 
     /** Fault status codes (ESR_ELx_FSC_*): add the lookup level to the per-kind base. */
     public static final int FSC_ADDRSZ = 0x00;
+
     public static final int FSC_ADDRSZ_LM1 = 0x29;
     public static final int FSC_FAULT = 0x04;
     public static final int FSC_FAULT_LM1 = 0x2b;
@@ -45,10 +46,14 @@ public final class Esr {
     public static int fsc(final int base, final int level) {
         if (level == -1) {
             switch (base) {
-                case FSC_FAULT: return FSC_FAULT_LM1;
-                case FSC_ADDRSZ: return FSC_ADDRSZ_LM1;
-                case FSC_SEA_TTW: return FSC_SEA_TTW_LM1;
-                default: throw new IllegalArgumentException("no level -1 form of FSC 0x" + Integer.toHexString(base));
+                case FSC_FAULT:
+                    return FSC_FAULT_LM1;
+                case FSC_ADDRSZ:
+                    return FSC_ADDRSZ_LM1;
+                case FSC_SEA_TTW:
+                    return FSC_SEA_TTW_LM1;
+                default:
+                    throw new IllegalArgumentException("no level -1 form of FSC 0x" + Integer.toHexString(base));
             }
         }
         return base + level;
@@ -121,13 +126,20 @@ public final class Esr {
 
     public static String ecName(final int ec) {
         switch (ec) {
-            case EC_IABT_LOW: return "IABT_LOW";
-            case EC_IABT_CUR: return "IABT_CUR";
-            case EC_PC_ALIGN: return "PC_ALIGN";
-            case EC_DABT_LOW: return "DABT_LOW";
-            case EC_DABT_CUR: return "DABT_CUR";
-            case EC_SP_ALIGN: return "SP_ALIGN";
-            default: return "EC_0x" + Integer.toHexString(ec);
+            case EC_IABT_LOW:
+                return "IABT_LOW";
+            case EC_IABT_CUR:
+                return "IABT_CUR";
+            case EC_PC_ALIGN:
+                return "PC_ALIGN";
+            case EC_DABT_LOW:
+                return "DABT_LOW";
+            case EC_DABT_CUR:
+                return "DABT_CUR";
+            case EC_SP_ALIGN:
+                return "SP_ALIGN";
+            default:
+                return "EC_0x" + Integer.toHexString(ec);
         }
     }
 

@@ -33,7 +33,7 @@ class Arm64EndToEndTest {
         final long ptePa = MmTables.ptePa(mm, VA);
         ops.onFault = () -> {
             final int flags = ops.faultFlags.get(ops.faultFlags.size() - 1);
-            for (;;) {
+            for (; ; ) {
                 final long old = m.memory().getLongAcquire(ptePa);
                 long pte = F.pteMkyoung(old);
                 if ((flags & FaultFlags.FAULT_FLAG_WRITE) != 0) {

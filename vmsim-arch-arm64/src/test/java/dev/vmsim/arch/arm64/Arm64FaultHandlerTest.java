@@ -42,7 +42,8 @@ class Arm64FaultHandlerTest {
 
     @Test
     void noMmGoesToNoContext() {
-        assertEquals(Arm64FaultHandler.EFAULT_FIXUP,
+        assertEquals(
+                Arm64FaultHandler.EFAULT_FIXUP,
                 handler.doMemAbort(null, dabt(0x07, false, false, ADDR), PtRegs.KERNEL_UACCESS));
         assertEquals(SigInfo.OOPS, handler.doMemAbort(null, dabt(0x07, false, false, ADDR), PtRegs.KERNEL_BUG));
         assertTrue(ops.calls.isEmpty());
@@ -128,8 +129,14 @@ class Arm64FaultHandlerTest {
         ops.mmapResult = ops.perVmaResult;
         ops.faults.add(VM_FAULT_RETRY);
         assertEquals(SigInfo.OK, run(dabt(0x07, false, true, ADDR), PtRegs.USER));
-        assertEquals(List.of("lock_vma_under_rcu", "handle_mm_fault", "lock_mm_and_find_vma", "handle_mm_fault",
-                "mmap_read_unlock"), ops.calls);
+        assertEquals(
+                List.of(
+                        "lock_vma_under_rcu",
+                        "handle_mm_fault",
+                        "lock_mm_and_find_vma",
+                        "handle_mm_fault",
+                        "mmap_read_unlock"),
+                ops.calls);
         assertEquals(1, ops.count(VmEvent.VMA_LOCK_RETRY));
         assertEquals(0, ops.count(VmEvent.VMA_LOCK_SUCCESS));
         assertEquals(0, ops.faultFlags.get(1) & (FAULT_FLAG_TRIED | FAULT_FLAG_VMA_LOCK));
@@ -174,7 +181,8 @@ class Arm64FaultHandlerTest {
     void noVmaUnderRcuFallsBackToTheMmapLock() {
         ops.mmapResult = ScriptedFaultOps.vma(VM_READ);
         assertEquals(SigInfo.OK, run(dabt(0x07, false, true, ADDR), PtRegs.USER));
-        assertEquals(List.of("lock_vma_under_rcu", "lock_mm_and_find_vma", "handle_mm_fault", "mmap_read_unlock"),
+        assertEquals(
+                List.of("lock_vma_under_rcu", "lock_mm_and_find_vma", "handle_mm_fault", "mmap_read_unlock"),
                 ops.calls);
         assertEquals(0, ops.faultFlags.get(0) & FAULT_FLAG_VMA_LOCK);
     }
@@ -245,7 +253,8 @@ class Arm64FaultHandlerTest {
         ops.faults.add(VM_FAULT_SIGBUS);
         assertEquals(SigInfo.BUS_ADRERR_SIG, run(dabt(0x07, false, true, ADDR), PtRegs.USER));
         ops.faults.add(VM_FAULT_HWPOISON);
-        assertEquals(SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_MCEERR_AR), run(dabt(0x07, false, true, ADDR), PtRegs.USER));
+        assertEquals(
+                SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_MCEERR_AR), run(dabt(0x07, false, true, ADDR), PtRegs.USER));
         ops.faults.add(VM_FAULT_SIGSEGV);
         assertEquals(SigInfo.SEGV_MAPERR_SIG, run(dabt(0x07, false, true, ADDR), PtRegs.USER));
         ops.faults.add(VM_FAULT_OOM);
@@ -260,8 +269,7 @@ class Arm64FaultHandlerTest {
     @Test
     void el1PermissionFaultOnUserMemory() {
         ops.mmapResult = ScriptedFaultOps.vma(VM_READ);
-        assertEquals(SigInfo.OOPS, run(dabt(0x0f, false, false, ADDR), PtRegs.KERNEL_BUG),
-                "outside uaccess routines");
+        assertEquals(SigInfo.OOPS, run(dabt(0x0f, false, false, ADDR), PtRegs.KERNEL_BUG), "outside uaccess routines");
         assertTrue(ops.calls.isEmpty());
         assertEquals(SigInfo.OOPS, run(iabt(0x0f, false), PtRegs.KERNEL_UACCESS), "execution of user memory");
         assertTrue(ops.calls.isEmpty());
@@ -314,11 +322,21 @@ class Arm64FaultHandlerTest {
         assertEquals("level 1 permission fault", FaultInfo.forFsc(0x0d).name());
         assertEquals("ttbr address size fault", FaultInfo.forFsc(0x00).name());
         assertEquals("level -1 address size fault", FaultInfo.forFsc(0x29).name());
-        assertEquals(SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_ADRALN), FaultInfo.forFsc(0x21).sigInfo());
-        assertEquals(SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_OBJERR), FaultInfo.forFsc(0x10).sigInfo());
-        assertEquals(SigInfo.make(SigInfo.SIGSEGV, SigInfo.SEGV_MTESERR), FaultInfo.forFsc(0x11).sigInfo());
-        assertEquals(SigInfo.make(SigInfo.SIGKILL, SigInfo.SI_KERNEL), FaultInfo.forFsc(0x13).sigInfo());
-        assertEquals(SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_OBJERR), FaultInfo.forFsc(0x35).sigInfo());
+        assertEquals(
+                SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_ADRALN),
+                FaultInfo.forFsc(0x21).sigInfo());
+        assertEquals(
+                SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_OBJERR),
+                FaultInfo.forFsc(0x10).sigInfo());
+        assertEquals(
+                SigInfo.make(SigInfo.SIGSEGV, SigInfo.SEGV_MTESERR),
+                FaultInfo.forFsc(0x11).sigInfo());
+        assertEquals(
+                SigInfo.make(SigInfo.SIGKILL, SigInfo.SI_KERNEL),
+                FaultInfo.forFsc(0x13).sigInfo());
+        assertEquals(
+                SigInfo.make(SigInfo.SIGBUS, SigInfo.BUS_OBJERR),
+                FaultInfo.forFsc(0x35).sigInfo());
         assertEquals("unknown 18", FaultInfo.forFsc(18).name());
         assertEquals("TLB conflict abort", FaultInfo.forFsc(0x30).name());
     }

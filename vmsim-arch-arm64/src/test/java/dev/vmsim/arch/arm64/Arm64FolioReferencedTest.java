@@ -9,8 +9,8 @@ import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.fault.FaultOps;
 import dev.vmsim.core.lock.LockingMode;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.rmap.Rmap;
 import dev.vmsim.core.stat.VmEvent;
@@ -47,7 +47,9 @@ class Arm64FolioReferencedTest {
         final long faults = m.vmstat().get(VmEvent.PGFAULT);
         assertEquals(1, cpu.load(a), "the entry was flushed: this access walks");
         assertTrue((pt.readPte(ptePa) & Arm64Pte.PTE_AF) != 0, "AF set again");
-        assertEquals(hafdbs ? faults : faults + 1, m.vmstat().get(VmEvent.PGFAULT),
+        assertEquals(
+                hafdbs ? faults : faults + 1,
+                m.vmstat().get(VmEvent.PGFAULT),
                 hafdbs ? "FEAT_HAFDBS: the walker set AF" : "no HAFDBS: an access-flag fault set AF");
         assertEquals(1, Rmap.folioReferenced(m.frames(), pfn, vmFlags));
     }

@@ -8,8 +8,8 @@ import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.fault.FaultOps;
 import dev.vmsim.core.lock.LockingMode;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Timeout;
@@ -75,7 +75,9 @@ class Arm64GranuleEndToEndTest {
         assertEquals(0, mm.munmap(a, PAGES * page));
         mm.validate();
         assertEquals(0, mm.anonRss());
-        assertEquals(before, m.frames().allocatedFrames() - mm.pageTables().tableFrames(),
+        assertEquals(
+                before,
+                m.frames().allocatedFrames() - mm.pageTables().tableFrames(),
                 "munmap gives every data frame back");
     }
 

@@ -8,9 +8,9 @@ import dev.vmsim.core.mm.GuardFaultRoundTrip;
 import dev.vmsim.core.swap.PteMarker;
 import dev.vmsim.core.swap.SwpEntry;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * FAULT-14 on this architecture: a guard marker (a swap PTE of type SWP_PTE_MARKER) is a
@@ -22,7 +22,9 @@ class Arm64GuardFaultTest {
     @EnumSource(LockingMode.class)
     void aGuardPageIsSegvMaperr(final LockingMode mode) {
         final List<String> lines = GuardFaultRoundTrip.run(new Arm64Arch(), mode);
-        assertTrue(String.join("\n", lines).contains("do_swap_page pte marker guard, handle pte marker guard: VM_FAULT_SIGSEGV"),
+        assertTrue(
+                String.join("\n", lines)
+                        .contains("do_swap_page pte marker guard, handle pte marker guard: VM_FAULT_SIGSEGV"),
                 String.join("\n", lines));
     }
 
@@ -31,7 +33,8 @@ class Arm64GuardFaultTest {
         final Arm64PageTableFormat fmt = Arm64PageTableFormat.DEFAULT;
         final long pte = fmt.makePteMarker(PteMarker.PTE_MARKER_GUARD);
         assertTrue(!fmt.pteNone(pte) && !fmt.ptePresent(pte) && fmt.isSwapPte(pte));
-        assertTrue(fmt.swapPteType(pte) == SwpEntry.SWP_PTE_MARKER && fmt.swapPteOffset(pte) == PteMarker.PTE_MARKER_GUARD);
+        assertTrue(fmt.swapPteType(pte) == SwpEntry.SWP_PTE_MARKER
+                && fmt.swapPteOffset(pte) == PteMarker.PTE_MARKER_GUARD);
         assertTrue(fmt.isGuardPteMarker(pte) && fmt.isPteMarker(pte) && !fmt.isSwapSlotPte(pte));
         assertEquals("pte marker guard", fmt.describe(pte, 0), "the walk dump names the marker");
     }

@@ -168,7 +168,8 @@ class Arm64MmuTest {
         assertTrue((fault.esr() & Esr.WNR) != 0);
         assertEquals(0x0f, Esr.fsc(fault.esr()));
         assertEquals(VA, fault.far());
-        assertTrue(fault.describe().contains("DABT_LOW") && fault.describe().contains("level 3 permission fault"),
+        assertTrue(
+                fault.describe().contains("DABT_LOW") && fault.describe().contains("level 3 permission fault"),
                 fault.describe());
         assertEquals(-1, mmu.translate(VA, Access.EXEC, true));
         assertEquals(Esr.EC_IABT_LOW, Esr.ec(mmu.lastFault().syndrome()));

@@ -62,7 +62,8 @@ class Arm64PageTableFormatTest {
         assertEquals(ro, F.vmGetPageProt(VmFlags.VM_READ | VmFlags.VM_WRITE), "private writable is COW read-only");
         assertEquals(ro | PTE_WRITE, F.vmGetPageProt(VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_SHARED));
         assertEquals(ro & ~PTE_UXN, F.vmGetPageProt(VmFlags.VM_READ | VmFlags.VM_EXEC));
-        assertEquals(ro & ~PTE_UXN | PTE_WRITE,
+        assertEquals(
+                ro & ~PTE_UXN | PTE_WRITE,
                 F.vmGetPageProt(VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_EXEC | VmFlags.VM_SHARED));
         assertEquals(none, F.vmGetPageProt(VmFlags.VM_SHARED));
         assertEquals(ro & ~PTE_UXN, F.vmGetPageProt(VmFlags.VM_EXEC), "without EPAN exec-only is readable");
@@ -140,8 +141,15 @@ class Arm64PageTableFormatTest {
         final long pte = F.pfnPte(0x10, F.vmGetPageProt(0xb));
         final String s = F.describe(pte, 0);
         assertTrue(s.startsWith("PAGE V"), s);
-        assertTrue(s.contains("USER") && s.contains("RDONLY") && s.contains("AF") && s.contains("DBM/WRITE")
-                && s.contains("UXN") && s.contains("PXN") && s.contains("nG"), s);
+        assertTrue(
+                s.contains("USER")
+                        && s.contains("RDONLY")
+                        && s.contains("AF")
+                        && s.contains("DBM/WRITE")
+                        && s.contains("UXN")
+                        && s.contains("PXN")
+                        && s.contains("nG"),
+                s);
         assertTrue(s.contains("oa=0x10000"), s);
         assertTrue(F.describe(F.mkTable(3, 1) | PTE_PXN << 6, 1).contains("TABLE"));
         assertTrue(F.describe(F.vmGetPageProt(0), 0).contains("PRESENT_INVALID"));

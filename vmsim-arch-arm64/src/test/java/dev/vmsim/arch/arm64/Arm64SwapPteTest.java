@@ -47,6 +47,7 @@ class Arm64SwapPteTest {
     @Test
     void theDescriptorDecoderPrintsTheEntry() {
         final Arm64PageTableFormat fmt = Arm64PageTableFormat.DEFAULT;
-        assertEquals("swap type=1 offset=0x1f EXCLUSIVE", fmt.describe(fmt.pteSwpMkexclusive(fmt.mkSwapPte(1, 0x1f)), 0));
+        assertEquals(
+                "swap type=1 offset=0x1f EXCLUSIVE", fmt.describe(fmt.pteSwpMkexclusive(fmt.mkSwapPte(1, 0x1f)), 0));
     }
 }

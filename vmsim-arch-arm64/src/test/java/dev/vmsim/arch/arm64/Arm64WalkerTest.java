@@ -264,7 +264,7 @@ class Arm64WalkerTest {
             try {
                 for (int i = 0; i < rounds; i++) {
                     start.await();
-                    for (;;) { // software RMW with CAS, as the kernel's ptep_* helpers do
+                    for (; ; ) { // software RMW with CAS, as the kernel's ptep_* helpers do
                         final long old = t.memory.getLongAcquire(slot);
                         if (t.memory.compareAndSetLong(slot, old, old | PTE_SPECIAL | PTE_DIRTY)) {
                             break;
@@ -294,11 +294,13 @@ class Arm64WalkerTest {
         assertNull(err[0]);
     }
 
-    private static void assertOk(final Arm64Walker w, final Tables t, final long va, final Access k, final boolean el0) {
+    private static void assertOk(
+            final Arm64Walker w, final Tables t, final long va, final Access k, final boolean el0) {
         assertNotEquals(Arm64Walker.FAULT, w.walk(t.root, va, k, el0), k + (el0 ? " EL0" : " EL1"));
     }
 
-    private static void assertPerm(final Arm64Walker w, final Tables t, final long va, final Access k, final boolean el0) {
+    private static void assertPerm(
+            final Arm64Walker w, final Tables t, final long va, final Access k, final boolean el0) {
         assertEquals(Arm64Walker.FAULT, w.walk(t.root, va, k, el0), k + (el0 ? " EL0" : " EL1"));
         assertEquals(0x0f, w.faultStatus(), "level 3 permission fault for " + k);
         assertTrue(Esr.isPermissionFault(w.faultStatus()));

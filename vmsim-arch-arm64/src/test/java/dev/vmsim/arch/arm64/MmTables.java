@@ -35,6 +35,9 @@ final class MmTables {
     }
 
     static void set(final MmStruct mm, final long va, final long pfn, final long prot) {
-        mm.machine().memory().putLongVolatile(ptePa(mm, va), mm.machine().arch().pageTableFormat().pfnPte(pfn, prot));
+        mm.machine()
+                .memory()
+                .putLongVolatile(
+                        ptePa(mm, va), mm.machine().arch().pageTableFormat().pfnPte(pfn, prot));
     }
 }

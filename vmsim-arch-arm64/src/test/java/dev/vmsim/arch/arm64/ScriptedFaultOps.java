@@ -24,6 +24,7 @@ final class ScriptedFaultOps implements FaultOps {
     boolean signalPending;
     /** A non-fatal signal pending (SIG-07). */
     boolean nonFatalSignal;
+
     final List<String> calls = new ArrayList<>();
     final List<Integer> faultFlags = new ArrayList<>();
     final Map<VmEvent, Integer> counts = new EnumMap<>(VmEvent.class);

@@ -2,11 +2,8 @@ package dev.vmsim.arch.x86;
 
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Arch;
-import dev.vmsim.core.arch.FaultHandler;
-import dev.vmsim.core.arch.Mmu;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.fault.FaultOps;
-import dev.vmsim.core.pgtable.PageTableFormat;
 import java.util.List;
 
 /**
@@ -110,7 +107,8 @@ public final class X86Arch implements Arch {
 
     @Override
     public X86Mmu newMmu(final Machine machine, final Cpu cpu) {
-        return new X86Mmu(machine.memory(), format, config.tlbSets(), config.tlbWays(), config.pcid(), config.dynAsids());
+        return new X86Mmu(
+                machine.memory(), format, config.tlbSets(), config.tlbWays(), config.pcid(), config.dynAsids());
     }
 
     @Override
@@ -138,7 +136,8 @@ public final class X86Arch implements Arch {
     public List<String> archReportMeminfo(final long ramBytes) {
         final long twoMb = 2L << 20;
         final long large = ramBytes / twoMb * twoMb;
-        return List.of(String.format("DirectMap4k:    %8d kB", (ramBytes - large) >> 10),
+        return List.of(
+                String.format("DirectMap4k:    %8d kB", (ramBytes - large) >> 10),
                 String.format("DirectMap2M:    %8d kB", large >> 10));
     }
 

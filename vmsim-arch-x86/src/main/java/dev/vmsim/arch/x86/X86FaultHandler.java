@@ -15,8 +15,8 @@ import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.fault.FaultOps;
 import dev.vmsim.core.fault.VmFault;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.trace.FaultTrace;
 import dev.vmsim.core.trace.jfr.JfrSites;
@@ -228,7 +228,7 @@ public final class X86FaultHandler implements FaultHandler {
             }
         }
         if (!done) {
-            for (;;) { // 17: retry
+            for (; ; ) { // 17: retry
                 final Vma vma = ops.lockMmAndFindVma(mm, address, regs);
                 rec.step("lock_mm_and_find_vma");
                 if (vma == null) {
@@ -259,7 +259,12 @@ public final class X86FaultHandler implements FaultHandler {
 
     /** The "done:" tail of do_user_addr_fault: dispatch on the VM_FAULT_ERROR bits. */
     private int faultDone(
-            final X86FaultRecord rec, final MmStruct mm, final PtRegs regs, final int code, final long address, final int fault) {
+            final X86FaultRecord rec,
+            final MmStruct mm,
+            final PtRegs regs,
+            final int code,
+            final long address,
+            final int fault) {
         if ((fault & VmFault.VM_FAULT_ERROR) == 0) {
             return SigInfo.OK;
         }

@@ -25,7 +25,11 @@ public final class X86FaultRecord {
     }
 
     /** @param recording whether {@link #steps()} are kept (false when no trace listener will read them). */
-    X86FaultRecord(final long address, final int errorCode, final boolean userMode, final boolean gp,
+    X86FaultRecord(
+            final long address,
+            final int errorCode,
+            final boolean userMode,
+            final boolean gp,
             final boolean recording) {
         this.recording = recording;
         this.address = address;

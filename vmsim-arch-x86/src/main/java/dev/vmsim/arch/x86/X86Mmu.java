@@ -213,7 +213,7 @@ public final class X86Mmu implements Mmu {
             return pageFault(va, code, topLevel);
         }
         restart:
-        for (;;) {
+        for (; ; ) {
             walks++;
             long table = rootPfn;
             boolean rw = true;
@@ -239,10 +239,7 @@ public final class X86Mmu implements Mmu {
                     continue;
                 }
                 // the leaf: a 4 KiB PTE, or a 2 MiB / 1 GiB PS entry
-                if ((user && !us)
-                        || (write && !rw)
-                        || (exec && nx)
-                        || (exec && !user && us)) {
+                if ((user && !us) || (write && !rw) || (exec && nx) || (exec && !user && us)) {
                     return pageFault(va, code | X86PfError.PROT, level);
                 }
                 if (!exec && us && pkeyDenies(X86Pte.pkey(e), write)) {
@@ -404,8 +401,12 @@ public final class X86Mmu implements Mmu {
             final StringBuilder perms = new StringBuilder("P");
             perms.append((d & X86Pte.RW) != 0 ? " RW" : "").append((d & X86Pte.USER) != 0 ? " US" : "");
             perms.append((d & X86Pte.NX) != 0 ? " NX" : "").append((d & X86Pte.DIRTY) != 0 ? " D" : "");
-            out.add(new TlbEntry((tag & X86Tlb.VPN_MASK) << 12, (int) ((tag >>> X86Tlb.PCID_SHIFT) & X86Tlb.PCID_MASK),
-                    (tag & X86Tlb.GLOBAL) != 0, d & X86Pte.PTE_PFN_MASK, perms.toString()));
+            out.add(new TlbEntry(
+                    (tag & X86Tlb.VPN_MASK) << 12,
+                    (int) ((tag >>> X86Tlb.PCID_SHIFT) & X86Tlb.PCID_MASK),
+                    (tag & X86Tlb.GLOBAL) != 0,
+                    d & X86Pte.PTE_PFN_MASK,
+                    perms.toString()));
         }
         return out;
     }

@@ -285,7 +285,8 @@ public final class X86PageTableFormat implements PageTableFormat {
      */
     @Override
     public long mkSwapPte(final int type, final long offset) {
-        return (~offset << X86Pte.SWP_OFFSET_SHIFT >>> X86Pte.SWP_TYPE_BITS) | ((long) type << (64 - X86Pte.SWP_TYPE_BITS));
+        return (~offset << X86Pte.SWP_OFFSET_SHIFT >>> X86Pte.SWP_TYPE_BITS)
+                | ((long) type << (64 - X86Pte.SWP_TYPE_BITS));
     }
 
     /** __swp_type: the top SWP_TYPE_BITS. */
@@ -338,7 +339,8 @@ public final class X86PageTableFormat implements PageTableFormat {
             final long e = mem.getLongAcquire((table << 12) + 8L * idx);
             sb.append(String.format("%n  %s[%d] = 0x%016x  %s", levelName(level), idx, e, describe(e, level)));
             if ((e & X86Pte.PRESENT) == 0) {
-                return sb.append(String.format("%n  not present at %s", levelName(level))).toString();
+                return sb.append(String.format("%n  not present at %s", levelName(level)))
+                        .toString();
             }
             if (reservedBits(e, level) != 0) {
                 return sb.append(String.format(
@@ -347,7 +349,8 @@ public final class X86PageTableFormat implements PageTableFormat {
             }
             if (level == 0 || (e & X86Pte.PSE) != 0) {
                 final long off = va & ((1L << levelShift(level)) - 1);
-                return sb.append(String.format("%n  -> pa 0x%x (%s page)", (pfn(e, level) << 12) + off, pageSizeName(level)))
+                return sb.append(String.format(
+                                "%n  -> pa 0x%x (%s page)", (pfn(e, level) << 12) + off, pageSizeName(level)))
                         .toString();
             }
             table = pfn(e);

@@ -153,8 +153,8 @@ public final class X86Pte {
     static String describeSwap(final long e) {
         final long type = e >>> (64 - SWP_TYPE_BITS);
         final long offset = ~e << SWP_TYPE_BITS >>> SWP_OFFSET_SHIFT;
-        final StringBuilder sb = new StringBuilder(dev.vmsim.core.swap.SwpEntry.describe(
-                dev.vmsim.core.swap.SwpEntry.swpEntry((int) type, offset)));
+        final StringBuilder sb = new StringBuilder(
+                dev.vmsim.core.swap.SwpEntry.describe(dev.vmsim.core.swap.SwpEntry.swpEntry((int) type, offset)));
         if ((e & SWP_EXCLUSIVE) != 0) {
             sb.append(" EXCLUSIVE");
         }

@@ -37,9 +37,11 @@ public final class X86Tlb {
     static final int PCID_SHIFT = 48;
     /** PCIDs are 12 bits (CR3 bits 0-11). */
     public static final int PCID_MASK = 0xFFF;
+
     static final long TAG_PCID_MASK = (long) PCID_MASK << PCID_SHIFT;
     /** Virtual page numbers of up to 57-bit addresses. */
     static final long VPN_MASK = (1L << 45) - 1;
+
     static final long INVALID = 0;
     /** Data bit: a user instruction fetch is allowed (USER and not NX over the walk). Bit 9 (PTE software bit). */
     public static final long EXEC_USER = 1L << 9;

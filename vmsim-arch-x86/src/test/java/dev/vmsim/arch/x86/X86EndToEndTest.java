@@ -14,8 +14,8 @@ import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.LockingMode;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.task.Task;
 import java.time.Duration;
@@ -101,7 +101,9 @@ class X86EndToEndTest {
         assertEquals(SigInfo.SEGV_ACCERR_SIG, cpu.store(addr, (byte) 1));
 
         assertEquals(1, faults.size());
-        assertEquals(X86PfError.PROT | X86PfError.WRITE | X86PfError.USER, faults.get(0).errorCode());
+        assertEquals(
+                X86PfError.PROT | X86PfError.WRITE | X86PfError.USER,
+                faults.get(0).errorCode());
         assertEquals(success + 1, stat(VmEvent.VMA_LOCK_SUCCESS), "the per-VMA path counts SUCCESS");
         assertEquals(mmapLocks, mm.mmapLock().acquisitions(), "no mmap lock taken");
         assertTrue(faults.get(0).steps().contains("lock_vma_under_rcu"));
@@ -121,9 +123,11 @@ class X86EndToEndTest {
         assertEquals(SigInfo.SEGV_PKUERR_SIG, cpu.lastSignal());
         assertEquals(SigInfo.SEGV_PKUERR_SIG, cpu.store(addr, (byte) 8));
         assertEquals(2, faults.size());
-        assertEquals(X86PfError.PROT | X86PfError.USER | X86PfError.PK, faults.get(0).errorCode());
         assertEquals(
-                X86PfError.PROT | X86PfError.WRITE | X86PfError.USER | X86PfError.PK, faults.get(1).errorCode());
+                X86PfError.PROT | X86PfError.USER | X86PfError.PK, faults.get(0).errorCode());
+        assertEquals(
+                X86PfError.PROT | X86PfError.WRITE | X86PfError.USER | X86PfError.PK,
+                faults.get(1).errorCode());
 
         mmu(cpu).setPkru(0);
         assertEquals(7, cpu.load(addr), "the page was never changed");
@@ -184,9 +188,13 @@ class X86EndToEndTest {
             release.countDown();
         }
         assertEquals(List.of("signal 10 while the writer holds the lock"), handled);
-        assertTrue(faults.get(0).steps().contains("fault_signal_pending"), faults.get(0).steps().toString());
-        assertTrue(faults.get(0).steps().stream().noneMatch(s -> s.startsWith("lock_mm_and_find_vma")),
-                "the first fault returned before the mmap path: " + faults.get(0).steps());
+        assertTrue(
+                faults.get(0).steps().contains("fault_signal_pending"),
+                faults.get(0).steps().toString());
+        assertTrue(
+                faults.get(0).steps().stream().noneMatch(s -> s.startsWith("lock_mm_and_find_vma")),
+                "the first fault returned before the mmap path: "
+                        + faults.get(0).steps());
         assertEquals(2, faults.size(), "the store faulted again after the handler");
         assertEquals(SigInfo.OK, faults.get(1).result());
         assertEquals(5, cpu.load(addr));
@@ -214,7 +222,9 @@ class X86EndToEndTest {
         }
         assertEquals(SigInfo.PAGEFAULT_OOM, faults.get(0).result(), "the first fault was VM_FAULT_OOM");
         assertEquals(1, stat(VmEvent.PAGEFAULT_OOM));
-        assertTrue(faults.get(0).steps().contains("lock_vma_under_rcu"), faults.get(0).steps().toString());
+        assertTrue(
+                faults.get(0).steps().contains("lock_vma_under_rcu"),
+                faults.get(0).steps().toString());
         assertEquals(SigInfo.OK, faults.get(1).result());
         assertEquals(1, mm.findVma(va).refcnt(), "the failed attempt's VMA read lock was released");
         assertTrue(mm.pageTables().tableFrames() > tables, "the retry installed the table");
@@ -236,7 +246,9 @@ class X86EndToEndTest {
             release.countDown();
         }
         final X86FaultRecord rec = faults.get(faults.size() - 1);
-        assertTrue(rec.steps().stream().noneMatch(s -> s.equals("lock_vma_under_rcu")), rec.steps().toString());
+        assertTrue(
+                rec.steps().stream().noneMatch(s -> s.equals("lock_vma_under_rcu")),
+                rec.steps().toString());
         assertTrue(rec.steps().contains("page_fault_oops"), rec.steps().toString());
         assertEquals(success, stat(VmEvent.VMA_LOCK_SUCCESS));
     }
@@ -280,7 +292,9 @@ class X86EndToEndTest {
         assertEquals(2, faults.size());
         assertEquals(X86PfError.INSTR | X86PfError.USER, faults.get(0).errorCode());
         assertEquals(SigInfo.OK, faults.get(0).result());
-        assertEquals(X86PfError.PROT | X86PfError.INSTR | X86PfError.USER, faults.get(1).errorCode());
+        assertEquals(
+                X86PfError.PROT | X86PfError.INSTR | X86PfError.USER,
+                faults.get(1).errorCode());
         assertEquals(SigInfo.SEGV_ACCERR_SIG, faults.get(1).result());
         assertTrue(mm.pageTables().dumpWalk(addr).contains("NX"), "the PTE is present and NX");
         faults.clear();
@@ -300,8 +314,12 @@ class X86EndToEndTest {
         assertNotEquals(SigInfo.OOPS, cpu.putUser(addr, (byte) 1));
         for (final X86FaultRecord rec : faults) {
             assertEquals(0, rec.errorCode() & X86PfError.USER, "a supervisor access");
-            assertTrue(rec.steps().contains("fixup_exception (-EFAULT)"), rec.steps().toString());
-            assertTrue(rec.steps().stream().noneMatch(s -> s.contains("oops")), rec.steps().toString());
+            assertTrue(
+                    rec.steps().contains("fixup_exception (-EFAULT)"),
+                    rec.steps().toString());
+            assertTrue(
+                    rec.steps().stream().noneMatch(s -> s.contains("oops")),
+                    rec.steps().toString());
         }
         assertEquals(2, faults.size());
     }

@@ -18,8 +18,8 @@ import dev.vmsim.core.fault.FaultFlags;
 import dev.vmsim.core.fault.FaultOps;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -119,7 +119,9 @@ class X86FaultHandlerTest {
         assertEquals(SigInfo.OK, fault(W | U, PtRegs.USER));
         assertEquals(List.of("lock_vma_under_rcu", "handle_mm_fault", "vma_end_read", "VMA_LOCK_SUCCESS"), ops.calls);
         assertEquals(
-                FaultFlags.FAULT_FLAG_DEFAULT | FaultFlags.FAULT_FLAG_WRITE | FaultFlags.FAULT_FLAG_USER
+                FaultFlags.FAULT_FLAG_DEFAULT
+                        | FaultFlags.FAULT_FLAG_WRITE
+                        | FaultFlags.FAULT_FLAG_USER
                         | FaultFlags.FAULT_FLAG_VMA_LOCK,
                 ops.flags.get(0));
     }
@@ -139,8 +141,13 @@ class X86FaultHandlerTest {
         ops.faults.add(0);
         assertEquals(SigInfo.OK, fault(W | U, PtRegs.USER));
         assertEquals(
-                List.of("lock_vma_under_rcu", "handle_mm_fault", "VMA_LOCK_RETRY", "lock_mm_and_find_vma",
-                        "handle_mm_fault", "mmap_read_unlock"),
+                List.of(
+                        "lock_vma_under_rcu",
+                        "handle_mm_fault",
+                        "VMA_LOCK_RETRY",
+                        "lock_mm_and_find_vma",
+                        "handle_mm_fault",
+                        "mmap_read_unlock"),
                 ops.calls);
         assertEquals(0, ops.flags.get(1) & FaultFlags.FAULT_FLAG_TRIED);
         assertEquals(0, ops.flags.get(1) & FaultFlags.FAULT_FLAG_VMA_LOCK);
@@ -164,7 +171,9 @@ class X86FaultHandlerTest {
         assertEquals(SigInfo.SEGV_MAPERR_SIG, fault(h, U, PtRegs.USER));
         assertEquals(List.of("lock_vma_under_rcu", "lock_mm_and_find_vma"), ops.calls);
         assertEquals(1, recs.size());
-        assertTrue(recs.get(0).describe().startsWith("#PF err=0x4 [U] cr2=0x7f0000001000 user:"), recs.get(0).describe());
+        assertTrue(
+                recs.get(0).describe().startsWith("#PF err=0x4 [U] cr2=0x7f0000001000 user:"),
+                recs.get(0).describe());
         assertTrue(recs.get(0).describe().endsWith("=> SEGV_MAPERR"));
     }
 
@@ -182,8 +191,10 @@ class X86FaultHandlerTest {
         assertTrue(!X86FaultHandler.accessError(W | U, RW_VMA));
         assertTrue(X86FaultHandler.accessError(P | U, RW_VMA), "PROT read of a present page");
         assertTrue(X86FaultHandler.accessError(U, vma(VmFlags.VM_NONE)), "not-present read of PROT_NONE");
-        assertTrue(!X86FaultHandler.accessError(U | X86PfError.INSTR, RO_VMA), "fetch from readable no-exec: mapped NX");
-        assertTrue(X86FaultHandler.accessError(W | U, vma(VmFlags.VM_READ | VmFlags.VM_WRITE | X86FaultHandler.VM_SHADOW_STACK)));
+        assertTrue(
+                !X86FaultHandler.accessError(U | X86PfError.INSTR, RO_VMA), "fetch from readable no-exec: mapped NX");
+        assertTrue(X86FaultHandler.accessError(
+                W | U, vma(VmFlags.VM_READ | VmFlags.VM_WRITE | X86FaultHandler.VM_SHADOW_STACK)));
         assertTrue(X86FaultHandler.accessError(U | X86PfError.SHSTK, RW_VMA), "shadow-stack access to a normal VMA");
     }
 
@@ -204,7 +215,8 @@ class X86FaultHandlerTest {
         assertEquals(SigInfo.OK, fault(U, PtRegs.USER));
         assertEquals(0, ops.flags.get(0) & FaultFlags.FAULT_FLAG_TRIED);
         assertEquals(FaultFlags.FAULT_FLAG_TRIED, ops.flags.get(1) & FaultFlags.FAULT_FLAG_TRIED);
-        assertEquals(2, ops.calls.stream().filter("lock_mm_and_find_vma"::equals).count());
+        assertEquals(
+                2, ops.calls.stream().filter("lock_mm_and_find_vma"::equals).count());
     }
 
     /** SIG-06: a fault retried under the mmap lock with a fatal signal pending returns, killed, without another retry. */
@@ -256,7 +268,8 @@ class X86FaultHandlerTest {
         ops.perVma.add(RW_VMA);
         ops.faults.add(VM_FAULT_OOM);
         assertEquals(SigInfo.PAGEFAULT_OOM, fault(U, PtRegs.USER));
-        assertEquals(List.of("lock_vma_under_rcu", "handle_mm_fault", "vma_end_read", "VMA_LOCK_SUCCESS", "PAGEFAULT_OOM"),
+        assertEquals(
+                List.of("lock_vma_under_rcu", "handle_mm_fault", "vma_end_read", "VMA_LOCK_SUCCESS", "PAGEFAULT_OOM"),
                 ops.calls);
     }
 
@@ -313,7 +326,8 @@ class X86FaultHandlerTest {
         final X86FaultHandler h = new X86FaultHandler(ops, X86PageTableFormat.FOUR_LEVEL, false, false);
         h.setTrace(recs::add);
         assertTrue(h.faultInKernelSpace(0x7fff_ffff_f000L));
-        assertEquals(SigInfo.SEGV_MAPERR_SIG, h.handle(mm, X86PageFault.pageFault(0xffff_8880_0000_0000L, U), PtRegs.USER));
+        assertEquals(
+                SigInfo.SEGV_MAPERR_SIG, h.handle(mm, X86PageFault.pageFault(0xffff_8880_0000_0000L, U), PtRegs.USER));
         assertEquals(List.of(), ops.calls);
         assertEquals(U | P, recs.get(0).reportedErrorCode());
         assertEquals(SigInfo.OOPS, h.handle(mm, X86PageFault.pageFault(0xffff_8880_0000_0000L, 0), PtRegs.KERNEL_BUG));

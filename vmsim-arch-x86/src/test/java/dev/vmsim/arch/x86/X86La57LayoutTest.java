@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Errno;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -51,7 +51,8 @@ class X86La57LayoutTest {
         final long stack = mm.mmap(0, 16 * P, RW, ANON | Mman.MAP_GROWSDOWN);
         assertTrue(Long.compareUnsigned(stack + 16 * P, WINDOW) <= 0, "a growsdown stack too");
         final long straddling = mm.mmap(WINDOW - P, 2 * P, RW, ANON);
-        assertTrue(Long.compareUnsigned(straddling + 2 * P, WINDOW) <= 0,
+        assertTrue(
+                Long.compareUnsigned(straddling + 2 * P, WINDOW) <= 0,
                 "a hint whose range crosses the window is not valid (mmap_address_hint_valid)");
         final long huge = mm.mmap(0, 1L << 30, RW, ANON);
         assertTrue(Long.compareUnsigned(huge + (1L << 30), WINDOW) <= 0, "THP-aligned search as well");
@@ -62,8 +63,10 @@ class X86La57LayoutTest {
         final long high = 1L << 52;
         assertEquals(high, mm.mmap(high, 4 * P, RW, ANON), "a free hint above the window is taken");
         final long moved = mm.mmap(high, 4 * P, RW, ANON);
-        assertTrue(Long.compareUnsigned(moved, WINDOW) > 0,
-                "a taken one searches below mmap_base + TASK_SIZE_MAX - DEFAULT_MAP_WINDOW: 0x" + Long.toHexString(moved));
+        assertTrue(
+                Long.compareUnsigned(moved, WINDOW) > 0,
+                "a taken one searches below mmap_base + TASK_SIZE_MAX - DEFAULT_MAP_WINDOW: 0x"
+                        + Long.toHexString(moved));
         assertEquals(mm.mmapBase() + mm.taskSize() - WINDOW - 4 * P, moved);
         assertEquals(1L << 50, mm.mmap(1L << 50, P, RW, ANON | Mman.MAP_FIXED), "MAP_FIXED up to TASK_SIZE");
         assertEquals(-Errno.ENOMEM, mm.mmap(mm.taskSize(), P, RW, ANON | Mman.MAP_FIXED));

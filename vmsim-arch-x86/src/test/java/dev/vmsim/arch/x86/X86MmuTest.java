@@ -158,7 +158,7 @@ class X86MmuTest {
             try {
                 start.await();
                 for (int i = 0; i < rounds; i++) {
-                    for (;;) { // like ptep_clear_flush_young + a software bit update, with cmpxchg
+                    for (; ; ) { // like ptep_clear_flush_young + a software bit update, with cmpxchg
                         final long e = mem.getLongVolatile(pte);
                         final long count = ((e >>> counterShift) + 1) & 0x1F;
                         final long next = (e & ~(0x1FL << counterShift) & ~X86Pte.DIRTY) | (count << counterShift);
@@ -242,7 +242,8 @@ class X86MmuTest {
         assertEquals(la57 ? 5 : 4, slots.length);
         final String dump = m.dumpWalk(va);
         assertEquals(la57, dump.contains("PML5["));
-        assertTrue(dump.contains("PML4[") && dump.contains("PDPT[") && dump.contains("PD[") && dump.contains("PT["), dump);
+        assertTrue(
+                dump.contains("PML4[") && dump.contains("PDPT[") && dump.contains("PD[") && dump.contains("PT["), dump);
         assertTrue(dump.contains("pa 0x141678") || dump.contains("pa 0x141000"), dump);
     }
 

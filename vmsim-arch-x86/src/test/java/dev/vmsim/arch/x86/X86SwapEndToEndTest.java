@@ -16,9 +16,12 @@ class X86SwapEndToEndTest {
     void aSwappedPageReadsBackAndTheTraceShowsEachStep() {
         final List<String> lines = SwapRoundTrip.run(new X86Arch());
         assertEquals(1, lines.size(), String.join("\n", lines));
-        assertTrue(lines.get(0).contains("-> lock_vma_under_rcu: locked -> handle_mm_fault(USER|VMA_LOCK): do_swap_page "
-                + "swap type=0 offset=0x1 exclusive, swap cache miss, vma lock dropped, io wait read in flight, retry -> MAJOR|RETRY"
-                + " -> lock_mm_and_find_vma: found -> handle_mm_fault(TRIED|USER): do_swap_page swap type=0 offset=0x1 exclusive, "
-                + "swap cache hit, locked, mapped writable, stays in swap cache -> 0"), lines.get(0));
+        assertTrue(
+                lines.get(0)
+                        .contains("-> lock_vma_under_rcu: locked -> handle_mm_fault(USER|VMA_LOCK): do_swap_page "
+                                + "swap type=0 offset=0x1 exclusive, swap cache miss, vma lock dropped, io wait read in flight, retry -> MAJOR|RETRY"
+                                + " -> lock_mm_and_find_vma: found -> handle_mm_fault(TRIED|USER): do_swap_page swap type=0 offset=0x1 exclusive, "
+                                + "swap cache hit, locked, mapped writable, stays in swap cache -> 0"),
+                lines.get(0));
     }
 }

@@ -13,7 +13,8 @@ class X86SwapPteTest {
 
     @Test
     void typeAndOffsetRoundTripWithAndWithoutTheExclusiveBit() {
-        final long[] offsets = {1, 2, 0x1234, (1L << 40) + 7, (1L << 49) + 3}; // all-ones would encode as pte_none: max_swapfile_size excludes it
+        final long[] offsets = {1, 2, 0x1234, (1L << 40) + 7, (1L << 49) + 3
+        }; // all-ones would encode as pte_none: max_swapfile_size excludes it
         for (int type = 0; type < SwpEntry.MAX_SWAPFILES; type += 5) {
             for (final long off : offsets) {
                 final long pte = FMT.mkSwapPte(type, off);

@@ -64,8 +64,13 @@ public final class Calibration {
      * @param machine the profile whose cost model the virtual clock charges in the mmap1 2-thread
      *     comparison
      */
-    public Calibration(final KernelFactory factory, final NativeProbe pf1, final NativeProbe mmap1, final String arch,
-            final LockingMode mode, final MachineProfile machine) {
+    public Calibration(
+            final KernelFactory factory,
+            final NativeProbe pf1,
+            final NativeProbe mmap1,
+            final String arch,
+            final LockingMode mode,
+            final MachineProfile machine) {
         this.factory = factory;
         this.pf1 = pf1;
         this.mmap1 = mmap1;
@@ -78,13 +83,19 @@ public final class Calibration {
      * mmap1's rate at 2 threads over its rate at 1 thread in the model: both on the virtual clock
      * charging {@code machine}, {@code rounds} per thread. Deterministic for a seed.
      */
-    public static double modelMmap1Scaling(final KernelFactory factory, final MachineProfile machine, final String arch,
-            final LockingMode mode, final int rounds, final long seed) {
+    public static double modelMmap1Scaling(
+            final KernelFactory factory,
+            final MachineProfile machine,
+            final String arch,
+            final LockingMode mode,
+            final int rounds,
+            final long seed) {
         final WorkloadRunner runner = new WorkloadRunner(factory);
         final double[] rate = new double[3];
         for (final int t : new int[] {1, 2}) {
             final RunConfig c = RunConfig.rounds(new Mmap1(), arch, mode, t, rounds, seed)
-                    .withClock(ClockKind.VIRTUAL).withMachine(machine);
+                    .withClock(ClockKind.VIRTUAL)
+                    .withMachine(machine);
             rate[t] = runner.run(c, WorkloadRunner.Progress.NONE).syscallsPerSec();
         }
         return rate[2] / rate[1];
@@ -97,8 +108,11 @@ public final class Calibration {
         mmap1.binary();
         final WorkloadRunner runner = new WorkloadRunner(factory);
         for (int i = 0; i < SIM_WARMUP_RUNS; i++) {
-            runner.run(RunConfig.rounds(new PageFault1(), arch, mode, 1, NATIVE_PF_ROUNDS, seed), WorkloadRunner.Progress.NONE);
-            runner.run(RunConfig.rounds(new Mmap1(), arch, mode, 1, SIM_MMAP_ROUNDS, seed), WorkloadRunner.Progress.NONE);
+            runner.run(
+                    RunConfig.rounds(new PageFault1(), arch, mode, 1, NATIVE_PF_ROUNDS, seed),
+                    WorkloadRunner.Progress.NONE);
+            runner.run(
+                    RunConfig.rounds(new Mmap1(), arch, mode, 1, SIM_MMAP_ROUNDS, seed), WorkloadRunner.Progress.NONE);
         }
         final double[] kernelWall = new double[repeat];
         final double[] kernelCpu = new double[repeat];
@@ -128,7 +142,8 @@ public final class Calibration {
             progress.update((4.0 * i + 1) / (4.0 * repeat));
 
             final RunResult sp = runner.run(
-                    RunConfig.rounds(new PageFault1(), arch, mode, 1, NATIVE_PF_ROUNDS, seed), WorkloadRunner.Progress.NONE);
+                    RunConfig.rounds(new PageFault1(), arch, mode, 1, NATIVE_PF_ROUNDS, seed),
+                    WorkloadRunner.Progress.NONE);
             simFault[i] = sp.faultLatency().mean();
             simPgfault = sp.faults();
             simTouches = sp.touches();
@@ -138,7 +153,9 @@ public final class Calibration {
             realMmap[i] = Double.parseDouble(one.get("ns_per_mmap_munmap"));
             final Map<String, String> two = mmap1.run(Integer.toString(MMAP1_SCALING_ROUNDS), "2");
             kernelWall[i] = realMmap[i] / Double.parseDouble(two.get("ns_per_mmap_munmap"));
-            kernelCpu[i] = 2 * Double.parseDouble(one.get(HostFit.MMAP1_CPU_NS)) / Double.parseDouble(two.get(HostFit.MMAP1_CPU_NS));
+            kernelCpu[i] = 2
+                    * Double.parseDouble(one.get(HostFit.MMAP1_CPU_NS))
+                    / Double.parseDouble(two.get(HostFit.MMAP1_CPU_NS));
             progress.update((4.0 * i + 3) / (4.0 * repeat));
 
             final RunResult sm = runner.run(
@@ -151,22 +168,34 @@ public final class Calibration {
         b.append(String.format(
                 Locale.ROOT,
                 "calibration: %d alternating runs each; simulator arch=%s locking=%s; medians%n%n",
-                repeat, arch, mode.cliName()));
+                repeat,
+                arch,
+                mode.cliName()));
         b.append(String.format(Locale.ROOT, "%-28s %14s %14s %10s%n", "", "real kernel", "simulator", "sim/real"));
         line(b, "ns per fault (page-fault1)", median(realFault), median(simFault));
         line(b, "ns per mmap+munmap (mmap1)", median(realMmap), median(simMmap));
-        b.append(String.format(Locale.ROOT,
+        b.append(String.format(
+                Locale.ROOT,
                 "%nmmap1, 2 threads / 1 thread (rate ratio; kernel and model alternating, %d rounds per thread)%n",
                 MMAP1_SCALING_ROUNDS));
         b.append(String.format(Locale.ROOT, "%-44s %8s %8s %8s%n", "", "min", "median", "max"));
         scaling(b, "kernel, wall clock", kernelWall);
         scaling(b, "kernel, CPU time (2 x cpu/pair 1T / 2T)", kernelCpu);
         scaling(b, "model, virtual clock, machine " + machine.name(), model);
-        b.append(String.format(Locale.ROOT, "%nevent counts for %d page-fault1 rounds (%d pages)%n", NATIVE_PF_ROUNDS, realPages));
-        b.append(String.format(Locale.ROOT, "%-28s %14d %14d   (real: ru_minflt delta; sim: pgfault, %d touches)%n",
-                "minor faults", realMinflt, simPgfault, simTouches));
-        b.append(String.format(Locale.ROOT, "%-28s %14d %14s   (real: VmPTE at peak minus before, in pages; sim: table frames%s)%n",
-                "page-table pages", (vmptePeak - vmpteBefore) * 1024 / NATIVE_PAGE_SIZE,
+        b.append(String.format(
+                Locale.ROOT, "%nevent counts for %d page-fault1 rounds (%d pages)%n", NATIVE_PF_ROUNDS, realPages));
+        b.append(String.format(
+                Locale.ROOT,
+                "%-28s %14d %14d   (real: ru_minflt delta; sim: pgfault, %d touches)%n",
+                "minor faults",
+                realMinflt,
+                simPgfault,
+                simTouches));
+        b.append(String.format(
+                Locale.ROOT,
+                "%-28s %14d %14s   (real: VmPTE at peak minus before, in pages; sim: table frames%s)%n",
+                "page-table pages",
+                (vmptePeak - vmpteBefore) * 1024 / NATIVE_PAGE_SIZE,
                 simPt == KernelCounters.UNAVAILABLE ? "n/a" : Long.toString(simPt),
                 peakAddr != 0 ? String.format(Locale.ROOT, "; both at %#x", peakAddr) : ""));
         return b.toString();

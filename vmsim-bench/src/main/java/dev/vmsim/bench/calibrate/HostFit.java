@@ -41,24 +41,38 @@ public final class HostFit {
         /** The spreads and the fitted values, for the terminal. */
         public String report() {
             final StringBuilder b = new StringBuilder();
-            b.append(String.format(Locale.ROOT, "calibrate --fit: native probes, 1 thread, %d alternating runs each%n%n",
+            b.append(String.format(
+                    Locale.ROOT,
+                    "calibrate --fit: native probes, 1 thread, %d alternating runs each%n%n",
                     faultNs.n()));
             b.append(String.format(Locale.ROOT, "%-30s %10s %10s %10s %8s%n", "", "min", "median", "max", "max/min"));
             row(b, "ns per fault (page_fault1)", faultNs);
             row(b, "CPU ns per mmap+munmap (mmap1)", mmapMunmapNs);
-            b.append(share == null ? "mmap_lock share of mmap1: not traced\n"
-                    : String.format(Locale.ROOT, "mmap_lock share of mmap1: %s%n", share));
+            b.append(
+                    share == null
+                            ? "mmap_lock share of mmap1: not traced\n"
+                            : String.format(Locale.ROOT, "mmap_lock share of mmap1: %s%n", share));
             b.append('\n');
             for (final String p : FITTED) {
-                b.append(String.format(Locale.ROOT, "%-21s %8.1f ns   %s%n", p, profile.value(p),
+                b.append(String.format(
+                        Locale.ROOT,
+                        "%-21s %8.1f ns   %s%n",
+                        p,
+                        profile.value(p),
                         profile.parameters().get(p).source()));
             }
             return b.toString();
         }
 
         private static void row(final StringBuilder b, final String label, final Spread s) {
-            b.append(String.format(Locale.ROOT, "%-30s %10.1f %10.1f %10.1f %7.2fx%n",
-                    label, s.min(), s.median(), s.max(), s.ratio()));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "%-30s %10.1f %10.1f %10.1f %7.2fx%n",
+                    label,
+                    s.min(),
+                    s.median(),
+                    s.max(),
+                    s.ratio()));
         }
     }
 
@@ -82,8 +96,12 @@ public final class HostFit {
     }
 
     /** Runs both probes {@code repeat} times, alternately, and fits {@code base}'s residuals. */
-    public Result run(final MachineProfile base, final int repeat, final String description,
-            final WorkloadRunner.Progress progress) throws IOException, InterruptedException {
+    public Result run(
+            final MachineProfile base,
+            final int repeat,
+            final String description,
+            final WorkloadRunner.Progress progress)
+            throws IOException, InterruptedException {
         final double[] fault = new double[repeat];
         final double[] mmap = new double[repeat];
         final List<LockShare> shares = new ArrayList<>();
@@ -105,8 +123,12 @@ public final class HostFit {
      * The arithmetic alone: {@code base} with fault_other and the four mmap residuals fitted to the
      * figures; {@code share} null where the lock was not traced.
      */
-    public static MachineProfile fit(final MachineProfile base, final Spread faultNs, final Spread mmapMunmapNs,
-            final LockShare share, final String description) {
+    public static MachineProfile fit(
+            final MachineProfile base,
+            final Spread faultNs,
+            final Spread mmapMunmapNs,
+            final LockShare share,
+            final String description) {
         final Map<String, MachineProfile.Parameter> fitted = new LinkedHashMap<>();
         fitted.put("fault_other", ResidualFit.faultOther(base, faultNs, "page_fault1 (native probe, 1 thread)"));
         fitted.putAll(ResidualFit.mmapOther(base, mmapMunmapNs, share, "mmap1 (native probe, 1 thread, CPU time)"));

@@ -43,8 +43,8 @@ public final class MmapLockTrace {
     /** Fewest calls of each kind a trace must hold. */
     static final int MIN_CALLS = 100;
 
-    private static final Pattern EVENT =
-            Pattern.compile("\\s(\\d+): (mmap_lock_start_locking|mmap_lock_acquire_returned|mmap_lock_released): .*?write=(true|false)");
+    private static final Pattern EVENT = Pattern.compile(
+            "\\s(\\d+): (mmap_lock_start_locking|mmap_lock_acquire_returned|mmap_lock_released): .*?write=(true|false)");
 
     private final Path tracefs;
     private final NativeProbe mmap1;
@@ -66,13 +66,17 @@ public final class MmapLockTrace {
 
     /** Why {@link #find} found nothing, for the report. */
     public static String unavailableReason() {
-        return "no writable tracefs with the mmap_lock events and the " + CLOCK + " clock (tried "
-                + MOUNTS.get(0) + " and " + MOUNTS.get(1) + "; needs root)";
+        return "no writable tracefs with the mmap_lock events and the " + CLOCK + " clock (tried " + MOUNTS.get(0)
+                + " and " + MOUNTS.get(1) + "; needs root)";
     }
 
     private static boolean clockAvailable(final Path t) {
         try {
-            return Arrays.asList(read(t, "trace_clock").replace("[", "").replace("]", "").split("\\s+")).contains(CLOCK);
+            return Arrays.asList(read(t, "trace_clock")
+                            .replace("[", "")
+                            .replace("]", "")
+                            .split("\\s+"))
+                    .contains(CLOCK);
         } catch (IOException e) {
             return false;
         }
@@ -159,27 +163,43 @@ public final class MmapLockTrace {
             (c.downgraded < 0 ? mmaps : munmaps).add(c);
         }
         if (mmaps.size() < MIN_CALLS || munmaps.size() < MIN_CALLS) {
-            throw new IllegalStateException(String.format(Locale.ROOT,
-                    "the mmap_lock trace holds %d mmap and %d munmap calls, fewer than %d each", mmaps.size(),
-                    munmaps.size(), MIN_CALLS));
+            throw new IllegalStateException(String.format(
+                    Locale.ROOT,
+                    "the mmap_lock trace holds %d mmap and %d munmap calls, fewer than %d each",
+                    mmaps.size(),
+                    munmaps.size(),
+                    MIN_CALLS));
         }
-        final double event = median(calls.stream().mapToLong(c -> c.acquired - c.start).toArray());
+        final double event =
+                median(calls.stream().mapToLong(c -> c.acquired - c.start).toArray());
         final long[] periods = new long[mmaps.size() - 1];
         for (int i = 1; i < mmaps.size(); i++) {
             periods[i - 1] = mmaps.get(i).start - mmaps.get(i - 1).start;
         }
         final double period = median(periods);
-        final double holdMmap = median(mmaps.stream().mapToLong(c -> c.released - c.acquired).toArray());
-        final double holdMunmap = median(munmaps.stream().mapToLong(c -> c.released - c.acquired).toArray());
+        final double holdMmap =
+                median(mmaps.stream().mapToLong(c -> c.released - c.acquired).toArray());
+        final double holdMunmap =
+                median(munmaps.stream().mapToLong(c -> c.released - c.acquired).toArray());
         final double pair = period - EVENTS_PER_PAIR * event;
         final double mmap = Math.max(0, holdMmap - event) / pair;
         final double munmap = Math.max(0, holdMunmap - 2 * event) / pair;
-        return new LockShare(mmap, munmap, String.format(Locale.ROOT,
-                "traced with the mmap_lock tracepoints, mmap1 1 thread %d rounds, %s clock: median hold mmap %.0f,"
-                        + " munmap %.0f (write, then read after mmap_write_downgrade), median pair %.0f cycles; less"
-                        + " the events' own cost (1 in mmap's hold, 2 in munmap's, %d per pair; one event = the median"
-                        + " start_locking to acquire_returned, %.0f cycles)",
-                rounds, CLOCK, holdMmap, holdMunmap, period, EVENTS_PER_PAIR, event));
+        return new LockShare(
+                mmap,
+                munmap,
+                String.format(
+                        Locale.ROOT,
+                        "traced with the mmap_lock tracepoints, mmap1 1 thread %d rounds, %s clock: median hold mmap %.0f,"
+                                + " munmap %.0f (write, then read after mmap_write_downgrade), median pair %.0f cycles; less"
+                                + " the events' own cost (1 in mmap's hold, 2 in munmap's, %d per pair; one event = the median"
+                                + " start_locking to acquire_returned, %.0f cycles)",
+                        rounds,
+                        CLOCK,
+                        holdMmap,
+                        holdMunmap,
+                        period,
+                        EVENTS_PER_PAIR,
+                        event));
     }
 
     private static double median(final long[] v) {

@@ -52,11 +52,23 @@ public final class NativeProbe {
         Files.write(dir.resolve(name + ".c"), source);
         Files.write(dir.resolve(HEADER), header);
         final Path tmp = dir.resolve(name + ".tmp" + ProcessHandle.current().pid());
-        final Result r = exec(List.of("gcc", "-O2", "-pthread", "-o", tmp.toString(), dir.resolve(name + ".c").toString()), dir);
+        final Result r = exec(
+                List.of(
+                        "gcc",
+                        "-O2",
+                        "-pthread",
+                        "-o",
+                        tmp.toString(),
+                        dir.resolve(name + ".c").toString()),
+                dir);
         if (r.status != 0) {
             throw new IOException("gcc failed to compile " + name + ".c: " + r.output.trim());
         }
-        Files.move(tmp, bin, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(
+                tmp,
+                bin,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return bin;
     }
 
@@ -87,7 +99,10 @@ public final class NativeProbe {
     private static Result exec(final List<String> cmd, final Path dir) throws IOException, InterruptedException {
         final Process p;
         try {
-            p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+            p = new ProcessBuilder(cmd)
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .start();
         } catch (IOException e) {
             throw new IOException("cannot run " + cmd.get(0) + " (is gcc installed?): " + e.getMessage(), e);
         }

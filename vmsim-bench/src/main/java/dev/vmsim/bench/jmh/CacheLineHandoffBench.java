@@ -87,7 +87,7 @@ public class CacheLineHandoffBench {
 
     /** Waits for the word's parity to be {@code parity}, then increments it (the other side's turn). */
     private static void turn(final AtomicLong w, final long parity, final Control control) {
-        for (;;) {
+        for (; ; ) {
             final long v = w.get();
             if ((v & 1) == parity && w.compareAndSet(v, v + 1)) {
                 return;

@@ -57,7 +57,9 @@ public class LockdepBench {
     }
 
     @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {ON, STACKS})
+    @Fork(
+            value = 1,
+            jvmArgsAppend = {ON, STACKS})
     public void readLockdepStacks() {
         read();
     }
@@ -75,7 +77,9 @@ public class LockdepBench {
     }
 
     @Benchmark
-    @Fork(value = 1, jvmArgsAppend = {ON, STACKS})
+    @Fork(
+            value = 1,
+            jvmArgsAppend = {ON, STACKS})
     public void nestedLockdepStacks() {
         nested();
     }

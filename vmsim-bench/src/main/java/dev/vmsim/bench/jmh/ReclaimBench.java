@@ -4,8 +4,8 @@ import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.ArchRegistry;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.phys.MemMap;
 import dev.vmsim.core.phys.PageFlags;
 import dev.vmsim.core.vmscan.ScanControl;
@@ -117,7 +117,10 @@ public class ReclaimBench {
         if (region != 0) {
             mm.munmap(region, PAGES * pageSize); // the swap PTEs of the last region go
         }
-        region = mm.mmap(0, PAGES * pageSize, Mman.PROT_READ | Mman.PROT_WRITE,
+        region = mm.mmap(
+                0,
+                PAGES * pageSize,
+                Mman.PROT_READ | Mman.PROT_WRITE,
                 Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_POPULATE);
         machine.vmscan().lruAddDrainAll();
         machine.vmscan().shrinkInactiveList(PAGES, new ScanControl(true, cpu.id()));
@@ -133,8 +136,8 @@ public class ReclaimBench {
     @Benchmark
     @OperationsPerInvocation(ScanControl.SWAP_CLUSTER_MAX)
     public long shrinkInactiveListPerPage() {
-        final long reclaimed = machine.vmscan().shrinkInactiveList(ScanControl.SWAP_CLUSTER_MAX,
-                new ScanControl(true, cpu.id()));
+        final long reclaimed =
+                machine.vmscan().shrinkInactiveList(ScanControl.SWAP_CLUSTER_MAX, new ScanControl(true, cpu.id()));
         if (reclaimed != ScanControl.SWAP_CLUSTER_MAX) {
             throw new IllegalStateException("reclaimed " + reclaimed);
         }

@@ -6,8 +6,8 @@ import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Errno;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.swap.Swap;
@@ -100,7 +100,8 @@ public final class SwapFaultState implements AutoCloseable {
         final Vmscan vmscan = machine.vmscan();
         for (int pass = 0; mm.anonRss() > 0; pass++) {
             if (pass == MAX_PASSES) {
-                throw new IllegalStateException(mm.anonRss() + " pages still resident after " + pass + " reclaim passes");
+                throw new IllegalStateException(
+                        mm.anonRss() + " pages still resident after " + pass + " reclaim passes");
             }
             vmscan.lruAddDrainAll();
             final ScanControl sc = new ScanControl(true, cpu.id());
@@ -110,8 +111,8 @@ public final class SwapFaultState implements AutoCloseable {
             vmscan.shrinkInactiveList(vmscan.nrInactiveAnon(), sc);
         }
         if (mm.swapEnts() != pages || swap.cache().nrFolios() != 0) {
-            throw new IllegalStateException(mm.swapEnts() + " swap PTEs, " + swap.cache().nrFolios()
-                    + " swap-cache folios after reclaim of " + pages + " pages");
+            throw new IllegalStateException(mm.swapEnts() + " swap PTEs, "
+                    + swap.cache().nrFolios() + " swap-cache folios after reclaim of " + pages + " pages");
         }
     }
 
@@ -150,7 +151,8 @@ public final class SwapFaultState implements AutoCloseable {
         for (int i = 0; i < pages; i++) {
             final int v = cpu.load(address(i));
             if (v != expected(i)) {
-                throw new IllegalStateException("page " + i + " read " + v + (v < 0 ? " (" + SigInfo.describe(cpu.lastSignal()) + ")" : ""));
+                throw new IllegalStateException(
+                        "page " + i + " read " + v + (v < 0 ? " (" + SigInfo.describe(cpu.lastSignal()) + ")" : ""));
             }
             sum += v;
         }

@@ -130,7 +130,8 @@ public class VmaTreeBench {
             return mas.emptyAreaRev(low, top, size) == 0 ? mas.index : -1;
         }
         long gapTop = top;
-        final Iterator<Range> it = map.headMap(top, true).descendingMap().values().iterator();
+        final Iterator<Range> it =
+                map.headMap(top, true).descendingMap().values().iterator();
         while (it.hasNext()) {
             final Range r = it.next();
             if (r.end - 1 < gapTop) {

@@ -39,11 +39,20 @@ public record LockShare(double mmap, double munmap, String source) {
         final Spread t = Spread.of(total);
         final LockShare first = traces.get(0);
         return new LockShare(
-                Spread.of(traces.stream().mapToDouble(LockShare::mmap).toArray()).median(),
-                Spread.of(traces.stream().mapToDouble(LockShare::munmap).toArray()).median(),
-                traces.size() == 1 ? first.source() : String.format(Locale.ROOT,
-                        "median of %d traces (locked share min %.3f, median %.3f, max %.3f); the first: %s",
-                        traces.size(), t.min(), t.median(), t.max(), first.source()));
+                Spread.of(traces.stream().mapToDouble(LockShare::mmap).toArray())
+                        .median(),
+                Spread.of(traces.stream().mapToDouble(LockShare::munmap).toArray())
+                        .median(),
+                traces.size() == 1
+                        ? first.source()
+                        : String.format(
+                                Locale.ROOT,
+                                "median of %d traces (locked share min %.3f, median %.3f, max %.3f); the first: %s",
+                                traces.size(),
+                                t.min(),
+                                t.median(),
+                                t.max(),
+                                first.source()));
     }
 
     @Override

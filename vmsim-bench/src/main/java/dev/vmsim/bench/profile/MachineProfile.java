@@ -69,7 +69,8 @@ public final class MachineProfile {
     }
 
     /** The same profile with {@code changed} parameters replaced (calibrate --fit's result). */
-    public MachineProfile with(final String newName, final String newDescription, final Map<String, Parameter> changed) {
+    public MachineProfile with(
+            final String newName, final String newDescription, final Map<String, Parameter> changed) {
         final Map<String, Parameter> all = new LinkedHashMap<>(parameters);
         for (final Map.Entry<String, Parameter> e : changed.entrySet()) {
             if (!all.containsKey(e.getKey())) {

@@ -67,8 +67,8 @@ public final class MachineProfiles {
         }
         final Path p = Path.of(nameOrFile);
         if (!Files.exists(p) && !nameOrFile.contains("/") && !nameOrFile.endsWith(".json")) {
-            throw new ProfileException("unknown machine profile (known: " + String.join(", ", SHIPPED)
-                    + "; or a profile's JSON file)");
+            throw new ProfileException(
+                    "unknown machine profile (known: " + String.join(", ", SHIPPED) + "; or a profile's JSON file)");
         }
         final String text;
         try {
@@ -114,7 +114,9 @@ public final class MachineProfiles {
             root = READER.readTree(json);
         } catch (JsonProcessingException e) {
             final JsonLocation at = e.getLocation();
-            final String msg = e.getOriginalMessage() == null ? "" : e.getOriginalMessage().lines().findFirst().orElse("");
+            final String msg = e.getOriginalMessage() == null
+                    ? ""
+                    : e.getOriginalMessage().lines().findFirst().orElse("");
             throw new ProfileException("malformed JSON"
                     + (at != null ? " at line " + at.getLineNr() + ", column " + at.getColumnNr() : "") + ": " + msg);
         }

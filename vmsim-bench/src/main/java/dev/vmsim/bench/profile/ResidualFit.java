@@ -39,8 +39,22 @@ public final class ResidualFit {
      * faults ({@link #anonWriteFaultNs}).
      */
     public static final Map<String, Integer> ANON_WRITE_FAULT = steps(
-            "fault_entry_exit", 1, "tlb_hit", 2, "walk_level", 12, "maple_node_visit", 1,
-            "atomic_local", 3, "frame_alloc_pcp", 1, "zero_page_4k", 1, "pte_update", 1);
+            "fault_entry_exit",
+            1,
+            "tlb_hit",
+            2,
+            "walk_level",
+            12,
+            "maple_node_visit",
+            1,
+            "atomic_local",
+            3,
+            "frame_alloc_pcp",
+            1,
+            "zero_page_4k",
+            1,
+            "pte_update",
+            1);
 
     /** A pcp refill: one batch from the buddy lists, and the zone->lock RMW that takes it. */
     public static final Map<String, Integer> PCP_REFILL = steps("frame_alloc_zone", 1, "atomic_local", 1);
@@ -85,8 +99,13 @@ public final class ResidualFit {
      * fault_other from one anonymous fault's measured cost {@code measured}; {@code what} says what
      * was measured, e.g. "page_fault1 (native probe, 1 thread)".
      */
-    public static MachineProfile.Parameter faultOther(final MachineProfile p, final Spread measured, final String what) {
-        return residual(measured.median(), anonWriteFaultNs(p), describeAnonWriteFault(), 1,
+    public static MachineProfile.Parameter faultOther(
+            final MachineProfile p, final Spread measured, final String what) {
+        return residual(
+                measured.median(),
+                anonWriteFaultNs(p),
+                describeAnonWriteFault(),
+                1,
                 "fit: " + what + " " + measured.describe() + " per fault");
     }
 
@@ -118,18 +137,49 @@ public final class ResidualFit {
         }
         final double m = measured.median();
         final double outside = (1 - share.locked()) * m;
-        final String shares = String.format(Locale.ROOT, "; under the mmap_lock: %s of the pair (%s)", share, share.source());
-        final String unlocked = String.format(Locale.ROOT, "%s%s; outside the lock %.3f of the pair, %.1f ns, half per call",
-                fit, shares, 1 - share.locked(), outside);
-        out.put("mmap_other_unlocked", residual(outside / 2, modelled(p, MMAP_UNLOCKED), describe(MMAP_UNLOCKED), 1,
-                unlocked));
-        out.put("mmap_other_locked", residual(share.mmap() * m, modelled(p, MMAP_LOCKED), describe(MMAP_LOCKED), 1,
-                String.format(Locale.ROOT, "%s%s; mmap's %.3f is %.1f ns", fit, shares, share.mmap(), share.mmap() * m)));
-        out.put("munmap_other_unlocked", residual(outside / 2, modelled(p, MUNMAP_UNLOCKED), describe(MUNMAP_UNLOCKED),
-                1, unlocked));
-        out.put("munmap_other_locked", residual(share.munmap() * m, modelled(p, MUNMAP_LOCKED),
-                describe(MUNMAP_LOCKED), 1, String.format(Locale.ROOT, "%s%s; munmap's %.3f is %.1f ns", fit, shares,
-                        share.munmap(), share.munmap() * m)));
+        final String shares =
+                String.format(Locale.ROOT, "; under the mmap_lock: %s of the pair (%s)", share, share.source());
+        final String unlocked = String.format(
+                Locale.ROOT,
+                "%s%s; outside the lock %.3f of the pair, %.1f ns, half per call",
+                fit,
+                shares,
+                1 - share.locked(),
+                outside);
+        out.put(
+                "mmap_other_unlocked",
+                residual(outside / 2, modelled(p, MMAP_UNLOCKED), describe(MMAP_UNLOCKED), 1, unlocked));
+        out.put(
+                "mmap_other_locked",
+                residual(
+                        share.mmap() * m,
+                        modelled(p, MMAP_LOCKED),
+                        describe(MMAP_LOCKED),
+                        1,
+                        String.format(
+                                Locale.ROOT,
+                                "%s%s; mmap's %.3f is %.1f ns",
+                                fit,
+                                shares,
+                                share.mmap(),
+                                share.mmap() * m)));
+        out.put(
+                "munmap_other_unlocked",
+                residual(outside / 2, modelled(p, MUNMAP_UNLOCKED), describe(MUNMAP_UNLOCKED), 1, unlocked));
+        out.put(
+                "munmap_other_locked",
+                residual(
+                        share.munmap() * m,
+                        modelled(p, MUNMAP_LOCKED),
+                        describe(MUNMAP_LOCKED),
+                        1,
+                        String.format(
+                                Locale.ROOT,
+                                "%s%s; munmap's %.3f is %.1f ns",
+                                fit,
+                                shares,
+                                share.munmap(),
+                                share.munmap() * m)));
         return out;
     }
 
@@ -142,11 +192,16 @@ public final class ResidualFit {
             s.append(String.format(Locale.ROOT, ", divided by %d (the probe times them together)", shares));
         }
         if (rest < 0) {
-            s.append(String.format(Locale.ROOT,
-                    "; the steps exceed the measurement by %.1f ns, so the residual is 0", -rest * shares));
+            s.append(String.format(
+                    Locale.ROOT,
+                    "; the steps exceed the measurement by %.1f ns, so the residual is 0",
+                    -rest * shares));
             return new MachineProfile.Parameter(0, "ns", s.toString());
         }
-        return new MachineProfile.Parameter(round1(rest), "ns", s.append(String.format(Locale.ROOT, " = %.1f ns", rest)).toString());
+        return new MachineProfile.Parameter(
+                round1(rest),
+                "ns",
+                s.append(String.format(Locale.ROOT, " = %.1f ns", rest)).toString());
     }
 
     /** "fault_entry_exit + 2 tlb_hit + 12 walk_level + ..." */

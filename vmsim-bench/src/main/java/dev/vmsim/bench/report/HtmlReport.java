@@ -70,22 +70,37 @@ public final class HtmlReport {
         final double span = Math.max(1e-9, Math.log(Math.max(first, last)) - lo);
         final java.util.function.IntToDoubleFunction x = n -> PAD + (W - 2.0 * PAD) * (Math.log(n) - lo) / span;
         for (final Comparison row : t.rows()) {
-            b.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>",
-                    x.applyAsDouble(Scaling.threads(row)), H - PAD + 18, Scaling.threads(row)));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>",
+                    x.applyAsDouble(Scaling.threads(row)),
+                    H - PAD + 18,
+                    Scaling.threads(row)));
         }
         int c = 0;
         for (final LockingVariant m : t.modes()) {
             final StringBuilder pts = new StringBuilder();
             for (final Comparison row : t.rows()) {
                 final double v = Math.max(0, Scaling.faultsPerSec(row, m));
-                pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", x.applyAsDouble(Scaling.threads(row)),
+                pts.append(String.format(
+                        Locale.ROOT,
+                        "%.1f,%.1f ",
+                        x.applyAsDouble(Scaling.threads(row)),
                         H - PAD - (H - 2.0 * PAD) * (Double.isNaN(v) ? 0 : v) / max));
             }
             final String color = COLORS[c % COLORS.length];
-            b.append("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"").append(color)
-                    .append("\" points=\"").append(pts.toString().trim()).append("\"/>");
-            b.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>",
-                    W - PAD - 150, PAD - 10 + 14 * c, color, esc(m.name())));
+            b.append("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"")
+                    .append(color)
+                    .append("\" points=\"")
+                    .append(pts.toString().trim())
+                    .append("\"/>");
+            b.append(String.format(
+                    Locale.ROOT,
+                    "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>",
+                    W - PAD - 150,
+                    PAD - 10 + 14 * c,
+                    color,
+                    esc(m.name())));
             c++;
         }
         return b.append("</svg>\n").toString();
@@ -95,9 +110,17 @@ public final class HtmlReport {
     private static StringBuilder page(final String title, final String table) {
         return new StringBuilder()
                 .append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-                .append("<title>").append(esc(title)).append("</title>").append(STYLE).append("</head><body>\n")
-                .append("<h1>").append(esc(title)).append("</h1>\n")
-                .append("<pre>").append(esc(table)).append("</pre>\n");
+                .append("<title>")
+                .append(esc(title))
+                .append("</title>")
+                .append(STYLE)
+                .append("</head><body>\n")
+                .append("<h1>")
+                .append(esc(title))
+                .append("</h1>\n")
+                .append("<pre>")
+                .append(esc(table))
+                .append("</pre>\n");
     }
 
     /** One bar per mode at its median, with a dot per run. */
@@ -119,7 +142,13 @@ public final class HtmlReport {
             b.append(String.format(
                     Locale.ROOT,
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%s: %s</title></rect>",
-                    x, H - PAD - h, slot * 0.6, h, COLORS[i % COLORS.length], esc(m.name()), TextReport.si(med)));
+                    x,
+                    H - PAD - h,
+                    slot * 0.6,
+                    h,
+                    COLORS[i % COLORS.length],
+                    esc(m.name()),
+                    TextReport.si(med)));
             for (final RunResult r : cmp.runsOf(m)) {
                 final double y = H - PAD - (H - 2.0 * PAD) * Math.max(0, metric.applyAsDouble(r)) / max;
                 b.append(String.format(
@@ -128,7 +157,9 @@ public final class HtmlReport {
             b.append(String.format(
                     Locale.ROOT,
                     "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>",
-                    x + slot * 0.3, H - PAD + 18, esc(m.name())));
+                    x + slot * 0.3,
+                    H - PAD + 18,
+                    esc(m.name())));
         }
         return b.append("</svg>\n").toString();
     }
@@ -150,7 +181,9 @@ public final class HtmlReport {
             b.append(String.format(
                     Locale.ROOT,
                     "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>",
-                    PAD + i * step, H - PAD + 18, labels[i]));
+                    PAD + i * step,
+                    H - PAD + 18,
+                    labels[i]));
         }
         int c = 0;
         for (final Map.Entry<LockingVariant, double[]> e : percentiles.entrySet()) {
@@ -161,12 +194,18 @@ public final class HtmlReport {
                 pts.append(String.format(Locale.ROOT, "%.1f,%.1f ", PAD + i * step, y));
             }
             final String color = COLORS[c % COLORS.length];
-            b.append("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"").append(color)
-                    .append("\" points=\"").append(pts.toString().trim()).append("\"/>");
+            b.append("<polyline fill=\"none\" stroke-width=\"2\" stroke=\"")
+                    .append(color)
+                    .append("\" points=\"")
+                    .append(pts.toString().trim())
+                    .append("\"/>");
             b.append(String.format(
                     Locale.ROOT,
                     "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>",
-                    W - PAD - 90, PAD - 10 + 14 * c, color, esc(e.getKey().name())));
+                    W - PAD - 90,
+                    PAD - 10 + 14 * c,
+                    color,
+                    esc(e.getKey().name())));
             c++;
         }
         return b.append("</svg>\n").toString();
@@ -180,7 +219,20 @@ public final class HtmlReport {
                         + "<text x=\"%d\" y=\"20\" font-weight=\"bold\">%s</text>"
                         + "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>"
                         + "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>",
-                W, H, W, H, PAD, esc(title), PAD, PAD, PAD, H - PAD, PAD, H - PAD, W - PAD, H - PAD));
+                W,
+                H,
+                W,
+                H,
+                PAD,
+                esc(title),
+                PAD,
+                PAD,
+                PAD,
+                H - PAD,
+                PAD,
+                H - PAD,
+                W - PAD,
+                H - PAD));
         return b;
     }
 
@@ -194,7 +246,13 @@ public final class HtmlReport {
                     Locale.ROOT,
                     "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>"
                             + "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>",
-                    PAD, y, W - PAD, y, PAD - 4, y + 4, TextReport.si(v)));
+                    PAD,
+                    y,
+                    W - PAD,
+                    y,
+                    PAD - 4,
+                    y + 4,
+                    TextReport.si(v)));
         }
     }
 

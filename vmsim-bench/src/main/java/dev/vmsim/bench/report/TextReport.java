@@ -41,7 +41,10 @@ public final class TextReport {
                 r.config().threads(),
                 r.config().seed(),
                 kernelNote(r.config())
-                        + (r.attribution().isEmpty() ? "" : "  clock=virtual  machine=" + r.config().machine().name())));
+                        + (r.attribution().isEmpty()
+                                ? ""
+                                : "  clock=virtual  machine="
+                                        + r.config().machine().name())));
         b.append(String.format(
                 Locale.ROOT,
                 "%.3f s, %d rounds: %d faults (%s/s), %d syscalls (%s/s)%n",
@@ -84,10 +87,13 @@ public final class TextReport {
         b.append(String.format(Locale.ROOT, "  %-30s %14d%n", "hits", c.tlbHits()));
         b.append(String.format(Locale.ROOT, "  %-30s %14d%n", "misses", c.tlbMisses()));
         b.append(String.format(Locale.ROOT, "  %-30s %14d%n", "shootdowns", c.tlbShootdowns()));
-        b.append(String.format(Locale.ROOT, "page-table frames %s, leaked frames %d%n", count(c.pageTableFrames()), r.leakedFrames()));
+        b.append(String.format(
+                Locale.ROOT, "page-table frames %s, leaked frames %d%n", count(c.pageTableFrames()), r.leakedFrames()));
         if (!r.attribution().isEmpty()) {
-            b.append(String.format(Locale.ROOT,
-                    "%nvirtual time by mechanism, summed over CPUs (host: %.1f s to simulate)%n", r.hostSeconds()));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "%nvirtual time by mechanism, summed over CPUs (host: %.1f s to simulate)%n",
+                    r.hostSeconds()));
             attribution(b, List.of(r.config().variant()), v -> r);
         }
         return b.toString();
@@ -120,7 +126,9 @@ public final class TextReport {
                 }
                 final long v = a.getOrDefault(k, 0L);
                 final double perFault = r.faults() > 0 ? (double) v / r.faults() : 0;
-                b.append(String.format(Locale.ROOT, "%24s",
+                b.append(String.format(
+                        Locale.ROOT,
+                        "%24s",
                         String.format(Locale.ROOT, "%.1f (%4.1f%%)", perFault, total > 0 ? 100.0 * v / total : 0)));
             }
             b.append('\n');
@@ -159,7 +167,10 @@ public final class TextReport {
         row(b, cmp, "mmap_lock contended", r -> r.counters().mmapLockContended());
         row(b, cmp, "mmap_lock wait ms", r -> r.counters().mmapLockWaitNs() / 1e6);
         if (!first.attribution().isEmpty()) {
-            b.append(String.format(Locale.ROOT, "%nvirtual time (machine %s), summed over CPUs%n", first.config().machine().name()));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "%nvirtual time (machine %s), summed over CPUs%n",
+                    first.config().machine().name()));
             attribution(b, cmp.columns(), m -> cmp.runsOf(m).get(0));
         }
         return b.toString();
@@ -177,7 +188,11 @@ public final class TextReport {
                 Locale.ROOT,
                 "%s  arch=%s  machine=%s%s  %d runs per mode and thread count, interleaved;"
                         + " faults/s medians (delta against %s)%n%n",
-                t.workload(), cfg.arch(), cfg.machine().name(), kernelNote(cfg), t.rows().get(0).runsOf(baseline).size(),
+                t.workload(),
+                cfg.arch(),
+                cfg.machine().name(),
+                kernelNote(cfg),
+                t.rows().get(0).runsOf(baseline).size(),
                 baseline.name()));
         b.append(String.format(Locale.ROOT, "%-8s", "threads"));
         for (final LockingVariant m : t.modes()) {
@@ -189,15 +204,19 @@ public final class TextReport {
             for (final LockingVariant m : t.modes()) {
                 final String fps = si(Scaling.faultsPerSec(row, m));
                 final double d = Scaling.delta(row, m);
-                b.append(String.format(Locale.ROOT, "%24s", m == baseline || Double.isNaN(d)
-                        ? fps
-                        : fps + String.format(Locale.ROOT, " %+6.1f%%", 100 * d)));
+                b.append(String.format(
+                        Locale.ROOT,
+                        "%24s",
+                        m == baseline || Double.isNaN(d)
+                                ? fps
+                                : fps + String.format(Locale.ROOT, " %+6.1f%%", 100 * d)));
             }
             b.append('\n');
         }
         final Comparison last = t.rows().get(t.rows().size() - 1);
         if (!last.runs().get(0).attribution().isEmpty()) {
-            b.append(String.format(Locale.ROOT, "%nvirtual time at %d threads, summed over CPUs%n", Scaling.threads(last)));
+            b.append(String.format(
+                    Locale.ROOT, "%nvirtual time at %d threads, summed over CPUs%n", Scaling.threads(last)));
             attribution(b, t.modes(), m -> last.runsOf(m).get(0));
         }
         return b.toString();
@@ -209,7 +228,8 @@ public final class TextReport {
         for (final LockingVariant m : cmp.columns()) {
             final double v = cmp.median(m, metric);
             final double ratio = cmp.ratio(m, metric);
-            final String cell = v < 0 ? "n/a" : si(v) + (Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, " (%.2fx)", ratio));
+            final String cell =
+                    v < 0 ? "n/a" : si(v) + (Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, " (%.2fx)", ratio));
             b.append(String.format(Locale.ROOT, "%24s", cell));
         }
         b.append('\n');
@@ -219,7 +239,13 @@ public final class TextReport {
         b.append(String.format(
                 Locale.ROOT,
                 "  %-10s %10d %10d %10d %10d %10d %10d%n",
-                label, l.p50(), l.p90(), l.p99(), l.p999(), l.max(), l.count()));
+                label,
+                l.p50(),
+                l.p90(),
+                l.p99(),
+                l.p999(),
+                l.max(),
+                l.count()));
     }
 
     private static String count(final long v) {

@@ -50,8 +50,9 @@ final class PatternRegion {
                     final int got = rec.read(va);
                     final int want = pattern(p, g - 1, half) & 0xff;
                     if (got != want) {
-                        throw new IllegalStateException("data lost: page " + p + (half == 0 ? "" : " (middle)")
-                                + " of task " + salt + " read " + got + " after sweep " + (g - 1) + ", expected " + want);
+                        throw new IllegalStateException(
+                                "data lost: page " + p + (half == 0 ? "" : " (middle)") + " of task " + salt + " read "
+                                        + got + " after sweep " + (g - 1) + ", expected " + want);
                     }
                 }
                 final int sig = rec.write(va, pattern(p, g, half));

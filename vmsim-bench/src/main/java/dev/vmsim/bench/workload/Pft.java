@@ -88,6 +88,7 @@ public final class Pft implements Workload {
         private final long size;
         /** PAGE_SIZE of the run's machine. */
         private final long page;
+
         private final long pagesPerThread;
         private final Barrier phaser;
         /** Barrier passes so far; odd passes end a repeat. Touched only in the barrier action. */
@@ -96,12 +97,14 @@ public final class Pft implements Workload {
         private long addr;
         /** Per-thread loop times of the current repeat, ns; -1 for a thread that did not take part. */
         private final long[] begin;
+
         private final long[] end;
         private final long[] faulted;
         /** Each task thread's recorder, for the system calls the last arriver makes in onAdvance. */
         private final ThreadLocal<TaskRecorder> recorder = new ThreadLocal<>();
         /** Rates of the finished repeats (faults/s), touched only in onAdvance; read after the run. */
         private double[] rates = new double[16];
+
         private int repeats;
 
         Run(final SimKernel kernel, final int threads, final long size) {

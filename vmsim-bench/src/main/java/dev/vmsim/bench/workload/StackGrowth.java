@@ -57,6 +57,7 @@ public final class StackGrowth implements Workload {
         private final TaskRecorder rec;
         /** The stack's top (exclusive); the stack is [top - page, top) after a reset. */
         private final long top;
+
         private final long page;
 
         Stack(final TaskRecorder rec, final long top) {

@@ -82,7 +82,8 @@ public final class SwapStorm implements Workload {
             public TaskLoop task(final int index, final TaskRecorder rec) {
                 return threads > 1 && index == threads - 1
                         ? new FaultVsMunmap.Churner(rec, Pages.random(seed, index))
-                        : new Sweeper(held.hold(index, new PatternRegion(rec, REGION_PAGES, index, "swap-storm")),
+                        : new Sweeper(
+                                held.hold(index, new PatternRegion(rec, REGION_PAGES, index, "swap-storm")),
                                 random ? Pages.random(seed, index) : null);
             }
 

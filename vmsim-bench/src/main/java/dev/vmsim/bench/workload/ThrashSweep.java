@@ -26,8 +26,8 @@ public final class ThrashSweep {
     public record Step(int percent, double faultsPerSec, long faults, long majorFaults, long pswpin, long pswpout) {
         /** A row of {@link #table}. */
         String row() {
-            return String.format("%6d%% %14.0f %10d %10d %10d %10d", percent, faultsPerSec, faults, majorFaults,
-                    pswpin, pswpout);
+            return String.format(
+                    "%6d%% %14.0f %10d %10d %10d %10d", percent, faultsPerSec, faults, majorFaults, pswpin, pswpout);
         }
     }
 
@@ -43,8 +43,11 @@ public final class ThrashSweep {
         final int threads = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         final long rounds = args.length > 3 ? Long.parseLong(args[3]) : 3;
         final ClockKind clock = args.length > 4 && args[4].equals("host") ? ClockKind.HOST : ClockKind.VIRTUAL;
-        final List<Step> steps = run(new WorkloadRunner(KernelFactory.simulator()),
-                pct -> RunConfig.rounds(new Thrash(pct), arch, mode, threads, rounds, 1).withClock(clock), PERCENTS);
+        final List<Step> steps = run(
+                new WorkloadRunner(KernelFactory.simulator()),
+                pct -> RunConfig.rounds(new Thrash(pct), arch, mode, threads, rounds, 1)
+                        .withClock(clock),
+                PERCENTS);
         System.out.print(table(steps));
     }
 
@@ -52,13 +55,18 @@ public final class ThrashSweep {
      * Runs each step: {@code config} maps a {@link Thrash} of the step's percent to the run's
      * configuration (arch, locking, threads, rounds, clock).
      */
-    public static List<Step> run(final WorkloadRunner runner, final IntFunction<RunConfig> config,
-            final int[] percents) {
+    public static List<Step> run(
+            final WorkloadRunner runner, final IntFunction<RunConfig> config, final int[] percents) {
         final List<Step> steps = new ArrayList<>();
         for (final int pct : percents) {
             final RunResult r = runner.run(config.apply(pct), WorkloadRunner.Progress.NONE);
             final KernelCounters c = r.counters();
-            steps.add(new Step(pct, r.faultsPerSec(), r.faults(), c.vmstat("pgmajfault"), c.vmstat("pswpin"),
+            steps.add(new Step(
+                    pct,
+                    r.faultsPerSec(),
+                    r.faults(),
+                    c.vmstat("pgmajfault"),
+                    c.vmstat("pswpin"),
                     c.vmstat("pswpout")));
         }
         return steps;
@@ -66,8 +74,8 @@ public final class ThrashSweep {
 
     /** The steps as a text table with a header. */
     public static String table(final List<Step> steps) {
-        final StringBuilder b = new StringBuilder(String.format("%7s %14s %10s %10s %10s %10s%n",
-                "ws/mem", "faults/s", "faults", "majfault", "pswpin", "pswpout"));
+        final StringBuilder b = new StringBuilder(String.format(
+                "%7s %14s %10s %10s %10s %10s%n", "ws/mem", "faults/s", "faults", "majfault", "pswpin", "pswpout"));
         for (final Step s : steps) {
             b.append(s.row()).append('\n');
         }

@@ -7,8 +7,16 @@ import java.util.stream.Collectors;
 /** The workloads the command line knows, by name. */
 public final class Workloads {
     private static final List<Workload> ALL = List.of(
-            new PageFault1(), new Mmap1(), new Spf(), new FaultVsMunmap(), new SharedVma(), new StackGrowth(), new Pft(),
-            new SwapStorm(true), new SwapStorm(false), new Thrash(150));
+            new PageFault1(),
+            new Mmap1(),
+            new Spf(),
+            new FaultVsMunmap(),
+            new SharedVma(),
+            new StackGrowth(),
+            new Pft(),
+            new SwapStorm(true),
+            new SwapStorm(false),
+            new Thrash(150));
 
     private Workloads() {}
 

@@ -24,7 +24,9 @@ class HostFitKernelTest {
         final String why = NativeToolchain.unavailableReason();
         assumeTrue(why == null, () -> "skipped: " + why);
         final HostFit.Result r = new HostFit(
-                        new NativeProbe("page_fault1", cache)::run, new NativeProbe("mmap1", cache)::run, Optional::empty)
+                        new NativeProbe("page_fault1", cache)::run,
+                        new NativeProbe("mmap1", cache)::run,
+                        Optional::empty)
                 .run(MachineProfiles.shipped("host"), 2, "kernel test", WorkloadRunner.Progress.NONE);
         assertEquals(2, r.faultNs().n());
         assertTrue(r.faultNs().min() > 0 && r.mmapMunmapNs().min() > 0, r.report());

@@ -25,7 +25,8 @@ class HostFitTest {
         final Iterator<String> faults = List.of("1300", "13000", "2000").iterator();
         final Iterator<String> mmaps = List.of("4000", "3000", "9000").iterator();
         final Iterator<LockShare> shares = List.of(
-                new LockShare(0.2, 0.2, "t1"), new LockShare(0.1, 0.3, "t2"), new LockShare(0.3, 0.25, "t3")).iterator();
+                        new LockShare(0.2, 0.2, "t1"), new LockShare(0.1, 0.3, "t2"), new LockShare(0.3, 0.25, "t3"))
+                .iterator();
         final HostFit fit = new HostFit(
                 args -> {
                     calls.add("page_fault1 " + args[0]);
@@ -41,9 +42,19 @@ class HostFitTest {
                 });
         final MachineProfile base = MachineProfiles.shipped("host");
         final HostFit.Result r = fit.run(base, 3, "test machine", WorkloadRunner.Progress.NONE);
-        assertEquals(List.of("page_fault1 2", "mmap1 2000", "mmap1 traced", "page_fault1 2", "mmap1 2000", "mmap1 traced",
-                        "page_fault1 2", "mmap1 2000", "mmap1 traced"),
-                calls, "alternating, one thread each");
+        assertEquals(
+                List.of(
+                        "page_fault1 2",
+                        "mmap1 2000",
+                        "mmap1 traced",
+                        "page_fault1 2",
+                        "mmap1 2000",
+                        "mmap1 traced",
+                        "page_fault1 2",
+                        "mmap1 2000",
+                        "mmap1 traced"),
+                calls,
+                "alternating, one thread each");
         assertEquals(new Spread(1300, 2000, 13000, 3), r.faultNs());
         assertEquals(new Spread(3000, 4000, 9000, 3), r.mmapMunmapNs(), "the CPU time, not the wall time");
         assertEquals(0.2, r.share().mmap(), 1e-12);
@@ -52,14 +63,23 @@ class HostFitTest {
         assertEquals("host", p.name());
         assertEquals("test machine", p.description());
         assertEquals(2000 - ResidualFit.anonWriteFaultNs(base), p.value("fault_other"), 0.051);
-        assertEquals(0.2 * 4000 - ResidualFit.modelled(base, ResidualFit.MMAP_LOCKED), p.value("mmap_other_locked"), 0.051);
-        assertEquals(0.25 * 4000 - ResidualFit.modelled(base, ResidualFit.MUNMAP_LOCKED), p.value("munmap_other_locked"),
+        assertEquals(
+                0.2 * 4000 - ResidualFit.modelled(base, ResidualFit.MMAP_LOCKED), p.value("mmap_other_locked"), 0.051);
+        assertEquals(
+                0.25 * 4000 - ResidualFit.modelled(base, ResidualFit.MUNMAP_LOCKED),
+                p.value("munmap_other_locked"),
                 0.051);
-        assertEquals(0.55 * 4000 / 2 - ResidualFit.modelled(base, ResidualFit.MMAP_UNLOCKED), p.value("mmap_other_unlocked"),
+        assertEquals(
+                0.55 * 4000 / 2 - ResidualFit.modelled(base, ResidualFit.MMAP_UNLOCKED),
+                p.value("mmap_other_unlocked"),
                 0.051);
-        assertTrue(p.parameters().get("fault_other").source().startsWith("fit: page_fault1 (native probe, 1 thread) 2000.0 ns"
-                + " (median of 3 runs; min 1300.0, max 13000.0)"));
-        assertEquals(base.parameters().get("c2c_llc"), p.parameters().get("c2c_llc"), "the rest is kept with its source");
+        assertTrue(p.parameters()
+                .get("fault_other")
+                .source()
+                .startsWith("fit: page_fault1 (native probe, 1 thread) 2000.0 ns"
+                        + " (median of 3 runs; min 1300.0, max 13000.0)"));
+        assertEquals(
+                base.parameters().get("c2c_llc"), p.parameters().get("c2c_llc"), "the rest is kept with its source");
         assertTrue(r.report().contains("10.00x"), r.report());
         assertTrue(r.report().contains("mmap_lock share of mmap1: mmap 0.200 + munmap 0.250 = 0.450"), r.report());
         assertEquals(p.parameters(), MachineProfiles.parse(p.toJson()).parameters(), "the written profile reads back");
@@ -67,8 +87,10 @@ class HostFitTest {
 
     @Test
     void withoutATraceTheFitSaysSo() throws Exception {
-        final HostFit.Result r = new HostFit(args -> Map.of("ns_per_fault", "2000"),
-                args -> Map.of(HostFit.MMAP1_CPU_NS, "4000"), Optional::empty)
+        final HostFit.Result r = new HostFit(
+                        args -> Map.of("ns_per_fault", "2000"),
+                        args -> Map.of(HostFit.MMAP1_CPU_NS, "4000"),
+                        Optional::empty)
                 .run(MachineProfiles.shipped("host"), 1, "x", WorkloadRunner.Progress.NONE);
         assertEquals(null, r.share());
         assertEquals(0, r.profile().value("mmap_other_unlocked"));
@@ -78,7 +100,8 @@ class HostFitTest {
     @Test
     void aProbeThatPrintsNoFigureIsAnError() {
         final HostFit fit = new HostFit(args -> Map.of("pages", "1"), args -> Map.of(), Optional::empty);
-        final IllegalStateException e = assertThrows(IllegalStateException.class,
+        final IllegalStateException e = assertThrows(
+                IllegalStateException.class,
                 () -> fit.run(MachineProfiles.shipped("host"), 1, "x", WorkloadRunner.Progress.NONE));
         assertTrue(e.getMessage().contains("ns_per_fault"), e.getMessage());
     }

@@ -30,7 +30,8 @@ class Mmap1ScalingTest {
 
     private static MachineProfile fitted(final LockShare share) {
         final MachineProfile base = MachineProfiles.shipped("host");
-        final Map<String, MachineProfile.Parameter> m = ResidualFit.mmapOther(base, Spread.single(PAIR_NS), share, "test");
+        final Map<String, MachineProfile.Parameter> m =
+                ResidualFit.mmapOther(base, Spread.single(PAIR_NS), share, "test");
         return base.with("test", "host with mmap residuals split by " + share, m);
     }
 
@@ -41,9 +42,13 @@ class Mmap1ScalingTest {
     @Test
     void oneThreadReproducesThePairTheFitWasMadeFrom() {
         final MachineProfile p = fitted(new LockShare(0.2, 0.25, "test"));
-        final double perSecond = new WorkloadRunner(KernelFactory.simulator()).run(
-                RunConfig.rounds(new Mmap1(), "x86_64", LockingMode.PER_VMA, 1, ROUNDS, 1)
-                        .withClock(ClockKind.VIRTUAL).withMachine(p), WorkloadRunner.Progress.NONE).syscallsPerSec();
+        final double perSecond = new WorkloadRunner(KernelFactory.simulator())
+                .run(
+                        RunConfig.rounds(new Mmap1(), "x86_64", LockingMode.PER_VMA, 1, ROUNDS, 1)
+                                .withClock(ClockKind.VIRTUAL)
+                                .withMachine(p),
+                        WorkloadRunner.Progress.NONE)
+                .syscallsPerSec();
         // Two system calls per pair; the engine charges a little the step lists do not (the workload's loop).
         assertEquals(PAIR_NS, 2e9 / perSecond, PAIR_NS * 0.02);
     }

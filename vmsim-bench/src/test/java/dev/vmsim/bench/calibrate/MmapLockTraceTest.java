@@ -13,11 +13,15 @@ class MmapLockTraceTest {
     private static final long EVENT = 100;
     private static final long PERIOD = 5000;
 
-    private static void line(final StringBuilder b, final long ts, final String event, final boolean write,
-            final String more) {
-        b.append(String.format(Locale.ROOT,
+    private static void line(
+            final StringBuilder b, final long ts, final String event, final boolean write, final String more) {
+        b.append(String.format(
+                Locale.ROOT,
                 "           mmap1-4242    [001] ..... %d: %s: mm=000000006e8bb5ab memcg_id=33167 write=%s%s%n",
-                ts, event, write, more));
+                ts,
+                event,
+                write,
+                more));
     }
 
     /**
@@ -52,7 +56,9 @@ class MmapLockTraceTest {
         assertEquals(900.0 / 4300, s.mmap(), 1e-9);
         assertEquals(1300.0 / 4300, s.munmap(), 1e-9);
         assertTrue(s.source().contains("median hold mmap 1000, munmap 1500"), s.source());
-        assertTrue(s.source().contains("one event = the median start_locking to acquire_returned, 100 cycles"), s.source());
+        assertTrue(
+                s.source().contains("one event = the median start_locking to acquire_returned, 100 cycles"),
+                s.source());
     }
 
     @Test
@@ -64,7 +70,8 @@ class MmapLockTraceTest {
 
     @Test
     void theSelectedClockIsTheBracketedOne() {
-        assertEquals("local", MmapLockTrace.selected("[local] global counter uptime perf mono mono_raw boot tai x86-tsc\n"));
+        assertEquals(
+                "local", MmapLockTrace.selected("[local] global counter uptime perf mono mono_raw boot tai x86-tsc\n"));
         assertEquals("x86-tsc", MmapLockTrace.selected("local global [x86-tsc]"));
     }
 }

@@ -48,9 +48,9 @@ class VirtualProgressTest {
     /** Bounded by virtual time: the slowest CPU's clock at its last round's end, of the duration. */
     @Test
     void aDurationBoundedRunReportsVirtualTime() {
-        assertGrowsThroughToOne(progressOf(RunConfig.timed(new Pft(1 << 20), "x86_64", LockingMode.PER_VMA, 16,
-                        Duration.ofMillis(3), 1)
-                .withMachine(MachineProfiles.load("icelake-2s-64c"))
-                .withClock(ClockKind.VIRTUAL)));
+        assertGrowsThroughToOne(
+                progressOf(RunConfig.timed(new Pft(1 << 20), "x86_64", LockingMode.PER_VMA, 16, Duration.ofMillis(3), 1)
+                        .withMachine(MachineProfiles.load("icelake-2s-64c"))
+                        .withClock(ClockKind.VIRTUAL)));
     }
 }

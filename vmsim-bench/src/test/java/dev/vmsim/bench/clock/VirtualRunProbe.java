@@ -24,13 +24,15 @@ public final class VirtualRunProbe {
     /** pft at 16 CPUs (per-VMA rwsem, Ice Lake) and fault-vs-munmap at 6 CPUs (per-VMA, Zen 5). */
     static String runAll() {
         final StringBuilder out = new StringBuilder();
-        out.append(run(new Pft(1 << 20), LockingMode.PER_VMA_RWSEM, 16, 3, "icelake-2s-64c")).append('\n');
-        out.append(run(new FaultVsMunmap(), LockingMode.PER_VMA, 6, 20, "zen5-2s-128c")).append('\n');
+        out.append(run(new Pft(1 << 20), LockingMode.PER_VMA_RWSEM, 16, 3, "icelake-2s-64c"))
+                .append('\n');
+        out.append(run(new FaultVsMunmap(), LockingMode.PER_VMA, 6, 20, "zen5-2s-128c"))
+                .append('\n');
         return out.toString();
     }
 
-    static String run(final Workload w, final LockingMode mode, final int threads, final long rounds,
-            final String machine) {
+    static String run(
+            final Workload w, final LockingMode mode, final int threads, final long rounds, final String machine) {
         final RunConfig cfg = RunConfig.rounds(w, "x86_64", mode, threads, rounds, 42)
                 .withMachine(MachineProfiles.load(machine))
                 .withClock(ClockKind.VIRTUAL);

@@ -44,7 +44,8 @@ class SwapFaultStateTest {
                 assertEquals(PAGES, vm.get(VmEvent.PGMAJFAULT) - maj, "round " + round + ": pgmajfault per op");
                 assertEquals(PAGES, vm.get(VmEvent.PGFAULT) - flt, "one fault per op");
                 assertEquals(PAGES, vm.get(VmEvent.PSWPIN) - in, "one read per op, no readahead");
-                assertEquals(0, vm.get(VmEvent.VMA_LOCK_RETRY) - retry, "the zero-latency read never makes the fault retry");
+                assertEquals(
+                        0, vm.get(VmEvent.VMA_LOCK_RETRY) - retry, "the zero-latency read never makes the fault retry");
                 assertEquals(PAGES, s.mm().anonRss());
                 assertEquals(0, s.mm().swapEnts());
             }

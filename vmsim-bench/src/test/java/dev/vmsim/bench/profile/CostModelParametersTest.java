@@ -56,12 +56,16 @@ class CostModelParametersTest {
 
     @Test
     void aMissingOrNegativeParameterIsNamed() {
-        final Map<String, Double> v = new HashMap<>(MachineProfiles.defaultProfile().values());
+        final Map<String, Double> v =
+                new HashMap<>(MachineProfiles.defaultProfile().values());
         v.remove("ipi_send");
-        assertEquals("missing parameter ipi_send",
-                assertThrows(IllegalArgumentException.class, () -> new CostModel(v)).getMessage());
+        assertEquals(
+                "missing parameter ipi_send",
+                assertThrows(IllegalArgumentException.class, () -> new CostModel(v))
+                        .getMessage());
         v.put("ipi_send", -1.0);
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> new CostModel(v)).getMessage()
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new CostModel(v))
+                .getMessage()
                 .contains("ipi_send"));
     }
 }

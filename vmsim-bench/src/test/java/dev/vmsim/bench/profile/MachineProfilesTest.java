@@ -57,23 +57,37 @@ class MachineProfilesTest {
     /** Each bad file and the one line naming the field. */
     static Stream<Arguments> badProfiles() {
         return Stream.of(
-                Arguments.of(edit(o -> param(o, "c2c_smt").put("value", -1)), "parameters.c2c_smt: must be >= 0, got -1"),
-                Arguments.of(edit(o -> param(o, "dram_local").put("value", "fast")),
+                Arguments.of(
+                        edit(o -> param(o, "c2c_smt").put("value", -1)), "parameters.c2c_smt: must be >= 0, got -1"),
+                Arguments.of(
+                        edit(o -> param(o, "dram_local").put("value", "fast")),
                         "parameters.dram_local: must be a number, got a string \"fast\""),
-                Arguments.of(edit(o -> ((ObjectNode) o.get("parameters")).remove("tlb_hit")), "parameters.tlb_hit: missing"),
+                Arguments.of(
+                        edit(o -> ((ObjectNode) o.get("parameters")).remove("tlb_hit")), "parameters.tlb_hit: missing"),
                 Arguments.of(edit(o -> param(o, "walk_level").remove("value")), "parameters.walk_level.value: missing"),
-                Arguments.of(edit(o -> param(o, "sockets").put("value", 1.5)),
+                Arguments.of(
+                        edit(o -> param(o, "sockets").put("value", 1.5)),
                         "parameters.sockets: must be a whole number >= 1, got 1.5"),
-                Arguments.of(edit(o -> param(o, "numa_nodes").put("value", 0)),
+                Arguments.of(
+                        edit(o -> param(o, "numa_nodes").put("value", 0)),
                         "parameters.numa_nodes: must be a whole number >= 1, got 0"),
-                Arguments.of(edit(o -> param(o, "cores_per_llc").put("value", 5)),
+                Arguments.of(
+                        edit(o -> param(o, "cores_per_llc").put("value", 5)),
                         "parameter cores_per_llc must divide the 32 cores of a NUMA node"),
-                Arguments.of(edit(o -> param(o, "numa_nodes").put("value", 3)), "parameter numa_nodes must divide the 64 cores"),
-                Arguments.of(edit(o -> param(o, "ipi_send").put("unit", "us")),
+                Arguments.of(
+                        edit(o -> param(o, "numa_nodes").put("value", 3)),
+                        "parameter numa_nodes must divide the 64 cores"),
+                Arguments.of(
+                        edit(o -> param(o, "ipi_send").put("unit", "us")),
                         "parameters.ipi_send.unit: must be \"ns\", got \"us\""),
-                Arguments.of(edit(o -> param(o, "ipi_send").put("source", " ")), "parameters.ipi_send.source: must not be empty"),
-                Arguments.of(edit(o -> param(o, "ipi_send").putNull("source")), "parameters.ipi_send.source: must be a string, got null"),
-                Arguments.of(edit(o -> ((ObjectNode) o.get("parameters")).putObject("c2c_moon")),
+                Arguments.of(
+                        edit(o -> param(o, "ipi_send").put("source", " ")),
+                        "parameters.ipi_send.source: must not be empty"),
+                Arguments.of(
+                        edit(o -> param(o, "ipi_send").putNull("source")),
+                        "parameters.ipi_send.source: must be a string, got null"),
+                Arguments.of(
+                        edit(o -> ((ObjectNode) o.get("parameters")).putObject("c2c_moon")),
                         "parameters.c2c_moon: not a parameter of the cost model"),
                 Arguments.of(edit(o -> o.put("colour", "red")), "colour: unknown field"),
                 Arguments.of(edit(o -> o.remove("name")), "name: missing"),
@@ -98,11 +112,19 @@ class MachineProfilesTest {
     @Test
     void anUnknownNameAndAMissingFileSaySo() {
         assertTrue(assertThrows(MachineProfiles.ProfileException.class, () -> MachineProfiles.load("cray-1"))
-                .getMessage().startsWith("unknown machine profile (known: host, icelake-2s-64c, zen5-2s-128c"));
-        assertEquals("no such file", assertThrows(MachineProfiles.ProfileException.class,
-                () -> MachineProfiles.load(dir.resolve("none.json").toString())).getMessage());
-        assertEquals("is a directory", assertThrows(MachineProfiles.ProfileException.class,
-                () -> MachineProfiles.load(dir.toString())).getMessage());
+                .getMessage()
+                .startsWith("unknown machine profile (known: host, icelake-2s-64c, zen5-2s-128c"));
+        assertEquals(
+                "no such file",
+                assertThrows(
+                                MachineProfiles.ProfileException.class,
+                                () -> MachineProfiles.load(
+                                        dir.resolve("none.json").toString()))
+                        .getMessage());
+        assertEquals(
+                "is a directory",
+                assertThrows(MachineProfiles.ProfileException.class, () -> MachineProfiles.load(dir.toString()))
+                        .getMessage());
     }
 
     private static ObjectNode param(final ObjectNode profile, final String name) {

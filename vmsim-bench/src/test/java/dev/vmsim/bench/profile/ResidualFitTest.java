@@ -26,7 +26,8 @@ class ResidualFitTest {
         assertEquals(22 + 2.0 / 31, ResidualFit.anonWriteFaultNs(ones()), 1e-9);
         final MachineProfile.Parameter p = ResidualFit.faultOther(ones(), Spread.of(900, 1000, 5000), "probe");
         assertEquals(977.9, p.value(), 1e-9, "the median (1000), not the mean or a single run");
-        assertTrue(p.source().startsWith("fit: probe 1000.0 ns (median of 3 runs; min 900.0, max 5000.0) per fault"),
+        assertTrue(
+                p.source().startsWith("fit: probe 1000.0 ns (median of 3 runs; min 900.0, max 5000.0) per fault"),
                 p.source());
         assertTrue(p.source().endsWith("(frame_alloc_zone + atomic_local) / 31 = 22.1 ns) = 977.9 ns"), p.source());
     }
@@ -35,7 +36,8 @@ class ResidualFitTest {
     void theLockShareSplitsTheResidualsAndTheirSumIsTheMeasurement() {
         // Outside the lock per call: syscall_entry_exit + 2 atomic_local = 3 steps; inside: 3 maple nodes.
         final LockShare share = new LockShare(0.2, 0.3, "traced");
-        final Map<String, MachineProfile.Parameter> m = ResidualFit.mmapOther(ones(), Spread.single(1012), share, "mmap1");
+        final Map<String, MachineProfile.Parameter> m =
+                ResidualFit.mmapOther(ones(), Spread.single(1012), share, "mmap1");
         assertEquals(0.2 * 1012 - 3, m.get("mmap_other_locked").value(), 0.051);
         assertEquals(0.3 * 1012 - 3, m.get("munmap_other_locked").value(), 0.051);
         assertEquals(0.5 * 1012 / 2 - 3, m.get("mmap_other_unlocked").value(), 0.051);
@@ -44,20 +46,28 @@ class ResidualFitTest {
         for (final MachineProfile.Parameter p : m.values()) {
             sum += p.value();
         }
-        final double steps = ResidualFit.modelled(ones(), ResidualFit.MMAP_UNLOCKED) + ResidualFit.modelled(ones(), ResidualFit.MMAP_LOCKED)
-                + ResidualFit.modelled(ones(), ResidualFit.MUNMAP_UNLOCKED) + ResidualFit.modelled(ones(), ResidualFit.MUNMAP_LOCKED);
+        final double steps = ResidualFit.modelled(ones(), ResidualFit.MMAP_UNLOCKED)
+                + ResidualFit.modelled(ones(), ResidualFit.MMAP_LOCKED)
+                + ResidualFit.modelled(ones(), ResidualFit.MUNMAP_UNLOCKED)
+                + ResidualFit.modelled(ones(), ResidualFit.MUNMAP_LOCKED);
         assertEquals(1012, sum + steps, 0.2, "the four residuals and the modelled steps reproduce the 1-thread pair");
-        assertTrue(m.get("munmap_other_locked").source().contains("under the mmap_lock: mmap 0.200 + munmap 0.300 = 0.500"
-                + " of the pair (traced)"), m.get("munmap_other_locked").source());
+        assertTrue(
+                m.get("munmap_other_locked")
+                        .source()
+                        .contains("under the mmap_lock: mmap 0.200 + munmap 0.300 = 0.500" + " of the pair (traced)"),
+                m.get("munmap_other_locked").source());
     }
 
     @Test
     void withoutATracedShareTheWholeResidualIsChargedUnderTheLock() {
-        final Map<String, MachineProfile.Parameter> m = ResidualFit.mmapOther(ones(), Spread.single(1012), null, "mmap1");
+        final Map<String, MachineProfile.Parameter> m =
+                ResidualFit.mmapOther(ones(), Spread.single(1012), null, "mmap1");
         assertEquals(500, m.get("mmap_other_locked").value(), 1e-9);
         assertEquals(500, m.get("munmap_other_locked").value(), 1e-9);
         assertEquals(0, m.get("mmap_other_unlocked").value());
-        assertTrue(m.get("mmap_other_unlocked").source().contains("not traced"), m.get("mmap_other_unlocked").source());
+        assertTrue(
+                m.get("mmap_other_unlocked").source().contains("not traced"),
+                m.get("mmap_other_unlocked").source());
     }
 
     @Test
@@ -72,7 +82,10 @@ class ResidualFitTest {
                 new LockShare(0.1, 0.5, "a"), new LockShare(0.2, 0.2, "b"), new LockShare(0.3, 0.3, "c")));
         assertEquals(0.2, s.mmap(), 1e-12);
         assertEquals(0.3, s.munmap(), 1e-12);
-        assertTrue(s.source().startsWith("median of 3 traces (locked share min 0.400, median 0.600, max 0.600); the first: a"),
+        assertTrue(
+                s.source()
+                        .startsWith(
+                                "median of 3 traces (locked share min 0.400, median 0.600, max 0.600); the first: a"),
                 s.source());
     }
 

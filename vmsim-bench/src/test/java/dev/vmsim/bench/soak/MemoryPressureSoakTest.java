@@ -52,11 +52,13 @@ class MemoryPressureSoakTest {
             final long ws = SwapStorm.workingSet(THREADS);
             final long mem = SwapStorm.memBytesAt(THREADS, 4096, 25);
             try {
-                final RunResult r = runner.run(RunConfig.rounds(w, arch, mode, THREADS, ROUNDS, seed)
-                        .withMemory(new MemoryLimits(mem, 2 * ws * 4096)), WorkloadRunner.Progress.NONE);
+                final RunResult r = runner.run(
+                        RunConfig.rounds(w, arch, mode, THREADS, ROUNDS, seed)
+                                .withMemory(new MemoryLimits(mem, 2 * ws * 4096)),
+                        WorkloadRunner.Progress.NONE);
                 if (r.signals() != 0 || r.leakedFrames() != 0) {
-                    failures.add("seed " + seed + " (" + arch + ", " + mode + ", " + w.name() + "): "
-                            + r.signals() + " signals, " + r.leakedFrames() + " frames leaked");
+                    failures.add("seed " + seed + " (" + arch + ", " + mode + ", " + w.name() + "): " + r.signals()
+                            + " signals, " + r.leakedFrames() + " frames leaked");
                 }
                 accesses += ROUNDS * ws; // each sweep visits every page of the working set once
                 majfaults += r.counters().vmstat("pgmajfault");
@@ -67,8 +69,9 @@ class MemoryPressureSoakTest {
             }
         }
         final double s = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("memory-pressure soak: %d seeds x %d sweeps, %d page visits, %.0f visits/s,"
-                + " %d major faults, %d pswpout, %d violations, %.1f s%n",
+        System.out.printf(
+                "memory-pressure soak: %d seeds x %d sweeps, %d page visits, %.0f visits/s,"
+                        + " %d major faults, %d pswpout, %d violations, %.1f s%n",
                 SEEDS, ROUNDS, accesses, accesses / s, majfaults, pswpout, failures.size(), s);
         assertEquals(List.of(), failures, "memory-pressure soak violations");
         assertTrue(pswpout > 0 && majfaults > 0, "the soak ran under memory pressure");

@@ -45,6 +45,7 @@ final class SoakInterleaved {
     private final int opsPerTask;
     /** The fingerprint; touched only by the task holding the scheduler's baton (one at a time). */
     private long fingerprint = 1;
+
     private int finished;
     private volatile Throwable failure;
 
@@ -57,8 +58,8 @@ final class SoakInterleaved {
 
     /** Runs the phase; returns its fingerprint, or throws an AssertionError naming the seed. */
     long run() {
-        final VirtualScheduler clock = new VirtualScheduler(
-                CostModels.of(MachineProfiles.defaultProfile()), SchedulePolicy.random(seed));
+        final VirtualScheduler clock =
+                new VirtualScheduler(CostModels.of(MachineProfiles.defaultProfile()), SchedulePolicy.random(seed));
         final Machine machine = new Machine(arch, 2048, TASKS + 1, clock);
         try {
             final long framesBaseline = machine.frames().allocatedFrames();
@@ -81,7 +82,9 @@ final class SoakInterleaved {
             // Folios still in the other CPUs' lru_add batches hold the reference folio_add_lru took;
             // lru_add_drain_all releases it, as the kernel's would, so only a real leak remains.
             machine.vmscan().lruAddDrainAll();
-            check(machine.frames().allocatedFrames() == framesBaseline, "teardown",
+            check(
+                    machine.frames().allocatedFrames() == framesBaseline,
+                    "teardown",
                     "frames lost: " + (machine.frames().allocatedFrames() - framesBaseline));
             return fingerprint * 31 + clock.steps() * 17 + clock.elapsedNs();
         } finally {
@@ -111,20 +114,30 @@ final class SoakInterleaved {
     }
 
     private static final int[] GUARD_AND_POPULATE = {
-        Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE, Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE,
-        Mman.MADV_WIPEONFORK, Mman.MADV_KEEPONFORK,
+        Mman.MADV_GUARD_INSTALL,
+        Mman.MADV_GUARD_REMOVE,
+        Mman.MADV_POPULATE_READ,
+        Mman.MADV_POPULATE_WRITE,
+        Mman.MADV_WIPEONFORK,
+        Mman.MADV_KEEPONFORK,
     };
 
     /** One operation; returns its result for the fingerprint. */
-    private long step(final SplittableRandom rnd, final Cpu cpu, final MmStruct mm, final long window,
-            final long pageSize, final String where) {
+    private long step(
+            final SplittableRandom rnd,
+            final Cpu cpu,
+            final MmStruct mm,
+            final long window,
+            final long pageSize,
+            final String where) {
         final int r = rnd.nextInt(100);
         final int first = rnd.nextInt(WINDOW_PAGES);
         final int pages = 1 + rnd.nextInt(Math.min(MAX_RANGE_PAGES, WINDOW_PAGES - first));
         final long addr = window + first * pageSize;
         final long len = pages * pageSize;
         final long off = rnd.nextLong(pageSize);
-        final int prot = rnd.nextInt(4) == 0 ? Mman.PROT_NONE : rnd.nextInt(3) == 0 ? PROT_READ : PROT_READ | PROT_WRITE;
+        final int prot =
+                rnd.nextInt(4) == 0 ? Mman.PROT_NONE : rnd.nextInt(3) == 0 ? PROT_READ : PROT_READ | PROT_WRITE;
         if (r < 35) {
             final int s = cpu.store(addr + off, SoakRun.sig(off));
             if (s != SigInfo.OK) {
@@ -136,8 +149,11 @@ final class SoakInterleaved {
             if (v < 0) {
                 checkSignal(cpu.lastSignal(), where);
             } else {
-                check(v == 0 || (byte) v == SoakRun.sig(off), where, "load at 0x" + Long.toHexString(addr + off)
-                        + " saw 0x" + Integer.toHexString(v) + ", which no store wrote at this offset");
+                check(
+                        v == 0 || (byte) v == SoakRun.sig(off),
+                        where,
+                        "load at 0x" + Long.toHexString(addr + off) + " saw 0x" + Integer.toHexString(v)
+                                + ", which no store wrote at this offset");
             }
             return v;
         } else if (r < 72) {
@@ -162,9 +178,13 @@ final class SoakInterleaved {
             final int advice = GUARD_AND_POPULATE[rnd.nextInt(GUARD_AND_POPULATE.length)];
             final int ret = mm.madvise(addr, len, advice);
             final boolean populate = advice == Mman.MADV_POPULATE_READ || advice == Mman.MADV_POPULATE_WRITE;
-            check(ret == 0 || ret == -Errno.ENOMEM || (populate && (ret == -Errno.EINVAL || ret == -Errno.EFAULT))
-                    || (advice == Mman.MADV_WIPEONFORK && ret == -Errno.EINVAL),
-                    where, "madvise(" + advice + ") returned " + ret);
+            check(
+                    ret == 0
+                            || ret == -Errno.ENOMEM
+                            || (populate && (ret == -Errno.EINVAL || ret == -Errno.EFAULT))
+                            || (advice == Mman.MADV_WIPEONFORK && ret == -Errno.EINVAL),
+                    where,
+                    "madvise(" + advice + ") returned " + ret);
             return ret;
         }
     }
@@ -175,8 +195,8 @@ final class SoakInterleaved {
 
     private void check(final boolean ok, final String where, final String what) {
         if (!ok) {
-            throw new AssertionError("seed " + seed + " (interleaved, " + arch.name() + ", " + mode + "), " + where
-                    + ": " + what);
+            throw new AssertionError(
+                    "seed " + seed + " (interleaved, " + arch.name() + ", " + mode + "), " + where + ": " + what);
         }
     }
 

@@ -46,6 +46,7 @@ final class SoakRun implements AutoCloseable {
     static final int TASKS_PER_MM = 2;
     /** A system call or access that takes longer than this has hung: the soak fails with its seed. */
     static final long OP_BOUND_S = 30;
+
     private static final int WINDOW_PAGES = 48;
     private static final int MAX_RANGE_PAGES = 8;
 
@@ -122,14 +123,19 @@ final class SoakRun implements AutoCloseable {
             });
         }
         machine.vmscan().lruAddDrainAll(); // every CPU's lru_add batch gives its references back
-        check(machine.frames().allocatedFrames() == framesBaseline,
+        check(
+                machine.frames().allocatedFrames() == framesBaseline,
                 "frames lost: " + (machine.frames().allocatedFrames() - framesBaseline));
     }
 
     /** The advice of the guard-region, populate and wipe-on-fork step (FAULT-14, FAULT-15, ISO-01). */
     private static final int[] GUARD_AND_POPULATE = {
-        Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE, Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE,
-        Mman.MADV_WIPEONFORK, Mman.MADV_KEEPONFORK,
+        Mman.MADV_GUARD_INSTALL,
+        Mman.MADV_GUARD_REMOVE,
+        Mman.MADV_POPULATE_READ,
+        Mman.MADV_POPULATE_WRITE,
+        Mman.MADV_WIPEONFORK,
+        Mman.MADV_KEEPONFORK,
     };
 
     private void step(final int t, final MmStruct mm, final long window) throws Exception {
@@ -139,7 +145,8 @@ final class SoakRun implements AutoCloseable {
         final long addr = window + first * pageSize;
         final long len = pages * pageSize;
         final long off = rnd.nextLong(pageSize);
-        final int prot = rnd.nextInt(4) == 0 ? Mman.PROT_NONE : rnd.nextInt(3) == 0 ? PROT_READ : PROT_READ | PROT_WRITE;
+        final int prot =
+                rnd.nextInt(4) == 0 ? Mman.PROT_NONE : rnd.nextInt(3) == 0 ? PROT_READ : PROT_READ | PROT_WRITE;
         final boolean shared = rnd.nextInt(8) == 0;
         final int target = rnd.nextInt(WINDOW_PAGES - pages + 1);
         final long newLen = (1 + rnd.nextInt(Math.min(MAX_RANGE_PAGES, WINDOW_PAGES - first))) * pageSize;
@@ -163,8 +170,8 @@ final class SoakRun implements AutoCloseable {
             });
         } else if (r < 70) {
             current += ": mmap " + len + " at 0x" + Long.toHexString(addr) + (shared ? " shared" : "");
-            final long ret = onTask(t, () -> mm.mmap(addr, len, prot,
-                    (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED));
+            final long ret = onTask(
+                    t, () -> mm.mmap(addr, len, prot, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED));
             syscall(ret, addr, Errno.ENOMEM);
         } else if (r < 77) {
             current += ": munmap " + len + " at 0x" + Long.toHexString(addr);
@@ -181,8 +188,11 @@ final class SoakRun implements AutoCloseable {
                 return; // overlapping source and target: EINVAL by definition
             }
             current += ": mremap move 0x" + Long.toHexString(addr) + " " + len + " to 0x" + Long.toHexString(to);
-            syscall(onTask(t, () -> mm.mremap(addr, len, len, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, to)), to,
-                    Errno.EFAULT, Errno.ENOMEM);
+            syscall(
+                    onTask(t, () -> mm.mremap(addr, len, len, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, to)),
+                    to,
+                    Errno.EFAULT,
+                    Errno.ENOMEM);
         } else if (r < 97) {
             current += ": madvise(DONTNEED) " + len + " at 0x" + Long.toHexString(addr);
             syscall(onTask(t, () -> (long) mm.madvise(addr, len, Mman.MADV_DONTNEED)), 0, Errno.ENOMEM);
@@ -216,8 +226,10 @@ final class SoakRun implements AutoCloseable {
         if (v < 0) {
             checkSignal(cpu.lastSignal());
         } else {
-            check(v == 0 || (byte) v == sig(off), "load at 0x" + Long.toHexString(va) + " saw 0x"
-                    + Integer.toHexString(v) + ", which no store wrote at this offset");
+            check(
+                    v == 0 || (byte) v == sig(off),
+                    "load at 0x" + Long.toHexString(va) + " saw 0x" + Integer.toHexString(v)
+                            + ", which no store wrote at this offset");
         }
     }
 

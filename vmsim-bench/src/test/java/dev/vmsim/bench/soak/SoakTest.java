@@ -39,7 +39,9 @@ class SoakTest {
     private static final int INTERLEAVED_OPS = Integer.getInteger("vmsim.soak.interleaved.ops", 300);
 
     @Test
-    @Timeout(value = 6, unit = java.util.concurrent.TimeUnit.HOURS) // the -Psoak size; a hung op fails sooner (SoakRun.OP_BOUND_S)
+    @Timeout(
+            value = 6,
+            unit = java.util.concurrent.TimeUnit.HOURS) // the -Psoak size; a hung op fails sooner (SoakRun.OP_BOUND_S)
     void randomSyscallsAndFaultsOnEveryArchAndLockingModeValidateAfterEveryOperation() throws Exception {
         assertTrue(Lockdep.ENABLED, "the soak runs with lockdep (surefire sets -Dvmsim.lockdep=true)");
         final List<String> failures = new ArrayList<>();
@@ -66,8 +68,9 @@ class SoakTest {
             }
         }
         final double s = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("soak: %d seeds x %d ops = %d operations, %d violations, %.1f s%n", SEEDS, OPS, ops,
-                failures.size(), s);
+        System.out.printf(
+                "soak: %d seeds x %d ops = %d operations, %d violations, %.1f s%n",
+                SEEDS, OPS, ops, failures.size(), s);
         assertEquals(List.of(), failures, "soak violations");
         assertEquals(SEEDS * (OPS + (long) SoakInterleaved.TASKS * INTERLEAVED_OPS), ops);
     }

@@ -33,9 +33,10 @@ class HeldRegionsTest {
                 WorkloadRunner.Progress.NONE);
         final long memory = storm.memBytes(3, 4096) / 4096;
         // Both regions stay mapped: the pages beyond memory have to go to swap.
-        assertTrue(r.counters().vmstat("pswpout") >= SwapStorm.workingSet(3) - memory,
-                "pswpout " + r.counters().vmstat("pswpout") + " with a working set of "
-                        + SwapStorm.workingSet(3) + " pages in " + memory + " frames: " + r.counters().vmstat());
+        assertTrue(
+                r.counters().vmstat("pswpout") >= SwapStorm.workingSet(3) - memory,
+                "pswpout " + r.counters().vmstat("pswpout") + " with a working set of " + SwapStorm.workingSet(3)
+                        + " pages in " + memory + " frames: " + r.counters().vmstat());
         assertEquals(0, r.leakedFrames(), "the instance unmapped the regions it held");
         assertEquals(0, r.signals());
     }
@@ -46,7 +47,9 @@ class HeldRegionsTest {
         final RunResult r = RUNNER.run(
                 RunConfig.rounds(new OneAfterTheOther(thrash), "x86_64", LockingMode.PER_VMA, 2, 3, 1),
                 WorkloadRunner.Progress.NONE);
-        assertTrue(r.counters().vmstat("pswpout") > 0, "pages went to swap: " + r.counters().vmstat());
+        assertTrue(
+                r.counters().vmstat("pswpout") > 0,
+                "pages went to swap: " + r.counters().vmstat());
         assertEquals(0, r.leakedFrames());
     }
 

@@ -28,8 +28,12 @@ class MemoryPressureWorkloadTest {
 
     @ParameterizedTest(name = "{0} {1} {2} {3}")
     @CsvSource({
-        "true, x86_64, MMAP_ONLY, HOST", "true, x86_64, PER_VMA, HOST", "false, arm64, PER_VMA_RWSEM, HOST",
-        "true, arm64, PER_VMA, VIRTUAL", "false, x86_64, MMAP_ONLY, VIRTUAL"})
+        "true, x86_64, MMAP_ONLY, HOST",
+        "true, x86_64, PER_VMA, HOST",
+        "false, arm64, PER_VMA_RWSEM, HOST",
+        "true, arm64, PER_VMA, VIRTUAL",
+        "false, x86_64, MMAP_ONLY, VIRTUAL"
+    })
     void swapStormSwapsOutAndBackInWithItsDataIntact(
             final boolean random, final String arch, final LockingMode mode, final ClockKind clock) {
         final RunResult r = RUNNER.run(
@@ -40,7 +44,9 @@ class MemoryPressureWorkloadTest {
         assertTrue(r.faults() >= SwapStorm.workingSet(3), "the first sweep faults every page: " + r.faults());
         // Both sweepers' regions stay mapped until the run ends (HeldRegions), so the working set
         // exceeds memory however the host schedules them.
-        assertTrue(r.counters().vmstat("pswpout") > 0, "pages went to swap: " + r.counters().vmstat());
+        assertTrue(
+                r.counters().vmstat("pswpout") > 0,
+                "pages went to swap: " + r.counters().vmstat());
         if (clock == ClockKind.VIRTUAL) {
             // Only on the virtual clock, whose sweeps interleave: on the host clock one sweeper may
             // run all its sweeps before the other starts, and its region then fits in memory.
@@ -55,8 +61,10 @@ class MemoryPressureWorkloadTest {
     void withoutPressureNothingIsSwapped() {
         // --mem at the workload's full need: the same sweeps, all minor faults.
         final SwapStorm w = new SwapStorm(true);
-        final RunResult r = RUNNER.run(RunConfig.rounds(w, "x86_64", LockingMode.PER_VMA, 2, 3, 7)
-                .withMemory(new MemoryLimits(w.frames(2, 4096) * 4096, 0)), WorkloadRunner.Progress.NONE);
+        final RunResult r = RUNNER.run(
+                RunConfig.rounds(w, "x86_64", LockingMode.PER_VMA, 2, 3, 7)
+                        .withMemory(new MemoryLimits(w.frames(2, 4096) * 4096, 0)),
+                WorkloadRunner.Progress.NONE);
         assertEquals(0, r.counters().vmstat("pswpout"));
         assertEquals(0, r.counters().vmstat("pgmajfault"));
         assertEquals(0, r.signals());
@@ -64,9 +72,11 @@ class MemoryPressureWorkloadTest {
 
     @Test
     void thrashHasNoMajorFaultsBelowMemoryAndManyAbove() {
-        final List<ThrashSweep.Step> steps = ThrashSweep.run(RUNNER,
+        final List<ThrashSweep.Step> steps = ThrashSweep.run(
+                RUNNER,
                 pct -> RunConfig.rounds(new Thrash(pct), "x86_64", LockingMode.PER_VMA, 2, 3, 1)
-                        .withClock(ClockKind.VIRTUAL), new int[] {50, 200});
+                        .withClock(ClockKind.VIRTUAL),
+                new int[] {50, 200});
         final ThrashSweep.Step below = steps.get(0);
         final ThrashSweep.Step above = steps.get(1);
         assertEquals(0, below.majorFaults(), ThrashSweep.table(steps));

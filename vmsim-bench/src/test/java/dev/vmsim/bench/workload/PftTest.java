@@ -48,9 +48,11 @@ class PftTest {
     /** A timed run ends with threads leaving after different repeats: the rest carry on without them. */
     @Test
     void aTimedRunEndsWithoutWaitingForThreadsThatStopped() {
-        final RunResult r = new WorkloadRunner(KernelFactory.simulator()).run(
-                RunConfig.timed(new Pft(256 * PAGE), "x86_64", LockingMode.PER_VMA_RWSEM, 4, Duration.ofMillis(300), 1),
-                WorkloadRunner.Progress.NONE);
+        final RunResult r = new WorkloadRunner(KernelFactory.simulator())
+                .run(
+                        RunConfig.timed(
+                                new Pft(256 * PAGE), "x86_64", LockingMode.PER_VMA_RWSEM, 4, Duration.ofMillis(300), 1),
+                        WorkloadRunner.Progress.NONE);
         assertTrue(r.rounds() >= 4, "every thread finished at least one repeat: " + r.rounds());
         assertEquals(r.touches(), r.faults());
         assertEquals(0, r.leakedFrames());

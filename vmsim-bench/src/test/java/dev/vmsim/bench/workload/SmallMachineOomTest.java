@@ -41,10 +41,15 @@ class SmallMachineOomTest {
     @ParameterizedTest(name = "{0} tasks")
     @ValueSource(ints = {1, 2, 4})
     void aSmallMachineWithSwapReclaimsInsteadOfKilling(final int threads) {
-        final RunResult r = RUNNER.run(RunConfig.rounds(new Spf(), "x86_64", LockingMode.PER_VMA, threads, 20, 1)
-                .withClock(ClockKind.VIRTUAL)
-                .withMemory(new MemoryLimits(MEM_75_FRAMES, 8 << 20)), WorkloadRunner.Progress.NONE);
-        assertEquals(0, r.counters().vmstat("oom_kill"), "swap had room: nobody killed " + r.counters().vmstat());
+        final RunResult r = RUNNER.run(
+                RunConfig.rounds(new Spf(), "x86_64", LockingMode.PER_VMA, threads, 20, 1)
+                        .withClock(ClockKind.VIRTUAL)
+                        .withMemory(new MemoryLimits(MEM_75_FRAMES, 8 << 20)),
+                WorkloadRunner.Progress.NONE);
+        assertEquals(
+                0,
+                r.counters().vmstat("oom_kill"),
+                "swap had room: nobody killed " + r.counters().vmstat());
         assertTrue(r.killedTasks().isEmpty(), "killed: " + r.killedTasks());
         assertEquals(0, r.signals(), "first signal " + SigInfo.describe(r.firstSignal()));
         assertTrue(r.counters().vmstat("pswpout") > 0, "the working set went through swap");
@@ -61,13 +66,17 @@ class SmallMachineOomTest {
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"x86_64, VIRTUAL", "arm64, VIRTUAL", "x86_64, HOST"})
     void whenMemoryAndSwapAreExhaustedTheWorkloadIsKilledAndTheRunReportsIt(final String arch, final ClockKind clock) {
-        final RunResult r = RUNNER.run(RunConfig.rounds(new SwapStorm(false), arch, LockingMode.PER_VMA, 2, 3, 1)
-                .withClock(clock)
-                .withMemory(new MemoryLimits(2 << 20, 8 << 10)), WorkloadRunner.Progress.NONE);
-        assertEquals(1, r.counters().vmstat("oom_kill"), "one kill: " + r.counters().vmstat());
+        final RunResult r = RUNNER.run(
+                RunConfig.rounds(new SwapStorm(false), arch, LockingMode.PER_VMA, 2, 3, 1)
+                        .withClock(clock)
+                        .withMemory(new MemoryLimits(2 << 20, 8 << 10)),
+                WorkloadRunner.Progress.NONE);
+        assertEquals(
+                1, r.counters().vmstat("oom_kill"), "one kill: " + r.counters().vmstat());
         assertFalse(r.killedTasks().isEmpty(), "the victim's tasks were stopped");
-        assertTrue(r.killedTasks().contains(0), "the sweeper, whose faults ran out of memory, was killed: "
-                + r.killedTasks());
+        assertTrue(
+                r.killedTasks().contains(0),
+                "the sweeper, whose faults ran out of memory, was killed: " + r.killedTasks());
         assertEquals("SIGKILL", SigInfo.describe(r.firstSignal()));
         assertTrue(r.rounds() < 2 * 3, "the killed tasks stopped before their rounds were done: " + r.rounds());
         assertEquals(0, r.leakedFrames(), "the reaper and the exit freed the victim's memory");

@@ -61,20 +61,30 @@ public final class SigInfo {
         final int c = code(info);
         if (s == SIGSEGV) {
             switch (c) {
-                case SEGV_MAPERR: return "SEGV_MAPERR";
-                case SEGV_ACCERR: return "SEGV_ACCERR";
-                case SEGV_PKUERR: return "SEGV_PKUERR";
-                case SEGV_MTESERR: return "SEGV_MTESERR";
-                default: return "SIGSEGV/" + c;
+                case SEGV_MAPERR:
+                    return "SEGV_MAPERR";
+                case SEGV_ACCERR:
+                    return "SEGV_ACCERR";
+                case SEGV_PKUERR:
+                    return "SEGV_PKUERR";
+                case SEGV_MTESERR:
+                    return "SEGV_MTESERR";
+                default:
+                    return "SIGSEGV/" + c;
             }
         }
         if (s == SIGBUS) {
             switch (c) {
-                case BUS_ADRALN: return "SIGBUS BUS_ADRALN";
-                case BUS_ADRERR: return "SIGBUS BUS_ADRERR";
-                case BUS_OBJERR: return "SIGBUS BUS_OBJERR";
-                case BUS_MCEERR_AR: return "SIGBUS BUS_MCEERR_AR";
-                default: return "SIGBUS " + c;
+                case BUS_ADRALN:
+                    return "SIGBUS BUS_ADRALN";
+                case BUS_ADRERR:
+                    return "SIGBUS BUS_ADRERR";
+                case BUS_OBJERR:
+                    return "SIGBUS BUS_OBJERR";
+                case BUS_MCEERR_AR:
+                    return "SIGBUS BUS_MCEERR_AR";
+                default:
+                    return "SIGBUS " + c;
             }
         }
         if (info == OOPS) {

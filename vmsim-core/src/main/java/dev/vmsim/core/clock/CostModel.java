@@ -53,6 +53,7 @@ public final class CostModel {
     private final int[] placement;
     /** The physical core of each placed virtual CPU: {@code placement[i] % cores}. */
     private final int[] coreOf;
+
     private final int coresPerNode;
 
     /**
@@ -80,8 +81,9 @@ public final class CostModel {
         this.numaNodes = count(values, "numa_nodes");
         checkTopology(sockets, coresPerSocket, coresPerLlc, numaNodes);
         if ((long) sockets * coresPerSocket * threadsPerCore > MAX_LOGICAL_CPUS) {
-            throw new IllegalArgumentException("parameters sockets x cores_per_socket x threads_per_core must not exceed "
-                    + MAX_LOGICAL_CPUS + " logical CPUs: " + (long) sockets * coresPerSocket * threadsPerCore);
+            throw new IllegalArgumentException(
+                    "parameters sockets x cores_per_socket x threads_per_core must not exceed " + MAX_LOGICAL_CPUS
+                            + " logical CPUs: " + (long) sockets * coresPerSocket * threadsPerCore);
         }
         this.placement = new ForkBalance(sockets, coresPerSocket, threadsPerCore, coresPerLlc, numaNodes)
                 .place(Math.min(logicalCpus(), MAX_PLACED));
@@ -96,8 +98,8 @@ public final class CostModel {
      * The topology must nest as sched domains do: LLCs tile a NUMA node, and nodes tile a socket (or
      * a node spans whole sockets), so that every CPU of a group shares the same parent group.
      */
-    private static void checkTopology(final int sockets, final int coresPerSocket, final int coresPerLlc,
-            final int numaNodes) {
+    private static void checkTopology(
+            final int sockets, final int coresPerSocket, final int coresPerLlc, final int numaNodes) {
         final long cores = (long) sockets * coresPerSocket;
         if (numaNodes > cores || cores % numaNodes != 0) {
             throw new IllegalArgumentException("parameter numa_nodes must divide the " + cores

@@ -29,8 +29,11 @@ public final class Explorer {
      * Runs a fresh scenario under {@code policies.apply(seed)} for seeds 0 .. maxSchedules-1;
      * returns the first failure, or null if every schedule passed.
      */
-    public static Finding explore(final CostModel model, final LongFunction<SchedulePolicy> policies,
-            final Supplier<? extends Scenario> scenarios, final int maxSchedules) {
+    public static Finding explore(
+            final CostModel model,
+            final LongFunction<SchedulePolicy> policies,
+            final Supplier<? extends Scenario> scenarios,
+            final int maxSchedules) {
         for (long seed = 0; seed < maxSchedules; seed++) {
             final SchedulePolicy p = policies.apply(seed);
             final Throwable t = replay(model, p, scenarios);
@@ -42,8 +45,8 @@ public final class Explorer {
     }
 
     /** Runs a fresh scenario under {@code policy}; returns what failed, or null. */
-    public static Throwable replay(final CostModel model, final SchedulePolicy policy,
-            final Supplier<? extends Scenario> scenarios) {
+    public static Throwable replay(
+            final CostModel model, final SchedulePolicy policy, final Supplier<? extends Scenario> scenarios) {
         final Scenario sc = scenarios.get();
         final VirtualScheduler s = new VirtualScheduler(model, policy);
         try {

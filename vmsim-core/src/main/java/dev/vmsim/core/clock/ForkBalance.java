@@ -45,7 +45,11 @@ final class ForkBalance {
     /** Levels bottom-up, from the SMT domain (span one core) to the whole machine. */
     private final List<Level> levels;
 
-    ForkBalance(final int sockets, final int coresPerSocket, final int threadsPerCore, final int coresPerLlc,
+    ForkBalance(
+            final int sockets,
+            final int coresPerSocket,
+            final int threadsPerCore,
+            final int coresPerLlc,
             final int numaNodes) {
         this.cores = sockets * coresPerSocket;
         this.threadsPerCore = threadsPerCore;
@@ -127,8 +131,8 @@ final class ForkBalance {
      * sched_balance_find_dst_group for a domain of one level: -1 to stay in the local group, else
      * the first core of the chosen group (at the SMT level, where groups are CPUs, the CPU).
      */
-    private int findDstGroup(final boolean[] running, final Level l, final int groupCores, final int domainStart,
-            final int cpu) {
+    private int findDstGroup(
+            final boolean[] running, final Level l, final int groupCores, final int domainStart, final int cpu) {
         if (groupCores == 0) {
             // SMT domain: the groups are the core's logical CPUs; an idle sibling has no more idle CPUs
             // than an idle local CPU, so the task stays unless the local CPU runs something.

@@ -75,7 +75,7 @@ final class RunQueue {
 
     private void down(int i) {
         final VirtualCpu c = heap[i];
-        for (;;) {
+        for (; ; ) {
             int l = 2 * i + 1;
             if (l >= size) {
                 break;

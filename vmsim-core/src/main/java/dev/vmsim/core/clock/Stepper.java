@@ -46,7 +46,8 @@ public final class Stepper {
     public record Position(int cpu, String cpuName, Kind kind, String what, long clockNs) {}
 
     /** One CPU as seen while the machine is held. */
-    public record CpuState(int id, String name, VirtualCpu.State state, long clockNs, String blocker, String lastPoint) {}
+    public record CpuState(
+            int id, String name, VirtualCpu.State state, long clockNs, String blocker, String lastPoint) {}
 
     private static final Position END = new Position(-1, "", Kind.DONE, "end", -1);
 

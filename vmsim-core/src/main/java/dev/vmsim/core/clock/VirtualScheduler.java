@@ -52,9 +52,11 @@ public final class VirtualScheduler implements Platform {
     private final Map<String, Long> waits = new TreeMap<>();
     /** The CPU holding the baton. */
     private VirtualCpu running;
+
     private long steps;
     /** Hand-overs of the baton from one host thread to another (each a park and an unpark). */
     private long switches;
+
     private boolean started;
     private boolean deadlocked;
     private String deadlockReport;
@@ -243,8 +245,12 @@ public final class VirtualScheduler implements Platform {
         final StringBuilder s = new StringBuilder();
         for (final VirtualCpu c : cpus) {
             if (c.state == VirtualCpu.State.PARKED) {
-                s.append(s.length() == 0 ? "" : "; ").append(c.name).append(" on ").append(c.blocker)
-                        .append(" after ").append(c.lastPoint);
+                s.append(s.length() == 0 ? "" : "; ")
+                        .append(c.name)
+                        .append(" on ")
+                        .append(c.blocker)
+                        .append(" after ")
+                        .append(c.lastPoint);
             }
         }
         if (!deadlocked) {
@@ -401,7 +407,11 @@ public final class VirtualScheduler implements Platform {
         if (blocker instanceof Named n) {
             return n.waitName();
         }
-        return blocker == null ? "?" : blocker instanceof CharSequence ? blocker.toString() : blocker.getClass().getSimpleName();
+        return blocker == null
+                ? "?"
+                : blocker instanceof CharSequence
+                        ? blocker.toString()
+                        : blocker.getClass().getSimpleName();
     }
 
     /** A blocker that names its wait in the attribution ("MMAP_LOCK"). */

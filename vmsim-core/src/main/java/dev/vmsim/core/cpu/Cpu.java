@@ -61,12 +61,14 @@ public final class Cpu {
     private final PhysicalMemory memory;
     /** Levels of a full hardware walk, what a TLB miss charges under the virtual clock. */
     private final int walkLevels;
+
     private MmStruct mm;
     /** The signal of the last failed access ({@link SigInfo}). */
     private int lastSignal;
     /** Odd while an access is in flight. Written only by the running thread; read by flushers. */
     @SuppressWarnings("unused") // accessed through SEQ
     private volatile long accessSeq;
+
     private final LongAdder flushesReceived = new LongAdder();
     private final LongAdder localFlushes = new LongAdder();
 
@@ -179,7 +181,12 @@ public final class Cpu {
      * memory operation. Returns the PA (or {@link Mmu#FAULT}); for a load, the byte is in {@code loaded}.
      */
     private long attempt(
-            final Platform p, final long va, final Access kind, final PtRegs regs, final boolean write, final byte value) {
+            final Platform p,
+            final long va,
+            final Access kind,
+            final PtRegs regs,
+            final boolean write,
+            final byte value) {
         p.charge(Cost.TLB_HIT);
         accessEnter();
         try {
@@ -236,7 +243,9 @@ public final class Cpu {
                 // non-fatal signal (fault_signal_pending, SIG-07) is taken again here.
                 task.deliverSignals();
             }
-            if (sig == SigInfo.PAGEFAULT_OOM && ++ooms < OOM_RETRIES && !Thread.currentThread().isInterrupted()) {
+            if (sig == SigInfo.PAGEFAULT_OOM
+                    && ++ooms < OOM_RETRIES
+                    && !Thread.currentThread().isInterrupted()) {
                 continue; // pagefault_out_of_memory returned: retry the access, as the kernel does
             }
             if (sig != SigInfo.OK) {

@@ -99,7 +99,8 @@ public final class TlbFlush {
             invalidate(cpu, mm, start, end);
             if (cpu == self) {
                 if (ipi) {
-                    vmstat.add(pages < 0 ? VmEvent.NR_TLB_LOCAL_FLUSH_ALL : VmEvent.NR_TLB_LOCAL_FLUSH_ONE,
+                    vmstat.add(
+                            pages < 0 ? VmEvent.NR_TLB_LOCAL_FLUSH_ALL : VmEvent.NR_TLB_LOCAL_FLUSH_ONE,
                             pages < 0 ? 1 : pages);
                 }
                 cpu.countFlush(false);

@@ -39,8 +39,8 @@ public final class BugSwitches {
             throw new IllegalArgumentException(bug.id() + " " + bug.title());
         }
         if (on && !AVAILABLE) {
-            throw new IllegalStateException(
-                    bug.id() + ": bug switches need the debug build (-Dvmsim.lockdep=true or -Dvmsim.bugswitches=true)");
+            throw new IllegalStateException(bug.id()
+                    + ": bug switches need the debug build (-Dvmsim.lockdep=true or -Dvmsim.bugswitches=true)");
         }
         final int bit = 1 << bug.ordinal();
         reintroduced = on ? reintroduced | bit : reintroduced & ~bit;

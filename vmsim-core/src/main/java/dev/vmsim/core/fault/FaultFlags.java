@@ -16,7 +16,8 @@ public final class FaultFlags {
     public static final int FAULT_FLAG_ORIG_PTE_VALID = 1 << 11;
     public static final int FAULT_FLAG_VMA_LOCK = 1 << 12;
     /** ALLOW_RETRY | KILLABLE | INTERRUPTIBLE = 0x214. */
-    public static final int FAULT_FLAG_DEFAULT = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_INTERRUPTIBLE;
+    public static final int FAULT_FLAG_DEFAULT =
+            FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_INTERRUPTIBLE;
 
     private FaultFlags() {}
 }

@@ -82,7 +82,8 @@ public final class Memory {
     private static int handleMmFaultInner(final MmStruct mm, final Vma vma, final long address, final int flags) {
         final PageTables pt = mm.pageTables();
         Platform.current().load(mm.mmapLock().pgdLine()); // pgd_offset reads mm->pgd
-        Platform.current().charge(Cost.WALK_LEVEL, mm.machine().arch().pageTableFormat().levels());
+        Platform.current()
+                .charge(Cost.WALK_LEVEL, mm.machine().arch().pageTableFormat().levels());
         final long ptePa = pt.ptePa(address, true);
         if (ptePa < 0) {
             // A page-table page could not be allocated: nothing was installed (OOM-09).

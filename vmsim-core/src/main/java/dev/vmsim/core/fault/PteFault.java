@@ -8,14 +8,12 @@ import static dev.vmsim.core.fault.VmFault.VM_FAULT_OOM;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_RETRY;
 
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.cpu.TlbFlush;
 import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
-
-import dev.vmsim.core.cpu.TlbFlush;
-import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.pgtable.Ptl;
@@ -119,7 +117,8 @@ final class PteFault {
      * then it takes the write fault's path (vmf_anon_prepare, a zeroed page of its own, writable and
      * dirty when the VMA is writable), so the VMA gets an anon_vma, as on such a kernel.
      */
-    static int doAnonymousPage(final MmStruct mm, final Vma vma, final long address, final int flags, final long ptePa) {
+    static int doAnonymousPage(
+            final MmStruct mm, final Vma vma, final long address, final int flags, final long ptePa) {
         final PageTables pt = mm.pageTables();
         final PageTableFormat fmt = pt.format();
         final FrameAllocator frames = mm.machine().frames();
@@ -176,8 +175,14 @@ final class PteFault {
      * anonymous page mapped only here is reused in place; the zero page or a page shared after fork
      * is copied (wp_page_copy).
      */
-    static int doWpPage(final MmStruct mm, final Vma vma, final long address, final int flags, final long ptePa,
-            final long pte, final Ptl ptl) {
+    static int doWpPage(
+            final MmStruct mm,
+            final Vma vma,
+            final long address,
+            final int flags,
+            final long ptePa,
+            final long pte,
+            final Ptl ptl) {
         final PageTables pt = mm.pageTables();
         final PageTableFormat fmt = pt.format();
         final FrameAllocator frames = mm.machine().frames();
@@ -188,8 +193,10 @@ final class PteFault {
             return 0;
         }
         final long oldPfn = fmt.pfn(pte);
-        if (!fmt.pteSpecial(pte) && Rmap.folioTestAnon(frames.memMap(), oldPfn)
-                && (frames.memMap().test(oldPfn, PageFlags.PG_ANON_EXCLUSIVE) || wpCanReuseAnonFolio(mm, vma, oldPfn))) {
+        if (!fmt.pteSpecial(pte)
+                && Rmap.folioTestAnon(frames.memMap(), oldPfn)
+                && (frames.memMap().test(oldPfn, PageFlags.PG_ANON_EXCLUSIVE)
+                        || wpCanReuseAnonFolio(mm, vma, oldPfn))) {
             if ((flags & FAULT_FLAG_UNSHARE) != 0) {
                 return 0;
             }
@@ -242,8 +249,8 @@ final class PteFault {
     }
 
     /** wp_page_copy: copy (or zero, for the zero page) into a new page, then replace the PTE with break-before-make. */
-    private static int wpPageCopy(final MmStruct mm, final Vma vma, final long address, final int flags,
-            final long ptePa, final long orig) {
+    private static int wpPageCopy(
+            final MmStruct mm, final Vma vma, final long address, final int flags, final long ptePa, final long orig) {
         final PageTables pt = mm.pageTables();
         final PageTableFormat fmt = pt.format();
         final FrameAllocator frames = mm.machine().frames();

@@ -4,11 +4,10 @@ import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_WRITE;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_OOM;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_SIGBUS;
 
-
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.ShmemFile;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.pgtable.Ptl;

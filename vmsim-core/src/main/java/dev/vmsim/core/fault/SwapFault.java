@@ -5,10 +5,10 @@ import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_RETRY_NOWAIT;
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_TRIED;
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_VMA_LOCK;
 import static dev.vmsim.core.fault.FaultFlags.FAULT_FLAG_WRITE;
+import static dev.vmsim.core.fault.VmFault.VM_FAULT_HWPOISON;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_MAJOR;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_OOM;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_RETRY;
-import static dev.vmsim.core.fault.VmFault.VM_FAULT_HWPOISON;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_SIGBUS;
 import static dev.vmsim.core.fault.VmFault.VM_FAULT_SIGSEGV;
 
@@ -74,13 +74,14 @@ final class SwapFault {
     }
 
     /** do_swap_page, called from handle_pte_fault with the fault lock held and {@code orig} a swap PTE. */
-    static int doSwapPage(final MmStruct mm, final Vma vma, final long address, final int flags, final long ptePa,
-            final long orig) {
+    static int doSwapPage(
+            final MmStruct mm, final Vma vma, final long address, final int flags, final long ptePa, final long orig) {
         final PageTables pt = mm.pageTables();
         final PageTableFormat fmt = pt.format();
         final long entry = fmt.pteToSwpEntry(orig);
         if (FaultTrace.enabled()) {
-            FaultTrace.doSwapPage("swap_pte", SwpEntry.describe(entry) + (fmt.pteSwpExclusive(orig) ? " exclusive" : ""));
+            FaultTrace.doSwapPage(
+                    "swap_pte", SwpEntry.describe(entry) + (fmt.pteSwpExclusive(orig) ? " exclusive" : ""));
         }
         final Swap swap = mm.machine().swap();
         if (SwpEntry.nonSwapEntry(entry)) {
@@ -171,7 +172,9 @@ final class SwapFault {
             pt.setPte(ptePa, pte);
             fw.unlock(pfn);
             if (FaultTrace.enabled()) {
-                FaultTrace.doSwapPage("mapped", how + (memMap.test(pfn, PageFlags.PG_SWAPCACHE) ? ", stays in swap cache" : ", swap freed"));
+                FaultTrace.doSwapPage(
+                        "mapped",
+                        how + (memMap.test(pfn, PageFlags.PG_SWAPCACHE) ? ", stays in swap cache" : ", swap freed"));
             }
             if ((fflags & FAULT_FLAG_WRITE) != 0) {
                 final int wp = PteFault.doWpPage(mm, vma, address, fflags, ptePa, pte, ptl);
@@ -188,8 +191,8 @@ final class SwapFault {
      * is mlocked), or this is a write fault and the swap cache's reference and ours are the only
      * ones, so freeing the cache makes the page exclusive.
      */
-    private static boolean shouldTryToFreeSwap(final Swap swap, final FrameAllocator frames, final long pfn,
-            final Vma vma, final int flags) {
+    private static boolean shouldTryToFreeSwap(
+            final Swap swap, final FrameAllocator frames, final long pfn, final Vma vma, final int flags) {
         if (!frames.memMap().test(pfn, PageFlags.PG_SWAPCACHE)) {
             return false;
         }
@@ -212,7 +215,8 @@ final class SwapFault {
             FaultTrace.doSwapPage("locked", "");
             return 0;
         }
-        final boolean io = swap.io().inFlight(pfn) || !swap.machine().frames().memMap().test(pfn, PageFlags.PG_UPTODATE);
+        final boolean io =
+                swap.io().inFlight(pfn) || !swap.machine().frames().memMap().test(pfn, PageFlags.PG_UPTODATE);
         if ((flags & FAULT_FLAG_ALLOW_RETRY) != 0 && (flags & FAULT_FLAG_TRIED) == 0) {
             if ((flags & FAULT_FLAG_RETRY_NOWAIT) != 0) {
                 return VM_FAULT_RETRY;

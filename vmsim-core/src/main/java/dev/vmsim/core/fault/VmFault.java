@@ -17,8 +17,12 @@ public final class VmFault {
     public static final int VM_FAULT_COMPLETED = 0x004000;
     public static final int VM_FAULT_HINDEX_MASK = 0x0f0000;
     /** OOM | SIGBUS | SIGSEGV | HWPOISON | HWPOISON_LARGE | FALLBACK = 0x873. */
-    public static final int VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV
-            | VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE | VM_FAULT_FALLBACK;
+    public static final int VM_FAULT_ERROR = VM_FAULT_OOM
+            | VM_FAULT_SIGBUS
+            | VM_FAULT_SIGSEGV
+            | VM_FAULT_HWPOISON
+            | VM_FAULT_HWPOISON_LARGE
+            | VM_FAULT_FALLBACK;
 
     private VmFault() {}
 }

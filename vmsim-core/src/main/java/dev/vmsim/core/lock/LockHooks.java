@@ -24,8 +24,7 @@ import java.util.function.Consumer;
  */
 public final class LockHooks {
     /** Read once; a constant to the JIT. */
-    public static final boolean ENABLED =
-            Boolean.getBoolean("vmsim.lockdep") || Boolean.getBoolean("vmsim.lockhooks");
+    public static final boolean ENABLED = Boolean.getBoolean("vmsim.lockdep") || Boolean.getBoolean("vmsim.lockhooks");
 
     private static volatile Consumer<String> hook;
 

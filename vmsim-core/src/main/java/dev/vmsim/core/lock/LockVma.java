@@ -4,8 +4,8 @@ import dev.vmsim.core.arch.PtRegs;
 import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.sync.Rcu;
 import dev.vmsim.core.trace.FaultTrace;
@@ -44,7 +44,7 @@ public final class LockVma {
      * and returns null. The returned VMA is stable: attached, read-locked and covering address.
      */
     public static Vma lockVmaUnderRcu(final MmStruct mm, final long address) {
-        for (;;) {
+        for (; ; ) {
             Rcu.readLock();
             final Vma found = mm.mmMt().walk(address);
             if (found == null) {
@@ -85,7 +85,7 @@ public final class LockVma {
      * VMA_LOCK_WAIT (a simulator counter: the kernel has no event for it).
      */
     public static Vma lockVmaUnderRcuWait(final MmStruct mm, final long address) {
-        for (;;) {
+        for (; ; ) {
             Vma vma = lockVmaUnderRcu(mm, address);
             if (vma != null) {
                 return vma;

@@ -1,8 +1,8 @@
 package dev.vmsim.core.lock;
 
+import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
-import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;

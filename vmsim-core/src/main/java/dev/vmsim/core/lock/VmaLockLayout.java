@@ -35,7 +35,10 @@ public enum VmaLockLayout {
      */
     RWSEM_SEPARATE_OBJECT(List.of(
             new Line("vma+0", List.of(), List.of("vm_start", "vm_end", "vm_mm", "vm_flags", "vm_lock_seq", "vm_lock")),
-            new Line("vma_lock", List.of("count", "owner"), List.of("osq", "wait_lock", "wait_list", "neighbour vma_lock")))),
+            new Line(
+                    "vma_lock",
+                    List.of("count", "owner"),
+                    List.of("osq", "wait_lock", "wait_list", "neighbour vma_lock")))),
 
     /**
      * The first per-VMA lock series (2023, up to 6.3 development): the rw_semaphore embedded in the

@@ -46,7 +46,8 @@ final class VmaRwsem {
      */
     static void init(final Vma vma, final MmStruct mm) {
         final VmaLockLayout layout = mm.mmapLock().mode().vmaLockLayout();
-        final CacheLine count = layout.sharesWithVmaFields("count") ? vma.line0 : new CacheLine(lineName(layout, "count"));
+        final CacheLine count =
+                layout.sharesWithVmaFields("count") ? vma.line0 : new CacheLine(lineName(layout, "count"));
         final CacheLine owner = layout.shareLine("count", "owner") ? count : new CacheLine(lineName(layout, "owner"));
         vma.vmLock = new RwSemaphore(LockClass.VMA_LOCK, mm.mmapLock(), count, owner);
     }

@@ -50,6 +50,7 @@ public final class AnonVma {
     public int numChildren;
     /** num_active_vmas: VMAs whose vma->anon_vma is this. Guarded by root.rwsem. */
     public int numActiveVmas;
+
     private final long id = IDS.incrementAndGet();
 
     /** anon_vma_alloc: a root anon_vma when {@code parent} is null, else a fork child of it. */

@@ -26,20 +26,34 @@ public final class Errno {
     /** "ENOMEM" for 12 (or -12). */
     public static String name(final long errno) {
         switch ((int) Math.abs(errno)) {
-            case EPERM: return "EPERM";
-            case ENOENT: return "ENOENT";
-            case EINTR: return "EINTR";
-            case EAGAIN: return "EAGAIN";
-            case ENOMEM: return "ENOMEM";
-            case EACCES: return "EACCES";
-            case EFAULT: return "EFAULT";
-            case EBUSY: return "EBUSY";
-            case EEXIST: return "EEXIST";
-            case EINVAL: return "EINVAL";
-            case EOVERFLOW: return "EOVERFLOW";
-            case EHWPOISON: return "EHWPOISON";
-            case ERESTARTNOINTR: return "ERESTARTNOINTR";
-            default: return "E" + Math.abs(errno);
+            case EPERM:
+                return "EPERM";
+            case ENOENT:
+                return "ENOENT";
+            case EINTR:
+                return "EINTR";
+            case EAGAIN:
+                return "EAGAIN";
+            case ENOMEM:
+                return "ENOMEM";
+            case EACCES:
+                return "EACCES";
+            case EFAULT:
+                return "EFAULT";
+            case EBUSY:
+                return "EBUSY";
+            case EEXIST:
+                return "EEXIST";
+            case EINVAL:
+                return "EINVAL";
+            case EOVERFLOW:
+                return "EOVERFLOW";
+            case EHWPOISON:
+                return "EHWPOISON";
+            case ERESTARTNOINTR:
+                return "ERESTARTNOINTR";
+            default:
+                return "E" + Math.abs(errno);
         }
     }
 

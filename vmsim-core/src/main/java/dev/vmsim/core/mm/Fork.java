@@ -2,9 +2,9 @@ package dev.vmsim.core.mm;
 
 import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
+import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.LockHooks;
 import dev.vmsim.core.lock.MmapLock;
-import dev.vmsim.core.inject.FailSite;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.MmuGather;
 import dev.vmsim.core.pgtable.PageTables;
@@ -61,8 +61,10 @@ final class Fork {
                     continue;
                 }
                 final Vma tmp = VmaOps.dup(mpnt, mm);
-                if (tmp == null || (mpnt.anonVma != null && (mpnt.vmFlags & VmFlags.VM_WIPEONFORK) == 0
-                        && mm.machine().failInject().shouldFail(FailSite.ANON_VMA))
+                if (tmp == null
+                        || (mpnt.anonVma != null
+                                && (mpnt.vmFlags & VmFlags.VM_WIPEONFORK) == 0
+                                && mm.machine().failInject().shouldFail(FailSite.ANON_VMA))
                         || !VmaOps.iterPrealloc(mm)) {
                     // fail_nomem / fail_nomem_anon_vma_fork: the child, as far as it got, is torn down.
                     if (tmp != null) {
@@ -92,10 +94,10 @@ final class Fork {
                     mm.vdso = tmp;
                 }
                 if ((mpnt.vmFlags & VmFlags.VM_WIPEONFORK) == 0
-                        && (mpnt.anonVma != null
-                                || (mpnt.vmFlags & (VmFlags.VM_PFNMAP | VmFlags.VM_MIXEDMAP)) != 0)) {
-                    final int e = oldmm.pageTables().copyRange(mm.pageTables(), mpnt.vmStart, mpnt.vmEnd,
-                            VmFlags.isCowMapping(mpnt.vmFlags), tlb);
+                        && (mpnt.anonVma != null || (mpnt.vmFlags & (VmFlags.VM_PFNMAP | VmFlags.VM_MIXEDMAP)) != 0)) {
+                    final int e = oldmm.pageTables()
+                            .copyRange(
+                                    mm.pageTables(), mpnt.vmStart, mpnt.vmEnd, VmFlags.isCowMapping(mpnt.vmFlags), tlb);
                     if (e > 0) {
                         mm.addRss(mpnt, e);
                     }

@@ -48,7 +48,7 @@ final class Madvise {
      * signal (a Java interrupt) is not restarted and gets -EINTR.
      */
     static int madvise(final MmStruct mm, final long start, final long lenIn, final int behavior) {
-        for (;;) {
+        for (; ; ) {
             final int ret = doMadvise(mm, start, lenIn, behavior);
             if (ret != -Errno.ERESTARTNOINTR) {
                 return ret;
@@ -127,7 +127,8 @@ final class Madvise {
         // MADVISE_MMAP_READ_LOCK, and the fallback of MADVISE_VMA_READ_LOCK.
         mm.mmapLock().readLock();
         try {
-            return isMadvisePopulate(behavior) ? madvisePopulate(mm, start, end, behavior)
+            return isMadvisePopulate(behavior)
+                    ? madvisePopulate(mm, start, end, behavior)
                     : walkVmas(mm, start, end, behavior);
         } finally {
             mm.mmapLock().readUnlock();
@@ -159,10 +160,11 @@ final class Madvise {
         long start = start0;
         int unmappedError = 0;
         Vma vma = mm.findVma(start);
-        Vma prev = vma != null && Long.compareUnsigned(start, vma.vmStart) > 0 ? vma
+        Vma prev = vma != null && Long.compareUnsigned(start, vma.vmStart) > 0
+                ? vma
                 : mm.vmaPrev(vma != null ? vma.vmStart : -1L);
         final Vma[] cur = new Vma[1];
-        for (;;) {
+        for (; ; ) {
             if (vma == null) {
                 return -Errno.ENOMEM;
             }
@@ -194,8 +196,8 @@ final class Madvise {
     }
 
     /** madvise_vma_behavior for the advice modelled, on {@code cur[0]} (which an update may replace). */
-    private static int visit(final MmStruct mm, final Vma prev, final Vma[] cur, final long start, final long end,
-            final int behavior) {
+    private static int visit(
+            final MmStruct mm, final Vma prev, final Vma[] cur, final long start, final long end, final int behavior) {
         final Vma vma = cur[0];
         VmaLock.assertStabilised(vma); // the mmap read lock, or the VMA read lock of MADVISE_VMA_READ_LOCK
         switch (behavior) {
@@ -229,8 +231,8 @@ final class Madvise {
      * failed split is -EAGAIN, as madvise_vma_behavior maps -ENOMEM ("kernel resources temporarily
      * unavailable"). <b>Context:</b> mmap write lock.
      */
-    private static int madviseUpdateVma(final MmStruct mm, final Vma prev, final Vma[] cur, final long start,
-            final long end, final long newFlags) {
+    private static int madviseUpdateVma(
+            final MmStruct mm, final Vma prev, final Vma[] cur, final long start, final long end, final long newFlags) {
         final Vma vma = cur[0];
         if (vma.vmFlags == newFlags) {
             return 0;
@@ -307,7 +309,8 @@ final class Madvise {
             if (pages < 0) {
                 final int err = (int) -pages;
                 return err == Errno.EINTR || err == Errno.EINVAL || err == Errno.EHWPOISON || err == Errno.EFAULT
-                        ? (int) pages : -Errno.ENOMEM;
+                        ? (int) pages
+                        : -Errno.ENOMEM;
             }
             start += pages << mm.pageShift;
         }

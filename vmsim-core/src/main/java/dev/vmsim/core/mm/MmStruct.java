@@ -7,7 +7,6 @@ import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.MmCpumask;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.lock.MmapLock;
-import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.tree.MaState;
 import dev.vmsim.core.tree.MapleTree;
@@ -45,6 +44,7 @@ public class MmStruct {
     private final Machine machine;
     /** mm_mt: the VMA tree, written under the mmap write lock, read under RCU or the mmap lock. */
     protected final MapleTree<Vma> mmMt = new MapleTree<>(true);
+
     private final MmapLock mmapLock;
     private final PageTables pageTables;
     private final MmCpumask cpumask = new MmCpumask();
@@ -64,6 +64,7 @@ public class MmStruct {
     final long mapWindow;
     /** STACK_TOP = TASK_SIZE_LOW: the default window's top, not TASK_SIZE (x86-64 LA57). */
     final long stackTop;
+
     long mmapBase;
     int maxMapCount = DEFAULT_MAX_MAP_COUNT;
     long rlimitStack = DEFAULT_RLIMIT_STACK;
@@ -76,6 +77,7 @@ public class MmStruct {
 
     /** rss_stat MM_ANONPAGES / MM_SHMEMPAGES: changed by faults and zaps under any lock, hence atomic. */
     private final java.util.concurrent.atomic.AtomicLong anonRss = new java.util.concurrent.atomic.AtomicLong();
+
     private final java.util.concurrent.atomic.AtomicInteger tlbFlushBatched =
             new java.util.concurrent.atomic.AtomicInteger();
     /** MM_SWAPENTS. */
@@ -150,8 +152,13 @@ public class MmStruct {
         final Vma v = VmaOps.alloc(this);
         v.vmStart = mmapBase;
         v.vmEnd = mmapBase + VDSO_PAGES * pageSize;
-        v.vmFlags = VmFlags.VM_READ | VmFlags.VM_EXEC | VmFlags.VM_MAYREAD | VmFlags.VM_MAYEXEC
-                | VmFlags.VM_DONTEXPAND | VmFlags.VM_PFNMAP | VmFlags.VM_IO;
+        v.vmFlags = VmFlags.VM_READ
+                | VmFlags.VM_EXEC
+                | VmFlags.VM_MAYREAD
+                | VmFlags.VM_MAYEXEC
+                | VmFlags.VM_DONTEXPAND
+                | VmFlags.VM_PFNMAP
+                | VmFlags.VM_IO;
         v.vmPgoff = 0;
         v.vmPageProt = machine.arch().pageTableFormat().vmGetPageProt(v.vmFlags);
         mmapLock.writeLock();
@@ -549,7 +556,7 @@ public class MmStruct {
 
     /** mmget_not_zero: a reference unless the mm is already on its way out. */
     public final boolean mmgetNotZero() {
-        for (;;) {
+        for (; ; ) {
             final int u = mmUsers.get();
             if (u == 0) {
                 return false;
@@ -631,8 +638,8 @@ public class MmStruct {
         mmMt.forEachRange((first, last, vma) -> {
             if (Vma.xaIsZero(vma)) {
                 if (!unstable) {
-                    throw new IllegalStateException("XA_ZERO_ENTRY at 0x" + Long.toHexString(first)
-                            + " in an mm without MMF_UNSTABLE");
+                    throw new IllegalStateException(
+                            "XA_ZERO_ENTRY at 0x" + Long.toHexString(first) + " in an mm without MMF_UNSTABLE");
                 }
                 marker[0] = first;
                 return;
@@ -693,8 +700,8 @@ public class MmStruct {
         pageTables.forEachPte(0, taskSize, (va, pte) -> {
             final Vma v = vmaLookup(va);
             if (v == null) {
-                throw new IllegalStateException("stray PTE 0x" + Long.toHexString(pte) + " at 0x"
-                        + Long.toHexString(va) + " outside every VMA");
+                throw new IllegalStateException("stray PTE 0x" + Long.toHexString(pte) + " at 0x" + Long.toHexString(va)
+                        + " outside every VMA");
             }
             if (!fmt.ptePresent(pte)) {
                 if (fmt.isSwapSlotPte(pte)) {

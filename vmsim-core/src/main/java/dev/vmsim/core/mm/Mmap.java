@@ -68,7 +68,12 @@ final class Mmap {
     }
 
     /** do_mmap (mm/mmap.c) for MAP_ANONYMOUS; the mmap write lock is held. */
-    static long doMmap(final MmStruct mm, final long addr0, final long len0, final int prot, final int flags0,
+    static long doMmap(
+            final MmStruct mm,
+            final long addr0,
+            final long len0,
+            final int prot,
+            final int flags0,
             final long[] populate) {
         long addr = addr0;
         int flags = flags0;
@@ -144,8 +149,13 @@ final class Mmap {
      * PTEs cleared before the new VMA is visible, VMAs freed last), then merges with a neighbour
      * or stores a new, write-locked VMA.
      */
-    static long mmapRegion(final MmStruct mm, final ShmemFile file, final long addr, final long len,
-            final long vmFlags0, final long pgoff) {
+    static long mmapRegion(
+            final MmStruct mm,
+            final ShmemFile file,
+            final long addr,
+            final long len,
+            final long vmFlags0,
+            final long pgoff) {
         final long end = addr + len;
         long vmFlags = vmFlags0;
         // __mmap_prepare: gather the VMAs to replace.
@@ -288,8 +298,8 @@ final class Mmap {
      * __thp_get_unmapped_area (mm/huge_memory.c) for anonymous memory (pgoff 0): searches for
      * len + PMD_SIZE and returns a PMD-aligned address inside it, or 0 to fall back.
      */
-    static long thpGetUnmappedArea(final MmStruct mm, final long addr, final long len, final int flags,
-            final long size) {
+    static long thpGetUnmappedArea(
+            final MmStruct mm, final long addr, final long len, final int flags, final long size) {
         final long lenPad = len + size;
         if (Long.compareUnsigned(lenPad, len) < 0) {
             return 0;
@@ -349,7 +359,7 @@ final class Mmap {
         final long low = Long.compareUnsigned(low0, mm.mmapMinAddr) < 0 ? mm.mmapMinAddr : low0;
         long high = high0;
         final MaState<Vma> mas = mm.mas(0);
-        for (;;) {
+        for (; ; ) {
             if (Long.compareUnsigned(high, low) <= 0 || mas.emptyAreaRev(low, high - 1, len) != 0) {
                 return -Errno.ENOMEM;
             }
@@ -377,13 +387,14 @@ final class Mmap {
     static long unmappedArea(final MmStruct mm, final long len, final long low0, final long high) {
         long low = Long.compareUnsigned(low0, mm.mmapMinAddr) < 0 ? mm.mmapMinAddr : low0;
         final MaState<Vma> mas = mm.mas(0);
-        for (;;) {
+        for (; ; ) {
             if (Long.compareUnsigned(high, low) <= 0 || mas.emptyArea(low, high - 1, len) != 0) {
                 return -Errno.ENOMEM;
             }
             final long gap = mas.index;
             final Vma next = mm.findVma(gap);
-            if (next != null && (next.vmFlags & VmFlags.VM_GROWSDOWN) != 0
+            if (next != null
+                    && (next.vmFlags & VmFlags.VM_GROWSDOWN) != 0
                     && Long.compareUnsigned(mm.vmStartGap(next), gap + len) < 0) {
                 low = next.vmEnd;
                 continue;
@@ -420,9 +431,10 @@ final class Mmap {
      * do_vmi_munmap (mm/vma.c). With {@code unlock}, a successful unmap downgrades the lock to read
      * before zapping and releases it at the end ({@code unlocked[0]} is then true).
      */
-    static int doVmiMunmap(final MmStruct mm, final long start, final long len0, final boolean unlock,
-            final boolean[] unlocked) {
-        if ((start & (mm.pageSize - 1)) != 0 || Long.compareUnsigned(start, mm.taskSize) > 0
+    static int doVmiMunmap(
+            final MmStruct mm, final long start, final long len0, final boolean unlock, final boolean[] unlocked) {
+        if ((start & (mm.pageSize - 1)) != 0
+                || Long.compareUnsigned(start, mm.taskSize) > 0
                 || Long.compareUnsigned(len0, mm.taskSize - start) > 0) {
             return -Errno.EINVAL;
         }
@@ -438,8 +450,13 @@ final class Mmap {
     }
 
     /** do_vmi_align_munmap: gather (split, write-lock, detach) → clear tree → complete. */
-    static int doVmiAlignMunmap(final MmStruct mm, final Vma vma, final long start, final long end,
-            final boolean unlock, final boolean[] unlocked) {
+    static int doVmiAlignMunmap(
+            final MmStruct mm,
+            final Vma vma,
+            final long start,
+            final long end,
+            final boolean unlock,
+            final boolean[] unlocked) {
         final Munmap vms = new Munmap(mm, start, end);
         final int e = vms.gather(vma);
         if (e != 0) {
@@ -494,7 +511,8 @@ final class Mmap {
             // The kernel splits it when the loop reaches it and reattaches the gathered VMAs on
             // failure (reattach_vmas): the same end state, the split at start kept.
             final Vma last = mm.vmaLookup(end - 1);
-            if (last != null && Long.compareUnsigned(last.vmEnd, end) > 0
+            if (last != null
+                    && Long.compareUnsigned(last.vmEnd, end) > 0
                     && Long.compareUnsigned(last.vmStart, end) < 0) {
                 final int e = VmaOps.splitVmaNoCheck(mm, last, end, false);
                 if (e != 0) {
@@ -503,7 +521,8 @@ final class Mmap {
             }
             final Vma prev = mm.vmaPrev(start);
             unmapStart = prev != null ? prev.vmEnd : 0;
-            for (Vma next = mm.findVma(start); next != null && Long.compareUnsigned(next.vmStart, end) < 0;
+            for (Vma next = mm.findVma(start);
+                    next != null && Long.compareUnsigned(next.vmStart, end) < 0;
                     next = mm.findVma(next.vmEnd)) {
                 VmaLock.startWrite(next);
                 VmaLock.markDetached(next);
@@ -643,8 +662,11 @@ final class Mmap {
         if (!VmaOps.iterPrealloc(mm)) {
             return -Errno.ENOMEM; // vma_iter_prealloc / vma_iter_store_gfp failing: nothing changed
         }
-        if (vma != null && vma.vmEnd == addr && vma.vmFile == null
-                && ((vma.vmFlags ^ flags) & ~VmaOps.VM_IGNORE_MERGE) == 0 && !vma.isForkChild()) {
+        if (vma != null
+                && vma.vmEnd == addr
+                && vma.vmFile == null
+                && ((vma.vmFlags ^ flags) & ~VmaOps.VM_IGNORE_MERGE) == 0
+                && !vma.isForkChild()) {
             VmaLock.startWrite(vma);
             vma.vmEnd = addr + len;
             VmaOps.storeOverwrite(mm, vma);

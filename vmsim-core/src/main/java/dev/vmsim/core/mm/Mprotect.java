@@ -104,8 +104,14 @@ final class Mprotect {
     }
 
     /** mprotect_fixup (mm/mprotect.c): gives [start, end) of vma the new flags. */
-    static int mprotectFixup(final MmStruct mm, final MmuGather tlb, final Vma vma0, final Vma[] pprev,
-            final long start, final long end, final long newflags0) {
+    static int mprotectFixup(
+            final MmStruct mm,
+            final MmuGather tlb,
+            final Vma vma0,
+            final Vma[] pprev,
+            final long start,
+            final long end,
+            final long newflags0) {
         long newflags = newflags0;
         final long oldflags = vma0.vmFlags;
         if (newflags == oldflags) {
@@ -114,11 +120,18 @@ final class Mprotect {
         }
         // Private writable memory is charged when it first becomes writable.
         if ((newflags & VmFlags.VM_WRITE) != 0
-                && (oldflags & (VmFlags.VM_ACCOUNT | VmFlags.VM_WRITE | VmFlags.VM_HUGETLB | VmFlags.VM_SHARED
-                        | VmFlags.VM_NORESERVE)) == 0) {
+                && (oldflags
+                                & (VmFlags.VM_ACCOUNT
+                                        | VmFlags.VM_WRITE
+                                        | VmFlags.VM_HUGETLB
+                                        | VmFlags.VM_SHARED
+                                        | VmFlags.VM_NORESERVE))
+                        == 0) {
             newflags |= VmFlags.VM_ACCOUNT;
-        } else if ((newflags & VmFlags.VM_WRITE) == 0 && (oldflags & VmFlags.VM_ACCOUNT) != 0
-                && vma0.isAnonymous() && vma0.anonVma == null) {
+        } else if ((newflags & VmFlags.VM_WRITE) == 0
+                && (oldflags & VmFlags.VM_ACCOUNT) != 0
+                && vma0.isAnonymous()
+                && vma0.anonVma == null) {
             // An anonymous VMA never faulted can give its commit back when it stops being writable.
             newflags &= ~VmFlags.VM_ACCOUNT;
         }
@@ -132,8 +145,13 @@ final class Mprotect {
         VmaLock.assertWriteLocked(vma); // vm_flags_reset
         vma.vmFlags = newflags;
         vma.vmPageProt = mm.machine().arch().pageTableFormat().vmGetPageProt(newflags);
-        mm.pageTables().changeProtection(start, end, newflags, vmaWantsManualPteWriteUpgrade(newflags)
-                ? PageTables.MM_CP_TRY_CHANGE_WRITABLE : 0, tlb);
+        mm.pageTables()
+                .changeProtection(
+                        start,
+                        end,
+                        newflags,
+                        vmaWantsManualPteWriteUpgrade(newflags) ? PageTables.MM_CP_TRY_CHANGE_WRITABLE : 0,
+                        tlb);
         // vm_stat_account(mm, oldflags, -nrpages); vm_stat_account(mm, newflags, nrpages).
         final long nrpages = (end - start) >>> mm.pageShift;
         mm.vmStatAccount(oldflags, -nrpages);

@@ -25,7 +25,12 @@ final class Mremap {
         /** Whether the mmap write lock is still held (shrink in place drops it). */
         boolean mmapLocked;
 
-        Vrm(final MmStruct mm, final long addr, final long oldLen, final long newLen, final int flags,
+        Vrm(
+                final MmStruct mm,
+                final long addr,
+                final long oldLen,
+                final long newLen,
+                final int flags,
                 final long newAddr) {
             this.mm = mm;
             this.addr = addr;
@@ -44,7 +49,12 @@ final class Mremap {
     private static final int MREMAP_SHRINK = 2;
     private static final int MREMAP_EXPAND = 3;
 
-    static long mremap(final MmStruct mm, final long addr, final long oldLen, final long newLen, final int flags,
+    static long mremap(
+            final MmStruct mm,
+            final long addr,
+            final long oldLen,
+            final long newLen,
+            final int flags,
             final long newAddr) {
         final Vrm vrm = new Vrm(mm, addr, mm.pageAlign(oldLen), mm.pageAlign(newLen), flags, newAddr);
         final long p = checkMremapParams(vrm);
@@ -131,7 +141,8 @@ final class Mremap {
             return -Errno.EFAULT;
         }
         vrm.delta = vrm.oldLen < vrm.newLen ? vrm.newLen - vrm.oldLen : vrm.oldLen - vrm.newLen;
-        vrm.remapType = Long.compareUnsigned(vrm.newLen, vrm.oldLen) < 0 ? MREMAP_SHRINK
+        vrm.remapType = Long.compareUnsigned(vrm.newLen, vrm.oldLen) < 0
+                ? MREMAP_SHRINK
                 : vrm.newLen == vrm.oldLen ? MREMAP_NO_RESIZE : MREMAP_EXPAND;
         if (!vrm.impliesNewAddr()) {
             vrm.newAddr = vrm.addr;
@@ -297,7 +308,7 @@ final class Mremap {
         long lastEnd = 0;
         boolean seen = false;
         long cursor = start;
-        for (;;) {
+        for (; ; ) {
             final Vma vma = mm.findVmaIntersection(cursor, end);
             if (vma == null) {
                 break;
@@ -405,7 +416,8 @@ final class Mremap {
         vmg.next = mm.findVma(addr + len);
         Vma newVma = VmaOps.mergeNewRange(mm, vmg);
         if (newVma != null) {
-            if (Long.compareUnsigned(vmaStart, newVma.vmStart) >= 0 && Long.compareUnsigned(vmaStart, newVma.vmEnd) < 0) {
+            if (Long.compareUnsigned(vmaStart, newVma.vmStart) >= 0
+                    && Long.compareUnsigned(vmaStart, newVma.vmEnd) < 0) {
                 vmap[0] = newVma;
             }
             return newVma;

@@ -15,7 +15,8 @@ final class Stack {
         }
         // BUG-01 (StackRot) reintroduced: called under the read lock, as before the fix, with no VMA
         // write lock (the old kernel serialised expanders with page_table_lock only).
-        final boolean underReadLock = BugSwitches.on(Bug.BUG_01) && !mm.mmapLock().isWriteLocked();
+        final boolean underReadLock =
+                BugSwitches.on(Bug.BUG_01) && !mm.mmapLock().isWriteLocked();
         if (!underReadLock) {
             mm.mmapLock().assertWriteLocked();
         }
@@ -24,7 +25,9 @@ final class Stack {
             return -Errno.EPERM;
         }
         final Vma prev = mm.vmaPrev(vma.vmStart);
-        if (prev != null && (prev.vmFlags & VmFlags.VM_GROWSDOWN) == 0 && prev.isAccessible()
+        if (prev != null
+                && (prev.vmFlags & VmFlags.VM_GROWSDOWN) == 0
+                && prev.isAccessible()
                 && Long.compareUnsigned(address - prev.vmEnd, mm.stackGuardGap) < 0) {
             return -Errno.ENOMEM;
         }

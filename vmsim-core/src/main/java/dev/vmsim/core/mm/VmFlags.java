@@ -38,6 +38,7 @@ public final class VmFlags {
     public static final long VM_STACK = VM_GROWSDOWN;
     /** Mappings that never merge (VM_SPECIAL). */
     public static final long VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
+
     public static final long VM_ACCESS_FLAGS = VM_READ | VM_WRITE | VM_EXEC;
 
     private VmFlags() {}

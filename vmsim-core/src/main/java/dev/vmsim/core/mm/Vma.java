@@ -2,8 +2,8 @@ package dev.vmsim.core.mm;
 
 import dev.vmsim.core.clock.CacheLine;
 import dev.vmsim.core.clock.Platform;
-import dev.vmsim.core.sync.RwSemaphore;
 import dev.vmsim.core.inject.FailSite;
+import dev.vmsim.core.sync.RwSemaphore;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -38,6 +38,7 @@ public class Vma {
 
     /** vm_mm: the owning mm. Volatile so an unstable RCU reader sees a reused VMA's new owner. */
     public volatile MmStruct vmMm;
+
     public volatile long vmStart;
     public volatile long vmEnd;
     public volatile long vmFlags;
@@ -201,7 +202,8 @@ public class Vma {
 
     /** anon_vma_compatible (mm/rmap.c): a directly below b, same file, flags equal but for access bits. */
     private static boolean anonVmaCompatible(final Vma a, final Vma b) {
-        return a.vmEnd == b.vmStart && a.vmFile == b.vmFile
+        return a.vmEnd == b.vmStart
+                && a.vmFile == b.vmFile
                 && ((a.vmFlags ^ b.vmFlags) & ~(VmFlags.VM_ACCESS_FLAGS | VmFlags.VM_SOFTDIRTY)) == 0
                 && b.vmPgoff == a.vmPgoff + ((b.vmStart - a.vmStart) >>> a.vmMm.pageShift());
     }

@@ -233,13 +233,15 @@ final class VmaOps {
     /** can_vma_merge_before: the range may go in front of next. */
     private static boolean canMergeBefore(final MmStruct mm, final Vmg vmg) {
         final long pglen = pages(mm, vmg.start, vmg.end);
-        return isMergeableVma(vmg, vmg.next) && isMergeableAnonVma(vmg, vmg.next)
+        return isMergeableVma(vmg, vmg.next)
+                && isMergeableAnonVma(vmg, vmg.next)
                 && vmg.next.vmPgoff == vmg.pgoff + pglen;
     }
 
     /** can_vma_merge_after: the range may go after prev. */
     private static boolean canMergeAfter(final MmStruct mm, final Vmg vmg) {
-        return isMergeableVma(vmg, vmg.prev) && isMergeableAnonVma(vmg, vmg.prev)
+        return isMergeableVma(vmg, vmg.prev)
+                && isMergeableAnonVma(vmg, vmg.prev)
                 && vmg.prev.vmPgoff + vmg.prev.pages(mm.pageShift) == vmg.pgoff;
     }
 
@@ -444,8 +446,14 @@ final class VmaOps {
      * Returns that VMA or null with {@code err[0]} = -errno. {@code prev} is the VMA before
      * {@code vma} (or {@code vma} itself when start is inside it).
      */
-    static Vma modify(final MmStruct mm, final Vma prev, final Vma vma, final long start, final long end,
-            final long newFlags, final int[] err) {
+    static Vma modify(
+            final MmStruct mm,
+            final Vma prev,
+            final Vma vma,
+            final long start,
+            final long end,
+            final long newFlags,
+            final int[] err) {
         final Vmg vmg = new Vmg();
         vmg.prev = prev;
         vmg.middle = vma;

@@ -2,8 +2,8 @@ package dev.vmsim.core.oom;
 
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.MmuGather;
 import dev.vmsim.core.phys.OutOfMemory;
 import dev.vmsim.core.stat.VmEvent;
@@ -34,6 +34,7 @@ import java.util.function.Consumer;
 public final class OomKiller implements OutOfMemory {
     /** oom_reap_task's wait between mmap_read_trylock attempts: HZ/10. */
     private static final long OOM_REAP_RETRY_NS = 100_000_000L;
+
     private final Machine machine;
     private volatile Consumer<String> log = System.err::println;
     /** The panic line was printed (guarded by this object's monitor, as out_of_memory is). */
@@ -123,7 +124,8 @@ public final class OomKiller implements OutOfMemory {
         if (adj == OomState.OOM_SCORE_ADJ_MIN || s.oomSkip()) {
             return Long.MIN_VALUE;
         }
-        long points = mm.anonRss() + mm.shmemRss() + mm.swapEnts() + mm.pageTables().tableFrames();
+        long points =
+                mm.anonRss() + mm.shmemRss() + mm.swapEnts() + mm.pageTables().tableFrames();
         points += adj * (totalpages / 1000);
         return points;
     }
@@ -141,11 +143,19 @@ public final class OomKiller implements OutOfMemory {
             return;
         }
         final long kb = victim.pageSize() >> 10;
-        log.accept(String.format(Locale.ROOT,
+        log.accept(String.format(
+                Locale.ROOT,
                 "Out of memory: Killed process %d (%s) total-vm:%dkB, anon-rss:%dkB, file-rss:%dkB, shmem-rss:%dkB,"
                         + " UID:%d pgtables:%dkB oom_score_adj:%d",
-                s.pid(), s.comm(), victim.totalVm() * kb, victim.anonRss() * kb, 0L, victim.shmemRss() * kb, 0,
-                victim.pageTables().tableFrames() * kb, s.oomScoreAdj()));
+                s.pid(),
+                s.comm(),
+                victim.totalVm() * kb,
+                victim.anonRss() * kb,
+                0L,
+                victim.shmemRss() * kb,
+                0,
+                victim.pageTables().tableFrames() * kb,
+                s.oomScoreAdj()));
         machine.vmstat().count(VmEvent.OOM_KILL);
         s.killProcess(machine.platform());
         oomReap(victim);
@@ -172,9 +182,14 @@ public final class OomKiller implements OutOfMemory {
                 }
                 reaped = true;
                 final long kb = mm.pageSize() >> 10;
-                log.accept(String.format(Locale.ROOT,
+                log.accept(String.format(
+                        Locale.ROOT,
                         "oom_reaper: reaped process %d (%s), now anon-rss:%dkB, file-rss:%dkB, shmem-rss:%dkB",
-                        s.pid(), s.comm(), mm.anonRss() * kb, 0L, mm.shmemRss() * kb));
+                        s.pid(),
+                        s.comm(),
+                        mm.anonRss() * kb,
+                        0L,
+                        mm.shmemRss() * kb));
             } else {
                 // schedule_timeout_idle(HZ/10) between attempts, in the machine's time
                 final dev.vmsim.core.clock.Platform p = dev.vmsim.core.clock.Platform.current();
@@ -202,7 +217,8 @@ public final class OomKiller implements OutOfMemory {
             }
             if (vma.isAnonymous() || (vma.vmFlags & VmFlags.VM_SHARED) == 0) {
                 final MmuGather tlb = new MmuGather(mm);
-                final long n = mm.pageTables().zapRange(vma.vmStart, vma.vmEnd, 0, tlb); // no ZAP_FLAG_DROP_MARKER: guards stay;
+                final long n = mm.pageTables()
+                        .zapRange(vma.vmStart, vma.vmEnd, 0, tlb); // no ZAP_FLAG_DROP_MARKER: guards stay;
                 mm.addRss(vma, -n);
                 tlb.finish();
                 reaped += n;

@@ -31,6 +31,7 @@ public final class OomState {
     private volatile boolean exiting;
     /** The process's pid and comm, for the kernel's log line. */
     private volatile int pid;
+
     private volatile String comm = "vmsim";
 
     /** signal->oom_score_adj (/proc/PID/oom_score_adj): -1000 to 1000. */

@@ -29,6 +29,7 @@ public final class MmuGather {
     private final FrameAllocator frames;
     /** The range to flush, [start, end); empty when start >= end (__tlb_reset_range). */
     private long start = Long.MAX_VALUE;
+
     private long end;
     private long[] pages = new long[16];
     private int nrPages;

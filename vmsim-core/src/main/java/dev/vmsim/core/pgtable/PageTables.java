@@ -51,9 +51,11 @@ public final class PageTables {
     private final FrameAllocator frames;
     /** The root table (pgd) frame. */
     private final long rootPfn;
+
     private final int rootLevel;
     /** PAGE_SHIFT / PAGE_SIZE of the format: the size of a table and of the page a PTE maps. */
     private final int pageShift;
+
     private final long pageSize;
     /** mm->page_table_lock: guards installing and clearing upper-level entries. */
     private final Ptl pageTableLock = new Ptl("page_table_lock");
@@ -227,7 +229,7 @@ public final class PageTables {
 
     /** ptep_get_and_clear: atomically clears the entry against concurrent A/D updates; returns the old value. */
     private long getAndClear(final long ptePa) {
-        for (;;) {
+        for (; ; ) {
             final long old = mem.getLongAcquire(ptePa);
             if (old == 0 || mem.compareAndSetLong(ptePa, old, 0)) {
                 return old;
@@ -273,14 +275,15 @@ public final class PageTables {
         return walkLevel(rootPfn, rootLevel, start, end, visitor);
     }
 
-    private int walkLevel(final long table, final int level, final long start, final long end,
-            final PteTableVisitor visitor) {
+    private int walkLevel(
+            final long table, final int level, final long start, final long end, final PteTableVisitor visitor) {
         long addr = start;
         do {
             final long next = addrEnd(addr, end, level);
             final long e = mem.getLongAcquire(slotPa(table, format.index(addr, level)));
             if (format.isTable(e, level)) {
-                final int r = level == 1 ? visitor.visit(format.pfn(e), addr, next)
+                final int r = level == 1
+                        ? visitor.visit(format.pfn(e), addr, next)
                         : walkLevel(format.pfn(e), level - 1, addr, next, visitor);
                 if (r < 0) {
                     return r;
@@ -318,8 +321,8 @@ public final class PageTables {
     }
 
     /** Returns the number of pages (non-special present PTEs) unmapped, for the caller's rss accounting. */
-    private long zapPteRange(final long ptePage, final long start, final long end, final int zapFlags,
-            final MmuGather tlb) {
+    private long zapPteRange(
+            final long ptePage, final long start, final long end, final int zapFlags, final MmuGather tlb) {
         final Ptl ptl = ptlOfTable(ptePage);
         ptl.lock();
         try {
@@ -461,8 +464,8 @@ public final class PageTables {
      * page_table_lock and the tables handed to {@link MmuGather#removeTable}. The root is never
      * freed. <b>Context:</b> the range was zapped; the mmap lock is held for write.
      */
-    public void freePgtables(final long start, final long end, final long floor, final long ceiling,
-            final MmuGather tlb) {
+    public void freePgtables(
+            final long start, final long end, final long floor, final long ceiling, final MmuGather tlb) {
         final long pmdSpan = tableSpan(0); // VA mapped by one PTE page
         long addr = start & -pmdSpan;
         long top = ceiling;
@@ -498,8 +501,15 @@ public final class PageTables {
      * {@code parentSlot} (-1 for the root): frees the child tables in [addr, end), then the table
      * itself if the whole VA it maps is inside [floor, ceiling).
      */
-    private void freeLevel(final long parentSlot, final long table, final int level, final long addr,
-            final long end, final long floor, final long ceiling, final MmuGather tlb) {
+    private void freeLevel(
+            final long parentSlot,
+            final long table,
+            final int level,
+            final long addr,
+            final long end,
+            final long floor,
+            final long ceiling,
+            final MmuGather tlb) {
         long a = addr;
         do {
             final long next = addrEnd(a, end, level);
@@ -576,8 +586,8 @@ public final class PageTables {
      * can_change_pte_writable allows it, so that the first write after mprotect(PROT_WRITE) does not
      * fault. Returns the number of PTEs changed; records their pages in the gather's flush range.
      */
-    public long changeProtection(final long start, final long end, final long vmFlags, final int cpFlags,
-            final MmuGather tlb) {
+    public long changeProtection(
+            final long start, final long end, final long vmFlags, final int cpFlags, final MmuGather tlb) {
         final long prot = format.vmGetPageProt(vmFlags);
         final boolean tryWritable = (cpFlags & MM_CP_TRY_CHANGE_WRITABLE) != 0;
         final long[] changed = new long[1];
@@ -588,7 +598,7 @@ public final class PageTables {
                 TlbUnmapBatch.flushTlbBatchedPending(tlb.mm());
                 for (long addr = s; addr != e; addr += pageSize) {
                     final long pa = slotPa(pt, format.index(addr, 0));
-                    for (;;) {
+                    for (; ; ) {
                         final long old = mem.getLongAcquire(pa);
                         if (!format.ptePresent(old)) {
                             break;
@@ -625,7 +635,8 @@ public final class PageTables {
         if ((vmFlags & VmFlags.VM_SHARED) == 0) {
             // vm_normal_page && PageAnon && PageAnonExclusive: what the write fault would reuse.
             final long pfn = format.pfn(pte);
-            return !format.pteSpecial(pte) && Rmap.folioTestAnon(frames.memMap(), pfn)
+            return !format.pteSpecial(pte)
+                    && Rmap.folioTestAnon(frames.memMap(), pfn)
                     && frames.memMap().test(pfn, dev.vmsim.core.phys.PageFlags.PG_ANON_EXCLUSIVE);
         }
         return format.pteDirty(pte);
@@ -671,7 +682,12 @@ public final class PageTables {
         return stoppedAt[0] - oldStart;
     }
 
-    private void movePtes(final long oldPt, final long start, final long end, final long newPt, final long delta,
+    private void movePtes(
+            final long oldPt,
+            final long start,
+            final long end,
+            final long newPt,
+            final long delta,
             final MmuGather tlb) {
         final Ptl oldPtl = ptlOfTable(oldPt);
         final Ptl newPtl = ptlOfTable(newPt);
@@ -721,8 +737,8 @@ public final class PageTables {
      * @return the number of pages now also mapped by the child (for its rss), or {@code -ENOMEM} if a
      *     child table could not be allocated
      */
-    public int copyRange(final PageTables dst, final long start, final long end, final boolean cow,
-            final MmuGather tlb) {
+    public int copyRange(
+            final PageTables dst, final long start, final long end, final boolean cow, final MmuGather tlb) {
         final int[] copied = new int[1];
         final int r = walkPteTables(start, end, (pt, s, e) -> {
             final long dstPa = dst.ptePa(s, true);
@@ -873,7 +889,13 @@ public final class PageTables {
         for (int level = rootLevel; level >= 0; level--) {
             final int idx = format.index(va, level);
             final long e = mem.getLongAcquire(slotPa(table, idx));
-            steps.add(new WalkStep(level, format.levelShift(level), format.indexBits(level), idx, table, e,
+            steps.add(new WalkStep(
+                    level,
+                    format.levelShift(level),
+                    format.indexBits(level),
+                    idx,
+                    table,
+                    e,
                     format.describe(e, level)));
             if (level == 0 || !format.isTable(e, level)) {
                 break;
@@ -887,7 +909,8 @@ public final class PageTables {
     public String dumpWalk(final long va) {
         final StringBuilder sb = new StringBuilder();
         for (final WalkStep s : walk(va)) {
-            sb.append(String.format("level %d index %3d entry 0x%016x %s%n", s.level(), s.index(), s.entry(), s.decoded()));
+            sb.append(String.format(
+                    "level %d index %3d entry 0x%016x %s%n", s.level(), s.index(), s.entry(), s.decoded()));
         }
         return sb.toString();
     }

@@ -13,4 +13,5 @@ package dev.vmsim.core.pgtable;
  * @param entry      the raw 64-bit entry
  * @param decoded    the format's decoding of {@code entry}
  */
-public record WalkStep(int level, int levelShift, int indexBits, int index, long tablePfn, long entry, String decoded) {}
+public record WalkStep(
+        int level, int levelShift, int indexBits, int index, long tablePfn, long entry, String decoded) {}

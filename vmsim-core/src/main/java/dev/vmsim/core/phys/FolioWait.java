@@ -25,6 +25,7 @@ public final class FolioWait {
     private record Waiter(long pfn, int bit, Thread thread) {}
 
     private final MemMap memMap;
+
     @SuppressWarnings("unchecked")
     private final ConcurrentLinkedQueue<Waiter>[] table = new ConcurrentLinkedQueue[BUCKETS];
 

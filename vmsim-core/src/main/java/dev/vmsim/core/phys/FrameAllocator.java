@@ -67,6 +67,7 @@ public final class FrameAllocator {
     private final MemMap memMap;
     /** The folio lock and writeback waits over {@link #memMap}. */
     private final FolioWait folioWait;
+
     private final LongAdder allocated = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder drainAllCalls = new LongAdder();
@@ -101,7 +102,8 @@ public final class FrameAllocator {
     }
 
     /** An allocator whose fail_page_alloc is {@code failInject}'s {@link FailSite#PAGE_ALLOC} slot. */
-    public FrameAllocator(final PhysicalMemory memory, final int cpus, final VmStat vmstat, final FailInject failInject) {
+    public FrameAllocator(
+            final PhysicalMemory memory, final int cpus, final VmStat vmstat, final FailInject failInject) {
         this.memory = memory;
         this.failInject = failInject;
         this.vmstat = vmstat;
@@ -227,7 +229,7 @@ public final class FrameAllocator {
             final long min = watermarks.min();
             final int[] noProgressLoops = {0};
             int oomRounds = 0;
-            for (;;) {
+            for (; ; ) {
                 r.wakeupKswapd();
                 if (Watermarks.zoneWatermarkOk(zone.countRacy(), min)) {
                     return rmqueue(list);
@@ -287,8 +289,12 @@ public final class FrameAllocator {
      *
      * @param noProgressLoops the slow path's no_progress_loops, updated in place
      */
-    static boolean shouldReclaimRetry(final boolean didSomeProgress, final int[] noProgressLoops,
-            final long reclaimable, final long freePages, final long minWmark) {
+    static boolean shouldReclaimRetry(
+            final boolean didSomeProgress,
+            final int[] noProgressLoops,
+            final long reclaimable,
+            final long freePages,
+            final long minWmark) {
         if (didSomeProgress) {
             noProgressLoops[0] = 0;
         } else {
@@ -401,7 +407,7 @@ public final class FrameAllocator {
      * that the frame is still what it looked up.
      */
     public boolean tryGet(final long pfn) {
-        for (;;) {
+        for (; ; ) {
             final int r = (int) INTS.getVolatile(refcount, (int) pfn);
             if (r <= 0) {
                 return false;

@@ -33,9 +33,11 @@ import org.agrona.concurrent.UnsafeBuffer;
 final class MemoryChunk {
     /** log2 of a mask block: 4 KiB, 64 lines of 64 bytes. */
     static final int BLOCK_SHIFT = 12;
+
     static final int BLOCK_SIZE = 1 << BLOCK_SHIFT;
     /** log2 of the chunk size (64 MiB). */
     static final int CHUNK_SHIFT = 26;
+
     static final int BLOCKS = 1 << (CHUNK_SHIFT - BLOCK_SHIFT);
     static final int BYTES = 1 << CHUNK_SHIFT;
     static final int LINE_SHIFT = 6;
@@ -51,6 +53,7 @@ final class MemoryChunk {
     private final long[] busy = new long[BLOCKS];
     /** Lines ever materialised (never cleared): what the host has backed. */
     private final long[] touched = new long[BLOCKS];
+
     private final Cleaner.Cleanable cleanable;
 
     MemoryChunk() {
@@ -111,7 +114,7 @@ final class MemoryChunk {
         if (((long) MASK.getAcquire(valid, f) & b) != 0) {
             return false;
         }
-        for (;;) {
+        for (; ; ) {
             final long claimed = (long) MASK.getAndBitwiseOr(busy, f, b);
             if ((claimed & b) == 0) {
                 break;

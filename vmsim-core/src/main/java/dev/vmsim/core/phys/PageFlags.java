@@ -34,8 +34,19 @@ public final class PageFlags {
     public static final int PG_ANON_EXCLUSIVE = 12;
 
     private static final String[] NAMES = {
-        "locked", "writeback", "referenced", "uptodate", "dirty", "lru", "active", "workingset",
-        "reclaim", "swapbacked", "swapcache", "unevictable", "anon_exclusive"
+        "locked",
+        "writeback",
+        "referenced",
+        "uptodate",
+        "dirty",
+        "lru",
+        "active",
+        "workingset",
+        "reclaim",
+        "swapbacked",
+        "swapcache",
+        "unevictable",
+        "anon_exclusive"
     };
 
     private PageFlags() {}

@@ -39,6 +39,7 @@ public final class PhysicalMemory {
     public static final int MIN_PAGE_SHIFT = MemoryChunk.BLOCK_SHIFT;
     /** 64 KiB: arm64's largest translation granule. */
     public static final int MAX_PAGE_SHIFT = 16;
+
     private static final int WORDS_PER_LINE = MemoryChunk.LINE_SIZE / 8;
 
     private final long frames;
@@ -279,7 +280,8 @@ public final class PhysicalMemory {
             for (long m = mask; m != 0; m &= m - 1) {
                 final int line = Long.numberOfTrailingZeros(m);
                 for (int i = 0; i < WORDS_PER_LINE; i++) {
-                    words[w0 + line * WORDS_PER_LINE + i] = c.buffer().getLong(base + line * MemoryChunk.LINE_SIZE + 8 * i);
+                    words[w0 + line * WORDS_PER_LINE + i] =
+                            c.buffer().getLong(base + line * MemoryChunk.LINE_SIZE + 8 * i);
                 }
             }
         }
@@ -323,7 +325,9 @@ public final class PhysicalMemory {
             for (long m = lines; m != 0; m &= m - 1) {
                 final int line = Long.numberOfTrailingZeros(m);
                 for (int i = 0; i < WORDS_PER_LINE; i++) {
-                    c.buffer().putLong(base + line * MemoryChunk.LINE_SIZE + 8 * i, words[w0 + line * WORDS_PER_LINE + i]);
+                    c.buffer()
+                            .putLong(
+                                    base + line * MemoryChunk.LINE_SIZE + 8 * i, words[w0 + line * WORDS_PER_LINE + i]);
                 }
             }
             linesTouched.add(c.publishLines(pa + off, lines));

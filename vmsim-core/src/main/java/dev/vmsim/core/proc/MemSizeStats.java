@@ -1,8 +1,8 @@
 package dev.vmsim.core.proc;
 
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.phys.FrameAllocator;
 
@@ -44,16 +44,24 @@ final class MemSizeStats {
         final long pageSize = mm.pageSize();
         final boolean anon = vma.isAnonymous();
         final boolean locked = (vma.vmFlags & VmFlags.VM_LOCKED) != 0;
-        NormalPages.forEach(mm, vma, (pfn, pte) -> account(pageSize, frames.mapcount(pfn), anon, format.pteYoung(pte),
-                format.pteDirty(pte), locked));
+        NormalPages.forEach(
+                mm,
+                vma,
+                (pfn, pte) -> account(
+                        pageSize, frames.mapcount(pfn), anon, format.pteYoung(pte), format.pteDirty(pte), locked));
     }
 
     /**
      * smaps_account for one small page: a page mapped more than once is shared and its Pss is its
      * size divided by the map count (smaps_page_accumulate).
      */
-    private void account(final long size, final int mapcount, final boolean anon, final boolean young,
-            final boolean dirty, final boolean locked) {
+    private void account(
+            final long size,
+            final int mapcount,
+            final boolean anon,
+            final boolean young,
+            final boolean dirty,
+            final boolean locked) {
         if (anon) {
             anonymous += size;
         }

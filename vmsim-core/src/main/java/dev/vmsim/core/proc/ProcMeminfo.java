@@ -3,8 +3,8 @@ package dev.vmsim.core.proc;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.ShmemFile;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.phys.FrameAllocator;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -46,9 +46,23 @@ public final class ProcMeminfo {
     static final int WATERMARK_SCALE_FACTOR = 10;
 
     /** The lines computed from state, in pages, plus the arch's figures the format needs. */
-    public record Values(int pageShift, long memTotal, long memFree, long memAvailable, long cached,
-            long inactiveAnon, long unevictable, long mlocked, long anonPages, long mapped, long shmem,
-            long pageTables, long commitLimit, long committedAs, long vmallocTotalBytes, List<String> arch,
+    public record Values(
+            int pageShift,
+            long memTotal,
+            long memFree,
+            long memAvailable,
+            long cached,
+            long inactiveAnon,
+            long unevictable,
+            long mlocked,
+            long anonPages,
+            long mapped,
+            long shmem,
+            long pageTables,
+            long commitLimit,
+            long committedAs,
+            long vmallocTotalBytes,
+            List<String> arch,
             Swapped swap) {}
 
     /**
@@ -81,10 +95,24 @@ public final class ProcMeminfo {
         final Swapped sw = swapped(machine);
         // The walk's anon and shmem pages, less those reclaim has activated, are the inactive ones.
         final long inactiveAnon = Math.max(0, anonPages + shmem - mlocked - sw.activeAnon());
-        return new Values(pageShift, totalram, free, siMemAvailable(free, totalram, pageShift), shmem,
-                inactiveAnon, mlocked, mlocked, anonPages, mapped, shmem, w.pageTables,
-                totalram * OVERCOMMIT_RATIO / 100 + sw.swapTotal(), w.committed, machine.arch().vmallocTotal(),
-                machine.arch().archReportMeminfo((totalram + 1) << pageShift), sw);
+        return new Values(
+                pageShift,
+                totalram,
+                free,
+                siMemAvailable(free, totalram, pageShift),
+                shmem,
+                inactiveAnon,
+                mlocked,
+                mlocked,
+                anonPages,
+                mapped,
+                shmem,
+                w.pageTables,
+                totalram * OVERCOMMIT_RATIO / 100 + sw.swapTotal(),
+                w.committed,
+                machine.arch().vmallocTotal(),
+                machine.arch().archReportMeminfo((totalram + 1) << pageShift),
+                sw);
     }
 
     /** The reclaim and swap figures of {@code machine} now. */
@@ -97,8 +125,12 @@ public final class ProcMeminfo {
                 writeback++;
             }
         }
-        return new Swapped(machine.vmscan().nrActiveAnon(), swap == null ? 0 : swap.cache().nrFolios(),
-                swap == null ? 0 : swap.totalSwapPages(), swap == null ? 0 : swap.nrSwapPages(), writeback);
+        return new Swapped(
+                machine.vmscan().nrActiveAnon(),
+                swap == null ? 0 : swap.cache().nrFolios(),
+                swap == null ? 0 : swap.totalSwapPages(),
+                swap == null ? 0 : swap.nrSwapPages(),
+                writeback);
     }
 
     /** The file's lines for {@code machine} now. */
@@ -223,6 +255,7 @@ public final class ProcMeminfo {
         final BitSet fileMapped = new BitSet();
         /** Pages mapped by a VM_LOCKED VMA (NR_MLOCK; mlock_folio moves them to the unevictable LRU). */
         final BitSet mlocked = new BitSet();
+
         final Set<ShmemFile> files = Collections.newSetFromMap(new IdentityHashMap<>());
         long shmemPages;
         long pageTables;
@@ -252,7 +285,8 @@ public final class ProcMeminfo {
                 shmemPages += file.cachedPages();
                 // shmem_acct_size charged the whole file at setup; with VM_NORESERVE, shmem_acct_blocks
                 // charges each page as it is allocated instead.
-                committed += (vma.vmFlags & VmFlags.VM_NORESERVE) != 0 ? file.cachedPages()
+                committed += (vma.vmFlags & VmFlags.VM_NORESERVE) != 0
+                        ? file.cachedPages()
                         : (file.size() + mm.pageSize() - 1) >>> mm.pageShift();
             }
             final boolean locked = (vma.vmFlags & VmFlags.VM_LOCKED) != 0;

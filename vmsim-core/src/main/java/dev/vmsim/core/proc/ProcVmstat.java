@@ -18,13 +18,38 @@ import java.util.List;
  */
 public final class ProcVmstat {
     /** vmstat_text order of the counted events (enum vm_event_item). */
-    private static final VmEvent[] ORDER = {VmEvent.PSWPIN, VmEvent.PSWPOUT, VmEvent.PGALLOC, VmEvent.ALLOCSTALL,
-        VmEvent.PGFREE, VmEvent.PGACTIVATE, VmEvent.PGDEACTIVATE, VmEvent.PGFAULT, VmEvent.PGMAJFAULT,
-        VmEvent.PGREFILL, VmEvent.PGREUSE, VmEvent.PGSTEAL_KSWAPD, VmEvent.PGSTEAL_DIRECT, VmEvent.PGSCAN_KSWAPD,
-        VmEvent.PGSCAN_DIRECT, VmEvent.PGSCAN_ANON, VmEvent.PGSTEAL_ANON, VmEvent.PAGEOUTRUN, VmEvent.OOM_KILL,
-        VmEvent.NR_TLB_REMOTE_FLUSH, VmEvent.NR_TLB_REMOTE_FLUSH_RECEIVED, VmEvent.NR_TLB_LOCAL_FLUSH_ALL,
-        VmEvent.NR_TLB_LOCAL_FLUSH_ONE, VmEvent.SWAP_RA, VmEvent.SWAP_RA_HIT, VmEvent.VMA_LOCK_SUCCESS,
-        VmEvent.VMA_LOCK_ABORT, VmEvent.VMA_LOCK_RETRY, VmEvent.VMA_LOCK_MISS, VmEvent.VMA_LOCK_WAIT};
+    private static final VmEvent[] ORDER = {
+        VmEvent.PSWPIN,
+        VmEvent.PSWPOUT,
+        VmEvent.PGALLOC,
+        VmEvent.ALLOCSTALL,
+        VmEvent.PGFREE,
+        VmEvent.PGACTIVATE,
+        VmEvent.PGDEACTIVATE,
+        VmEvent.PGFAULT,
+        VmEvent.PGMAJFAULT,
+        VmEvent.PGREFILL,
+        VmEvent.PGREUSE,
+        VmEvent.PGSTEAL_KSWAPD,
+        VmEvent.PGSTEAL_DIRECT,
+        VmEvent.PGSCAN_KSWAPD,
+        VmEvent.PGSCAN_DIRECT,
+        VmEvent.PGSCAN_ANON,
+        VmEvent.PGSTEAL_ANON,
+        VmEvent.PAGEOUTRUN,
+        VmEvent.OOM_KILL,
+        VmEvent.NR_TLB_REMOTE_FLUSH,
+        VmEvent.NR_TLB_REMOTE_FLUSH_RECEIVED,
+        VmEvent.NR_TLB_LOCAL_FLUSH_ALL,
+        VmEvent.NR_TLB_LOCAL_FLUSH_ONE,
+        VmEvent.SWAP_RA,
+        VmEvent.SWAP_RA_HIT,
+        VmEvent.VMA_LOCK_SUCCESS,
+        VmEvent.VMA_LOCK_ABORT,
+        VmEvent.VMA_LOCK_RETRY,
+        VmEvent.VMA_LOCK_MISS,
+        VmEvent.VMA_LOCK_WAIT
+    };
 
     private ProcVmstat() {}
 

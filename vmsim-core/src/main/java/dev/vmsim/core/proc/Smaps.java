@@ -1,8 +1,8 @@
 package dev.vmsim.core.proc;
 
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongFunction;
@@ -25,16 +25,42 @@ public final class Smaps {
     private static final String[] MNEMONICS = new String[64];
 
     static {
-        final long[] bits = {VmFlags.VM_READ, VmFlags.VM_WRITE, VmFlags.VM_EXEC, VmFlags.VM_SHARED,
-            VmFlags.VM_MAYREAD, VmFlags.VM_MAYWRITE, VmFlags.VM_MAYEXEC, VmFlags.VM_MAYSHARE,
-            VmFlags.VM_GROWSDOWN, VmFlags.VM_UFFD_MISSING, VmFlags.VM_PFNMAP, VmFlags.VM_UFFD_WP,
-            VmFlags.VM_LOCKED, VmFlags.VM_IO, VmFlags.VM_SEQ_READ, VmFlags.VM_RAND_READ, VmFlags.VM_DONTCOPY,
-            VmFlags.VM_DONTEXPAND, VmFlags.VM_LOCKONFAULT, VmFlags.VM_ACCOUNT, VmFlags.VM_NORESERVE,
-            VmFlags.VM_HUGETLB, VmFlags.VM_SYNC, VmFlags.VM_WIPEONFORK, VmFlags.VM_DONTDUMP,
-            VmFlags.VM_SOFTDIRTY, VmFlags.VM_MIXEDMAP, VmFlags.VM_HUGEPAGE, VmFlags.VM_NOHUGEPAGE,
-            VmFlags.VM_MERGEABLE};
-        final String[] names = {"rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "um", "pf", "uw", "lo", "io",
-            "sr", "rr", "dc", "de", "lf", "ac", "nr", "ht", "sf", "wf", "dd", "sd", "mm", "hg", "nh", "mg"};
+        final long[] bits = {
+            VmFlags.VM_READ,
+            VmFlags.VM_WRITE,
+            VmFlags.VM_EXEC,
+            VmFlags.VM_SHARED,
+            VmFlags.VM_MAYREAD,
+            VmFlags.VM_MAYWRITE,
+            VmFlags.VM_MAYEXEC,
+            VmFlags.VM_MAYSHARE,
+            VmFlags.VM_GROWSDOWN,
+            VmFlags.VM_UFFD_MISSING,
+            VmFlags.VM_PFNMAP,
+            VmFlags.VM_UFFD_WP,
+            VmFlags.VM_LOCKED,
+            VmFlags.VM_IO,
+            VmFlags.VM_SEQ_READ,
+            VmFlags.VM_RAND_READ,
+            VmFlags.VM_DONTCOPY,
+            VmFlags.VM_DONTEXPAND,
+            VmFlags.VM_LOCKONFAULT,
+            VmFlags.VM_ACCOUNT,
+            VmFlags.VM_NORESERVE,
+            VmFlags.VM_HUGETLB,
+            VmFlags.VM_SYNC,
+            VmFlags.VM_WIPEONFORK,
+            VmFlags.VM_DONTDUMP,
+            VmFlags.VM_SOFTDIRTY,
+            VmFlags.VM_MIXEDMAP,
+            VmFlags.VM_HUGEPAGE,
+            VmFlags.VM_NOHUGEPAGE,
+            VmFlags.VM_MERGEABLE
+        };
+        final String[] names = {
+            "rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "um", "pf", "uw", "lo", "io", "sr", "rr", "dc", "de",
+            "lf", "ac", "nr", "ht", "sf", "wf", "dd", "sd", "mm", "hg", "nh", "mg"
+        };
         for (int i = 0; i < bits.length; i++) {
             MNEMONICS[Long.numberOfTrailingZeros(bits[i])] = names[i];
         }

@@ -146,8 +146,8 @@ public final class AnonVmas {
             return;
         }
         if (chain.size() != vma.anonVmaChainLength) {
-            throw new IllegalStateException(vma + " chain of " + chain.size() + " but anonVmaChainLength "
-                    + vma.anonVmaChainLength);
+            throw new IllegalStateException(
+                    vma + " chain of " + chain.size() + " but anonVmaChainLength " + vma.anonVmaChainLength);
         }
         final AnonVma root = vma.anonVma.root;
         boolean own = false;

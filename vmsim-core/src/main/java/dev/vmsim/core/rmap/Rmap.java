@@ -4,8 +4,8 @@ import dev.vmsim.core.Machine;
 import dev.vmsim.core.cpu.TlbFlush;
 import dev.vmsim.core.mm.AnonVma;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.pgtable.Ptl;
@@ -46,8 +46,8 @@ public final class Rmap {
      * PG_anon_exclusive when {@code exclusive} (RMAP_EXCLUSIVE), mapcount 1.
      * <b>Context:</b> the folio is not yet reachable by any other CPU; PTL held.
      */
-    public static void folioAddNewAnonRmap(final FrameAllocator frames, final long pfn, final Vma vma,
-            final long address, final boolean exclusive) {
+    public static void folioAddNewAnonRmap(
+            final FrameAllocator frames, final long pfn, final Vma vma, final long address, final boolean exclusive) {
         final MemMap memMap = frames.memMap();
         long flags = memMap.flags(pfn) | (1L << PageFlags.PG_SWAPBACKED);
         if (exclusive) {
@@ -67,8 +67,8 @@ public final class Rmap {
      * PG_anon_exclusive when {@code exclusive} (RMAP_EXCLUSIVE). <b>Context:</b> folio locked, PTL
      * held.
      */
-    public static void folioAddAnonRmapPte(final FrameAllocator frames, final long pfn, final Vma vma,
-            final long address, final boolean exclusive) {
+    public static void folioAddAnonRmapPte(
+            final FrameAllocator frames, final long pfn, final Vma vma, final long address, final boolean exclusive) {
         final MemMap memMap = frames.memMap();
         if (!folioTestAnon(memMap, pfn)) {
             memMap.set(pfn, PageFlags.PG_SWAPBACKED);
@@ -154,8 +154,8 @@ public final class Rmap {
      * present and maps this folio, calls {@code one}. With {@code tryLock} (folio_referenced), an
      * anon_vma lock held by another gives {@link WalkResult#CONTENDED} without waiting.
      */
-    public static WalkResult rmapWalkAnon(final FrameAllocator frames, final long pfn, final boolean tryLock,
-            final RmapOne one) {
+    public static WalkResult rmapWalkAnon(
+            final FrameAllocator frames, final long pfn, final boolean tryLock, final RmapOne one) {
         final MemMap memMap = frames.memMap();
         final AnonVma anonVma = folioAnonVma(memMap, pfn);
         if (anonVma == null) {
@@ -192,8 +192,8 @@ public final class Rmap {
     }
 
     /** page_vma_mapped_walk for one order-0 folio: the PTE at address, if it maps pfn; returns one's verdict. */
-    private static boolean pageVmaMappedWalk(final MmStruct mm, final Vma vma, final long address, final long pfn,
-            final RmapOne one) {
+    private static boolean pageVmaMappedWalk(
+            final MmStruct mm, final Vma vma, final long address, final long pfn, final RmapOne one) {
         final PageTables pt = mm.pageTables();
         final long ptePa = pt.ptePa(address, false);
         if (ptePa < 0) {
@@ -268,18 +268,29 @@ public final class Rmap {
      *
      * @return whether the folio is no longer mapped
      */
-    public static boolean tryToUnmap(final Machine machine, final long pfn, final int flags,
-            final TlbUnmapBatch batch) {
+    public static boolean tryToUnmap(
+            final Machine machine, final long pfn, final int flags, final TlbUnmapBatch batch) {
         final FrameAllocator frames = machine.frames();
         final SwapBackend swap = machine.swapBackend();
-        rmapWalkAnon(frames, pfn, false, (vma, address, ptePa, pte) ->
-                tryToUnmapOne(frames, swap, pfn, vma, address, ptePa, flags, batch) && frames.mapcount(pfn) > 0);
+        rmapWalkAnon(
+                frames,
+                pfn,
+                false,
+                (vma, address, ptePa, pte) -> tryToUnmapOne(frames, swap, pfn, vma, address, ptePa, flags, batch)
+                        && frames.mapcount(pfn) > 0);
         return frames.mapcount(pfn) == 0;
     }
 
     /** try_to_unmap_one's anonymous, order-0 path. <b>Context:</b> the PTE's PTL held. Returns false to abort. */
-    private static boolean tryToUnmapOne(final FrameAllocator frames, final SwapBackend swap, final long pfn,
-            final Vma vma, final long address, final long ptePa, final int flags, final TlbUnmapBatch batch) {
+    private static boolean tryToUnmapOne(
+            final FrameAllocator frames,
+            final SwapBackend swap,
+            final long pfn,
+            final Vma vma,
+            final long address,
+            final long ptePa,
+            final int flags,
+            final TlbUnmapBatch batch) {
         if ((vma.vmFlags & VmFlags.VM_LOCKED) != 0) {
             return false; // mlocked: the folio stays (mlock_vma_folio, then walk_abort)
         }

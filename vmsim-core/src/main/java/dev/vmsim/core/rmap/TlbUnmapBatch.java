@@ -21,6 +21,7 @@ public final class TlbUnmapBatch {
     private final Set<MmStruct> pending = new LinkedHashSet<>();
     /** tlb_ubc->writable: a cleared PTE was dirty or writable. */
     private boolean writable;
+
     private long flushes;
 
     /** TLB_FLUSH_BATCH_FLUSHED_SHIFT: mm->tlb_flush_batched keeps the flushed count above it. */

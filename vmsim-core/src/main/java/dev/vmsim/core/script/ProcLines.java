@@ -41,7 +41,10 @@ final class ProcLines {
     }
 
     static boolean handles(final String op) {
-        return op.equals("smaps") || op.equals("smaps_rollup") || op.equals("status") || op.equals("vmstat")
+        return op.equals("smaps")
+                || op.equals("smaps_rollup")
+                || op.equals("status")
+                || op.equals("vmstat")
                 || op.equals("meminfo");
     }
 

@@ -45,7 +45,11 @@ final class ScriptMachine {
     /** The swap device's size in bytes, 0 for none. */
     private long swapBytes;
 
-    ScriptMachine(final Arch arch, final KernelVariant variant, final Platform platform, final long memBytes,
+    ScriptMachine(
+            final Arch arch,
+            final KernelVariant variant,
+            final Platform platform,
+            final long memBytes,
             final long swapBytes) {
         this.arch = arch;
         this.variant = variant;
@@ -102,8 +106,10 @@ final class ScriptMachine {
             }
             memBytes = bytes;
         } else {
-            if (bytes != 0 && (bytes < pageSize()
-                    || !SwapParams.hostCanBack(bytes, pageSize(), Runtime.getRuntime().maxMemory()))) {
+            if (bytes != 0
+                    && (bytes < pageSize()
+                            || !SwapParams.hostCanBack(
+                                    bytes, pageSize(), Runtime.getRuntime().maxMemory()))) {
                 return bytes < pageSize() ? "EINVAL" : "ENOMEM";
             }
             swapBytes = bytes;

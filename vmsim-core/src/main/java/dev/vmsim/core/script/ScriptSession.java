@@ -28,11 +28,15 @@ public final class ScriptSession {
     private final TraceRecorder recorder;
     /** The first task, on the machine now booted; replaced when a {@code mem} or {@code swap} line reboots it. */
     private VmScript parent;
+
     private ScriptTasks tasks;
     /** A line other than {@code mem}, {@code swap}, a blank or a comment has run: the machine is fixed. */
     private boolean started;
 
-    private ScriptSession(final ScriptMachine config, final LockingMode mode, final boolean mmapUpgrade,
+    private ScriptSession(
+            final ScriptMachine config,
+            final LockingMode mode,
+            final boolean mmapUpgrade,
             final TraceRecorder recorder) {
         this.config = config;
         this.mode = mode;
@@ -61,8 +65,12 @@ public final class ScriptSession {
     }
 
     /** As {@link #start(Arch, LockingMode, boolean, TraceRecorder)}, on a machine running kernel {@code variant}. */
-    public static ScriptSession start(final Arch arch, final LockingMode mode, final boolean mmapUpgrade,
-            final KernelVariant variant, final TraceRecorder recorder) {
+    public static ScriptSession start(
+            final Arch arch,
+            final LockingMode mode,
+            final boolean mmapUpgrade,
+            final KernelVariant variant,
+            final TraceRecorder recorder) {
         return start(arch, mode, mmapUpgrade, variant, HostPlatform.INSTANCE, 0, 0, recorder);
     }
 
@@ -73,11 +81,17 @@ public final class ScriptSession {
      * {@code mem} and {@code swap} lines say otherwise ({@link ScriptMachine}). The sizes are the
      * caller's to check (vmsim script's --mem and --swap are).
      */
-    public static ScriptSession start(final Arch arch, final LockingMode mode, final boolean mmapUpgrade,
-            final KernelVariant variant, final Platform platform, final long memBytes, final long swapBytes,
+    public static ScriptSession start(
+            final Arch arch,
+            final LockingMode mode,
+            final boolean mmapUpgrade,
+            final KernelVariant variant,
+            final Platform platform,
+            final long memBytes,
+            final long swapBytes,
             final TraceRecorder recorder) {
-        return new ScriptSession(new ScriptMachine(arch, variant, platform, memBytes, swapBytes), mode, mmapUpgrade,
-                recorder);
+        return new ScriptSession(
+                new ScriptMachine(arch, variant, platform, memBytes, swapBytes), mode, mmapUpgrade, recorder);
     }
 
     /** One line's transcript text (empty for a blank or comment line), the task it ran in, its trace events. */

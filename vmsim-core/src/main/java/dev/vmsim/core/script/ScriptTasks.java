@@ -75,7 +75,10 @@ final class ScriptTasks {
         if (task == null) {
             out.append(String.join(" ", op)).append(" -> ESRCH\n");
         } else if (op.get(0).equals("fork")) {
-            out.append(String.join(" ", op)).append(" -> ").append(fork(task, op)).append('\n');
+            out.append(String.join(" ", op))
+                    .append(" -> ")
+                    .append(fork(task, op))
+                    .append('\n');
         } else if (op.get(0).equals("exit")) {
             out.append(String.join(" ", op)).append(" -> ").append(exit(op)).append('\n');
         } else if (ScriptMachine.handles(op.get(0))) {

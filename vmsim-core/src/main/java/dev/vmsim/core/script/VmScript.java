@@ -36,6 +36,7 @@ public final class VmScript {
     public static final long ARENA = 1L << 30;
     /** Frames of the simulated machine a script runs on, unless a {@code mem} line or --mem gives fewer. */
     public static final long FRAMES = 1 << 16;
+
     private static final int MAX_TOKENS = 16;
     /**
      * The madvise verbs, each {@code VERB EXPR LEN}: dontneed (MADV_DONTNEED), guard and unguard
@@ -102,7 +103,11 @@ public final class VmScript {
 
     /** As {@link #run(String, Arch, LockingMode, boolean)}, on a machine running kernel {@code variant}. */
     public static String run(
-            final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final KernelVariant variant) {
+            final String script,
+            final Arch arch,
+            final LockingMode mode,
+            final boolean mmapUpgrade,
+            final KernelVariant variant) {
         return run(script, ScriptSession.start(arch, mode, mmapUpgrade, variant, null));
     }
 
@@ -110,14 +115,23 @@ public final class VmScript {
      * As {@link #run(String, Arch, LockingMode, boolean)} on a machine of the clock {@code platform};
      * under a virtual clock, call it from the scheduler's one task.
      */
-    public static String run(final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade,
+    public static String run(
+            final String script,
+            final Arch arch,
+            final LockingMode mode,
+            final boolean mmapUpgrade,
             final Platform platform) {
         return run(script, arch, mode, mmapUpgrade, KernelVariant.VANILLA, platform);
     }
 
     /** The same on a machine running kernel {@code variant} on {@code platform}'s clock. */
-    public static String run(final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade,
-            final KernelVariant variant, final Platform platform) {
+    public static String run(
+            final String script,
+            final Arch arch,
+            final LockingMode mode,
+            final boolean mmapUpgrade,
+            final KernelVariant variant,
+            final Platform platform) {
         return run(script, ScriptSession.start(arch, mode, mmapUpgrade, variant, platform, 0, 0, null));
     }
 
@@ -138,7 +152,8 @@ public final class VmScript {
     }
 
     /** A fresh process of {@code machine} on one new CPU, writing its transcript to {@code out}. */
-    static VmScript fresh(final Machine machine, final LockingMode mode, final boolean mmapUpgrade, final StringBuilder out) {
+    static VmScript fresh(
+            final Machine machine, final LockingMode mode, final boolean mmapUpgrade, final StringBuilder out) {
         final MmStruct mm = new MmStruct(machine, mode);
         mm.mmapLock().setUpgradeEnabled(mmapUpgrade);
         final Cpu cpu = machine.newCpu();
@@ -168,7 +183,11 @@ public final class VmScript {
      * for concurrent use).
      */
     public static String runTraced(
-            final String script, final Arch arch, final LockingMode mode, final boolean mmapUpgrade, final int capacity) {
+            final String script,
+            final Arch arch,
+            final LockingMode mode,
+            final boolean mmapUpgrade,
+            final int capacity) {
         return runTraced(script, arch, mode, mmapUpgrade, KernelVariant.VANILLA, capacity);
     }
 
@@ -188,12 +207,18 @@ public final class VmScript {
      * of memory (0: the default) and {@code swapBytes} of swap (0: none) until the script's {@code mem}
      * and {@code swap} lines say otherwise.
      */
-    public static String runTraced(final String script, final Arch arch, final LockingMode mode,
-            final boolean mmapUpgrade, final KernelVariant variant, final long memBytes, final long swapBytes,
+    public static String runTraced(
+            final String script,
+            final Arch arch,
+            final LockingMode mode,
+            final boolean mmapUpgrade,
+            final KernelVariant variant,
+            final long memBytes,
+            final long swapBytes,
             final int capacity) {
         final TraceRecorder rec = new TraceRecorder(capacity);
-        final ScriptSession session = ScriptSession.start(arch, mode, mmapUpgrade, variant, HostPlatform.INSTANCE,
-                memBytes, swapBytes, rec);
+        final ScriptSession session =
+                ScriptSession.start(arch, mode, mmapUpgrade, variant, HostPlatform.INSTANCE, memBytes, swapBytes, rec);
         FaultTrace.install(rec);
         try {
             for (final String line : splitLines(script)) {
@@ -423,7 +448,8 @@ public final class VmScript {
         }
         final int code = SigInfo.code(info);
         if (SigInfo.signo(info) == SigInfo.SIGBUS) {
-            return code == SigInfo.BUS_ADRERR ? "SIGBUS BUS_ADRERR"
+            return code == SigInfo.BUS_ADRERR
+                    ? "SIGBUS BUS_ADRERR"
                     : code == SigInfo.BUS_ADRALN ? "SIGBUS BUS_ADRALN" : "SIGBUS BUS_OTHER";
         }
         return code == SigInfo.SEGV_MAPERR ? "SEGV_MAPERR" : code == SigInfo.SEGV_ACCERR ? "SEGV_ACCERR" : "SEGV_OTHER";
@@ -436,7 +462,8 @@ public final class VmScript {
     /** Operations may only touch the arena [top - 1 GiB, top). */
     boolean outside(final long a, final long len0) {
         final long len = len0 == 0 ? 1 : len0;
-        return Long.compareUnsigned(a, top - ARENA) < 0 || Long.compareUnsigned(a, top) >= 0
+        return Long.compareUnsigned(a, top - ARENA) < 0
+                || Long.compareUnsigned(a, top) >= 0
                 || Long.compareUnsigned(len, top - a) > 0;
     }
 
@@ -565,8 +592,11 @@ public final class VmScript {
         }
         int base = 10;
         if (i < n && s.charAt(i) == '0') {
-            if (i + 2 < n + 1 && i + 1 < n && (s.charAt(i + 1) == 'x' || s.charAt(i + 1) == 'X')
-                    && i + 2 < n && Character.digit(s.charAt(i + 2), 16) >= 0) {
+            if (i + 2 < n + 1
+                    && i + 1 < n
+                    && (s.charAt(i + 1) == 'x' || s.charAt(i + 1) == 'X')
+                    && i + 2 < n
+                    && Character.digit(s.charAt(i + 2), 16) >= 0) {
                 base = 16;
                 i += 2;
             } else {

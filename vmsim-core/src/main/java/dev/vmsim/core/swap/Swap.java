@@ -46,8 +46,13 @@ public final class Swap implements SwapBackend {
         final PhysicalMemory mem = machine.memory();
         this.si = new SwapInfo(type, params.pages(), (int) mem.frameSize(), 64);
         this.cache = new SwapCache(params.pages());
-        this.io = new SwapIo(params.readNs(), params.writeNs(), params.queueDepth(), machine.platform().isVirtual()
-                ? SwapIo.Mode.VIRTUAL : machine.runsInline() ? SwapIo.Mode.SYNCHRONOUS : SwapIo.Mode.HOST);
+        this.io = new SwapIo(
+                params.readNs(),
+                params.writeNs(),
+                params.queueDepth(),
+                machine.platform().isVirtual()
+                        ? SwapIo.Mode.VIRTUAL
+                        : machine.runsInline() ? SwapIo.Mode.SYNCHRONOUS : SwapIo.Mode.HOST);
         this.swapin = new Swapin(this);
     }
 
@@ -95,14 +100,16 @@ public final class Swap implements SwapBackend {
 
     private long offsetOf(final long entry) {
         if (SwpEntry.swpType(entry) != si.type()) {
-            throw new IllegalArgumentException("swap entry of type " + SwpEntry.swpType(entry) + " on device " + si.type());
+            throw new IllegalArgumentException(
+                    "swap entry of type " + SwpEntry.swpType(entry) + " on device " + si.type());
         }
         return SwpEntry.swpOffset(entry);
     }
 
     /** Is {@code entry} a slot of this device (get_swap_device succeeding)? */
     public boolean isOurs(final long entry) {
-        return SwpEntry.swpType(entry) == si.type() && SwpEntry.swpOffset(entry) > 0
+        return SwpEntry.swpType(entry) == si.type()
+                && SwpEntry.swpOffset(entry) > 0
                 && SwpEntry.swpOffset(entry) < si.pages();
     }
 
@@ -176,7 +183,8 @@ public final class Swap implements SwapBackend {
 
     private boolean folioSwapcacheFreeable(final long pfn, final long entry) {
         final MemMap mm = memMap();
-        return mm.test(pfn, PageFlags.PG_SWAPCACHE) && mm.privateValue(pfn) == entry
+        return mm.test(pfn, PageFlags.PG_SWAPCACHE)
+                && mm.privateValue(pfn) == entry
                 && !mm.test(pfn, PageFlags.PG_WRITEBACK);
     }
 
@@ -204,7 +212,9 @@ public final class Swap implements SwapBackend {
      */
     public void freeSwapCache(final long pfn) {
         final MemMap mm = memMap();
-        if (mm.test(pfn, PageFlags.PG_SWAPCACHE) && frames().mapcount(pfn) == 0 && folioWait().trylock(pfn)) {
+        if (mm.test(pfn, PageFlags.PG_SWAPCACHE)
+                && frames().mapcount(pfn) == 0
+                && folioWait().trylock(pfn)) {
             try {
                 folioFreeSwap(pfn);
             } finally {
@@ -280,7 +290,9 @@ public final class Swap implements SwapBackend {
     public long swapCacheGetFolio(final long entry) {
         io.reap(); // virtual clock: the completions this CPU's clock has passed
         final long pfn = swapCacheGetFolioNoRa(entry);
-        if (pfn >= 0 && memMap().testAndClear(pfn, PageFlags.PG_RECLAIM) && !memMap().test(pfn, PageFlags.PG_WRITEBACK)) {
+        if (pfn >= 0
+                && memMap().testAndClear(pfn, PageFlags.PG_RECLAIM)
+                && !memMap().test(pfn, PageFlags.PG_WRITEBACK)) {
             machine.vmstat().count(VmEvent.SWAP_RA_HIT);
         }
         return pfn;
@@ -289,7 +301,7 @@ public final class Swap implements SwapBackend {
     /** filemap_get_folio on the swap cache: lookup, folio_try_get, recheck it is still that entry's. */
     long swapCacheGetFolioNoRa(final long entry) {
         final long offset = offsetOf(entry);
-        for (;;) {
+        for (; ; ) {
             final long pfn = cache.lookup(offset);
             if (pfn < 0) {
                 return -1;
@@ -456,25 +468,31 @@ public final class Swap implements SwapBackend {
                 if (fmt.isSwapSlotPte(pte)) {
                     final long entry = fmt.pteToSwpEntry(pte);
                     if (!isOurs(entry)) {
-                        throw new IllegalStateException("swap PTE at 0x" + Long.toHexString(va) + " holds " + SwpEntry.describe(entry));
+                        throw new IllegalStateException(
+                                "swap PTE at 0x" + Long.toHexString(va) + " holds " + SwpEntry.describe(entry));
                     }
                     ptes[(int) SwpEntry.swpOffset(entry)]++;
                     n[0]++;
                 }
             });
             if (n[0] != mm.pageTables().swapEnts()) {
-                throw new IllegalStateException("MM_SWAPENTS " + mm.pageTables().swapEnts() + " but " + n[0] + " swap PTEs");
+                throw new IllegalStateException(
+                        "MM_SWAPENTS " + mm.pageTables().swapEnts() + " but " + n[0] + " swap PTEs");
             }
         }
         long inuse = 0;
         for (long off = 1; off < si.pages(); off++) {
             final int count = si.swapCount(off);
             if (count != ptes[(int) off]) {
-                throw new IllegalStateException("slot " + off + " has count " + count + " but " + ptes[(int) off] + " swap PTEs");
+                throw new IllegalStateException(
+                        "slot " + off + " has count " + count + " but " + ptes[(int) off] + " swap PTEs");
             }
             final long pfn = cache.lookup(off);
             if (si.hasCache(off) != (pfn >= 0)) {
-                throw new IllegalStateException("slot " + off + (si.hasCache(off) ? " has SWAP_HAS_CACHE but no folio" : " has a folio but no SWAP_HAS_CACHE"));
+                throw new IllegalStateException("slot " + off
+                        + (si.hasCache(off)
+                                ? " has SWAP_HAS_CACHE but no folio"
+                                : " has a folio but no SWAP_HAS_CACHE"));
             }
             if (pfn >= 0 && (!memMap().test(pfn, PageFlags.PG_SWAPCACHE) || memMap().privateValue(pfn) != entry(off))) {
                 throw new IllegalStateException("swap cache slot " + off + " holds pfn " + pfn + " with flags "

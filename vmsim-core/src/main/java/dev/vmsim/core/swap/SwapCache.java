@@ -31,7 +31,8 @@ public final class SwapCache {
     /** The xas_store(NULL) of __delete_from_swap_cache: the slot must hold {@code pfn}. */
     void remove(final long offset, final long pfn) {
         if (!slots.compareAndSet((int) offset, pfn + 1, 0)) {
-            throw new IllegalStateException("swap cache slot " + offset + " holds pfn " + lookup(offset) + ", not " + pfn);
+            throw new IllegalStateException(
+                    "swap cache slot " + offset + " holds pfn " + lookup(offset) + ", not " + pfn);
         }
     }
 

@@ -52,13 +52,15 @@ public final class SwapInfo {
     private final int[] clusterInuse;
     /** si->lock: guards {@link #cpuCluster} and serialises allocators. */
     private final Object lock = new Object();
+
     private final ConcurrentLinkedDeque<Integer> freeClusters = new ConcurrentLinkedDeque<>();
     /** si->percpu_cluster: the cluster each CPU allocates from (-1: none yet). */
     private final int[] cpuCluster;
     /** si->inuse_pages (slots with a non-zero byte, the header excepted). */
     private final AtomicLong inusePages = new AtomicLong();
     /** SWP_WRITEOK: slots may be allocated; swapoff clears it (del_from_avail_list) before try_to_unuse. */
-    private final java.util.concurrent.atomic.AtomicBoolean writeOk = new java.util.concurrent.atomic.AtomicBoolean(true);
+    private final java.util.concurrent.atomic.AtomicBoolean writeOk =
+            new java.util.concurrent.atomic.AtomicBoolean(true);
 
     /**
      * @param type the swap type (index in swap_info[])
@@ -273,7 +275,8 @@ public final class SwapInfo {
         synchronized (clusterLock(offset)) {
             final int v = raw(offset);
             if ((v & ~SWAP_HAS_CACHE) == 0 || v == SWAP_MAP_BAD) {
-                throw new IllegalStateException("swap_free of slot " + offset + " with swap_map 0x" + Integer.toHexString(v));
+                throw new IllegalStateException(
+                        "swap_free of slot " + offset + " with swap_map 0x" + Integer.toHexString(v));
             }
             final int left = v - 1;
             setRaw(offset, left);

@@ -128,8 +128,8 @@ public final class SwapIo {
      */
     public SwapIo(final long readNs, final long writeNs, final int queueDepth, final Mode mode) {
         if (readNs < 0 || writeNs < 0 || queueDepth < 1) {
-            throw new IllegalArgumentException("swap device: read " + readNs + " ns, write " + writeNs
-                    + " ns, queue depth " + queueDepth);
+            throw new IllegalArgumentException(
+                    "swap device: read " + readNs + " ns, write " + writeNs + " ns, queue depth " + queueDepth);
         }
         this.readNs = readNs;
         this.writeNs = writeNs;

@@ -28,7 +28,8 @@ public record SwapParams(long pages, long readNs, long writeNs, int queueDepth, 
 
     public SwapParams {
         if (pages < 2) {
-            throw new IllegalArgumentException("a swap device needs at least 2 pages (the header and a slot): " + pages);
+            throw new IllegalArgumentException(
+                    "a swap device needs at least 2 pages (the header and a slot): " + pages);
         }
         if (readNs < 0 || writeNs < 0) {
             throw new IllegalArgumentException("negative swap latency");

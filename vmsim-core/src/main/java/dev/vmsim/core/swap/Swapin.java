@@ -42,7 +42,7 @@ public final class Swapin {
         final SwapInfo si = swap.info();
         final FrameAllocator frames = swap.frames();
         final long offset = SwpEntry.swpOffset(entry);
-        for (;;) {
+        for (; ; ) {
             final long found = swap.swapCacheGetFolioNoRa(entry);
             if (found >= 0) {
                 return new Folio(found, false);

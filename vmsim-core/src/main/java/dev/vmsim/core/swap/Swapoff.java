@@ -61,7 +61,7 @@ public final class Swapoff {
     static int tryToUnuse(final Swap swap) {
         final SwapInfo si = swap.info();
         final Mmlist mmlist = swap.machine().mmlist();
-        for (;;) {
+        for (; ; ) {
             if (si.inusePages() == 0) {
                 return 0;
             }

@@ -73,7 +73,8 @@ final class Unuse {
         final PageTableFormat fmt = pt.format();
         final List<long[]> swapPtes = new ArrayList<>();
         pt.forEachPte(vma.vmStart, vma.vmEnd, (va, pte) -> {
-            if (fmt.isSwapPte(pte) && SwpEntry.swpType(fmt.pteToSwpEntry(pte)) == swap.info().type()) {
+            if (fmt.isSwapPte(pte)
+                    && SwpEntry.swpType(fmt.pteToSwpEntry(pte)) == swap.info().type()) {
                 swapPtes.add(new long[] {va, fmt.pteToSwpEntry(pte)});
             }
         });
@@ -91,8 +92,8 @@ final class Unuse {
      * (which counts pswpin); none means -ENOMEM unless the slot was freed meanwhile. Then folio_lock,
      * folio_wait_writeback, unuse_pte, folio_free_swap, unlock and put.
      */
-    private static int unusePteRangeOne(final Swap swap, final MmStruct mm, final Vma vma, final long addr,
-            final long entry) {
+    private static int unusePteRangeOne(
+            final Swap swap, final MmStruct mm, final Vma vma, final long addr, final long entry) {
         final SwapInfo si = swap.info();
         final long offset = SwpEntry.swpOffset(entry);
         long pfn = swap.swapCacheGetFolio(entry);
@@ -123,8 +124,8 @@ final class Unuse {
      * reference dropped (swap_free). A PTE that changed (a fault got there first) is left alone.
      * <b>Context:</b> folio locked and uptodate (a read never fails here).
      */
-    private static void unusePte(final Swap swap, final MmStruct mm, final Vma vma, final long addr,
-            final long entry, final long pfn) {
+    private static void unusePte(
+            final Swap swap, final MmStruct mm, final Vma vma, final long addr, final long entry, final long pfn) {
         final PageTables pt = mm.pageTables();
         final PageTableFormat fmt = pt.format();
         final FrameAllocator frames = swap.frames();
@@ -139,7 +140,8 @@ final class Unuse {
             if (!fmt.isSwapPte(old) || fmt.pteToSwpEntry(old) != entry) {
                 return;
             }
-            if (!frames.memMap().test(pfn, PageFlags.PG_SWAPCACHE) || frames.memMap().privateValue(pfn) != entry) {
+            if (!frames.memMap().test(pfn, PageFlags.PG_SWAPCACHE)
+                    || frames.memMap().privateValue(pfn) != entry) {
                 return; // the folio left the swap cache for this entry: the next pass finds the slot again
             }
             pt.addSwapEnts(-1);

@@ -104,7 +104,8 @@ public final class Lockdep {
         @Override
         public String toString() {
             return cls + (subclass != 0 ? "/" + subclass : "") + (shared ? "(R)" : "(W)") + " "
-                    + instance.getClass().getSimpleName() + "@" + Integer.toHexString(System.identityHashCode(instance));
+                    + instance.getClass().getSimpleName() + "@"
+                    + Integer.toHexString(System.identityHashCode(instance));
         }
     }
 
@@ -172,7 +173,8 @@ public final class Lockdep {
             return;
         }
         final ArrayList<HeldLock> held = HELD.get();
-        final HeldLock h = new HeldLock(cls, subclass, instance, mm, shared, trylock, site != null ? site : STACKS ? stack() : null);
+        final HeldLock h = new HeldLock(
+                cls, subclass, instance, mm, shared, trylock, site != null ? site : STACKS ? stack() : null);
         if (!trylock) {
             check(held, h);
         }
@@ -225,8 +227,8 @@ public final class Lockdep {
         final ArrayList<HeldLock> held = HELD.get();
         final int i = newestHeld(held, cls, instance);
         if (i < 0 || held.get(i).shared) {
-            splat("WARNING: downgrade of " + cls + " " + describe(instance) + " which this thread does not hold for write\n"
-                    + "  at:\n" + stack() + heldList(held));
+            splat("WARNING: downgrade of " + cls + " " + describe(instance)
+                    + " which this thread does not hold for write\n" + "  at:\n" + stack() + heldList(held));
         }
         held.set(i, held.get(i).withShared(true));
     }
@@ -333,11 +335,15 @@ public final class Lockdep {
             if (h.cls == cls && h.subclass == next.subclass) {
                 splat("WARNING: possible recursive locking detected\n"
                         + "  " + Thread.currentThread().getName() + " is trying to acquire " + next + "\n"
-                        + (h.instance == next.instance ? "  which it already holds: " : "  but already holds ") + h + "\n"
+                        + (h.instance == next.instance ? "  which it already holds: " : "  but already holds ") + h
+                        + "\n"
                         + "  acquired at:\n" + h.site() + "\n"
                         + "  requested at:\n" + stack() + heldList(held));
             }
-            if (cls == LockClass.MMAP_LOCK && h.cls == LockClass.VMA_LOCK && h.shared && next.mm != null
+            if (cls == LockClass.MMAP_LOCK
+                    && h.cls == LockClass.VMA_LOCK
+                    && h.shared
+                    && next.mm != null
                     && h.mm == next.mm) {
                 splat("mmap_lock taken while holding a VMA read lock of the same mm\n"
                         + "  VMA read lock taken at:\n" + h.site() + "\n"
@@ -403,8 +409,8 @@ public final class Lockdep {
     }
 
     private static String heldList(final List<HeldLock> held) {
-        final StringBuilder sb = new StringBuilder("\n  locks held by " + Thread.currentThread().getName() + ": "
-                + held.size());
+        final StringBuilder sb =
+                new StringBuilder("\n  locks held by " + Thread.currentThread().getName() + ": " + held.size());
         for (final HeldLock h : held) {
             sb.append("\n    ").append(h);
         }

@@ -52,17 +52,17 @@ public final class RwSemaphore implements VirtualScheduler.Named {
      *  - The owner word is two fields (owner thread; READER_OWNED / NONSPINNABLE bits) because Java
      *    cannot tag a reference; both are hints written with opaque stores, as in the kernel.
      *  - Optimistic spinning (rwsem_optimistic_spin / rwsem_spin_on_owner) is modelled as the kernel
- *    has it: one spinner at a time (the osq, reduced to a test-and-set word), spinning while the
- *    owner word holds the same running writer and trying the unqueued grab each time it changes;
- *    a reader-owned lock is spun on for the (10 + readers/2) us budget, capped at 25 us, after
- *    which NONSPINNABLE is set. owner_on_cpu(owner) is approximated by "the owner thread is
- *    RUNNABLE" (Thread.getState: a thread parked on this or any other lock, in Object.wait or
- *    blocked on a monitor is not); a JVM thread cannot see whether the OS preempted the owner, so
- *    need_resched() is approximated by a budget (default 20 us, setOptimisticSpinBudgetNanos; 0
- *    turns spinning off) of spinning without the owner word changing, plus one scheduler tick
- *    (1 ms) of spinning in all. The handoff writer spins on the owner (rwsem_spin_on_owner)
- *    before sleeping, as in the kernel.
- *  - wait_lock is a Java monitor; wake_q is a local list of threads unparked after it is dropped.
+     *    has it: one spinner at a time (the osq, reduced to a test-and-set word), spinning while the
+     *    owner word holds the same running writer and trying the unqueued grab each time it changes;
+     *    a reader-owned lock is spun on for the (10 + readers/2) us budget, capped at 25 us, after
+     *    which NONSPINNABLE is set. owner_on_cpu(owner) is approximated by "the owner thread is
+     *    RUNNABLE" (Thread.getState: a thread parked on this or any other lock, in Object.wait or
+     *    blocked on a monitor is not); a JVM thread cannot see whether the OS preempted the owner, so
+     *    need_resched() is approximated by a budget (default 20 us, setOptimisticSpinBudgetNanos; 0
+     *    turns spinning off) of spinning without the owner word changing, plus one scheduler tick
+     *    (1 ms) of spinning in all. The handoff writer spins on the owner (rwsem_spin_on_owner)
+     *    before sleeping, as in the kernel.
+     *  - wait_lock is a Java monitor; wake_q is a local list of threads unparked after it is dropped.
      *  - Time, parking and spinning go through the Platform (host or virtual clock). Under the
      *    virtual clock the count and owner words sit on the cache lines given at construction
      *    (countLine, ownerLine: one line for both in the 6.4-6.14 vma_lock object); count RMWs
@@ -188,6 +188,7 @@ public final class RwSemaphore implements VirtualScheduler.Named {
     private final LongAdder optNospin = new LongAdder();
     /** Writer slow paths that queued on the wait list (rwsem_wlock). */
     private final LongAdder writersQueued = new LongAdder();
+
     private final LongAdder waitNanos = new LongAdder();
 
     public RwSemaphore() {
@@ -206,8 +207,8 @@ public final class RwSemaphore implements VirtualScheduler.Named {
      * @param countLine the cache line of the count word
      * @param ownerLine the cache line of the owner word; {@code countLine} when they share a line
      */
-    public RwSemaphore(final LockClass lockClass, final Object lockdepMm, final CacheLine countLine,
-            final CacheLine ownerLine) {
+    public RwSemaphore(
+            final LockClass lockClass, final Object lockdepMm, final CacheLine countLine, final CacheLine ownerLine) {
         this.lockClass = lockClass;
         this.lockdepMm = lockdepMm;
         this.countLine = countLine;

@@ -17,7 +17,8 @@ import dev.vmsim.core.cpu.Cpu;
  * and checked by owner id, and falls back to the ThreadLocal (the object's home) on a miss.
  */
 public final class Task {
-    private static final ThreadLocal<Task> HOME = ThreadLocal.withInitial(() -> new Task(Thread.currentThread().getId()));
+    private static final ThreadLocal<Task> HOME =
+            ThreadLocal.withInitial(() -> new Task(Thread.currentThread().getId()));
 
     /**
      * Cache of each thread's Task, slot = thread id &amp; mask (ids are sequential, so the live threads
@@ -56,7 +57,8 @@ public final class Task {
      * #deliverSignals}); atomic, since sender and task race. SIGKILL is not kept here: a fatal signal
      * is the thread's interrupt, which every killable wait already tests.
      */
-    private final java.util.concurrent.atomic.AtomicInteger sigpending = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger sigpending =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * The task's handler for its non-fatal signals (sigaction), run by {@link #deliverSignals} with

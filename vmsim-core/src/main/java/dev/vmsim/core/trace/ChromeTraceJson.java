@@ -84,8 +84,8 @@ public final class ChromeTraceJson {
      * The JSON document for {@code events} (ordered by time), with {@code stats} and {@code capacity}
      * in its metadata.
      */
-    public static String write(final List<TraceEvent> events, final List<TraceRecorder.CpuStats> stats,
-            final int capacity) {
+    public static String write(
+            final List<TraceEvent> events, final List<TraceRecorder.CpuStats> stats, final int capacity) {
         final Map<Long, ThreadState> threads = new HashMap<>();
         final TreeMap<Integer, List<Out>> tracks = new TreeMap<>();
         final Map<String, List<Release>> releases = new HashMap<>();
@@ -98,7 +98,8 @@ public final class ChromeTraceJson {
             final ArrayDeque<Open> stack = threads.computeIfAbsent(e.threadId, k -> new ThreadState()).stack;
             switch (e.name) {
                 case MmapLockBridge.START_LOCKING: {
-                    final String wait = "true".equals(e.arg(MmapLockBridge.UPGRADE)) ? "mmap_lock_wait(upgrade)"
+                    final String wait = "true".equals(e.arg(MmapLockBridge.UPGRADE))
+                            ? "mmap_lock_wait(upgrade)"
                             : "true".equals(e.arg("write")) ? "mmap_lock_wait(write)" : "mmap_lock_wait(read)";
                     final Open o = begin(track, stack, new Open(tid, e.tsNs, wait, e.args()));
                     waits.add(new Wait(o, stack.peekLast(), e.threadId, e.arg("lock")));
@@ -215,7 +216,8 @@ public final class ChromeTraceJson {
     }
 
     /** The release with the largest ts in [from, to] by a thread other than {@code waiter}; rs is in time order. */
-    private static Release latestReleaseWithin(final List<Release> rs, final long from, final long to, final long waiter) {
+    private static Release latestReleaseWithin(
+            final List<Release> rs, final long from, final long to, final long waiter) {
         int lo = 0;
         int hi = rs.size();
         while (lo < hi) { // first index with ts > to
@@ -236,36 +238,59 @@ public final class ChromeTraceJson {
 
     // ---------------------------------------------------------------- output
 
-    private static String render(final TreeMap<Integer, List<Out>> tracks, final List<Counter> counters,
-            final int recorded, final List<TraceRecorder.CpuStats> stats, final int capacity) {
+    private static String render(
+            final TreeMap<Integer, List<Out>> tracks,
+            final List<Counter> counters,
+            final int recorded,
+            final List<TraceRecorder.CpuStats> stats,
+            final int capacity) {
         long lost = 0;
         for (final TraceRecorder.CpuStats s : stats) {
             lost += s.lost();
         }
         final StringBuilder sb = new StringBuilder(256 + recorded * 96);
-        sb.append("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"vmsim\",\"capacity\":").append(capacity)
-                .append(",\"recorded_events\":").append(recorded)
-                .append(",\"lost_events\":").append(lost)
-                .append(",\"note\":").append(quote(lost > 0
-                        ? "per-CPU ring buffers; " + lost + " events lost (see cpus: dropped_events = ring full, "
-                                + "unread = left in the ring once " + capacity + " events were kept)"
-                        : "per-CPU ring buffers; no events lost"))
+        sb.append("{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"vmsim\",\"capacity\":")
+                .append(capacity)
+                .append(",\"recorded_events\":")
+                .append(recorded)
+                .append(",\"lost_events\":")
+                .append(lost)
+                .append(",\"note\":")
+                .append(quote(
+                        lost > 0
+                                ? "per-CPU ring buffers; " + lost
+                                        + " events lost (see cpus: dropped_events = ring full, "
+                                        + "unread = left in the ring once " + capacity + " events were kept)"
+                                : "per-CPU ring buffers; no events lost"))
                 .append(",\"cpus\":[");
         for (int i = 0; i < stats.size(); i++) {
             final TraceRecorder.CpuStats s = stats.get(i);
-            sb.append(i == 0 ? "" : ",").append("{\"cpu\":").append(s.cpu()).append(",\"name\":")
-                    .append(quote(s.cpu() >= 0 ? "cpu " + s.cpu() : "no cpu")).append(",\"entries\":")
-                    .append(s.entries()).append(",\"dropped_events\":").append(s.droppedEvents())
-                    .append(",\"unread\":").append(s.unread()).append('}');
+            sb.append(i == 0 ? "" : ",")
+                    .append("{\"cpu\":")
+                    .append(s.cpu())
+                    .append(",\"name\":")
+                    .append(quote(s.cpu() >= 0 ? "cpu " + s.cpu() : "no cpu"))
+                    .append(",\"entries\":")
+                    .append(s.entries())
+                    .append(",\"dropped_events\":")
+                    .append(s.droppedEvents())
+                    .append(",\"unread\":")
+                    .append(s.unread())
+                    .append('}');
         }
         sb.append("]},\n\"traceEvents\":[\n");
         sb.append("{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"vmsim\"}}");
         for (final int tid : tracks.keySet()) {
-            sb.append(",\n{\"ph\":\"M\",\"pid\":1,\"tid\":").append(tid)
+            sb.append(",\n{\"ph\":\"M\",\"pid\":1,\"tid\":")
+                    .append(tid)
                     .append(",\"name\":\"thread_name\",\"args\":{\"name\":")
-                    .append(quote(tid >= 10000 ? "thread " + (tid - 10000) : "cpu " + tid)).append("}}");
-            sb.append(",\n{\"ph\":\"M\",\"pid\":1,\"tid\":").append(tid)
-                    .append(",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":").append(tid).append("}}");
+                    .append(quote(tid >= 10000 ? "thread " + (tid - 10000) : "cpu " + tid))
+                    .append("}}");
+            sb.append(",\n{\"ph\":\"M\",\"pid\":1,\"tid\":")
+                    .append(tid)
+                    .append(",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":")
+                    .append(tid)
+                    .append("}}");
         }
         for (final Map.Entry<Integer, List<Out>> t : tracks.entrySet()) {
             for (final Out o : t.getValue()) {
@@ -276,8 +301,14 @@ public final class ChromeTraceJson {
             }
         }
         for (final Counter c : counters) {
-            sb.append(",\n{\"ph\":\"C\",\"pid\":1,\"tid\":0,\"ts\":").append(micros(c.ts())).append(",\"name\":")
-                    .append(quote(c.name())).append(",\"args\":{").append(quote(c.key())).append(':').append(c.value())
+            sb.append(",\n{\"ph\":\"C\",\"pid\":1,\"tid\":0,\"ts\":")
+                    .append(micros(c.ts()))
+                    .append(",\"name\":")
+                    .append(quote(c.name()))
+                    .append(",\"args\":{")
+                    .append(quote(c.key()))
+                    .append(':')
+                    .append(c.value())
                     .append("}}");
         }
         sb.append("\n]}\n");
@@ -285,7 +316,11 @@ public final class ChromeTraceJson {
     }
 
     private static void appendOut(final StringBuilder sb, final int tid, final Out o) {
-        sb.append(",\n{\"ph\":\"").append(o.ph()).append("\",\"pid\":1,\"tid\":").append(tid).append(",\"ts\":")
+        sb.append(",\n{\"ph\":\"")
+                .append(o.ph())
+                .append("\",\"pid\":1,\"tid\":")
+                .append(tid)
+                .append(",\"ts\":")
                 .append(micros(o.ts()));
         switch (o.ph()) {
             case 'B':
@@ -301,7 +336,11 @@ public final class ChromeTraceJson {
                 appendArgs(sb, o.args());
                 break;
             default: // s, t, f
-                sb.append(",\"cat\":\"").append(FLOW).append("\",\"name\":\"").append(o.name()).append("\",\"id\":")
+                sb.append(",\"cat\":\"")
+                        .append(FLOW)
+                        .append("\",\"name\":\"")
+                        .append(o.name())
+                        .append("\",\"id\":")
                         .append(o.flowId());
                 if (o.ph() == 'f') {
                     sb.append(",\"bp\":\"e\"");

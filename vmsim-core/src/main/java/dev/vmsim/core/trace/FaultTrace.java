@@ -76,12 +76,13 @@ public final class FaultTrace {
     // ---------------------------------------------------------------- arch entry
 
     /** exceptions:page_fault_user / page_fault_kernel (x86): the fault begins. */
-    public static void x86PageFaultEnter(final boolean user, final long address, final int errorCode,
-            final String decode) {
+    public static void x86PageFaultEnter(
+            final boolean user, final long address, final int errorCode, final String decode) {
         final TraceSink s = sink;
         if (s != null) {
             s.event(TraceSink.BEGIN, user ? PAGE_FAULT_USER : PAGE_FAULT_KERNEL, new String[] {
-                "address", hex(address), "error_code", "0x" + Integer.toHexString(errorCode), "decode", decode});
+                "address", hex(address), "error_code", "0x" + Integer.toHexString(errorCode), "decode", decode
+            });
         }
     }
 
@@ -98,7 +99,8 @@ public final class FaultTrace {
         final TraceSink s = sink;
         if (s != null) {
             s.event(TraceSink.BEGIN, DO_MEM_ABORT, new String[] {
-                "address", hex(far), "esr", hex(esr), "user", Boolean.toString(user), "decode", decode});
+                "address", hex(far), "esr", hex(esr), "user", Boolean.toString(user), "decode", decode
+            });
         }
     }
 
@@ -121,8 +123,14 @@ public final class FaultTrace {
         if (mm == null) {
             return new String[] {"signal", SigInfo.describe(sigInfo)};
         }
-        return new String[] {"signal", SigInfo.describe(sigInfo), "rss", Long.toString(mm.anonRss() + mm.shmemRss()),
-            "free_frames", Long.toString(cpu.machine().frames().freeFrames())};
+        return new String[] {
+            "signal",
+            SigInfo.describe(sigInfo),
+            "rss",
+            Long.toString(mm.anonRss() + mm.shmemRss()),
+            "free_frames",
+            Long.toString(cpu.machine().frames().freeFrames())
+        };
     }
 
     // ---------------------------------------------------------------- mm/mmap_lock.c
@@ -140,7 +148,8 @@ public final class FaultTrace {
     public static void lockVmaUnderRcuWait(final long address) {
         final TraceSink s = sink;
         if (s != null) {
-            s.event(TraceSink.INSTANT, LOCK_VMA_UNDER_RCU_WAIT, new String[] {"address", hex(address), "result", "wait"});
+            s.event(TraceSink.INSTANT, LOCK_VMA_UNDER_RCU_WAIT, new String[] {"address", hex(address), "result", "wait"
+            });
         }
     }
 
@@ -176,7 +185,9 @@ public final class FaultTrace {
     public static void expandDownwards(final long address, final int err) {
         final TraceSink s = sink;
         if (s != null) {
-            s.event(TraceSink.INSTANT, EXPAND_DOWNWARDS, new String[] {"address", hex(address), "ret", Integer.toString(err)});
+            s.event(TraceSink.INSTANT, EXPAND_DOWNWARDS, new String[] {
+                "address", hex(address), "ret", Integer.toString(err)
+            });
         }
     }
 
@@ -186,7 +197,8 @@ public final class FaultTrace {
     public static void handleMmFaultEnter(final long address, final int flags) {
         final TraceSink s = sink;
         if (s != null) {
-            s.event(TraceSink.BEGIN, HANDLE_MM_FAULT, new String[] {"address", hex(address), "flags", faultFlags(flags)});
+            s.event(TraceSink.BEGIN, HANDLE_MM_FAULT, new String[] {"address", hex(address), "flags", faultFlags(flags)
+            });
         }
     }
 
@@ -251,8 +263,19 @@ public final class FaultTrace {
     // ---------------------------------------------------------------- decoding
 
     private static final String[] FLAG_NAMES = {
-        "WRITE", "MKWRITE", "ALLOW_RETRY", "RETRY_NOWAIT", "KILLABLE", "TRIED", "USER", "REMOTE", "INSTRUCTION",
-        "INTERRUPTIBLE", "UNSHARE", "ORIG_PTE_VALID", "VMA_LOCK",
+        "WRITE",
+        "MKWRITE",
+        "ALLOW_RETRY",
+        "RETRY_NOWAIT",
+        "KILLABLE",
+        "TRIED",
+        "USER",
+        "REMOTE",
+        "INSTRUCTION",
+        "INTERRUPTIBLE",
+        "UNSHARE",
+        "ORIG_PTE_VALID",
+        "VMA_LOCK",
     };
 
     /**
@@ -280,8 +303,19 @@ public final class FaultTrace {
         VmFault.VM_FAULT_COMPLETED,
     };
     private static final String[] VM_FAULT_NAMES = {
-        "OOM", "SIGBUS", "MAJOR", "HWPOISON", "HWPOISON_LARGE", "SIGSEGV", "NOPAGE", "LOCKED", "RETRY", "FALLBACK",
-        "DONE_COW", "NEEDDSYNC", "COMPLETED",
+        "OOM",
+        "SIGBUS",
+        "MAJOR",
+        "HWPOISON",
+        "HWPOISON_LARGE",
+        "SIGSEGV",
+        "NOPAGE",
+        "LOCKED",
+        "RETRY",
+        "FALLBACK",
+        "DONE_COW",
+        "NEEDDSYNC",
+        "COMPLETED",
     };
 
     /** VM_FAULT_* decoded as the kernel's VM_FAULT_RESULT_TRACE names them ("0" for success). */

@@ -60,16 +60,21 @@ public final class FaultTraceText {
                     break;
                 case FaultTrace.MMAP_WRITE_LOCK_VIA:
                     // upgrade_mmap_lock_carefully (the kernel) or the simulator's atomic upgrade (--mmap-upgrade).
-                    appendPart(lockMm, "upgrade".equals(e.arg("via"))
-                            ? "write lock by upgrade"
-                            : "read lock dropped, write lock taken");
+                    appendPart(
+                            lockMm,
+                            "upgrade".equals(e.arg("via"))
+                                    ? "write lock by upgrade"
+                                    : "read lock dropped, write lock taken");
                     break;
                 case FaultTrace.EXPAND_DOWNWARDS:
-                    appendPart(lockMm, "0".equals(e.arg("ret")) ? "stack expanded" : "expand_downwards=" + e.arg("ret"));
+                    appendPart(
+                            lockMm, "0".equals(e.arg("ret")) ? "stack expanded" : "expand_downwards=" + e.arg("ret"));
                     break;
                 case FaultTrace.HANDLE_MM_FAULT:
                     if (e.phase == TraceSink.BEGIN) {
-                        line.append(" -> handle_mm_fault(").append(e.arg("flags")).append(')');
+                        line.append(" -> handle_mm_fault(")
+                                .append(e.arg("flags"))
+                                .append(')');
                         handler = null;
                     } else if (e.phase == TraceSink.END) {
                         if (handler != null) {
@@ -93,8 +98,9 @@ public final class FaultTraceText {
                     handler = handlePteFaultText(e.arg("action"));
                     break;
                 case FaultTrace.DO_SWAP_PAGE:
-                    handler = (handler == null || !handler.startsWith("do_swap_page") ? "do_swap_page " : handler + ", ")
-                            + swapStepText(e.arg("step"), e.arg("detail"));
+                    handler =
+                            (handler == null || !handler.startsWith("do_swap_page") ? "do_swap_page " : handler + ", ")
+                                    + swapStepText(e.arg("step"), e.arg("detail"));
                     break;
                 default:
                     break; // mmap_lock tracepoints: in the JSON trace only
@@ -107,7 +113,8 @@ public final class FaultTraceText {
     }
 
     private static boolean isFaultSlice(final String name) {
-        return name.equals(FaultTrace.PAGE_FAULT_USER) || name.equals(FaultTrace.PAGE_FAULT_KERNEL)
+        return name.equals(FaultTrace.PAGE_FAULT_USER)
+                || name.equals(FaultTrace.PAGE_FAULT_KERNEL)
                 || name.equals(FaultTrace.DO_MEM_ABORT);
     }
 

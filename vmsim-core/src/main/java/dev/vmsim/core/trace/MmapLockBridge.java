@@ -32,8 +32,9 @@ final class MmapLockBridge implements MmapLockTraceSink {
 
     @Override
     public void acquireReturned(final MmapLock lock, final boolean write, final boolean success) {
-        sink.event(TraceSink.INSTANT, ACQUIRE_RETURNED,
-                new String[] {"write", Boolean.toString(write), "success", Boolean.toString(success), "lock", id(lock)});
+        sink.event(TraceSink.INSTANT, ACQUIRE_RETURNED, new String[] {
+            "write", Boolean.toString(write), "success", Boolean.toString(success), "lock", id(lock)
+        });
     }
 
     @Override
@@ -57,7 +58,8 @@ final class MmapLockBridge implements MmapLockTraceSink {
 
     @Override
     public void upgradeAcquireReturned(final MmapLock lock, final boolean success) {
-        sink.event(TraceSink.INSTANT, ACQUIRE_RETURNED,
-                new String[] {"write", "true", "success", Boolean.toString(success), UPGRADE, "true", "lock", id(lock)});
+        sink.event(TraceSink.INSTANT, ACQUIRE_RETURNED, new String[] {
+            "write", "true", "success", Boolean.toString(success), UPGRADE, "true", "lock", id(lock)
+        });
     }
 }

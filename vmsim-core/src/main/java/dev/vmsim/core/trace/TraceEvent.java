@@ -15,7 +15,12 @@ public final class TraceEvent {
     private final String[] args;
 
     public TraceEvent(
-            final long tsNs, final long threadId, final int cpu, final char phase, final String name, final String[] args) {
+            final long tsNs,
+            final long threadId,
+            final int cpu,
+            final char phase,
+            final String name,
+            final String[] args) {
         this.tsNs = tsNs;
         this.threadId = threadId;
         this.cpu = cpu;
@@ -42,7 +47,13 @@ public final class TraceEvent {
     @Override
     public String toString() {
         final StringBuilder sb = new StringBuilder();
-        sb.append(tsNs).append(" cpu").append(cpu).append(' ').append(phase).append(' ').append(name);
+        sb.append(tsNs)
+                .append(" cpu")
+                .append(cpu)
+                .append(' ')
+                .append(phase)
+                .append(' ')
+                .append(name);
         for (int i = 0; i + 1 < args.length; i += 2) {
             sb.append(' ').append(args[i]).append('=').append(args[i + 1]);
         }

@@ -43,6 +43,7 @@ public final class TraceRecorder implements TraceSink, AutoCloseable {
     private final int ringSize;
     /** False: the consumer discards what it reads ({@link #discarding()}). */
     private final boolean keep;
+
     private final long originNs = System.nanoTime();
     /** A trace of a virtual-clock machine: stamps in virtual time only ({@link #virtual}). */
     private final boolean virtualClock;
@@ -58,6 +59,7 @@ public final class TraceRecorder implements TraceSink, AutoCloseable {
 
     /** Consumer state, guarded by itself: the rings in creation order and the events kept in all. */
     private final Object consumerLock = new Object();
+
     private final List<RingBufferPerCpu> known = new ArrayList<>();
     private final RingBufferPerCpu[] adopted = new RingBufferPerCpu[MAX_CPUS];
     private long kept;
@@ -142,8 +144,8 @@ public final class TraceRecorder implements TraceSink, AutoCloseable {
     public void start() {
         synchronized (consumerLock) {
             if (consumer == null) {
-                consumer = new AgentRunner(new SleepingMillisIdleStrategy(1), Throwable::printStackTrace, null,
-                        new Agent() {
+                consumer = new AgentRunner(
+                        new SleepingMillisIdleStrategy(1), Throwable::printStackTrace, null, new Agent() {
                             @Override
                             public int doWork() {
                                 return readRings();

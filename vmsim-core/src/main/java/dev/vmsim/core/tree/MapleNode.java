@@ -57,6 +57,7 @@ final class MapleNode {
      * data end. See the class comment.
      */
     private final long p0;
+
     private final long p1;
     private final long p2;
     private final long p3;
@@ -114,11 +115,7 @@ final class MapleNode {
 
     /** A node with the pivots of {@code same}: the path copy of {@link #withChild}, which changes no pivot. */
     private MapleNode(
-            final MapleNode same,
-            final Object[] slots,
-            final long[] gaps,
-            final long maxGap,
-            final int count) {
+            final MapleNode same, final Object[] slots, final long[] gaps, final long maxGap, final int count) {
         this.leaf = same.leaf;
         this.slots = slots;
         this.gaps = gaps;
@@ -247,8 +244,7 @@ final class MapleNode {
         final int c12 = p12 < key ? 1 : 0;
         final int c13 = p13 < key ? 1 : 0;
         final int c14 = p14 < key ? 1 : 0;
-        return (((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7)))
-                + (((c8 + c9) + (c10 + c11)) + ((c12 + c13) + c14));
+        return (((c0 + c1) + (c2 + c3)) + ((c4 + c5) + (c6 + c7))) + (((c8 + c9) + (c10 + c11)) + ((c12 + c13) + c14));
     }
 
     int slotCount() {

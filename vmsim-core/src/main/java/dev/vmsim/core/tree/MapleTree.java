@@ -405,7 +405,12 @@ public final class MapleTree<T> {
      *
      * @return 0, -{@link #EBUSY} when no gap fits, or -{@link #ENOMEM}
      */
-    public int allocRrange(final long[] startp, final T entry, final long size, final long min, final long max,
+    public int allocRrange(
+            final long[] startp,
+            final T entry,
+            final long size,
+            final long min,
+            final long max,
             final MapleNodeCache.Gfp gfp) {
         mtreeLock();
         try {
@@ -466,8 +471,8 @@ public final class MapleTree<T> {
     }
 
     /** A copy of {@code n}'s subtree, children first; null (with {@code taken[0]} nodes taken) on -ENOMEM. */
-    private static MapleNode dupNode(final MapleNode n, final MapleNodeCache cache, final MapleNodeCache.Gfp gfp,
-            final long[] taken) {
+    private static MapleNode dupNode(
+            final MapleNode n, final MapleNodeCache cache, final MapleNodeCache.Gfp gfp, final long[] taken) {
         if (!cache.alloc(1, gfp)) {
             return null;
         }

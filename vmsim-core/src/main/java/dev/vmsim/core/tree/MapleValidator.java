@@ -108,8 +108,8 @@ final class MapleValidator {
             }
         }
         if (n.maxGap != gap) {
-            throw new IllegalStateException(where + ": max gap " + Long.toUnsignedString(n.maxGap) + " != "
-                    + Long.toUnsignedString(gap));
+            throw new IllegalStateException(
+                    where + ": max gap " + Long.toUnsignedString(n.maxGap) + " != " + Long.toUnsignedString(gap));
         }
         if (n.count != count) {
             throw new IllegalStateException(where + ": count " + n.count + " != " + count);

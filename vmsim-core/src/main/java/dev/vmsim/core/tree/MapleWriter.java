@@ -44,6 +44,7 @@ final class MapleWriter {
 
     /** The walked path, root at depth 0; sized to the tree height (grown by {@link #ensurePath}). */
     private MapleNode[] pathNode = new MapleNode[4];
+
     private long[] pathMin = new long[4];
     private long[] pathMax = new long[4];
     private int[] pathOff = new int[4];
@@ -61,6 +62,7 @@ final class MapleWriter {
 
     /** Scratch: the flattened old contents, the contents after the store, and a push's two nodes. */
     private final SegmentList raw = new SegmentList();
+
     private final SegmentList applied = new SegmentList();
     private final SegmentList both = new SegmentList();
 
@@ -212,7 +214,12 @@ final class MapleWriter {
      * gather + apply + one-leaf rebuild, without flattening anything but this leaf.
      */
     private MapleNode leafStore(
-            final MapleNode leaf, final long lo, final long hi, final long a, final long b, final Object v,
+            final MapleNode leaf,
+            final long lo,
+            final long hi,
+            final long a,
+            final long b,
+            final Object v,
             final int depth) {
         final SegmentList out = applied;
         out.clear();
@@ -335,8 +342,14 @@ final class MapleWriter {
      * it first begins ({@code placed} says whether it already was). Returns the new {@code placed}.
      */
     private static boolean overlay(
-            final SegmentList out, final long s, final long e, final Object val,
-            final long a, final long b, final Object v, final boolean placed) {
+            final SegmentList out,
+            final long s,
+            final long e,
+            final Object val,
+            final long a,
+            final long b,
+            final Object v,
+            final boolean placed) {
         if (Long.compareUnsigned(e, a) < 0) {
             out.addCoalescing(s, e, val);
             return placed;

@@ -34,6 +34,7 @@ public final class Kswapd {
     private final boolean synchronous;
     /** kswapd_failures. */
     private final AtomicInteger failures = new AtomicInteger();
+
     private final ReentrantLock lock = new ReentrantLock();
     /** pgdat->kswapd_wait. */
     private final Condition wait = lock.newCondition();
@@ -43,6 +44,7 @@ public final class Kswapd {
     private Thread thread;
     /** Guarded by lock: balance_pgdat in progress (for {@link #quiesce}). */
     private boolean running;
+
     private boolean stopped;
     /** A synchronous pass in progress on this thread (no recursion from its own allocations). */
     private final ThreadLocal<boolean[]> inPass = ThreadLocal.withInitial(() -> new boolean[1]);

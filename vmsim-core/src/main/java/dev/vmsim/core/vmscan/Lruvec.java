@@ -29,6 +29,7 @@ public final class Lruvec {
     private final int frames;
     /** Links by index: a pfn, or {@code frames + lru} for a list head. */
     private final int[] next;
+
     private final int[] prev;
     private final long[] nrPages = new long[NR_LRU_LISTS];
     private final Ptl lruLock = new Ptl("lru_lock");

@@ -13,6 +13,7 @@ public final class ScanControl {
     public static final int DEF_PRIORITY = 12;
     /** SWAP_CLUSTER_MAX: the batch reclaim isolates and the direct reclaimer's goal. */
     public static final int SWAP_CLUSTER_MAX = 32;
+
     static final int DEACTIVATE_ANON = 1;
 
     /** nr_to_reclaim. */
@@ -35,6 +36,7 @@ public final class ScanControl {
      * decide whether to throttle.
      */
     long nrTaken;
+
     long nrDirty;
     long nrCongested;
     long nrWriteback;

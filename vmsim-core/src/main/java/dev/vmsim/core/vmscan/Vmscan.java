@@ -5,8 +5,8 @@ import static dev.vmsim.core.vmscan.Lruvec.LRU_INACTIVE_ANON;
 import static dev.vmsim.core.vmscan.ScanControl.SWAP_CLUSTER_MAX;
 
 import dev.vmsim.core.Machine;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.Ptl;
 import dev.vmsim.core.phys.FolioWait;
 import dev.vmsim.core.phys.FrameAllocator;
@@ -46,6 +46,7 @@ public final class Vmscan implements PageReclaim {
     private final FolioBatch[] lruAdd;
     /** NR_ISOLATED_ANON: folios a reclaimer has taken off the LRU and not yet put back or freed. */
     private final AtomicLong nrIsolated = new AtomicLong();
+
     private final Kswapd kswapd;
     private final ReclaimThrottle throttle = new ReclaimThrottle();
     /**
@@ -609,9 +610,10 @@ public final class Vmscan implements PageReclaim {
             case KEEP -> {
                 return Outcome.KEEP_LOCKED;
             }
-            case RECLAIM -> { }
+            case RECLAIM -> {}
         }
-        if (Rmap.folioTestAnon(memMap, pfn) && memMap.test(pfn, PageFlags.PG_SWAPBACKED)
+        if (Rmap.folioTestAnon(memMap, pfn)
+                && memMap.test(pfn, PageFlags.PG_SWAPBACKED)
                 && !memMap.test(pfn, PageFlags.PG_SWAPCACHE)) {
             if (!backend.addToSwap(sc.cpu, pfn)) {
                 return Outcome.ACTIVATE_LOCKED; // activate_locked_split: no slot
@@ -796,7 +798,8 @@ public final class Vmscan implements PageReclaim {
 
     /** pgdat_balanced at the high watermark: kswapd's goal. */
     boolean pgdatBalanced() {
-        return Watermarks.zoneWatermarkOk(frames.zoneFreePagesRacy(), frames.watermarks().high());
+        return Watermarks.zoneWatermarkOk(
+                frames.zoneFreePagesRacy(), frames.watermarks().high());
     }
 
     /**

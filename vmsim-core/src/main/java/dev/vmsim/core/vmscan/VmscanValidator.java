@@ -57,7 +57,8 @@ public final class VmscanValidator {
                 checkRmap(frames, pfn);
             }
             if (n != lruvec.size(lru)) {
-                throw new IllegalStateException(Lruvec.name(lru) + " holds " + n + " folios, counted " + lruvec.size(lru));
+                throw new IllegalStateException(
+                        Lruvec.name(lru) + " holds " + n + " folios, counted " + lruvec.size(lru));
             }
             onLru += n;
         }
@@ -68,7 +69,9 @@ public final class VmscanValidator {
             if (frames.refcount(pfn) > 0 && memMap.test(pfn, PageFlags.PG_SWAPCACHE) && seen[pfn] == 0) {
                 swapCacheOffLru++;
             }
-            if (seen[pfn] == 0 && memMap.test(pfn, PageFlags.PG_LRU) && frames.refcount(pfn) > 0) { // (batched folios have no PG_lru)
+            if (seen[pfn] == 0
+                    && memMap.test(pfn, PageFlags.PG_LRU)
+                    && frames.refcount(pfn) > 0) { // (batched folios have no PG_lru)
                 throw new IllegalStateException("pfn " + pfn + " has PG_lru but is on no list");
             }
         }
@@ -103,8 +106,8 @@ public final class VmscanValidator {
         final int mapcount = frames.mapcount(pfn);
         final int found = Rmap.countMappings(frames, pfn);
         if (found != mapcount) {
-            throw new IllegalStateException("pfn " + pfn + " has mapcount " + mapcount + " but rmap_walk finds "
-                    + found + " PTEs");
+            throw new IllegalStateException(
+                    "pfn " + pfn + " has mapcount " + mapcount + " but rmap_walk finds " + found + " PTEs");
         }
     }
 }

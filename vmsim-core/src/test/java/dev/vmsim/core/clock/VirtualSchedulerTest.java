@@ -154,7 +154,9 @@ class VirtualSchedulerTest {
         });
         s.run();
         assertEquals(60, t[0]);
-        assertEquals(60 + 50 + 2, t[1],
+        assertEquals(
+                60 + 50 + 2,
+                t[1],
                 "waits for b's read, then invalidates b's copy (c2c 50, more than the queued hand-on from a) and the atomic");
         assertEquals(40, s.lineStats().get("test").waitNs());
     }

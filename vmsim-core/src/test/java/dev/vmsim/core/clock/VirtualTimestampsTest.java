@@ -52,9 +52,11 @@ class VirtualTimestampsTest {
             }
         });
         s.run();
-        final List<String> got = rec.events().stream().map(e -> e.name + "@" + e.tsNs).collect(Collectors.toList());
+        final List<String> got =
+                rec.events().stream().map(e -> e.name + "@" + e.tsNs).collect(Collectors.toList());
         assertEquals(List.of("a@0", "b@500", "a@1000", "b@1500", "a@2000"), got);
-        assertEquals(List.of(0L, 500L, 1000L, 1500L, 2000L), clocks.stream().sorted().collect(Collectors.toList()));
+        assertEquals(
+                List.of(0L, 500L, 1000L, 1500L, 2000L), clocks.stream().sorted().collect(Collectors.toList()));
     }
 
     /**
@@ -74,7 +76,8 @@ class VirtualTimestampsTest {
         });
         s.run();
         rec.event('i', "teardown", new String[0]);
-        final List<String> got = rec.events().stream().map(e -> e.name + "@" + e.tsNs).collect(Collectors.toList());
+        final List<String> got =
+                rec.events().stream().map(e -> e.name + "@" + e.tsNs).collect(Collectors.toList());
         assertEquals(List.of("setup@0", "cpu@700", "teardown@700"), got);
     }
 
@@ -116,10 +119,14 @@ class VirtualTimestampsTest {
         final List<RecordedEvent> events = RecordingFile.readAllEvents(file);
         final List<RecordedEvent> acquires = named(events, "vmsim.mm.MmapLockAcquire");
         assertEquals(2, acquires.size(), acquires.toString());
-        final RecordedEvent virtual = acquires.stream().filter(e -> e.getBoolean("write")).findFirst().orElseThrow();
+        final RecordedEvent virtual =
+                acquires.stream().filter(e -> e.getBoolean("write")).findFirst().orElseThrow();
         assertEquals(300, virtual.getLong("virtualTime"));
         assertEquals(1000, virtual.getLong("virtualDuration"));
-        final RecordedEvent host = acquires.stream().filter(e -> !e.getBoolean("write")).findFirst().orElseThrow();
+        final RecordedEvent host = acquires.stream()
+                .filter(e -> !e.getBoolean("write"))
+                .findFirst()
+                .orElseThrow();
         assertEquals(0, host.getLong("virtualTime"));
         assertEquals(0, host.getLong("virtualDuration"));
         final List<RecordedEvent> releases = named(events, "vmsim.mm.MmapLockRelease");
@@ -128,6 +135,8 @@ class VirtualTimestampsTest {
     }
 
     private static List<RecordedEvent> named(final List<RecordedEvent> events, final String name) {
-        return events.stream().filter(e -> e.getEventType().getName().equals(name)).collect(Collectors.toList());
+        return events.stream()
+                .filter(e -> e.getEventType().getName().equals(name))
+                .collect(Collectors.toList());
     }
 }

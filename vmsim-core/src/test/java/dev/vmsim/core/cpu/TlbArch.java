@@ -85,6 +85,7 @@ public final class TlbArch implements Arch {
         private final Cpu cpu;
         /** va page -> leaf PTE, for this CPU's current mm. Filled by the owner thread; invalidated by any flusher. */
         final ConcurrentHashMap<Long, Long> tlb = new ConcurrentHashMap<>();
+
         private final Fault fault = new Fault();
         private long hits;
         private long misses;

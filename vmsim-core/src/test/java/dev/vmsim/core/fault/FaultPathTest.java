@@ -80,8 +80,13 @@ class FaultPathTest {
         final long minFlt = Task.current().minFlt;
         mm.mmapLock().readLock();
         try {
-            assertEquals(0, Memory.handleMmFault(mm.findVma(a), a,
-                    FaultFlags.FAULT_FLAG_DEFAULT | FaultFlags.FAULT_FLAG_USER | FaultFlags.FAULT_FLAG_TRIED, PtRegs.USER));
+            assertEquals(
+                    0,
+                    Memory.handleMmFault(
+                            mm.findVma(a),
+                            a,
+                            FaultFlags.FAULT_FLAG_DEFAULT | FaultFlags.FAULT_FLAG_USER | FaultFlags.FAULT_FLAG_TRIED,
+                            PtRegs.USER));
         } finally {
             mm.mmapLock().readUnlock();
         }
@@ -298,7 +303,8 @@ class FaultPathTest {
         mm.validate();
         assertEquals(0, mm.anonRss());
         // page-table pages for the range may be freed or kept (free_pgtables floor/ceiling), data pages must be gone
-        assertTrue(machine.frames().allocatedFrames() - before <= mm.pageTables().tableFrames());
+        assertTrue(
+                machine.frames().allocatedFrames() - before <= mm.pageTables().tableFrames());
         assertNull(mm.vmaLookup(a));
     }
 }

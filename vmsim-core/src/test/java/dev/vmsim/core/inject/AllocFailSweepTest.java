@@ -12,8 +12,8 @@ import dev.vmsim.core.Machine;
 import dev.vmsim.core.fault.VmFault;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.Errno;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.testing.Faults;
 import dev.vmsim.core.testing.TestArch;
@@ -41,12 +41,12 @@ class AllocFailSweepTest {
 
     /** One operation on an mm prepared by its setup; returns the syscall's or fault's result. */
     private enum Op {
-        MMAP(mm -> mm.mmap(BASE + 64 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS | Mman.MAP_FIXED)),
+        MMAP(mm -> mm.mmap(
+                BASE + 64 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | Mman.MAP_FIXED)),
         MUNMAP_MIDDLE(mm -> mm.munmap(BASE + 2 * PAGE, 2 * PAGE)),
         MPROTECT_MIDDLE(mm -> mm.mprotect(BASE + 2 * PAGE, 2 * PAGE, PROT_READ)),
-        MREMAP_MOVE(mm -> mm.mremap(BASE, 8 * PAGE, 8 * PAGE, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED,
-                BASE + 1024 * 1024 * PAGE)),
+        MREMAP_MOVE(mm -> mm.mremap(
+                BASE, 8 * PAGE, 8 * PAGE, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, BASE + 1024 * 1024 * PAGE)),
         FORK(mm -> {
             final MmStruct child = mm.fork();
             if (child == null) {
@@ -86,12 +86,18 @@ class AllocFailSweepTest {
     static MmStruct setup(final Machine machine) {
         final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
         mm.setStartBrk(BASE + 4096 * PAGE);
-        assertEquals(BASE, mm.mmap(BASE, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | Mman.MAP_FIXED));
+        assertEquals(
+                BASE, mm.mmap(BASE, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | Mman.MAP_FIXED));
         for (long p = 0; p < 8; p++) {
             assertEquals(0, fault(mm, BASE + p * PAGE));
         }
-        assertEquals(BASE + 32 * PAGE, mm.mmap(BASE + 32 * PAGE, 8 * PAGE, PROT_READ | PROT_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS | Mman.MAP_FIXED));
+        assertEquals(
+                BASE + 32 * PAGE,
+                mm.mmap(
+                        BASE + 32 * PAGE,
+                        8 * PAGE,
+                        PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | Mman.MAP_FIXED));
         return mm;
     }
 
@@ -104,19 +110,24 @@ class AllocFailSweepTest {
     static List<String> state(final MmStruct mm) {
         final List<String> s = new ArrayList<>();
         for (final Vma v : mm.vmas()) {
-            s.add(String.format("vma %x-%x flags %x pgoff %x anon %b", v.vmStart, v.vmEnd, v.vmFlags, v.vmPgoff,
-                    v.anonVma != null));
+            s.add(String.format(
+                    "vma %x-%x flags %x pgoff %x anon %b",
+                    v.vmStart, v.vmEnd, v.vmFlags, v.vmPgoff, v.anonVma != null));
         }
         final var fmt = mm.pageTables().format();
-        mm.pageTables().forEachPte(0, mm.taskSize(), (va, pte) -> s.add(String.format("pte %x -> pfn %x", va,
-                fmt.ptePresent(pte) ? fmt.pfn(pte) : -1)));
+        mm.pageTables()
+                .forEachPte(
+                        0,
+                        mm.taskSize(),
+                        (va, pte) ->
+                                s.add(String.format("pte %x -> pfn %x", va, fmt.ptePresent(pte) ? fmt.pfn(pte) : -1)));
         s.add("rss " + mm.anonRss() + " total_vm " + mm.totalVm() + " map_count " + mm.mapCount());
         return s;
     }
 
     /** Frames still allocated after the mm is torn down, from a run with this injection (null: none). */
-    private static long residue(final Op op, final FailSite site, final long skip, final boolean[] injected,
-            final long[] calls) {
+    private static long residue(
+            final Op op, final FailSite site, final long skip, final boolean[] injected, final long[] calls) {
         final Machine machine = TestArch.machine(512);
         try {
             final MmStruct mm = setup(machine);
@@ -191,7 +202,9 @@ class AllocFailSweepTest {
             final long end = Long.parseUnsignedLong(range[1], 16);
             final long pgoff = Long.parseUnsignedLong(f[5], 16);
             final String tail = f[2] + " " + f[3] + " anon " + f[7];
-            if (cur != null && cur[1] == start && tail.equals(curTail)
+            if (cur != null
+                    && cur[1] == start
+                    && tail.equals(curTail)
                     && cur[2] + ((cur[1] - cur[0]) / PAGE) == pgoff) {
                 cur[1] = end;
                 continue;
@@ -232,7 +245,9 @@ class AllocFailSweepTest {
 
     /** A seeded schedule over every site at once replays: the same seed fails the same calls. */
     @ParameterizedTest
-    @EnumSource(value = Op.class, names = {"MREMAP_MOVE", "FORK", "MUNMAP_MIDDLE"})
+    @EnumSource(
+            value = Op.class,
+            names = {"MREMAP_MOVE", "FORK", "MUNMAP_MIDDLE"})
     @Timeout(60)
     void aSeededScheduleReplaysFromItsSeed(final Op op) {
         for (long seed = 1; seed <= 20; seed++) {
@@ -263,7 +278,9 @@ class AllocFailSweepTest {
 
     /** A fault that fails with VM_FAULT_OOM leaves no PTE behind, so the retry allocates afresh. */
     @ParameterizedTest
-    @EnumSource(value = FailSite.class, names = {"PAGE_ALLOC", "ANON_VMA"})
+    @EnumSource(
+            value = FailSite.class,
+            names = {"PAGE_ALLOC", "ANON_VMA"})
     @Timeout(30)
     void aFailedFaultLeavesThePteNone(final FailSite site) {
         final Machine machine = TestArch.machine(512);
@@ -275,7 +292,8 @@ class AllocFailSweepTest {
             machine.failInject().clear();
             final long pa = mm.pageTables().ptePa(va, false);
             assertTrue(pa < 0 || mm.pageTables().readPte(pa) == 0, "a PTE after VM_FAULT_OOM");
-            assertNull(site == FailSite.ANON_VMA ? mm.findVma(va).anonVma : null, "anon_vma after its allocation failed");
+            assertNull(
+                    site == FailSite.ANON_VMA ? mm.findVma(va).anonVma : null, "anon_vma after its allocation failed");
             assertEquals(0, fault(mm, va), "the retry succeeds");
         } finally {
             machine.close();

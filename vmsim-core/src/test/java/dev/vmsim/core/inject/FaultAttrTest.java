@@ -33,7 +33,12 @@ class FaultAttrTest {
         assertEquals(a, pattern(FaultAttr.random(42, 30, -1), 200));
         final long fails = a.chars().filter(c -> c == 'x').count();
         assertEquals(60, fails, 25, "about 30% of 200");
-        assertEquals(5, pattern(FaultAttr.random(42, 30, 5), 200).chars().filter(c -> c == 'x').count());
+        assertEquals(
+                5,
+                pattern(FaultAttr.random(42, 30, 5), 200)
+                        .chars()
+                        .filter(c -> c == 'x')
+                        .count());
         assertEquals("..........", pattern(FaultAttr.random(42, 0, -1), 10));
     }
 

@@ -142,7 +142,9 @@ class LateAllocFailTest {
             assertEquals(rss - 2, mm.anonRss());
             assertEquals(totalVm - 2, mm.totalVm());
             assertTrue(machine.frames().allocatedFrames() <= used - 2, "the gap's two frames are free");
-            assertEquals(addr, mm.mmap(addr, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED),
+            assertEquals(
+                    addr,
+                    mm.mmap(addr, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED),
                     "the gap can be mapped again");
             mm.validate();
         } finally {

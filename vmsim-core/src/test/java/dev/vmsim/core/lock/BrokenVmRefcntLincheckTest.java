@@ -37,7 +37,9 @@ public class BrokenVmRefcntLincheckTest {
 
     @Test
     public void modelCheckingFindsTheReaderInsideTheWrite() {
-        assertThrows(LincheckAssertionError.class, () -> LincheckRuns.modelCheck(
-                BrokenVmRefcntLincheckTest.class, null, LincheckRuns.budget(10, 100), 2, 1));
+        assertThrows(
+                LincheckAssertionError.class,
+                () -> LincheckRuns.modelCheck(
+                        BrokenVmRefcntLincheckTest.class, null, LincheckRuns.budget(10, 100), 2, 1));
     }
 }

@@ -41,7 +41,8 @@ class LockNextVmaTest {
 
     private static MmStruct newMm() {
         final var machine = TestArch.machine(64);
-        return new MmStruct(machine, LockingMode.PER_VMA, machine.arch().pageTableFormat().taskSize(), false);
+        return new MmStruct(
+                machine, LockingMode.PER_VMA, machine.arch().pageTableFormat().taskSize(), false);
     }
 
     private Vma map(final long addr, final long len) {
@@ -109,7 +110,9 @@ class LockNextVmaTest {
             c = map(C, 0x8000); // under the mmap write lock; B's read lock does not stop it
             holdingB.release();
             reader.joinResult();
-            assertEquals(fallbacksBefore + 2, mm.mmapLock().acquisitions(),
+            assertEquals(
+                    fallbacksBefore + 2,
+                    mm.mmapLock().acquisitions(),
                     "the mmap write lock of the mmap, then one fallback under the mmap read lock");
         }
         assertEquals(List.of(c, b), seen, "C is reported before B: the iterator did not step over it");

@@ -230,7 +230,9 @@ class LockVmaTest {
         awaitTrue(() -> lock.rwsem().waiterCount() == 1 && t.getState() == Thread.State.WAITING);
         t.interrupt(); // SIGKILL
         assertNull(t.joinResult(), "no VMA: the fault is abandoned");
-        assertEquals(dev.vmsim.core.sync.RwSemaphore.RWSEM_READER_BIAS, lock.rwsem().count(),
+        assertEquals(
+                dev.vmsim.core.sync.RwSemaphore.RWSEM_READER_BIAS,
+                lock.rwsem().count(),
                 "only our read hold is left: the faulter holds nothing");
         lock.readUnlock();
         assertEquals(s, mm.vmaLookup(s).vmStart, "the stack did not grow");

@@ -29,9 +29,19 @@ class MmLockSeqBeginOrderTest {
     private static List<String> varHandleOps(final String method) throws Exception {
         final ToolProvider javap = ToolProvider.findFirst("javap")
                 .orElseThrow(() -> new AssertionError("javap is part of every JDK 17 the build runs on"));
-        final Path classes = Path.of(MmapLock.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        final Path classes = Path.of(MmapLock.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
         final StringWriter out = new StringWriter();
-        final int rc = javap.run(new PrintWriter(out), new PrintWriter(out), "-c", "-p", "-cp", classes.toString(),
+        final int rc = javap.run(
+                new PrintWriter(out),
+                new PrintWriter(out),
+                "-c",
+                "-p",
+                "-cp",
+                classes.toString(),
                 MmapLock.class.getName());
         assertEquals(0, rc, out.toString());
         final List<String> ops = new ArrayList<>();
@@ -55,7 +65,8 @@ class MmLockSeqBeginOrderTest {
         final List<String> ops = varHandleOps("seqBegin");
         final int store = ops.indexOf("setOpaque");
         assertTrue(store >= 0, "the odd seq is stored: " + ops);
-        assertTrue(ops.indexOf("storeStoreFence") > store || ops.indexOf("fullFence") > store,
+        assertTrue(
+                ops.indexOf("storeStoreFence") > store || ops.indexOf("fullFence") > store,
                 "smp_wmb after seq++, so no store of the section passes the odd seq: " + ops);
         assertTrue(!ops.contains("setRelease"), "a release store orders only what came before it: " + ops);
     }

@@ -54,8 +54,11 @@ class ScheduleExplorationTest {
      * With {@code bug}'s fix off, explores {@code policies} over the scenario up to the bound: some
      * schedule must fail, and its seed must replay the same failure. Returns the finding.
      */
-    private static Explorer.Finding findAndReplay(final Bug bug, final LongFunction<SchedulePolicy> policies,
-            final Supplier<? extends Explorer.Scenario> scenario, final String what) {
+    private static Explorer.Finding findAndReplay(
+            final Bug bug,
+            final LongFunction<SchedulePolicy> policies,
+            final Supplier<? extends Explorer.Scenario> scenario,
+            final String what) {
         BugSwitches.set(bug, true);
         final Explorer.Finding f = Explorer.explore(COSTS, policies, scenario, BOUND);
         assertNotNull(f, "some schedule within " + BOUND + " " + what);
@@ -126,9 +129,10 @@ class ScheduleExplorationTest {
 
     @Test
     void randomDelaysFindBug03WithTheFixOffAndReplayIt() {
-        final Explorer.Finding f = findAndReplay(Bug.BUG_03, ScheduleExplorationTest::delays, Bug03::new,
-                "shows the use-after-free");
-        assertTrue(f.failure().getMessage().contains("use-after-free"), f.failure().toString());
+        final Explorer.Finding f =
+                findAndReplay(Bug.BUG_03, ScheduleExplorationTest::delays, Bug03::new, "shows the use-after-free");
+        assertTrue(
+                f.failure().getMessage().contains("use-after-free"), f.failure().toString());
     }
 
     @Test
@@ -177,8 +181,8 @@ class ScheduleExplorationTest {
 
     @Test
     void pctFindsBug06WithTheFixOffAndReplaysIt() {
-        final Explorer.Finding f = findAndReplay(Bug.BUG_06, ScheduleExplorationTest::pct, Bug06::new,
-                "leaves the exclusion flag");
+        final Explorer.Finding f =
+                findAndReplay(Bug.BUG_06, ScheduleExplorationTest::pct, Bug06::new, "leaves the exclusion flag");
         assertTrue(f.failure() instanceof AssertionError, f.failure().toString());
     }
 
@@ -228,9 +232,11 @@ class ScheduleExplorationTest {
 
     @Test
     void randomDelaysFindBug04WithTheFixOffAndReplayIt() {
-        final Explorer.Finding f = findAndReplay(Bug.BUG_04, ScheduleExplorationTest::delays, Bug04::new,
-                "leaves a reader in the detached VMA");
-        assertTrue(f.failure().getMessage().contains("read-locked a detached VMA"), f.failure().toString());
+        final Explorer.Finding f = findAndReplay(
+                Bug.BUG_04, ScheduleExplorationTest::delays, Bug04::new, "leaves a reader in the detached VMA");
+        assertTrue(
+                f.failure().getMessage().contains("read-locked a detached VMA"),
+                f.failure().toString());
     }
 
     @Test
@@ -278,9 +284,11 @@ class ScheduleExplorationTest {
 
     @Test
     void randomDelaysFindBug05WithTheFixOffAndReplayIt() {
-        final Explorer.Finding f = findAndReplay(Bug.BUG_05, ScheduleExplorationTest::delays, Bug05::new,
-                "lets a reader in beside the writer");
-        assertTrue(f.failure().getMessage().contains("read-locked while write-locked"), f.failure().toString());
+        final Explorer.Finding f = findAndReplay(
+                Bug.BUG_05, ScheduleExplorationTest::delays, Bug05::new, "lets a reader in beside the writer");
+        assertTrue(
+                f.failure().getMessage().contains("read-locked while write-locked"),
+                f.failure().toString());
     }
 
     @Test

@@ -46,7 +46,9 @@ class StackRotTest {
     void stackExpansionWaitsForMmapReaders() {
         final Replay r = new Replay();
         r.t1.start();
-        Schedule.until("T1 queued for the mmap write lock", () -> r.mm.mmapLock().rwsem().isContended());
+        Schedule.until(
+                "T1 queued for the mmap write lock",
+                () -> r.mm.mmapLock().rwsem().isContended());
         Schedule.untilParked(r.t1);
         Rcu.synchronizeRcu();
         r.go.countDown();
@@ -68,7 +70,9 @@ class StackRotTest {
             Rcu.synchronizeRcu(); // T2 holds only the mmap lock: nothing delays the grace period
             r.go.countDown();
             final AssertionError e = assertThrows(AssertionError.class, r.t2::joinResult);
-            assertTrue(e.getCause().getMessage().contains("use-after-free"), e.getCause().getMessage());
+            assertTrue(
+                    e.getCause().getMessage().contains("use-after-free"),
+                    e.getCause().getMessage());
         }
     }
 
@@ -85,8 +89,13 @@ class StackRotTest {
 
         Replay() {
             final long below = stack - 64 * PAGE;
-            assertEquals(below, mm.mmap(below, PAGE, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN));
+            assertEquals(
+                    below,
+                    mm.mmap(
+                            below,
+                            PAGE,
+                            PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN));
             p = mm.vmaLookup(below);
             t2 = new Actor("T2", () -> {
                 mm.mmapLock().readLock();

@@ -158,7 +158,8 @@ class VmaLockTest {
     void mmapLockUnderVmaReadLockIsFlagged() {
         assertTrue(Lockdep.ENABLED, "surefire runs with -Dvmsim.lockdep=true");
         assertSame(v, tryRead(mm, v));
-        final Lockdep.LockdepSplat splat = assertThrows(Lockdep.LockdepSplat.class, () -> mm.mmapLock().readLock());
+        final Lockdep.LockdepSplat splat =
+                assertThrows(Lockdep.LockdepSplat.class, () -> mm.mmapLock().readLock());
         assertTrue(splat.getMessage().contains("mmap_lock taken while holding a VMA read lock"), splat.getMessage());
         assertTrue(splat.getMessage().contains("VmaLockTest"), "names the acquisition sites: " + splat.getMessage());
         assertEquals(0, mm.mmapLock().rwsem().count(), "the lock was not taken");
@@ -195,7 +196,8 @@ class VmaLockTest {
         final Lockdep.LockdepSplat s = assertThrows(Lockdep.LockdepSplat.class, ml::writeLock);
         assertTrue(s.getMessage().contains("possible recursive locking detected"), s.getMessage());
         assertTrue(s.getMessage().contains("mmap_lock"), s.getMessage());
-        assertEquals(dev.vmsim.core.sync.RwSemaphore.RWSEM_READER_BIAS, ml.rwsem().count(), "nothing taken");
+        assertEquals(
+                dev.vmsim.core.sync.RwSemaphore.RWSEM_READER_BIAS, ml.rwsem().count(), "nothing taken");
         ml.readUnlock();
     }
 
@@ -403,7 +405,8 @@ class VmaLockTest {
             w.joinResult();
             assertEquals(1, refcntAtReturn[0], "vma_mark_detached returned with the reader still counted");
             inc.release();
-            assertEquals("read-locked a detached VMA", r.joinResult(), "the re-check passes once the mmap lock is gone");
+            assertEquals(
+                    "read-locked a detached VMA", r.joinResult(), "the re-check passes once the mmap lock is gone");
             assertEquals(0, v.refcnt());
         }
     }
@@ -565,7 +568,13 @@ class VmaLockTest {
         }
     }
 
-    private record Sig02(int ret, int refcntBefore, int refcntAfter, int seqBefore, int seqAfter, boolean otherLocked,
+    private record Sig02(
+            int ret,
+            int refcntBefore,
+            int refcntAfter,
+            int seqBefore,
+            int seqAfter,
+            boolean otherLocked,
             boolean mmapHeld) {
         void check() {
             assertEquals(-VmaLock.EINTR, ret);
@@ -587,8 +596,9 @@ class VmaLockTest {
             VmaLock.startWrite(earlier);
             final int ret = VmaLock.startWriteKillable(v);
             final boolean interrupted = Thread.interrupted();
-            final Object[] o = {ret, v.refcnt(), v.lockSeq(), VmaLock.isWriteLocked(earlier), ml.isWriteLocked(),
-                interrupted};
+            final Object[] o = {
+                ret, v.refcnt(), v.lockSeq(), VmaLock.isWriteLocked(earlier), ml.isWriteLocked(), interrupted
+            };
             ml.writeUnlock();
             return o;
         });
@@ -599,8 +609,8 @@ class VmaLockTest {
         final Object[] o = (Object[]) w.joinResult();
         assertTrue((Boolean) o[5], "the interrupt flag stays set");
         VmaLock.endRead(v);
-        return new Sig02((Integer) o[0], before, (Integer) o[1], seqBefore, (Integer) o[2], (Boolean) o[3],
-                (Boolean) o[4]);
+        return new Sig02(
+                (Integer) o[0], before, (Integer) o[1], seqBefore, (Integer) o[2], (Boolean) o[3], (Boolean) o[4]);
     }
 
     /** SIG-03: on a detached VMA the killable form returns 0 at once and still writes vm_lock_seq. */

@@ -37,7 +37,9 @@ class VmaRwsemTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = LockingMode.class, names = {"PER_VMA_RWSEM", "PER_VMA_RWSEM_EMBEDDED"})
+    @EnumSource(
+            value = LockingMode.class,
+            names = {"PER_VMA_RWSEM", "PER_VMA_RWSEM_EMBEDDED"})
     void aReaderTakesTheRwsemForReadAndLeavesVmRefcntAlone(final LockingMode mode) {
         final MmStruct mm = VmaFixture.mm(mode);
         final Vma v = attached(mm, 0x1000, 0x5000);

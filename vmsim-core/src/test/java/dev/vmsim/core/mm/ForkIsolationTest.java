@@ -31,7 +31,10 @@ class ForkIsolationTest {
         parent = new MmStruct(TestArch.machine(256), LockingMode.PER_VMA);
         cpu0 = parent.machine().newCpu();
         cpu1 = parent.machine().newCpu();
-        a = parent.mmap(0x2000_0000L, PAGES * P, Mman.PROT_READ | Mman.PROT_WRITE,
+        a = parent.mmap(
+                0x2000_0000L,
+                PAGES * P,
+                Mman.PROT_READ | Mman.PROT_WRITE,
                 Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED);
         cpu0.switchMm(parent);
         for (int i = 0; i < PAGES; i++) {

@@ -52,8 +52,9 @@ public final class GuardFaultRoundTrip {
             if (mode != LockingMode.MMAP_ONLY) {
                 assertEquals(0, machine.vmstat().get(VmEvent.VMA_LOCK_RETRY), "VM_FAULT_SIGSEGV is final");
             }
-            assertTrue(mm.pageTables().format().isGuardPteMarker(
-                    mm.pageTables().readPte(mm.pageTables().ptePa(a, false))));
+            assertTrue(mm.pageTables()
+                    .format()
+                    .isGuardPteMarker(mm.pageTables().readPte(mm.pageTables().ptePa(a, false))));
             mm.validate();
             return FaultTraceText.lines(rec.events(), 0);
         } finally {

@@ -128,7 +128,9 @@ class MadvisePopulateTest {
             assertEquals(0, child.madvise(a, 2 * P, Mman.MADV_POPULATE_WRITE));
             final long childPte = child.pageTables().readPte(child.pageTables().ptePa(a, false));
             assertTrue(child.pageTables().format().pteWrite(childPte));
-            assertFalse(child.pageTables().format().pfn(childPte) == mm.pageTables().format().pfn(pte(a)),
+            assertFalse(
+                    child.pageTables().format().pfn(childPte)
+                            == mm.pageTables().format().pfn(pte(a)),
                     "the child has its own copy");
             assertEquals(SigInfo.OK, c.store(a, (byte) 0x32));
             assertEquals(0x31, cpu.load(a));

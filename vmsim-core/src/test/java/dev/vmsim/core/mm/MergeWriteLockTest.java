@@ -41,8 +41,8 @@ class MergeWriteLockTest {
     }
 
     /** Runs {@code op}; returns, for each merge, the names of the watched VMAs write-locked at the hook. */
-    private static List<List<String>> lockedAtMerge(final MmStruct mm, final List<Vma> watched, final List<String> names,
-            final Runnable op) {
+    private static List<List<String>> lockedAtMerge(
+            final MmStruct mm, final List<Vma> watched, final List<String> names, final Runnable op) {
         final List<List<String>> merges = new ArrayList<>();
         LockHooks.install(point -> {
             if (point.equals("vma_merge_existing_range:locked")) {
@@ -67,9 +67,16 @@ class MergeWriteLockTest {
     void aThreeWayMergeLocksPrevMiddleAndNext() {
         final MmStruct mm = new MmStruct(TestArch.machine(256), LockingMode.PER_VMA);
         final long a = threeVmas(mm, PROT_READ | PROT_WRITE);
-        assertEquals(3, mm.vmas().stream().filter(v -> v.vmStart >= a && v.vmEnd <= a + 3 * P).count());
+        assertEquals(
+                3,
+                mm.vmas().stream()
+                        .filter(v -> v.vmStart >= a && v.vmEnd <= a + 3 * P)
+                        .count());
         final List<Vma> vmas = List.of(mm.findVma(a), mm.findVma(a + P), mm.findVma(a + 2 * P));
-        final List<List<String>> merges = lockedAtMerge(mm, vmas, List.of("prev", "middle", "next"),
+        final List<List<String>> merges = lockedAtMerge(
+                mm,
+                vmas,
+                List.of("prev", "middle", "next"),
                 () -> assertEquals(0, mm.mprotect(a + P, P, PROT_READ | PROT_WRITE)));
         assertEquals(List.of(List.of("prev", "middle", "next")), merges);
         assertEquals(a, mm.findVma(a).vmStart);
@@ -83,7 +90,10 @@ class MergeWriteLockTest {
         final long a = threeVmas(mm, PROT_READ | PROT_WRITE);
         assertEquals(0, mm.mprotect(a + 2 * P, P, PROT_READ | PROT_WRITE | Mman.PROT_EXEC)); // next cannot merge
         final List<Vma> vmas = List.of(mm.findVma(a), mm.findVma(a + P), mm.findVma(a + 2 * P));
-        final List<List<String>> merges = lockedAtMerge(mm, vmas, List.of("prev", "middle", "next"),
+        final List<List<String>> merges = lockedAtMerge(
+                mm,
+                vmas,
+                List.of("prev", "middle", "next"),
                 () -> assertEquals(0, mm.mprotect(a + P, P, PROT_READ | PROT_WRITE)));
         assertEquals(List.of(List.of("prev", "middle")), merges);
         assertTrue(mm.findVma(a + 2 * P).vmStart == a + 2 * P, "next is untouched");

@@ -117,7 +117,9 @@ class MmStructTest {
         assertEquals(-Errno.EINVAL, map(0, 0, RW, ANON), "ERR-MMAP-01");
         assertEquals(-Errno.ENOMEM, map(0, -1L, RW, ANON), "ERR-MMAP-02");
         assertEquals(-Errno.EINVAL, map(0, P, RW, Mman.MAP_ANONYMOUS), "ERR-MMAP-05");
-        assertEquals(-Errno.EINVAL, map(0, P, RW, Mman.MAP_SHARED_VALIDATE | Mman.MAP_ANONYMOUS),
+        assertEquals(
+                -Errno.EINVAL,
+                map(0, P, RW, Mman.MAP_SHARED_VALIDATE | Mman.MAP_ANONYMOUS),
                 "ERR-MMAP-05: do_mmap knows MAP_SHARED_VALIDATE only for a file");
         assertEquals(1, mm.mapCount(), "no mapping made by the refused calls");
         assertEquals(-Errno.EINVAL, map(top - 0x10000 + 1, P, RW, FIXED), "ERR-MMAP-04");
@@ -166,8 +168,10 @@ class MmStructTest {
         assertEquals(VmFlags.VM_READ, v.get(0).vmFlags & VmFlags.VM_ACCESS_FLAGS, "changed before the hole");
         assertEquals(RW, (int) (v.get(1).vmFlags & VmFlags.VM_ACCESS_FLAGS), "not after it");
         mm.setMaxMapCount(mm.mapCount());
-        assertEquals(-Errno.ENOMEM, mm.mprotect(a + 3 * P, P, Mman.PROT_READ) == 0
-                ? mm.mprotect(a, P, RW) : -1, "ERR-MPROT-04: a split at the limit");
+        assertEquals(
+                -Errno.ENOMEM,
+                mm.mprotect(a + 3 * P, P, Mman.PROT_READ) == 0 ? mm.mprotect(a, P, RW) : -1,
+                "ERR-MPROT-04: a split at the limit");
     }
 
     @Test
@@ -493,7 +497,9 @@ class MmStructTest {
         assertEquals(mapCount, mm.mapCount(), "map_count");
         assertEquals(tables, mm.pageTables().tableFrames(), "the destination's tables are freed with it");
         mm.validate();
-        assertEquals(dst, mm.mremap(src, 8 * P, 8 * P, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, dst),
+        assertEquals(
+                dst,
+                mm.mremap(src, 8 * P, 8 * P, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, dst),
                 "with memory the same move succeeds");
         for (int i = 0; i < 8; i++) {
             assertEquals(pfns[i], mappedPfn(dst + i * P));
@@ -517,8 +523,8 @@ class MmStructTest {
         assertEquals(-Errno.EINVAL, mm.mremap(a, P, 0, 0, 0), "new_len 0");
         assertEquals(-Errno.EINVAL, mm.mremap(a, P, P, 8, 0), "unknown flag");
         assertEquals(-Errno.EINVAL, mm.mremap(a, P, P, Mman.MREMAP_FIXED, top - 0x80000), "FIXED without MAYMOVE");
-        assertEquals(-Errno.EINVAL, mm.mremap(a, 2 * P, 2 * P, Mman.MREMAP_FIXED | Mman.MREMAP_MAYMOVE, a + P),
-                "overlap");
+        assertEquals(
+                -Errno.EINVAL, mm.mremap(a, 2 * P, 2 * P, Mman.MREMAP_FIXED | Mman.MREMAP_MAYMOVE, a + P), "overlap");
         assertEquals(-Errno.EINVAL, mm.mremap(a, P, 2 * P, Mman.MREMAP_DONTUNMAP | Mman.MREMAP_MAYMOVE, 0));
         assertEquals(-Errno.EFAULT, mm.mremap(top - 0x80000, P, 2 * P, 0, 0), "ERR-MREMAP-02 unmapped");
         assertEquals(-Errno.EFAULT, mm.mremap(a, 4 * P, 8 * P, Mman.MREMAP_MAYMOVE, 0), "beyond the VMA");
@@ -589,7 +595,11 @@ class MmStructTest {
         assertTrue(cv.isForkChild());
         // MERGE-17: the fork child's faulted VMA does not merge with a fresh neighbour.
         assertEquals(a + 2 * P, child.mmap(a + 2 * P, P, RW, FIXED));
-        assertEquals(2, child.vmas().stream().filter(v -> v.vmStart >= a && v.vmEnd <= a + 3 * P).count());
+        assertEquals(
+                2,
+                child.vmas().stream()
+                        .filter(v -> v.vmStart >= a && v.vmEnd <= a + 3 * P)
+                        .count());
         // ... while in the parent it does.
         fixed(a + 2 * P, 1);
         assertEquals(a + 3 * P, mm.vmaLookup(a).vmEnd);
@@ -635,10 +645,11 @@ class MmStructTest {
         final long pfn = mm.machine().frames().allocZeroed(0);
         mm.machine().frames().incMapcount(pfn);
         final long ptep = pt.ptePa(a, true);
-        pt.setPte(ptep, pt.format().pteMkwrite(pt.format().pfnPte(pfn, pt.format().vmGetPageProt(VmFlags.VM_READ))));
+        pt.setPte(
+                ptep, pt.format().pteMkwrite(pt.format().pfnPte(pfn, pt.format().vmGetPageProt(VmFlags.VM_READ))));
         mm.addAnonRss(1);
-        final IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-                mm::validate);
+        final IllegalStateException e =
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, mm::validate);
         assertTrue(e.getMessage().contains("writable PTE"), e.getMessage());
         assertEquals(0, mm.mprotect(a, P, RW), "once the VMA is writable the PTE is consistent");
         mm.validate();
@@ -655,13 +666,13 @@ class MmStructTest {
         frames.incMapcount(pfn);
         final long hole = a + 4 * P;
         pt.setPte(pt.ptePa(hole, true), fmt.pfnPte(pfn, fmt.vmGetPageProt(VmFlags.VM_READ)));
-        final IllegalStateException stray = org.junit.jupiter.api.Assertions.assertThrows(
-                IllegalStateException.class, mm::validate);
+        final IllegalStateException stray =
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, mm::validate);
         assertTrue(stray.getMessage().contains("stray PTE"), stray.getMessage());
         pt.setPte(pt.ptePa(hole, false), 0);
         pt.setPte(pt.ptePa(a, false), fmt.pfnPte(pfn, fmt.vmGetPageProt(VmFlags.VM_READ)));
-        final IllegalStateException rss = org.junit.jupiter.api.Assertions.assertThrows(
-                IllegalStateException.class, mm::validate);
+        final IllegalStateException rss =
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, mm::validate);
         assertTrue(rss.getMessage().contains("rss"), rss.getMessage());
         mm.addAnonRss(1);
         mm.validate();

@@ -39,8 +39,7 @@ class MremapMapCountTest {
         try (var bug = BugSwitches.reintroduce(Bug.BUG_12)) {
             final Outcome b = replay();
             assertEquals(b.far, b.ret, "bug: mremap went ahead on the stale count");
-            assertTrue(b.vmasBefore + 4 > b.max,
-                    "although map_count + 4 > max_map_count when it took the lock: " + b);
+            assertTrue(b.vmasBefore + 4 > b.max, "although map_count + 4 > max_map_count when it took the lock: " + b);
             assertEquals(b.max, b.vmasAfter, "its splits used the headroom the check keeps for later failures");
         }
     }

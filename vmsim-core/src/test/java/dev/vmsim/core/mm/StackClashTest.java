@@ -48,8 +48,10 @@ class StackClashTest {
         }
         addr += P; // the address that faulted
         assertEquals(SigInfo.SEGV_MAPERR_SIG, sig, "the recursion ends in SIGSEGV");
-        assertTrue(addr - belowEnd >= gap - P, "stack_clash: faulted at 0x" + Long.toHexString(addr)
-                + ", only " + (addr - belowEnd) / P + " pages above the mapping");
+        assertTrue(
+                addr - belowEnd >= gap - P,
+                "stack_clash: faulted at 0x" + Long.toHexString(addr) + ", only " + (addr - belowEnd) / P
+                        + " pages above the mapping");
         assertTrue(addr - belowEnd < gap, "every page outside the gap was granted");
         assertEquals(addr + P, mm.findVma(addr + P).vmStart, "the stack grew down to the page above the fault");
 
@@ -57,7 +59,8 @@ class StackClashTest {
         final long hint = stackStart - gap / 2;
         final long placed = mm.mmap(hint, P, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
         assertTrue(placed > 0);
-        assertTrue(placed + P <= stackStart - gap || placed >= stackStart,
+        assertTrue(
+                placed + P <= stackStart - gap || placed >= stackStart,
                 "a non-fixed mapping asked for inside the guard gap lands outside it: 0x" + Long.toHexString(placed));
         mm.validate();
         machine.close();

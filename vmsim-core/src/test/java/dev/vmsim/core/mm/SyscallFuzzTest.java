@@ -60,7 +60,8 @@ class SyscallFuzzTest {
             }
             // The other CPU's lru_add batch still holds its folios, as a kernel's does until lru_add_drain_all.
             machine.vmscan().lruAddDrainAll();
-            check(machine.frames().allocatedFrames() == baseline,
+            check(
+                    machine.frames().allocatedFrames() == baseline,
                     "frames lost: " + (machine.frames().allocatedFrames() - baseline));
         } finally {
             machine.close();
@@ -73,8 +74,13 @@ class SyscallFuzzTest {
      * WIPEONFORK/KEEPONFORK (a split or merge; a later fork leaves the range out of the child).
      */
     private static final int[] ADVICE = {
-        Mman.MADV_DONTNEED, Mman.MADV_GUARD_INSTALL, Mman.MADV_GUARD_REMOVE, Mman.MADV_POPULATE_READ,
-        Mman.MADV_POPULATE_WRITE, Mman.MADV_WIPEONFORK, Mman.MADV_KEEPONFORK,
+        Mman.MADV_DONTNEED,
+        Mman.MADV_GUARD_INSTALL,
+        Mman.MADV_GUARD_REMOVE,
+        Mman.MADV_POPULATE_READ,
+        Mman.MADV_POPULATE_WRITE,
+        Mman.MADV_WIPEONFORK,
+        Mman.MADV_KEEPONFORK,
     };
 
     private static void step(final FuzzedDataProvider in, final MmStruct[] mms, final int t, final Cpu cpu) {
@@ -87,8 +93,14 @@ class SyscallFuzzTest {
         final int prot = in.consumeInt(0, 7) & (Mman.PROT_READ | Mman.PROT_WRITE | Mman.PROT_EXEC);
         switch (op) {
             case 0: {
-                final long r = mm.mmap(addr, len, prot, (in.consumeBoolean() ? MAP_SHARED : MAP_PRIVATE)
-                        | MAP_ANONYMOUS | MAP_FIXED | (in.consumeBoolean() ? Mman.MAP_POPULATE : 0));
+                final long r = mm.mmap(
+                        addr,
+                        len,
+                        prot,
+                        (in.consumeBoolean() ? MAP_SHARED : MAP_PRIVATE)
+                                | MAP_ANONYMOUS
+                                | MAP_FIXED
+                                | (in.consumeBoolean() ? Mman.MAP_POPULATE : 0));
                 check(r == addr || r == -Errno.ENOMEM, "mmap returned " + r);
                 break;
             }
@@ -121,8 +133,11 @@ class SyscallFuzzTest {
                 final int r = mm.madvise(addr, len, advice);
                 final boolean populate = advice == Mman.MADV_POPULATE_READ || advice == Mman.MADV_POPULATE_WRITE;
                 // EINVAL: populate into PROT_NONE or read-only memory, WIPEONFORK on a shared mapping.
-                check(r == 0 || r == -Errno.ENOMEM || (populate && (r == -Errno.EINVAL || r == -Errno.EFAULT))
-                        || (advice == Mman.MADV_WIPEONFORK && r == -Errno.EINVAL),
+                check(
+                        r == 0
+                                || r == -Errno.ENOMEM
+                                || (populate && (r == -Errno.EINVAL || r == -Errno.EFAULT))
+                                || (advice == Mman.MADV_WIPEONFORK && r == -Errno.EINVAL),
                         "madvise(" + advice + ") returned " + r);
                 break;
             }
@@ -143,7 +158,8 @@ class SyscallFuzzTest {
                     check(s == SigInfo.OK || allowed(s), "store: " + SigInfo.describe(s));
                 }
                 final int v = cpu.load(va);
-                check(v >= 0 ? v == 0 || (byte) v == sig(off) : allowed(cpu.lastSignal()),
+                check(
+                        v >= 0 ? v == 0 || (byte) v == sig(off) : allowed(cpu.lastSignal()),
                         "load at 0x" + Long.toHexString(va) + ": " + v);
                 break;
             }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class VmaMergeTest {
     private static final long F = VmFlags.VM_READ | VmFlags.VM_WRITE | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE;
-    private static final VmOperations CLOSE = new VmOperations(null, v -> { });
+    private static final VmOperations CLOSE = new VmOperations(null, v -> {});
 
     private MmStruct mm;
     /** map_count before the test's VMAs (the vdso). */
@@ -411,8 +411,13 @@ class VmaMergeTest {
         final List<Long> closed = new ArrayList<>();
         final long a = 0x40000;
         final long b = 0x80000;
-        assertEquals(a, mm.mmap(a, 2 * 0x1000, Mman.PROT_READ | Mman.PROT_WRITE,
-                Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED));
+        assertEquals(
+                a,
+                mm.mmap(
+                        a,
+                        2 * 0x1000,
+                        Mman.PROT_READ | Mman.PROT_WRITE,
+                        Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED));
         mm.vmaLookup(a).vmOps = new VmOperations(v -> opened.add(v.vmStart), v -> closed.add(v.vmStart));
         assertEquals(b, mm.mremap(a, 2 * 0x1000, 2 * 0x1000, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, b));
         assertEquals(List.of(b), opened, "the copy at the destination is opened");
@@ -423,7 +428,12 @@ class VmaMergeTest {
     private static String listString(final List<long[]> l) {
         final StringBuilder b = new StringBuilder();
         for (final long[] r : l) {
-            b.append(Long.toHexString(r[0])).append('-').append(Long.toHexString(r[1])).append('@').append(r[2]).append(' ');
+            b.append(Long.toHexString(r[0]))
+                    .append('-')
+                    .append(Long.toHexString(r[1]))
+                    .append('@')
+                    .append(r[2])
+                    .append(' ');
         }
         return b.toString();
     }

@@ -22,8 +22,13 @@ class VmaWriteLockTest {
         mm.mmapLock().writeLock();
         try {
             final int seq = mm.mmapLock().lockSeq();
-            final long a = Mmap.mmapRegion(mm, null, top - 0x10000, 2 * P,
-                    VmFlags.VM_READ | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE, (top - 0x10000) >>> 12);
+            final long a = Mmap.mmapRegion(
+                    mm,
+                    null,
+                    top - 0x10000,
+                    2 * P,
+                    VmFlags.VM_READ | VmFlags.VM_MAYREAD | VmFlags.VM_MAYWRITE,
+                    (top - 0x10000) >>> 12);
             final Vma v = mm.vmaLookup(a);
             assertEquals(seq, v.lockSeq(), "write-locked before the store");
             assertEquals(1, v.refcnt(), "attached");
@@ -36,7 +41,8 @@ class VmaWriteLockTest {
 
     @Test
     void splitWriteLocksBothHalvesAndMunmapDetachesTheRemovedOne() {
-        final long a = mm.mmap(top - 0x10000, 4 * P, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED);
+        final long a =
+                mm.mmap(top - 0x10000, 4 * P, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_FIXED);
         final Vma whole = mm.vmaLookup(a);
         mm.mmapLock().writeLock();
         final Vma removed;

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.lock.LockingMode;
-import dev.vmsim.core.testing.Pages;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.stat.VmEvent;
+import dev.vmsim.core.testing.Pages;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -46,10 +46,14 @@ class OomKillerTest extends OomMachine {
         assertEquals(240, small.anonRss());
         cpu.switchMm(small);
         assertEquals(1, cpu.load(smallAddr), "the survivor's data is intact");
-        assertTrue(log.get(0).matches("Out of memory: Killed process " + big.oom().pid()
-                + " \\(vmsim\\) total-vm:\\d+kB, anon-rss:1200kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:\\d+kB"
-                + " oom_score_adj:0"), log.get(0));
-        assertTrue(log.get(1).startsWith("oom_reaper: reaped process " + big.oom().pid() + " (vmsim), now anon-rss:0kB"),
+        assertTrue(
+                log.get(0)
+                        .matches("Out of memory: Killed process " + big.oom().pid()
+                                + " \\(vmsim\\) total-vm:\\d+kB, anon-rss:1200kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:\\d+kB"
+                                + " oom_score_adj:0"),
+                log.get(0));
+        assertTrue(
+                log.get(1).startsWith("oom_reaper: reaped process " + big.oom().pid() + " (vmsim), now anon-rss:0kB"),
                 log.get(1));
         machine.validate();
     }

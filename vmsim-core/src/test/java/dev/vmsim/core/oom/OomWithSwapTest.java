@@ -66,7 +66,10 @@ class OomWithSwapTest extends OomMachine {
         assertTrue(big.oom().isOomVictim() && big.oom().oomSkip(), "the bigger process is the reaped victim");
         assertFalse(small.oom().isOomVictim());
         assertTrue(machine.vmstat().get(VmEvent.ALLOCSTALL) > 0, "direct reclaim ran before the kill");
-        assertTrue(log.get(0).startsWith("Out of memory: Killed process " + big.oom().pid()), log.toString());
+        assertTrue(
+                log.get(0)
+                        .startsWith("Out of memory: Killed process " + big.oom().pid()),
+                log.toString());
         quiesce();
         machine.validate();
     }

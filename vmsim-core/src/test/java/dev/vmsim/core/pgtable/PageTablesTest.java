@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
-import dev.vmsim.core.mm.Errno;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.VmFlags;
 import dev.vmsim.core.phys.FrameAllocator;
@@ -122,7 +121,9 @@ class PageTablesTest {
         frames.put(0, hog.remove(hog.size() - 1));
         assertEquals(PageTables.PTE_ALLOC_OOM, pt.ptePa(A, true));
         assertEquals(PageTables.PTE_NONE, pt.ptePa(A, false));
-        assertEquals(frames.allocatedFrames(), baseline + hog.size() + pt.tableFrames(),
+        assertEquals(
+                frames.allocatedFrames(),
+                baseline + hog.size() + pt.tableFrames(),
                 "every allocated frame is a table or held by the test");
         frames.put(0, hog.remove(hog.size() - 1));
         assertTrue(pt.ptePa(A, true) >= 0, "recovers once a frame is free");
@@ -216,8 +217,8 @@ class PageTablesTest {
         final MmuGather tlb = new MmuGather(mm);
         // Each flush must run with both PTLs of its move held: the source's and the destination's.
         final List<String> heldAtFlush = new ArrayList<>();
-        ((TestArch) machine.arch()).onFlush = () -> heldAtFlush.add(
-                pt.ptl(pt.ptePa(A, false)).isHeldByCurrentThread() + "/"
+        ((TestArch) machine.arch()).onFlush = () ->
+                heldAtFlush.add(pt.ptl(pt.ptePa(A, false)).isHeldByCurrentThread() + "/"
                         + pt.ptl(pt.ptePa(dst, false)).isHeldByCurrentThread() + "/"
                         + pt.ptl(pt.ptePa(dst + 3 * Pfn.PAGE_SIZE, false)).isHeldByCurrentThread());
         assertEquals(4 * Pfn.PAGE_SIZE, pt.moveRange(A, dst, 4 * Pfn.PAGE_SIZE, tlb));

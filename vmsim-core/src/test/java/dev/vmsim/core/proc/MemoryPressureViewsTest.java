@@ -33,14 +33,48 @@ class MemoryPressureViewsTest {
      * vmstat_text (mm/vmstat.c, Linux 6.18) for the lines ProcVmstat prints, in the kernel's order,
      * with the simulator's vma_lock_wait last. ProcVmstat must print exactly these, in this order.
      */
-    private static final List<String> KERNEL_ORDER = List.of("nr_free_pages", "nr_zone_inactive_anon",
-            "nr_zone_active_anon", "nr_zone_write_pending", "nr_inactive_anon", "nr_active_anon", "nr_isolated_anon",
-            "nr_anon_pages", "nr_writeback", "nr_page_table_pages", "nr_swapcached", "pswpin", "pswpout",
-            "pgalloc_normal", "allocstall_normal", "pgfree", "pgactivate", "pgdeactivate", "pgfault", "pgmajfault",
-            "pgrefill", "pgreuse", "pgsteal_kswapd", "pgsteal_direct", "pgscan_kswapd", "pgscan_direct", "pgscan_anon",
-            "pgsteal_anon", "pageoutrun", "oom_kill", "nr_tlb_remote_flush", "nr_tlb_remote_flush_received",
-            "nr_tlb_local_flush_all", "nr_tlb_local_flush_one", "swap_ra", "swap_ra_hit", "vma_lock_success",
-            "vma_lock_abort", "vma_lock_retry", "vma_lock_miss", "vma_lock_wait");
+    private static final List<String> KERNEL_ORDER = List.of(
+            "nr_free_pages",
+            "nr_zone_inactive_anon",
+            "nr_zone_active_anon",
+            "nr_zone_write_pending",
+            "nr_inactive_anon",
+            "nr_active_anon",
+            "nr_isolated_anon",
+            "nr_anon_pages",
+            "nr_writeback",
+            "nr_page_table_pages",
+            "nr_swapcached",
+            "pswpin",
+            "pswpout",
+            "pgalloc_normal",
+            "allocstall_normal",
+            "pgfree",
+            "pgactivate",
+            "pgdeactivate",
+            "pgfault",
+            "pgmajfault",
+            "pgrefill",
+            "pgreuse",
+            "pgsteal_kswapd",
+            "pgsteal_direct",
+            "pgscan_kswapd",
+            "pgscan_direct",
+            "pgscan_anon",
+            "pgsteal_anon",
+            "pageoutrun",
+            "oom_kill",
+            "nr_tlb_remote_flush",
+            "nr_tlb_remote_flush_received",
+            "nr_tlb_local_flush_all",
+            "nr_tlb_local_flush_one",
+            "swap_ra",
+            "swap_ra_hit",
+            "vma_lock_success",
+            "vma_lock_abort",
+            "vma_lock_retry",
+            "vma_lock_miss",
+            "vma_lock_wait");
 
     private final Machine machine = TestArch.machine(FRAMES);
 
@@ -71,15 +105,19 @@ class MemoryPressureViewsTest {
         final long slotsKb = (SLOTS - 1) * (PAGE / 1024L); // slot 0 is the header
         assertEquals(slotsKb, f.get("SwapTotal"));
         final long usedKb = slotsKb - f.get("SwapFree");
-        assertTrue(usedKb >= mm.swapEnts() * 4, "slots in use cover every swap PTE: " + usedKb + " kB, "
-                + mm.swapEnts() + " swap entries");
+        assertTrue(
+                usedKb >= mm.swapEnts() * 4,
+                "slots in use cover every swap PTE: " + usedKb + " kB, " + mm.swapEnts() + " swap entries");
         assertTrue(mm.swapEnts() > 0);
         assertEquals(machine.swap().cache().nrFolios() * 4, f.get("SwapCached"));
         assertEquals(f.get("Active(anon)"), f.get("Active"));
         assertEquals(machine.vmscan().nrActiveAnon() * 4, f.get("Active(anon)"));
         assertEquals(f.get("Inactive(anon)"), f.get("Inactive"));
         assertEquals(0, f.get("Writeback"), "every write completed (drained)");
-        assertEquals(f.get("AnonPages"), f.get("Active(anon)") + f.get("Inactive(anon)"), "the anon pages are on the two lists");
+        assertEquals(
+                f.get("AnonPages"),
+                f.get("Active(anon)") + f.get("Inactive(anon)"),
+                "the anon pages are on the two lists");
         // vm_commit_limit: half of RAM plus all of swap
         assertEquals(((FRAMES - 1) * ProcMeminfo.OVERCOMMIT_RATIO / 100 + SLOTS - 1) * 4L, f.get("CommitLimit"));
     }

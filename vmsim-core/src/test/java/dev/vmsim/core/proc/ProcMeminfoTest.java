@@ -61,12 +61,18 @@ class ProcMeminfoTest {
 
     @Test
     void anAnonPageSharedByForkCountsOnceAndCopyOnWriteAddsOne() {
-        final String t = VmScript.run("map a 64K rw-\nwrite a 1\nwrite a+4K 1\nwrite a+8K 1\nwrite a+12K 1\n"
-                + "map s 16K rw- shared\nwrite s 1\nwrite s+4K 1\nmeminfo\nfork child\nmeminfo\n"
-                + "in child: write a 2\nmeminfo\nexit child\nmeminfo\n", new TestArch(), LockingMode.PER_VMA);
+        final String t = VmScript.run(
+                "map a 64K rw-\nwrite a 1\nwrite a+4K 1\nwrite a+8K 1\nwrite a+12K 1\n"
+                        + "map s 16K rw- shared\nwrite s 1\nwrite s+4K 1\nmeminfo\nfork child\nmeminfo\n"
+                        + "in child: write a 2\nmeminfo\nexit child\nmeminfo\n",
+                new TestArch(),
+                LockingMode.PER_VMA);
         final List<Map<String, Long>> m = blocks(t);
         assertEquals(4, m.size(), t);
-        assertEquals(List.of(16L, 16L, 20L, 16L), m.stream().map(b -> b.get("AnonPages")).toList(), t);
+        assertEquals(
+                List.of(16L, 16L, 20L, 16L),
+                m.stream().map(b -> b.get("AnonPages")).toList(),
+                t);
         // The shmem pages: in the page cache (Shmem, Cached) and mapped (Mapped) by the parent only,
         // since fork copies no PTEs of a VMA without an anon_vma.
         for (final Map<String, Long> b : m) {
@@ -77,7 +83,10 @@ class ProcMeminfoTest {
             assertEquals(b.get("Inactive(anon)"), b.get("Inactive"), t);
         }
         // vm_committed_as: the private 64K once per mm, the shmem file's 16K once.
-        assertEquals(List.of(80L, 144L, 144L, 80L), m.stream().map(b -> b.get("Committed_AS")).toList(), t);
+        assertEquals(
+                List.of(80L, 144L, 144L, 80L),
+                m.stream().map(b -> b.get("Committed_AS")).toList(),
+                t);
     }
 
     @Test
@@ -89,7 +98,11 @@ class ProcMeminfoTest {
         assertEquals(256, v.anonPages());
         assertEquals(machine.frames().zoneFreeFrames(), v.memFree());
         // Frames on the per-CPU lists are neither free (to NR_FREE_PAGES) nor allocated.
-        assertEquals(v.memTotal(), v.memFree() + machine.frames().pcpFreeFrames() + machine.frames().allocatedFrames());
+        assertEquals(
+                v.memTotal(),
+                v.memFree()
+                        + machine.frames().pcpFreeFrames()
+                        + machine.frames().allocatedFrames());
         assertEquals(v.pageTables(), mm.pageTables().tableFrames());
         // 256 MiB: min_free_kbytes int_sqrt(262140 * 16) = 2047, so min 511 pages; low and high add
         // max(511 / 4, 65535 * 10 / 10000) = 127 each: totalreserve_pages is 765.

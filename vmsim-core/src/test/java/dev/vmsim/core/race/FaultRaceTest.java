@@ -17,6 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.lock.LockHooks;
 import dev.vmsim.core.lock.LockVma;
 import dev.vmsim.core.lock.LockingMode;
@@ -31,8 +33,6 @@ import dev.vmsim.core.testing.TestArch;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import dev.vmsim.core.debug.Bug;
-import dev.vmsim.core.debug.BugSwitches;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -86,9 +86,12 @@ class FaultRaceTest {
             final long abort = count(VmEvent.VMA_LOCK_ABORT);
             final AtomicInteger sig = new AtomicInteger(-1);
             final Task fault = new Task("faulter", () -> sig.set(cpuOn(mm).store(a + PAGE, (byte) 1)));
-            awaitState("faulter blocked on mmap read", () -> mm.mmapLock().rwsem().waiterCount() == 1, mm);
+            awaitState(
+                    "faulter blocked on mmap read", () -> mm.mmapLock().rwsem().waiterCount() == 1, mm);
             assertFalse(fault.finished());
-            assertEquals(mode == LockingMode.MMAP_ONLY ? abort : abort + 1, count(VmEvent.VMA_LOCK_ABORT),
+            assertEquals(
+                    mode == LockingMode.MMAP_ONLY ? abort : abort + 1,
+                    count(VmEvent.VMA_LOCK_ABORT),
                     "the per-VMA attempt aborted on the write-locked VMA");
             writer.release();
             mprotect.join(mm);
@@ -115,7 +118,8 @@ class FaultRaceTest {
         final CountDownLatch munmapWaiting = new CountDownLatch(1);
         LockHooks.install(point -> {
             final String me = Thread.currentThread().getName();
-            if (me.equals("faulter") && point.equals("vma_start_read:before_recheck")
+            if (me.equals("faulter")
+                    && point.equals("vma_start_read:before_recheck")
                     && faulterInside.getCount() != 0) {
                 faulterInside.countDown();
                 await(letFaulterGo, "the test's release of the faulter");
@@ -174,7 +178,8 @@ class FaultRaceTest {
                 final Cpu cpu = cpuOn(mm);
                 sig.set(cpu.store(a + PAGE, (byte) 2) == SigInfo.OK ? SigInfo.OK : cpu.lastSignal());
             });
-            awaitState("faulter blocked on mmap read", () -> mm.mmapLock().rwsem().waiterCount() == 1, mm);
+            awaitState(
+                    "faulter blocked on mmap read", () -> mm.mmapLock().rwsem().waiterCount() == 1, mm);
             if (mode == LockingMode.PER_VMA) {
                 assertEquals(abort + 1, count(VmEvent.VMA_LOCK_ABORT), "no VMA under RCU");
             }
@@ -199,8 +204,10 @@ class FaultRaceTest {
 
     /** An mmap of 2 pages at {@code a} on its own task, parked by {@code pause} at mmap_write_unlock. */
     private static Task mmapParkedAtUnlock(final MmStruct mm, final long a, final Pause pause) {
-        final Task mmap = new Task("mmap", () -> assertEquals(a,
-                mm.mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)));
+        final Task mmap = new Task(
+                "mmap",
+                () -> assertEquals(
+                        a, mm.mmap(a, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)));
         await(pause.reached, "mmap at mmap_write_unlock");
         return mmap;
     }
@@ -260,7 +267,8 @@ class FaultRaceTest {
             assertEquals(abort + 1, count(VmEvent.VMA_LOCK_ABORT));
             final AtomicInteger sig = new AtomicInteger(-1);
             final Task fault = new Task("faulter", () -> sig.set(cpuOn(mm).store(a, (byte) 3)));
-            awaitState("faulter blocked on mmap read", () -> mm.mmapLock().rwsem().waiterCount() == 1, mm);
+            awaitState(
+                    "faulter blocked on mmap read", () -> mm.mmapLock().rwsem().waiterCount() == 1, mm);
             pause.release();
             mmap.join(mm);
             fault.join(mm);
@@ -298,8 +306,10 @@ class FaultRaceTest {
                     out.set(v < 0 ? -cpu.lastSignal() : v);
                 });
             }
-            awaitState("both faulters queued on the mmap lock",
-                    () -> mm.mmapLock().rwsem().waiterCount() == 2, mm);
+            awaitState(
+                    "both faulters queued on the mmap lock",
+                    () -> mm.mmapLock().rwsem().waiterCount() == 2,
+                    mm);
             assertEquals(abort + 2, count(VmEvent.VMA_LOCK_ABORT), "no VMA at the address: both aborted");
         } finally {
             mm.mmapLock().writeUnlock();

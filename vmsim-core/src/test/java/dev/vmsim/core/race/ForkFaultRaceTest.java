@@ -14,8 +14,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.lock.LockVma;
 import dev.vmsim.core.lock.LockingMode;
+import dev.vmsim.core.lock.Schedule;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
@@ -27,9 +30,6 @@ import dev.vmsim.core.testing.TestArch;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import dev.vmsim.core.debug.Bug;
-import dev.vmsim.core.debug.BugSwitches;
-import dev.vmsim.core.lock.Schedule;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -56,7 +56,9 @@ class ForkFaultRaceTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = LockingMode.class, names = {"PER_VMA", "PER_VMA_WAIT"})
+    @EnumSource(
+            value = LockingMode.class,
+            names = {"PER_VMA", "PER_VMA_WAIT"})
     void faultOnAVmaForkHasWriteLockedWaitsForFork(final LockingMode mode) throws Exception {
         final MmStruct parent = new MmStruct(machine, mode);
         final long a = parent.mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
@@ -71,8 +73,10 @@ class ForkFaultRaceTest {
         assertNotNull(vdsoReader);
         final AtomicReference<MmStruct> child = new AtomicReference<>();
         final Task fork = new Task("fork", () -> child.set(parent.fork()));
-        awaitState("fork waiting for the vDSO reader in vma_start_write",
-                () -> (parent.vdso().refcnt() & VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG) != 0, parent);
+        awaitState(
+                "fork waiting for the vDSO reader in vma_start_write",
+                () -> (parent.vdso().refcnt() & VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG) != 0,
+                parent);
         assertTrue(VmaLock.isWriteLocked(vma), "dup_mmap write-locked the earlier VMA (the BUG-02 fix)");
 
         final long abort = machine.vmstat().get(VmEvent.VMA_LOCK_ABORT);
@@ -82,7 +86,9 @@ class ForkFaultRaceTest {
             cpu1.switchMm(parent);
             sig.set(cpu1.store(a + PAGE, (byte) 9));
         });
-        awaitState("faulter blocked on the parent's mmap lock", () -> parent.mmapLock().rwsem().waiterCount() == 1,
+        awaitState(
+                "faulter blocked on the parent's mmap lock",
+                () -> parent.mmapLock().rwsem().waiterCount() == 1,
                 parent);
         assertEquals(abort + 1, machine.vmstat().get(VmEvent.VMA_LOCK_ABORT), "the VMA read lock was refused");
         assertFalse(fault.finished(), "no fault runs on a VMA while fork copies it");
@@ -170,8 +176,10 @@ class ForkFaultRaceTest {
                 cpu1.switchMm(parent);
                 assertEquals(SigInfo.OK, cpu1.store(a + PAGE, (byte) 9));
             });
-            awaitState("the fault done, or blocked on the mmap lock",
-                    () -> fault.finished() || parent.mmapLock().rwsem().waiterCount() == 1, parent);
+            awaitState(
+                    "the fault done, or blocked on the mmap lock",
+                    () -> fault.finished() || parent.mmapLock().rwsem().waiterCount() == 1,
+                    parent);
             final boolean during = fault.finished();
             gate.release();
             fork.join(parent);
@@ -207,8 +215,10 @@ class ForkFaultRaceTest {
         try (var bug = BugSwitches.reintroduce(Bug.BUG_13)) {
             final Stuck s = forkBehindALeakedReader();
             s.fork.thread.interrupt(); // SIGKILL
-            awaitState("fork took the signal and went back to sleep", () -> !s.fork.thread.isInterrupted()
-                    && s.fork.thread.getState() == Thread.State.WAITING, s.parent);
+            awaitState(
+                    "fork took the signal and went back to sleep",
+                    () -> !s.fork.thread.isInterrupted() && s.fork.thread.getState() == Thread.State.WAITING,
+                    s.parent);
             assertFalse(s.fork.finished(), "SIGKILL did not end the wait: the task stays in D state");
             assertEquals(VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG + 2, s.leaked.refcnt());
             VmaLock.endRead(s.leaked); // only the reader leaving frees it
@@ -228,9 +238,11 @@ class ForkFaultRaceTest {
         assertNotNull(leaked);
         final AtomicReference<MmStruct> child = new AtomicReference<>();
         final Task fork = new Task("fork", () -> child.set(parent.fork()));
-        awaitState("fork waiting for the reader in vma_start_write",
+        awaitState(
+                "fork waiting for the reader in vma_start_write",
                 () -> (leaked.refcnt() & VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG) != 0
-                        && fork.thread.getState() == Thread.State.WAITING, parent);
+                        && fork.thread.getState() == Thread.State.WAITING,
+                parent);
         final String state = dev.vmsim.core.stress.Watchdog.lockState(parent);
         assertTrue(state.contains("owner=fork"), "the blocked writer holds the mmap lock: " + state);
         assertTrue(state.contains("vm_refcnt=0x40000002"), "readers excluded, one still in: " + state);

@@ -34,7 +34,6 @@ import dev.vmsim.core.swap.SwapOut;
 import dev.vmsim.core.swap.SwapParams;
 import dev.vmsim.core.testing.TestArch;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -63,7 +62,13 @@ class ForkSwapoffRaceTest {
         machine.close();
     }
 
-    private record Interrupted(MmStruct parent, MmStruct child, long addr, Vma leaked, Task fork, CountDownLatch go,
+    private record Interrupted(
+            MmStruct parent,
+            MmStruct child,
+            long addr,
+            Vma leaked,
+            Task fork,
+            CountDownLatch go,
             AtomicReference<MmStruct> forked) {}
 
     /** Steps 1-3: the fork is stopped, its child on the mmlist with the marker in its tree. */
@@ -81,7 +86,8 @@ class ForkSwapoffRaceTest {
         final CountDownLatch atMmput = new CountDownLatch(1);
         final CountDownLatch go = new CountDownLatch(1);
         LockHooks.install(point -> {
-            if (point.equals("dup_mmap:before_mmput") && Thread.currentThread().getName().equals("fork")) {
+            if (point.equals("dup_mmap:before_mmput")
+                    && Thread.currentThread().getName().equals("fork")) {
                 atMmput.countDown();
                 // The fork task has its fatal signal pending, so it cannot sleep on the latch: spin.
                 awaitState("the test lets fork go on to mmput", () -> go.getCount() == 0);
@@ -89,9 +95,12 @@ class ForkSwapoffRaceTest {
         });
         final AtomicReference<MmStruct> forked = new AtomicReference<>();
         final Task fork = new Task("fork", () -> forked.set(parent.fork()));
-        awaitState("fork waiting for the vDSO reader in vma_start_write_killable",
-                () -> (parent.vdso().refcnt() & VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG) != 0, parent);
-        final MmStruct child = machine.mms().stream().filter(m -> m != parent).findFirst().orElseThrow();
+        awaitState(
+                "fork waiting for the vDSO reader in vma_start_write_killable",
+                () -> (parent.vdso().refcnt() & VmaLock.VM_REFCNT_EXCLUDE_READERS_FLAG) != 0,
+                parent);
+        final MmStruct child =
+                machine.mms().stream().filter(m -> m != parent).findFirst().orElseThrow();
         assertTrue(Mmlist.onList(child), "copy_nonpresent_pte put the child on the mmlist before the signal");
         fork.thread.interrupt(); // SIGKILL
         await(atMmput, "fork's failure path, locks dropped, before mmput");
@@ -124,7 +133,8 @@ class ForkSwapoffRaceTest {
         LockHooks.install(point -> {
             if (point.equals("try_to_unuse:retry")) {
                 retried.countDown();
-            } else if (point.equals("dup_mmap:before_mmput") && Thread.currentThread().getName().equals("fork")) {
+            } else if (point.equals("dup_mmap:before_mmput")
+                    && Thread.currentThread().getName().equals("fork")) {
                 awaitState("the test lets fork go on to mmput", () -> s.go().getCount() == 0);
             }
         });
@@ -170,7 +180,9 @@ class ForkSwapoffRaceTest {
             await(swapoff.done, "swapoff oopsed");
             final Throwable oops = swapoff.failure.get();
             assertInstanceOf(KernelOops.class, oops, "swapoff must fail on the marker");
-            assertTrue(oops.getMessage().contains("NULL pointer dereference") && oops.getMessage().contains("XA_ZERO_ENTRY"),
+            assertTrue(
+                    oops.getMessage().contains("NULL pointer dereference")
+                            && oops.getMessage().contains("XA_ZERO_ENTRY"),
                     oops.getMessage());
             assertTrue(swap.info().writeOk(), "the device is back in service");
             assertFalse(s.child().mmapLock().rwsem().isLocked(), "the oops unwound the read lock (a departure)");

@@ -27,15 +27,17 @@ final class RaceSupport {
         final CountDownLatch done = new CountDownLatch(1);
 
         Task(final String name, final ThrowingRunnable body) {
-            thread = new Thread(() -> {
-                try {
-                    body.run();
-                } catch (final Throwable e) {
-                    failure.set(e);
-                } finally {
-                    done.countDown();
-                }
-            }, name);
+            thread = new Thread(
+                    () -> {
+                        try {
+                            body.run();
+                        } catch (final Throwable e) {
+                            failure.set(e);
+                        } finally {
+                            done.countDown();
+                        }
+                    },
+                    name);
             thread.setDaemon(true);
             thread.start();
         }
@@ -46,8 +48,8 @@ final class RaceSupport {
 
         void join(final MmStruct... mms) throws InterruptedException {
             if (!done.await(BOUND_S, TimeUnit.SECONDS)) {
-                throw new AssertionError(thread.getName() + " did not finish\n" + Watchdog.lockState(mms)
-                        + Watchdog.threadDump());
+                throw new AssertionError(
+                        thread.getName() + " did not finish\n" + Watchdog.lockState(mms) + Watchdog.threadDump());
             }
             if (failure.get() != null) {
                 throw new AssertionError(thread.getName() + " failed", failure.get());
@@ -121,7 +123,9 @@ final class RaceSupport {
         }
 
         private void maybePark(final MmapLock l, final Point p) {
-            if (l == lock && p == point && Thread.currentThread().getName().equals(threadName)
+            if (l == lock
+                    && p == point
+                    && Thread.currentThread().getName().equals(threadName)
                     && reached.getCount() != 0) {
                 reached.countDown();
                 RaceSupport.await(go, "the test's release of " + point);

@@ -14,6 +14,8 @@ import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.cpu.TlbArch;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.lock.LockingMode;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
@@ -25,8 +27,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
-import dev.vmsim.core.debug.Bug;
-import dev.vmsim.core.debug.BugSwitches;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -179,7 +179,8 @@ class TlbRaceTest {
     @Test
     void loadAfterMunmapIsMapErrAndTheFrameIsFreedOnlyAfterTheFlush() throws Exception {
         final Munmapped m = replayMunmapUnderACachedTranslation();
-        assertTrue(m.refcountDuringFlush >= 1,
+        assertTrue(
+                m.refcountDuringFlush >= 1,
                 "the frame was still held while CPUs were being flushed: " + m.refcountDuringFlush);
         assertEquals(SigInfo.SEGV_MAPERR_SIG, m.after);
     }

@@ -54,7 +54,8 @@ class VmaReuseTest {
         final CountDownLatch go = new CountDownLatch(1);
         LockHooks.install(point -> {
             if (Thread.currentThread().getName().equals("reader")
-                    && point.equals("vma_start_read:after_early_check") && parked.getCount() != 0) {
+                    && point.equals("vma_start_read:after_early_check")
+                    && parked.getCount() != 0) {
                 parked.countDown();
                 await(go, "the test's release of the reader");
             }
@@ -82,8 +83,10 @@ class VmaReuseTest {
         });
         assertNull(got);
         assertEquals(1, machine.vmstat().get(VmEvent.VMA_RECHECK_VM_MM));
-        assertEquals(0, machine.vmstat().get(VmEvent.VMA_RECHECK_DETACHED)
-                + machine.vmstat().get(VmEvent.VMA_RECHECK_ADDRESS));
+        assertEquals(
+                0,
+                machine.vmstat().get(VmEvent.VMA_RECHECK_DETACHED)
+                        + machine.vmstat().get(VmEvent.VMA_RECHECK_ADDRESS));
         assertEquals(1, machine.vmstat().get(VmEvent.VMA_LOCK_ABORT));
         assertEquals(1, vma.refcnt(), "the stale reader's reference was put back");
         other.validate();
@@ -102,8 +105,10 @@ class VmaReuseTest {
         });
         assertNull(got);
         assertEquals(1, machine.vmstat().get(VmEvent.VMA_RECHECK_ADDRESS));
-        assertEquals(0, machine.vmstat().get(VmEvent.VMA_RECHECK_DETACHED)
-                + machine.vmstat().get(VmEvent.VMA_RECHECK_VM_MM));
+        assertEquals(
+                0,
+                machine.vmstat().get(VmEvent.VMA_RECHECK_DETACHED)
+                        + machine.vmstat().get(VmEvent.VMA_RECHECK_VM_MM));
         assertEquals(1, vma.refcnt());
         mm.validate();
     }

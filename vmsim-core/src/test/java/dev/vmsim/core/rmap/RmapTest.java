@@ -123,7 +123,9 @@ class RmapTest {
         }
         final long pfn = child1.pageTables().format().pfn(pte(parent, a + 5 * PAGE));
         assertEquals(3, Rmap.countMappings(frames, pfn), "found through the upper half of child1's split VMA");
-        assertEquals(2, frames.mapcount(child1.pageTables().format().pfn(pte(parent, a + 3 * PAGE))),
+        assertEquals(
+                2,
+                frames.mapcount(child1.pageTables().format().pfn(pte(parent, a + 3 * PAGE))),
                 "child1 unmapped its copy of page 3");
 
         final AnonVma child2Own = child2.findVma(a).anonVma;

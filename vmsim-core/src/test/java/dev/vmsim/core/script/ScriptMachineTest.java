@@ -58,15 +58,23 @@ class ScriptMachineTest {
         // The refusals did not fix the machine.
         assertEquals("mem 1M -> ok\n", s.step("mem 1M").text());
         // A machine line takes no task prefix; like any other line, that one fixes the machine.
-        assertEquals("in parent: mem 2M -> syntax\n", s.step("in parent: mem 2M").text());
+        assertEquals(
+                "in parent: mem 2M -> syntax\n", s.step("in parent: mem 2M").text());
         assertEquals("mem 2M -> EBUSY\n", s.step("mem 2M").text());
         assertEquals(256, s.machine().memory().frames());
     }
 
     @Test
     void theCallersSizesAreWhereTheScriptStartsAndItsLinesWin() {
-        final ScriptSession s = ScriptSession.start(new TestArch(), LockingMode.PER_VMA, false,
-                dev.vmsim.core.KernelVariant.VANILLA, dev.vmsim.core.clock.HostPlatform.INSTANCE, 2L << 20, 1L << 20, null);
+        final ScriptSession s = ScriptSession.start(
+                new TestArch(),
+                LockingMode.PER_VMA,
+                false,
+                dev.vmsim.core.KernelVariant.VANILLA,
+                dev.vmsim.core.clock.HostPlatform.INSTANCE,
+                2L << 20,
+                1L << 20,
+                null);
         assertEquals(512, s.machine().memory().frames());
         assertEquals(256, s.machine().swap().totalSwapPages());
         s.step("mem 1M");
@@ -76,14 +84,18 @@ class ScriptMachineTest {
 
     @Test
     void aScriptOnACallersMachineCannotResizeIt() {
-        final String t = VmScript.run("mem 1M\n", new dev.vmsim.core.Machine(new TestArch(), 1024, 1), LockingMode.PER_VMA);
+        final String t =
+                VmScript.run("mem 1M\n", new dev.vmsim.core.Machine(new TestArch(), 1024, 1), LockingMode.PER_VMA);
         assertEquals("mem 1M -> EBUSY\n", t);
     }
 
     @Test
     void aWorkingSetLargerThanMemoryIsSwappedOutAndReadBack() {
-        final String t = VmScript.run("mem 1M\nswap 4M\nmap a 8K rw-\nwrite a 7\nwrite a+4K 8\nmap b 1M rw- populate\n"
-                + "read a\nread a+4K\nvmstat\n", new TestArch(), LockingMode.PER_VMA);
+        final String t = VmScript.run(
+                "mem 1M\nswap 4M\nmap a 8K rw-\nwrite a 7\nwrite a+4K 8\nmap b 1M rw- populate\n"
+                        + "read a\nread a+4K\nvmstat\n",
+                new TestArch(),
+                LockingMode.PER_VMA);
         assertTrue(t.contains("read a -> ok 7\nread a+4K -> ok 8\n"), t);
         assertTrue(t.matches("(?s).*\n  pswpout [1-9][0-9]*\n.*"), t);
         assertTrue(t.matches("(?s).*\n  pswpin [1-9][0-9]*\n.*"), t);

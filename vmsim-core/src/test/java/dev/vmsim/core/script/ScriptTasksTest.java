@@ -39,10 +39,15 @@ class ScriptTasksTest {
         cpu.switchMm(mm);
         VmScript.run("map a 8K rw-\nwrite a 1\nwrite a+4K 2\n", mm, cpu);
         final long free = machine.frames().freeFrames();
-        final String t = VmScript.run("fork child\nin child: write top-8K 3\nin child: read top-8K\nread top-8K\n"
-                + "exit child\nin child: read top-8K\n", mm, cpu);
-        assertEquals("fork child -> ok\nin child: write top-8K 3 -> ok\nin child: read top-8K -> ok 3\n"
-                + "read top-8K -> ok 1\nexit child -> ok\nin child: read top-8K -> ESRCH\n", t);
+        final String t = VmScript.run(
+                "fork child\nin child: write top-8K 3\nin child: read top-8K\nread top-8K\n"
+                        + "exit child\nin child: read top-8K\n",
+                mm,
+                cpu);
+        assertEquals(
+                "fork child -> ok\nin child: write top-8K 3 -> ok\nin child: read top-8K -> ok 3\n"
+                        + "read top-8K -> ok 1\nexit child -> ok\nin child: read top-8K -> ESRCH\n",
+                t);
         assertEquals(free, machine.frames().freeFrames());
         assertEquals(List.of(1, 1), mapcounts());
     }
@@ -61,7 +66,11 @@ class ScriptTasksTest {
     private List<Integer> mapcounts() {
         final PageTableFormat f = mm.pageTables().format();
         final List<Integer> counts = new ArrayList<>();
-        mm.pageTables().forEachPte(0, mm.mmapBase(), (va, pte) -> counts.add(machine.frames().mapcount(f.pfn(pte))));
+        mm.pageTables()
+                .forEachPte(
+                        0,
+                        mm.mmapBase(),
+                        (va, pte) -> counts.add(machine.frames().mapcount(f.pfn(pte))));
         return counts;
     }
 }

@@ -20,11 +20,18 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class VmScriptTest {
     static Stream<Arguments> scenarios() {
-        final String[] names = {"nofault/02-errors", "nofault/10-mixed", "nofault/11-merge-rules",
-            "nofault/12-guard-gap", "nofault/13-parse", "examples/01-split-and-merge", "examples/03-stack-growth",
-            "examples/04-mremap-move", "examples/05-unmap-hole"};
-        return Stream.of(LockingMode.values())
-                .flatMap(m -> Stream.of(names).map(n -> Arguments.of(n, m)));
+        final String[] names = {
+            "nofault/02-errors",
+            "nofault/10-mixed",
+            "nofault/11-merge-rules",
+            "nofault/12-guard-gap",
+            "nofault/13-parse",
+            "examples/01-split-and-merge",
+            "examples/03-stack-growth",
+            "examples/04-mremap-move",
+            "examples/05-unmap-hole"
+        };
+        return Stream.of(LockingMode.values()).flatMap(m -> Stream.of(names).map(n -> Arguments.of(n, m)));
     }
 
     static String resource(final String path) throws IOException {

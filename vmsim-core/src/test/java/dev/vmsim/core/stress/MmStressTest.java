@@ -60,6 +60,7 @@ class MmStressTest {
     private static final int MAX_RANGE_PAGES = 6;
     /** Operations per worker: a fixed budget, so a run does the same work on any machine. */
     private static final long OPS = Long.getLong("vmsim.stress.ops", 6_000);
+
     private static final long BOUND_S = 10;
 
     /** The signature byte every store writes at page offset {@code o} (bit 7 set, so never 0). */
@@ -86,17 +87,19 @@ class MmStressTest {
         try (Watchdog wd = new Watchdog(BOUND_S, TimeUnit.SECONDS, mm)) {
             for (int t = 0; t < THREADS; t++) {
                 final long seed = 0x5eed_0000L + 31L * t + mode.ordinal();
-                workers[t] = new Thread(() -> {
-                    try {
-                        final Cpu cpu = machine.newCpu();
-                        cpu.switchMm(mm);
-                        start.await();
-                        new Worker(mm, cpu, window, new SplittableRandom(seed), wd, counters).run(stop);
-                    } catch (final Throwable e) {
-                        failure.compareAndSet(null, e);
-                        stop.set(true);
-                    }
-                }, "stress-" + mode + "-" + t);
+                workers[t] = new Thread(
+                        () -> {
+                            try {
+                                final Cpu cpu = machine.newCpu();
+                                cpu.switchMm(mm);
+                                start.await();
+                                new Worker(mm, cpu, window, new SplittableRandom(seed), wd, counters).run(stop);
+                            } catch (final Throwable e) {
+                                failure.compareAndSet(null, e);
+                                stop.set(true);
+                            }
+                        },
+                        "stress-" + mode + "-" + t);
                 workers[t].setDaemon(true); // a hung worker must not keep the JVM alive after the failure
                 workers[t].start();
             }
@@ -181,7 +184,12 @@ class MmStressTest {
         private final Watchdog wd;
         private final Counters c;
 
-        Worker(final MmStruct mm, final Cpu cpu, final long window, final SplittableRandom rnd, final Watchdog wd,
+        Worker(
+                final MmStruct mm,
+                final Cpu cpu,
+                final long window,
+                final SplittableRandom rnd,
+                final Watchdog wd,
                 final Counters c) {
             this.mm = mm;
             this.cpu = cpu;

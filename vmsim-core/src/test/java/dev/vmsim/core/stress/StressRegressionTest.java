@@ -36,22 +36,24 @@ class StressRegressionTest {
         final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
         final long a = mm.mmap(0, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
         final AtomicReference<Throwable> err = new AtomicReference<>();
-        final Thread t = new Thread(() -> {
-            try {
-                final Cpu cpu = machine.newCpu();
-                cpu.switchMm(mm);
-                assertEquals(SigInfo.OK, cpu.store(a, (byte) 5));
-                assertEquals(0, mm.mprotect(a, PAGE, PROT_NONE));
-                assertEquals(-1, cpu.load(a));
-                assertEquals(SigInfo.SEGV_ACCERR_SIG, cpu.lastSignal(), "PROT_NONE: access error");
-                assertEquals(0, mm.mprotect(a, PAGE, PROT_READ | PROT_WRITE));
-                assertEquals(5, cpu.load(a), "the data survived PROT_NONE");
-                assertEquals(SigInfo.OK, cpu.store(a, (byte) 6));
-                assertEquals(0, mm.mprotect(a, PAGE, PROT_NONE));
-            } catch (final Throwable e) {
-                err.set(e);
-            }
-        }, "protnone");
+        final Thread t = new Thread(
+                () -> {
+                    try {
+                        final Cpu cpu = machine.newCpu();
+                        cpu.switchMm(mm);
+                        assertEquals(SigInfo.OK, cpu.store(a, (byte) 5));
+                        assertEquals(0, mm.mprotect(a, PAGE, PROT_NONE));
+                        assertEquals(-1, cpu.load(a));
+                        assertEquals(SigInfo.SEGV_ACCERR_SIG, cpu.lastSignal(), "PROT_NONE: access error");
+                        assertEquals(0, mm.mprotect(a, PAGE, PROT_READ | PROT_WRITE));
+                        assertEquals(5, cpu.load(a), "the data survived PROT_NONE");
+                        assertEquals(SigInfo.OK, cpu.store(a, (byte) 6));
+                        assertEquals(0, mm.mprotect(a, PAGE, PROT_NONE));
+                    } catch (final Throwable e) {
+                        err.set(e);
+                    }
+                },
+                "protnone");
         t.setDaemon(true);
         t.start();
         try (Watchdog wd = new Watchdog(10, TimeUnit.SECONDS, mm)) {

@@ -30,6 +30,7 @@ public final class Watchdog implements AutoCloseable {
     private final MmStruct[] mms;
     /** Open operation per worker thread: name and start time. Written by the worker, read by the watchdog. */
     private final ConcurrentHashMap<Thread, Op> open = new ConcurrentHashMap<>();
+
     private final AtomicReference<String> report = new AtomicReference<>();
     private final CountDownLatch stop = new CountDownLatch(1);
     private final Thread thread;
@@ -110,12 +111,18 @@ public final class Watchdog implements AutoCloseable {
         final StringBuilder sb = new StringBuilder();
         for (final MmStruct mm : mms) {
             try {
-                sb.append("\n  walk of 0x").append(Long.toHexString(va)).append(": ")
-                        .append(mm.pageTables().dumpWalk(va)).append("\n  vma: ").append(mm.vmaLookup(va));
+                sb.append("\n  walk of 0x")
+                        .append(Long.toHexString(va))
+                        .append(": ")
+                        .append(mm.pageTables().dumpWalk(va))
+                        .append("\n  vma: ")
+                        .append(mm.vmaLookup(va));
                 final Vma v = mm.vmaLookup(va);
                 if (v != null) {
-                    sb.append(" vm_flags=0x").append(Long.toHexString(v.vmFlags))
-                            .append(" vm_page_prot=0x").append(Long.toHexString(v.vmPageProt));
+                    sb.append(" vm_flags=0x")
+                            .append(Long.toHexString(v.vmFlags))
+                            .append(" vm_page_prot=0x")
+                            .append(Long.toHexString(v.vmPageProt));
                 }
             } catch (final RuntimeException | AssertionError e) {
                 sb.append("\n  (walk failed: ").append(e).append(')');
@@ -165,18 +172,34 @@ public final class Watchdog implements AutoCloseable {
         for (final MmStruct mm : mms) {
             final MmapLock ml = mm.mmapLock();
             final RwSemaphore sem = ml.rwsem();
-            sb.append("---- mm ").append(System.identityHashCode(mm)).append(" (").append(ml.mode()).append(") ----\n");
-            sb.append("mmap_lock count=0x").append(Long.toHexString(sem.count()))
-                    .append(" writeLocked=").append(sem.isWriteLocked())
-                    .append(" readers=").append(sem.readerCount())
-                    .append(" owner=").append(sem.owner() == null ? "-" : sem.owner().getName())
-                    .append(" waiters=").append(sem.waiterCount())
-                    .append(" mm_lock_seq=").append(ml.lockSeqOpaque()).append('\n');
+            sb.append("---- mm ")
+                    .append(System.identityHashCode(mm))
+                    .append(" (")
+                    .append(ml.mode())
+                    .append(") ----\n");
+            sb.append("mmap_lock count=0x")
+                    .append(Long.toHexString(sem.count()))
+                    .append(" writeLocked=")
+                    .append(sem.isWriteLocked())
+                    .append(" readers=")
+                    .append(sem.readerCount())
+                    .append(" owner=")
+                    .append(sem.owner() == null ? "-" : sem.owner().getName())
+                    .append(" waiters=")
+                    .append(sem.waiterCount())
+                    .append(" mm_lock_seq=")
+                    .append(ml.lockSeqOpaque())
+                    .append('\n');
             try {
                 final List<Vma> vmas = mm.vmas(); // unlocked walk: best effort
                 for (final Vma v : vmas) {
-                    sb.append("  ").append(v).append(" vm_refcnt=0x").append(Integer.toHexString(v.refcnt()))
-                            .append(" vm_lock_seq=").append(v.lockSeqOpaque()).append('\n');
+                    sb.append("  ")
+                            .append(v)
+                            .append(" vm_refcnt=0x")
+                            .append(Integer.toHexString(v.refcnt()))
+                            .append(" vm_lock_seq=")
+                            .append(v.lockSeqOpaque())
+                            .append('\n');
                 }
             } catch (final RuntimeException | AssertionError e) {
                 sb.append("  (VMA walk failed: ").append(e).append(")\n");

@@ -273,7 +273,11 @@ class SwapFaultTest {
         final long e1 = SwapOut.entryAt(mm, a + PAGE);
         assertEquals(0, mm.mprotect(a, 2L * PAGE, PROT_READ));
         assertEquals(e0, SwapOut.entryAt(mm, a), "change_protection skips swap PTEs");
-        final long b = mm.mremap(a, 2L * PAGE, 2L * PAGE, dev.vmsim.core.mm.Mman.MREMAP_MAYMOVE | dev.vmsim.core.mm.Mman.MREMAP_FIXED,
+        final long b = mm.mremap(
+                a,
+                2L * PAGE,
+                2L * PAGE,
+                dev.vmsim.core.mm.Mman.MREMAP_MAYMOVE | dev.vmsim.core.mm.Mman.MREMAP_FIXED,
                 a + 64L * PAGE);
         assertEquals(a + 64L * PAGE, b);
         assertEquals(e0, SwapOut.entryAt(mm, b));
@@ -315,16 +319,17 @@ class SwapFaultTest {
                 steps.add(e.arg("step") + (e.arg("detail").isEmpty() ? "" : " " + e.arg("detail")));
             }
         }
-        assertEquals(List.of(
-                "swap_pte " + SwpEntry.describe(entry) + " exclusive",
-                "swap_cache miss",
-                "lock_dropped vma",
-                "io_wait read in flight",
-                "retry",
-                "swap_pte " + SwpEntry.describe(entry) + " exclusive",
-                "swap_cache hit",
-                "locked",
-                "mapped writable, stays in swap cache"), steps);
-
+        assertEquals(
+                List.of(
+                        "swap_pte " + SwpEntry.describe(entry) + " exclusive",
+                        "swap_cache miss",
+                        "lock_dropped vma",
+                        "io_wait read in flight",
+                        "retry",
+                        "swap_pte " + SwpEntry.describe(entry) + " exclusive",
+                        "swap_cache hit",
+                        "locked",
+                        "mapped writable, stays in swap cache"),
+                steps);
     }
 }

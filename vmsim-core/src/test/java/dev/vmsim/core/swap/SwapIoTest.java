@@ -89,7 +89,10 @@ class SwapIoTest {
             final List<String> ended = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 final int n = i;
-                io.submit(i == 1 ? SwapIo.Op.WRITE : SwapIo.Op.READ, i, () -> ended.add(n + " " + Thread.currentThread().getName()));
+                io.submit(
+                        i == 1 ? SwapIo.Op.WRITE : SwapIo.Op.READ,
+                        i,
+                        () -> ended.add(n + " " + Thread.currentThread().getName()));
                 assertEquals(i + 1, ended.size(), "request " + i + " ended before submit returned");
                 assertFalse(io.inFlight(i));
             }
@@ -206,8 +209,11 @@ class SwapIoTest {
         try {
             assertEquals(0x77, t[2]);
             final long fault = t[1] - t[0];
-            assertTrue(fault >= readNs && fault < readNs + 20_000, "the fault took the read's 100 us and a little: " + fault);
-            assertTrue(otherRan.stream().anyMatch(x -> x > t[0] && x < t[0] + readNs), "another CPU ran during the read");
+            assertTrue(
+                    fault >= readNs && fault < readNs + 20_000,
+                    "the fault took the read's 100 us and a little: " + fault);
+            assertTrue(
+                    otherRan.stream().anyMatch(x -> x > t[0] && x < t[0] + readNs), "another CPU ran during the read");
             assertEquals(1, m.vmstat().get(VmEvent.PGMAJFAULT));
             assertEquals(1, m.vmstat().get(VmEvent.PSWPIN));
             swap.validate();

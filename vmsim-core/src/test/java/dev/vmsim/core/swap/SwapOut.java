@@ -33,7 +33,8 @@ public final class SwapOut {
         mm.machine().vmscan().lruAddDrainAll(); // as reclaim finds it: on the LRU, no batch reference
         final long pa = pt.ptePa(va, false);
         final long pte = pt.readPte(pa);
-        assertTrue(fmt.ptePresent(pte) && !fmt.pteSpecial(pte), "a private page is mapped at 0x" + Long.toHexString(va));
+        assertTrue(
+                fmt.ptePresent(pte) && !fmt.pteSpecial(pte), "a private page is mapped at 0x" + Long.toHexString(va));
         final long pfn = fmt.pfn(pte);
         assertTrue(fw.trylock(pfn));
         assertTrue(swap.addToSwap(0, pfn), "a free slot");

@@ -57,12 +57,14 @@ class SwapRetryTest {
 
     /** Starts a thread that faults {@code a} in from its own CPU; the loaded byte goes to {@code out}. */
     private Thread faulter(final MmStruct mm, final long a, final AtomicInteger out) {
-        final Thread t = new Thread(() -> {
-            final Cpu c = machine.newCpu();
-            c.switchMm(mm);
-            final int v = c.load(a + 100);
-            out.set(v >= 0 ? v : -1000 - c.lastSignal());
-        }, "faulter");
+        final Thread t = new Thread(
+                () -> {
+                    final Cpu c = machine.newCpu();
+                    c.switchMm(mm);
+                    final int v = c.load(a + 100);
+                    out.set(v >= 0 ? v : -1000 - c.lastSignal());
+                },
+                "faulter");
         t.start();
         return t;
     }

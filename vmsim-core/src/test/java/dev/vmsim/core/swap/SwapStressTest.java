@@ -24,9 +24,9 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Timeout;
 
 /**
  * A bounded stress run on the host clock: faulting threads read and rewrite their pages while a
@@ -42,7 +42,9 @@ class SwapStressTest {
     private static final int ROUNDS = 1500;
 
     @ParameterizedTest
-    @EnumSource(value = LockingMode.class, names = {"MMAP_ONLY", "PER_VMA"})
+    @EnumSource(
+            value = LockingMode.class,
+            names = {"MMAP_ONLY", "PER_VMA"})
     void faultsAndReclaimKeepDataAndInvariants(final LockingMode mode) throws Exception {
         final Machine machine = TestArch.machine(4096);
         try {
@@ -51,42 +53,48 @@ class SwapStressTest {
             final Cpu main = machine.newCpu();
             final long a = Pages.mapAndFill(main, mm, PAGES);
             final ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
-            final java.util.concurrent.atomic.AtomicBoolean reclaimDone = new java.util.concurrent.atomic.AtomicBoolean();
+            final java.util.concurrent.atomic.AtomicBoolean reclaimDone =
+                    new java.util.concurrent.atomic.AtomicBoolean();
             final List<Thread> threads = new ArrayList<>();
             for (int t = 0; t < FAULTERS; t++) {
                 final int seed = t;
-                threads.add(new Thread(() -> {
-                    try {
-                        final Cpu cpu = machine.newCpu();
-                        cpu.switchMm(mm);
-                        final Random r = new Random(seed);
-                        for (int i = 0; i < ROUNDS || !reclaimDone.get(); i++) { // overlap the whole reclaim
-                            final int p = r.nextInt(PAGES);
-                            final long va = a + (long) p * PAGE;
-                            assertEquals(p + 1, cpu.load(va), "page " + p);
-                            if (r.nextInt(4) == 0) {
-                                assertEquals(SigInfo.OK, cpu.store(va, (byte) (p + 1))); // same value: a write fault
+                threads.add(new Thread(
+                        () -> {
+                            try {
+                                final Cpu cpu = machine.newCpu();
+                                cpu.switchMm(mm);
+                                final Random r = new Random(seed);
+                                for (int i = 0; i < ROUNDS || !reclaimDone.get(); i++) { // overlap the whole reclaim
+                                    final int p = r.nextInt(PAGES);
+                                    final long va = a + (long) p * PAGE;
+                                    assertEquals(p + 1, cpu.load(va), "page " + p);
+                                    if (r.nextInt(4) == 0) {
+                                        assertEquals(
+                                                SigInfo.OK, cpu.store(va, (byte) (p + 1))); // same value: a write fault
+                                    }
+                                }
+                            } catch (Throwable e) {
+                                failures.add(e);
                             }
-                        }
-                    } catch (Throwable e) {
-                        failures.add(e);
-                    }
-                }, "faulter-" + t));
+                        },
+                        "faulter-" + t));
             }
-            threads.add(new Thread(() -> {
-                try {
-                    final Cpu cpu = machine.newCpu();
-                    cpu.switchMm(mm);
-                    final Random r = new Random(99);
-                    for (int i = 0; i < ROUNDS; i++) {
-                        reclaimOne(mm, a + (long) r.nextInt(PAGES) * PAGE);
-                    }
-                } catch (Throwable e) {
-                    failures.add(e);
-                } finally {
-                    reclaimDone.set(true);
-                }
-            }, "reclaimer"));
+            threads.add(new Thread(
+                    () -> {
+                        try {
+                            final Cpu cpu = machine.newCpu();
+                            cpu.switchMm(mm);
+                            final Random r = new Random(99);
+                            for (int i = 0; i < ROUNDS; i++) {
+                                reclaimOne(mm, a + (long) r.nextInt(PAGES) * PAGE);
+                            }
+                        } catch (Throwable e) {
+                            failures.add(e);
+                        } finally {
+                            reclaimDone.set(true);
+                        }
+                    },
+                    "reclaimer"));
             for (final Thread t : threads) {
                 t.start();
             }
@@ -97,7 +105,9 @@ class SwapStressTest {
             swap.drain();
             mm.validate();
             swap.validate();
-            assertTrue(machine.vmstat().get(VmEvent.PSWPOUT) > 0 && machine.vmstat().get(VmEvent.PSWPIN) > 0,
+            assertTrue(
+                    machine.vmstat().get(VmEvent.PSWPOUT) > 0
+                            && machine.vmstat().get(VmEvent.PSWPIN) > 0,
                     () -> "pages went out and came back: " + machine.vmstat().snapshot());
             for (int p = 0; p < PAGES; p++) {
                 assertEquals(p + 1, main.load(a + (long) p * PAGE), "page " + p + " after the run");
@@ -170,8 +180,10 @@ class SwapStressTest {
                     locked = true;
                 }
                 // __remove_mapping: only the swap cache's reference and ours, nobody maps it, written.
-                if (frames.memMap().test(pfn, PageFlags.PG_SWAPCACHE) && frames.mapcount(pfn) == 0
-                        && frames.refcount(pfn) == 2 && !frames.memMap().test(pfn, PageFlags.PG_DIRTY)
+                if (frames.memMap().test(pfn, PageFlags.PG_SWAPCACHE)
+                        && frames.mapcount(pfn) == 0
+                        && frames.refcount(pfn) == 2
+                        && !frames.memMap().test(pfn, PageFlags.PG_DIRTY)
                         && !frames.memMap().test(pfn, PageFlags.PG_WRITEBACK)) {
                     swap.deleteFromSwapCache(pfn);
                     fw.unlock(pfn);

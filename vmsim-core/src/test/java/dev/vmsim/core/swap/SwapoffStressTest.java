@@ -39,7 +39,9 @@ class SwapoffStressTest {
     private static final int ROUNDS = 2000;
 
     @ParameterizedTest
-    @EnumSource(value = LockingMode.class, names = {"MMAP_ONLY", "PER_VMA"})
+    @EnumSource(
+            value = LockingMode.class,
+            names = {"MMAP_ONLY", "PER_VMA"})
     void faultsDuringSwapoffKeepDataAndInvariants(final LockingMode mode) throws Exception {
         final Machine machine = TestArch.machine(1024);
         try {
@@ -62,23 +64,25 @@ class SwapoffStressTest {
             final List<Thread> threads = new ArrayList<>();
             for (int t = 0; t < FAULTERS; t++) {
                 final int seed = t;
-                threads.add(new Thread(() -> {
-                    try {
-                        final Cpu cpu = machine.newCpu();
-                        cpu.switchMm(mm);
-                        final Random r = new Random(seed);
-                        for (int i = 0; i < ROUNDS || !swapoffDone.get(); i++) { // overlap the whole swapoff
-                            final int p = r.nextInt(PAGES);
-                            final long va = a + p * PAGE;
-                            assertEquals((p + 1) & 0xff, cpu.load(va), "page " + p);
-                            if (r.nextInt(4) == 0) {
-                                assertEquals(SigInfo.OK, cpu.store(va, (byte) (p + 1)));
+                threads.add(new Thread(
+                        () -> {
+                            try {
+                                final Cpu cpu = machine.newCpu();
+                                cpu.switchMm(mm);
+                                final Random r = new Random(seed);
+                                for (int i = 0; i < ROUNDS || !swapoffDone.get(); i++) { // overlap the whole swapoff
+                                    final int p = r.nextInt(PAGES);
+                                    final long va = a + p * PAGE;
+                                    assertEquals((p + 1) & 0xff, cpu.load(va), "page " + p);
+                                    if (r.nextInt(4) == 0) {
+                                        assertEquals(SigInfo.OK, cpu.store(va, (byte) (p + 1)));
+                                    }
+                                }
+                            } catch (Throwable e) {
+                                failures.add(e);
                             }
-                        }
-                    } catch (Throwable e) {
-                        failures.add(e);
-                    }
-                }, "faulter-" + t));
+                        },
+                        "faulter-" + t));
             }
             threads.forEach(Thread::start);
             final int ret = machine.swapoff();

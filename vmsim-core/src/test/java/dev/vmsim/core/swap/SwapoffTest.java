@@ -79,7 +79,8 @@ class SwapoffTest {
     private static void check(final Cpu cpu, final long a) {
         for (int p = 0; p < PAGES; p++) {
             for (int off = 0; off < PAGE; off += 512) {
-                assertEquals(pattern(p, off) & 0xff, cpu.load(a + (long) p * PAGE + off), "page " + p + " offset " + off);
+                assertEquals(
+                        pattern(p, off) & 0xff, cpu.load(a + (long) p * PAGE + off), "page " + p + " offset " + off);
             }
         }
     }
@@ -225,7 +226,8 @@ class SwapoffTest {
         final CountDownLatch locked = new CountDownLatch(1);
         final CountDownLatch go = new CountDownLatch(1);
         LockHooks.install(point -> {
-            if (point.equals("unuse_pte_range:folio_locked") && Thread.currentThread().getName().equals("swapoff")
+            if (point.equals("unuse_pte_range:folio_locked")
+                    && Thread.currentThread().getName().equals("swapoff")
                     && locked.getCount() > 0) {
                 locked.countDown();
                 await(go);
@@ -239,10 +241,12 @@ class SwapoffTest {
         assertTrue(pfn >= 0, "swapoff read page 0 into the swap cache");
 
         final AtomicReference<Integer> loaded = new AtomicReference<>();
-        final Thread fault = new Thread(() -> {
-            final Cpu c = cpuOn(mm);
-            loaded.set(c.load(a));
-        }, "faulter");
+        final Thread fault = new Thread(
+                () -> {
+                    final Cpu c = cpuOn(mm);
+                    loaded.set(c.load(a));
+                },
+                "faulter");
         fault.start();
         final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (fault.getState() != Thread.State.WAITING) {

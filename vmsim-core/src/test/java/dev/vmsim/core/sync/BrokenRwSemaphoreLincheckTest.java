@@ -41,6 +41,7 @@ public class BrokenRwSemaphoreLincheckTest {
     public void modelCheckingFindsTheTornRead() {
         assertThrows(
                 LincheckAssertionError.class,
-                () -> LincheckRuns.modelCheck(BrokenRwSemaphoreLincheckTest.class, null, LincheckRuns.budget(10, 200), 2, 2));
+                () -> LincheckRuns.modelCheck(
+                        BrokenRwSemaphoreLincheckTest.class, null, LincheckRuns.budget(10, 200), 2, 2));
     }
 }

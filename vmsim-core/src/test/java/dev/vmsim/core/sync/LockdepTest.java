@@ -89,7 +89,8 @@ class LockdepTest {
         final Lockdep.LockdepSplat s = assertThrows(Lockdep.LockdepSplat.class, sem::downWrite);
         assertTrue(s.getMessage().contains("possible recursive locking detected"), s.getMessage());
         assertTrue(s.getMessage().contains("which it already holds"), s.getMessage());
-        assertTrue(s.getMessage().contains("LockdepTest.sameLockTakenAgainIsRecursiveLocking"),
+        assertTrue(
+                s.getMessage().contains("LockdepTest.sameLockTakenAgainIsRecursiveLocking"),
                 "the requesting stack: " + s.getMessage());
         assertEquals(RwSemaphore.RWSEM_WRITER_LOCKED, sem.count(), "the second acquire changed nothing");
         sem.upWrite();

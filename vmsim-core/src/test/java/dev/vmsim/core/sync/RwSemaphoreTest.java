@@ -179,7 +179,9 @@ class RwSemaphoreTest {
         r2.joinResult();
         // A snapshot first: W appends once it gets the lock, and a live subList of a
         // CopyOnWriteArrayList throws ConcurrentModificationException after that.
-        assertEquals(List.of("R1", "R2"), List.copyOf(events).subList(0, 2).stream().sorted().toList());
+        assertEquals(
+                List.of("R1", "R2"),
+                List.copyOf(events).subList(0, 2).stream().sorted().toList());
         hold.countDown();
         w.joinResult();
         assertEquals(0, sem.count());
@@ -408,7 +410,9 @@ class RwSemaphoreTest {
         final CountDownLatch hold = new CountDownLatch(1);
         final Actor r = reader("R", hold);
         Schedule.until("R holds", () -> events.contains("R"));
-        final Lockdep.LockdepSplat splat = assertThrows(Lockdep.LockdepSplat.class, sem::upgradeTrylock,
+        final Lockdep.LockdepSplat splat = assertThrows(
+                Lockdep.LockdepSplat.class,
+                sem::upgradeTrylock,
                 "R's read hold is not ours to upgrade (lockdep knows whose it is)");
         assertTrue(splat.getMessage().contains("upgrade without a read hold"), splat.getMessage());
         assertEquals(RWSEM_READER_BIAS, sem.count());

@@ -16,8 +16,11 @@ public final class Faults {
         mm.mmapLock().readLock();
         try {
             final Vma vma = mm.findVma(va);
-            return Memory.handleMmFault(vma, va,
-                    FaultFlags.FAULT_FLAG_DEFAULT | FaultFlags.FAULT_FLAG_USER | FaultFlags.FAULT_FLAG_WRITE, PtRegs.USER);
+            return Memory.handleMmFault(
+                    vma,
+                    va,
+                    FaultFlags.FAULT_FLAG_DEFAULT | FaultFlags.FAULT_FLAG_USER | FaultFlags.FAULT_FLAG_WRITE,
+                    PtRegs.USER);
         } finally {
             mm.mmapLock().readUnlock();
         }

@@ -61,6 +61,5 @@ public final class OneSlotSwap implements SwapBackend {
     }
 
     @Override
-    public void freeSwapAndCache(final long entry) {
-    }
+    public void freeSwapAndCache(final long entry) {}
 }

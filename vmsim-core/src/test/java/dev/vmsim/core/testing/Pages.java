@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 
 /** Anonymous memory written through a CPU, so that tests can check the data survives what follows. */
 public final class Pages {
@@ -19,7 +19,8 @@ public final class Pages {
     public static long mapAndFill(final Cpu cpu, final MmStruct mm, final int pages) {
         cpu.switchMm(mm);
         final long page = mm.pageSize();
-        final long a = mm.mmap(0, pages * page, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS);
+        final long a =
+                mm.mmap(0, pages * page, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS);
         assertTrue(a > 0, "mmap: " + a);
         for (int p = 0; p < pages; p++) {
             assertEquals(SigInfo.OK, cpu.store(a + p * page, sig(p)), "page " + p);

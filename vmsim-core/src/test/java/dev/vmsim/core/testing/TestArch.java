@@ -15,8 +15,8 @@ import dev.vmsim.core.fault.VmFault;
 import dev.vmsim.core.lock.LockVma;
 import dev.vmsim.core.lock.VmaLock;
 import dev.vmsim.core.mm.MmStruct;
-import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.mm.VmFlags;
+import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.phys.PhysicalMemory;
 import dev.vmsim.core.stat.VmEvent;
@@ -174,7 +174,8 @@ public final class TestArch implements Arch {
     }
 
     private static boolean accessError(final TestFault f, final Vma vma) {
-        final long need = f.kind == Access.WRITE ? VmFlags.VM_WRITE
+        final long need = f.kind == Access.WRITE
+                ? VmFlags.VM_WRITE
                 : f.kind == Access.EXEC ? VmFlags.VM_EXEC : (VmFlags.VM_READ | VmFlags.VM_WRITE);
         return (vma.vmFlags & need) == 0;
     }
@@ -214,7 +215,7 @@ public final class TestArch implements Arch {
                 flags |= FaultFlags.FAULT_FLAG_TRIED;
             }
         }
-        for (;;) {
+        for (; ; ) {
             final Vma vma = LockVma.lockMmAndFindVma(mm, addr, regs);
             if (vma == null) {
                 return SigInfo.SEGV_MAPERR_SIG;

@@ -21,6 +21,7 @@ public final class TestPageTableFormat implements PageTableFormat {
      * zap and rmap keep handling it.
      */
     public static final long PROTNONE = 1L << 8;
+
     public static final long NX = 1L << 63;
     public static final long PFN_MASK = ((1L << 52) - 1) & ~0xfffL;
 
@@ -158,9 +159,17 @@ public final class TestPageTableFormat implements PageTableFormat {
 
     @Override
     public String describe(final long entry, final int level) {
-        return String.format("L%d 0x%016x%s%s%s%s%s pfn=0x%x", level, entry, (entry & P) != 0 ? " P" : "",
-                (entry & RW) != 0 ? " RW" : "", (entry & US) != 0 ? " US" : "", (entry & A) != 0 ? " A" : "",
-                (entry & D) != 0 ? " D" : "", pfn(entry)) + ((entry & PROTNONE) != 0 ? " PROTNONE" : "");
+        return String.format(
+                        "L%d 0x%016x%s%s%s%s%s pfn=0x%x",
+                        level,
+                        entry,
+                        (entry & P) != 0 ? " P" : "",
+                        (entry & RW) != 0 ? " RW" : "",
+                        (entry & US) != 0 ? " US" : "",
+                        (entry & A) != 0 ? " A" : "",
+                        (entry & D) != 0 ? " D" : "",
+                        pfn(entry))
+                + ((entry & PROTNONE) != 0 ? " PROTNONE" : "");
     }
 
     // x86-64's swap-PTE layout without the L1TF inversion: type in bits 59-63, offset in 9-58,

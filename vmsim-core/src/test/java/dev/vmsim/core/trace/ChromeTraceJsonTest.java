@@ -36,13 +36,21 @@ class ChromeTraceJsonTest {
     @Test
     void slicesNestAsBeginEndPairsAndAnUnfinishedSliceIsLeftOut() {
         final String json = ChromeTraceJson.write(CONTENDED, STATS, 7);
-        assertTrue(json.contains("{\"ph\":\"B\",\"pid\":1,\"tid\":0,\"ts\":1.000,\"name\":\"page_fault_user\","
-                + "\"args\":{\"decode\":\"#PF \\\"x\\\"\"}}"), json);
-        assertTrue(json.contains("{\"ph\":\"E\",\"pid\":1,\"tid\":0,\"ts\":9.000,\"name\":\"page_fault_user\","
-                + "\"args\":{\"signal\":\"ok\",\"rss\":\"12\",\"free_frames\":\"900\"}}"), json);
-        assertTrue(json.contains("\"ph\":\"B\",\"pid\":1,\"tid\":0,\"ts\":2.500,\"name\":\"mmap_lock_wait(read)\""), json);
-        assertTrue(json.contains("\"ph\":\"E\",\"pid\":1,\"tid\":0,\"ts\":4.500,\"name\":\"mmap_lock_wait(read)\""), json);
-        assertTrue(json.contains("\"ph\":\"B\",\"pid\":1,\"tid\":1,\"ts\":0.600,\"name\":\"mmap_lock_held(write)\""), json);
+        assertTrue(
+                json.contains("{\"ph\":\"B\",\"pid\":1,\"tid\":0,\"ts\":1.000,\"name\":\"page_fault_user\","
+                        + "\"args\":{\"decode\":\"#PF \\\"x\\\"\"}}"),
+                json);
+        assertTrue(
+                json.contains("{\"ph\":\"E\",\"pid\":1,\"tid\":0,\"ts\":9.000,\"name\":\"page_fault_user\","
+                        + "\"args\":{\"signal\":\"ok\",\"rss\":\"12\",\"free_frames\":\"900\"}}"),
+                json);
+        assertTrue(
+                json.contains("\"ph\":\"B\",\"pid\":1,\"tid\":0,\"ts\":2.500,\"name\":\"mmap_lock_wait(read)\""), json);
+        assertTrue(
+                json.contains("\"ph\":\"E\",\"pid\":1,\"tid\":0,\"ts\":4.500,\"name\":\"mmap_lock_wait(read)\""), json);
+        assertTrue(
+                json.contains("\"ph\":\"B\",\"pid\":1,\"tid\":1,\"ts\":0.600,\"name\":\"mmap_lock_held(write)\""),
+                json);
         assertFalse(json.contains("\"tid\":1,\"ts\":6.000"), "the unfinished slice on cpu 1 is left out: " + json);
         // Parent before child, child's E before parent's E.
         assertTrue(json.indexOf("\"ts\":1.000,\"name\":\"page_fault_user\"")
@@ -54,13 +62,19 @@ class ChromeTraceJsonTest {
     @Test
     void aWaitGetsAFlowFromItsFaultThroughTheWaitToTheRelease() {
         final String json = ChromeTraceJson.write(CONTENDED, STATS, 7);
-        assertTrue(json.contains("{\"ph\":\"s\",\"pid\":1,\"tid\":0,\"ts\":1.000,\"cat\":\"mmap_lock\","
-                + "\"name\":\"mmap_lock\",\"id\":1}"), json);
-        assertTrue(json.contains("{\"ph\":\"t\",\"pid\":1,\"tid\":0,\"ts\":3.500,\"cat\":\"mmap_lock\","
-                + "\"name\":\"mmap_lock\",\"id\":1}"), json);
+        assertTrue(
+                json.contains("{\"ph\":\"s\",\"pid\":1,\"tid\":0,\"ts\":1.000,\"cat\":\"mmap_lock\","
+                        + "\"name\":\"mmap_lock\",\"id\":1}"),
+                json);
+        assertTrue(
+                json.contains("{\"ph\":\"t\",\"pid\":1,\"tid\":0,\"ts\":3.500,\"cat\":\"mmap_lock\","
+                        + "\"name\":\"mmap_lock\",\"id\":1}"),
+                json);
         // Inside the releasing task's held slice, 1 ns before it ends.
-        assertTrue(json.contains("{\"ph\":\"f\",\"pid\":1,\"tid\":1,\"ts\":3.999,\"cat\":\"mmap_lock\","
-                + "\"name\":\"mmap_lock\",\"id\":1,\"bp\":\"e\"}"), json);
+        assertTrue(
+                json.contains("{\"ph\":\"f\",\"pid\":1,\"tid\":1,\"ts\":3.999,\"cat\":\"mmap_lock\","
+                        + "\"name\":\"mmap_lock\",\"id\":1,\"bp\":\"e\"}"),
+                json);
     }
 
     @Test
@@ -77,14 +91,19 @@ class ChromeTraceJsonTest {
     @Test
     void countersAndPerCpuMetadata() {
         final String json = ChromeTraceJson.write(CONTENDED, STATS, 7);
-        assertTrue(json.contains("{\"ph\":\"C\",\"pid\":1,\"tid\":0,\"ts\":9.000,\"name\":\"rss\",\"args\":{\"pages\":12}}"),
+        assertTrue(
+                json.contains(
+                        "{\"ph\":\"C\",\"pid\":1,\"tid\":0,\"ts\":9.000,\"name\":\"rss\",\"args\":{\"pages\":12}}"),
                 json);
         assertTrue(json.contains("\"name\":\"nr_free_pages\",\"args\":{\"pages\":900}}"), json);
         assertTrue(json.contains("\"ts\":2.500,\"name\":\"mmap_lock\",\"args\":{\"waiters\":1}}"), json);
         assertTrue(json.contains("\"ts\":4.500,\"name\":\"mmap_lock\",\"args\":{\"waiters\":0}}"), json);
         assertTrue(json.contains("\"name\":\"thread_name\",\"args\":{\"name\":\"cpu 1\"}"), json);
-        assertTrue(json.contains("\"cpus\":[{\"cpu\":0,\"name\":\"cpu 0\",\"entries\":7,\"dropped_events\":3,"
-                + "\"unread\":0},{\"cpu\":1,\"name\":\"cpu 1\",\"entries\":5,\"dropped_events\":0,\"unread\":0}]"), json);
+        assertTrue(
+                json.contains(
+                        "\"cpus\":[{\"cpu\":0,\"name\":\"cpu 0\",\"entries\":7,\"dropped_events\":3,"
+                                + "\"unread\":0},{\"cpu\":1,\"name\":\"cpu 1\",\"entries\":5,\"dropped_events\":0,\"unread\":0}]"),
+                json);
         assertTrue(json.contains("\"lost_events\":3"), json);
     }
 

@@ -8,8 +8,8 @@ import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.SigInfo;
 import dev.vmsim.core.cpu.Cpu;
 import dev.vmsim.core.lock.LockingMode;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.script.VmScript;
 import dev.vmsim.core.testing.Allocations;
 import dev.vmsim.core.testing.TestArch;
@@ -38,7 +38,8 @@ class FaultTraceTest {
     }
 
     /** As above; with {@code upgrade} the simulator's mmap_lock upgrade is on; with {@code mmapLock} its events are kept. */
-    private static List<String> trace(final String vms, final LockingMode mode, final boolean upgrade, final boolean mmapLock) {
+    private static List<String> trace(
+            final String vms, final LockingMode mode, final boolean upgrade, final boolean mmapLock) {
         final TraceRecorder rec = new TraceRecorder(10_000);
         FaultTrace.install(rec);
         try {
@@ -57,7 +58,9 @@ class FaultTraceTest {
 
     private static String summary(final TraceEvent e) {
         final StringBuilder sb = new StringBuilder();
-        for (final String k : new String[] {"result", "page", "action", "from", "via", "ret", "flags", "write", "success", "upgrade"}) {
+        for (final String k :
+                new String[] {"result", "page", "action", "from", "via", "ret", "flags", "write", "success", "upgrade"
+                }) {
             final String v = e.arg(k);
             if (v != null) {
                 sb.append(' ').append(k).append('=').append(v);
@@ -69,15 +72,17 @@ class FaultTraceTest {
     @Test
     void firstReadMapsTheZeroPageAndAWriteAfterItCopies() {
         final List<String> ev = trace("map a 16K rw-\nread a\nwrite a\n", LockingMode.PER_VMA);
-        assertEquals(List.of(
-                "i lock_vma_under_rcu result=locked",
-                "B handle_mm_fault flags=USER|VMA_LOCK",
-                "i do_anonymous_page page=zero",
-                "E handle_mm_fault ret=0",
-                "i lock_vma_under_rcu result=locked",
-                "B handle_mm_fault flags=WRITE|USER|VMA_LOCK",
-                "i do_wp_page action=copy from=zero",
-                "E handle_mm_fault ret=0"), ev);
+        assertEquals(
+                List.of(
+                        "i lock_vma_under_rcu result=locked",
+                        "B handle_mm_fault flags=USER|VMA_LOCK",
+                        "i do_anonymous_page page=zero",
+                        "E handle_mm_fault ret=0",
+                        "i lock_vma_under_rcu result=locked",
+                        "B handle_mm_fault flags=WRITE|USER|VMA_LOCK",
+                        "i do_wp_page action=copy from=zero",
+                        "E handle_mm_fault ret=0"),
+                ev);
     }
 
     /**
@@ -124,17 +129,19 @@ class FaultTraceTest {
     void stackGrowthByDefaultDropsTheReadLockAndTakesTheWriteLock() {
         final List<String> ev = trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA, false, true);
         final int from = ev.indexOf("B lock_mm_and_find_vma");
-        assertEquals(List.of(
-                "B lock_mm_and_find_vma",
-                "i mmap_lock_start_locking write=false",
-                "i mmap_lock_acquire_returned write=false success=true",
-                "i mmap_write_lock_via via=drop-retake",
-                "i mmap_lock_released write=false",
-                "i mmap_lock_start_locking write=true",
-                "i mmap_lock_acquire_returned write=true success=true",
-                "i expand_downwards ret=0",
-                "i mmap_lock_acquire_returned write=false success=true",
-                "E lock_mm_and_find_vma result=found"), ev.subList(from, from + 10));
+        assertEquals(
+                List.of(
+                        "B lock_mm_and_find_vma",
+                        "i mmap_lock_start_locking write=false",
+                        "i mmap_lock_acquire_returned write=false success=true",
+                        "i mmap_write_lock_via via=drop-retake",
+                        "i mmap_lock_released write=false",
+                        "i mmap_lock_start_locking write=true",
+                        "i mmap_lock_acquire_returned write=true success=true",
+                        "i expand_downwards ret=0",
+                        "i mmap_lock_acquire_returned write=false success=true",
+                        "E lock_mm_and_find_vma result=found"),
+                ev.subList(from, from + 10));
     }
 
     /** With --mmap-upgrade: the atomic upgrade, with its own mmap_lock events (upgrade=true). */
@@ -142,20 +149,24 @@ class FaultTraceTest {
     void withTheUpgradeOnTheStackGrowsUnderTheUpgradedLock() {
         final List<String> ev = trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA, true, true);
         final int from = ev.indexOf("i mmap_write_lock_via via=upgrade");
-        assertEquals(List.of(
-                "i mmap_lock_start_locking write=true upgrade=true",
-                "i mmap_lock_released write=false upgrade=true",
-                "i mmap_lock_acquire_returned write=true success=true upgrade=true",
-                "i mmap_write_lock_via via=upgrade"), ev.subList(from - 3, from + 1));
-        assertEquals(List.of(
-                "i lock_vma_under_rcu result=abort",
-                "B lock_mm_and_find_vma",
-                "i mmap_write_lock_via via=upgrade",
-                "i expand_downwards ret=0",
-                "E lock_mm_and_find_vma result=found",
-                "B handle_mm_fault flags=USER",
-                "i do_anonymous_page page=zero",
-                "E handle_mm_fault ret=0"), trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA, true, false));
+        assertEquals(
+                List.of(
+                        "i mmap_lock_start_locking write=true upgrade=true",
+                        "i mmap_lock_released write=false upgrade=true",
+                        "i mmap_lock_acquire_returned write=true success=true upgrade=true",
+                        "i mmap_write_lock_via via=upgrade"),
+                ev.subList(from - 3, from + 1));
+        assertEquals(
+                List.of(
+                        "i lock_vma_under_rcu result=abort",
+                        "B lock_mm_and_find_vma",
+                        "i mmap_write_lock_via via=upgrade",
+                        "i expand_downwards ret=0",
+                        "E lock_mm_and_find_vma result=found",
+                        "B handle_mm_fault flags=USER",
+                        "i do_anonymous_page page=zero",
+                        "E handle_mm_fault ret=0"),
+                trace("map s 16K rw- growsdown\nread s-4K\n", LockingMode.PER_VMA, true, false));
     }
 
     @Test
@@ -172,7 +183,8 @@ class FaultTraceTest {
         FaultTrace.install(rec);
         VmScript.run("map a 16K rw-\n", new TestArch(), LockingMode.PER_VMA);
         FaultTrace.install(null);
-        final List<String> names = rec.events().stream().map(e -> e.name + " " + e.arg("write")).toList();
+        final List<String> names =
+                rec.events().stream().map(e -> e.name + " " + e.arg("write")).toList();
         final int start = names.indexOf("mmap_lock_start_locking true");
         assertTrue(start >= 0, names.toString());
         assertEquals("mmap_lock_acquire_returned true", names.get(start + 1));
@@ -192,7 +204,9 @@ class FaultTraceTest {
     @Test
     void sitesTakeOnlyPrimitivesAndTheSinkIsOneVolatileField() throws Exception {
         for (final Method m : FaultTrace.class.getDeclaredMethods()) {
-            if (!Modifier.isPublic(m.getModifiers()) || m.getReturnType() != void.class || m.getName().equals("install")) {
+            if (!Modifier.isPublic(m.getModifiers())
+                    || m.getReturnType() != void.class
+                    || m.getName().equals("install")) {
                 continue;
             }
             for (final Class<?> p : m.getParameterTypes()) {
@@ -212,7 +226,8 @@ class FaultTraceTest {
         assertTrue(seen.get() > 0);
         FaultTrace.install(null);
         final long before = seen.get();
-        VmScript.run("map a 16K rw-\nwrite a\nmap s 16K rw- growsdown\nread s-4K\n", new TestArch(), LockingMode.PER_VMA);
+        VmScript.run(
+                "map a 16K rw-\nwrite a\nmap s 16K rw- growsdown\nread s-4K\n", new TestArch(), LockingMode.PER_VMA);
         assertEquals(before, seen.get());
     }
 

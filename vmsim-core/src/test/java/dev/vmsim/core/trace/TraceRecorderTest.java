@@ -33,10 +33,12 @@ class TraceRecorderTest {
         final List<Thread> threads = new ArrayList<>();
         final List<Throwable> failures = new ArrayList<>();
         for (final Cpu cpu : cpus) {
-            final Thread t = new Thread(() -> {
-                cpu.switchMm(mm);
-                body.run(cpu);
-            }, "cpu" + cpu.id());
+            final Thread t = new Thread(
+                    () -> {
+                        cpu.switchMm(mm);
+                        body.run(cpu);
+                    },
+                    "cpu" + cpu.id());
             t.setUncaughtExceptionHandler((th, e) -> {
                 synchronized (failures) {
                     failures.add(e);
@@ -80,8 +82,8 @@ class TraceRecorderTest {
         final Map<Integer, List<Integer>> seqs = seqsByCpu(rec.events());
         assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7), seqs.get(0), "the ring keeps the oldest (overwrite off)");
         assertEquals(List.of(0, 1, 2, 3, 4), seqs.get(1));
-        assertEquals(List.of(new TraceRecorder.CpuStats(0, 8, 12, 0), new TraceRecorder.CpuStats(1, 5, 0, 0)),
-                rec.stats());
+        assertEquals(
+                List.of(new TraceRecorder.CpuStats(0, 8, 12, 0), new TraceRecorder.CpuStats(1, 5, 0, 0)), rec.stats());
         assertEquals(12, rec.dropped());
         assertEquals(13, rec.entries());
         assertEquals(25, rec.entriesWritten());

@@ -59,7 +59,9 @@ public class BrokenMapleTreeLincheckTest {
     }
 
     @Operation
-    public void store(@Param(name = "index") final int index, @Param(name = "len") final int len,
+    public void store(
+            @Param(name = "index") final int index,
+            @Param(name = "len") final int len,
             @Param(name = "value") final int value) {
         synchronized (writeLock) {
             final MapleNode old = tree.root();
@@ -83,7 +85,13 @@ public class BrokenMapleTreeLincheckTest {
 
     @Test
     public void modelCheckingFindsTheWalkThatSeesAnEmptyTree() {
-        assertThrows(LincheckAssertionError.class, () -> LincheckRuns.modelCheck(BrokenMapleTreeLincheckTest.class,
-                MapleTreeLincheckTest.TreeMapSpec.class, LincheckRuns.budget(10, 40), 2, 2));
+        assertThrows(
+                LincheckAssertionError.class,
+                () -> LincheckRuns.modelCheck(
+                        BrokenMapleTreeLincheckTest.class,
+                        MapleTreeLincheckTest.TreeMapSpec.class,
+                        LincheckRuns.budget(10, 40),
+                        2,
+                        2));
     }
 }

@@ -2,8 +2,8 @@ package dev.vmsim.core.tree;
 
 import dev.vmsim.core.Machine;
 import dev.vmsim.core.lock.LockingMode;
-import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.testing.TestArch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +31,7 @@ final class MapleOpStreamRecorder {
     private static final int PAGES = 256;
     /** The seeds of the recorded workloads, one file each. */
     static final long[] SEEDS = {1, 2, 3};
+
     static final int OPS = 600;
 
     private MapleOpStreamRecorder() {}
@@ -53,8 +54,9 @@ final class MapleOpStreamRecorder {
             final MmStruct mm = new MmStruct(machine, LockingMode.PER_VMA);
             // The tree as recording begins (the vdso), then every store.
             mm.mmMt().forEachRange((first, last, v) -> out.add(String.format("STORE 0x%x 0x%x", first, last)));
-            mm.mmMt().setStoreTrace((first, last, v) -> out.add(String.format("%s 0x%x 0x%x",
-                    v == null ? "SNULL" : "STORE", first, last)));
+            mm.mmMt()
+                    .setStoreTrace((first, last, v) ->
+                            out.add(String.format("%s 0x%x 0x%x", v == null ? "SNULL" : "STORE", first, last)));
             final Random rnd = new Random(seed);
             for (int i = 0; i < OPS; i++) {
                 step(mm, rnd);

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 class MapleTreeApiTest {
     /** MTREE_ALLOC_MAX: the test reserves [this, ULONG_MAX] with XA_ZERO_ENTRY. */
     private static final long MTREE_ALLOC_MAX = 0x2000000000000L;
+
     private static final Object XA_ZERO_ENTRY = new Object();
 
     /** A /proc/self/maps table captured by the kernel test's author: [start, end) pairs, bytes. */

@@ -36,7 +36,9 @@ public class MapleTreeLincheckTest {
 
     /** mas_store_gfp under the (modelled) mmap write lock: [index, index + len - 1] maps to value. */
     @Operation
-    public void store(@Param(name = "index") final int index, @Param(name = "len") final int len,
+    public void store(
+            @Param(name = "index") final int index,
+            @Param(name = "len") final int len,
             @Param(name = "value") final int value) {
         synchronized (writeLock) {
             tree.store(index, index + len - 1, value);

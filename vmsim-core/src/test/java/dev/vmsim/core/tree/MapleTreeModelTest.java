@@ -71,7 +71,8 @@ class MapleTreeModelTest {
             } else {
                 final long lo = rnd.nextInt(4) == 0 ? key(rnd, universe) : a;
                 final long hi = rnd.nextInt(4) == 0 ? key(rnd, universe) : end(rnd, lo, universe);
-                final long size = rnd.nextInt(16) == 0 ? rnd.nextLong(3) : 1 + rnd.nextLong(rnd.nextBoolean() ? 8 : 512);
+                final long size =
+                        rnd.nextInt(16) == 0 ? rnd.nextLong(3) : 1 + rnd.nextLong(rnd.nextBoolean() ? 8 : 512);
                 mas.set(1, 2);
                 ref.set(1, 2);
                 final boolean rev = kind >= 93;

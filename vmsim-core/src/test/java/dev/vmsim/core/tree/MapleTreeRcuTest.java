@@ -140,8 +140,8 @@ class MapleTreeRcuTest {
                                 || mas.last < index
                                 || mas.index % CELL != 0
                                 || mas.last % CELL != CELL - 1)) {
-                    errors.add("range " + mas.index + ".." + mas.last + " for value over cells " + v.firstCell
-                            + ".." + v.lastCell);
+                    errors.add("range " + mas.index + ".." + mas.last + " for value over cells " + v.firstCell + ".."
+                            + v.lastCell);
                 }
             }
             n++;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
 import dev.vmsim.core.debug.Bug;
 import dev.vmsim.core.debug.BugSwitches;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Per-operation tests of {@link MapleTree}, ported by name from lib/test_maple_tree.c and tools/testing/radix-tree/maple.c. */
@@ -273,7 +273,6 @@ class MapleTreeTest {
         return mt;
     }
 
-
     /** TREE-13 check_collapsing_rebalance: a height-6 tree erased from the right stays valid and ends empty. */
     @Test
     void checkCollapsingRebalance() {
@@ -448,8 +447,8 @@ class MapleTreeTest {
         }
     }
 
-    private static void assertArea(final MaState<?> mas, final int expectRc, final int rc, final long index,
-            final long last) {
+    private static void assertArea(
+            final MaState<?> mas, final int expectRc, final int rc, final long index, final long last) {
         assertEquals(expectRc, rc);
         assertEquals(index, mas.index, "index");
         assertEquals(last, mas.last, "last");

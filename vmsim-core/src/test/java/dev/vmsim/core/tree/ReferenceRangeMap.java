@@ -237,7 +237,8 @@ final class ReferenceRangeMap<T> {
                 top = s.first[i] - 1;
                 continue;
             }
-            final long start = (i >= 0 && s.last[i] == -1L) ? top + 1 : (Long.compareUnsigned(gapStart, min) > 0 ? gapStart : min);
+            final long start =
+                    (i >= 0 && s.last[i] == -1L) ? top + 1 : (Long.compareUnsigned(gapStart, min) > 0 ? gapStart : min);
             if (Long.compareUnsigned(start, top) <= 0 && Long.compareUnsigned(top - start, size - 1) >= 0) {
                 last = top;
                 index = top - size + 1;

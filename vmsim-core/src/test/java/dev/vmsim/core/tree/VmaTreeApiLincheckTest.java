@@ -37,7 +37,9 @@ public class VmaTreeApiLincheckTest {
 
     /** mas_store_gfp over [index, index + len - 1] (store_range). */
     @Operation
-    public void store(@Param(name = "index") final int index, @Param(name = "len") final int len,
+    public void store(
+            @Param(name = "index") final int index,
+            @Param(name = "len") final int len,
             @Param(name = "value") final int value) {
         synchronized (writeLock) {
             tree.store(index, index + len - 1, value);
@@ -46,7 +48,9 @@ public class VmaTreeApiLincheckTest {
 
     /** mtree_insert_range: 0, or -EEXIST if any index of the range is occupied. */
     @Operation
-    public int insert(@Param(name = "index") final int index, @Param(name = "len") final int len,
+    public int insert(
+            @Param(name = "index") final int index,
+            @Param(name = "len") final int len,
             @Param(name = "value") final int value) {
         synchronized (writeLock) {
             return tree.insert(index, index + len - 1, value);

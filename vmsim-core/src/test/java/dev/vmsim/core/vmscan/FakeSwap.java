@@ -26,6 +26,7 @@ final class FakeSwap implements SwapBackend {
     private final AtomicLong nextSlot = new AtomicLong(1);
     /** swap_map: the references each slot has from swap PTEs. */
     final Map<Long, AtomicInteger> swapMap = new ConcurrentHashMap<>();
+
     final Queue<Long> writing = new ConcurrentLinkedQueue<>();
     final AtomicInteger added = new AtomicInteger();
     final AtomicInteger written = new AtomicInteger();

@@ -5,7 +5,6 @@ import static dev.vmsim.core.mm.Mman.MAP_PRIVATE;
 import static dev.vmsim.core.mm.Mman.PROT_READ;
 import static dev.vmsim.core.mm.Mman.PROT_WRITE;
 import static dev.vmsim.core.testing.Faults.writeFault;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vmsim.core.Machine;
@@ -59,7 +58,8 @@ class ReclaimStressTest {
             throw new AssertionError("a thread failed", failure.get());
         }
         assertTrue(machine.vmscan().kswapd().quiesce(10_000));
-        assertTrue(machine.vmstat().get(VmEvent.PGSTEAL_KSWAPD) + machine.vmstat().get(VmEvent.PGSTEAL_DIRECT) > 0,
+        assertTrue(
+                machine.vmstat().get(VmEvent.PGSTEAL_KSWAPD) + machine.vmstat().get(VmEvent.PGSTEAL_DIRECT) > 0,
                 "a working set larger than memory made reclaim free something");
         machine.validate();
         parent.exitMmap();

@@ -68,12 +68,14 @@ class ReclaimToSwapTest {
         final long majBefore = machine.vmstat().get(VmEvent.PGMAJFAULT);
         for (int p = 0; p < PAGES; p++) {
             for (int off = 0; off < PAGE; off += 1024) {
-                assertEquals(pattern(p, off) & 0xff, cpu.load(a + (long) p * PAGE + off), "page " + p + " offset " + off);
+                assertEquals(
+                        pattern(p, off) & 0xff, cpu.load(a + (long) p * PAGE + off), "page " + p + " offset " + off);
             }
         }
         assertTrue(machine.vmstat().get(VmEvent.PSWPIN) > 0, "pages read back from swap");
         assertTrue(machine.vmstat().get(VmEvent.PGMAJFAULT) > majBefore, "the read-back took major faults");
-        assertTrue(machine.vmstat().get(VmEvent.PGSTEAL_KSWAPD) + machine.vmstat().get(VmEvent.PGSTEAL_DIRECT) > 0);
+        assertTrue(
+                machine.vmstat().get(VmEvent.PGSTEAL_KSWAPD) + machine.vmstat().get(VmEvent.PGSTEAL_DIRECT) > 0);
         quiesce();
         machine.validate();
         assertEquals(0, mm.munmap(a, (long) PAGES * PAGE));

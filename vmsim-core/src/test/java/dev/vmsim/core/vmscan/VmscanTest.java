@@ -6,7 +6,6 @@ import static dev.vmsim.core.mm.Mman.PROT_READ;
 import static dev.vmsim.core.mm.Mman.PROT_WRITE;
 import static dev.vmsim.core.testing.Faults.pte;
 import static dev.vmsim.core.testing.Faults.writeFault;
-import static dev.vmsim.core.vmscan.Lruvec.LRU_ACTIVE_ANON;
 import static dev.vmsim.core.vmscan.Lruvec.LRU_INACTIVE_ANON;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -234,7 +233,8 @@ class VmscanTest {
         assertEquals(0, vmstat(VmEvent.PGSTEAL_DIRECT) + vmstat(VmEvent.PGSTEAL_KSWAPD));
         assertEquals(0, frames().freeFrames(), "out of memory only with no frame left, as before watermarks");
         assertEquals(faulted, mm.anonRss());
-        assertEquals(faulted, machine.vmscan().nrInactiveAnon() + machine.vmscan().batchedFolios());
+        assertEquals(
+                faulted, machine.vmscan().nrInactiveAnon() + machine.vmscan().batchedFolios());
     }
 
     @Test

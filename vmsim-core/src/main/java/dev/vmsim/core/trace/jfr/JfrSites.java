@@ -39,6 +39,7 @@ public final class JfrSites {
         final PageFaultEvent event = new PageFaultEvent();
         /** lock_vma_under_rcu's last outcome: 0 none, 1 locked, 2 abort. */
         int vmaLock;
+
         int misses;
         int mmapLockTries;
         boolean vmaRetry;
@@ -72,8 +73,13 @@ public final class JfrSites {
      * The fault returns {@code sigInfo} ({@link SigInfo}); commits the event begun by {@link
      * #pageFaultBegin()} with the arch's fault record: {@code errorCode} (x86) or {@code esr} (arm64).
      */
-    public static void pageFaultEnd(final String arch, final long address, final long errorCode, final long esr,
-            final boolean user, final int sigInfo) {
+    public static void pageFaultEnd(
+            final String arch,
+            final long address,
+            final long errorCode,
+            final long esr,
+            final boolean user,
+            final int sigInfo) {
         if (!PAGE_FAULT.isEnabled()) {
             return;
         }
@@ -216,8 +222,13 @@ public final class JfrSites {
     }
 
     /** The shootdown begun as {@code e} (null: disabled) is complete. */
-    public static void tlbShootdownEnd(final TlbShootdownEvent e, final long start, final long end, final long pages,
-            final int cpus, final int remoteCpus) {
+    public static void tlbShootdownEnd(
+            final TlbShootdownEvent e,
+            final long start,
+            final long end,
+            final long pages,
+            final int cpus,
+            final int remoteCpus) {
         if (e == null) {
             return;
         }

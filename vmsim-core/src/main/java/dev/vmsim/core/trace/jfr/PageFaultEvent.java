@@ -16,7 +16,8 @@ import jdk.jfr.Unsigned;
 @Name("vmsim.mm.PageFault")
 @Label("Page Fault")
 @Category({"vmsim", "mm"})
-@Description("A simulated page fault: the arch's fault record, the locking path do_user_addr_fault/do_page_fault took and the result")
+@Description(
+        "A simulated page fault: the arch's fault record, the locking path do_user_addr_fault/do_page_fault took and the result")
 @StackTrace(false)
 public final class PageFaultEvent extends VirtualSpanEvent {
     @Label("Architecture")

@@ -11,7 +11,8 @@ import jdk.jfr.StackTrace;
 @Name("vmsim.tlb.Shootdown")
 @Label("TLB Shootdown")
 @Category({"vmsim", "tlb"})
-@Description("flush_tlb_mm_range: invalidate an mm's translations on every CPU in its cpumask and wait for the remote ones")
+@Description(
+        "flush_tlb_mm_range: invalidate an mm's translations on every CPU in its cpumask and wait for the remote ones")
 @StackTrace(false)
 public final class TlbShootdownEvent extends VirtualSpanEvent {
     @Label("Start Address")

@@ -12,8 +12,9 @@ import jdk.jfr.Timespan;
  */
 abstract class VirtualInstantEvent extends jdk.jfr.Event {
     @Label("Virtual Time")
-    @Description("Under --clock virtual: the simulated CPU's clock at the event, ns since the machine started (JFR's own"
-            + " start time is the host's); 0 on the host clock")
+    @Description(
+            "Under --clock virtual: the simulated CPU's clock at the event, ns since the machine started (JFR's own"
+                    + " start time is the host's); 0 on the host clock")
     @Timespan(Timespan.NANOSECONDS)
     public long virtualTime;
 }

@@ -11,7 +11,8 @@ import jdk.jfr.StackTrace;
 @Name("vmsim.mm.VmaLockAbort")
 @Label("VMA Lock Abort")
 @Category({"vmsim", "mm"})
-@Description("lock_vma_under_rcu found no VMA, a write-locked one, or one that moved: VMA_LOCK_ABORT, mmap_lock fallback")
+@Description(
+        "lock_vma_under_rcu found no VMA, a write-locked one, or one that moved: VMA_LOCK_ABORT, mmap_lock fallback")
 @StackTrace(false)
 public final class VmaLockAbortEvent extends VirtualInstantEvent {
     @Label("Address")

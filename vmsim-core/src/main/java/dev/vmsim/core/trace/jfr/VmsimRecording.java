@@ -13,8 +13,12 @@ import jdk.jfr.Recording;
  */
 public final class VmsimRecording {
     /** The event classes, one per kernel mechanism. */
-    public static final List<Class<? extends Event>> EVENTS = List.of(PageFaultEvent.class, MmapLockAcquireEvent.class,
-            MmapLockReleaseEvent.class, VmaLockAbortEvent.class, TlbShootdownEvent.class);
+    public static final List<Class<? extends Event>> EVENTS = List.of(
+            PageFaultEvent.class,
+            MmapLockAcquireEvent.class,
+            MmapLockReleaseEvent.class,
+            VmaLockAbortEvent.class,
+            TlbShootdownEvent.class);
 
     private VmsimRecording() {}
 

@@ -35,7 +35,9 @@ class JfrSitesTest {
     }
 
     private static List<RecordedEvent> named(final List<RecordedEvent> events, final String name) {
-        return events.stream().filter(e -> e.getEventType().getName().equals(name)).collect(Collectors.toList());
+        return events.stream()
+                .filter(e -> e.getEventType().getName().equals(name))
+                .collect(Collectors.toList());
     }
 
     @Test
@@ -46,11 +48,14 @@ class JfrSitesTest {
         final List<RecordedEvent> events = record(dir, "map a 16K rw-\nwrite a\nunmap a 16K\nread a\n");
 
         final List<RecordedEvent> acquires = named(events, "vmsim.mm.MmapLockAcquire");
-        assertTrue(acquires.stream().anyMatch(e -> e.getBoolean("write") && e.getBoolean("success")), acquires.toString());
+        assertTrue(
+                acquires.stream().anyMatch(e -> e.getBoolean("write") && e.getBoolean("success")), acquires.toString());
         assertTrue(acquires.stream().anyMatch(e -> !e.getBoolean("write")), "the fault's fallback read lock");
         assertTrue(acquires.stream().allMatch(e -> !e.getDuration().isNegative()));
         final List<RecordedEvent> releases = named(events, "vmsim.mm.MmapLockRelease");
-        assertEquals(acquires.stream().filter(e -> e.getBoolean("success")).count(), releases.size(),
+        assertEquals(
+                acquires.stream().filter(e -> e.getBoolean("success")).count(),
+                releases.size(),
                 "one release per successful acquisition");
 
         final List<RecordedEvent> aborts = named(events, "vmsim.mm.VmaLockAbort");
@@ -63,10 +68,12 @@ class JfrSitesTest {
         assertEquals(1, sd.getInt("cpus"), "the one CPU that ran the mm");
         assertEquals(0, sd.getInt("remoteCpus"));
         if (sd.getLong("pages") < 0) {
-            assertTrue(sd.getLong("endAddress") == -1 || sd.getLong("endAddress") - sd.getLong("startAddress") > 33 * 4096,
+            assertTrue(
+                    sd.getLong("endAddress") == -1 || sd.getLong("endAddress") - sd.getLong("startAddress") > 33 * 4096,
                     "a whole-mm flush, or a range above the ceiling: " + sd);
         } else {
-            assertEquals(sd.getLong("pages") * 4096, sd.getLong("endAddress") - sd.getLong("startAddress"), sd.toString());
+            assertEquals(
+                    sd.getLong("pages") * 4096, sd.getLong("endAddress") - sd.getLong("startAddress"), sd.toString());
         }
         assertTrue(sd.getThread() != null && sd.getStackTrace() == null, "no stack traces on hot events");
     }
