@@ -2,6 +2,7 @@ package dev.vmsim.core.mm;
 
 import dev.vmsim.core.KernelVariant;
 import dev.vmsim.core.Machine;
+import dev.vmsim.core.clock.CacheLine;
 import dev.vmsim.core.clock.Cost;
 import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.MmCpumask;
@@ -44,6 +45,14 @@ public class MmStruct {
     private final Machine machine;
     /** mm_mt: the VMA tree, written under the mmap write lock, read under RCU or the mmap lock. */
     protected final MapleTree<Vma> mmMt = new MapleTree<>(true);
+
+    /**
+     * The words every mmap and munmap of the mm writes under the mmap_lock besides the tree: map_count
+     * and the vm_stat_account counters (total_vm, data_vm, exec_vm, stack_vm), which share a line of
+     * mm_struct. At one CPU the line stays in its cache (the fitted residuals include that); a second
+     * CPU calling mmap or munmap takes it from the first's cache. Virtual clock only.
+     */
+    private final CacheLine vmCounters = new CacheLine("mm counters (map_count, total_vm)");
 
     private final MmapLock mmapLock;
     private final PageTables pageTables;
@@ -103,6 +112,7 @@ public class MmStruct {
         this.machine = machine;
         this.mmapLock = new MmapLock(mode);
         this.mmMt.setInRcu(); // MM_MT_FLAGS: MT_FLAGS_USE_RCU (BUG-01b's fix)
+        this.mmMt.setWrittenNodes(new CacheLine("mm_mt nodes a store rewrites"));
         this.pageTables = new PageTables(machine, machine.arch().pageTableFormat());
         this.pageShift = machine.arch().pageTableFormat().pageShift();
         this.pageSize = 1L << pageShift;
@@ -381,6 +391,7 @@ public class MmStruct {
 
     /** vm_stat_account (mm/mmap.c). */
     final void vmStatAccount(final long flags, final long npages) {
+        writeVmCounters();
         totalVm += npages;
         if (isExecMapping(flags)) {
             execVm += npages;
@@ -389,6 +400,11 @@ public class MmStruct {
         } else if (isDataMapping(flags)) {
             dataVm += npages;
         }
+    }
+
+    /** A write to the line of map_count and the vm_stat_account counters ({@link #vmCounters}). */
+    final void writeVmCounters() {
+        Platform.current().storeLocked(vmCounters);
     }
 
     static boolean isExecMapping(final long flags) {

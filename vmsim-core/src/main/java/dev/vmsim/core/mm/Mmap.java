@@ -569,6 +569,7 @@ final class Mmap {
 
         /** vms_complete_munmap_vmas: the point of no return. */
         void complete(final boolean unlock) {
+            mm.writeVmCounters();
             mm.mapCount -= detached.size();
             mm.lockedVm -= lockedVm;
             if (unlock) {

@@ -1,5 +1,6 @@
 package dev.vmsim.core.tree;
 
+import dev.vmsim.core.clock.CacheLine;
 import dev.vmsim.core.clock.Cost;
 import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.sync.Rcu;
@@ -98,6 +99,13 @@ public final class MapleTree<T> {
      */
     private RangeVisitor<? super T> storeTrace;
 
+    /**
+     * The cache lines a store rewrites (the leaf and the parent slot that points to it, fetched
+     * together: one transfer), for the virtual clock's contention model; null for a tree no other
+     * CPU writes (a detached tree, a test's). Set once, before the tree has a writer.
+     */
+    private CacheLine writtenNodes;
+
     /** A tree with gap tracking (MT_FLAGS_ALLOC_RANGE) if {@code allocRange}. */
     public MapleTree(final boolean allocRange) {
         this.allocRange = allocRange;
@@ -106,6 +114,25 @@ public final class MapleTree<T> {
 
     public MapleTree() {
         this(true);
+    }
+
+    /**
+     * Models the nodes each store rewrites as {@code line}: a store then writes it on the virtual
+     * clock, so that a CPU storing after another pays the transfer of what the other rewrote.
+     * <b>Context:</b> before the tree's first store.
+     */
+    public void setWrittenNodes(final CacheLine line) {
+        this.writtenNodes = line;
+    }
+
+    /** A store's writes to the nodes it rewrites, where they are modelled ({@link #setWrittenNodes}). */
+    private void writeNodes() {
+        final CacheLine line = writtenNodes;
+        if (line != null) {
+            // storeLocked: the writers are serialised by the caller's lock (the mmap_lock), whose
+            // other users wait on the lock, not on this line; no preemption point of its own.
+            Platform.current().storeLocked(line);
+        }
     }
 
     public boolean allocRange() {
@@ -209,6 +236,7 @@ public final class MapleTree<T> {
         if (trace != null) {
             trace.visit(first, last, value);
         }
+        writeNodes();
         assert enterWriter();
         try {
             final MapleNode oldRoot = root;
@@ -252,6 +280,7 @@ public final class MapleTree<T> {
             final int need = oldRoot == null && first == 0 && last == 0 ? 0 : newNodes(newRoot, 0, oldRoot);
             if (need <= held || nodeCache.alloc((int) (need - held), MapleNodeCache.Gfp.ATOMIC)) {
                 nodeCache.free(Math.max(0, held - need)); // mas_destroy: the unused preallocation
+                writeNodes();
                 publish(oldRoot, newRoot);
                 return 0;
             }
