@@ -116,7 +116,8 @@ final class CalibrateCommand implements Callable<Integer> {
                         mmap1::run,
                         () -> tracer.isPresent()
                                 ? Optional.of(tracer.get().run(Calibration.NATIVE_MMAP_ROUNDS))
-                                : Optional.empty())
+                                : Optional.empty(),
+                        new NativeProbe("c2c", dir)::run)
                 .run(
                         MachineProfiles.shipped(MachineProfiles.DEFAULT),
                         repeat,

@@ -86,6 +86,51 @@ class HostFitTest {
     }
 
     @Test
+    void theC2cProbeRunsInTheAlternationAndSetsTheTransferLatencyToItsMedian() throws Exception {
+        final List<String> calls = new ArrayList<>();
+        final Iterator<String> transfers = List.of("190", "400", "180").iterator();
+        final HostFit.Result r = new HostFit(
+                        args -> {
+                            calls.add("page_fault1");
+                            return Map.of("ns_per_fault", "2000");
+                        },
+                        args -> {
+                            calls.add("mmap1");
+                            return Map.of(HostFit.MMAP1_CPU_NS, "4000");
+                        },
+                        Optional::empty,
+                        args -> {
+                            calls.add("c2c");
+                            return Map.of(HostFit.C2C_NS, transfers.next());
+                        })
+                .run(MachineProfiles.shipped("host"), 3, "x", WorkloadRunner.Progress.NONE);
+        assertEquals(
+                List.of("page_fault1", "mmap1", "c2c", "page_fault1", "mmap1", "c2c", "page_fault1", "mmap1", "c2c"),
+                calls);
+        assertEquals(new Spread(180, 190, 400, 3), r.c2cNs());
+        assertEquals(190, r.profile().value("c2c_llc"), 1e-9);
+        assertEquals(190, r.profile().value("c2c_smt"), 1e-9, "host has no SMT: the sibling figure follows");
+        assertTrue(
+                r.profile().parameters().get("c2c_llc").source().startsWith("measured: c2c (native probe"),
+                r.profile().parameters().get("c2c_llc").source());
+        assertTrue(r.report().contains("ns per line transfer (c2c)"), r.report());
+    }
+
+    @Test
+    void aMachineWithoutASecondCpuKeepsTheBaseTransferLatency() throws Exception {
+        final MachineProfile base = MachineProfiles.shipped("host");
+        final HostFit.Result r = new HostFit(
+                        args -> Map.of("ns_per_fault", "2000"),
+                        args -> Map.of(HostFit.MMAP1_CPU_NS, "4000"),
+                        Optional::empty,
+                        args -> Map.of("skipped", "CPUs 0 and 1 are not both available"))
+                .run(base, 1, "x", WorkloadRunner.Progress.NONE);
+        assertEquals(null, r.c2cNs());
+        assertEquals(base.parameters().get("c2c_llc"), r.profile().parameters().get("c2c_llc"));
+        assertTrue(r.report().contains("c2c_llc kept"), r.report());
+    }
+
+    @Test
     void withoutATraceTheFitSaysSo() throws Exception {
         final HostFit.Result r = new HostFit(
                         args -> Map.of("ns_per_fault", "2000"),
