@@ -517,7 +517,7 @@ public final class PageTables {
             final long e = mem.getLongAcquire(slot);
             if (format.isTable(e, level)) {
                 if (level == 1) {
-                    freePteTable(slot, format.pfn(e), tlb);
+                    freePteTable(slot, format.pfn(e), a, tlb);
                 } else {
                     freeLevel(slot, format.pfn(e), level - 1, a, next, floor, ceiling, tlb);
                 }
@@ -542,20 +542,21 @@ public final class PageTables {
         if (Long.compareUnsigned(end - 1, top - 1) > 0) {
             return;
         }
-        detachTable(parentSlot, table, tlb);
+        detachTable(parentSlot, table, tableStart, tlb);
     }
 
     /** free_pte_range: pmd_clear + pte_free_tlb. */
-    private void freePteTable(final long pmdSlot, final long ptePage, final MmuGather tlb) {
+    private void freePteTable(final long pmdSlot, final long ptePage, final long addr, final MmuGather tlb) {
         assert tableEmpty(ptePage) : "freeing a PTE page that still maps pages";
-        detachTable(pmdSlot, ptePage, tlb);
+        detachTable(pmdSlot, ptePage, addr, tlb);
         ptls.remove(ptePage);
     }
 
-    private void detachTable(final long parentSlot, final long table, final MmuGather tlb) {
+    /** pXd_clear + pXd_free_tlb of the table mapping {@code addr}. */
+    private void detachTable(final long parentSlot, final long table, final long addr, final MmuGather tlb) {
         getAndClear(parentSlot);
         tableFrames.decrementAndGet();
-        tlb.removeTable(table);
+        tlb.removeTable(table, addr);
     }
 
     private boolean tableEmpty(final long table) {
