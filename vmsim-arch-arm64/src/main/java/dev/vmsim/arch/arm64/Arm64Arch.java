@@ -102,7 +102,10 @@ public final class Arm64Arch implements Arch {
         return faultHandler;
     }
 
-    /** Broadcast invalidation (__flush_tlb_range: TLBI VAE1IS / ASIDE1IS, then DSB ISH): no IPI. */
+    /**
+     * Broadcast invalidation (__flush_tlb_range: TLBI VALE1IS / VAE1IS / ASIDE1IS, then DSB ISH):
+     * no IPI.
+     */
     @Override
     public boolean tlbShootdownByIpi() {
         return false;

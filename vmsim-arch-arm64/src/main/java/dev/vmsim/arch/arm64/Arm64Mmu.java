@@ -4,11 +4,14 @@ import dev.vmsim.core.arch.Access;
 import dev.vmsim.core.arch.ArchFault;
 import dev.vmsim.core.arch.Mmu;
 import dev.vmsim.core.arch.TlbEntry;
+import dev.vmsim.core.debug.Bug;
+import dev.vmsim.core.debug.BugSwitches;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.PhysicalMemory;
 
 /**
- * One CPU's MMU: TTBR0_EL1 (root table and ASID), the {@link Arm64Tlb} and the {@link Arm64Walker}.
+ * One CPU's MMU: TTBR0_EL1 (root table and ASID), the {@link Arm64Tlb} with its walk cache, and the
+ * {@link Arm64Walker}, which on a TLB miss starts below the deepest cached table descriptor.
  *
  * <p>{@link #translate} runs on the owning CPU's thread. The flush methods may run on any thread: they
  * are the per-CPU effect of a broadcast (inner-shareable) TLBI, and touch only the TLB, whose entries
@@ -37,7 +40,7 @@ public final class Arm64Mmu implements Mmu {
         this.cpuId = cpuId;
         this.asids = asids;
         this.walker = new Arm64Walker(memory, config.format(), config.hafdbs());
-        this.tlb = new Arm64Tlb(config.tlbEntries());
+        this.tlb = new Arm64Tlb(config.tlbEntries(), config.format());
         this.pageShift = config.format().pageShift();
         this.pageMask = (1L << pageShift) - 1;
         this.maxTlbiOps = 1 << config.format().indexBits(0);
@@ -75,7 +78,7 @@ public final class Arm64Mmu implements Mmu {
         }
         tlb.countMiss();
         final long gen = tlb.flushGeneration();
-        final long pa = walker.walk(ttbr0Root, va, kind, user);
+        final long pa = walker.walk(ttbr0Root, va, kind, user, tlb, asid, gen);
         if (pa == Arm64Walker.FAULT) {
             final int ec = kind == Access.EXEC
                     ? (user ? Esr.EC_IABT_LOW : Esr.EC_IABT_CUR)
@@ -118,9 +121,28 @@ public final class Arm64Mmu implements Mmu {
         tlb.tlbiVae1(asids.asid(mm), va >>> pageShift);
     }
 
-    /** __flush_tlb_range: per-page TLBI VAE1IS, or TLBI ASIDE1IS for a range over PTRS_PER_PTE pages. */
+    /**
+     * flush_tlb_range: __flush_tlb_range with last_level false: per-page TLBI VAE1IS, or TLBI
+     * ASIDE1IS for a range over PTRS_PER_PTE pages.
+     */
     @Override
     public void flushRange(final MmStruct mm, final long start, final long end) {
+        flushTlbRange(mm, start, end, false);
+    }
+
+    /**
+     * tlb_flush (arch/arm64/include/asm/tlb.h): __flush_tlb_range with {@code last_level =
+     * !tlb->freed_tables}: TLBI VALE1IS per page when only leaf entries changed, VAE1IS when page
+     * tables were freed, so this CPU's walk cache drops the cleared table entries too. Departure:
+     * no TTL hint (tlb_level), which only narrows the walk hardware has to do.
+     */
+    @Override
+    public void flushRange(final MmStruct mm, final long start, final long end, final boolean lastLevel) {
+        // Bug.TLB_06 off is the fix: freed tables need the non-last-level TLBI.
+        flushTlbRange(mm, start, end, lastLevel || BugSwitches.on(Bug.TLB_06));
+    }
+
+    private void flushTlbRange(final MmStruct mm, final long start, final long end, final boolean lastLevel) {
         final int a = asids.asid(mm);
         final long first = start >>> pageShift;
         final long last = (end + pageMask) >>> pageShift;
@@ -129,7 +151,11 @@ public final class Arm64Mmu implements Mmu {
             return;
         }
         for (long vpn = first; vpn < last; vpn++) {
-            tlb.tlbiVae1(a, vpn);
+            if (lastLevel) {
+                tlb.tlbiVale1(a, vpn);
+            } else {
+                tlb.tlbiVae1(a, vpn);
+            }
         }
     }
 

@@ -43,6 +43,8 @@ public final class Arm64PageTableFormat implements PageTableFormat {
     };
 
     private static final long PTE_PO_IDX_MASK = 7L << 60;
+    /** PTE_SWBITS_MASK: bit 63 and bits 58:55, ignored by the hardware. */
+    private static final long PTE_SWBITS_MASK = (1L << 63) | (0xfL << 55);
     /** pte_modify's mask in pgtable.h: the bits that come from the new protection. */
     private static final long PTE_MODIFY_MASK = PTE_USER
             | PTE_PXN
@@ -54,6 +56,13 @@ public final class Arm64PageTableFormat implements PageTableFormat {
             | PTE_GP
             | PTE_ATTRINDX_MASK
             | PTE_PO_IDX_MASK;
+
+    /** Leaf bits a live entry may change without break-before-make (see {@link #pgattrChangeIsSafe}). */
+    private static final long LEAF_LIVE_BITS =
+            PTE_USER | PTE_RDONLY | PTE_PXN | PTE_UXN | PTE_AF | PTE_DBM | PTE_NG | PTE_SWBITS_MASK | PTE_PO_IDX_MASK;
+    /** Table-entry bits a live entry may change: APTable, UXNTable, PXNTable. */
+    private static final long TABLE_LIVE_BITS =
+            PMD_TABLE_PXN | PMD_TABLE_UXN | PMD_TABLE_AP_NO_EL0 | PMD_TABLE_AP_RDONLY;
 
     private final Granule granule;
     private final int vaBits;
@@ -224,6 +233,28 @@ public final class Arm64PageTableFormat implements PageTableFormat {
     @Override
     public long mkTable(final long tablePfn, final int level) {
         return encodeOutputAddress(tablePfn << granule.shift()) | PMD_TYPE_TABLE;
+    }
+
+    /**
+     * pgattr_change_is_safe (arch/arm64/mm/mmu.c) with the Arm ARM's rule for live changes (D8.14.1):
+     * creating or taking down an entry is always allowed; between two valid entries only the
+     * permissions (AP, PXN, UXN, the permission overlay index; APTable/XNTable of a table entry), the
+     * access flag, DBM, nG (from global to non-global only) and the software bits may change. A new
+     * output address, a change of type (table, block, page), of memory type or shareability, or of
+     * the contiguous hint needs break-before-make. Departure: the kernel's mask for its own live
+     * mappings also leaves out AF and UXN (it never changes them live); user PTEs here may, as
+     * ptep_set_access_flags and the in-place mprotect do.
+     */
+    @Override
+    public boolean pgattrChangeIsSafe(final long old, final long update, final int level) {
+        if ((old & PTE_VALID) == 0 || (update & PTE_VALID) == 0) {
+            return true;
+        }
+        if ((old & ~update & PTE_NG) != 0) {
+            return false; // non-global to global
+        }
+        final long live = isTable(old, level) ? TABLE_LIVE_BITS : LEAF_LIVE_BITS;
+        return ((old ^ update) & ~live) == 0;
     }
 
     @Override

@@ -5,7 +5,9 @@ import java.lang.invoke.VarHandle;
 
 /**
  * One CPU's unified TLB: a direct-mapped array of leaf translations tagged with a 16-bit ASID, where
- * global entries (nG clear) match every ASID. Blocks are cached splintered into granule pages.
+ * global entries (nG clear) match every ASID. Blocks are cached splintered into granule pages. Beside
+ * it, the CPU's {@link Arm64WalkCache} of table descriptors, which the TLBI operations here also
+ * invalidate, except the last-level forms ({@link #tlbiVale1}, {@link #tlbiVaale1}).
  *
  * <h2>Assumptions and guarantees</h2>
  * <ol>
@@ -53,18 +55,29 @@ public final class Arm64Tlb {
     private final long[] tags;
     private final long[] data;
     private final int mask;
+    private final Arm64WalkCache walkCache;
     /** Incremented (volatile) by every invalidation before it scans; read by fills. */
     private volatile long flushGen;
 
     private long hits;
     private long misses;
 
-    /** A TLB of {@code entries} slots (rounded up to a power of two). */
-    public Arm64Tlb(final int entries) {
+    /** A TLB of {@code entries} slots (rounded up to a power of two) and a walk cache for {@code format}'s tables. */
+    public Arm64Tlb(final int entries, final Arm64PageTableFormat format) {
         final int n = Integer.highestOneBit(Math.max(1, entries - 1)) << 1;
         this.tags = new long[n];
         this.data = new long[n];
         this.mask = n - 1;
+        this.walkCache = new Arm64WalkCache(format);
+    }
+
+    Arm64WalkCache walkCache() {
+        return walkCache;
+    }
+
+    /** Live walk-cache entries (for tests; racy by nature). */
+    public int liveWalkEntries() {
+        return walkCache.liveEntries();
     }
 
     public int size() {
@@ -117,9 +130,23 @@ public final class Arm64Tlb {
         SLOT.compareAndSet(tags, i, t, 0L);
     }
 
-    /** TLBI VAE1: the entry for {@code vpn} under {@code asid}, and a global entry for {@code vpn}. */
+    /**
+     * TLBI VAE1: the entry for {@code vpn} under {@code asid}, a global entry for {@code vpn}, and
+     * every cached table descriptor on {@code vpn}'s walk.
+     */
     public void tlbiVae1(final int asid, final long vpn) {
         beginInvalidate();
+        walkCache.invalidateVa(asid, vpn);
+        invalidateLeaf(asid, vpn);
+    }
+
+    /** TLBI VALE1: as {@link #tlbiVae1} for the last level only; cached table descriptors stay. */
+    public void tlbiVale1(final int asid, final long vpn) {
+        beginInvalidate();
+        invalidateLeaf(asid, vpn);
+    }
+
+    private void invalidateLeaf(final int asid, final long vpn) {
         final int i = (int) vpn & mask;
         final long t = (long) SLOT.getVolatile(tags, i);
         if ((t & MATCH_VA) == (TAG_VALID | (vpn & VPN_MASK))
@@ -128,7 +155,7 @@ public final class Arm64Tlb {
         }
     }
 
-    /** TLBI VAALE1: the (last-level) entry for {@code vpn} under any ASID. */
+    /** TLBI VAALE1: the last-level entry for {@code vpn} under any ASID; cached table descriptors stay. */
     public void tlbiVaale1(final long vpn) {
         beginInvalidate();
         final int i = (int) vpn & mask;
@@ -138,9 +165,21 @@ public final class Arm64Tlb {
         }
     }
 
-    /** TLBI ASIDE1: every non-global entry of {@code asid}. */
+    /** TLBI VAAE1: the entry for {@code vpn} under any ASID and the table descriptors on its walk. */
+    public void tlbiVaae1(final long vpn) {
+        beginInvalidate();
+        walkCache.invalidateVaAllAsids(vpn);
+        final int i = (int) vpn & mask;
+        final long t = (long) SLOT.getVolatile(tags, i);
+        if ((t & MATCH_VA) == (TAG_VALID | (vpn & VPN_MASK))) {
+            invalidateSlot(i, t);
+        }
+    }
+
+    /** TLBI ASIDE1: every non-global entry of {@code asid}, and its cached table descriptors. */
     public void tlbiAside1(final int asid) {
         beginInvalidate();
+        walkCache.invalidateAsid(asid);
         for (int i = 0; i < tags.length; i++) {
             final long t = (long) SLOT.getVolatile(tags, i);
             if ((t & TAG_VALID) != 0 && (t & TAG_GLOBAL) == 0 && ((t >>> ASID_SHIFT) & 0xffff) == asid) {
@@ -149,9 +188,10 @@ public final class Arm64Tlb {
         }
     }
 
-    /** TLBI VMALLE1: everything, global entries included. */
+    /** TLBI VMALLE1: everything, global entries and cached table descriptors included. */
     public void tlbiVmalle1() {
         beginInvalidate();
+        walkCache.invalidateAsid(-1);
         for (int i = 0; i < tags.length; i++) {
             final long t = (long) SLOT.getVolatile(tags, i);
             if (t != 0) {

@@ -36,6 +36,10 @@ public final class Arm64Walker {
     static final long P_GLOBAL = 1L << 53;
     static final long P_VALID = 1L << 62;
 
+    private static final long HIER_BITS = PMD_TABLE_PXN | PMD_TABLE_UXN | PMD_TABLE_AP_NO_EL0 | PMD_TABLE_AP_RDONLY;
+    /** A walk-cache data word's table address: OA bits below 52, above the valid bit. */
+    private static final long WALK_TABLE_MASK = ((1L << 52) - 1) & ~Arm64WalkCache.DATA_VALID;
+
     private final PhysicalMemory memory;
     private final Arm64PageTableFormat format;
     private final boolean hafdbs;
@@ -85,15 +89,47 @@ public final class Arm64Walker {
      * with {@link #faultStatus()} set.
      */
     public long walk(final long rootPa, final long va, final Access kind, final boolean el0) {
+        return walk(rootPa, va, kind, el0, null, 0, 0);
+    }
+
+    /**
+     * {@link #walk(long, long, Access, boolean)} through {@code tlb}'s walk cache under {@code asid}:
+     * the walk starts below the deepest cached table descriptor on its path, and caches each table
+     * descriptor it follows unless a TLBI ran since {@code gen} (the TLB's flush generation, read
+     * before the walk). A cached descriptor is used without re-reading memory, as hardware does:
+     * that is why a table entry needs break-before-make with a non-last-level TLBI (TLB-06).
+     */
+    long walk(
+            final long rootPa,
+            final long va,
+            final Access kind,
+            final boolean el0,
+            final Arm64Tlb tlb,
+            final int asid,
+            final long gen) {
         final Arm64PageTableFormat f = format;
         final int levels = shift.length;
         if ((va >>> vaBits) != 0) {
             // Outside the TTBR0 range: a translation fault at the start level.
             return fault(Esr.FSC_FAULT, levels - 1);
         }
+        final Arm64WalkCache wc = tlb == null ? null : tlb.walkCache();
+        final long vpn = va >>> shift[0];
         long table = rootPa;
         long hier = 0; // accumulated PXNTable/UXNTable/APTable bits
-        for (int level = levels - 1; level >= 0; level--) {
+        int start = levels - 1;
+        if (wc != null) {
+            for (int l = 1; l < levels; l++) {
+                final long c = wc.lookup(l, vpn, asid);
+                if (c != 0) {
+                    table = c & WALK_TABLE_MASK;
+                    hier = c & HIER_BITS;
+                    start = l - 1;
+                    break;
+                }
+            }
+        }
+        for (int level = start; level >= 0; level--) {
             final long descPa = table + (((va >>> shift[level]) & indexMask[level]) << 3);
             if (descPa >= memLimit) {
                 return fault(Esr.FSC_SEA_TTW, level);
@@ -101,8 +137,11 @@ public final class Arm64Walker {
             final long d = memory.getLongAcquire(descPa);
             if (level > 0 && (d & tableCheckMask) == PMD_TYPE_TABLE) {
                 // Fast path: valid table descriptor with a legal output address.
-                hier |= d & (PMD_TABLE_PXN | PMD_TABLE_UXN | PMD_TABLE_AP_NO_EL0 | PMD_TABLE_AP_RDONLY);
+                hier |= d & HIER_BITS;
                 table = f.outputAddress(d);
+                if (wc != null) {
+                    wc.fill(level, vpn, asid, table | hier, tlb, gen);
+                }
                 continue;
             }
             if ((d & PTE_VALID) == 0) {

@@ -15,11 +15,30 @@ import dev.vmsim.core.cpu.Cpu;
 public final class Tlbi {
     private Tlbi() {}
 
-    /** TLBI VAE1IS: {@code va} under {@code asid} (and a global entry for {@code va}) on every CPU. */
+    /**
+     * TLBI VAE1IS: {@code va} under {@code asid} (and a global entry for {@code va}), with the table
+     * descriptors cached for its walk, on every CPU.
+     */
     public static void vae1is(final Machine machine, final int asid, final long va) {
         for (final Cpu c : machine.cpus()) {
             final Arm64Mmu mmu = (Arm64Mmu) c.mmu();
             mmu.tlb().tlbiVae1(asid, va >>> mmu.walker().format().pageShift());
+        }
+    }
+
+    /** TLBI VALE1IS: the last-level entry for {@code va} under {@code asid} on every CPU; walk caches keep theirs. */
+    public static void vale1is(final Machine machine, final int asid, final long va) {
+        for (final Cpu c : machine.cpus()) {
+            final Arm64Mmu mmu = (Arm64Mmu) c.mmu();
+            mmu.tlb().tlbiVale1(asid, va >>> mmu.walker().format().pageShift());
+        }
+    }
+
+    /** TLBI VAAE1IS: {@code va} under every ASID, table descriptors on its walk included, on every CPU. */
+    public static void vaae1is(final Machine machine, final long va) {
+        for (final Cpu c : machine.cpus()) {
+            final Arm64Mmu mmu = (Arm64Mmu) c.mmu();
+            mmu.tlb().tlbiVaae1(va >>> mmu.walker().format().pageShift());
         }
     }
 

@@ -114,7 +114,7 @@ class Arm64MmuTest {
 
     @Test
     void tlbOperationsOnTheRawTlb() {
-        final Arm64Tlb tlb = new Arm64Tlb(64);
+        final Arm64Tlb tlb = new Arm64Tlb(64, Arm64PageTableFormat.DEFAULT);
         final long data = Arm64Walker.P_VALID | 0x77;
         tlb.fill(5, 1, false, data, tlb.flushGeneration());
         tlb.fill(6, 2, false, data, tlb.flushGeneration());

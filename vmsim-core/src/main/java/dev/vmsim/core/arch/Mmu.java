@@ -30,6 +30,21 @@ public interface Mmu {
     /** Invalidates {@code mm}'s translations in [start, end). */
     void flushRange(MmStruct mm, long start, long end);
 
+    /**
+     * The arch half of mmu_gather's tlb_flush: invalidates {@code mm}'s translations in [start,
+     * end), and with {@code lastLevel} false also every cached table entry (paging-structure /
+     * walk-cache entry) on those addresses' walks, because page tables there were freed
+     * ({@code last_level = !tlb->freed_tables}). The default keeps what the gather did before archs
+     * told the two apart: a range flush when only leaves changed, the whole mm when tables went.
+     */
+    default void flushRange(MmStruct mm, long start, long end, boolean lastLevel) {
+        if (lastLevel) {
+            flushRange(mm, start, end);
+        } else {
+            flushMm(mm);
+        }
+    }
+
     /** Invalidates every translation of {@code mm} (INVPCID single-context / TLBI ASIDE1). */
     void flushMm(MmStruct mm);
 

@@ -61,6 +61,12 @@ public final class TlbFlush {
     /** tlb_single_page_flush_ceiling: above this many pages the kernel flushes the whole mm. */
     public static final long TLB_SINGLE_PAGE_FLUSH_CEILING = 33;
 
+    /** How {@link #shootdown} invalidates a range: flush_tlb_range, or tlb_flush with last_level true / false. */
+    private static final int FLUSH_TLB_RANGE = 0;
+
+    private static final int LAST_LEVEL_YES = 1;
+    private static final int LAST_LEVEL_NO = 2;
+
     private TlbFlush() {}
 
     /** flush_tlb_range(): invalidates [start, end) of {@code mm} everywhere it may be cached. */
@@ -69,12 +75,31 @@ public final class TlbFlush {
             return;
         }
         final long pages = (end - start + mm.pageSize() - 1) >>> mm.pageShift();
-        shootdown(mm, start, end, pages > TLB_SINGLE_PAGE_FLUSH_CEILING ? -1 : pages);
+        shootdown(mm, start, end, pages > TLB_SINGLE_PAGE_FLUSH_CEILING ? -1 : pages, FLUSH_TLB_RANGE);
+    }
+
+    /**
+     * tlb_flush() of an mmu_gather (mm/mmu_gather.c tlb_flush_mmu_tlbonly): [start, end) of {@code
+     * mm} everywhere it may be cached, and with {@code freedTables} also the cached table entries of
+     * those walks ({@link dev.vmsim.core.arch.Mmu#flushRange(MmStruct, long, long, boolean)}). When
+     * tables were freed the x86 counters count a full flush, as the whole-mm flush they replaced did.
+     */
+    public static void tlbFlush(final MmStruct mm, final long start, final long end, final boolean freedTables) {
+        if (end <= start) {
+            return;
+        }
+        final long pages = (end - start + mm.pageSize() - 1) >>> mm.pageShift();
+        shootdown(
+                mm,
+                start,
+                end,
+                freedTables || pages > TLB_SINGLE_PAGE_FLUSH_CEILING ? -1 : pages,
+                freedTables ? LAST_LEVEL_NO : LAST_LEVEL_YES);
     }
 
     /** flush_tlb_mm(): invalidates every translation of {@code mm} everywhere it may be cached. */
     public static void flushTlbMm(final MmStruct mm) {
-        shootdown(mm, 0, -1, -1);
+        shootdown(mm, 0, -1, -1, FLUSH_TLB_RANGE);
     }
 
     /** flush_tlb_page(). */
@@ -87,7 +112,8 @@ public final class TlbFlush {
      * @param pages pages to flush one by one, or -1 for a whole-mm flush ({@code end == -1}) or a
      *     range above the ceiling (still flushed as a range: the arch TLB decides how).
      */
-    private static void shootdown(final MmStruct mm, final long start, final long end, final long pages) {
+    private static void shootdown(
+            final MmStruct mm, final long start, final long end, final long pages, final int kind) {
         final TlbShootdownEvent jfr = JfrSites.tlbShootdownBegin();
         final VmStat vmstat = mm.machine().vmstat();
         final boolean ipi = mm.machine().arch().tlbShootdownByIpi();
@@ -96,7 +122,7 @@ public final class TlbFlush {
         int remotes = 0;
         for (final Cpu cpu : mm.cpumask().cpus()) {
             cpus++;
-            invalidate(cpu, mm, start, end);
+            invalidate(cpu, mm, start, end, kind);
             if (cpu == self) {
                 if (ipi) {
                     vmstat.add(
@@ -111,7 +137,7 @@ public final class TlbFlush {
                 }
                 cpu.countFlush(true);
                 cpu.waitForAccessToDrain();
-                invalidate(cpu, mm, start, end); // a late fill from a walk of the old PTE (see above)
+                invalidate(cpu, mm, start, end, kind); // a late fill from a walk of the old PTE (see above)
                 cpu.waitForAccessToDrain();
             }
         }
@@ -122,11 +148,13 @@ public final class TlbFlush {
         JfrSites.tlbShootdownEnd(jfr, start, end, pages, cpus, remotes);
     }
 
-    private static void invalidate(final Cpu cpu, final MmStruct mm, final long start, final long end) {
+    private static void invalidate(final Cpu cpu, final MmStruct mm, final long start, final long end, final int kind) {
         if (end == -1) {
             cpu.mmu().flushMm(mm);
-        } else {
+        } else if (kind == FLUSH_TLB_RANGE) {
             cpu.mmu().flushRange(mm, start, end);
+        } else {
+            cpu.mmu().flushRange(mm, start, end, kind == LAST_LEVEL_YES);
         }
     }
 }

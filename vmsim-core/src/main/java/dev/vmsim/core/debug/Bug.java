@@ -2,8 +2,9 @@ package dev.vmsim.core.debug;
 
 /**
  * The historical bugs of the test catalogue (shared/spec/test-catalogue.md, Part II) that vmsim can
- * replay with their fix turned off. Each constant names the fix it removes and the failure its
- * regression test observes; the fix itself carries a comment naming the constant.
+ * replay with their fix turned off, and one Part I entry whose rule is shown the same way
+ * ({@link #TLB_06}). Each constant names the fix it removes and the failure its regression test
+ * observes; the fix itself carries a comment naming the constant.
  */
 public enum Bug {
     /**
@@ -97,7 +98,17 @@ public enum Bug {
      * uninterruptible and the task stays in D state. Fix site: Fork.writeLockParentVma. Test:
      * ForkFaultRaceTest.bug13SwitchLeavesForkUnkillableBehindALeakedReader.
      */
-    BUG_13("dup_mmap write-locks uninterruptibly: SIGKILL cannot free a stuck writer");
+    BUG_13("dup_mmap write-locks uninterruptibly: SIGKILL cannot free a stuck writer"),
+    /**
+     * arm64 break-before-make of a table entry (catalogue Part I, TLB-06; not a dated kernel bug
+     * but the mistake the rule exists to prevent). Fix: arm64's tlb_flush passes {@code last_level
+     * = !tlb->freed_tables}, so after free_pgtables the TLBI is VAE1IS, which also drops cached
+     * table descriptors. Off: it issues VALE1IS (last level only) although tables were freed; a
+     * CPU whose walk cache still holds the cleared PMD entry walks the freed, reused frame as a PTE
+     * page. Fix site: Arm64Mmu.flushRange (vmsim-arch-arm64). Test:
+     * Arm64FreedTableWalkCacheTest.tlb06SwitchWalksTheReusedFrameThroughTheStaleTableEntry.
+     */
+    TLB_06("arm64 tlb_flush invalidates the last level only after freeing page tables");
 
     private final String title;
 
@@ -105,7 +116,7 @@ public enum Bug {
         this.title = title;
     }
 
-    /** The catalogue's id, e.g. {@code BUG-01}. */
+    /** The catalogue's id, e.g. {@code BUG-01} (or {@code TLB-06}). */
     public String id() {
         return name().replace('_', '-');
     }

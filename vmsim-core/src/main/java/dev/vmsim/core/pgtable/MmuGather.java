@@ -66,9 +66,15 @@ public final class MmuGather {
         pages[nrPages++] = pfn;
     }
 
-    /** tlb_remove_table: a detached page-table page, freed after the flush (MMU_GATHER_TABLE_FREE). */
-    public void removeTable(final long pfn) {
+    /**
+     * pte_free_tlb / pmd_free_tlb (tlb_remove_table, MMU_GATHER_TABLE_FREE): a detached page-table
+     * page, freed after the flush. {@code addr} is an address the table mapped: like
+     * tlb_flush_pmd_range(tlb, address, PAGE_SIZE) it joins the range, so that a per-address
+     * invalidation reaches the walk-cache entries that still point at the table.
+     */
+    public void removeTable(final long pfn, final long addr) {
         assert !finished : "mmu_gather used after tlb_finish_mmu";
+        flushRange(addr, addr + mm.pageSize());
         if (nrTables == tables.length) {
             tables = Arrays.copyOf(tables, tables.length * 2);
         }
@@ -76,21 +82,19 @@ public final class MmuGather {
     }
 
     /**
-     * tlb_flush_mmu: tlb_flush_mmu_tlbonly (flush the gathered range on every CPU of the mm; the
-     * whole mm if tables were freed, so paging-structure caches go too) then tlb_flush_mmu_free.
+     * tlb_flush_mmu: tlb_flush_mmu_tlbonly (tlb_flush over the gathered range on every CPU of the
+     * mm, with freed_tables when page tables were removed, so cached table entries go too) then
+     * tlb_flush_mmu_free.
      */
     public void flush() {
         if (BugSwitches.on(Bug.BUG_11)) {
             freeBatched(); // before the fix: frames reusable while other CPUs still cache them
         }
-        if (nrTables > 0) {
-            TlbFlush.flushTlbMm(mm);
+        if (end > start) {
+            TlbFlush.tlbFlush(mm, start, end, nrTables > 0);
             flushes++;
-        } else if (end > start) {
-            TlbFlush.flushTlbRange(mm, start, end);
-            flushes++;
-        } else if (nrPages > 0) {
-            // Pages with no recorded range: be safe rather than free under a possible stale entry.
+        } else if (nrPages > 0 || nrTables > 0) {
+            // Frames with no recorded range: be safe rather than free under a possible stale entry.
             TlbFlush.flushTlbMm(mm);
             flushes++;
         }

@@ -59,6 +59,16 @@ public interface PageTableFormat {
     /** The entry that points a level-{@code level} slot at the next-level table in frame {@code tablePfn} (pmd_populate). */
     long mkTable(long tablePfn, int level);
 
+    /**
+     * Whether replacing the entry {@code old} at {@code level} with {@code update} in place, with no
+     * invalid entry and TLB invalidation in between, is allowed (arm64's pgattr_change_is_safe and
+     * the Arm ARM's break-before-make rule); checked on every entry store in the debug build ({@link
+     * SafePteUpdate}). The default, for an architecture with no such rule modelled: always.
+     */
+    default boolean pgattrChangeIsSafe(long old, long update, int level) {
+        return true;
+    }
+
     /** {@code true} if the entry at {@code level} points to a next-level table (not none, not a leaf/block). */
     boolean isTable(long entry, int level);
 

@@ -184,7 +184,7 @@ public final class PageTables {
         final boolean won;
         pageTableLock.lock();
         try {
-            won = mem.compareAndSetLong(slot, 0, entry); // release: the zeroed table is published
+            won = casEntry(slot, 0, entry, level); // release: the zeroed table is published
             if (won) {
                 tableFrames.incrementAndGet();
             }
@@ -208,13 +208,72 @@ public final class PageTables {
     /** ptep_cmpxchg (the fault path's pte_same check and A/D updates). */
     public boolean casPte(final long ptePa, final long expected, final long update) {
         Platform.current().charge(Cost.PTE_UPDATE);
-        return mem.compareAndSetLong(ptePa, expected, update);
+        return casEntry(ptePa, expected, update, 0);
     }
 
     /** set_pte_at: release store. <b>Context:</b> PTL held, or the entry not yet visible. */
     public void setPte(final long ptePa, final long value) {
         Platform.current().charge(Cost.PTE_UPDATE);
-        mem.putLongRelease(ptePa, value);
+        putEntry(ptePa, value, 0);
+    }
+
+    /*
+     * Every store of an entry that may write a valid value goes through putEntry or casEntry, where
+     * the debug build checks break-before-make (SafePteUpdate). Stores of 0 (getAndClear, destroy)
+     * skip it: taking an entry down is always allowed.
+     */
+
+    /** Release store of the entry at {@code pa}, a level-{@code level} entry. */
+    private void putEntry(final long pa, final long value, final int level) {
+        if (SafePteUpdate.ENABLED) {
+            checkSafeUpdate(pa, mem.getLongAcquire(pa), value, level);
+        }
+        mem.putLongRelease(pa, value);
+    }
+
+    /** Compare-and-set of the entry at {@code pa}, a level-{@code level} entry. */
+    private boolean casEntry(final long pa, final long expected, final long update, final int level) {
+        if (SafePteUpdate.ENABLED) {
+            checkSafeUpdate(pa, expected, update, level);
+        }
+        return mem.compareAndSetLong(pa, expected, update);
+    }
+
+    /** __check_safe_pte_update: reports a live change the architecture does not allow without BBM. */
+    private void checkSafeUpdate(final long pa, final long old, final long update, final int level) {
+        if (!format.pgattrChangeIsSafe(old, update, level)) {
+            SafePteUpdate.report(this, pa, old, update);
+        }
+    }
+
+    /**
+     * The first VA the entry at {@code entryPa} maps and its level, found by walking every table of
+     * this mm ({VA, level}; {-1, -1} if no table holds it). Slow: for reports only.
+     */
+    long[] entryVa(final long entryPa) {
+        final long[] r = findEntry(rootPfn, rootLevel, 0, entryPa);
+        return r != null ? r : new long[] {-1, -1};
+    }
+
+    private long[] findEntry(final long table, final int level, final long base, final long entryPa) {
+        if (entryPa >>> pageShift == table) {
+            final long index = (entryPa & (pageSize - 1)) >>> ENTRIES_SHIFT;
+            return new long[] {base + (index << format.levelShift(level)), level};
+        }
+        if (level == 0) {
+            return null;
+        }
+        for (int i = 0; i < ptrsPerTable(level); i++) {
+            final long e = mem.getLongAcquire(slotPa(table, i));
+            if (format.isTable(e, level)) {
+                final long[] r =
+                        findEntry(format.pfn(e), level - 1, base + ((long) i << format.levelShift(level)), entryPa);
+                if (r != null) {
+                    return r;
+                }
+            }
+        }
+        return null;
     }
 
     /** pte_lockptr: the split lock of the PTE page holding {@code ptePa}. */
@@ -517,7 +576,7 @@ public final class PageTables {
             final long e = mem.getLongAcquire(slot);
             if (format.isTable(e, level)) {
                 if (level == 1) {
-                    freePteTable(slot, format.pfn(e), tlb);
+                    freePteTable(slot, format.pfn(e), a, tlb);
                 } else {
                     freeLevel(slot, format.pfn(e), level - 1, a, next, floor, ceiling, tlb);
                 }
@@ -542,20 +601,21 @@ public final class PageTables {
         if (Long.compareUnsigned(end - 1, top - 1) > 0) {
             return;
         }
-        detachTable(parentSlot, table, tlb);
+        detachTable(parentSlot, table, tableStart, tlb);
     }
 
     /** free_pte_range: pmd_clear + pte_free_tlb. */
-    private void freePteTable(final long pmdSlot, final long ptePage, final MmuGather tlb) {
+    private void freePteTable(final long pmdSlot, final long ptePage, final long addr, final MmuGather tlb) {
         assert tableEmpty(ptePage) : "freeing a PTE page that still maps pages";
-        detachTable(pmdSlot, ptePage, tlb);
+        detachTable(pmdSlot, ptePage, addr, tlb);
         ptls.remove(ptePage);
     }
 
-    private void detachTable(final long parentSlot, final long table, final MmuGather tlb) {
+    /** pXd_clear + pXd_free_tlb of the table mapping {@code addr}. */
+    private void detachTable(final long parentSlot, final long table, final long addr, final MmuGather tlb) {
         getAndClear(parentSlot);
         tableFrames.decrementAndGet();
-        tlb.removeTable(table);
+        tlb.removeTable(table, addr);
     }
 
     private boolean tableEmpty(final long table) {
@@ -610,7 +670,7 @@ public final class PageTables {
                         if (updated == old) {
                             break;
                         }
-                        if (mem.compareAndSetLong(pa, old, updated)) {
+                        if (casEntry(pa, old, updated, 0)) {
                             changed[0]++;
                             tlb.flushRange(addr, addr + pageSize);
                             break;
@@ -709,7 +769,7 @@ public final class PageTables {
                 }
                 final long dst = slotPa(newPt, format.index(addr + delta, 0));
                 assert format.pteNone(mem.getLongAcquire(dst)) : "mremap onto a populated PTE";
-                mem.putLongRelease(dst, pte); // set_pte_at(move_pte(pte))
+                putEntry(dst, pte, 0); // set_pte_at(move_pte(pte))
             }
             if (flush) {
                 // flush_tlb_range(vma, old_end - len, old_end) while both PTLs are held.
@@ -782,7 +842,7 @@ public final class PageTables {
                             copied[0]++;
                         }
                         if (cow && format.pteWrite(pte)) {
-                            while (!mem.compareAndSetLong(src, pte, format.pteWrprotect(pte))) {
+                            while (!casEntry(src, pte, format.pteWrprotect(pte), 0)) {
                                 pte = mem.getLongAcquire(src);
                             }
                             pte = format.pteWrprotect(pte);
@@ -825,7 +885,7 @@ public final class PageTables {
         long child = pte;
         if (format.pteSwpExclusive(pte)) {
             child = format.pteSwpClearExclusive(pte);
-            mem.putLongRelease(srcPa, child); // set_pte_at(src_mm, ...): not present, nothing to flush
+            putEntry(srcPa, child, 0); // set_pte_at(src_mm, ...): not present, nothing to flush
         }
         dst.swapEnts.incrementAndGet();
         return child;
