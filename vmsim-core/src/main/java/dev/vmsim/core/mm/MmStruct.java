@@ -103,6 +103,7 @@ public class MmStruct {
         this.machine = machine;
         this.mmapLock = new MmapLock(mode);
         this.mmMt.setInRcu(); // MM_MT_FLAGS: MT_FLAGS_USE_RCU (BUG-01b's fix)
+        this.mmMt.countLiveNodesIn(machine.leakAccounting().mapleNodes());
         this.pageTables = new PageTables(machine, machine.arch().pageTableFormat());
         this.pageShift = machine.arch().pageTableFormat().pageShift();
         this.pageSize = 1L << pageShift;

@@ -87,6 +87,7 @@ public final class PageTables {
             throw new OutOfMemoryError("no frame for the page-table root");
         }
         tableFrames.incrementAndGet();
+        machine.leakAccounting().pageTableFrames().increment();
     }
 
     /** The root table's frame (what CR3 / TTBR0 holds). */
@@ -187,6 +188,7 @@ public final class PageTables {
             won = mem.compareAndSetLong(slot, 0, entry); // release: the zeroed table is published
             if (won) {
                 tableFrames.incrementAndGet();
+                machine.leakAccounting().pageTableFrames().increment();
             }
         } finally {
             pageTableLock.unlock();
@@ -555,6 +557,7 @@ public final class PageTables {
     private void detachTable(final long parentSlot, final long table, final MmuGather tlb) {
         getAndClear(parentSlot);
         tableFrames.decrementAndGet();
+        machine.leakAccounting().pageTableFrames().decrement();
         tlb.removeTable(table);
     }
 
@@ -870,6 +873,7 @@ public final class PageTables {
             }
         }
         tableFrames.decrementAndGet();
+        machine.leakAccounting().pageTableFrames().decrement();
         frames.put(MmuGather.cpuHint(), table);
     }
 

@@ -1,0 +1,106 @@
+package dev.vmsim.core.debug;
+
+import dev.vmsim.core.Machine;
+import dev.vmsim.core.mm.MmStruct;
+import dev.vmsim.core.phys.FolioWait;
+import dev.vmsim.core.swap.Swap;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The leak check's machine side (OOM-10), modelled on the kernel's userland harnesses: the maple
+ * test prints {@code nr_allocated} at exit and the VMA tests run under LeakSanitizer with
+ * {@code check_nomem}; kmemleak is the in-kernel equivalent. Here a test's machines are torn down
+ * the way process exit tears an address space down, and then every {@link LeakCounts} count must be
+ * back where it was when the machine was built.
+ *
+ * <h2>Assumptions and guarantees</h2>
+ * <ul>
+ *   <li><b>Debug only.</b> {@link #ENABLED} with {@code -Dvmsim.leakcheck=true} (surefire sets it).
+ *       Otherwise no machine is recorded and {@link Machine#close} does nothing extra.
+ *   <li><b>Every machine built while enabled</b> is recorded, whatever thread built it, until
+ *       {@link #takeCreated}; the build runs one test at a time per JVM, so the machines taken after
+ *       a test are the ones it built (its own threads' included).
+ *   <li><b>Teardown only when quiescent</b>: {@link #teardown} runs exit on every live mm; a task
+ *       still running on the machine would race it. A test that leaves one opts out (the JUnit
+ *       side's {@code @LeakCheck.Skip}), which sets {@link #setSkipping} so that its own {@code
+ *       close()} does not tear down either.
+ * </ul>
+ */
+public final class LeakTracker {
+    /** Read once: the leak check is on for this JVM. */
+    public static final boolean ENABLED = Boolean.getBoolean("vmsim.leakcheck");
+
+    private static final List<Machine> CREATED = new ArrayList<>();
+    private static volatile boolean skipping;
+
+    private LeakTracker() {}
+
+    /** The creation hook: {@code machine} was just built. A machine's construction, never a fault. */
+    public static void machineCreated(final Machine machine) {
+        if (ENABLED) {
+            synchronized (CREATED) {
+                CREATED.add(machine);
+            }
+        }
+    }
+
+    /** The machines built since the last call, in creation order; forgets them. */
+    public static List<Machine> takeCreated() {
+        synchronized (CREATED) {
+            final List<Machine> out = List.copyOf(CREATED);
+            CREATED.clear();
+            return out;
+        }
+    }
+
+    /** While set, {@link Machine#close} leaves a machine as it is: the running test opted out. */
+    public static void setSkipping(final boolean skip) {
+        skipping = skip;
+    }
+
+    /** Should closing a machine now tear it down and record its counts? */
+    public static boolean tearDownAtClose() {
+        return ENABLED && !skipping;
+    }
+
+    /**
+     * Tears {@code machine} down as the exit of all its processes would, then returns its counts:
+     * kswapd stops, swap I/O in flight completes, every live mm drops its remaining mm_users
+     * references (exit_mm → mmput → exit_mmap), the lru_add batches drain (lru_add_drain_all), and
+     * the swap cache gives up every folio whose slot no PTE references any more, as reclaim would
+     * (folio_free_swap). What is still allocated after that is leaked.
+     * <b>Context:</b> quiescent: no task runs on the machine.
+     */
+    public static LeakCounts teardown(final Machine machine) {
+        machine.vmscan().shutdown();
+        final Swap swap = machine.swap();
+        if (swap != null) {
+            swap.drain();
+        }
+        for (final MmStruct mm : List.copyOf(machine.mms())) {
+            while (mm.mmUsers() > 0) {
+                mm.mmput();
+            }
+        }
+        machine.vmscan().lruAddDrainAll();
+        if (swap != null) {
+            dropUnreferencedSwapCache(swap);
+        }
+        return machine.leakCounts();
+    }
+
+    private static void dropUnreferencedSwapCache(final Swap swap) {
+        final FolioWait folios = swap.machine().frames().folioWait();
+        for (long offset = 0; offset < swap.info().pages(); offset++) {
+            final long pfn = swap.cache().lookup(offset);
+            if (pfn >= 0 && folios.trylock(pfn)) {
+                try {
+                    swap.folioFreeSwap(pfn);
+                } finally {
+                    folios.unlock(pfn);
+                }
+            }
+        }
+    }
+}
