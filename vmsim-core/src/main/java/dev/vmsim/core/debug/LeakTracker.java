@@ -6,6 +6,10 @@ import dev.vmsim.core.phys.FolioWait;
 import dev.vmsim.core.swap.Swap;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The leak check's machine side (OOM-10), modelled on the kernel's userland harnesses: the maple
@@ -90,17 +94,51 @@ public final class LeakTracker {
         return machine.leakCounts();
     }
 
+    /** How long {@link #teardownBounded} waits for exit to finish. */
+    public static final long TEARDOWN_TIMEOUT_SECONDS = 10;
+
+    /**
+     * {@link #teardown} on a thread of its own, waited for at most {@link #TEARDOWN_TIMEOUT_SECONDS}:
+     * a test that leaves a lock held would otherwise block its exit_mmap for ever, and the test's own
+     * timeout no longer runs. The blocked thread is a daemon and is left behind.
+     *
+     * @throws IllegalStateException if exit did not finish in time, or failed
+     */
+    public static LeakCounts teardownBounded(final Machine machine) {
+        final FutureTask<LeakCounts> task = new FutureTask<>(() -> teardown(machine));
+        final Thread t = new Thread(task, "leak-check-exit");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return task.get(TEARDOWN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (final TimeoutException e) {
+            throw new IllegalStateException("exit did not finish in " + TEARDOWN_TIMEOUT_SECONDS
+                    + " s: a task still holds a lock or a reference the teardown waits for");
+        } catch (final ExecutionException e) {
+            throw new IllegalStateException("exit failed: " + e.getCause(), e.getCause());
+        } catch (final InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for exit", e);
+        }
+    }
+
     private static void dropUnreferencedSwapCache(final Swap swap) {
         final FolioWait folios = swap.machine().frames().folioWait();
         for (long offset = 0; offset < swap.info().pages(); offset++) {
             final long pfn = swap.cache().lookup(offset);
-            if (pfn >= 0 && folios.trylock(pfn)) {
+            if (pfn < 0 || !swap.machine().frames().tryGet(pfn)) {
+                continue;
+            }
+            // Our own reference, as reclaim's isolation holds one: the folio is freed at our put,
+            // after its unlock, never while locked.
+            if (folios.trylock(pfn)) {
                 try {
                     swap.folioFreeSwap(pfn);
                 } finally {
                     folios.unlock(pfn);
                 }
             }
+            swap.folioPut(pfn);
         }
     }
 }
