@@ -4,6 +4,7 @@ import dev.vmsim.core.Machine;
 import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.phys.FolioWait;
 import dev.vmsim.core.swap.Swap;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -35,7 +36,17 @@ public final class LeakTracker {
     /** Read once: the leak check is on for this JVM. */
     public static final boolean ENABLED = Boolean.getBoolean("vmsim.leakcheck");
 
-    private static final List<Machine> CREATED = new ArrayList<>();
+    /** How many of a test's machines {@link #CREATED} holds strongly; the rest weakly. */
+    private static final int STRONG = 64;
+
+    /**
+     * The first {@link #STRONG} machines strongly, so that one a test held only in a local variable
+     * is still checked; the rest weakly, so that a test that builds many and drops them (the
+     * server's load test builds one per request) does not keep them all alive: of those, the ones
+     * the garbage collector has not taken yet are checked.
+     */
+    private static final List<Object> CREATED = new ArrayList<>();
+
     private static volatile boolean skipping;
 
     private LeakTracker() {}
@@ -44,15 +55,21 @@ public final class LeakTracker {
     public static void machineCreated(final Machine machine) {
         if (ENABLED) {
             synchronized (CREATED) {
-                CREATED.add(machine);
+                CREATED.add(CREATED.size() < STRONG ? machine : new WeakReference<>(machine));
             }
         }
     }
 
-    /** The machines built since the last call, in creation order; forgets them. */
+    /** The machines built since the last call and still reachable, in creation order; forgets them. */
     public static List<Machine> takeCreated() {
         synchronized (CREATED) {
-            final List<Machine> out = List.copyOf(CREATED);
+            final List<Machine> out = new ArrayList<>();
+            for (final Object o : CREATED) {
+                final Machine m = o instanceof WeakReference<?> ref ? (Machine) ref.get() : (Machine) o;
+                if (m != null) {
+                    out.add(m);
+                }
+            }
             CREATED.clear();
             return out;
         }
