@@ -4,6 +4,9 @@ import dev.vmsim.core.arch.Arch;
 import dev.vmsim.core.clock.HostPlatform;
 import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.cpu.Cpu;
+import dev.vmsim.core.debug.LeakAccounting;
+import dev.vmsim.core.debug.LeakCounts;
+import dev.vmsim.core.debug.LeakTracker;
 import dev.vmsim.core.inject.FailInject;
 import dev.vmsim.core.lock.VmaCache;
 import dev.vmsim.core.mm.MmStruct;
@@ -62,6 +65,17 @@ public final class Machine {
     private final dev.vmsim.core.mm.Mmlist mmlist = new dev.vmsim.core.mm.Mmlist();
     /** See {@link #runsInline()}; fixed at construction. */
     private final boolean inline;
+    /** The counters behind {@link #leakCounts} that no allocator kept already. */
+    private final LeakAccounting leakAccounting = new LeakAccounting();
+    /** {@link #leakCounts} once built: what a leak-free test ends with. */
+    private final LeakCounts leakBaseline;
+    /** Set by {@link #close}: the host memory is gone, nothing may walk the machine any more. */
+    private volatile boolean closed;
+    /**
+     * Under the leak check, the counts {@link #close} found after its teardown, or why it could not
+     * tear down; null before close or without the leak check.
+     */
+    private volatile Object countsAtClose;
 
     /** A machine of {@code frames} frames of the architecture's page size, running the vanilla kernel, on the host clock. */
     public Machine(final Arch arch, final long frames, final int maxCpus) {
@@ -107,6 +121,48 @@ public final class Machine {
         this.frames = new FrameAllocator(memory, maxCpus, vmstat, new FailInject());
         this.vmscan = new Vmscan(this, maxCpus);
         this.frames.setReclaim(vmscan);
+        this.leakBaseline = leakCounts();
+        LeakTracker.machineCreated(this);
+    }
+
+    /** The allocation counters of the leak check that the allocators did not keep already. */
+    public LeakAccounting leakAccounting() {
+        return leakAccounting;
+    }
+
+    /**
+     * The machine's allocation counts now (OOM-10: nr_allocated, kmemleak): maple nodes, VMAs,
+     * anon_vmas, data and page-table frames, swap slots. Exact when quiescent. Reads striped
+     * counters the allocation paths keep anyway; costs nothing until called.
+     */
+    public LeakCounts leakCounts() {
+        final long tables = leakAccounting.pageTableFrames().sum();
+        final Swap s = swap;
+        return new LeakCounts(
+                leakAccounting.mapleNodes().sum(),
+                vmaCache.live(),
+                leakAccounting.anonVmas().sum(),
+                frames.allocatedFrames() - tables,
+                tables,
+                s == null ? 0 : s.info().inusePages());
+    }
+
+    /** {@link #leakCounts} as they were when the machine was built: where a leak-free test ends. */
+    public LeakCounts leakBaseline() {
+        return leakBaseline;
+    }
+
+    /** Has {@link #close} run? */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Under the leak check, what {@link #close} found: the {@link LeakCounts} after its teardown, or
+     * the {@link Throwable} that stopped the teardown; null if it did not tear down.
+     */
+    public Object countsAtClose() {
+        return countsAtClose;
     }
 
     /**
@@ -295,9 +351,25 @@ public final class Machine {
 
     /**
      * Ends this machine: its host memory goes to the next machine of the process
-     * ({@link PhysicalMemory#close}). Only once nothing runs on it any more.
+     * ({@link PhysicalMemory#close}). Only once nothing runs on it any more. Under the leak check
+     * ({@link LeakTracker}) it first tears the machine down as exit would and keeps the counts it
+     * finds ({@link #countsAtClose}), since nothing can be counted once the memory is gone. A second
+     * call does nothing.
      */
     public void close() {
+        if (closed) {
+            return;
+        }
+        if (LeakTracker.tearDownAtClose()) {
+            try {
+                countsAtClose = LeakTracker.teardownBounded(this); // the host memory is about to go
+            } catch (final RuntimeException | AssertionError e) {
+                countsAtClose = e; // reported by the leak check, after the test's own verdict
+                closed = true;
+                return; // an exit still blocked would touch freed host memory: leave it mapped
+            }
+        }
+        closed = true;
         vmscan.shutdown();
         final Swap s = swap;
         if (s != null) {

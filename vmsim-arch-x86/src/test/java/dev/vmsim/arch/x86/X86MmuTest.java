@@ -9,12 +9,15 @@ import dev.vmsim.core.Machine;
 import dev.vmsim.core.arch.Access;
 import dev.vmsim.core.arch.Mmu;
 import dev.vmsim.core.phys.PhysicalMemory;
+import dev.vmsim.core.testing.LeakCheck;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+@LeakCheck.Skip(
+        "builds its page tables by hand (Paging) from raw frames, outside any mm: there is no exit to free them")
 class X86MmuTest {
     static final long VA = 0x7f12_3456_7000L;
     static final long RWU = X86Pte.PRESENT | X86Pte.RW | X86Pte.USER;

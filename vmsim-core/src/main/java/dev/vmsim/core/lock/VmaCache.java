@@ -22,6 +22,8 @@ public final class VmaCache {
     private final ConcurrentLinkedDeque<Vma> free = new ConcurrentLinkedDeque<>();
     /** Allocations served by a freed object (system calls only, never the fault path). */
     private final LongAdder reused = new LongAdder();
+    /** VMAs handed out and not freed (the leak check's count, OOM-10); beside {@link #reused}, same paths. */
+    private final LongAdder live = new LongAdder();
 
     /**
      * vm_area_alloc + vma_init: a detached VMA of {@code mm} covering [start, end). A reused object
@@ -29,6 +31,7 @@ public final class VmaCache {
      * vm_mm / range are written before the caller attaches with release.
      */
     public Vma alloc(final MmStruct mm, final long start, final long end) {
+        live.increment();
         Vma vma = free.pollFirst();
         final boolean fresh = vma == null;
         if (fresh) {
@@ -61,6 +64,7 @@ public final class VmaCache {
      */
     public void free(final Vma vma) {
         VmaLock.assertDetached(vma);
+        live.decrement();
         if (vma.vmLock != null) {
             return;
         }
@@ -70,6 +74,11 @@ public final class VmaCache {
     /** Allocations that handed out a freed VMA again. */
     public long reused() {
         return reused.sum();
+    }
+
+    /** VMAs allocated and not yet freed: kmem_cache's active objects for vm_area_cachep. */
+    public long live() {
+        return live.sum();
     }
 
     /** Objects on the free list. */

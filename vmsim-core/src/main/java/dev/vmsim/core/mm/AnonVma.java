@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * struct anon_vma (include/linux/rmap.h): the object that ties anonymous folios to every VMA that
@@ -52,9 +53,23 @@ public final class AnonVma {
     public int numActiveVmas;
 
     private final long id = IDS.incrementAndGet();
+    /** The machine's count of live anon_vmas (OOM-10), or null for one made outside a machine. */
+    private final LongAdder live;
 
-    /** anon_vma_alloc: a root anon_vma when {@code parent} is null, else a fork child of it. */
+    /**
+     * anon_vma_alloc: a root anon_vma when {@code parent} is null, else a fork child of it, counted
+     * where its parent is.
+     */
     public AnonVma(final AnonVma parent) {
+        this(parent, parent == null ? null : parent.live);
+    }
+
+    /** anon_vma_alloc, counted in {@code live} (the machine's {@code LeakAccounting}) until freed. */
+    public AnonVma(final AnonVma parent, final LongAdder live) {
+        this.live = live;
+        if (live != null) {
+            live.increment();
+        }
         this.parent = parent;
         this.root = parent == null ? this : parent.root;
         this.rwsem = parent == null ? new RwSemaphore(ANON_VMA_LOCK, null) : null;
@@ -98,8 +113,13 @@ public final class AnonVma {
         if (r < 0) {
             throw new IllegalStateException("anon_vma refcount underflow on " + this);
         }
-        if (r == 0 && root != this) {
-            root.put();
+        if (r == 0) {
+            if (live != null) {
+                live.decrement();
+            }
+            if (root != this) {
+                root.put();
+            }
         }
     }
 

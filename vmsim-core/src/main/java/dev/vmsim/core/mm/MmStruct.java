@@ -113,6 +113,7 @@ public class MmStruct {
         this.mmapLock = new MmapLock(mode);
         this.mmMt.setInRcu(); // MM_MT_FLAGS: MT_FLAGS_USE_RCU (BUG-01b's fix)
         this.mmMt.setWrittenNodes(new CacheLine("mm_mt nodes a store rewrites"));
+        this.mmMt.countLiveNodesIn(machine.leakAccounting().mapleNodes());
         this.pageTables = new PageTables(machine, machine.arch().pageTableFormat());
         this.pageShift = machine.arch().pageTableFormat().pageShift();
         this.pageSize = 1L << pageShift;

@@ -154,7 +154,9 @@ public class Vma {
         if (reuse == null && vmMm.machine().failInject().shouldFail(FailSite.ANON_VMA)) {
             return -Errno.ENOMEM; // anon_vma_alloc failing (out_enomem)
         }
-        final AnonVma candidate = reuse != null ? reuse : new AnonVma(null);
+        final AnonVma candidate = reuse != null
+                ? reuse
+                : new AnonVma(null, vmMm.machine().leakAccounting().anonVmas());
         // Lock order as the kernel's: anon_vma_lock_write, then page_table_lock (this VMA's monitor).
         boolean used = false;
         candidate.lockWrite();

@@ -87,6 +87,7 @@ public final class PageTables {
             throw new OutOfMemoryError("no frame for the page-table root");
         }
         tableFrames.incrementAndGet();
+        machine.leakAccounting().pageTableFrames().increment();
     }
 
     /** The root table's frame (what CR3 / TTBR0 holds). */
@@ -187,6 +188,7 @@ public final class PageTables {
             won = casEntry(slot, 0, entry, level); // release: the zeroed table is published
             if (won) {
                 tableFrames.incrementAndGet();
+                machine.leakAccounting().pageTableFrames().increment();
             }
         } finally {
             pageTableLock.unlock();
@@ -615,6 +617,7 @@ public final class PageTables {
     private void detachTable(final long parentSlot, final long table, final long addr, final MmuGather tlb) {
         getAndClear(parentSlot);
         tableFrames.decrementAndGet();
+        machine.leakAccounting().pageTableFrames().decrement();
         tlb.removeTable(table, addr);
     }
 
@@ -930,6 +933,7 @@ public final class PageTables {
             }
         }
         tableFrames.decrementAndGet();
+        machine.leakAccounting().pageTableFrames().decrement();
         frames.put(MmuGather.cpuHint(), table);
     }
 

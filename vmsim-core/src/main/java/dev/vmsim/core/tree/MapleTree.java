@@ -6,6 +6,7 @@ import dev.vmsim.core.clock.Platform;
 import dev.vmsim.core.sync.Rcu;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -105,6 +106,13 @@ public final class MapleTree<T> {
      * CPU writes (a detached tree, a test's). Set once, before the tree has a writer.
      */
     private CacheLine writtenNodes;
+
+    /**
+     * Where this tree counts the nodes it links in and retires (maple_node_cache's nr_allocated, for
+     * a tree whose stores take no node from {@link #nodeCache}); null when not counted. Set before
+     * the first store.
+     */
+    private LongAdder liveNodes;
 
     /** A tree with gap tracking (MT_FLAGS_ALLOC_RANGE) if {@code allocRange}. */
     public MapleTree(final boolean allocRange) {
@@ -330,6 +338,12 @@ public final class MapleTree<T> {
 
     private void publish(final MapleNode oldRoot, final MapleNode newRoot) {
         root = newRoot; // release: publishes the fully built replacement path
+        final LongAdder live = liveNodes;
+        if (live != null && oldRoot != newRoot) {
+            // Copy-on-write: the nodes only the new version has were allocated, the ones only the old
+            // version has are freed (through call_rcu in RCU mode); both are the replaced path.
+            live.add(newNodes(newRoot, 0, oldRoot) - newNodes(oldRoot, 0, newRoot));
+        }
         if (inRcu && oldRoot != null && Rcu.tracked()) {
             retire(oldRoot, 0, newRoot);
         }
@@ -496,6 +510,9 @@ public final class MapleTree<T> {
             return -ENOMEM;
         }
         dst.root = copy; // release: the copy is complete before it is reachable
+        if (dst.liveNodes != null) {
+            dst.liveNodes.add(taken[0]);
+        }
         return 0;
     }
 
@@ -643,9 +660,21 @@ public final class MapleTree<T> {
     public void destroy() {
         final MapleNode oldRoot = root;
         root = null;
+        if (liveNodes != null && oldRoot != null) {
+            liveNodes.add(-newNodes(oldRoot, 0, null));
+        }
         if (inRcu && Rcu.tracked() && oldRoot != null) {
             retire(oldRoot, 0, null);
         }
+    }
+
+    /**
+     * Makes this tree count the nodes it links in (+) and retires (-) into {@code live}, so that the
+     * sum over a machine's trees is its maple nodes in use (the harness's nr_allocated; OOM-10).
+     * <b>Context:</b> before the first store.
+     */
+    public void countLiveNodesIn(final LongAdder live) {
+        this.liveNodes = live;
     }
 
     /** mt_set_in_rcu: the tree is read locklessly under RCU; see {@link #inRcu}. */

@@ -24,6 +24,7 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.mm.Vma;
 import dev.vmsim.core.stat.VmEvent;
 import dev.vmsim.core.sync.Lockdep;
+import dev.vmsim.core.testing.LeakCheck;
 import dev.vmsim.core.testing.TestArch;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -244,6 +245,8 @@ class LockVmaTest {
      * lockdep reports the order that deadlocks against a writer waiting in vma_start_write.
      */
     @Test
+    @LeakCheck.Skip(
+            "the BUG-08 lockdep splat leaves the fault's VMA read lock held: exit_mmap's vma_start_write waits for ever")
     void bug08SwitchTakesTheMmapLockUnderTheVmaReadLock() {
         final MmStruct fixed = mm(LockingMode.PER_VMA);
         final long a = fixed.mmap(0, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);

@@ -54,7 +54,7 @@ class PageTablesTest {
         pt.freePgtables(0, fmt.taskSize(), 0, 0, tlb);
         tlb.finish();
         assertEquals(1, pt.tableFrames(), "only the root is left");
-        pt.destroy();
+        mm.exitMmap(); // pgd_free: PageTables.destroy, and the mm leaves the machine
         assertEquals(0, pt.tableFrames());
         assertEquals(baseline, frames.allocatedFrames(), "every frame balanced");
     }
@@ -283,7 +283,7 @@ class PageTablesTest {
         child.pageTables().zapRange(0, fmt.taskSize(), PageTables.ZAP_FLAG_DROP_MARKER, ctlb);
         child.pageTables().freePgtables(0, fmt.taskSize(), 0, 0, ctlb);
         ctlb.finish();
-        child.pageTables().destroy();
+        child.exitMmap();
         assertEquals(1, frames.refcount(pfn));
         assertEquals(1, frames.mapcount(pfn));
         teardown();
@@ -303,7 +303,7 @@ class PageTablesTest {
         child.pageTables().zapRange(0, fmt.taskSize(), PageTables.ZAP_FLAG_DROP_MARKER, ctlb);
         child.pageTables().freePgtables(0, fmt.taskSize(), 0, 0, ctlb);
         ctlb.finish();
-        child.pageTables().destroy();
+        child.exitMmap();
         teardown();
     }
 }

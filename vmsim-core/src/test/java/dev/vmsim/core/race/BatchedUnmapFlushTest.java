@@ -22,6 +22,7 @@ import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.race.RaceSupport.Task;
 import dev.vmsim.core.rmap.Rmap;
 import dev.vmsim.core.rmap.TlbUnmapBatch;
+import dev.vmsim.core.testing.LeakCheck;
 import dev.vmsim.core.testing.OneSlotSwap;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
@@ -93,11 +94,15 @@ class BatchedUnmapFlushTest {
     }
 
     @Test
+    @LeakCheck.Skip(
+            "reclaim stopped by hand after try_to_unmap: the isolation reference and the test swap's cache reference stay")
     void madviseDontneedReturnsWithNoCpuStillReachingThePageReclaimUnmapped() throws Exception {
         assertFalse(stillCachedAfter(mm -> assertEquals(0, mm.madvise(mm.findVma(0).vmStart, PAGE, MADV_DONTNEED))));
     }
 
     @Test
+    @LeakCheck.Skip(
+            "reclaim stopped by hand after try_to_unmap: the isolation reference and the test swap's cache reference stay")
     void mprotectReturnsWithNoCpuStillReachingThePageReclaimUnmapped() throws Exception {
         assertFalse(stillCachedAfter(mm -> assertEquals(0, mm.mprotect(mm.findVma(0).vmStart, PAGE, PROT_READ))));
     }

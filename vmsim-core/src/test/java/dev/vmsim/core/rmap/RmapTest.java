@@ -20,6 +20,7 @@ import dev.vmsim.core.mm.MmStruct;
 import dev.vmsim.core.pgtable.PageTableFormat;
 import dev.vmsim.core.phys.FrameAllocator;
 import dev.vmsim.core.phys.PageFlags;
+import dev.vmsim.core.testing.LeakCheck;
 import dev.vmsim.core.testing.OneSlotSwap;
 import dev.vmsim.core.testing.TestArch;
 import java.util.ArrayList;
@@ -45,6 +46,8 @@ class RmapTest {
     }
 
     @Test
+    @LeakCheck.Skip(
+            "reclaim stopped by hand after try_to_unmap: the isolation reference and the test swap's cache reference stay")
     void afterForkTheRmapWalkFindsParentAndBothChildrenAndTryToUnmapClearsAllWithOneBatchedFlush() {
         final MmStruct parent = new MmStruct(machine, LockingMode.PER_VMA);
         final long a = mapAndWrite(parent, 4);
