@@ -17,6 +17,7 @@ import dev.vmsim.core.mm.Mman;
 import dev.vmsim.core.pgtable.PageTables;
 import dev.vmsim.core.pgtable.SafePteUpdate;
 import dev.vmsim.core.pgtable.SafePteUpdate.UnsafeUpdate;
+import dev.vmsim.core.testing.LeakCheck;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.Test;
  * software-bit changes and the clear + TLBI + store sequence. The kernel's own paths are checked by
  * every other test in the build, which would fail on a report.
  */
+@LeakCheck.Skip(
+        "plants PTEs by hand (the check is its subject), outside the paths that keep mapcounts and rss: exit cannot balance them")
 class Arm64BreakBeforeMakeTest {
     private static final Arm64PageTableFormat F = Arm64PageTableFormat.DEFAULT;
 
