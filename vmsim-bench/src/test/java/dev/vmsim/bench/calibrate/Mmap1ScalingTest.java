@@ -25,8 +25,12 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class Mmap1ScalingTest {
     private static final int ROUNDS = 400;
-    /** A pair large beside the modelled steps, so that the residuals decide the timing. */
-    private static final double PAIR_NS = 20_000;
+    /**
+     * A pair large beside the modelled steps, so that the residuals decide the timing: at two threads
+     * each call also moves the lock's and the mm's lines between the CPUs (about 200 ns each on the
+     * host profile), under 1% of this pair.
+     */
+    private static final double PAIR_NS = 200_000;
 
     private static MachineProfile fitted(final LockShare share) {
         final MachineProfile base = MachineProfiles.shipped("host");
