@@ -56,4 +56,26 @@ class NativeProbeTest {
         assertEquals("100", out.get("rounds"));
         assertTrue(Double.parseDouble(out.get("ns_per_mmap_munmap")) > 0);
     }
+
+    /**
+     * The c2c probe: on two CPUs a transfer of tens to hundreds of ns, the fastest batch no slower than
+     * the median; on one, it says why it skipped.
+     */
+    @Test
+    void c2cProbeReportsTheFastestHalfRoundTripOrWhyItSkipped(@TempDir final Path cache) throws Exception {
+        assumeToolchain();
+        final Map<String, String> out = new NativeProbe("c2c", cache).run("200", "50");
+        if (out.containsKey("skipped")) {
+            assertTrue(
+                    Runtime.getRuntime().availableProcessors() < 2
+                            || !out.get("skipped").isEmpty(),
+                    out.toString());
+            return;
+        }
+        final double c2c = Double.parseDouble(out.get(HostFit.C2C_NS));
+        assertTrue(c2c > 0 && c2c < 100_000, "c2c_ns " + c2c);
+        assertEquals(2 * c2c, Double.parseDouble(out.get("round_trip_ns_min")), 0.11);
+        assertTrue(Double.parseDouble(out.get("round_trip_ns_median"))
+                >= Double.parseDouble(out.get("round_trip_ns_min")));
+    }
 }
